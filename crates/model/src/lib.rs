@@ -1,0 +1,30 @@
+//! The pandafest data model: what people write into their logs and what everyone
+//! computes from them. No I/O: bytes and entries in, state and decisions out.
+//!
+//! - [`op`]: the operations ([`Operation`], [`Payload`]) as deterministic CBOR, and
+//!   strict decoding ([`op::decode`]) that reports each broken format rule ([`FormatError`]).
+//! - [`validate`]: the field rules of each operation, as free functions ([`FieldError`]).
+//! - [`State`]: the materialiser, a pure incremental fold from [`LogEntry`]s to festivals,
+//!   resources, events, requests and allocations. Operations that break a rule are kept
+//!   with the [`Rule`] they broke.
+//! - [`Allocation`]: one resource's confirmed slots, folded from its owner's log alone;
+//!   conflict checks and free-time queries are logarithmic.
+//! - [`policy`]: the [`Policy`] trait by which an owner's node decides requests, with
+//!   first-come-first-served and manual built in, and a registry for custom policies.
+
+pub mod alloc;
+pub mod id;
+pub mod op;
+pub mod policy;
+pub mod state;
+mod table;
+pub mod time;
+pub mod validate;
+
+pub use alloc::{AllocOp, Allocation, Decision, RequestCheck};
+pub use id::{Id, Key};
+pub use op::{Decoded, FormatError, Operation, Payload};
+pub use policy::{Policy, PolicyDecision, PolicyRegistry};
+pub use state::{LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Outcome, Request, RequestStatus, Rule, State};
+pub use time::{Availability, TimeFrame, Timestamp};
+pub use validate::FieldError;

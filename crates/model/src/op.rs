@@ -1,0 +1,534 @@
+//! Operations: the payload of every entry, as deterministic CBOR.
+//!
+//! A payload is one CBOR map with text keys in canonical order (RFC 8949 §4.2.1: shorter
+//! keys first, then bytewise), shortest integer encodings, definite lengths, no floats, and
+//! no empty optional fields. Decoding re-encodes and compares, so every operation has
+//! exactly one encoding. `docs/protocol.md` describes each operation.
+
+use ciborium::Value;
+
+use crate::id::Id;
+use crate::time::{Availability, TimeFrame, Timestamp};
+
+/// The operation format this code writes and interprets.
+pub const VERSION: u64 = 1;
+/// The largest payload this code interprets; larger payloads are stored but have no effect.
+pub const MAX_PAYLOAD: usize = 16 * 1024;
+
+/// The kind of a resource. Locations get a map and an address in the UI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    Location,
+    Thing,
+    Skill,
+    Other,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Location => "location",
+            ResourceKind::Thing => "thing",
+            ResourceKind::Skill => "skill",
+            ResourceKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResourceKind> {
+        Some(match s {
+            "location" => ResourceKind::Location,
+            "thing" => ResourceKind::Thing,
+            "skill" => ResourceKind::Skill,
+            "other" => ResourceKind::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// A GPS point in microdegrees (integers keep the encoding deterministic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct GeoPoint {
+    pub lat_micro: i64,
+    pub lon_micro: i64,
+}
+
+impl GeoPoint {
+    pub fn from_degrees(lat: f64, lon: f64) -> GeoPoint {
+        GeoPoint { lat_micro: (lat * 1e6).round() as i64, lon_micro: (lon * 1e6).round() as i64 }
+    }
+
+    pub fn lat(&self) -> f64 {
+        self.lat_micro as f64 / 1e6
+    }
+
+    pub fn lon(&self) -> f64 {
+        self.lon_micro as f64 / 1e6
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FestivalFields {
+    pub name: String,
+    pub description: String,
+    /// An IANA time zone name, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    pub frame: Option<TimeFrame>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceFields {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub description: String,
+    pub geo: Option<GeoPoint>,
+    pub address: String,
+    pub url: String,
+    pub availability: Availability,
+    /// `fcfs`, `manual`, or the name of a policy registered at the owner's node.
+    pub policy: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventFields {
+    pub title: String,
+    pub description: String,
+    pub frame: TimeFrame,
+}
+
+/// One operation: what an entry's payload says.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Operation {
+    FestivalCreate { parent: Option<Id>, fields: FestivalFields },
+    FestivalUpdate { festival: Id, fields: FestivalFields },
+    ProfileSet { name: String, about: String },
+    ResourceCreate(ResourceFields),
+    ResourceUpdate { resource: Id, fields: ResourceFields },
+    ResourceRetire { resource: Id },
+    EventCreate(EventFields),
+    EventUpdate { event: Id, fields: EventFields },
+    EventCancel { event: Id },
+    RequestCreate { event: Id, resource: Id, frame: TimeFrame },
+    RequestWithdraw { request: Id },
+    Confirm { request: Id, resource: Id },
+    Deny { request: Id, resource: Id, reason: String },
+    Release { request: Id, resource: Id },
+}
+
+impl Operation {
+    /// The `op` string on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Operation::FestivalCreate { .. } => "festival/create",
+            Operation::FestivalUpdate { .. } => "festival/update",
+            Operation::ProfileSet { .. } => "profile/set",
+            Operation::ResourceCreate(_) => "resource/create",
+            Operation::ResourceUpdate { .. } => "resource/update",
+            Operation::ResourceRetire { .. } => "resource/retire",
+            Operation::EventCreate(_) => "event/create",
+            Operation::EventUpdate { .. } => "event/update",
+            Operation::EventCancel { .. } => "event/cancel",
+            Operation::RequestCreate { .. } => "request/create",
+            Operation::RequestWithdraw { .. } => "request/withdraw",
+            Operation::Confirm { .. } => "auth/confirm",
+            Operation::Deny { .. } => "auth/deny",
+            Operation::Release { .. } => "auth/release",
+        }
+    }
+}
+
+/// A payload: an operation, and on the first entry of a log (unless it creates a
+/// festival) the festival the log belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload {
+    pub festival: Option<Id>,
+    pub op: Operation,
+}
+
+/// What a payload turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Op(Payload),
+    /// A version or kind this code does not know: stored and passed on, not interpreted.
+    Unsupported {
+        version: u64,
+        kind: String,
+        festival: Option<Id>,
+    },
+    /// Not a valid operation of a known version.
+    Malformed {
+        error: FormatError,
+        festival: Option<Id>,
+    },
+}
+
+/// Why a payload is not a well-formed operation. One variant per rule of the format.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("payload of {0} bytes exceeds the limit of {MAX_PAYLOAD}")]
+    TooLarge(usize),
+    #[error("not CBOR: {0}")]
+    NotCbor(String),
+    #[error("not a CBOR map")]
+    NotAMap,
+    #[error("missing or invalid version `v`")]
+    NoVersion,
+    #[error("missing or invalid kind `op`")]
+    NoKind,
+    #[error("missing field `{0}`")]
+    MissingField(&'static str),
+    #[error("field `{field}` must be {expected}")]
+    WrongType { field: &'static str, expected: &'static str },
+    #[error("unknown field `{0}`")]
+    UnknownField(String),
+    #[error("`{0}` and `{1}` come together")]
+    Unpaired(&'static str, &'static str),
+    #[error("time frame [{start}, {end}) is empty, reversed or out of range")]
+    BadTimeFrame { start: i64, end: i64 },
+    #[error("unknown resource kind {0:?}")]
+    UnknownResourceKind(String),
+    #[error("availability windows must be sorted, apart and non-overlapping")]
+    UnsortedAvailability,
+    #[error("not in canonical form (key order, integer width, empty fields or trailing bytes)")]
+    NotCanonical,
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+struct MapWriter(Vec<(&'static str, Value)>);
+
+impl MapWriter {
+    fn put(&mut self, key: &'static str, value: Value) {
+        self.0.push((key, value));
+    }
+    fn text(&mut self, key: &'static str, s: &str) {
+        self.put(key, Value::Text(s.to_string()));
+    }
+    fn opt_text(&mut self, key: &'static str, s: &str) {
+        if !s.is_empty() {
+            self.text(key, s);
+        }
+    }
+    fn id(&mut self, key: &'static str, id: &Id) {
+        self.put(key, Value::Bytes(id.0.0.to_vec()));
+    }
+    fn int(&mut self, key: &'static str, n: i64) {
+        self.put(key, Value::Integer(n.into()));
+    }
+    fn frame(&mut self, frame: &TimeFrame) {
+        self.int("start", frame.start().0);
+        self.int("end", frame.end().0);
+    }
+    fn finish(mut self) -> Value {
+        // Canonical order of text keys shorter than 24 bytes: by length, then bytewise.
+        self.0.sort_by(|(a, _), (b, _)| (a.len(), *a).cmp(&(b.len(), *b)));
+        Value::Map(self.0.into_iter().map(|(k, v)| (Value::Text(k.to_string()), v)).collect())
+    }
+}
+
+impl Payload {
+    /// The deterministic CBOR encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut m = MapWriter(Vec::new());
+        m.int("v", VERSION as i64);
+        m.text("op", self.op.kind());
+        if let Some(f) = &self.festival {
+            m.id("fest", f);
+        }
+        match &self.op {
+            Operation::FestivalCreate { parent, fields } => {
+                if let Some(p) = parent {
+                    m.id("parent", p);
+                }
+                festival_fields(&mut m, fields);
+            }
+            Operation::FestivalUpdate { festival, fields } => {
+                m.id("id", festival);
+                festival_fields(&mut m, fields);
+            }
+            Operation::ProfileSet { name, about } => {
+                m.text("name", name);
+                m.opt_text("about", about);
+            }
+            Operation::ResourceCreate(fields) => resource_fields(&mut m, fields),
+            Operation::ResourceUpdate { resource, fields } => {
+                m.id("id", resource);
+                resource_fields(&mut m, fields);
+            }
+            Operation::ResourceRetire { resource } => m.id("id", resource),
+            Operation::EventCreate(fields) => event_fields(&mut m, fields),
+            Operation::EventUpdate { event, fields } => {
+                m.id("id", event);
+                event_fields(&mut m, fields);
+            }
+            Operation::EventCancel { event } => m.id("id", event),
+            Operation::RequestCreate { event, resource, frame } => {
+                m.id("event", event);
+                m.id("res", resource);
+                m.frame(frame);
+            }
+            Operation::RequestWithdraw { request } => m.id("id", request),
+            Operation::Confirm { request, resource } | Operation::Release { request, resource } => {
+                m.id("req", request);
+                m.id("res", resource);
+            }
+            Operation::Deny { request, resource, reason } => {
+                m.id("req", request);
+                m.id("res", resource);
+                m.opt_text("reason", reason);
+            }
+        }
+        let mut out = Vec::new();
+        ciborium::into_writer(&m.finish(), &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+}
+
+fn festival_fields(m: &mut MapWriter, f: &FestivalFields) {
+    m.text("name", &f.name);
+    m.opt_text("desc", &f.description);
+    m.text("tz", &f.timezone);
+    if let Some(frame) = &f.frame {
+        m.frame(frame);
+    }
+}
+
+fn resource_fields(m: &mut MapWriter, f: &ResourceFields) {
+    m.text("name", &f.name);
+    m.text("kind", f.kind.as_str());
+    m.opt_text("desc", &f.description);
+    if let Some(g) = &f.geo {
+        m.int("lat", g.lat_micro);
+        m.int("lon", g.lon_micro);
+    }
+    m.opt_text("addr", &f.address);
+    m.opt_text("url", &f.url);
+    if let Availability::Windows(ws) = &f.availability {
+        let pairs = ws
+            .iter()
+            .map(|w| Value::Array(vec![Value::Integer(w.start().0.into()), Value::Integer(w.end().0.into())]))
+            .collect();
+        m.put("avail", Value::Array(pairs));
+    }
+    m.text("policy", &f.policy);
+}
+
+fn event_fields(m: &mut MapWriter, f: &EventFields) {
+    m.text("title", &f.title);
+    m.opt_text("desc", &f.description);
+    m.frame(&f.frame);
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+/// Decodes a payload strictly. Never fails: what cannot be interpreted is reported as
+/// [`Decoded::Unsupported`] or [`Decoded::Malformed`], keeping the festival when readable.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    if bytes.len() > MAX_PAYLOAD {
+        return Decoded::Malformed { error: FormatError::TooLarge(bytes.len()), festival: None };
+    }
+    let value: Value = match ciborium::from_reader(bytes) {
+        Ok(v) => v,
+        Err(e) => return Decoded::Malformed { error: FormatError::NotCbor(e.to_string()), festival: None },
+    };
+    let Value::Map(entries) = value else {
+        return Decoded::Malformed { error: FormatError::NotAMap, festival: None };
+    };
+    let mut r = MapReader { entries: entries.into_iter().map(Some).collect() };
+    // The envelope (version, kind, festival) is read the same way for every version.
+    let festival = r.take("fest").and_then(|v| as_id(&v, "fest").ok());
+    let malformed = |error: FormatError| Decoded::Malformed { error, festival };
+    let version = match r.take("v") {
+        Some(Value::Integer(v)) if u64::try_from(v).is_ok() => u64::try_from(v).expect("checked"),
+        _ => return malformed(FormatError::NoVersion),
+    };
+    let kind = match r.take("op") {
+        Some(Value::Text(k)) => k,
+        _ => return malformed(FormatError::NoKind),
+    };
+    if version != VERSION {
+        return Decoded::Unsupported { version, kind, festival };
+    }
+    let op = match read_op(&kind, &mut r) {
+        Ok(Some(op)) => op,
+        Ok(None) => return Decoded::Unsupported { version, kind, festival },
+        Err(error) => return malformed(error),
+    };
+    if let Some(key) = r.leftover() {
+        return malformed(FormatError::UnknownField(key));
+    }
+    let payload = Payload { festival, op };
+    if payload.encode() != bytes {
+        return malformed(FormatError::NotCanonical);
+    }
+    Decoded::Op(payload)
+}
+
+struct MapReader {
+    entries: Vec<Option<(Value, Value)>>,
+}
+
+type R<T> = Result<T, FormatError>;
+
+impl MapReader {
+    fn take(&mut self, key: &str) -> Option<Value> {
+        for slot in &mut self.entries {
+            if matches!(slot, Some((Value::Text(k), _)) if k == key) {
+                return slot.take().map(|(_, v)| v);
+            }
+        }
+        None
+    }
+
+    fn leftover(&self) -> Option<String> {
+        self.entries.iter().flatten().next().map(|(k, _)| match k {
+            Value::Text(t) => t.clone(),
+            other => format!("{other:?}"),
+        })
+    }
+
+    fn required(&mut self, key: &'static str) -> R<Value> {
+        self.take(key).ok_or(FormatError::MissingField(key))
+    }
+
+    fn text(&mut self, key: &'static str) -> R<String> {
+        match self.required(key)? {
+            Value::Text(s) => Ok(s),
+            _ => Err(FormatError::WrongType { field: key, expected: "text" }),
+        }
+    }
+
+    fn opt_text(&mut self, key: &'static str) -> R<String> {
+        match self.take(key) {
+            None => Ok(String::new()),
+            Some(Value::Text(s)) => Ok(s),
+            Some(_) => Err(FormatError::WrongType { field: key, expected: "text" }),
+        }
+    }
+
+    fn id(&mut self, key: &'static str) -> R<Id> {
+        as_id(&self.required(key)?, key)
+    }
+
+    fn int(&mut self, key: &'static str) -> R<i64> {
+        as_i64(&self.required(key)?, key)
+    }
+
+    fn opt_int(&mut self, key: &'static str) -> R<Option<i64>> {
+        self.take(key).map(|v| as_i64(&v, key)).transpose()
+    }
+
+    fn frame(&mut self) -> R<TimeFrame> {
+        let start = self.int("start")?;
+        let end = self.int("end")?;
+        frame(start, end)
+    }
+
+    fn opt_frame(&mut self) -> R<Option<TimeFrame>> {
+        match (self.opt_int("start")?, self.opt_int("end")?) {
+            (None, None) => Ok(None),
+            (Some(s), Some(e)) => frame(s, e).map(Some),
+            _ => Err(FormatError::Unpaired("start", "end")),
+        }
+    }
+}
+
+fn frame(start: i64, end: i64) -> R<TimeFrame> {
+    TimeFrame::new(Timestamp(start), Timestamp(end)).ok_or(FormatError::BadTimeFrame { start, end })
+}
+
+fn as_id(v: &Value, field: &'static str) -> R<Id> {
+    match v {
+        Value::Bytes(b) if b.len() == 64 => Ok(Id(bamboo::Hash(b.as_slice().try_into().expect("64 bytes")))),
+        _ => Err(FormatError::WrongType { field, expected: "an id (64 bytes)" }),
+    }
+}
+
+fn as_i64(v: &Value, field: &'static str) -> R<i64> {
+    match v {
+        Value::Integer(i) => {
+            i64::try_from(*i).map_err(|_| FormatError::WrongType { field, expected: "a 64-bit integer" })
+        }
+        _ => Err(FormatError::WrongType { field, expected: "an integer" }),
+    }
+}
+
+fn read_op(kind: &str, r: &mut MapReader) -> R<Option<Operation>> {
+    Ok(Some(match kind {
+        "festival/create" => {
+            let parent = r.take("parent").map(|v| as_id(&v, "parent")).transpose()?;
+            Operation::FestivalCreate { parent, fields: read_festival(r)? }
+        }
+        "festival/update" => Operation::FestivalUpdate { festival: r.id("id")?, fields: read_festival(r)? },
+        "profile/set" => Operation::ProfileSet { name: r.text("name")?, about: r.opt_text("about")? },
+        "resource/create" => Operation::ResourceCreate(read_resource(r)?),
+        "resource/update" => Operation::ResourceUpdate { resource: r.id("id")?, fields: read_resource(r)? },
+        "resource/retire" => Operation::ResourceRetire { resource: r.id("id")? },
+        "event/create" => Operation::EventCreate(read_event(r)?),
+        "event/update" => Operation::EventUpdate { event: r.id("id")?, fields: read_event(r)? },
+        "event/cancel" => Operation::EventCancel { event: r.id("id")? },
+        "request/create" => {
+            Operation::RequestCreate { event: r.id("event")?, resource: r.id("res")?, frame: r.frame()? }
+        }
+        "request/withdraw" => Operation::RequestWithdraw { request: r.id("id")? },
+        "auth/confirm" => Operation::Confirm { request: r.id("req")?, resource: r.id("res")? },
+        "auth/deny" => Operation::Deny { request: r.id("req")?, resource: r.id("res")?, reason: r.opt_text("reason")? },
+        "auth/release" => Operation::Release { request: r.id("req")?, resource: r.id("res")? },
+        _ => return Ok(None),
+    }))
+}
+
+fn read_festival(r: &mut MapReader) -> R<FestivalFields> {
+    Ok(FestivalFields {
+        name: r.text("name")?,
+        description: r.opt_text("desc")?,
+        timezone: r.text("tz")?,
+        frame: r.opt_frame()?,
+    })
+}
+
+fn read_resource(r: &mut MapReader) -> R<ResourceFields> {
+    let name = r.text("name")?;
+    let kind_text = r.text("kind")?;
+    let kind = ResourceKind::parse(&kind_text).ok_or(FormatError::UnknownResourceKind(kind_text))?;
+    let geo = match (r.opt_int("lat")?, r.opt_int("lon")?) {
+        (None, None) => None,
+        (Some(lat_micro), Some(lon_micro)) => Some(GeoPoint { lat_micro, lon_micro }),
+        _ => return Err(FormatError::Unpaired("lat", "lon")),
+    };
+    let availability = match r.take("avail") {
+        None => Availability::Always,
+        Some(Value::Array(pairs)) => {
+            let mut windows = Vec::with_capacity(pairs.len());
+            for pair in pairs {
+                match pair {
+                    Value::Array(p) if p.len() == 2 => {
+                        windows.push(frame(as_i64(&p[0], "avail")?, as_i64(&p[1], "avail")?)?)
+                    }
+                    _ => return Err(FormatError::WrongType { field: "avail", expected: "an array of [start, end]" }),
+                }
+            }
+            if !Availability::is_canonical(&windows) {
+                return Err(FormatError::UnsortedAvailability);
+            }
+            Availability::Windows(windows)
+        }
+        Some(_) => return Err(FormatError::WrongType { field: "avail", expected: "an array of [start, end]" }),
+    };
+    Ok(ResourceFields {
+        name,
+        kind,
+        description: r.opt_text("desc")?,
+        geo,
+        address: r.opt_text("addr")?,
+        url: r.opt_text("url")?,
+        availability,
+        policy: r.text("policy")?,
+    })
+}
+
+fn read_event(r: &mut MapReader) -> R<EventFields> {
+    Ok(EventFields { title: r.text("title")?, description: r.opt_text("desc")?, frame: r.frame()? })
+}

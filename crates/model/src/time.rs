@@ -1,0 +1,163 @@
+//! Time: milliseconds since the Unix epoch (UTC), and half-open time frames.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// The latest representable instant: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIMESTAMP: Timestamp = Timestamp(253_402_300_799_999);
+
+impl Timestamp {
+    /// Parses RFC 3339 (`2026-07-01T18:00:00+02:00`, `2026-07-01T16:00:00Z`).
+    pub fn parse_rfc3339(s: &str) -> Result<Timestamp, String> {
+        let ts: jiff::Timestamp = s.parse().map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))?;
+        Ok(Timestamp(ts.as_millisecond()))
+    }
+
+    /// RFC 3339 in UTC, e.g. `2026-07-01T16:00:00Z`.
+    pub fn to_rfc3339(self) -> String {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(ts) => ts.to_string(),
+            Err(_) => format!("@{}ms", self.0),
+        }
+    }
+
+    /// `2026-07-01 18:00` in the given IANA time zone (UTC if the zone is unknown).
+    pub fn to_local(self, timezone: &str) -> String {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(self.0) else { return self.to_rfc3339() };
+        let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A half-open interval `[start, end)`; `start < end` holds by construction.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TimeFrame {
+    start: Timestamp,
+    end: Timestamp,
+}
+
+impl TimeFrame {
+    /// A frame; `None` unless `0 <= start < end <= MAX_TIMESTAMP`.
+    pub fn new(start: Timestamp, end: Timestamp) -> Option<TimeFrame> {
+        (Timestamp(0) <= start && start < end && end <= MAX_TIMESTAMP).then_some(TimeFrame { start, end })
+    }
+
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+
+    pub fn end(&self) -> Timestamp {
+        self.end
+    }
+
+    pub fn overlaps(&self, other: &TimeFrame) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    pub fn contains(&self, other: &TimeFrame) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
+    /// `2026-07-01 18:00–20:00` in the given time zone, the date repeated only when it changes.
+    pub fn to_local(&self, timezone: &str) -> String {
+        let start = self.start.to_local(timezone);
+        let end = self.end.to_local(timezone);
+        match (start.split_once(' '), end.split_once(' ')) {
+            (Some((d1, _)), Some((d2, t2))) if d1 == d2 => format!("{start}–{t2}"),
+            _ => format!("{start} – {end}"),
+        }
+    }
+}
+
+impl fmt::Debug for TimeFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{:?}, {:?})", self.start, self.end)
+    }
+}
+
+/// When a resource can be booked: always, or within a set of windows.
+/// Windows are kept sorted, non-overlapping and non-adjacent, so a frame is available
+/// iff one window contains it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Availability {
+    Always,
+    Windows(Vec<TimeFrame>),
+}
+
+impl Availability {
+    /// Sorts and merges windows into the canonical form.
+    pub fn normalised(mut windows: Vec<TimeFrame>) -> Availability {
+        windows.sort();
+        let mut merged: Vec<TimeFrame> = Vec::with_capacity(windows.len());
+        for w in windows {
+            match merged.last_mut() {
+                Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+                _ => merged.push(w),
+            }
+        }
+        Availability::Windows(merged)
+    }
+
+    /// Whether windows are sorted, non-overlapping and non-adjacent.
+    pub fn is_canonical(windows: &[TimeFrame]) -> bool {
+        windows.windows(2).all(|w| w[0].end < w[1].start)
+    }
+
+    pub fn contains(&self, frame: &TimeFrame) -> bool {
+        match self {
+            Availability::Always => true,
+            Availability::Windows(ws) => {
+                // The last window starting at or before the frame is the only candidate.
+                let i = ws.partition_point(|w| w.start <= frame.start);
+                i > 0 && ws[i - 1].contains(frame)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(a: i64, b: i64) -> TimeFrame {
+        TimeFrame::new(Timestamp(a), Timestamp(b)).unwrap()
+    }
+
+    #[test]
+    fn half_open_overlap() {
+        assert!(f(0, 10).overlaps(&f(9, 20)));
+        assert!(!f(0, 10).overlaps(&f(10, 20)), "touching frames do not overlap");
+        assert!(TimeFrame::new(Timestamp(5), Timestamp(5)).is_none());
+    }
+
+    #[test]
+    fn availability_merges_and_contains() {
+        let a = Availability::normalised(vec![f(20, 30), f(0, 10), f(10, 15)]);
+        assert_eq!(a, Availability::Windows(vec![f(0, 15), f(20, 30)]));
+        assert!(a.contains(&f(0, 15)));
+        assert!(!a.contains(&f(14, 21)));
+        assert!(a.contains(&f(25, 30)));
+        assert!(!a.contains(&f(30, 31)));
+    }
+
+    #[test]
+    fn rfc3339_round_trip_and_local() {
+        let t = Timestamp::parse_rfc3339("2026-07-01T18:00:00+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-07-01T16:00:00Z");
+        assert_eq!(t.to_local("Europe/Berlin"), "2026-07-01 18:00");
+        let frame = TimeFrame::new(t, Timestamp(t.0 + 7_200_000)).unwrap();
+        assert_eq!(frame.to_local("Europe/Berlin"), "2026-07-01 18:00–20:00");
+    }
+}

@@ -1,0 +1,385 @@
+//! Data-driven tests of every allocation and authorization rule: operations in,
+//! readable state out. Ids are shown by their labels.
+
+mod support;
+
+use expect_test::expect;
+use model::op::Payload;
+use model::{Availability, Operation};
+use support::{World, frame, t};
+
+#[test]
+fn two_overlapping_confirms_only_the_first_in_the_owners_log_holds() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let stage = w.resource("ana", fest, "Stage", Availability::Always, "manual");
+    let opening = w.event("bo", fest, "Opening", frame(t(1, 18, 0), t(1, 20, 0)));
+    let q1 = w.request("bo", fest, "q-opening", opening, stage, frame(t(1, 18, 0), t(1, 20, 0)));
+    let concert = w.event("cy", fest, "Concert", frame(t(1, 19, 0), t(1, 22, 0)));
+    let q2 = w.request("cy", fest, "q-concert", concert, stage, frame(t(1, 19, 0), t(1, 22, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: stage }, "confirm-concert");
+    w.write("ana", fest, Operation::Confirm { request: q1, resource: stage }, "confirm-opening");
+    expect![[r#"
+        festival Fest: Fest
+        resource Stage of ana: Stage
+          booked 2026-07-01 19:00–22:00 by q-concert
+        event Opening: Opening 2026-07-01 18:00–20:00
+        event Concert: Concert 2026-07-01 19:00–22:00
+        request q-opening for Stage: invalid (overlaps confirmed request q-concert (Concert, 2026-07-01 19:00–22:00))
+        request q-concert for Stage: confirmed
+        no effect: auth/confirm confirm-opening: overlaps confirmed request q-concert (Concert, 2026-07-01 19:00–22:00)
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn confirm_outside_availability_has_no_effect() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let avail = Availability::normalised(vec![frame(t(1, 10, 0), t(1, 18, 0))]);
+    let room = w.resource("ana", fest, "Room", avail, "manual");
+    let late = w.event("bo", fest, "Late", frame(t(1, 17, 0), t(1, 19, 0)));
+    let q = w.request("bo", fest, "q-late", late, room, frame(t(1, 17, 0), t(1, 19, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q, resource: room }, "confirm-late");
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        event Late: Late 2026-07-01 17:00–19:00
+        request q-late for Room: invalid (the requested time frame is outside the resource's availability)
+        no effect: auth/confirm confirm-late: the requested time frame is outside the resource's availability
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn confirm_by_someone_other_than_the_owner_has_no_effect() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
+    let talk = w.event("bo", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
+    let q = w.request("bo", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
+    w.write("bo", fest, Operation::Confirm { request: q, resource: room }, "bo-confirms");
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        event Talk: Talk 2026-07-01 10:00–11:00
+        request q-talk for Room: pending
+        no effect: auth/confirm bo-confirms: only the owner of resource Room decides its requests, in the log where it was created
+    "#]].assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn release_then_confirm_of_another_request() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let pa = w.resource("ana", fest, "PA", Availability::Always, "manual");
+    let e1 = w.event("bo", fest, "Rehearsal", frame(t(2, 10, 0), t(2, 12, 0)));
+    let q1 = w.request("bo", fest, "q-rehearsal", e1, pa, frame(t(2, 10, 0), t(2, 12, 0)));
+    let e2 = w.event("cy", fest, "Karaoke", frame(t(2, 11, 0), t(2, 13, 0)));
+    let q2 = w.request("cy", fest, "q-karaoke", e2, pa, frame(t(2, 11, 0), t(2, 13, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q1, resource: pa }, "confirm-rehearsal");
+    w.write("ana", fest, Operation::Release { request: q1, resource: pa }, "release-rehearsal");
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: pa }, "confirm-karaoke");
+    w.write("ana", fest, Operation::Release { request: q1, resource: pa }, "release-again");
+    expect![[r#"
+        festival Fest: Fest
+        resource PA of ana: PA
+          booked 2026-07-02 11:00–13:00 by q-karaoke
+        event Karaoke: Karaoke 2026-07-02 11:00–13:00
+        event Rehearsal: Rehearsal 2026-07-02 10:00–12:00
+        request q-karaoke for PA: confirmed
+        request q-rehearsal for PA: released
+        no effect: auth/release release-again: request q-rehearsal is not confirmed, so there is nothing to release
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn withdrawn_request_keeps_its_slot_until_released() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let bike = w.resource("ana", fest, "Bike", Availability::Always, "manual");
+    let tour = w.event("bo", fest, "Tour", frame(t(3, 9, 0), t(3, 17, 0)));
+    let q = w.request("bo", fest, "q-tour", tour, bike, frame(t(3, 9, 0), t(3, 17, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q, resource: bike }, "confirm-tour");
+    w.write("bo", fest, Operation::RequestWithdraw { request: q }, "withdraw-tour");
+    let before_release = w.render(&w.state());
+    w.write("ana", fest, Operation::Release { request: q, resource: bike }, "release-tour");
+    w.write("bo", fest, Operation::RequestWithdraw { request: q }, "withdraw-twice");
+    expect![[r#"
+        festival Fest: Fest
+        resource Bike of ana: Bike
+          booked 2026-07-03 09:00–17:00 by q-tour
+        event Tour: Tour 2026-07-03 09:00–17:00
+        request q-tour for Bike: withdrawn (slot not released yet)
+    "#]]
+    .assert_eq(&before_release);
+    expect![[r#"
+        festival Fest: Fest
+        resource Bike of ana: Bike
+        event Tour: Tour 2026-07-03 09:00–17:00
+        request q-tour for Bike: withdrawn
+        no effect: request/withdraw withdraw-twice: request q-tour is withdrawn already
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn cancelled_event_withdraws_its_requests() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
+    let party = w.event("bo", fest, "Party", frame(t(4, 20, 0), t(4, 23, 0)));
+    w.request("bo", fest, "q-party", party, room, frame(t(4, 20, 0), t(4, 23, 0)));
+    w.write("bo", fest, Operation::EventCancel { event: party }, "cancel-party");
+    w.request("bo", fest, "q-after-cancel", party, room, frame(t(4, 20, 0), t(4, 21, 0)));
+    w.write(
+        "bo",
+        fest,
+        Operation::EventUpdate {
+            event: party,
+            fields: support::event_fields("Party again", frame(t(4, 20, 0), t(4, 23, 0))),
+        },
+        "update-cancelled",
+    );
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        event Party cancelled: Party 2026-07-04 20:00–23:00
+        request q-party for Room: withdrawn
+        request q-after-cancel for Room: invalid (event Party is cancelled)
+        no effect: event/update update-cancelled: event Party is cancelled
+        no effect: request/create q-after-cancel: event Party is cancelled
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn resource_of_a_parent_festival_requested_from_a_sub_festival() {
+    let mut w = World::new();
+    let city = w.festival("ana", "City", None);
+    let venue = w.festival("bo", "Venue", Some(city));
+    let other = w.festival("cy", "Other", None);
+    let square = w.resource("ana", city, "Square", Availability::Always, "manual");
+    let shed = w.resource("cy", other, "Shed", Availability::Always, "manual");
+    let gig = w.event("bo", venue, "Gig", frame(t(5, 18, 0), t(5, 21, 0)));
+    let q_square = w.request("bo", venue, "q-square", gig, square, frame(t(5, 18, 0), t(5, 21, 0)));
+    let q_shed = w.request("bo", venue, "q-shed", gig, shed, frame(t(5, 18, 0), t(5, 21, 0)));
+    w.write("ana", city, Operation::Confirm { request: q_square, resource: square }, "confirm-square");
+    w.write("cy", other, Operation::Confirm { request: q_shed, resource: shed }, "confirm-shed");
+    expect![[r#"
+        festival Other: Other
+        festival City: City
+        festival Venue (in City): Venue
+        resource Shed of cy: Shed
+        resource Square of ana: Square
+          booked 2026-07-05 18:00–21:00 by q-square
+        event Gig: Gig 2026-07-05 18:00–21:00
+        request q-shed for Shed: invalid (resource Shed belongs to festival Other, which is neither this festival nor one of its parents)
+        request q-square for Square: confirmed
+        no effect: auth/confirm confirm-shed: request q-shed is invalid: resource Shed belongs to festival Other, which is neither this festival nor one of its parents
+    "#]].assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn unknown_operation_version_is_kept_without_effect() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    w.resource("ana", fest, "Room", Availability::Always, "manual");
+    // Version 2 of some future operation, in canonical CBOR: {"v": 2, "op": "resource/teleport"}.
+    let mut future = Vec::new();
+    ciborium::into_writer(
+        &ciborium::Value::Map(vec![
+            (ciborium::Value::Text("v".into()), ciborium::Value::Integer(2.into())),
+            (ciborium::Value::Text("op".into()), ciborium::Value::Text("resource/teleport".into())),
+        ]),
+        &mut future,
+    )
+    .unwrap();
+    let id = w.write_raw("ana", fest, future);
+    w.label(id, "future-op");
+    // And a later, valid operation still applies.
+    w.event("ana", fest, "After", frame(t(1, 10, 0), t(1, 11, 0)));
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        event After: After 2026-07-01 10:00–11:00
+        no effect: resource/teleport future-op: operation version 2 (resource/teleport) is not supported by this version of pandafest; it is kept and passed on
+    "#]].assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn malformed_payloads_and_misplaced_festival_names() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let id = w.write_raw("ana", fest, b"not cbor at all".to_vec());
+    w.label(id, "garbage");
+    // A first entry that does not say which festival its log belongs to.
+    let payload = Payload { festival: None, op: Operation::ProfileSet { name: "Bo".into(), about: String::new() } };
+    let id = w.write_raw("bo", fest, payload.encode());
+    w.label(id, "bo-unnamed-log");
+    let id = w.write_raw(
+        "bo",
+        fest,
+        Payload { festival: None, op: Operation::ProfileSet { name: "Bo".into(), about: String::new() } }.encode(),
+    );
+    w.label(id, "bo-second");
+    // A later entry that names its festival again.
+    let id = w.write_raw(
+        "ana",
+        fest,
+        Payload { festival: Some(fest), op: Operation::ProfileSet { name: "Ana".into(), about: String::new() } }
+            .encode(),
+    );
+    w.label(id, "ana-names-again");
+    expect![[r#"
+        festival Fest: Fest
+        no effect: profile/set bo-second: the first entry of this log is invalid, so the log belongs to no festival
+        no effect: malformed garbage: malformed operation: not a CBOR map
+        no effect: profile/set ana-names-again: only the first entry of a log names its festival
+        no effect: profile/set bo-unnamed-log: the first entry of a log must name its festival
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn changes_only_by_the_creator_in_the_creating_log() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
+    let talk = w.event("ana", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
+    w.write("bo", fest, Operation::ResourceRetire { resource: room }, "bo-retires-room");
+    w.write("bo", fest, Operation::EventCancel { event: talk }, "bo-cancels-talk");
+    w.write(
+        "bo",
+        fest,
+        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 10, 0), t(1, 11, 0)) },
+        "bo-requests-for-talk",
+    );
+    w.write(
+        "bo",
+        fest,
+        Operation::FestivalUpdate {
+            festival: fest,
+            fields: model::op::FestivalFields {
+                name: "Mine".into(),
+                description: String::new(),
+                timezone: "UTC".into(),
+                frame: None,
+            },
+        },
+        "bo-renames-fest",
+    );
+    w.write(
+        "ana",
+        fest,
+        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 9, 0), t(1, 11, 0)) },
+        "ana-outside-event",
+    );
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        event Talk: Talk 2026-07-01 10:00–11:00
+        request ana-outside-event for Room: invalid (the requested time frame lies outside the time frame of event Talk)
+        request bo-requests-for-talk for Room: invalid (event Talk was not created in this log: only its creator changes it, in the log where it was created)
+        no effect: resource/retire bo-retires-room: resource Room was not created in this log: only its creator changes it, in the log where it was created
+        no effect: request/create ana-outside-event: the requested time frame lies outside the time frame of event Talk
+        no effect: event/cancel bo-cancels-talk: event Talk was not created in this log: only its creator changes it, in the log where it was created
+        no effect: festival/update bo-renames-fest: festival Fest was not created in this log: only its creator changes it, in the log where it was created
+        no effect: request/create bo-requests-for-talk: event Talk was not created in this log: only its creator changes it, in the log where it was created
+    "#]].assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn deny_then_confirm_and_retired_resource() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let van = w.resource("ana", fest, "Van", Availability::Always, "manual");
+    let move_ = w.event("bo", fest, "Move", frame(t(6, 8, 0), t(6, 12, 0)));
+    let q = w.request("bo", fest, "q-move", move_, van, frame(t(6, 8, 0), t(6, 12, 0)));
+    w.write("ana", fest, Operation::Deny { request: q, resource: van, reason: "needs repair".into() }, "deny-move");
+    let denied = w.render(&w.state());
+    w.write("ana", fest, Operation::Confirm { request: q, resource: van }, "confirm-move");
+    w.write("ana", fest, Operation::ResourceRetire { resource: van }, "retire-van");
+    let q2 = w.request("bo", fest, "q-move-2", move_, van, frame(t(6, 8, 0), t(6, 9, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: van }, "confirm-after-retire");
+    expect![[r#"
+        festival Fest: Fest
+        resource Van of ana: Van
+        event Move: Move 2026-07-06 08:00–12:00
+        request q-move for Van: denied (needs repair)
+    "#]]
+    .assert_eq(&denied);
+    expect![[r#"
+        festival Fest: Fest
+        resource Van of ana retired: Van
+          booked 2026-07-06 08:00–12:00 by q-move
+        event Move: Move 2026-07-06 08:00–12:00
+        request q-move for Van: confirmed
+        request q-move-2 for Van: invalid (the resource is retired)
+        no effect: auth/confirm confirm-after-retire: the resource is retired
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+#[test]
+fn confirm_arriving_before_its_request_takes_effect_when_the_request_arrives() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
+    let talk = w.event("bo", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
+    let q = w.request("bo", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q, resource: room }, "confirm-talk");
+    // Deliver ana's log first, bo's later.
+    let mut s = model::State::new();
+    let ana_key = w.key("ana");
+    let (ana, bo): (Vec<_>, Vec<_>) = w.entries.iter().cloned().partition(|e| e.author == ana_key);
+    for e in ana {
+        s.apply(e);
+    }
+    let early = w.render(&s);
+    for e in bo {
+        s.apply(e);
+    }
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+        no effect: auth/confirm confirm-talk: request q-talk is not known (yet)
+    "#]]
+    .assert_eq(&early);
+    assert_eq!(w.render(&s), w.render(&w.state()));
+    expect![[r#"
+        festival Fest: Fest
+        resource Room of ana: Room
+          booked 2026-07-01 10:00–11:00 by q-talk
+        event Talk: Talk 2026-07-01 10:00–11:00
+        request q-talk for Room: confirmed
+    "#]]
+    .assert_eq(&w.render(&s));
+}
+
+#[test]
+fn field_rules() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let mut fields = support::resource_fields("", Availability::Always, "fcfs");
+    w.write("ana", fest, Operation::ResourceCreate(fields.clone()), "empty-name");
+    fields.name = "x".repeat(201);
+    w.write("ana", fest, Operation::ResourceCreate(fields.clone()), "long-name");
+    fields.name = "Map point".into();
+    fields.geo = Some(model::op::GeoPoint::from_degrees(91.0, 13.4));
+    w.write("ana", fest, Operation::ResourceCreate(fields.clone()), "bad-lat");
+    fields.geo = None;
+    fields.policy = "no spaces".into();
+    w.write("ana", fest, Operation::ResourceCreate(fields), "bad-policy");
+    w.write("ana", fest, Operation::ProfileSet { name: " ".into(), about: String::new() }, "blank-profile");
+    expect![[r#"
+        festival Fest: Fest
+        no effect: resource/create long-name: the name has 201 bytes; at most 200 are allowed
+        no effect: profile/set blank-profile: the name must not be empty
+        no effect: resource/create bad-lat: latitude 91 is outside -90..=90 degrees
+        no effect: resource/create empty-name: the name must not be empty
+        no effect: resource/create bad-policy: "no spaces" is not a policy name (letters, digits, '-' and '_')
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}

@@ -1,0 +1,120 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bamboo::{Entry, MemoryLogs};
+use clap::Subcommand;
+use serde::Serialize;
+
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Verify a file of entries: one `ENTRY_HEX [PAYLOAD_HEX]` per line, each log in order.
+    ///
+    /// Prints a verdict per line. Exit status: 0 if every line is valid, 1 if any is not,
+    /// 2 if the file cannot be read.
+    Verify {
+        file: PathBuf,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LogCommand::Verify { file, json } => verify(&file, json),
+    }
+}
+
+#[derive(Serialize)]
+struct Verdict {
+    line: usize,
+    ok: bool,
+    author: Option<String>,
+    log_id: Option<u64>,
+    seq: Option<u64>,
+    error: Option<String>,
+}
+
+/// One line of the entry file format: `ENTRY_HEX [PAYLOAD_HEX]`.
+pub struct Line {
+    pub number: usize,
+    pub entry: Vec<u8>,
+    pub payload: Option<Vec<u8>>,
+}
+
+/// Parses the entry file format; blank lines and `#` comments are skipped.
+/// A line that is not hex yields an error for that line only.
+pub fn parse_lines(text: &str) -> Vec<Result<Line, (usize, String)>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| {
+            let number = i + 1;
+            let mut fields = l.split_whitespace();
+            let entry = fields.next().expect("non-empty line");
+            let payload = fields.next();
+            if fields.next().is_some() {
+                return Err((number, "expected `ENTRY_HEX [PAYLOAD_HEX]`, found more fields".into()));
+            }
+            let entry = hex::decode(entry).map_err(|e| (number, format!("entry is not hex: {e}")))?;
+            let payload =
+                payload.map(hex::decode).transpose().map_err(|e| (number, format!("payload is not hex: {e}")))?;
+            Ok(Line { number, entry, payload })
+        })
+        .collect()
+}
+
+fn verify(file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("error: cannot read {}: {err}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let lines = parse_lines(&text);
+    let parsed: Vec<&Line> = lines.iter().filter_map(|l| l.as_ref().ok()).collect();
+    let items: Vec<(&[u8], Option<&[u8]>)> =
+        parsed.iter().map(|l| (l.entry.as_slice(), l.payload.as_deref())).collect();
+    let mut logs = MemoryLogs::new();
+    let mut verdicts = logs.insert_batch(&items).into_iter();
+    let mut all_ok = true;
+    for line in &lines {
+        let verdict = match line {
+            Err((number, reason)) => {
+                Verdict { line: *number, ok: false, author: None, log_id: None, seq: None, error: Some(reason.clone()) }
+            }
+            Ok(line) => {
+                let verdict = verdicts.next().expect("one verdict per parsed line");
+                // Name the entry even when it is rejected, as far as it decodes.
+                let decoded = Entry::decode(&line.entry).ok();
+                Verdict {
+                    line: line.number,
+                    ok: verdict.is_ok(),
+                    author: decoded.as_ref().map(|e| e.author.to_hex()),
+                    log_id: decoded.as_ref().map(|e| e.log_id),
+                    seq: decoded.as_ref().map(|e| e.seq_num),
+                    error: verdict.err().map(|e| e.to_string()),
+                }
+            }
+        };
+        all_ok &= verdict.ok;
+        if json {
+            println!("{}", serde_json::to_string(&verdict)?);
+        } else {
+            print_text(&verdict);
+        }
+    }
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_text(v: &Verdict) {
+    let what = match (&v.author, v.log_id, v.seq) {
+        (Some(author), Some(log), Some(seq)) => format!("author {}… log {log} seq {seq}", &author[..16]),
+        _ => "entry".to_string(),
+    };
+    match &v.error {
+        None => println!("line {}: ok      {what}", v.line),
+        Some(err) => println!("line {}: INVALID {what}: {err}", v.line),
+    }
+}

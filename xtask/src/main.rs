@@ -1,0 +1,116 @@
+//! `cargo xtask <command>`: the developer commands of pandafest.
+//!
+//! - `run`   build everything and start the node (`pandafest serve`), printing its address
+//! - `test`  every test of the workspace (and, as they exist, the web, wasm and browser tests)
+//! - `bench` the benchmarks, with the ratios the project tracks
+//! - `fuzz`  run each fuzz target for a while (nightly) and keep crashers as regression files
+//!
+//! Each command installs what it needs (rustup targets, tools, npm packages, Chromium)
+//! idempotently, and stops with a clear message when it cannot.
+
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <run|test|bench|fuzz> [args]\n");
+            eprintln!("  run [-- SERVE_ARGS]   build and start pandafest serve");
+            eprintln!("  test                  run every test (what CI runs)");
+            eprintln!("  bench                 run the benchmarks and print the ratios");
+            eprintln!("  fuzz [SECONDS]        fuzz every target (default 60 s each) on nightly");
+            std::process::exit(2);
+        }
+    }
+}
+
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Runs a command, echoing it, and fails with its exit status.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", display(cmd));
+    let status = cmd.status().with_context(|| format!("cannot start {}", display(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed with {status}", display(cmd));
+    }
+    Ok(())
+}
+
+fn display(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(args: &[String]) -> Result<()> {
+    sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
+    let bin = project_root().join("target/release/pandafest");
+    eprintln!("built {}", bin.display());
+    eprintln!("the node so far offers: pandafest log verify FILE [--json]");
+    if !args.is_empty() {
+        sh(Command::new(&bin).args(args))?;
+    }
+    Ok(())
+}
+
+fn test(_args: &[String]) -> Result<()> {
+    sh(cargo().args(["fmt", "--all", "--", "--check"])).context("code is not formatted: run `cargo fmt --all`")?;
+    let nextest = tools::has_nextest();
+    if nextest {
+        sh(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+        sh(cargo().args(["test", "--workspace", "--doc"]))?;
+    } else {
+        sh(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
+    }
+    eprintln!("all tests passed");
+    Ok(())
+}
+
+fn bench(_args: &[String]) -> Result<()> {
+    sh(cargo().args(["bench", "-p", "pandafest-bamboo", "--bench", "codec"]))?;
+    Ok(())
+}
+
+fn fuzz(args: &[String]) -> Result<()> {
+    let seconds: u64 = args.first().map(|s| s.parse()).transpose().context("SECONDS must be a number")?.unwrap_or(60);
+    tools::ensure_cargo_fuzz()?;
+    for (crate_dir, target) in tools::fuzz_targets()? {
+        let fuzz_dir = crate_dir.join("fuzz");
+        let result = sh(Command::new("cargo").current_dir(&fuzz_dir).args([
+            "+nightly",
+            "fuzz",
+            "run",
+            &target,
+            "--",
+            &format!("-max_total_time={seconds}"),
+        ]));
+        let kept = tools::keep_crashers(&crate_dir, &target)?;
+        if result.is_err() || kept > 0 {
+            bail!(
+                "fuzz target {target} crashed; {kept} input(s) copied to {}/tests/fuzz_regressions",
+                crate_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
