@@ -56,10 +56,12 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.rows.values()
     }
 
+    #[allow(dead_code)]
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    #[allow(dead_code)]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

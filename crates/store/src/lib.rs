@@ -1,0 +1,573 @@
+//! pandafest's storage: the logs (the source of truth) and the materialised plan (a cache
+//! that can always be rebuilt from them), in SQLite.
+//!
+//! - [`Store`]: one SQLite database in WAL mode. [`Store::ingest`] takes a batch of
+//!   [`VerifiedEntry`]s (signatures already checked) and, in one transaction, checks
+//!   them against their logs (links, forks, end of log), stores them, folds them into
+//!   the [`model::State`] and writes the changed rows of the plan.
+//! - [`verify_entries`]: decoding, batched signature checks and payload checks: the only
+//!   way, besides signing one's own entries, to obtain a [`VerifiedEntry`].
+//! - [`Store::append`]: signs an operation into the node's own log of a festival.
+//! - [`LogHeight`], [`Store::heights`], [`Store::entries_from`]: what replication needs.
+//!
+//! Schema changes are versioned migrations; the plan's rows carry the model's format
+//! version, and a store whose plan is of another version rebuilds it at open.
+
+mod migrations;
+mod sql_log;
+mod verified;
+
+use std::path::Path;
+
+use bamboo::{Admission, Author, Hash, Keypair, LogView, VerifyError};
+use model::op::Payload;
+use model::{Id, Key, LogEntry, Operation, State};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+pub use sql_log::SqlLog;
+pub use verified::{VerifiedEntry, verify_entries};
+
+/// The format of the plan's rows; a change makes stores rebuild their plan at open.
+const MODEL_ROWS_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("the database holds a plan that cannot be read ({0}); run `pandafest rebuild`")]
+    CorruptPlan(String),
+    #[error("the database was written by a newer pandafest (schema {found}, this one knows up to {known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("entry {index} of the batch is rejected: {error}")]
+    Rejected { index: usize, error: bamboo::Error },
+    #[error("cannot write to festival {0}: this node does not hold it")]
+    UnknownFestival(Id),
+    #[error("cannot sign the entry: {0}")]
+    Build(#[from] bamboo::BuildError),
+}
+
+/// The newest sequence number this store holds of one log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LogHeight {
+    pub author: Author,
+    pub log_id: u64,
+    pub seq: u64,
+}
+
+/// What happened to a batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Entries stored now, as (author, log id, seq, hash).
+    pub stored: Vec<(Author, u64, u64, Hash)>,
+    pub duplicates: usize,
+    /// Forks found: the log is frozen at that entry and the author flagged; the second
+    /// entry is kept as evidence.
+    pub forks: Vec<(Author, u64, u64)>,
+    /// Entries not stored because their log is frozen by a fork.
+    pub frozen: usize,
+}
+
+/// The SQLite store of one node.
+pub struct Store {
+    conn: Connection,
+    state: State,
+    keypair: Keypair,
+    /// The greatest `received` number folded into `state`: entries stored by other
+    /// processes (a CLI command beside a running server) come after it.
+    last_received: i64,
+    data_version: i64,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, migrating its schema, loading the plan,
+    /// and creating the node's key pair on first use.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::from_connection(Connection::open(path)?)
+    }
+
+    /// A store that lives in memory only: for tests and tools.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(mut conn: Connection) -> Result<Store, StoreError> {
+        // WAL lets readers (another CLI process, the HTTP server) run while a batch is
+        // written; FULL makes every committed batch durable, so nothing acknowledged is lost.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        migrations::migrate(&mut conn)?;
+        let keypair = load_or_create_key(&conn)?;
+        let rows_version: Option<i64> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'model_rows_version'", [], |r| r.get(0)).optional()?;
+        let mut store = Store { state: State::new(), conn, keypair, last_received: 0, data_version: 0 };
+        if rows_version == Some(MODEL_ROWS_VERSION) {
+            store.last_received = max_received(&store.conn)?;
+            store.state = store.load_plan()?;
+        } else {
+            store.rebuild(&mut |_, _| {})?;
+        }
+        store.data_version = data_version(&store.conn)?;
+        Ok(store)
+    }
+
+    fn load_plan(&self) -> Result<State, StoreError> {
+        let mut rows = Vec::new();
+        for table in State::TABLES {
+            let mut stmt = self.conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
+            let found =
+                stmt.query_map([], |r| Ok((table.to_string(), r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            for row in found {
+                rows.push(row?);
+            }
+        }
+        State::load(rows).map_err(StoreError::CorruptPlan)
+    }
+
+    /// The node's key pair.
+    pub fn keypair(&self) -> &Keypair {
+        &self.keypair
+    }
+
+    pub fn me(&self) -> Key {
+        Key(self.keypair.author())
+    }
+
+    /// The materialised plan.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Stores a batch of verified entries in one transaction.
+    ///
+    /// Each entry must fit its log (links, end of log); a duplicate is skipped; a fork is
+    /// kept as evidence and freezes its log (entries after it are skipped). Any other
+    /// broken rule rejects the whole batch and leaves the store unchanged.
+    pub fn ingest(&mut self, batch: Vec<VerifiedEntry>) -> Result<IngestReport, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let forked = catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        let report = ingest_in(&tx, &mut self.state, &mut self.last_received, batch)?;
+        tx.commit()?;
+        self.data_version = data_version(&self.conn)?;
+        if forked || self.state.needs_rebuild() {
+            self.rebuild(&mut |_, _| {})?;
+        }
+        Ok(report)
+    }
+
+    /// Folds entries that other processes stored since this store last looked.
+    pub fn refresh(&mut self) -> Result<bool, StoreError> {
+        let version = data_version(&self.conn)?;
+        if version == self.data_version {
+            return Ok(false);
+        }
+        self.data_version = version;
+        let before = self.last_received;
+        if catch_up(&self.conn, &mut self.state, &mut self.last_received)? {
+            self.rebuild(&mut |_, _| {})?;
+        }
+        Ok(self.last_received != before)
+    }
+
+    /// Signs `op` into this node's log of `festival` and stores it. Returns the new id.
+    pub fn append(&mut self, festival: Id, op: Operation) -> Result<Id, StoreError> {
+        // The write lock is taken before the log's head is read, so that two processes
+        // appending at once cannot sign two entries with the same sequence number.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        let signed = sign_next(&tx, &self.keypair, &self.state, festival, op)?;
+        let id = Id(signed.0.hash);
+        ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
+        tx.commit()?;
+        self.data_version = data_version(&self.conn)?;
+        Ok(id)
+    }
+}
+
+fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+fn max_received(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(received), 0) FROM entries", [], |r| r.get(0))?)
+}
+
+/// Applies entries stored by others after `last_received` to `state`. Their plan rows
+/// were written by the process that stored them, so the changes are dropped here.
+/// Returns whether a fork appeared, which calls for a rebuild.
+fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT hash, author, log_id, seq, payload, received FROM entries WHERE received > ?1 ORDER BY received",
+    )?;
+    let mut rows = stmt.query([*last_received])?;
+    while let Some(row) = rows.next()? {
+        state.apply(LogEntry {
+            hash: Id(Hash(row.get::<_, Vec<u8>>(0)?.try_into().unwrap_or([0; 64]))),
+            author: Key(author_of(row.get::<_, Vec<u8>>(1)?)),
+            log_id: row.get::<_, i64>(2)? as u64,
+            seq: row.get::<_, i64>(3)? as u64,
+            payload: row.get(4)?,
+        });
+        *last_received = row.get(5)?;
+    }
+    let known_forks = state.forks().len();
+    let stored_forks: i64 = conn.query_row("SELECT COUNT(*) FROM forks", [], |r| r.get(0))?;
+    state.take_changes();
+    Ok(stored_forks as usize != known_forks)
+}
+
+/// Builds and signs the next entry of this node's log of `festival`.
+fn sign_next(
+    conn: &Connection,
+    keypair: &Keypair,
+    state: &State,
+    festival: Id,
+    op: Operation,
+) -> Result<(bamboo::SignedEntry, Vec<u8>), StoreError> {
+    let me = keypair.author();
+    let creates_festival = matches!(op, Operation::FestivalCreate { .. });
+    let existing: Option<i64> = if creates_festival {
+        None
+    } else {
+        conn.prepare_cached("SELECT log_id FROM logs WHERE author = ?1 AND festival = ?2 ORDER BY log_id LIMIT 1")?
+            .query_row(params![me.0.as_slice(), festival.0.0.as_slice()], |r| r.get(0))
+            .optional()?
+    };
+    let (log_id, first) = match existing {
+        Some(log_id) => (log_id as u64, false),
+        None => {
+            if !creates_festival && state.festival(&festival).is_none() {
+                return Err(StoreError::UnknownFestival(festival));
+            }
+            let next: i64 = conn.query_row(
+                "SELECT COALESCE(MAX(log_id) + 1, 0) FROM logs WHERE author = ?1",
+                [me.0.as_slice()],
+                |r| r.get(0),
+            )?;
+            (next as u64, true)
+        }
+    };
+    let payload = Payload { festival: (first && !creates_festival).then_some(festival), op }.encode();
+    let log = SqlLog::load(conn, me, log_id)?;
+    let seq_num = log.max_seq_num().unwrap_or(0) + 1;
+    let hash_at = |seq: u64| log.entry(seq).map(|k| k.hash);
+    let new = bamboo::NewEntry {
+        log_id,
+        seq_num,
+        lipmaa_link: bamboo::has_lipmaa_link(seq_num).then(|| hash_at(bamboo::lipmaa(seq_num))).flatten(),
+        backlink: (seq_num > 1).then(|| hash_at(seq_num - 1)).flatten(),
+        payload: &payload,
+        end_of_log: false,
+    };
+    Ok((new.sign(keypair)?, payload))
+}
+
+/// The body of [`Store::ingest`], inside the caller's transaction.
+fn ingest_in(
+    tx: &Connection,
+    state: &mut State,
+    last_received: &mut i64,
+    batch: Vec<VerifiedEntry>,
+) -> Result<IngestReport, StoreError> {
+    {
+        let mut report = IngestReport::default();
+        let mut applied = Vec::new();
+        for (index, v) in batch.into_iter().enumerate() {
+            let author = v.entry.author;
+            let log_id = v.entry.log_id;
+            let log = SqlLog::load(tx, author, log_id)?;
+            match bamboo::check_in_log(&log, &v.entry, v.hash) {
+                Ok(Admission::Duplicate) => report.duplicates += 1,
+                Ok(Admission::New) => {
+                    *last_received += 1;
+                    insert_entry(tx, &v, *last_received)?;
+                    report.stored.push((author, log_id, v.entry.seq_num, v.hash));
+                    applied.push(v.into_log_entry());
+                }
+                Err(VerifyError::Fork { seq_num, .. }) => {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO forks (author, log_id, seq, entry, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![author.0.as_slice(), log_id as i64, seq_num as i64, v.bytes(), v.payload()],
+                    )?;
+                    tx.execute(
+                        "UPDATE logs SET fork_seq = MIN(COALESCE(fork_seq, ?3), ?3) WHERE author = ?1 AND log_id = ?2",
+                        params![author.0.as_slice(), log_id as i64, seq_num as i64],
+                    )?;
+                    report.forks.push((author, log_id, seq_num));
+                }
+                Err(VerifyError::LogFrozenByFork { .. }) => report.frozen += 1,
+                Err(error) => return Err(StoreError::Rejected { index, error: error.into() }),
+            }
+        }
+        // Fold after the log checks: a fork found later in the batch must freeze first.
+        for (author, log_id, seq) in &report.forks {
+            state.freeze_log(Key(*author), *log_id, *seq);
+        }
+        for entry in applied {
+            state.apply(entry);
+        }
+        for (author, log_id, _, _) in &report.stored {
+            if let Some(festival) = state.log(&Key(*author), *log_id).and_then(|p| p.festival) {
+                tx.execute(
+                    "UPDATE logs SET festival = ?3 WHERE author = ?1 AND log_id = ?2 AND festival IS NULL",
+                    params![author.0.as_slice(), *log_id as i64, festival.0.0.as_slice()],
+                )?;
+            }
+        }
+        if !state.needs_rebuild() {
+            write_plan(tx, state)?;
+        }
+        Ok(report)
+    }
+}
+
+impl Store {
+    /// The newest entry of every log of `festival` held here.
+    pub fn heights(&self, festival: &Id) -> Result<Vec<LogHeight>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT author, log_id, max_seq FROM logs WHERE festival = ?1 ORDER BY author, log_id")?;
+        let rows = stmt.query_map([festival.0.0.as_slice()], |r| {
+            Ok(LogHeight {
+                author: author_of(r.get::<_, Vec<u8>>(0)?),
+                log_id: r.get::<_, i64>(1)? as u64,
+                seq: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Entries of one log from `from_seq` on, in log order, at most `limit`: (entry, payload).
+    pub fn entries_from(
+        &self,
+        author: Author,
+        log_id: u64,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entry, payload FROM entries WHERE author = ?1 AND log_id = ?2 AND seq >= ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![author.0.as_slice(), log_id as i64, from_seq as i64, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every entry of `festival`'s logs, log by log in log order: (entry, payload).
+    pub fn export(&self, festival: &Id, mut each: impl FnMut(&[u8], &[u8])) -> Result<usize, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.entry, e.payload FROM entries e JOIN logs l ON l.author = e.author AND l.log_id = e.log_id
+             WHERE l.festival = ?1 ORDER BY e.author, e.log_id, e.seq",
+        )?;
+        let mut rows = stmt.query([festival.0.0.as_slice()])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            let (entry, payload): (Vec<u8>, Vec<u8>) = (row.get(0)?, row.get(1)?);
+            each(&entry, &payload);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// What this store knows of a log, as a [`bamboo::LogView`] (for checking a file
+    /// against the store before anything is written).
+    pub fn log_view(&self, author: Author, log_id: u64) -> Result<SqlLog<'_>, StoreError> {
+        SqlLog::load(&self.conn, author, log_id)
+    }
+
+    /// The order in which this node received entries: smaller is earlier.
+    pub fn received_order(&self, id: &Id) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT received FROM entries WHERE hash = ?1")?
+            .query_row([id.0.0.as_slice()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Number of entries stored.
+    pub fn entry_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Forks recorded: (author, log id, seq).
+    pub fn forks(&self) -> Result<Vec<(Author, u64, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT author, log_id, seq FROM forks ORDER BY author, log_id, seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((author_of(r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A value this node keeps for itself (settings, policy hooks), by key.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [format!("setting:{key}")], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![format!("setting:{key}"), v],
+            )?,
+            None => self.conn.execute("DELETE FROM meta WHERE key = ?1", [format!("setting:{key}")])?,
+        };
+        Ok(())
+    }
+
+    /// Settings whose key starts with `prefix`, as (key without prefix, value).
+    pub fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let full = format!("setting:{prefix}");
+        let mut stmt =
+            self.conn.prepare("SELECT key, value FROM meta WHERE key >= ?1 AND key < ?1 || x'ff' ORDER BY key")?;
+        let rows = stmt.query_map([&full], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (k, v) = row?;
+            out.push((k[full.len()..].to_string(), v));
+        }
+        Ok(out)
+    }
+
+    /// Throws the plan away and folds it again from the stored entries, in batches,
+    /// reporting (done, total) after each.
+    pub fn rebuild(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<(), StoreError> {
+        let total = self.entry_count()?;
+        let forks = self.forks()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut state = State::new();
+        for (author, log_id, seq) in forks {
+            state.freeze_log(Key(author), log_id, seq);
+        }
+        {
+            let mut stmt =
+                tx.prepare("SELECT hash, author, log_id, seq, payload FROM entries ORDER BY author, log_id, seq")?;
+            let mut rows = stmt.query([])?;
+            let mut done = 0u64;
+            while let Some(row) = rows.next()? {
+                state.apply(LogEntry {
+                    hash: Id(Hash(
+                        row.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| StoreError::CorruptPlan("bad hash".into()))?,
+                    )),
+                    author: Key(author_of(row.get::<_, Vec<u8>>(1)?)),
+                    log_id: row.get::<_, i64>(2)? as u64,
+                    seq: row.get::<_, i64>(3)? as u64,
+                    payload: row.get(4)?,
+                });
+                done += 1;
+                if done % 10_000 == 0 {
+                    progress(done, total);
+                }
+            }
+            progress(done, total);
+        }
+        for table in State::TABLES {
+            tx.execute(&format!("DELETE FROM m_{table}"), [])?;
+        }
+        write_plan(&tx, &mut state)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model_rows_version', ?1)", [MODEL_ROWS_VERSION])?;
+        tx.commit()?;
+        self.last_received = max_received(&self.conn)?;
+        self.data_version = data_version(&self.conn)?;
+        self.state = state;
+        Ok(())
+    }
+
+    /// Checks that the stored logs are intact: every log's entries are contiguous from 1 to
+    /// its height and chain by their backlinks. Returns the problems found.
+    pub fn check_integrity(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let ok: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            problems.push(format!("sqlite integrity check: {ok}"));
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT l.author, l.log_id, l.max_seq, COUNT(e.seq), COALESCE(MAX(e.seq), 0) FROM logs l
+             LEFT JOIN entries e ON e.author = l.author AND e.log_id = l.log_id GROUP BY l.author, l.log_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                author_of(r.get::<_, Vec<u8>>(0)?),
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (author, log_id, max_seq, count, max_entry) = row?;
+            if max_seq != max_entry {
+                problems
+                    .push(format!("log {}/{log_id}: height {max_seq} but newest entry {max_entry}", author.to_hex()));
+            }
+            if count != max_entry {
+                problems.push(format!("log {}/{log_id}: {count} entries for height {max_entry}", author.to_hex()));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn author_of(bytes: Vec<u8>) -> Author {
+    Author(bytes.try_into().unwrap_or([0; 32]))
+}
+
+fn load_or_create_key(conn: &Connection) -> Result<Keypair, StoreError> {
+    let secret: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'secret_key'", [], |r| r.get(0)).optional()?;
+    if let Some(secret) = secret.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+        return Ok(Keypair::from_secret(secret));
+    }
+    let keypair = Keypair::generate();
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('secret_key', ?1)", [keypair.secret().as_slice()])?;
+    Ok(keypair)
+}
+
+fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(), StoreError> {
+    let e = &v.entry;
+    let lipmaa_seq = bamboo::has_lipmaa_link(e.seq_num).then(|| bamboo::lipmaa(e.seq_num) as i64);
+    tx.prepare_cached(
+        "INSERT INTO entries (author, log_id, seq, hash, entry, payload, lipmaa_seq, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        e.author.0.as_slice(),
+        e.log_id as i64,
+        e.seq_num as i64,
+        v.hash.0.as_slice(),
+        v.bytes(),
+        v.payload(),
+        lipmaa_seq,
+        received
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO logs (author, log_id, max_seq, end_seq) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (author, log_id) DO UPDATE SET max_seq = MAX(max_seq, excluded.max_seq),
+           end_seq = COALESCE(end_seq, excluded.end_seq)",
+    )?
+    .execute(params![
+        e.author.0.as_slice(),
+        e.log_id as i64,
+        e.seq_num as i64,
+        e.end_of_log.then_some(e.seq_num as i64)
+    ])?;
+    Ok(())
+}
+
+fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {
+    for (table, key, value) in state.take_changes() {
+        match value {
+            Some(value) => {
+                tx.prepare_cached(&format!("INSERT OR REPLACE INTO m_{table} (key, value) VALUES (?1, ?2)"))?
+                    .execute(params![key, value])?;
+            }
+            None => {
+                tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?.execute([key])?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The schema, as numbered migrations; `PRAGMA user_version` records how far a database is.
+
+use model::State;
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Migration N (1-based) takes a database from version N-1 to N.
+fn migrations() -> Vec<String> {
+    let mut plan_tables = String::new();
+    for table in State::TABLES {
+        plan_tables
+            .push_str(&format!("CREATE TABLE m_{table} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;\n"));
+    }
+    vec![format!(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+         CREATE TABLE logs (
+             author BLOB NOT NULL, log_id INTEGER NOT NULL,
+             festival BLOB, max_seq INTEGER NOT NULL, end_seq INTEGER, fork_seq INTEGER,
+             PRIMARY KEY (author, log_id)) WITHOUT ROWID;
+         CREATE INDEX logs_by_festival ON logs (festival);
+         CREATE TABLE entries (
+             author BLOB NOT NULL, log_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+             hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL, payload BLOB NOT NULL,
+             lipmaa_seq INTEGER, received INTEGER NOT NULL,
+             PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
+         CREATE INDEX entries_by_lipmaa ON entries (author, log_id, lipmaa_seq) WHERE lipmaa_seq IS NOT NULL;
+         CREATE TABLE forks (
+             author BLOB NOT NULL, log_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+             entry BLOB NOT NULL, payload BLOB NOT NULL,
+             PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
+         {plan_tables}"
+    )]
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let migrations = migrations();
+    let known = migrations.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The store as a node uses it: appending, reopening, importing, rejecting, two handles.
+
+use model::op::{EventFields, FestivalFields};
+use model::{Id, Operation, TimeFrame, Timestamp};
+use store::{Store, verify_entries};
+
+fn festival_op(name: &str) -> Operation {
+    Operation::FestivalCreate {
+        parent: None,
+        fields: FestivalFields { name: name.into(), description: String::new(), timezone: "UTC".into(), frame: None },
+    }
+}
+
+fn event_op(title: &str) -> Operation {
+    let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(2_000_000)).unwrap();
+    Operation::EventCreate(EventFields { title: title.into(), description: String::new(), frame })
+}
+
+fn export(store: &Store, festival: &Id) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    store.export(festival, |e, p| out.push((e.to_vec(), p.to_vec()))).unwrap();
+    out
+}
+
+#[test]
+fn appended_operations_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let (fest, key) = {
+        let mut s = Store::open(&path).unwrap();
+        let fest = Id(bamboo::Hash([0; 64]));
+        let fest = s.append(fest, festival_op("Fest")).unwrap();
+        for i in 0..50 {
+            s.append(fest, event_op(&format!("e{i}"))).unwrap();
+        }
+        (fest, s.me())
+    };
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.me(), key, "the key pair is kept");
+    assert_eq!(s.state().festival(&fest).unwrap().fields.name, "Fest");
+    assert_eq!(s.state().events_in(&fest).count(), 50);
+    assert_eq!(s.heights(&fest).unwrap()[0].seq, 51);
+    assert!(s.check_integrity().unwrap().is_empty());
+}
+
+#[test]
+fn import_elsewhere_gives_the_same_plan_and_twice_changes_nothing() {
+    let mut a = Store::open_in_memory().unwrap();
+    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..20 {
+        a.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    let mut b = Store::open_in_memory().unwrap();
+    let file = export(&a, &fest);
+    let verified: Vec<_> = verify_entries(file.clone()).into_iter().map(Result::unwrap).collect();
+    let report = b.ingest(verified.clone()).unwrap();
+    assert_eq!(report.stored.len(), 21);
+    let again = b.ingest(verified).unwrap();
+    assert_eq!((again.stored.len(), again.duplicates), (0, 21));
+    assert_eq!(b.state().events_in(&fest).count(), 20);
+    assert_eq!(export(&b, &fest), file);
+}
+
+#[test]
+fn a_batch_with_a_bad_entry_changes_nothing() {
+    let mut a = Store::open_in_memory().unwrap();
+    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..5 {
+        a.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    let mut file = export(&a, &fest);
+    file.remove(2); // entry 3 missing: entry 4 links to it and to entry 1, so 4 is fine, but 5 has no path
+    file.remove(2);
+    let verified: Vec<_> = verify_entries(file).into_iter().map(Result::unwrap).collect();
+    let mut b = Store::open_in_memory().unwrap();
+    let err = b.ingest(verified).unwrap_err();
+    assert!(err.to_string().contains("cannot be verified"), "{err}");
+    assert_eq!(b.entry_count().unwrap(), 0);
+    assert_eq!(b.state().festivals().count(), 0);
+}
+
+#[test]
+fn two_handles_on_one_database_never_fork_their_log() {
+    // Scenario: a CLI command and a running server append to the same node's log at once.
+    // Assert: their entries get consecutive sequence numbers and both see all of them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut a = Store::open(&path).unwrap();
+    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let mut b = Store::open(&path).unwrap();
+    for i in 0..10 {
+        a.append(fest, event_op(&format!("a{i}"))).unwrap();
+        b.append(fest, event_op(&format!("b{i}"))).unwrap();
+    }
+    assert!(b.state().events_in(&fest).count() >= 19);
+    a.refresh().unwrap();
+    assert_eq!(a.state().events_in(&fest).count(), 20);
+    assert!(a.forks().unwrap().is_empty());
+    assert!(a.check_integrity().unwrap().is_empty());
+    assert_eq!(a.heights(&fest).unwrap()[0].seq, 21);
+}
