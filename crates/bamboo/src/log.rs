@@ -290,7 +290,8 @@ impl LogView for MemoryLog {
 }
 
 impl MemoryLog {
-    fn insert(&mut self, known: KnownEntry) {
+    /// Adds an entry known to be valid (checked earlier, e.g. read from a store).
+    pub fn insert(&mut self, known: KnownEntry) {
         if known.end_of_log {
             self.end_of_log = Some(known.seq_num);
         }

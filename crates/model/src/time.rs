@@ -19,6 +19,25 @@ impl Timestamp {
         Ok(Timestamp(ts.as_millisecond()))
     }
 
+    /// Parses RFC 3339, or a date and time without offset (`2026-07-01T18:00`,
+    /// `2026-07-01 18:00`) read in the IANA time zone `timezone`.
+    pub fn parse_in(s: &str, timezone: &str) -> Result<Timestamp, String> {
+        if let Ok(t) = Timestamp::parse_rfc3339(s) {
+            return Ok(t);
+        }
+        let civil: jiff::civil::DateTime = s.trim().replace(' ', "T").parse().map_err(|_| {
+            format!("{s:?} is not a time: use RFC 3339 (2026-07-01T18:00:00+02:00) or 2026-07-01T18:00")
+        })?;
+        let tz = jiff::tz::TimeZone::get(timezone).map_err(|_| format!("unknown time zone {timezone:?}"))?;
+        let zoned = civil.to_zoned_datetime(tz).map_err(|e| format!("{s:?} does not exist in {timezone}: {e}"))?;
+        Ok(Timestamp(zoned.timestamp().as_millisecond()))
+    }
+
+    /// Whether `timezone` is a zone of the bundled IANA database.
+    pub fn is_known_timezone(timezone: &str) -> bool {
+        jiff::tz::TimeZone::get(timezone).is_ok()
+    }
+
     /// RFC 3339 in UTC, e.g. `2026-07-01T16:00:00Z`.
     pub fn to_rfc3339(self) -> String {
         match jiff::Timestamp::from_millisecond(self.0) {
@@ -159,5 +178,8 @@ mod tests {
         assert_eq!(t.to_local("Europe/Berlin"), "2026-07-01 18:00");
         let frame = TimeFrame::new(t, Timestamp(t.0 + 7_200_000)).unwrap();
         assert_eq!(frame.to_local("Europe/Berlin"), "2026-07-01 18:00–20:00");
+        assert_eq!(Timestamp::parse_in("2026-07-01 18:00", "Europe/Berlin").unwrap(), t);
+        assert_eq!(Timestamp::parse_in("2026-07-01T18:00", "Europe/Berlin").unwrap(), t);
+        assert!(Timestamp::parse_in("tomorrow", "UTC").is_err());
     }
 }

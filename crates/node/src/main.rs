@@ -1,4 +1,5 @@
-//! `pandafest`: the command-line node. Parsing lives here; each command is a module of `cmd`.
+//! `pandafest`: the command-line node. Parsing and printing live here; the work is done
+//! by the `pandafest` library.
 
 mod cmd;
 

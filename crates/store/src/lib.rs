@@ -172,16 +172,31 @@ impl Store {
 
     /// Signs `op` into this node's log of `festival` and stores it. Returns the new id.
     pub fn append(&mut self, festival: Id, op: Operation) -> Result<Id, StoreError> {
+        Ok(self.append_if(festival, op, |_| true)?.expect("the condition holds"))
+    }
+
+    /// As [`Store::append`], but only if `condition` holds of the plan once the write lock
+    /// is held and entries stored meanwhile by other processes are folded in: a decision
+    /// taken on a plan read earlier is written only if it still makes sense.
+    pub fn append_if(
+        &mut self,
+        festival: Id,
+        op: Operation,
+        condition: impl FnOnce(&State) -> bool,
+    ) -> Result<Option<Id>, StoreError> {
         // The write lock is taken before the log's head is read, so that two processes
         // appending at once cannot sign two entries with the same sequence number.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        if !condition(&self.state) {
+            return Ok(None);
+        }
         let signed = sign_next(&tx, &self.keypair, &self.state, festival, op)?;
         let id = Id(signed.0.hash);
         ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
         tx.commit()?;
         self.data_version = data_version(&self.conn)?;
-        Ok(id)
+        Ok(Some(id))
     }
 }
 
@@ -384,6 +399,23 @@ impl Store {
             .prepare_cached("SELECT received FROM entries WHERE hash = ?1")?
             .query_row([id.0.0.as_slice()], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The `received` number of the newest entry folded into the plan: it grows with
+    /// every entry stored, by this process or another.
+    pub fn last_received(&self) -> i64 {
+        self.last_received
+    }
+
+    /// Ids of the entries received after `after`, in the order received.
+    pub fn received_after(&self, after: i64) -> Result<Vec<Id>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT hash FROM entries WHERE received > ?1 ORDER BY received")?;
+        let rows = stmt.query_map([after], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(Id(Hash(row?.try_into().map_err(|_| StoreError::CorruptPlan("bad hash".into()))?)));
+        }
+        Ok(out)
     }
 
     /// Number of entries stored.

@@ -3,10 +3,27 @@ use std::process::ExitCode;
 
 use bamboo::{Entry, MemoryLogs};
 use clap::Subcommand;
+use pandafest::error::ApiError;
 use serde::Serialize;
 
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
+    /// Print the logs of a festival, one `ENTRY_HEX PAYLOAD_HEX` per line, each log in order.
+    Export {
+        #[arg(long)]
+        festival: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Verify and store the entries of a file written by `log export` (or any Bamboo
+    /// encoder). A file with any bad line is rejected whole and changes nothing.
+    Import {
+        file: PathBuf,
+        /// One JSON object per stored batch, then a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a file of entries: one `ENTRY_HEX [PAYLOAD_HEX]` per line, each log in order.
     ///
     /// Prints a verdict per line. Exit status: 0 if every line is valid, 1 if any is not,
@@ -19,10 +36,47 @@ pub enum LogCommand {
     },
 }
 
-pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
-    match cmd {
-        LogCommand::Verify { file, json } => verify(&file, json),
+pub fn run(cmd: LogCommand, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let result = match cmd {
+        LogCommand::Verify { file, json } => return verify(&file, json),
+        LogCommand::Export { festival, output } => export(dir, &festival, output),
+        LogCommand::Import { file, json } => super::import::run(dir, &file, json),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
+}
+
+fn export(dir: &Option<PathBuf>, festival: &str, output: Option<PathBuf>) -> Result<(), ApiError> {
+    use std::io::Write;
+    let node = super::open(dir)?;
+    let id = node.festival_id(festival)?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| ApiError::bad_input(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut failed = None;
+    let n = node.store.export(&id, |entry, payload| {
+        if failed.is_none() {
+            if let Err(e) = writeln!(out, "{} {}", hex::encode(entry), hex::encode(payload)) {
+                failed = Some(e);
+            }
+        }
+    })?;
+    if let Some(e) = failed.or_else(|| out.flush().err()) {
+        return Err(ApiError::internal(format!("cannot write the export: {e}")));
+    }
+    if output.is_some() {
+        eprintln!("exported {n} entries");
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

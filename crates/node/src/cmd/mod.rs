@@ -1,15 +1,26 @@
+//! The command line: parsing, and printing for people or (with `--json`) for scripts.
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use pandafest::error::ApiError;
+use pandafest::node::{FrameInput, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+use pandafest::views::*;
+use serde::Serialize;
 
+mod import;
 mod log;
+mod output;
+mod serve;
+
+use output::Printer;
 
 /// Peer-to-peer planning for festivals, gatherings, hackerspaces and collectives.
 #[derive(Parser, Debug)]
-#[command(name = "pandafest", version, about)]
+#[command(name = "pandafest", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Where this node keeps its key and its data.
+    /// Where this node keeps its key and its data [default: the platform's data directory].
     #[arg(long, global = true, env = "PANDAFEST_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -18,13 +29,471 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Raw Bamboo log plumbing.
+    /// Create this device's identity (a key pair) and data directory; safe to run again.
+    Init {
+        /// The name people see instead of your key.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show this device's identity.
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Festivals: the nestable contexts that hold resources and events.
+    #[command(subcommand)]
+    Festival(FestivalCommand),
+    /// Resources: rooms, things, skills, locations, shared by their owners.
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+    /// Events, which request resources for time frames.
+    #[command(subcommand)]
+    Event(EventCommand),
+    /// Requests of resources: list them, and as the owner confirm or deny them.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// The confirmed and pending bookings of a festival or a resource.
+    Schedule {
+        #[arg(long)]
+        festival: String,
+        #[arg(long)]
+        resource: Option<String>,
+        /// Print an iCalendar (RFC 5545) file.
+        #[arg(long, conflicts_with = "json")]
+        ical: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node: HTTP API, web UI, sync and the policy agent.
+    Serve(serve::ServeArgs),
+    /// Sync once with a peer.
+    Sync {
+        #[arg(long)]
+        peer: String,
+        #[arg(long)]
+        festival: Option<String>,
+    },
+    /// Print an invite link to a festival.
+    Invite {
+        #[arg(long)]
+        festival: String,
+    },
+    /// Join a festival from an invite link.
+    Join { link: String },
+    /// Raw Bamboo log plumbing: export, import, verify.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Rebuild the plan from the stored logs.
+    Rebuild,
+    /// External authorization policies (hooks) of this node.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FestivalCommand {
+    /// Create a festival (or, with --parent, a sub-festival).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        parent: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin [default: UTC].
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long, requires = "end")]
+        start: Option<String>,
+        #[arg(long, requires = "start")]
+        end: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ResourceFlags {
+    #[arg(long)]
+    pub name: Option<String>,
+    /// location, thing, skill or other.
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long, requires = "lon", allow_hyphen_values = true)]
+    pub lat: Option<f64>,
+    #[arg(long, requires = "lat", allow_hyphen_values = true)]
+    pub lon: Option<f64>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub url: Option<String>,
+    /// When it can be booked, START/END (repeatable); none means always.
+    #[arg(long = "available", value_name = "START/END")]
+    pub available: Vec<String>,
+    /// Make it always available again (update).
+    #[arg(long, conflicts_with = "available")]
+    pub always: bool,
+    /// fcfs (first come, first served), manual, or the name of a hook.
+    #[arg(long)]
+    pub policy: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ResourceCommand {
+    Create {
+        #[arg(long)]
+        festival: String,
+        #[command(flatten)]
+        flags: ResourceFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The resources an event of the festival can request (its own and its parents').
+    List {
+        #[arg(long)]
+        festival: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a resource you own; fields not given stay as they are.
+    Update {
+        id: String,
+        #[command(flatten)]
+        flags: ResourceFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    Retire {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventCommand {
+    Create {
+        #[arg(long)]
+        festival: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+        /// A resource to request, for the event's time or RESOURCE@START/END (repeatable).
+        #[arg(long = "request", value_name = "RESOURCE[@START/END]")]
+        requests: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        festival: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Cancel {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestCommand {
+    List {
+        /// Requests of your events.
+        #[arg(long)]
+        mine: bool,
+        /// Requests for your resources.
+        #[arg(long)]
+        incoming: bool,
+        #[arg(long)]
+        pending: bool,
+        #[arg(long)]
+        festival: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Confirm {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Deny {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Release {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Let an external program decide requests of resources whose policy is NAME.
+    Add {
+        name: String,
+        /// exec:COMMAND (request as JSON on stdin) or an http(s):// URL (request POSTed as JSON).
+        hook: String,
+    },
+    Remove {
+        name: String,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The platform's data directory for pandafest.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("pandafest")
+}
+
+fn open(cli_dir: &Option<PathBuf>) -> Result<Node, ApiError> {
+    let dir = cli_dir.clone().unwrap_or_else(default_data_dir);
+    Node::open(&dir)
+}
+
+fn frame_arg(s: &str) -> Result<FrameInput, ApiError> {
+    let (start, end) = s.split_once('/').ok_or_else(|| {
+        ApiError::bad_input(format!("{s:?} is not START/END, e.g. 2026-07-01T10:00/2026-07-01T18:00"))
+    })?;
+    Ok(FrameInput { start: start.to_string(), end: end.to_string() })
+}
+
+fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
+    let availability = if flags.always {
+        Some(Vec::new())
+    } else if flags.available.is_empty() {
+        None
+    } else {
+        Some(flags.available.iter().map(|a| frame_arg(a)).collect::<Result<_, _>>()?)
+    };
+    Ok(ResourceInput {
+        name: flags.name,
+        kind: flags.kind,
+        description: flags.description,
+        lat: flags.lat,
+        lon: flags.lon,
+        address: flags.address,
+        url: flags.url,
+        availability,
+        policy: flags.policy,
+    })
+}
+
+#[derive(Serialize)]
+struct PolicyView {
+    name: String,
+    hook: String,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Log(cmd) => log::run(cmd),
+    let dir = cli.data_dir.clone();
+    let result = match cli.command {
+        Command::Log(cmd) => return log::run(cmd, &dir),
+        Command::Serve(args) => return serve::run(args, &dir),
+        command => run_command(command, &dir),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
+}
+
+fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> {
+    match command {
+        Command::Init { name, json } => {
+            let mut node = open(dir)?;
+            let identity = match name {
+                Some(name) => node.set_name(&name)?,
+                None => node.identity()?,
+            };
+            Printer::new(json).identity(&identity, "ready")
+        }
+        Command::Whoami { json } => Printer::new(json).identity(&open(dir)?.identity()?, "identity"),
+        Command::Festival(cmd) => festival(cmd, dir),
+        Command::Resource(cmd) => resource(cmd, dir),
+        Command::Event(cmd) => event(cmd, dir),
+        Command::Request(cmd) => request(cmd, dir),
+        Command::Schedule { festival, resource, ical, json } => {
+            let node = open(dir)?;
+            if ical {
+                print!("{}", pandafest::http::ical_for(&node, &festival, resource.as_deref())?);
+                return Ok(());
+            }
+            let slots = node.schedule(&festival, resource.as_deref())?;
+            let tz = node.festival(&festival)?.timezone;
+            Printer::new(json).slots(&slots, &tz)
+        }
+        Command::Sync { .. } | Command::Invite { .. } | Command::Join { .. } => Err(ApiError::internal(
+            "replication between nodes is not built yet (issue 6); exchange logs with `pandafest log export` and `pandafest log import`",
+        )),
+        Command::Rebuild => {
+            let mut node = open(dir)?;
+            let mut bar = output::Progress::new("rebuilding", "entries");
+            node.store.rebuild(&mut |done, total| bar.update(done, total))?;
+            bar.finish();
+            let problems = node.store.check_integrity()?;
+            for p in &problems {
+                eprintln!("problem: {p}");
+            }
+            println!("rebuilt the plan from {} entries", node.store.entry_count()?);
+            if problems.is_empty() { Ok(()) } else { Err(ApiError::internal("the store has problems (see above)")) }
+        }
+        Command::Policy(cmd) => {
+            let node = open(dir)?;
+            match cmd {
+                PolicyCommand::Add { name, hook } => {
+                    pandafest::hooks::Policies::add_hook(&node.store, &name, &hook)?;
+                    println!("policy {name} now asks {hook}");
+                    Ok(())
+                }
+                PolicyCommand::Remove { name } => pandafest::hooks::Policies::remove_hook(&node.store, &name),
+                PolicyCommand::List { json } => {
+                    let list: Vec<PolicyView> = node
+                        .policies
+                        .hooks()
+                        .iter()
+                        .map(|(name, hook)| PolicyView { name: name.clone(), hook: hook.spec() })
+                        .collect();
+                    if json {
+                        output::print_json(&list);
+                    } else {
+                        println!("fcfs     built in: first come, first served");
+                        println!("manual   built in: the owner decides");
+                        for p in list {
+                            println!("{:<8} {}", p.name, p.hook);
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Log(_) | Command::Serve(_) => unreachable!("handled in run"),
+    }
+}
+
+fn festival(cmd: FestivalCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
+    match cmd {
+        FestivalCommand::Create { name, description, parent, timezone, start, end, json } => {
+            let mut node = open(dir)?;
+            let f = node.create_festival(NewFestival { name, description, timezone, parent, start, end })?;
+            Printer::new(json).created_festival(&f)
+        }
+        FestivalCommand::List { json } => {
+            let node = open(dir)?;
+            Printer::new(json).festivals(&node.festivals())
+        }
+        FestivalCommand::Show { id, json } => {
+            let node = open(dir)?;
+            let f = node.festival(&id)?;
+            if json {
+                output::print_json(&f);
+                return Ok(());
+            }
+            let resources = node.resources(&id)?;
+            let events = node.events(&id)?;
+            Printer::new(false).festival_detail(&f, &resources, &events)
+        }
+    }
+}
+
+fn resource(cmd: ResourceCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
+    let mut node = open(dir)?;
+    match cmd {
+        ResourceCommand::Create { festival, flags, json } => {
+            let r = node.create_resource(&festival, resource_input(flags)?)?;
+            Printer::new(json).created_resource(&r)
+        }
+        ResourceCommand::List { festival, json } => Printer::new(json).resources(&node.resources(&festival)?),
+        ResourceCommand::Update { id, flags, json } => {
+            let r = node.update_resource(&id, resource_input(flags)?)?;
+            Printer::new(json).resource_line(&r, "updated")
+        }
+        ResourceCommand::Retire { id, json } => {
+            let r = node.retire_resource(&id)?;
+            Printer::new(json).resource_line(&r, "retired")
+        }
+    }
+}
+
+fn event(cmd: EventCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
+    let mut node = open(dir)?;
+    match cmd {
+        EventCommand::Create { festival, title, description, start, end, requests, json } => {
+            let requests = requests
+                .iter()
+                .map(|r| match r.split_once('@') {
+                    None => Ok(NewRequest { resource: r.clone(), start: None, end: None }),
+                    Some((resource, frame)) => {
+                        let f = frame_arg(frame)?;
+                        Ok(NewRequest { resource: resource.to_string(), start: Some(f.start), end: Some(f.end) })
+                    }
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let e = node.create_event(&festival, NewEvent { title, description, start, end, requests })?;
+            let tz = node.festival(&e.festival)?.timezone;
+            Printer::new(json).created_event(&e, &tz)
+        }
+        EventCommand::List { festival, json } => {
+            let tz = node.festival(&festival)?.timezone;
+            Printer::new(json).events(&node.events(&festival)?, &tz)
+        }
+        EventCommand::Cancel { id, json } => {
+            let e = node.cancel_event(&id)?;
+            let tz = node.festival(&e.festival)?.timezone;
+            Printer::new(json).created_event(&e, &tz)
+        }
+    }
+}
+
+fn request(cmd: RequestCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
+    let mut node = open(dir)?;
+    let tz_of =
+        |node: &Node, q: &RequestView| node.festival(&q.festival).map(|f| f.timezone).unwrap_or_else(|_| "UTC".into());
+    let (q, json) = match cmd {
+        RequestCommand::List { mine, incoming, pending, festival, json } => {
+            let list = node.requests(RequestFilter { mine, incoming, pending }, festival.as_deref())?;
+            let tzs: Vec<String> = list.iter().map(|q| tz_of(&node, q)).collect();
+            return Printer::new(json).requests(&list, &tzs);
+        }
+        RequestCommand::Confirm { id, json } => (node.confirm(&id)?, json),
+        RequestCommand::Deny { id, reason, json } => (node.deny(&id, reason)?, json),
+        RequestCommand::Release { id, json } => (node.release(&id)?, json),
+        RequestCommand::Withdraw { id, json } => (node.withdraw(&id)?, json),
+    };
+    let tz = tz_of(&node, &q);
+    Printer::new(json).request(&q, &tz)
 }

@@ -1,0 +1,291 @@
+//! Printing for people (short ids, local times) and, with `--json`, for scripts.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use model::Timestamp;
+use pandafest::error::ApiError;
+use pandafest::views::*;
+use serde::Serialize;
+
+pub fn print_json<T: Serialize + ?Sized>(value: &T) {
+    println!("{}", serde_json::to_string_pretty(value).expect("views serialise"));
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn local(rfc3339: &str, tz: &str) -> String {
+    Timestamp::parse_rfc3339(rfc3339).map(|t| t.to_local(tz)).unwrap_or_else(|_| rfc3339.to_string())
+}
+
+fn local_frame(start: &str, end: &str, tz: &str) -> String {
+    match (Timestamp::parse_rfc3339(start), Timestamp::parse_rfc3339(end)) {
+        (Ok(s), Ok(e)) => model::TimeFrame::new(s, e).map_or_else(|| format!("{start} – {end}"), |f| f.to_local(tz)),
+        _ => format!("{start} – {end}"),
+    }
+}
+
+fn who(name: &Option<String>, key: &str) -> String {
+    match name {
+        Some(n) => n.clone(),
+        None => format!("{}…", short(key)),
+    }
+}
+
+pub struct Printer {
+    json: bool,
+}
+
+type Out = Result<(), ApiError>;
+
+impl Printer {
+    pub fn new(json: bool) -> Printer {
+        Printer { json }
+    }
+
+    pub fn identity(&self, i: &IdentityView, what: &str) -> Out {
+        if self.json {
+            print_json(i);
+        } else {
+            println!("{what}: {}", i.public_key);
+            println!("name: {}", i.name.as_deref().unwrap_or("(none; set one with `pandafest init --name NAME`)"));
+            println!("data: {}", i.data_dir);
+        }
+        Ok(())
+    }
+
+    pub fn created_festival(&self, f: &FestivalView) -> Out {
+        if self.json {
+            print_json(f);
+        } else {
+            println!("created festival {} ({}, {})", f.name, f.id, f.timezone);
+        }
+        Ok(())
+    }
+
+    pub fn festivals(&self, list: &[FestivalView]) -> Out {
+        if self.json {
+            print_json(list);
+            return Ok(());
+        }
+        if list.is_empty() {
+            println!("no festivals yet: create one with `pandafest festival create --name NAME`");
+        }
+        // As a tree: roots (or festivals whose parent is not held here) first.
+        fn print(list: &[FestivalView], f: &FestivalView, depth: usize) {
+            println!("{}{}  {}  ({})", "  ".repeat(depth), short(&f.id), f.name, f.timezone);
+            for c in list.iter().filter(|c| c.parent.as_deref() == Some(f.id.as_str())) {
+                print(list, c, depth + 1);
+            }
+        }
+        for f in list.iter().filter(|f| f.parent.as_ref().is_none_or(|p| !list.iter().any(|o| &o.id == p))) {
+            print(list, f, 0);
+        }
+        Ok(())
+    }
+
+    pub fn festival_detail(&self, f: &FestivalView, resources: &[ResourceView], events: &[EventView]) -> Out {
+        println!("{}  ({})", f.name, f.id);
+        if !f.description.is_empty() {
+            println!("{}", f.description);
+        }
+        println!("time zone: {}", f.timezone);
+        if let (Some(s), Some(e)) = (&f.start, &f.end) {
+            println!("when: {}", local_frame(s, e, &f.timezone));
+        }
+        println!("created by {}", who(&f.creator_name, &f.creator));
+        println!("\nresources:");
+        for r in resources {
+            self.resource_text(r);
+        }
+        println!("\nevents:");
+        for e in events {
+            self.event_text(e, &f.timezone);
+        }
+        Ok(())
+    }
+
+    fn resource_text(&self, r: &ResourceView) {
+        let mut extra = Vec::new();
+        if let Some(g) = &r.location {
+            extra.push(format!("at {:.5},{:.5}", g.lat, g.lon));
+        }
+        if !r.address.is_empty() {
+            extra.push(r.address.clone());
+        }
+        if r.retired {
+            extra.push("retired".into());
+        }
+        let kind = serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        println!(
+            "  {}  {}  [{kind}, {}, owner {}]{}",
+            short(&r.id),
+            r.name,
+            r.policy,
+            who(&r.owner_name, &r.owner),
+            if extra.is_empty() { String::new() } else { format!("  {}", extra.join(", ")) }
+        );
+    }
+
+    pub fn created_resource(&self, r: &ResourceView) -> Out {
+        self.resource_line(r, "created resource")
+    }
+
+    pub fn resource_line(&self, r: &ResourceView, what: &str) -> Out {
+        if self.json {
+            print_json(r);
+        } else {
+            println!("{what} {} ({})", r.name, r.id);
+        }
+        Ok(())
+    }
+
+    pub fn resources(&self, list: &[ResourceView]) -> Out {
+        if self.json {
+            print_json(list);
+        } else {
+            for r in list {
+                self.resource_text(r);
+            }
+        }
+        Ok(())
+    }
+
+    fn event_text(&self, e: &EventView, tz: &str) {
+        let cancelled = if e.cancelled { "  (cancelled)" } else { "" };
+        println!(
+            "  {}  {}  {}  by {}{cancelled}",
+            short(&e.id),
+            local_frame(&e.start, &e.end, tz),
+            e.title,
+            who(&e.organiser_name, &e.organiser)
+        );
+        for q in &e.requests {
+            let reason = q.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+            println!(
+                "      {}  {}  {}  {}{reason}",
+                short(&q.id),
+                q.resource_name.as_deref().unwrap_or("(resource not known here yet)"),
+                local_frame(&q.start, &q.end, tz),
+                q.status
+            );
+        }
+    }
+
+    pub fn created_event(&self, e: &EventView, tz: &str) -> Out {
+        if self.json {
+            print_json(e);
+        } else {
+            println!("event {} ({})", e.title, e.id);
+            self.event_text(e, tz);
+        }
+        Ok(())
+    }
+
+    pub fn events(&self, list: &[EventView], tz: &str) -> Out {
+        if self.json {
+            print_json(list);
+        } else {
+            for e in list {
+                self.event_text(e, tz);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn requests(&self, list: &[RequestView], tzs: &[String]) -> Out {
+        if self.json {
+            print_json(list);
+            return Ok(());
+        }
+        if list.is_empty() {
+            println!("no requests");
+        }
+        for (q, tz) in list.iter().zip(tzs) {
+            let reason = q.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+            println!(
+                "{}  {:<9}  {} @ {}  {}  by {}{reason}",
+                short(&q.id),
+                q.status,
+                q.event_title.as_deref().unwrap_or("(event not known)"),
+                q.resource_name.as_deref().unwrap_or("(resource not known)"),
+                local_frame(&q.start, &q.end, tz),
+                who(&q.author_name, &q.author)
+            );
+        }
+        Ok(())
+    }
+
+    /// One request (after a decision): an object in JSON.
+    pub fn request(&self, q: &RequestView, tz: &str) -> Out {
+        if self.json {
+            print_json(q);
+            return Ok(());
+        }
+        self.requests(std::slice::from_ref(q), &[tz.to_string()])
+    }
+
+    pub fn slots(&self, slots: &[SlotView], tz: &str) -> Out {
+        if self.json {
+            print_json(slots);
+            return Ok(());
+        }
+        let mut day = String::new();
+        for s in slots {
+            let start = local(&s.start, tz);
+            let d = start.split(' ').next().unwrap_or("").to_string();
+            if d != day {
+                println!("{d}");
+                day = d;
+            }
+            println!(
+                "  {}  {}  {}  ({})",
+                local_frame(&s.start, &s.end, tz).split_once(' ').map_or("", |(_, t)| t),
+                s.resource_name.as_deref().unwrap_or("?"),
+                s.event_title.as_deref().unwrap_or("?"),
+                s.status
+            );
+        }
+        if slots.is_empty() {
+            println!("nothing booked or requested yet");
+        }
+        Ok(())
+    }
+}
+
+/// A progress bar on a terminal (stderr); nothing otherwise.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(what: &str, unit: &str) -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{what} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        Progress { bar: Some(bar) }
+    }
+
+    pub fn update(&mut self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Policies by name: the built-in ones and external hooks, so that bots in any language
+//! can authorize. A hook is a command (`exec:CMD`, run with `sh -c`, the request as JSON
+//! on its standard input) or an HTTP endpoint (`http://…` or `https://…`, the request
+//! POSTed as JSON). Either answers `{"decision": "confirm" | "deny" | "defer", "reason": "…"}`.
+//! A hook that fails, times out or answers nonsense defers: the request waits in the
+//! owner's inbox, and the failure is logged.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use model::policy::{Policy, PolicyInput};
+use model::{Key, PolicyDecision, PolicyRegistry};
+use serde::Deserialize;
+use serde_json::json;
+use store::Store;
+
+use crate::error::{ApiError, ApiResult};
+use crate::views::{FestivalView, RequestView, ResourceView, SlotView};
+
+/// How long a hook may take before the request is left to the owner.
+pub const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hook {
+    Command(String),
+    Http(String),
+}
+
+impl Hook {
+    pub fn parse(spec: &str) -> ApiResult<Hook> {
+        if let Some(cmd) = spec.strip_prefix("exec:") {
+            return Ok(Hook::Command(cmd.to_string()));
+        }
+        if spec.starts_with("http://") || spec.starts_with("https://") {
+            return Ok(Hook::Http(spec.to_string()));
+        }
+        Err(ApiError::bad_input(format!("{spec:?} is not a hook: use exec:COMMAND or an http(s):// URL")))
+    }
+
+    pub fn spec(&self) -> String {
+        match self {
+            Hook::Command(c) => format!("exec:{c}"),
+            Hook::Http(u) => u.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct HookAnswer {
+    decision: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn answer(text: &str) -> Result<PolicyDecision, String> {
+    let a: HookAnswer = serde_json::from_str(text.trim()).map_err(|e| format!("answer is not JSON: {e}"))?;
+    match a.decision.as_str() {
+        "confirm" => Ok(PolicyDecision::Confirm),
+        "deny" => Ok(PolicyDecision::Deny(a.reason.unwrap_or_else(|| "denied by the owner's policy".into()))),
+        "defer" => Ok(PolicyDecision::Defer),
+        other => Err(format!("unknown decision {other:?}")),
+    }
+}
+
+fn run_command(cmd: &str, input: &str) -> Result<String, String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    child.stdin.take().expect("piped").write_all(input.as_bytes()).map_err(|e| format!("cannot write: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).map(|_| out)
+    });
+    let deadline = Instant::now() + HOOK_TIMEOUT;
+    loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) if status.success() => break,
+            Some(status) => return Err(format!("exited with {status}")),
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                return Err(format!("no answer within {} s", HOOK_TIMEOUT.as_secs()));
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    reader.join().map_err(|_| "reader failed".to_string())?.map_err(|e| e.to_string())
+}
+
+fn run_http(url: &str, input: &serde_json::Value) -> Result<String, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(HOOK_TIMEOUT)).build().into();
+    let mut response = agent.post(url).send_json(input).map_err(|e| e.to_string())?;
+    response.body_mut().read_to_string().map_err(|e| e.to_string())
+}
+
+/// An external hook as a [`Policy`].
+pub struct HookPolicy {
+    pub name: String,
+    pub hook: Hook,
+    pub me: Key,
+}
+
+impl Policy for HookPolicy {
+    fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {
+        let s = input.state;
+        let conflicts: Vec<SlotView> = input
+            .resource
+            .alloc
+            .active_in(&input.request.frame)
+            .into_iter()
+            .filter_map(|(_, q)| s.request(&q))
+            .map(|q| SlotView::of_request(s, q, "confirmed"))
+            .collect();
+        let body = json!({
+            "policy": self.name,
+            "request": RequestView::of(s, &self.me, input.request),
+            "resource": ResourceView::of(s, &self.me, input.resource),
+            "festival": s.festival(&input.request.festival).map(|f| FestivalView::of(s, f)),
+            "conflicts": conflicts,
+            "free": input.resource.alloc.can_confirm(&input.request.frame).is_ok(),
+        });
+        let result = match &self.hook {
+            Hook::Command(cmd) => run_command(cmd, &body.to_string()),
+            Hook::Http(url) => run_http(url, &body),
+        };
+        match result.and_then(|text| answer(&text)) {
+            Ok(decision) => decision,
+            Err(e) => {
+                eprintln!("policy hook {:?} ({}): {e}; the request waits for the owner", self.name, self.hook.spec());
+                PolicyDecision::Defer
+            }
+        }
+    }
+}
+
+/// The policies this node knows: built in, plus the hooks kept in its settings.
+pub struct Policies {
+    registry: PolicyRegistry,
+    hooks: Vec<(String, Hook)>,
+}
+
+impl Policies {
+    pub fn load(store: &Store) -> ApiResult<Policies> {
+        let mut registry = PolicyRegistry::default();
+        let mut hooks = Vec::new();
+        for (name, spec) in store.settings_with_prefix("policy:")? {
+            let hook = Hook::parse(&spec)?;
+            registry.register(&name, Arc::new(HookPolicy { name: name.clone(), hook: hook.clone(), me: store.me() }));
+            hooks.push((name, hook));
+        }
+        Ok(Policies { registry, hooks })
+    }
+
+    /// Registers a hook under `name` and keeps it in the node's settings.
+    pub fn add_hook(store: &Store, name: &str, spec: &str) -> ApiResult<()> {
+        model::validate::policy_name(name).map_err(|e| ApiError::bad_input(e.to_string()))?;
+        if name == "fcfs" || name == "manual" {
+            return Err(ApiError::bad_input(format!("{name} is built in")));
+        }
+        Hook::parse(spec)?;
+        store.set_setting(&format!("policy:{name}"), Some(spec))?;
+        Ok(())
+    }
+
+    pub fn remove_hook(store: &Store, name: &str) -> ApiResult<()> {
+        store.set_setting(&format!("policy:{name}"), None)?;
+        Ok(())
+    }
+
+    pub fn hooks(&self) -> &[(String, Hook)] {
+        &self.hooks
+    }
+
+    pub fn register(&mut self, name: &str, policy: Arc<dyn Policy>) {
+        self.registry.register(name, policy);
+    }
+
+    /// The decision of the policy `name`; an unknown policy defers to the owner.
+    pub fn decide(&self, name: &str, input: &PolicyInput<'_>, _me: &Key) -> PolicyDecision {
+        match self.registry.get(name) {
+            Some(policy) => policy.decide(input),
+            None => PolicyDecision::Defer,
+        }
+    }
+}

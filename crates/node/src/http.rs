@@ -1,0 +1,450 @@
+//! The HTTP API (`/api/v1`, see docs/api.md), its live stream of changes, and the web UI.
+//!
+//! The node sits behind one mutex; handlers run their (short) work on the blocking pool.
+//! A watcher task notices every new entry, whoever stored it (this server, a CLI command
+//! on the same data directory, a sync), runs the policy agent when others' entries
+//! arrived, and tells stream subscribers which festivals and kinds of objects changed.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use model::{Id, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, broadcast};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::node::{NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+
+/// A change, as sent on the live stream.
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    pub festivals: Vec<String>,
+    pub kinds: Vec<String>,
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Arc<Mutex<Node>>,
+    pub changes: broadcast::Sender<Change>,
+    /// Wakes the watcher at once after a write here.
+    pub written: Arc<Notify>,
+    /// Required on every API call when set.
+    pub token: Option<String>,
+    /// Extra status for `GET /api/v1/sync`, filled in by the sync layer.
+    pub sync_status: Arc<Mutex<serde_json::Value>>,
+}
+
+impl AppState {
+    pub fn new(node: Node, token: Option<String>) -> AppState {
+        AppState {
+            node: Arc::new(Mutex::new(node)),
+            changes: broadcast::channel(256).0,
+            written: Arc::new(Notify::new()),
+            token,
+            sync_status: Arc::new(Mutex::new(serde_json::json!({ "peers": [] }))),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self.kind {
+            ErrorKind::BadInput => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, Json(serde_json::json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// Runs `f` on the node, off the async workers (SQLite writes wait for the disk).
+async fn with_node<T: Send + 'static>(
+    state: &AppState,
+    write: bool,
+    f: impl FnOnce(&mut Node) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let node = state.node.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut node = node.lock().map_err(|_| ApiError::internal("the node crashed earlier; restart it"))?;
+        // Entries stored meanwhile by another process (a CLI command) are folded in first.
+        node.store.refresh()?;
+        f(&mut node)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the request failed: {e}")))?;
+    if write {
+        state.written.notify_one();
+    }
+    result
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+    let text = if bytes.is_empty() { &b"{}"[..] } else { &bytes[..] };
+    serde_json::from_slice(text)
+        .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
+}
+
+type J<T> = ApiResult<Json<T>>;
+type Created<T> = ApiResult<(StatusCode, Json<T>)>;
+
+async fn get_identity(State(s): State<AppState>) -> J<crate::views::IdentityView> {
+    with_node(&s, false, |n| n.identity()).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<crate::views::IdentityView> {
+    let NameBody { name } = body(&b)?;
+    with_node(&s, true, move |n| n.set_name(&name)).await.map(Json)
+}
+
+async fn get_secret(State(s): State<AppState>) -> J<serde_json::Value> {
+    with_node(&s, false, |n| Ok(serde_json::json!({ "secret_key": hex::encode(n.store.keypair().secret()) })))
+        .await
+        .map(Json)
+}
+
+async fn list_festivals(State(s): State<AppState>) -> J<Vec<crate::views::FestivalView>> {
+    with_node(&s, false, |n| Ok(n.festivals())).await.map(Json)
+}
+
+async fn create_festival(State(s): State<AppState>, b: Bytes) -> Created<crate::views::FestivalView> {
+    let input: NewFestival = body(&b)?;
+    with_node(&s, true, move |n| n.create_festival(input)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn get_festival(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::FestivalView> {
+    with_node(&s, false, move |n| n.festival(&id)).await.map(Json)
+}
+
+async fn list_resources(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::ResourceView>> {
+    with_node(&s, false, move |n| n.resources(&id)).await.map(Json)
+}
+
+async fn create_resource(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> Created<crate::views::ResourceView> {
+    let input: ResourceInput = body(&b)?;
+    with_node(&s, true, move |n| n.create_resource(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn get_resource(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::ResourceView> {
+    with_node(&s, false, move |n| n.resource(&id)).await.map(Json)
+}
+
+async fn put_resource(State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> J<crate::views::ResourceView> {
+    let input: ResourceInput = body(&b)?;
+    with_node(&s, true, move |n| n.update_resource(&id, input)).await.map(Json)
+}
+
+async fn retire_resource(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::ResourceView> {
+    with_node(&s, true, move |n| n.retire_resource(&id)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+struct Range {
+    start: String,
+    end: String,
+}
+
+async fn calendar(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(r): Query<Range>,
+) -> J<crate::views::CalendarView> {
+    with_node(&s, false, move |n| n.calendar(&id, &r.start, &r.end)).await.map(Json)
+}
+
+async fn list_events(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::EventView>> {
+    with_node(&s, false, move |n| n.events(&id)).await.map(Json)
+}
+
+async fn create_event(State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> Created<crate::views::EventView> {
+    let input: NewEvent = body(&b)?;
+    with_node(&s, true, move |n| n.create_event(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn get_event(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::EventView> {
+    with_node(&s, false, move |n| n.event(&id)).await.map(Json)
+}
+
+async fn cancel_event(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::EventView> {
+    with_node(&s, true, move |n| n.cancel_event(&id)).await.map(Json)
+}
+
+async fn add_request(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> Created<crate::views::RequestView> {
+    let input: NewRequest = body(&b)?;
+    with_node(&s, true, move |n| n.add_request(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+#[derive(Deserialize)]
+struct RequestQuery {
+    #[serde(flatten)]
+    filter: RequestFilter,
+    festival: Option<String>,
+}
+
+async fn list_requests(State(s): State<AppState>, Query(q): Query<RequestQuery>) -> J<Vec<crate::views::RequestView>> {
+    with_node(&s, false, move |n| n.requests(q.filter, q.festival.as_deref())).await.map(Json)
+}
+
+async fn get_request(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::RequestView> {
+    with_node(&s, false, move |n| n.request(&id)).await.map(Json)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: Option<String>,
+}
+
+async fn decide(
+    State(s): State<AppState>,
+    Path((id, verb)): Path<(String, String)>,
+    b: Bytes,
+) -> J<crate::views::RequestView> {
+    let reason: ReasonBody = body(&b)?;
+    with_node(&s, true, move |n| match verb.as_str() {
+        "confirm" => n.confirm(&id),
+        "deny" => n.deny(&id, reason.reason),
+        "release" => n.release(&id),
+        "withdraw" => n.withdraw(&id),
+        other => Err(ApiError::not_found(format!("no such action on a request: {other}"))),
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    resource: String,
+    start: String,
+    end: String,
+}
+
+async fn check(State(s): State<AppState>, b: Bytes) -> J<crate::views::CheckView> {
+    let c: CheckBody = body(&b)?;
+    with_node(&s, false, move |n| n.check(&c.resource, &c.start, &c.end)).await.map(Json)
+}
+
+async fn schedule(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::SlotView>> {
+    with_node(&s, false, move |n| n.schedule(&id, None)).await.map(Json)
+}
+
+/// The iCalendar text of a festival's schedule, or of one resource's.
+pub fn ical_for(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
+    let f = node.festival(festival)?;
+    let slots = node.schedule(festival, resource)?;
+    let ids: Vec<Id> = slots.iter().filter_map(|s| s.request.as_deref().and_then(Id::from_hex)).collect();
+    let name = match resource {
+        Some(r) => format!("{} – {}", node.resource(r)?.name, f.name),
+        None => f.name.clone(),
+    };
+    Ok(crate::ical::calendar(node.state(), &name, &f.timezone, &ids, now()))
+}
+
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    Timestamp(ms)
+}
+
+fn ics(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response()
+}
+
+async fn festival_ics(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    with_node(&s, false, move |n| ical_for(n, &id, None)).await.map(ics)
+}
+
+async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    with_node(&s, false, move |n| {
+        let festival = n.resource(&id)?.festival;
+        ical_for(n, &festival, Some(&id))
+    })
+    .await
+    .map(ics)
+}
+
+async fn get_op(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::OpView> {
+    with_node(&s, false, move |n| n.op(&id)).await.map(Json)
+}
+
+async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
+    Ok(Json(s.sync_status.lock().map(|v| v.clone()).unwrap_or_default()))
+}
+
+async fn not_yet(Path(rest): Path<String>) -> ApiError {
+    ApiError::internal(format!("{rest}: replication between nodes is not built yet"))
+}
+
+async fn stream(State(s): State<AppState>) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
+    let changes = BroadcastStream::new(s.changes.subscribe()).filter_map(|c| {
+        // A subscriber that lagged behind gets one catch-all change instead of the lost ones.
+        let change = c.unwrap_or_else(|_| Change { festivals: Vec::new(), kinds: vec!["*".into()] });
+        Some(Ok(SseEvent::default().event("change").json_data(change).expect("serialises")))
+    });
+    let hello = tokio_stream::once(Ok(SseEvent::default().event("hello").data("{}")));
+    Sse::new(hello.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("no such API call; see /api/v1/openapi.json")
+}
+
+async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Response {
+    let Some(token) = &s.token else { return next.run(request).await };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let query =
+        request.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))).map(str::to_string);
+    if bearer.as_ref() == Some(token) || query.as_ref() == Some(token) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "error": "this node needs its token: Authorization: Bearer TOKEN" })),
+    )
+        .into_response()
+}
+
+/// The API routes under `/api/v1`.
+pub fn api(state: AppState) -> Router {
+    Router::new()
+        .route("/identity", get(get_identity).put(put_identity))
+        .route("/identity/secret", get(get_secret))
+        .route("/festivals", get(list_festivals).post(create_festival))
+        .route("/festivals/{id}", get(get_festival))
+        .route("/festivals/{id}/resources", get(list_resources).post(create_resource))
+        .route("/festivals/{id}/events", get(list_events).post(create_event))
+        .route("/festivals/{id}/schedule", get(schedule))
+        .route("/festivals/{id}/schedule.ics", get(festival_ics))
+        .route("/festivals/{id}/invite", get(not_yet_invite))
+        .route("/join", post(not_yet_join))
+        .route("/resources/{id}", get(get_resource).put(put_resource))
+        .route("/resources/{id}/retire", post(retire_resource))
+        .route("/resources/{id}/calendar", get(calendar))
+        .route("/resources/{id}/schedule.ics", get(resource_ics))
+        .route("/events/{id}", get(get_event))
+        .route("/events/{id}/cancel", post(cancel_event))
+        .route("/events/{id}/requests", post(add_request))
+        .route("/requests", get(list_requests))
+        .route("/requests/{id}", get(get_request))
+        .route("/requests/{id}/{verb}", post(decide))
+        .route("/check", post(check))
+        .route("/ops/{id}", get(get_op))
+        .route("/sync", get(sync_status))
+        .route("/stream", get(stream))
+        .route("/openapi.json", get(openapi))
+        .fallback(api_not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .with_state(state)
+}
+
+async fn not_yet_invite() -> ApiError {
+    not_yet(Path("invite links".to_string())).await
+}
+
+async fn not_yet_join() -> ApiError {
+    not_yet(Path("joining".to_string())).await
+}
+
+/// The whole app: the API, and the web UI's files from `web_dir` if given.
+pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
+    let router = Router::new().nest("/api/v1", api(state));
+    match web_dir {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            router.fallback_service(
+                tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
+            )
+        }
+        None => router.fallback(|| async {
+            (StatusCode::NOT_FOUND, "the web UI is not built; run `cargo xtask run`, or use the API under /api/v1")
+        }),
+    }
+}
+
+/// Watches for new entries (from anyone), runs the agent when others' entries arrived,
+/// and publishes what changed. Runs until the process ends.
+pub async fn watch(state: AppState) {
+    let mut seen = {
+        let node = state.node.lock().expect("node");
+        node.store.last_received()
+    };
+    loop {
+        tokio::select! {
+            _ = state.written.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        let node = state.node.clone();
+        let result = tokio::task::spawn_blocking(move || -> ApiResult<Option<(Change, i64)>> {
+            let mut node = node.lock().map_err(|_| ApiError::internal("poisoned"))?;
+            node.store.refresh()?;
+            if node.store.last_received() == seen {
+                return Ok(None);
+            }
+            let me = node.me();
+            let new = node.store.received_after(seen)?;
+            let from_others = new.iter().any(|id| node.state().op(id).is_some_and(|op| op.author != me));
+            if from_others {
+                node.run_agent()?;
+            }
+            let mut festivals = BTreeSet::new();
+            let mut kinds = BTreeSet::new();
+            for id in node.store.received_after(seen)? {
+                if let Some(op) = node.state().op(&id) {
+                    if let Some(f) = op.festival {
+                        festivals.insert(f.to_hex());
+                    }
+                    kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request").to_string());
+                }
+            }
+            let change = Change { festivals: festivals.into_iter().collect(), kinds: kinds.into_iter().collect() };
+            Ok(Some((change, node.store.last_received())))
+        })
+        .await;
+        match result {
+            Ok(Ok(Some((change, last)))) => {
+                seen = last;
+                let _ = state.changes.send(change);
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!("watching for changes: {e}"),
+            Err(e) => tracing::warn!("watching for changes: {e}"),
+        }
+    }
+}

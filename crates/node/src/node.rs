@@ -1,0 +1,697 @@
+//! The node's operations: what the CLI commands and the HTTP API do, in one place.
+//! Every write signs an operation into the node's own log and then lets the owner's
+//! policy agent decide whatever became decidable.
+
+use std::path::{Path, PathBuf};
+
+use model::op::{EventFields, FestivalFields, GeoPoint, ResourceFields, ResourceKind};
+use model::state::Request;
+use model::{Availability, Id, Key, OpStatus, Operation, RequestStatus, State, TimeFrame, Timestamp};
+use serde::Deserialize;
+use store::Store;
+
+use crate::agent::{self, AgentAction};
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::Policies;
+use crate::views::*;
+
+/// The file of the database inside the data directory.
+pub const DB_FILE: &str = "pandafest.sqlite";
+
+pub struct Node {
+    pub store: Store,
+    pub policies: Policies,
+    data_dir: PathBuf,
+}
+
+/// What a festival is created with (CLI flags, HTTP body).
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NewFestival {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub timezone: Option<String>,
+    pub parent: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// A resource's fields as given by a person; absent fields keep their value on update.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceInput {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub url: Option<String>,
+    /// Windows; an empty list means always available.
+    pub availability: Option<Vec<FrameInput>>,
+    pub policy: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FrameInput {
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default)]
+    pub requests: Vec<NewRequest>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub resource: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// Which requests to list.
+#[derive(Deserialize, Default, Debug, Clone, Copy)]
+pub struct RequestFilter {
+    #[serde(default, deserialize_with = "flag")]
+    pub mine: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub incoming: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub pending: bool,
+}
+
+/// Query flags: `?mine`, `?mine=1`, `?mine=true`.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(!matches!(s.as_str(), "0" | "false" | "no"))
+}
+
+fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {
+    let start = Timestamp::parse_in(start, tz).map_err(ApiError::bad_input)?;
+    let end = Timestamp::parse_in(end, tz).map_err(ApiError::bad_input)?;
+    TimeFrame::new(start, end).ok_or_else(|| {
+        ApiError::bad_input(format!(
+            "the time frame {} – {} ends before it starts",
+            start.to_rfc3339(),
+            end.to_rfc3339()
+        ))
+    })
+}
+
+impl Node {
+    /// Opens the node in `data_dir`, creating it (and the node's key pair) on first use.
+    pub fn open(data_dir: &Path) -> ApiResult<Node> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| ApiError::internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let store = Store::open(&data_dir.join(DB_FILE))?;
+        let policies = Policies::load(&store)?;
+        Ok(Node { store, policies, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn me(&self) -> Key {
+        self.store.me()
+    }
+
+    pub fn state(&self) -> &State {
+        self.store.state()
+    }
+
+    // -------------------------------------------------------------------------------
+    // Ids
+
+    /// Resolves a full id or a unique prefix (at least 6 hex digits) among `candidates`.
+    fn resolve<'a>(&self, what: &str, text: &str, candidates: impl Iterator<Item = &'a Id>) -> ApiResult<Id> {
+        let text = text.trim().to_ascii_lowercase();
+        if text.len() == 128 {
+            if let Some(id) = Id::from_hex(&text) {
+                return Ok(id);
+            }
+        }
+        if text.len() < 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::bad_input(format!(
+                "{text:?} is not a {what} id (128 hex digits, or a unique prefix of at least 6)"
+            )));
+        }
+        let mut found = candidates.filter(|id| id.to_hex().starts_with(&text));
+        match (found.next(), found.next()) {
+            (Some(id), None) => Ok(*id),
+            (None, _) => Err(ApiError::not_found(format!("no {what} with id {text} is known here"))),
+            (Some(_), Some(_)) => {
+                Err(ApiError::bad_input(format!("{text} names more than one {what}; give more digits")))
+            }
+        }
+    }
+
+    pub fn festival_id(&self, text: &str) -> ApiResult<Id> {
+        self.resolve("festival", text, self.state().festivals().map(|f| &f.id))
+    }
+
+    pub fn resource_id(&self, text: &str) -> ApiResult<Id> {
+        self.resolve("resource", text, self.state().resources().map(|r| &r.id))
+    }
+
+    pub fn event_id(&self, text: &str) -> ApiResult<Id> {
+        self.resolve("event", text, self.state().events().map(|e| &e.id))
+    }
+
+    pub fn request_id(&self, text: &str) -> ApiResult<Id> {
+        self.resolve("request", text, self.state().requests().map(|q| &q.id))
+    }
+
+    fn timezone_of(&self, festival: &Id) -> String {
+        self.state().festival(festival).map_or("UTC".to_string(), |f| f.fields.timezone.clone())
+    }
+
+    // -------------------------------------------------------------------------------
+    // Writing
+
+    /// Signs `op` into this node's log of `festival`, introducing the node's name first
+    /// when it writes there for the first time, then runs the policy agent.
+    fn write(&mut self, festival: Id, op: Operation) -> ApiResult<Id> {
+        let creates = matches!(op, Operation::FestivalCreate { .. });
+        let has_log = self.state().logs_of(&self.me()).iter().any(|(_, f)| *f == Some(festival));
+        let name = self.store.setting("name")?;
+        if !creates && !has_log {
+            if let Some(name) = name.clone() {
+                self.store.append(festival, Operation::ProfileSet { name, about: String::new() })?;
+            }
+        }
+        let id = self.store.append(festival, op)?;
+        if creates {
+            if let Some(name) = name {
+                self.store.append(id, Operation::ProfileSet { name, about: String::new() })?;
+            }
+        }
+        if let Some(record) = self.state().op(&id) {
+            if let OpStatus::NoEffect(rule) = &record.status {
+                // Our own operation broke a rule the checks above did not foresee: report it.
+                return Err(ApiError::conflict(format!(
+                    "written, but without effect: {}",
+                    self.state().describe(rule)
+                )));
+            }
+        }
+        self.run_agent()?;
+        Ok(id)
+    }
+
+    /// Lets the policy agent decide every pending request for this node's resources.
+    pub fn run_agent(&mut self) -> ApiResult<Vec<AgentAction>> {
+        agent::run(&mut self.store, &self.policies)
+    }
+
+    // -------------------------------------------------------------------------------
+    // Identity
+
+    pub fn identity(&self) -> ApiResult<IdentityView> {
+        Ok(IdentityView {
+            public_key: self.me().to_hex(),
+            name: self.store.setting("name")?,
+            data_dir: self.data_dir.display().to_string(),
+        })
+    }
+
+    /// Sets the display name and announces it in every festival this node writes in.
+    pub fn set_name(&mut self, name: &str) -> ApiResult<IdentityView> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > model::validate::MAX_NAME {
+            return Err(ApiError::bad_input("a name has 1 to 200 characters"));
+        }
+        self.store.set_setting("name", Some(name))?;
+        let festivals: Vec<Id> = self.state().logs_of(&self.me()).into_iter().filter_map(|(_, f)| f).collect();
+        for f in festivals {
+            self.store.append(f, Operation::ProfileSet { name: name.to_string(), about: String::new() })?;
+        }
+        self.identity()
+    }
+
+    // -------------------------------------------------------------------------------
+    // Festivals
+
+    pub fn create_festival(&mut self, input: NewFestival) -> ApiResult<FestivalView> {
+        let timezone = input.timezone.unwrap_or_else(|| "UTC".to_string());
+        if !Timestamp::is_known_timezone(&timezone) {
+            return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
+        }
+        let parent = input.parent.as_deref().map(|p| self.festival_id(p)).transpose()?;
+        let frame = match (&input.start, &input.end) {
+            (Some(s), Some(e)) => Some(parse_frame(s, e, &timezone)?),
+            (None, None) => None,
+            _ => return Err(ApiError::bad_input("give both --start and --end, or neither")),
+        };
+        let fields =
+            FestivalFields { name: input.name.trim().to_string(), description: input.description, timezone, frame };
+        check(&Operation::FestivalCreate { parent, fields: fields.clone() })?;
+        let id = self.write(Id(bamboo::Hash([0; 64])), Operation::FestivalCreate { parent, fields })?;
+        self.festival(&id.to_hex())
+    }
+
+    pub fn festivals(&self) -> Vec<FestivalView> {
+        let s = self.state();
+        let mut out: Vec<FestivalView> = s.festivals().map(|f| FestivalView::of(s, f)).collect();
+        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        out
+    }
+
+    pub fn festival(&self, id: &str) -> ApiResult<FestivalView> {
+        let id = self.festival_id(id)?;
+        let s = self.state();
+        Ok(FestivalView::of(s, s.festival(&id).expect("resolved")))
+    }
+
+    // -------------------------------------------------------------------------------
+    // Resources
+
+    fn resource_fields(
+        &self,
+        input: ResourceInput,
+        base: Option<&ResourceFields>,
+        tz: &str,
+    ) -> ApiResult<ResourceFields> {
+        let kind = match input.kind.as_deref() {
+            Some(k) => ResourceKind::parse(k)
+                .ok_or_else(|| ApiError::bad_input(format!("kind {k:?} is none of location, thing, skill, other")))?,
+            None => base.map_or(
+                if input.lat.is_some() || !input.address.as_deref().unwrap_or("").is_empty() {
+                    ResourceKind::Location
+                } else {
+                    ResourceKind::Other
+                },
+                |b| b.kind,
+            ),
+        };
+        let geo = match (input.lat, input.lon) {
+            (Some(lat), Some(lon)) => Some(GeoPoint::from_degrees(lat, lon)),
+            (None, None) => base.and_then(|b| b.geo),
+            _ => return Err(ApiError::bad_input("give both latitude and longitude, or neither")),
+        };
+        let availability = match input.availability {
+            None => base.map_or(Availability::Always, |b| b.availability.clone()),
+            Some(ws) if ws.is_empty() => Availability::Always,
+            Some(ws) => {
+                let frames = ws.iter().map(|w| parse_frame(&w.start, &w.end, tz)).collect::<ApiResult<Vec<_>>>()?;
+                Availability::normalised(frames)
+            }
+        };
+        let policy = input.policy.or_else(|| base.map(|b| b.policy.clone())).unwrap_or_else(|| "manual".to_string());
+        Ok(ResourceFields {
+            name: input.name.or_else(|| base.map(|b| b.name.clone())).unwrap_or_default().trim().to_string(),
+            kind,
+            description: input.description.or_else(|| base.map(|b| b.description.clone())).unwrap_or_default(),
+            geo,
+            address: input.address.or_else(|| base.map(|b| b.address.clone())).unwrap_or_default(),
+            url: input.url.or_else(|| base.map(|b| b.url.clone())).unwrap_or_default(),
+            availability,
+            policy,
+        })
+    }
+
+    pub fn create_resource(&mut self, festival: &str, input: ResourceInput) -> ApiResult<ResourceView> {
+        let festival = self.festival_id(festival)?;
+        if input.name.as_deref().unwrap_or("").trim().is_empty() {
+            return Err(ApiError::bad_input("a resource needs a name"));
+        }
+        let fields = self.resource_fields(input, None, &self.timezone_of(&festival))?;
+        let op = Operation::ResourceCreate(fields);
+        check(&op)?;
+        let id = self.write(festival, op)?;
+        self.resource(&id.to_hex())
+    }
+
+    fn own_resource(&self, id: &str) -> ApiResult<Id> {
+        let id = self.resource_id(id)?;
+        let r = self.state().resource(&id).expect("resolved");
+        if r.owner != self.me() {
+            return Err(ApiError::conflict(format!(
+                "resource {} belongs to someone else; only its owner can change it",
+                r.fields.name
+            )));
+        }
+        Ok(id)
+    }
+
+    pub fn update_resource(&mut self, id: &str, input: ResourceInput) -> ApiResult<ResourceView> {
+        let id = self.own_resource(id)?;
+        let r = self.state().resource(&id).expect("resolved").clone();
+        let fields = self.resource_fields(input, Some(&r.fields), &self.timezone_of(&r.festival))?;
+        let op = Operation::ResourceUpdate { resource: id, fields };
+        check(&op)?;
+        self.write(r.festival, op)?;
+        self.resource(&id.to_hex())
+    }
+
+    pub fn retire_resource(&mut self, id: &str) -> ApiResult<ResourceView> {
+        let id = self.own_resource(id)?;
+        let r = self.state().resource(&id).expect("resolved").clone();
+        if r.retired {
+            return Err(ApiError::conflict(format!("{} is retired already", r.fields.name)));
+        }
+        self.write(r.festival, Operation::ResourceRetire { resource: id })?;
+        self.resource(&id.to_hex())
+    }
+
+    pub fn resource(&self, id: &str) -> ApiResult<ResourceView> {
+        let id = self.resource_id(id)?;
+        let s = self.state();
+        Ok(ResourceView::of(s, &self.me(), s.resource(&id).expect("resolved")))
+    }
+
+    /// The resources an event of `festival` can request: its own and its ancestors'.
+    pub fn resources(&self, festival: &str) -> ApiResult<Vec<ResourceView>> {
+        let festival = self.festival_id(festival)?;
+        let s = self.state();
+        let mut out = Vec::new();
+        for f in s.ancestry(&festival) {
+            let mut rs: Vec<ResourceView> = s.resources_in(&f).map(|r| ResourceView::of(s, &self.me(), r)).collect();
+            rs.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+            out.extend(rs);
+        }
+        Ok(out)
+    }
+
+    /// Free, confirmed and pending time of a resource within `[start, end)`.
+    pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {
+        let id = self.resource_id(id)?;
+        let s = self.state();
+        let r = s.resource(&id).expect("resolved");
+        let frame = parse_frame(start, end, &self.timezone_of(&r.festival))?;
+        let free = r.alloc.free_in(&frame).iter().map(|f| SlotView::free(s, &id, f)).collect();
+        let mut confirmed = Vec::new();
+        let mut pending = Vec::new();
+        for q in s.requests_overlapping(&id, &frame) {
+            if r.alloc.is_active(&q.id) {
+                confirmed.push(SlotView::of_request(s, q, "confirmed"));
+            } else if matches!(s.request_status(&q.id), Some(RequestStatus::Pending { .. })) {
+                pending.push(SlotView::of_request(s, q, "pending"));
+            }
+        }
+        Ok(CalendarView { free, confirmed, pending })
+    }
+
+    /// Would a request of `resource` for this frame be confirmable now?
+    pub fn check(&self, resource: &str, start: &str, end: &str) -> ApiResult<CheckView> {
+        let id = self.resource_id(resource)?;
+        let s = self.state();
+        let r = s.resource(&id).expect("resolved");
+        let frame = parse_frame(start, end, &self.timezone_of(&r.festival))?;
+        let verdict = r.alloc.can_confirm(&frame);
+        let conflicts = r
+            .alloc
+            .active_in(&frame)
+            .into_iter()
+            .filter_map(|(_, q)| s.request(&q))
+            .map(|q| SlotView::of_request(s, q, "confirmed"))
+            .collect();
+        Ok(CheckView { free: verdict.is_ok(), reason: verdict.err().map(|rule| s.describe(&rule)), conflicts })
+    }
+
+    // -------------------------------------------------------------------------------
+    // Events and requests
+
+    pub fn create_event(&mut self, festival: &str, input: NewEvent) -> ApiResult<EventView> {
+        let festival = self.festival_id(festival)?;
+        let tz = self.timezone_of(&festival);
+        let frame = parse_frame(&input.start, &input.end, &tz)?;
+        // Check every request before writing anything, so a typo creates no half event.
+        let mut requests = Vec::new();
+        for q in &input.requests {
+            let resource = self.resource_id(&q.resource)?;
+            let qframe = match (&q.start, &q.end) {
+                (Some(s), Some(e)) => parse_frame(s, e, &tz)?,
+                (None, None) => frame,
+                _ => return Err(ApiError::bad_input("a request gives both start and end, or neither")),
+            };
+            if !frame.contains(&qframe) {
+                return Err(ApiError::bad_input(format!(
+                    "the request for {} ({}) lies outside the event ({})",
+                    self.state().resource(&resource).expect("resolved").fields.name,
+                    qframe.to_local(&tz),
+                    frame.to_local(&tz)
+                )));
+            }
+            self.requestable(&festival, &resource)?;
+            requests.push((resource, qframe));
+        }
+        let op = Operation::EventCreate(EventFields {
+            title: input.title.trim().to_string(),
+            description: input.description,
+            frame,
+        });
+        check(&op)?;
+        let event = self.write(festival, op)?;
+        for (resource, frame) in requests {
+            self.write(festival, Operation::RequestCreate { event, resource, frame })?;
+        }
+        self.event(&event.to_hex())
+    }
+
+    fn requestable(&self, festival: &Id, resource: &Id) -> ApiResult<()> {
+        let s = self.state();
+        let r = s.resource(resource).expect("resolved");
+        if !s.ancestry(festival).contains(&r.festival) {
+            return Err(ApiError::bad_input(format!(
+                "{} belongs to another festival; an event can request the resources of its festival and of the festivals above it",
+                r.fields.name
+            )));
+        }
+        if r.retired {
+            return Err(ApiError::conflict(format!("{} is retired", r.fields.name)));
+        }
+        Ok(())
+    }
+
+    pub fn add_request(&mut self, event: &str, input: NewRequest) -> ApiResult<RequestView> {
+        let event = self.event_id(event)?;
+        let e = self.state().event(&event).expect("resolved").clone();
+        if e.organiser != self.me() {
+            return Err(ApiError::conflict(format!(
+                "only the organiser of {} can request resources for it",
+                e.fields.title
+            )));
+        }
+        if e.cancelled {
+            return Err(ApiError::conflict(format!("{} is cancelled", e.fields.title)));
+        }
+        let resource = self.resource_id(&input.resource)?;
+        let tz = self.timezone_of(&e.festival);
+        let frame = match (&input.start, &input.end) {
+            (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
+            (None, None) => e.fields.frame,
+            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
+        };
+        if !e.fields.frame.contains(&frame) {
+            return Err(ApiError::bad_input(format!(
+                "the request lies outside the event ({})",
+                e.fields.frame.to_local(&tz)
+            )));
+        }
+        self.requestable(&e.festival, &resource)?;
+        let id = self.write(e.festival, Operation::RequestCreate { event, resource, frame })?;
+        self.request(&id.to_hex())
+    }
+
+    pub fn cancel_event(&mut self, id: &str) -> ApiResult<EventView> {
+        let id = self.event_id(id)?;
+        let e = self.state().event(&id).expect("resolved").clone();
+        if e.organiser != self.me() {
+            return Err(ApiError::conflict(format!("only the organiser can cancel {}", e.fields.title)));
+        }
+        if e.cancelled {
+            return Err(ApiError::conflict(format!("{} is cancelled already", e.fields.title)));
+        }
+        self.write(e.festival, Operation::EventCancel { event: id })?;
+        self.event(&id.to_hex())
+    }
+
+    pub fn event(&self, id: &str) -> ApiResult<EventView> {
+        let id = self.event_id(id)?;
+        let s = self.state();
+        Ok(EventView::of(s, &self.me(), s.event(&id).expect("resolved")))
+    }
+
+    pub fn events(&self, festival: &str) -> ApiResult<Vec<EventView>> {
+        let festival = self.festival_id(festival)?;
+        let s = self.state();
+        let mut out: Vec<&model::state::Event> = s.events_in(&festival).collect();
+        out.sort_by_key(|e| (e.fields.frame.start(), e.id));
+        Ok(out.into_iter().map(|e| EventView::of(s, &self.me(), e)).collect())
+    }
+
+    pub fn request(&self, id: &str) -> ApiResult<RequestView> {
+        let id = self.request_id(id)?;
+        let s = self.state();
+        Ok(RequestView::of(s, &self.me(), s.request(&id).expect("resolved")))
+    }
+
+    pub fn requests(&self, filter: RequestFilter, festival: Option<&str>) -> ApiResult<Vec<RequestView>> {
+        let festival = festival.map(|f| self.festival_id(f)).transpose()?;
+        let s = self.state();
+        let me = self.me();
+        let mut out: Vec<&Request> = s
+            .requests()
+            .filter(|q| {
+                festival.is_none_or(|f| q.festival == f || s.resource(&q.resource).is_some_and(|r| r.festival == f))
+            })
+            .filter(|q| !filter.mine || q.author == me)
+            .filter(|q| !filter.incoming || s.resource(&q.resource).is_some_and(|r| r.owner == me))
+            .filter(|q| !filter.pending || matches!(s.request_status(&q.id), Some(RequestStatus::Pending { .. })))
+            .collect();
+        out.sort_by_key(|q| (q.frame.start(), q.id));
+        Ok(out.into_iter().map(|q| RequestView::of(s, &me, q)).collect())
+    }
+
+    fn owned_request(&self, id: &str, verb: &str) -> ApiResult<(Id, Request)> {
+        let id = self.request_id(id)?;
+        let s = self.state();
+        let q = s.request(&id).expect("resolved").clone();
+        let r = s.resource(&q.resource).ok_or_else(|| {
+            ApiError::conflict(format!("cannot {verb}: the requested resource is not known here yet"))
+        })?;
+        if r.owner != self.me() {
+            return Err(ApiError::conflict(format!(
+                "cannot {verb}: only the owner of {} decides its requests",
+                r.fields.name
+            )));
+        }
+        Ok((id, q))
+    }
+
+    fn describe_request(&self, q: &Request) -> String {
+        let s = self.state();
+        let title = s.event(&q.event).map_or("an event", |e| e.fields.title.as_str());
+        format!("{} ({title}, {})", q.id.short(), q.frame.to_local(&self.timezone_of(&q.festival)))
+    }
+
+    pub fn confirm(&mut self, id: &str) -> ApiResult<RequestView> {
+        let (id, q) = self.owned_request(id, "confirm")?;
+        let s = self.state();
+        let r = s.resource(&q.resource).expect("owned_request checked");
+        match s.request_status(&id) {
+            Some(RequestStatus::Invalid { reason }) => {
+                return Err(ApiError::conflict(format!(
+                    "cannot confirm: the request is invalid: {}",
+                    s.describe(&reason)
+                )));
+            }
+            Some(RequestStatus::Withdrawn { .. }) => {
+                return Err(ApiError::conflict("cannot confirm: the request was withdrawn"));
+            }
+            Some(RequestStatus::Confirmed) => return Err(ApiError::conflict("the request is confirmed already")),
+            Some(RequestStatus::Pending { waiting_for: Some(rule) }) => {
+                return Err(ApiError::conflict(format!("cannot confirm yet: {}", s.describe(&rule))));
+            }
+            _ => {}
+        }
+        if let Err(rule) = r.alloc.can_confirm(&q.frame) {
+            let message = match &rule {
+                model::Rule::Overlaps { request, .. } => {
+                    let other = s.request(request).expect("active confirms name known requests");
+                    format!("cannot confirm: overlaps confirmed request {}", self.describe_request(other))
+                }
+                other => format!("cannot confirm: {}", s.describe(other)),
+            };
+            return Err(ApiError::conflict(message));
+        }
+        self.write(r.festival, Operation::Confirm { request: id, resource: q.resource })?;
+        self.request(&id.to_hex())
+    }
+
+    pub fn deny(&mut self, id: &str, reason: Option<String>) -> ApiResult<RequestView> {
+        let (id, q) = self.owned_request(id, "deny")?;
+        let festival = self.state().resource(&q.resource).expect("checked").festival;
+        if let Some(RequestStatus::Withdrawn { holds_slot: false }) = self.state().request_status(&id) {
+            return Err(ApiError::conflict("cannot deny: the request was withdrawn"));
+        }
+        let op = Operation::Deny { request: id, resource: q.resource, reason: reason.unwrap_or_default() };
+        check(&op)?;
+        self.write(festival, op)?;
+        self.request(&id.to_hex())
+    }
+
+    pub fn release(&mut self, id: &str) -> ApiResult<RequestView> {
+        let (id, q) = self.owned_request(id, "release")?;
+        let r = self.state().resource(&q.resource).expect("checked");
+        if !r.alloc.is_active(&id) {
+            return Err(ApiError::conflict("cannot release: the request is not confirmed"));
+        }
+        let festival = r.festival;
+        self.write(festival, Operation::Release { request: id, resource: q.resource })?;
+        self.request(&id.to_hex())
+    }
+
+    pub fn withdraw(&mut self, id: &str) -> ApiResult<RequestView> {
+        let id = self.request_id(id)?;
+        let q = self.state().request(&id).expect("resolved").clone();
+        if q.author != self.me() {
+            return Err(ApiError::conflict("cannot withdraw: only the event's organiser can withdraw its requests"));
+        }
+        if q.withdrawn {
+            return Err(ApiError::conflict("the request is withdrawn already"));
+        }
+        self.write(q.festival, Operation::RequestWithdraw { request: id })?;
+        self.request(&id.to_hex())
+    }
+
+    // -------------------------------------------------------------------------------
+    // Schedules
+
+    /// Confirmed and pending slots of a festival's events (or of one resource), by start.
+    pub fn schedule(&self, festival: &str, resource: Option<&str>) -> ApiResult<Vec<SlotView>> {
+        let festival = self.festival_id(festival)?;
+        let resource = resource.map(|r| self.resource_id(r)).transpose()?;
+        let s = self.state();
+        let mut requests: Vec<&Request> = match resource {
+            Some(r) => s.requests_for(&r).collect(),
+            None => s.events_in(&festival).flat_map(|e| e.requests.iter()).filter_map(|q| s.request(q)).collect(),
+        };
+        requests.sort_by_key(|q| (q.frame.start(), q.id));
+        Ok(requests
+            .into_iter()
+            .filter_map(|q| match s.request_status(&q.id)? {
+                RequestStatus::Confirmed => Some(SlotView::of_request(s, q, "confirmed")),
+                RequestStatus::Pending { waiting_for: None } => Some(SlotView::of_request(s, q, "pending")),
+                _ => None,
+            })
+            .collect())
+    }
+
+    pub fn op(&self, id: &str) -> ApiResult<OpView> {
+        let id = self.resolve("operation", id, self.state().ops().map(|(id, _)| id))?;
+        let s = self.state();
+        let r = s.op(&id).expect("resolved");
+        Ok(OpView {
+            id: id.to_hex(),
+            kind: r.kind.clone(),
+            author: r.author.to_hex(),
+            status: match r.status {
+                OpStatus::Applied => "applied",
+                OpStatus::NoEffect(_) => "no effect",
+            },
+            reason: match &r.status {
+                OpStatus::NoEffect(rule) => Some(s.describe(rule)),
+                OpStatus::Applied => None,
+            },
+        })
+    }
+}
+
+/// The field rules of the model, checked before signing so that a person gets the
+/// error instead of an operation without effect.
+fn check(op: &Operation) -> ApiResult<()> {
+    model::validate::check_fields(op).map_err(|e| ApiError::bad_input(e.to_string()))
+}

@@ -1,0 +1,265 @@
+//! The JSON shapes of docs/api.md, built from the plan. The CLI's `--json` output and
+//! the HTTP API share them.
+
+use model::op::ResourceKind;
+use model::state::{Event, Festival, Request, Resource};
+use model::{Availability, Id, Key, RequestStatus, State, TimeFrame, Timestamp};
+use serde::Serialize;
+
+pub fn time(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct IdentityView {
+    pub public_key: String,
+    pub name: Option<String>,
+    pub data_dir: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct FestivalView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub timezone: String,
+    pub parent: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub creator: String,
+    pub creator_name: Option<String>,
+    pub children: Vec<String>,
+}
+
+impl FestivalView {
+    pub fn of(s: &State, f: &Festival) -> FestivalView {
+        let mut children: Vec<String> = s.children(&f.id).map(|c| c.id.to_hex()).collect();
+        children.sort();
+        FestivalView {
+            id: f.id.to_hex(),
+            name: f.fields.name.clone(),
+            description: f.fields.description.clone(),
+            timezone: f.fields.timezone.clone(),
+            parent: f.parent.map(|p| p.to_hex()),
+            start: f.fields.frame.map(|fr| time(fr.start())),
+            end: f.fields.frame.map(|fr| time(fr.end())),
+            creator: f.creator.to_hex(),
+            creator_name: s.display_name(Some(&f.id), &f.creator).map(str::to_string),
+            children,
+        }
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct GeoView {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct FrameView {
+    pub start: String,
+    pub end: String,
+}
+
+impl FrameView {
+    pub fn of(f: &TimeFrame) -> FrameView {
+        FrameView { start: time(f.start()), end: time(f.end()) }
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum AvailabilityView {
+    Always(&'static str),
+    Windows(Vec<FrameView>),
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ResourceView {
+    pub id: String,
+    pub festival: String,
+    pub owner: String,
+    pub owner_name: Option<String>,
+    pub mine: bool,
+    pub name: String,
+    pub kind: ResourceKind,
+    pub description: String,
+    pub location: Option<GeoView>,
+    pub address: String,
+    pub url: String,
+    pub availability: AvailabilityView,
+    pub policy: String,
+    pub retired: bool,
+}
+
+impl ResourceView {
+    pub fn of(s: &State, me: &Key, r: &Resource) -> ResourceView {
+        ResourceView {
+            id: r.id.to_hex(),
+            festival: r.festival.to_hex(),
+            owner: r.owner.to_hex(),
+            owner_name: s.display_name(Some(&r.festival), &r.owner).map(str::to_string),
+            mine: r.owner == *me,
+            name: r.fields.name.clone(),
+            kind: r.fields.kind,
+            description: r.fields.description.clone(),
+            location: r.fields.geo.map(|g| GeoView { lat: g.lat(), lon: g.lon() }),
+            address: r.fields.address.clone(),
+            url: r.fields.url.clone(),
+            availability: match &r.fields.availability {
+                Availability::Always => AvailabilityView::Always("always"),
+                Availability::Windows(ws) => AvailabilityView::Windows(ws.iter().map(FrameView::of).collect()),
+            },
+            policy: r.fields.policy.clone(),
+            retired: r.retired,
+        }
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct RequestView {
+    pub id: String,
+    pub event: String,
+    pub event_title: Option<String>,
+    pub resource: String,
+    pub resource_name: Option<String>,
+    pub festival: String,
+    pub author: String,
+    pub author_name: Option<String>,
+    pub mine: bool,
+    pub incoming: bool,
+    pub start: String,
+    pub end: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub policy: Option<String>,
+}
+
+impl RequestView {
+    pub fn of(s: &State, me: &Key, q: &Request) -> RequestView {
+        let status = s.request_status(&q.id).unwrap_or(RequestStatus::Pending { waiting_for: None });
+        let reason = match &status {
+            RequestStatus::Pending { waiting_for: Some(rule) } => Some(format!("waiting: {}", s.describe(rule))),
+            RequestStatus::Denied { reason } if !reason.is_empty() => Some(reason.clone()),
+            RequestStatus::Withdrawn { holds_slot: true } => Some("the owner has not released the slot yet".into()),
+            RequestStatus::Invalid { reason } => Some(s.describe(reason)),
+            _ => None,
+        };
+        let resource = s.resource(&q.resource);
+        RequestView {
+            id: q.id.to_hex(),
+            event: q.event.to_hex(),
+            event_title: s.event(&q.event).map(|e| e.fields.title.clone()),
+            resource: q.resource.to_hex(),
+            resource_name: resource.map(|r| r.fields.name.clone()),
+            festival: q.festival.to_hex(),
+            author: q.author.to_hex(),
+            author_name: s.display_name(Some(&q.festival), &q.author).map(str::to_string),
+            mine: q.author == *me,
+            incoming: resource.is_some_and(|r| r.owner == *me),
+            start: time(q.frame.start()),
+            end: time(q.frame.end()),
+            status: status.name(),
+            reason,
+            policy: resource.map(|r| r.fields.policy.clone()),
+        }
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct EventView {
+    pub id: String,
+    pub festival: String,
+    pub organiser: String,
+    pub organiser_name: Option<String>,
+    pub mine: bool,
+    pub title: String,
+    pub description: String,
+    pub start: String,
+    pub end: String,
+    pub cancelled: bool,
+    pub requests: Vec<RequestView>,
+}
+
+impl EventView {
+    pub fn of(s: &State, me: &Key, e: &Event) -> EventView {
+        EventView {
+            id: e.id.to_hex(),
+            festival: e.festival.to_hex(),
+            organiser: e.organiser.to_hex(),
+            organiser_name: s.display_name(Some(&e.festival), &e.organiser).map(str::to_string),
+            mine: e.organiser == *me,
+            title: e.fields.title.clone(),
+            description: e.fields.description.clone(),
+            start: time(e.fields.frame.start()),
+            end: time(e.fields.frame.end()),
+            cancelled: e.cancelled,
+            requests: e.requests.iter().filter_map(|q| s.request(q)).map(|q| RequestView::of(s, me, q)).collect(),
+        }
+    }
+}
+
+/// One line of a schedule or a resource's calendar.
+#[derive(Serialize, Clone, Debug)]
+pub struct SlotView {
+    pub resource: String,
+    pub resource_name: Option<String>,
+    pub event: Option<String>,
+    pub event_title: Option<String>,
+    pub request: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub status: &'static str,
+}
+
+impl SlotView {
+    pub fn of_request(s: &State, q: &Request, status: &'static str) -> SlotView {
+        SlotView {
+            resource: q.resource.to_hex(),
+            resource_name: s.resource(&q.resource).map(|r| r.fields.name.clone()),
+            event: Some(q.event.to_hex()),
+            event_title: s.event(&q.event).map(|e| e.fields.title.clone()),
+            request: Some(q.id.to_hex()),
+            start: time(q.frame.start()),
+            end: time(q.frame.end()),
+            status,
+        }
+    }
+
+    pub fn free(s: &State, resource: &Id, frame: &TimeFrame) -> SlotView {
+        SlotView {
+            resource: resource.to_hex(),
+            resource_name: s.resource(resource).map(|r| r.fields.name.clone()),
+            event: None,
+            event_title: None,
+            request: None,
+            start: time(frame.start()),
+            end: time(frame.end()),
+            status: "free",
+        }
+    }
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct CalendarView {
+    pub free: Vec<SlotView>,
+    pub confirmed: Vec<SlotView>,
+    pub pending: Vec<SlotView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct CheckView {
+    pub free: bool,
+    pub reason: Option<String>,
+    pub conflicts: Vec<SlotView>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct OpView {
+    pub id: String,
+    pub kind: String,
+    pub author: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,374 @@
+//! The CLI as people use it: several identities, each with its own data directory,
+//! exchanging logs as files.
+
+mod support;
+
+use support::{Person, s};
+
+/// ana owns a festival with a stage; bo and cy organise events.
+fn festival_with_stage(policy: &str) -> (Person, Person, Person, String, String) {
+    let ana = Person::new("Ana");
+    let bo = Person::new("Bo");
+    let cy = Person::new("Cy");
+    let f = ana.json(&[
+        "festival",
+        "create",
+        "--name",
+        "Summer Camp",
+        "--timezone",
+        "Europe/Berlin",
+        "--start",
+        "2026-07-01T10:00",
+        "--end",
+        "2026-07-05T22:00",
+    ]);
+    let festival = s(&f["id"]);
+    assert_eq!(f["timezone"], "Europe/Berlin");
+    assert_eq!(f["start"], "2026-07-01T08:00:00Z", "local times are read in the festival's zone");
+    let r = ana.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "Main stage",
+        "--kind",
+        "location",
+        "--lat",
+        "52.52",
+        "--lon",
+        "13.405",
+        "--address",
+        "Am Wasser 1",
+        "--policy",
+        policy,
+        "--available",
+        "2026-07-01T10:00/2026-07-05T22:00",
+    ]);
+    assert_eq!(r["kind"], "location");
+    assert_eq!(r["location"]["lat"], 52.52);
+    let stage = s(&r["id"]);
+    bo.receive(&ana, &festival);
+    cy.receive(&ana, &festival);
+    (ana, bo, cy, festival, stage)
+}
+
+#[test]
+fn request_confirm_deny_flow_between_three_identities() {
+    let (ana, bo, cy, festival, stage) = festival_with_stage("manual");
+    // bo sees the festival and the stage by its name and owner.
+    let resources = bo.json(&["resource", "list", "--festival", &festival]);
+    assert_eq!(resources[0]["name"], "Main stage");
+    assert_eq!(resources[0]["owner_name"], "Ana");
+
+    let opening = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Opening",
+        "--start",
+        "2026-07-01T18:00",
+        "--end",
+        "2026-07-01T20:00",
+        "--request",
+        &stage[..10],
+    ]);
+    let q_opening = s(&opening["requests"][0]["id"]);
+    assert_eq!(opening["requests"][0]["status"], "pending");
+    assert_eq!(opening["requests"][0]["resource"], stage.as_str());
+    assert_eq!(opening["requests"][0]["start"], "2026-07-01T16:00:00Z");
+
+    ana.receive(&bo, &festival);
+    let inbox = ana.json(&["request", "list", "--incoming", "--pending"]);
+    assert_eq!(inbox.as_array().unwrap().len(), 1);
+    assert_eq!(inbox[0]["id"], q_opening.as_str());
+    assert_eq!(inbox[0]["event_title"], "Opening");
+    assert_eq!(inbox[0]["author_name"], "Bo");
+    let confirmed = ana.json(&["request", "confirm", &q_opening[..8]]);
+    assert_eq!(confirmed["status"], "confirmed");
+
+    // cy asks for an overlapping slot; ana's confirm is refused with the conflict named.
+    let concert = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Concert",
+        "--start",
+        "2026-07-01T19:00",
+        "--end",
+        "2026-07-01T22:00",
+        "--request",
+        &stage,
+    ]);
+    let q_concert = s(&concert["requests"][0]["id"]);
+    ana.receive(&cy, &festival);
+    let err = ana.fails(&["request", "confirm", &q_concert]);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: cannot confirm: overlaps confirmed request {} (Opening, 2026-07-01 18:00–20:00)",
+            &q_opening[..8]
+        )
+    );
+    let denied = ana.json(&["request", "deny", &q_concert, "--reason", "the stage is taken; try the meadow"]);
+    assert_eq!(denied["status"], "denied");
+
+    // Both organisers learn the decisions from ana's log.
+    bo.receive(&ana, &festival);
+    cy.receive(&ana, &festival);
+    let mine = bo.json(&["request", "list", "--mine"]);
+    assert_eq!(mine[0]["status"], "confirmed");
+    let mine = cy.json(&["request", "list", "--mine"]);
+    assert_eq!(mine[0]["status"], "denied");
+    assert_eq!(mine[0]["reason"], "the stage is taken; try the meadow");
+
+    // Only the owner decides; only the organiser withdraws.
+    let err = bo.fails(&["request", "deny", &q_concert]);
+    assert!(err.contains("only the owner of Main stage decides its requests"), "{err}");
+    let err = ana.fails(&["request", "withdraw", &q_opening]);
+    assert!(err.contains("only the event's organiser"), "{err}");
+
+    // The schedule shows the booking in the festival's time zone, and as iCalendar.
+    let schedule = ana.ok(&["schedule", "--festival", &festival]);
+    assert!(
+        schedule.contains("2026-07-01") && schedule.contains("18:00–20:00  Main stage  Opening  (confirmed)"),
+        "{schedule}"
+    );
+    let ical = ana.ok(&["schedule", "--festival", &festival, "--ical"]);
+    assert!(ical.starts_with("BEGIN:VCALENDAR\r\n") && ical.ends_with("END:VCALENDAR\r\n"), "{ical}");
+    assert!(
+        ical.contains("DTSTART:20260701T160000Z\r\n")
+            && ical.contains("SUMMARY:Opening\r\n")
+            && ical.contains("STATUS:CONFIRMED\r\n")
+    );
+    assert!(!ical.contains("Concert"), "denied requests are not in the calendar");
+    let json = ana.json(&["schedule", "--festival", &festival]);
+    assert_eq!(json[0]["status"], "confirmed");
+    assert_eq!(json[0]["event_title"], "Opening");
+
+    // bo withdraws; ana's node releases the slot as soon as it learns of it.
+    bo.ok(&["request", "withdraw", &q_opening]);
+    let out = ana.receive(&bo, &festival);
+    assert!(out.contains("policy agent: release request"), "{out}");
+    assert_eq!(
+        ana.json(&["request", "list", "--incoming"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == q_opening.as_str())
+            .unwrap()["status"],
+        "withdrawn"
+    );
+    let calendar_free = ana.json(&["schedule", "--festival", &festival]);
+    assert_eq!(calendar_free.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn first_come_first_served_decides_competing_requests() {
+    let (ana, bo, cy, festival, stage) = festival_with_stage("fcfs");
+    let a = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Yoga",
+        "--start",
+        "2026-07-02T09:00",
+        "--end",
+        "2026-07-02T11:00",
+        "--request",
+        &stage,
+    ]);
+    let b = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Breakfast talk",
+        "--start",
+        "2026-07-02T10:00",
+        "--end",
+        "2026-07-02T12:00",
+        "--request",
+        &stage,
+    ]);
+    let c = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Night swim",
+        "--start",
+        "2026-07-05T21:00",
+        "--end",
+        "2026-07-05T23:00",
+        "--request",
+        &stage,
+    ]);
+    // ana's node learns of bo's request first.
+    let out = ana.receive(&bo, &festival);
+    assert!(out.contains("policy agent: confirm request"), "{out}");
+    let out = ana.receive(&cy, &festival);
+    assert!(out.contains("policy agent: deny request"), "{out}");
+    let status = |p: &Person, q: &serde_json::Value| {
+        let all = p.json(&["request", "list"]);
+        all.as_array().unwrap().iter().find(|x| x["id"] == q["requests"][0]["id"]).unwrap().clone()
+    };
+    assert_eq!(status(&ana, &a)["status"], "confirmed");
+    let talk = status(&ana, &b);
+    assert_eq!(talk["status"], "denied");
+    let yoga_id = s(&a["requests"][0]["id"]);
+    assert_eq!(
+        s(&talk["reason"]),
+        format!("overlaps confirmed request {} (Yoga, 2026-07-02 09:00–11:00)", &yoga_id[..8])
+    );
+    let swim = status(&ana, &c);
+    assert_eq!(swim["status"], "denied", "outside availability (the stage closes at 22:00)");
+    assert_eq!(swim["reason"], "the requested time frame is outside the resource's availability");
+    // Never both confirmed, and everyone computes the same.
+    cy.receive(&ana, &festival);
+    assert_eq!(status(&cy, &b)["status"], "denied");
+    assert_eq!(status(&cy, &a)["status"], "confirmed");
+}
+
+#[test]
+fn the_plan_is_the_same_whatever_the_import_order() {
+    let (ana, bo, cy, festival, stage) = festival_with_stage("manual");
+    let e1 = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Workshop",
+        "--start",
+        "2026-07-03T10:00",
+        "--end",
+        "2026-07-03T12:00",
+        "--request",
+        &stage,
+    ]);
+    let e2 = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Jam",
+        "--start",
+        "2026-07-03T11:00",
+        "--end",
+        "2026-07-03T13:00",
+        "--request",
+        &stage,
+    ]);
+    ana.receive(&bo, &festival);
+    ana.receive(&cy, &festival);
+    ana.ok(&["request", "confirm", e2["requests"][0]["id"].as_str().unwrap()]);
+    ana.ok(&["request", "deny", e1["requests"][0]["id"].as_str().unwrap()]);
+    let files = [ana.export(&festival), bo.export(&festival), cy.export(&festival)];
+    // Two newcomers import the same files in opposite orders.
+    let dee = Person::new("Dee");
+    let eve = Person::new("Eve");
+    for f in &files {
+        dee.import(f);
+    }
+    for f in files.iter().rev() {
+        // Importing cy's and bo's logs before the festival's creator's: their first
+        // entries name a festival not known yet; the plan catches up when it arrives.
+        eve.import(f);
+    }
+    let view = |p: &Person| {
+        let mut requests = p.json(&["request", "list"]);
+        for q in requests.as_array_mut().unwrap() {
+            q.as_object_mut().unwrap().remove("mine");
+            q.as_object_mut().unwrap().remove("incoming");
+        }
+        (
+            p.json(&["festival", "show", &festival]),
+            p.json(&["event", "list", "--festival", &festival]).to_string().replace("\"mine\":true", "\"mine\":false"),
+            requests,
+        )
+    };
+    assert_eq!(view(&dee), view(&eve));
+    let requests = dee.json(&["request", "list"]);
+    let statuses: Vec<_> =
+        requests.as_array().unwrap().iter().map(|q| (s(&q["event_title"]), s(&q["status"]))).collect();
+    assert_eq!(
+        statuses,
+        [("Workshop".to_string(), "denied".to_string()), ("Jam".to_string(), "confirmed".to_string())]
+    );
+}
+
+#[test]
+fn bad_files_are_rejected_whole_and_twice_is_once() {
+    let (ana, bo, _cy, festival, _stage) = festival_with_stage("manual");
+    let file = ana.export(&festival);
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Flip one hex digit of the second line's signature.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let (entry, payload) = lines[1].split_once(' ').unwrap();
+    let mut entry = entry.to_string();
+    let last = if entry.ends_with('0') { "1" } else { "0" };
+    entry.replace_range(entry.len() - 1.., last);
+    lines[1] = format!("{entry} {payload}");
+    lines.insert(0, "# a comment line is fine".into());
+    let bad = bo.path().join("bad.txt");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let fresh = Person::new("Fay");
+    let err = fresh.fails(&["log", "import", bad.to_str().unwrap()]);
+    assert_eq!(err.trim(), "error: line 3: the signature does not verify; nothing was imported");
+    assert_eq!(fresh.json(&["festival", "list"]).as_array().unwrap().len(), 0);
+    // The good file imports, and a second import changes nothing.
+    let out = fresh.import(&file);
+    assert!(out.contains(": 3 new, 0 already here"), "{out}");
+    let out = fresh.import(&file);
+    assert!(out.contains(": 0 new, 3 already here"), "{out}");
+    // Unreadable input gets a clear message.
+    let err = fresh.fails(&["log", "import", "/nonexistent/file"]);
+    assert!(err.contains("cannot read /nonexistent/file"), "{err}");
+    let err = fresh.fails(&["request", "confirm", "zz"]);
+    assert!(err.contains("is not a request id"), "{err}");
+    let err = fresh.fails(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "T",
+        "--start",
+        "tomorrow",
+        "--end",
+        "later",
+    ]);
+    assert!(err.contains("is not a time"), "{err}");
+}
+
+#[test]
+fn log_verify_gives_a_verdict_per_line() {
+    let ana = Person::new("Ana");
+    let f = ana.json(&["festival", "create", "--name", "Tiny"]);
+    let file = ana.export(&s(&f["id"]));
+    let out = ana.run(&["log", "verify", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let verdicts: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(verdicts.len(), 2, "the festival and the profile");
+    assert_eq!(verdicts[1]["seq"], 2);
+    assert_eq!(verdicts[1]["ok"], true);
+    let text = std::fs::read_to_string(&file).unwrap().replacen("00", "01", 1);
+    std::fs::write(&file, text).unwrap();
+    let out = ana.run(&["log", "verify", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = ana.run(&["log", "verify", "/no/such/file"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ana.run(&["log", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,256 @@
+//! `pandafest serve` as a real process: the API of docs/api.md, its errors, the OpenAPI
+//! document, the token, and the live stream seeing a change made by the CLI.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Person, s};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(p: &Person, extra: &[&str]) -> Server {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = p.command(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| panic!("unexpected: {first}"));
+    let base = url.split('#').next().unwrap().trim_end_matches('/').to_string();
+    Server { child, base }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{}/api/v1{path}", server.base);
+    let a = agent();
+    let mut response = match (method, body) {
+        ("GET", _) => a.get(&url).call().unwrap(),
+        ("POST", Some(b)) => a.post(&url).send_json(&b).unwrap(),
+        ("POST", None) => a.post(&url).send_empty().unwrap(),
+        ("PUT", Some(b)) => a.put(&url).send_json(&b).unwrap(),
+        _ => unreachable!(),
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[test]
+fn plan_a_festival_over_http() {
+    let ana = Person::new("Ana");
+    let server = serve(&ana, &[]);
+    let (status, me) = call(&server, "GET", "/identity", None);
+    assert_eq!((status, me["name"].as_str()), (200, Some("Ana")));
+
+    let (status, f) =
+        call(&server, "POST", "/festivals", Some(json!({"name": "Lake Fest", "timezone": "Europe/Berlin"})));
+    assert_eq!(status, 201, "{f}");
+    let festival = s(&f["id"]);
+    let (status, sub) = call(&server, "POST", "/festivals", Some(json!({"name": "Beach", "parent": &festival[..12]})));
+    assert_eq!(status, 201, "{sub}");
+    let (_, f) = call(&server, "GET", &format!("/festivals/{festival}"), None);
+    assert_eq!(f["children"][0], sub["id"]);
+
+    let (status, r) = call(
+        &server,
+        "POST",
+        &format!("/festivals/{festival}/resources"),
+        Some(json!({
+            "name": "Boat", "kind": "thing", "policy": "fcfs",
+            "availability": [{"start": "2026-07-01T08:00:00Z", "end": "2026-07-01T20:00:00Z"}]
+        })),
+    );
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["availability"][0]["end"], "2026-07-01T20:00:00Z");
+    let boat = s(&r["id"]);
+    // The sub-festival can request its parent's resources.
+    let (_, list) = call(&server, "GET", &format!("/festivals/{}/resources", s(&sub["id"])), None);
+    assert_eq!(list[0]["id"], boat.as_str());
+
+    let (status, check) = call(
+        &server,
+        "POST",
+        "/check",
+        Some(json!({"resource": boat, "start": "2026-07-01T10:00:00Z", "end": "2026-07-01T12:00:00Z"})),
+    );
+    assert_eq!((status, check["free"].as_bool()), (200, Some(true)));
+    let (status, e) = call(
+        &server,
+        "POST",
+        &format!("/festivals/{}/events", s(&sub["id"])),
+        Some(json!({
+            "title": "Regatta", "start": "2026-07-01T10:00:00Z", "end": "2026-07-01T12:00:00Z", "requests": [{"resource": boat}]
+        })),
+    );
+    assert_eq!(status, 201, "{e}");
+    // fcfs: the owner's node (this one) confirmed at once.
+    assert_eq!(e["requests"][0]["status"], "confirmed");
+    let (_, check) = call(
+        &server,
+        "POST",
+        "/check",
+        Some(json!({"resource": boat, "start": "2026-07-01T11:00:00Z", "end": "2026-07-01T13:00:00Z"})),
+    );
+    assert_eq!(check["free"], false);
+    assert_eq!(check["conflicts"][0]["event_title"], "Regatta");
+    assert!(check["reason"].as_str().unwrap().starts_with("overlaps confirmed request"), "{check}");
+
+    let (_, cal) = call(
+        &server,
+        "GET",
+        &format!("/resources/{boat}/calendar?start=2026-07-01T00:00:00Z&end=2026-07-02T00:00:00Z"),
+        None,
+    );
+    assert_eq!(cal["confirmed"].as_array().unwrap().len(), 1);
+    assert_eq!(cal["free"][0]["end"], "2026-07-01T10:00:00Z");
+    assert_eq!(cal["free"][1]["start"], "2026-07-01T12:00:00Z");
+
+    // A second request overlapping: fcfs denies; a manual confirm of it is refused with 409.
+    let (_, e2) = call(
+        &server,
+        "POST",
+        &format!("/festivals/{festival}/events"),
+        Some(json!({
+            "title": "Fishing", "start": "2026-07-01T11:00:00Z", "end": "2026-07-01T13:00:00Z", "requests": [{"resource": boat}]
+        })),
+    );
+    assert_eq!(e2["requests"][0]["status"], "denied");
+    let q2 = s(&e2["requests"][0]["id"]);
+    let (status, err) = call(&server, "POST", &format!("/requests/{q2}/confirm"), None);
+    assert_eq!(status, 409);
+    assert!(err["error"].as_str().unwrap().starts_with("cannot confirm: overlaps confirmed request"), "{err}");
+
+    // Errors are JSON with a sentence.
+    let (status, err) = call(&server, "GET", "/festivals/abcdef", None);
+    assert_eq!(status, 404, "{err}");
+    let (status, err) = call(&server, "POST", "/festivals", Some(json!({"name": "X", "timezone": "Mars/Olympus"})));
+    assert_eq!(status, 400);
+    assert_eq!(err["error"], "\"Mars/Olympus\" is not an IANA time zone (e.g. Europe/Berlin)");
+    let (status, err) = call(&server, "POST", "/festivals", Some(json!({"nam": "typo"})));
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = call(&server, "GET", "/nothing/here", None);
+    assert_eq!(status, 404);
+
+    let (_, ics) = {
+        let mut r =
+            agent().get(format!("{}/api/v1/festivals/{}/schedule.ics", server.base, s(&sub["id"]))).call().unwrap();
+        assert_eq!(r.headers().get("content-type").unwrap(), "text/calendar; charset=utf-8");
+        (0, r.body_mut().read_to_string().unwrap())
+    };
+    assert!(ics.contains("SUMMARY:Regatta"), "{ics}");
+}
+
+#[test]
+fn openapi_documents_every_route() {
+    let ana = Person::new("Ana");
+    let server = serve(&ana, &[]);
+    let (status, doc) = call(&server, "GET", "/openapi.json", None);
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in pandafest::openapi::documented() {
+        assert!(paths[&format!("/api/v1{path}")].get(method).is_some(), "{method} {path}");
+        // Every documented route exists: a path without ids answers something other than
+        // the API's "no such call" 404 (unknown ids give 404 with another message).
+        let concrete = path.replace("{id}", "abcdef123456");
+        let (status, body) = match method {
+            "get" if path != "/stream" => call(&server, "GET", &concrete, None),
+            "post" => call(&server, "POST", &concrete, Some(json!({}))),
+            "put" => call(&server, "PUT", &concrete, Some(json!({}))),
+            _ => continue,
+        };
+        let text = body.to_string();
+        assert!(!(status == 404 && text.contains("no such API call")), "{method} {path} is not routed");
+    }
+}
+
+#[test]
+fn token_is_required_when_set() {
+    let ana = Person::new("Ana");
+    let server = serve(&ana, &["--token", "s3cret"]);
+    let (status, err) = call(&server, "GET", "/festivals", None);
+    assert_eq!(status, 401);
+    assert!(err["error"].as_str().unwrap().contains("token"));
+    let mut ok = agent()
+        .get(format!("{}/api/v1/festivals", server.base))
+        .header("Authorization", "Bearer s3cret")
+        .call()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.body_mut().read_to_string().unwrap(), "[]");
+    let ok = agent().get(format!("{}/api/v1/festivals?token=s3cret", server.base)).call().unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+}
+
+#[test]
+fn the_live_stream_shows_a_confirm_made_from_the_cli() {
+    let ana = Person::new("Ana");
+    let bo = Person::new("Bo");
+    let f = ana.json(&["festival", "create", "--name", "Live"]);
+    let festival = s(&f["id"]);
+    let stage = s(&ana.json(&["resource", "create", "--festival", &festival, "--name", "Stage"])["id"]);
+    bo.receive(&ana, &festival);
+    let e = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Talk",
+        "--start",
+        "2026-07-01T10:00:00Z",
+        "--end",
+        "2026-07-01T11:00:00Z",
+        "--request",
+        &stage,
+    ]);
+    let server = serve(&ana, &[]);
+    let response = agent().get(format!("{}/api/v1/stream", server.base)).call().unwrap();
+    let mut reader = BufReader::new(response.into_body().into_reader());
+    let mut hello = String::new();
+    reader.read_line(&mut hello).unwrap();
+    assert_eq!(hello.trim(), "event: hello");
+    // bo's request arrives by import into the served data directory, then ana confirms from the CLI.
+    ana.receive(&bo, &festival);
+    ana.ok(&["request", "confirm", e["requests"][0]["id"].as_str().unwrap()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut text = String::new();
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if text.contains("\"request\"") {
+                let _ = tx.send(text.clone());
+                break;
+            }
+        }
+    });
+    let text = rx.recv_timeout(Duration::from_secs(20)).expect("a change event within 20 s");
+    assert!(text.contains("event: change") && text.contains(&festival), "{text}");
+    let (_, q) = call(&server, "GET", &format!("/requests/{}", s(&e["requests"][0]["id"])), None);
+    assert_eq!(q["status"], "confirmed");
+}
