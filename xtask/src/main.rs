@@ -63,18 +63,27 @@ fn cargo() -> Command {
 }
 
 fn run(args: &[String]) -> Result<()> {
+    let web = tools::build_web()?;
     sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
     let bin = project_root().join("target/release/pandafest");
-    eprintln!("built {}", bin.display());
-    eprintln!("the node so far offers: pandafest log verify FILE [--json]");
-    if !args.is_empty() {
-        sh(Command::new(&bin).args(args))?;
+    let mut serve = Command::new(&bin);
+    serve.arg("serve");
+    if let Some(dir) = web {
+        serve.arg("--web-dir").arg(dir);
     }
-    Ok(())
+    // Anything after `--` goes to `pandafest serve`, e.g. `cargo xtask run -- --listen 0.0.0.0:7878`.
+    serve.args(args.iter().skip_while(|a| *a == "--"));
+    eprintln!("starting the node; stop it with Ctrl-C");
+    sh(&mut serve)
 }
 
 fn test(_args: &[String]) -> Result<()> {
     sh(cargo().args(["fmt", "--all", "--", "--check"])).context("code is not formatted: run `cargo fmt --all`")?;
+    // The web UI first: the node's tests serve its build.
+    let web = tools::build_web()?;
+    if web.is_some() {
+        sh(Command::new("npm").current_dir(project_root().join("web")).args(["test"]))?;
+    }
     let nextest = tools::has_nextest();
     if nextest {
         sh(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
@@ -88,6 +97,8 @@ fn test(_args: &[String]) -> Result<()> {
 
 fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest-bamboo", "--bench", "codec"]))?;
+    sh(cargo().args(["bench", "-p", "pandafest-model", "--bench", "materialise"]))?;
+    sh(cargo().args(["bench", "-p", "pandafest", "--bench", "ingest"]))?;
     Ok(())
 }
 

@@ -64,3 +64,49 @@ pub fn keep_crashers(crate_dir: &std::path::Path, target: &str) -> Result<usize>
     }
     Ok(kept)
 }
+
+/// Installs the web UI's npm packages when needed and builds it; returns `web/dist`,
+/// or `None` if the project has no web UI.
+pub fn build_web() -> Result<Option<PathBuf>> {
+    let web = project_root().join("web");
+    if !web.join("package.json").is_file() {
+        return Ok(None);
+    }
+    if !succeeds(Command::new("npm").arg("--version")) {
+        bail!("the web UI needs Node.js and npm (Debian: apt-get install nodejs npm; node 20 or newer)");
+    }
+    let lock = web.join("package-lock.json");
+    let stamp = web.join("node_modules/.package-lock.json");
+    let fresh = match (
+        std::fs::metadata(&lock).and_then(|m| m.modified()),
+        std::fs::metadata(&stamp).and_then(|m| m.modified()),
+    ) {
+        (Ok(l), Ok(s)) => s >= l,
+        _ => false,
+    };
+    if !fresh {
+        sh(Command::new("npm").current_dir(&web).args(["ci", "--no-audit", "--no-fund"]))
+            .context("cannot install the web UI's npm packages (is the npm registry reachable?)")?;
+    }
+    sh(Command::new("npm").current_dir(&web).args(["run", "build"]))?;
+    Ok(Some(web.join("dist")))
+}
+
+/// Debian's Chromium for the browser tests, installed with apt when missing (as root).
+pub fn ensure_chromium() -> Result<PathBuf> {
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        return Ok(path);
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    if !root {
+        bail!("the browser tests need Debian's chromium: run `sudo apt-get install -y chromium`");
+    }
+    sh(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]))
+        .or_else(|_| {
+            sh(Command::new("apt-get").arg("update"))?;
+            sh(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]))
+        })
+        .context("cannot install chromium with apt-get")?;
+    Ok(path)
+}

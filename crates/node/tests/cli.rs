@@ -372,3 +372,70 @@ fn log_verify_gives_a_verdict_per_line() {
     let out = ana.run(&["log", "verify"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_external_command_decides_as_the_owners_policy() {
+    let (ana, bo, _cy, festival, _stage) = festival_with_stage("manual");
+    // A bot in any language: here a shell pipeline reading the request as JSON.
+    let bot = r#"exec:grep -q '"event_title":"Quiet' && echo '{"decision":"confirm"}' || echo '{"decision":"deny","reason":"the bot wants quiet events"}'"#;
+    ana.ok(&["policy", "add", "bot", bot]);
+    let list = ana.json(&["policy", "list"]);
+    assert_eq!(list[0]["name"], "bot");
+    let r = ana.json(&["resource", "create", "--festival", &festival, "--name", "Library", "--policy", "bot"]);
+    let library = s(&r["id"]);
+    bo.receive(&ana, &festival);
+    bo.ok(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Quiet reading",
+        "--start",
+        "2026-07-02T10:00",
+        "--end",
+        "2026-07-02T11:00",
+        "--request",
+        &library,
+    ]);
+    bo.ok(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Drum circle",
+        "--start",
+        "2026-07-02T12:00",
+        "--end",
+        "2026-07-02T13:00",
+        "--request",
+        &library,
+    ]);
+    let out = ana.receive(&bo, &festival);
+    assert!(out.contains("policy agent: confirm request") && out.contains("policy agent: deny request"), "{out}");
+    let incoming = ana.json(&["request", "list", "--incoming"]);
+    let by_title = |t: &str| incoming.as_array().unwrap().iter().find(|q| q["event_title"] == t).unwrap().clone();
+    assert_eq!(by_title("Quiet reading")["status"], "confirmed");
+    assert_eq!(by_title("Drum circle")["status"], "denied");
+    assert_eq!(by_title("Drum circle")["reason"], "the bot wants quiet events");
+    // A broken hook leaves requests to the owner.
+    ana.ok(&["policy", "add", "bot", "exec:exit 3"]);
+    bo.ok(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Quiet too",
+        "--start",
+        "2026-07-03T10:00",
+        "--end",
+        "2026-07-03T11:00",
+        "--request",
+        &library,
+    ]);
+    ana.receive(&bo, &festival);
+    let pending = ana.json(&["request", "list", "--incoming", "--pending"]);
+    assert_eq!(pending[0]["event_title"], "Quiet too");
+}

@@ -96,6 +96,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A batch touches pages all over the hash index; with SQLite's default 2 MB cache
+        // they are evicted and re-read within the same transaction.
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        // Checkpoint less often: each checkpoint copies the whole WAL back.
+        conn.pragma_update(None, "wal_autocheckpoint", 8_192)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         migrations::migrate(&mut conn)?;
         let keypair = load_or_create_key(&conn)?;

@@ -25,6 +25,7 @@ fn migrations() -> Vec<String> {
              lipmaa_seq INTEGER, received INTEGER NOT NULL,
              PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
          CREATE INDEX entries_by_lipmaa ON entries (author, log_id, lipmaa_seq) WHERE lipmaa_seq IS NOT NULL;
+         CREATE UNIQUE INDEX entries_by_received ON entries (received);
          CREATE TABLE forks (
              author BLOB NOT NULL, log_id INTEGER NOT NULL, seq INTEGER NOT NULL,
              entry BLOB NOT NULL, payload BLOB NOT NULL,

@@ -14,7 +14,7 @@ use super::log::parse_lines;
 use super::output::Progress;
 
 /// Entries stored per transaction.
-const BATCH: usize = 2_000;
+const BATCH: usize = 10_000;
 
 /// The store's log with the file's entries checked so far on top.
 struct Overlay<'a> {
@@ -66,6 +66,13 @@ struct Summary {
 }
 
 pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiError> {
+    let timing = std::env::var_os("PANDAFEST_TIMING").is_some();
+    let clock = std::time::Instant::now();
+    let phase = |name: &str| {
+        if timing {
+            eprintln!("{name}: {:.2} s", clock.elapsed().as_secs_f64());
+        }
+    };
     let text = std::fs::read_to_string(file)
         .map_err(|e| ApiError::bad_input(format!("cannot read {}: {e}", file.display())))?;
     let mut items = Vec::new();
@@ -80,12 +87,15 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
         items.push((line.entry, payload));
     }
     let total = items.len();
+    phase("read and parsed");
     let mut verified = Vec::with_capacity(total);
     for (v, n) in verify_entries(items).into_iter().zip(&line_numbers) {
         verified.push(v.map_err(|e| ApiError::bad_input(format!("line {n}: {e}; nothing was imported")))?);
     }
+    phase("signatures and payloads verified");
     let mut node = super::open(dir)?;
     check_links(&node.store, &verified, &line_numbers)?;
+    phase("links checked");
 
     let mut progress = Progress::new("importing", "entries");
     let (mut new, mut duplicates, mut forks, mut done) = (0, 0, 0, 0);
@@ -104,6 +114,7 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
         }
     }
     progress.finish();
+    phase("stored");
     let decisions = node.run_agent()?;
     let summary = Summary { file: file.display().to_string(), entries: total, new, duplicates, forks, decisions };
     if json {

@@ -1,0 +1,145 @@
+//! The encoding of operations, byte for byte: these are the examples of docs/protocol.md,
+//! and a guard against any change of the format.
+
+use bamboo::Hash;
+use expect_test::{Expect, expect};
+use model::op::{self, Decoded, EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
+use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+
+fn id(byte: u8) -> Id {
+    Id(Hash([byte; 64]))
+}
+
+fn check(payload: Payload, expect: Expect) {
+    let bytes = payload.encode();
+    expect.assert_eq(&hex::encode(&bytes));
+    assert_eq!(op::decode(&bytes), Decoded::Op(payload), "decodes to what was encoded");
+}
+
+fn frame() -> TimeFrame {
+    // 2026-07-01T16:00:00Z – 18:00:00Z
+    TimeFrame::new(Timestamp(1_782_921_600_000), Timestamp(1_782_928_800_000)).unwrap()
+}
+
+#[test]
+fn festival_create() {
+    check(
+        Payload {
+            festival: None,
+            op: Operation::FestivalCreate {
+                parent: None,
+                fields: FestivalFields {
+                    name: "Fest".into(),
+                    description: String::new(),
+                    timezone: "Europe/Berlin".into(),
+                    frame: None,
+                },
+            },
+        },
+        expect!["a4617601626f706f666573746976616c2f63726561746562747a6d4575726f70652f4265726c696e646e616d656446657374"],
+    );
+}
+
+#[test]
+fn resource_create_as_first_entry_of_a_log() {
+    check(
+        Payload {
+            festival: Some(id(0xab)),
+            op: Operation::ResourceCreate(ResourceFields {
+                name: "Stage".into(),
+                kind: ResourceKind::Location,
+                description: String::new(),
+                geo: Some(model::op::GeoPoint { lat_micro: 52_520_000, lon_micro: 13_405_000 }),
+                address: String::new(),
+                url: String::new(),
+                availability: Availability::Windows(vec![frame()]),
+                policy: "fcfs".into(),
+            }),
+        },
+        expect![
+            "a9617601626f706f7265736f757263652f637265617465636c61741a03216440636c6f6e1a00cc8b4864666573745840abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab646b696e64686c6f636174696f6e646e616d6565537461676565617661696c81821b0000019f1e689c001b0000019f1ed6790066706f6c6963796466636673"
+        ],
+    );
+}
+
+#[test]
+fn event_request_and_confirm() {
+    check(
+        Payload {
+            festival: None,
+            op: Operation::EventCreate(EventFields {
+                title: "Opening".into(),
+                description: String::new(),
+                frame: frame(),
+            }),
+        },
+        expect![
+            "a5617601626f706c6576656e742f63726561746563656e641b0000019f1ed679006573746172741b0000019f1e689c00657469746c65674f70656e696e67"
+        ],
+    );
+    check(
+        Payload { festival: None, op: Operation::RequestCreate { event: id(1), resource: id(2), frame: frame() } },
+        expect![
+            "a6617601626f706e726571756573742f63726561746563656e641b0000019f1ed6790063726573584002020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202656576656e745840010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101016573746172741b0000019f1e689c00"
+        ],
+    );
+    check(
+        Payload { festival: None, op: Operation::Confirm { request: id(3), resource: id(2) } },
+        expect![
+            "a4617601626f706c617574682f636f6e6669726d6372657158400303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030363726573584002020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202"
+        ],
+    );
+}
+
+#[test]
+fn non_canonical_encodings_are_rejected() {
+    let good = Payload { festival: None, op: Operation::EventCancel { event: id(1) } }.encode();
+    // The same map with its keys in another order: {"op": …, "v": 1, "id": …}.
+    let mut reordered = Vec::new();
+    ciborium::into_writer(
+        &ciborium::Value::Map(vec![
+            (ciborium::Value::Text("op".into()), ciborium::Value::Text("event/cancel".into())),
+            (ciborium::Value::Text("v".into()), ciborium::Value::Integer(1.into())),
+            (ciborium::Value::Text("id".into()), ciborium::Value::Bytes(vec![1; 64])),
+        ]),
+        &mut reordered,
+    )
+    .unwrap();
+    assert_ne!(good, reordered);
+    assert!(matches!(op::decode(&reordered), Decoded::Malformed { error: op::FormatError::NotCanonical, .. }));
+    // The version as a two-byte integer (0x18 0x01 instead of 0x01).
+    let wide = hex::decode(hex::encode(&good).replacen("617601", "61761801", 1)).unwrap();
+    assert!(matches!(op::decode(&wide), Decoded::Malformed { error: op::FormatError::NotCanonical, .. }));
+    // Trailing bytes.
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert!(matches!(op::decode(&trailing), Decoded::Malformed { .. }));
+    // An unknown field in a known version.
+    let mut extra = Vec::new();
+    ciborium::into_writer(
+        &ciborium::Value::Map(vec![
+            (ciborium::Value::Text("v".into()), ciborium::Value::Integer(1.into())),
+            (ciborium::Value::Text("id".into()), ciborium::Value::Bytes(vec![1; 64])),
+            (ciborium::Value::Text("op".into()), ciborium::Value::Text("event/cancel".into())),
+            (ciborium::Value::Text("why".into()), ciborium::Value::Text("rain".into())),
+        ]),
+        &mut extra,
+    )
+    .unwrap();
+    expect![[r#"Malformed { error: UnknownField("why"), festival: None }"#]]
+        .assert_eq(&format!("{:?}", op::decode(&extra)));
+}
+
+#[test]
+fn arbitrary_bytes_never_panic_and_decoded_ops_reencode_exactly() {
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&prop::collection::vec(any::<u8>(), 0..300), |bytes| {
+            if let Decoded::Op(p) = op::decode(&bytes) {
+                prop_assert_eq!(p.encode(), bytes);
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -1,0 +1,188 @@
+//! `cargo xtask bench`: importing 100k entries from several authors, end to end with the
+//! real binary (`pandafest log import`), against two limits measured in the same run on
+//! the same entries: the raw ed25519 verification rate and SQLite's bare insert rate.
+//! Also reports the import's peak memory.
+
+use std::io::Write;
+use std::time::Instant;
+
+use bamboo::{Keypair, LogWriter};
+use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
+use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+
+const AUTHORS: usize = 10;
+const TOTAL: usize = 100_000;
+const HOUR: i64 = 3_600_000;
+const BASE: i64 = 1_782_864_000_000;
+
+fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut writers: Vec<LogWriter> =
+        (0..AUTHORS).map(|i| LogWriter::new(Keypair::from_secret([i as u8 + 9; 32]), 0)).collect();
+    let mut logs: Vec<Vec<(Vec<u8>, Vec<u8>)>> = vec![Vec::new(); AUTHORS];
+    let mut push = |a: usize, payload: Vec<u8>, logs: &mut Vec<Vec<(Vec<u8>, Vec<u8>)>>| -> Id {
+        let e = writers[a].append(&payload);
+        logs[a].push((e.bytes, payload));
+        Id(e.hash)
+    };
+    let create = Payload {
+        festival: None,
+        op: Operation::FestivalCreate {
+            parent: None,
+            fields: FestivalFields {
+                name: "Bench".into(),
+                description: String::new(),
+                timezone: "UTC".into(),
+                frame: None,
+            },
+        },
+    };
+    let festival = push(0, create.encode(), &mut logs);
+    let mut resources = Vec::new();
+    for i in 0..100 {
+        let op = Operation::ResourceCreate(ResourceFields {
+            name: format!("Room {i}"),
+            kind: ResourceKind::Location,
+            description: "A room with chairs".into(),
+            geo: None,
+            address: String::new(),
+            url: String::new(),
+            availability: Availability::Always,
+            policy: "manual".into(),
+        });
+        resources.push(push(0, Payload { festival: None, op }.encode(), &mut logs));
+    }
+    let mut n = 101;
+    let mut i = 0;
+    while n < TOTAL {
+        let a = 1 + i % (AUTHORS - 1);
+        let first = logs[a].is_empty();
+        let start = BASE + (i as i64 % 2000) * HOUR;
+        let frame = TimeFrame::new(Timestamp(start), Timestamp(start + 2 * HOUR)).unwrap();
+        let op = Operation::EventCreate(EventFields {
+            title: format!("Session {i}"),
+            description: "Bring water".into(),
+            frame,
+        });
+        let event = push(a, Payload { festival: first.then_some(festival), op }.encode(), &mut logs);
+        let op = Operation::RequestCreate { event, resource: resources[i % resources.len()], frame };
+        push(a, Payload { festival: None, op }.encode(), &mut logs);
+        n += 2;
+        i += 1;
+    }
+    logs.into_iter().flatten().collect()
+}
+
+fn rate(n: usize, secs: f64) -> f64 {
+    n as f64 / secs
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let entries = entries();
+    let n = entries.len();
+    let file = dir.path().join("entries.txt");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        for (e, p) in &entries {
+            writeln!(out, "{} {}", hex::encode(e), hex::encode(p)).unwrap();
+        }
+    }
+    println!("prepared {n} entries by {AUTHORS} authors in {:.1}s", started.elapsed().as_secs_f64());
+    if let Ok(keep) = std::env::var("PANDAFEST_BENCH_FILE") {
+        // For profiling the import by hand: keep the file and stop here.
+        std::fs::copy(&file, &keep).unwrap();
+        return;
+    }
+
+    // Limit 1: raw ed25519 verification of the same entries.
+    let decoded: Vec<(ed25519_zebra::VerificationKeyBytes, ed25519_zebra::Signature, &[u8])> = entries
+        .iter()
+        .map(|(e, _)| {
+            let entry = bamboo::Entry::decode(e).unwrap();
+            (entry.author.0.into(), ed25519_zebra::Signature::from_bytes(&entry.signature.0), &e[..e.len() - 64])
+        })
+        .collect();
+    let t = Instant::now();
+    for (vk, sig, msg) in &decoded {
+        ed25519_zebra::VerificationKey::try_from(*vk).unwrap().verify(sig, msg).unwrap();
+    }
+    let single = rate(n, t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    for chunk in decoded.chunks(64) {
+        let mut batch = ed25519_zebra::batch::Verifier::new();
+        for (vk, sig, msg) in chunk {
+            batch.queue((*vk, *sig, *msg));
+        }
+        batch.verify(rand::rng()).unwrap();
+    }
+    let batched = rate(n, t.elapsed().as_secs_f64());
+
+    // Limit 2: SQLite's bare insert rate for the same rows, same settings, one transaction.
+    let db = rusqlite::Connection::open(dir.path().join("bare.sqlite")).unwrap();
+    db.pragma_update(None, "journal_mode", "WAL").unwrap();
+    db.pragma_update(None, "synchronous", "FULL").unwrap();
+    db.execute_batch(
+        "CREATE TABLE entries (author BLOB, log_id INTEGER, seq INTEGER, hash BLOB UNIQUE, entry BLOB, payload BLOB,
+         PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID",
+    )
+    .unwrap();
+    let t = Instant::now();
+    {
+        let tx = db.unchecked_transaction().unwrap();
+        let mut stmt = tx.prepare("INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6)").unwrap();
+        for (i, (e, p)) in entries.iter().enumerate() {
+            let entry = bamboo::Entry::decode(e).unwrap();
+            stmt.execute(rusqlite::params![
+                entry.author.0.as_slice(),
+                0i64,
+                i as i64,
+                bamboo::Hash::of(e).0.as_slice(),
+                e,
+                p
+            ])
+            .unwrap();
+        }
+        drop(stmt);
+        tx.commit().unwrap();
+    }
+    let sqlite = rate(n, t.elapsed().as_secs_f64());
+
+    // The real thing: the release binary importing the file into an empty data directory.
+    let data = dir.path().join("node");
+    let t = Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, peak_kb) = wait_with_peak_memory(child);
+    let import_secs = t.elapsed().as_secs_f64();
+    assert!(status, "import failed");
+    let import = rate(n, import_secs);
+    let db_mb = std::fs::metadata(data.join("pandafest.sqlite")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+
+    println!("ingest: {n} entries, file {:.1} MB", std::fs::metadata(&file).unwrap().len() as f64 / 1e6);
+    println!("  raw ed25519 verify, single:     {single:>9.0} /s");
+    println!("  raw ed25519 verify, batch 64:   {batched:>9.0} /s");
+    println!("  SQLite bare insert (1 tx):      {sqlite:>9.0} /s");
+    println!(
+        "  pandafest log import, end to end: {import:>7.0} /s  ({import_secs:.1} s; peak memory {:.0} MB; database {db_mb:.0} MB)",
+        peak_kb as f64 / 1024.0
+    );
+    println!("  ratio import / raw single verify: {:.2}", import / single);
+    println!("  ratio import / raw batch verify:  {:.2}", import / batched);
+    println!("  ratio import / SQLite bare insert: {:.2}", import / sqlite);
+}
+
+/// Waits for the child and returns (success, peak resident memory in KiB) from wait4.
+fn wait_with_peak_memory(child: std::process::Child) -> (bool, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on elsewhere.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    std::mem::forget(child);
+    (libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, usage.ru_maxrss)
+}
