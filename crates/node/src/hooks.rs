@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use model::policy::{Policy, PolicyInput};
-use model::{Key, PolicyDecision, PolicyRegistry};
+use model::{Key, PolicyDecision};
 use serde::Deserialize;
 use serde_json::json;
 use store::Store;
 
 use crate::error::{ApiError, ApiResult};
+use crate::node::Node;
 use crate::views::{FestivalView, RequestView, ResourceView, SlotView};
 
 /// How long a hook may take before the request is left to the owner.
@@ -140,53 +141,32 @@ impl Policy for HookPolicy {
     }
 }
 
-/// The policies this node knows: built in, plus the hooks kept in its settings.
-pub struct Policies {
-    registry: PolicyRegistry,
-    hooks: Vec<(String, Hook)>,
+/// Registers the hooks kept in the node's settings into its policies.
+pub fn register(node: &mut Node) -> ApiResult<()> {
+    let me = node.me();
+    for (name, hook) in list(&node.store)? {
+        node.policies.register(&name, Arc::new(HookPolicy { name: name.clone(), hook, me }));
+    }
+    Ok(())
 }
 
-impl Policies {
-    pub fn load(store: &Store) -> ApiResult<Policies> {
-        let mut registry = PolicyRegistry::default();
-        let mut hooks = Vec::new();
-        for (name, spec) in store.settings_with_prefix("policy:")? {
-            let hook = Hook::parse(&spec)?;
-            registry.register(&name, Arc::new(HookPolicy { name: name.clone(), hook: hook.clone(), me: store.me() }));
-            hooks.push((name, hook));
-        }
-        Ok(Policies { registry, hooks })
-    }
+/// The hooks kept in the node's settings, by name.
+pub fn list(store: &Store) -> ApiResult<Vec<(String, Hook)>> {
+    store.settings_with_prefix("policy:")?.into_iter().map(|(name, spec)| Ok((name, Hook::parse(&spec)?))).collect()
+}
 
-    /// Registers a hook under `name` and keeps it in the node's settings.
-    pub fn add_hook(store: &Store, name: &str, spec: &str) -> ApiResult<()> {
-        model::validate::policy_name(name).map_err(|e| ApiError::bad_input(e.to_string()))?;
-        if name == "fcfs" || name == "manual" {
-            return Err(ApiError::bad_input(format!("{name} is built in")));
-        }
-        Hook::parse(spec)?;
-        store.set_setting(&format!("policy:{name}"), Some(spec))?;
-        Ok(())
+/// Registers a hook under `name` and keeps it in the node's settings.
+pub fn add(store: &Store, name: &str, spec: &str) -> ApiResult<()> {
+    model::validate::policy_name(name).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    if name == "fcfs" || name == "manual" {
+        return Err(ApiError::bad_input(format!("{name} is built in")));
     }
+    Hook::parse(spec)?;
+    store.set_setting(&format!("policy:{name}"), Some(spec))?;
+    Ok(())
+}
 
-    pub fn remove_hook(store: &Store, name: &str) -> ApiResult<()> {
-        store.set_setting(&format!("policy:{name}"), None)?;
-        Ok(())
-    }
-
-    pub fn hooks(&self) -> &[(String, Hook)] {
-        &self.hooks
-    }
-
-    pub fn register(&mut self, name: &str, policy: Arc<dyn Policy>) {
-        self.registry.register(name, policy);
-    }
-
-    /// The decision of the policy `name`; an unknown policy defers to the owner.
-    pub fn decide(&self, name: &str, input: &PolicyInput<'_>, _me: &Key) -> PolicyDecision {
-        match self.registry.get(name) {
-            Some(policy) => policy.decide(input),
-            None => PolicyDecision::Defer,
-        }
-    }
+pub fn remove(store: &Store, name: &str) -> ApiResult<()> {
+    store.set_setting(&format!("policy:{name}"), None)?;
+    Ok(())
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub written: Arc<Notify>,
     /// Required on every API call when set.
     pub token: Option<String>,
+    /// Read-only key for the `.ics` feeds, so that a calendar app never holds the token.
+    pub calendar_key: Option<String>,
     /// Extra status for `GET /api/v1/sync`, filled in by the sync layer.
     pub sync_status: Arc<Mutex<serde_json::Value>>,
 }
@@ -55,21 +57,36 @@ impl AppState {
             node: Arc::new(Mutex::new(node)),
             changes: broadcast::channel(256).0,
             written: Arc::new(Notify::new()),
+            calendar_key: token
+                .as_ref()
+                .map(|t| bamboo::Hash::of(format!("pandafest calendar {t}").as_bytes()).to_hex()[..32].to_string()),
             token,
             sync_status: Arc::new(Mutex::new(serde_json::json!({ "peers": [] }))),
         }
     }
 }
 
-impl IntoResponse for ApiError {
+/// An [`ApiError`] as an HTTP answer: its status and `{"error": message}`.
+pub struct HttpError(pub ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> HttpError {
+        HttpError(e)
+    }
+}
+
+type HttpResult<T> = Result<T, HttpError>;
+
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let status = match self.kind {
+        let HttpError(e) = self;
+        let status = match e.kind {
             ErrorKind::BadInput => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (status, Json(serde_json::json!({ "error": self.message }))).into_response()
+        (status, Json(serde_json::json!({ "error": e.message }))).into_response()
     }
 }
 
@@ -78,7 +95,7 @@ async fn with_node<T: Send + 'static>(
     state: &AppState,
     write: bool,
     f: impl FnOnce(&mut Node) -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
+) -> HttpResult<T> {
     let node = state.node.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut node = node.lock().map_err(|_| ApiError::internal("the node crashed earlier; restart it"))?;
@@ -91,20 +108,24 @@ async fn with_node<T: Send + 'static>(
     if write {
         state.written.notify_one();
     }
-    result
+    Ok(result?)
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> HttpResult<T> {
     let text = if bytes.is_empty() { &b"{}"[..] } else { &bytes[..] };
     serde_json::from_slice(text)
-        .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
+        .map_err(|e| HttpError(ApiError::bad_input(format!("the request body is not what this call takes: {e}"))))
 }
 
-type J<T> = ApiResult<Json<T>>;
-type Created<T> = ApiResult<(StatusCode, Json<T>)>;
+type J<T> = HttpResult<Json<T>>;
+type Created<T> = HttpResult<(StatusCode, Json<T>)>;
 
-async fn get_identity(State(s): State<AppState>) -> J<crate::views::IdentityView> {
-    with_node(&s, false, |n| n.identity()).await.map(Json)
+async fn get_identity(State(s): State<AppState>) -> J<serde_json::Value> {
+    let identity = with_node(&s, false, |n| n.identity()).await?;
+    let mut v = serde_json::to_value(identity).expect("serialises");
+    // Calendar links carry this read-only key instead of the token.
+    v["calendar_key"] = serde_json::json!(s.calendar_key);
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]
@@ -279,11 +300,11 @@ fn ics(text: String) -> Response {
     ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response()
 }
 
-async fn festival_ics(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn festival_ics(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
     with_node(&s, false, move |n| ical_for(n, &id, None)).await.map(ics)
 }
 
-async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
     with_node(&s, false, move |n| {
         let festival = n.resource(&id)?.festival;
         ical_for(n, &festival, Some(&id))
@@ -300,8 +321,8 @@ async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
     Ok(Json(s.sync_status.lock().map(|v| v.clone()).unwrap_or_default()))
 }
 
-async fn not_yet(Path(rest): Path<String>) -> ApiError {
-    ApiError::internal(format!("{rest}: replication between nodes is not built yet"))
+async fn not_yet(Path(rest): Path<String>) -> HttpError {
+    HttpError(ApiError::internal(format!("{rest}: replication between nodes is not built yet")))
 }
 
 async fn stream(State(s): State<AppState>) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
@@ -318,8 +339,8 @@ async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 
-async fn api_not_found() -> ApiError {
-    ApiError::not_found("no such API call; see /api/v1/openapi.json")
+async fn api_not_found() -> HttpError {
+    HttpError(ApiError::not_found("no such API call; see /api/v1/openapi.json"))
 }
 
 async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Response {
@@ -332,6 +353,15 @@ async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: R
     let query =
         request.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))).map(str::to_string);
     if bearer.as_ref() == Some(token) || query.as_ref() == Some(token) {
+        return next.run(request).await;
+    }
+    let calendar = request.uri().path().ends_with(".ics")
+        && request
+            .uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("key=")))
+            .is_some_and(|k| Some(k) == s.calendar_key.as_deref());
+    if calendar {
         return next.run(request).await;
     }
     (
@@ -374,11 +404,11 @@ pub fn api(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_yet_invite() -> ApiError {
+async fn not_yet_invite() -> HttpError {
     not_yet(Path("invite links".to_string())).await
 }
 
-async fn not_yet_join() -> ApiError {
+async fn not_yet_join() -> HttpError {
     not_yet(Path("joining".to_string())).await
 }
 

@@ -1,19 +1,20 @@
-//! The pandafest node as a library: what the `pandafest` binary's commands and HTTP API do.
+//! The native pandafest node: the `pandafest` binary's library.
 //!
-//! - [`node::Node`]: the node's operations over its [`store::Store`] (create, list,
-//!   confirm, …), shared by the CLI and the HTTP API; every write runs the policy agent.
-//! - [`agent`]: the owner's policy agent, deciding requests for this node's resources.
-//! - [`hooks`]: policies by name, including external hooks (commands, HTTP endpoints).
-//! - [`views`]: the JSON shapes of `docs/api.md`.
-//! - [`http`]: the HTTP API under `/api/v1`, its OpenAPI document, the live stream, and
-//!   the web UI's files.
-//! - [`ical`]: iCalendar export.
+//! The operations themselves live in the `service` crate (shared with the browser peer)
+//! and are re-exported here; this crate adds what needs the operating system:
+//! - [`hooks`]: external policies (commands, HTTP endpoints) registered by name;
+//! - [`http`]: the HTTP API under `/api/v1`, its OpenAPI document ([`openapi`]), the live
+//!   stream, and the web UI's files.
 
-pub mod agent;
-pub mod error;
+pub use service::{agent, error, ical, node, views};
+
 pub mod hooks;
 pub mod http;
-pub mod ical;
-pub mod node;
 pub mod openapi;
-pub mod views;
+
+/// Opens the node in `data_dir` with this node's policy hooks registered.
+pub fn open(data_dir: &std::path::Path) -> error::ApiResult<node::Node> {
+    let mut node = node::Node::open(data_dir)?;
+    hooks::register(&mut node)?;
+    Ok(node)
+}

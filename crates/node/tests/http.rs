@@ -201,6 +201,21 @@ fn token_is_required_when_set() {
     assert_eq!(ok.body_mut().read_to_string().unwrap(), "[]");
     let ok = agent().get(format!("{}/api/v1/festivals?token=s3cret", server.base)).call().unwrap();
     assert_eq!(ok.status().as_u16(), 200);
+    // Calendar feeds take a read-only key instead of the token, and nothing else does.
+    let mut me = agent().get(format!("{}/api/v1/identity?token=s3cret", server.base)).call().unwrap();
+    let me: Value = serde_json::from_str(&me.body_mut().read_to_string().unwrap()).unwrap();
+    let key = s(&me["calendar_key"]);
+    assert_ne!(key, "s3cret");
+    let f =
+        agent().post(format!("{}/api/v1/festivals?token=s3cret", server.base)).send_json(json!({"name": "F"})).unwrap();
+    assert_eq!(f.status().as_u16(), 201);
+    let mut list = agent().get(format!("{}/api/v1/festivals?token=s3cret", server.base)).call().unwrap();
+    let list: Value = serde_json::from_str(&list.body_mut().read_to_string().unwrap()).unwrap();
+    let id = s(&list[0]["id"]);
+    let ics = agent().get(format!("{}/api/v1/festivals/{id}/schedule.ics?key={key}", server.base)).call().unwrap();
+    assert_eq!(ics.status().as_u16(), 200);
+    let denied = agent().get(format!("{}/api/v1/festivals?key={key}", server.base)).call().unwrap();
+    assert_eq!(denied.status().as_u16(), 401);
 }
 
 #[test]

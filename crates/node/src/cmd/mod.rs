@@ -279,7 +279,7 @@ pub fn default_data_dir() -> PathBuf {
 
 fn open(cli_dir: &Option<PathBuf>) -> Result<Node, ApiError> {
     let dir = cli_dir.clone().unwrap_or_else(default_data_dir);
-    Node::open(&dir)
+    pandafest::open(&dir)
 }
 
 fn frame_arg(s: &str) -> Result<FrameInput, ApiError> {
@@ -301,11 +301,11 @@ fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
         name: flags.name,
         kind: flags.kind,
         description: flags.description,
-        lat: flags.lat,
-        lon: flags.lon,
+        lat: flags.lat.map(Some),
+        lon: flags.lon.map(Some),
         address: flags.address,
         url: flags.url,
-        availability,
+        availability: availability.map(pandafest::node::AvailabilityInput::Windows),
         policy: flags.policy,
     })
 }
@@ -376,17 +376,15 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             let node = open(dir)?;
             match cmd {
                 PolicyCommand::Add { name, hook } => {
-                    pandafest::hooks::Policies::add_hook(&node.store, &name, &hook)?;
+                    pandafest::hooks::add(&node.store, &name, &hook)?;
                     println!("policy {name} now asks {hook}");
                     Ok(())
                 }
-                PolicyCommand::Remove { name } => pandafest::hooks::Policies::remove_hook(&node.store, &name),
+                PolicyCommand::Remove { name } => pandafest::hooks::remove(&node.store, &name),
                 PolicyCommand::List { json } => {
-                    let list: Vec<PolicyView> = node
-                        .policies
-                        .hooks()
-                        .iter()
-                        .map(|(name, hook)| PolicyView { name: name.clone(), hook: hook.spec() })
+                    let list: Vec<PolicyView> = pandafest::hooks::list(&node.store)?
+                        .into_iter()
+                        .map(|(name, hook)| PolicyView { name, hook: hook.spec() })
                         .collect();
                     if json {
                         output::print_json(&list);

@@ -51,7 +51,7 @@ impl Printer {
         } else {
             println!("{what}: {}", i.public_key);
             println!("name: {}", i.name.as_deref().unwrap_or("(none; set one with `pandafest init --name NAME`)"));
-            println!("data: {}", i.data_dir);
+            println!("data: {}", i.data_dir.as_deref().unwrap_or("(none)"));
         }
         Ok(())
     }

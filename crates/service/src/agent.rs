@@ -9,8 +9,9 @@ use model::{Id, Operation, PolicyDecision, RequestStatus, State};
 use serde::Serialize;
 use store::Store;
 
+use model::PolicyRegistry;
+
 use crate::error::ApiResult;
-use crate::hooks::Policies;
 
 /// One decision the agent wrote.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ fn still_pending(s: &State, id: &Id) -> bool {
 }
 
 /// Runs every applicable policy once; returns what it wrote.
-pub fn run(store: &mut Store, policies: &Policies) -> ApiResult<Vec<AgentAction>> {
+pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentAction>> {
     let mut actions = Vec::new();
     for item in work(store)? {
         match item {
@@ -75,11 +76,9 @@ pub fn run(store: &mut Store, policies: &Policies) -> ApiResult<Vec<AgentAction>
                 }
                 let q = s.request(&id).expect("pending requests are known").clone();
                 let r = s.resource(&q.resource).expect("pending requests name a known resource").clone();
-                let decision = policies.decide(
-                    &r.fields.policy,
-                    &PolicyInput { state: s, request: &q, resource: &r },
-                    &store.me(),
-                );
+                // A policy this node does not know leaves the request to the owner, like `manual`.
+                let Some(policy) = policies.get(&r.fields.policy) else { continue };
+                let decision = policy.decide(&PolicyInput { state: s, request: &q, resource: &r });
                 let (op, action, reason) = match decision {
                     PolicyDecision::Defer => continue,
                     PolicyDecision::Confirm => (Operation::Confirm { request: id, resource: r.id }, "confirm", None),

@@ -14,7 +14,8 @@ pub fn time(t: Timestamp) -> String {
 pub struct IdentityView {
     pub public_key: String,
     pub name: Option<String>,
-    pub data_dir: String,
+    /// `None` in a browser.
+    pub data_dir: Option<String>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -142,7 +143,18 @@ impl RequestView {
         let reason = match &status {
             RequestStatus::Pending { waiting_for: Some(rule) } => Some(format!("waiting: {}", s.describe(rule))),
             RequestStatus::Denied { reason } if !reason.is_empty() => Some(reason.clone()),
-            RequestStatus::Withdrawn { holds_slot: true } => Some("the owner has not released the slot yet".into()),
+            RequestStatus::Withdrawn { holds_slot } => {
+                let why = if s.event(&q.event).is_some_and(|e| e.cancelled) {
+                    "the event was cancelled"
+                } else {
+                    "withdrawn by the organiser"
+                };
+                Some(if *holds_slot {
+                    format!("{why}; the owner has not released the slot yet")
+                } else {
+                    why.to_string()
+                })
+            }
             RequestStatus::Invalid { reason } => Some(s.describe(reason)),
             _ => None,
         };

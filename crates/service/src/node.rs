@@ -10,9 +10,10 @@ use model::{Availability, Id, Key, OpStatus, Operation, RequestStatus, State, Ti
 use serde::Deserialize;
 use store::Store;
 
+use model::PolicyRegistry;
+
 use crate::agent::{self, AgentAction};
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::Policies;
 use crate::views::*;
 
 /// The file of the database inside the data directory.
@@ -20,8 +21,9 @@ pub const DB_FILE: &str = "pandafest.sqlite";
 
 pub struct Node {
     pub store: Store,
-    pub policies: Policies,
-    data_dir: PathBuf,
+    /// The policies this node can run: `fcfs`, `manual`, and what the host registered.
+    pub policies: PolicyRegistry,
+    data_dir: Option<PathBuf>,
 }
 
 /// What a festival is created with (CLI flags, HTTP body).
@@ -44,13 +46,34 @@ pub struct ResourceInput {
     pub name: Option<String>,
     pub kind: Option<String>,
     pub description: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
+    /// Absent: unchanged; `null`: no GPS point; a number: the new point (with `lon`).
+    #[serde(default, deserialize_with = "present")]
+    pub lat: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub lon: Option<Option<f64>>,
     pub address: Option<String>,
     pub url: Option<String>,
-    /// Windows; an empty list means always available.
-    pub availability: Option<Vec<FrameInput>>,
+    pub availability: Option<AvailabilityInput>,
     pub policy: Option<String>,
+}
+
+/// `"always"`, or windows (an empty list also means always).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum AvailabilityInput {
+    Always(AlwaysWord),
+    Windows(Vec<FrameInput>),
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum AlwaysWord {
+    Always,
+}
+
+/// Tells a field given as `null` from a field not given.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -115,12 +138,16 @@ impl Node {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| ApiError::internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
         let store = Store::open(&data_dir.join(DB_FILE))?;
-        let policies = Policies::load(&store)?;
-        Ok(Node { store, policies, data_dir: data_dir.to_path_buf() })
+        Ok(Node { store, policies: PolicyRegistry::default(), data_dir: Some(data_dir.to_path_buf()) })
     }
 
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+    /// A node over a store opened elsewhere (in a browser, or in memory).
+    pub fn with_store(store: Store) -> Node {
+        Node { store, policies: PolicyRegistry::default(), data_dir: None }
+    }
+
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
     }
 
     pub fn me(&self) -> Key {
@@ -222,7 +249,7 @@ impl Node {
         Ok(IdentityView {
             public_key: self.me().to_hex(),
             name: self.store.setting("name")?,
-            data_dir: self.data_dir.display().to_string(),
+            data_dir: self.data_dir.as_ref().map(|d| d.display().to_string()),
         })
     }
 
@@ -287,7 +314,7 @@ impl Node {
             Some(k) => ResourceKind::parse(k)
                 .ok_or_else(|| ApiError::bad_input(format!("kind {k:?} is none of location, thing, skill, other")))?,
             None => base.map_or(
-                if input.lat.is_some() || !input.address.as_deref().unwrap_or("").is_empty() {
+                if matches!(input.lat, Some(Some(_))) || !input.address.as_deref().unwrap_or("").is_empty() {
                     ResourceKind::Location
                 } else {
                     ResourceKind::Other
@@ -296,14 +323,16 @@ impl Node {
             ),
         };
         let geo = match (input.lat, input.lon) {
-            (Some(lat), Some(lon)) => Some(GeoPoint::from_degrees(lat, lon)),
+            (Some(Some(lat)), Some(Some(lon))) => Some(GeoPoint::from_degrees(lat, lon)),
+            (Some(None), Some(None)) => None,
             (None, None) => base.and_then(|b| b.geo),
             _ => return Err(ApiError::bad_input("give both latitude and longitude, or neither")),
         };
         let availability = match input.availability {
             None => base.map_or(Availability::Always, |b| b.availability.clone()),
-            Some(ws) if ws.is_empty() => Availability::Always,
-            Some(ws) => {
+            Some(AvailabilityInput::Always(_)) => Availability::Always,
+            Some(AvailabilityInput::Windows(ws)) if ws.is_empty() => Availability::Always,
+            Some(AvailabilityInput::Windows(ws)) => {
                 let frames = ws.iter().map(|w| parse_frame(&w.start, &w.end, tz)).collect::<ApiResult<Vec<_>>>()?;
                 Availability::normalised(frames)
             }

@@ -1,0 +1,323 @@
+// PandafestClient over the node's HTTP API (docs/api.md): fetch for calls, EventSource on
+// /api/v1/stream for live changes. The access token comes from the URL fragment
+// (`#token=...`, as printed by `pandafest serve`), is kept in localStorage and sent as
+// `Authorization: Bearer` (and as `?token=` where headers cannot go: the stream, iCal links).
+
+import {
+  ApiError,
+  type Calendar,
+  type CalendarLink,
+  type CalendarTarget,
+  type ChangeListener,
+  type CheckInput,
+  type CheckResult,
+  type Festival,
+  type FestivalEvent,
+  type Id,
+  type Identity,
+  type JoinResult,
+  type NewEvent,
+  type NewFestival,
+  type NewRequest,
+  type NewResource,
+  type PandafestClient,
+  type RequestFilter,
+  type Resource,
+  type ResourceInput,
+  type ResourceRequest,
+  type Slot,
+  type SyncStatus,
+} from './types'
+
+export const TOKEN_KEY = 'pandafest.token'
+
+type EventSourceCtor = new (url: string) => EventSource
+
+export interface HttpClientOptions {
+  /** Where the node is ("" = the page's own origin, the usual case). */
+  baseUrl?: string
+  token?: string | null
+  fetch?: typeof fetch
+  EventSource?: EventSourceCtor | null
+}
+
+/**
+ * Takes `token=...` out of the URL fragment (e.g. `#token=abc` or `#/festivals/x&token=abc`),
+ * stores it, and removes it from the address bar so it is not shared by accident.
+ * Returns the token to use: the new one, or the stored one.
+ */
+export function takeToken(loc: Location = window.location, storage: Storage | null = safeStorage()): string | null {
+  const m = /(^#|[#?&/])token=([^&]+)/.exec(loc.hash)
+  if (m) {
+    const token = decodeURIComponent(m[2])
+    try {
+      storage?.setItem(TOKEN_KEY, token)
+    } catch {
+      // private mode: keep it for this page only
+    }
+    let rest = loc.hash.replace(m[0], m[1] === '#' ? '#' : '').replace(/^#&/, '#')
+    if (rest === '#' || rest === '') rest = '#/'
+    try {
+      history.replaceState(null, '', loc.pathname + loc.search + rest)
+    } catch {
+      // not fatal
+    }
+    return token
+  }
+  return storage?.getItem(TOKEN_KEY) ?? null
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return window.localStorage
+  } catch {
+    return null
+  }
+}
+
+const p = encodeURIComponent
+
+export class HttpClient implements PandafestClient {
+  readonly kind = 'http' as const
+  private readonly base: string
+  private readonly token: string | null
+  private readonly fetchFn: typeof fetch
+  private readonly EventSourceCtor: EventSourceCtor | null
+  private listeners = new Set<ChangeListener>()
+  private stream: EventSource | null = null
+
+  constructor(opts: HttpClientOptions = {}) {
+    this.base = (opts.baseUrl ?? '').replace(/\/$/, '')
+    this.token = opts.token ?? null
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init))
+    this.EventSourceCtor =
+      opts.EventSource !== undefined ? opts.EventSource : typeof EventSource === 'undefined' ? null : EventSource
+  }
+
+  private url(path: string, withToken = false): string {
+    const u = `${this.base}/api/v1${path}`
+    if (!withToken || !this.token) return u
+    return `${u}${u.includes('?') ? '&' : '?'}token=${p(this.token)}`
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (this.token) headers.Authorization = `Bearer ${this.token}`
+    let res: Response
+    try {
+      res = await this.fetchFn(this.url(path), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    } catch {
+      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
+    }
+    const text = await res.text()
+    let data: unknown = null
+    if (text) {
+      try {
+        data = JSON.parse(text)
+      } catch {
+        data = null
+      }
+    }
+    if (!res.ok) {
+      const said = data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : null
+      throw new ApiError(res.status, said ?? fallbackMessage(res.status))
+    }
+    return { status: res.status, data: data as T }
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    return (await this.call<T>('GET', path)).data
+  }
+
+  private async post<T>(path: string, body?: unknown): Promise<T> {
+    return (await this.call<T>('POST', path, body ?? {})).data
+  }
+
+  private async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.call<T>('PUT', path, body)).data
+  }
+
+  identity(): Promise<Identity> {
+    return this.get('/identity')
+  }
+  setName(name: string): Promise<Identity> {
+    return this.put('/identity', { name })
+  }
+  async exportSecretKey(): Promise<string> {
+    return (await this.get<{ secret_key: string }>('/identity/secret')).secret_key
+  }
+
+  festivals(): Promise<Festival[]> {
+    return this.get('/festivals')
+  }
+  festival(id: Id): Promise<Festival> {
+    return this.get(`/festivals/${p(id)}`)
+  }
+  createFestival(input: NewFestival): Promise<Festival> {
+    return this.post('/festivals', input)
+  }
+  async invite(festival: Id): Promise<string> {
+    return (await this.get<{ link: string }>(`/festivals/${p(festival)}/invite`)).link
+  }
+  async join(link: string): Promise<JoinResult> {
+    const { status, data } = await this.call<Festival | { message?: string } | null>('POST', '/join', { link })
+    if (status === 202 || !data || !('id' in data)) {
+      const message = data && 'message' in data && data.message ? data.message : null
+      return {
+        status: 'syncing',
+        message: message ?? 'Joining: the festival is being fetched from peers. It shows up here when it arrives.',
+      }
+    }
+    return { status: 'joined', festival: data }
+  }
+
+  resources(festival: Id): Promise<Resource[]> {
+    return this.get(`/festivals/${p(festival)}/resources`)
+  }
+  resource(id: Id): Promise<Resource> {
+    return this.get(`/resources/${p(id)}`)
+  }
+  createResource(festival: Id, input: NewResource): Promise<Resource> {
+    return this.post(`/festivals/${p(festival)}/resources`, input)
+  }
+  updateResource(id: Id, input: ResourceInput): Promise<Resource> {
+    return this.put(`/resources/${p(id)}`, input)
+  }
+  retireResource(id: Id): Promise<Resource> {
+    return this.post(`/resources/${p(id)}/retire`)
+  }
+  calendar(resource: Id, start: string, end: string): Promise<Calendar> {
+    return this.get(`/resources/${p(resource)}/calendar?start=${p(start)}&end=${p(end)}`)
+  }
+
+  events(festival: Id): Promise<FestivalEvent[]> {
+    return this.get(`/festivals/${p(festival)}/events`)
+  }
+  event(id: Id): Promise<FestivalEvent> {
+    return this.get(`/events/${p(id)}`)
+  }
+  createEvent(festival: Id, input: NewEvent): Promise<FestivalEvent> {
+    return this.post(`/festivals/${p(festival)}/events`, input)
+  }
+  cancelEvent(id: Id): Promise<FestivalEvent> {
+    return this.post(`/events/${p(id)}/cancel`)
+  }
+  addRequest(event: Id, input: NewRequest): Promise<ResourceRequest> {
+    return this.post(`/events/${p(event)}/requests`, input)
+  }
+  requests(filter: RequestFilter = {}): Promise<ResourceRequest[]> {
+    const q = new URLSearchParams()
+    if (filter.mine) q.set('mine', '1')
+    if (filter.incoming) q.set('incoming', '1')
+    if (filter.pending) q.set('pending', '1')
+    if (filter.festival) q.set('festival', filter.festival)
+    const qs = q.toString()
+    return this.get(`/requests${qs ? `?${qs}` : ''}`)
+  }
+  request(id: Id): Promise<ResourceRequest> {
+    return this.get(`/requests/${p(id)}`)
+  }
+  confirm(id: Id): Promise<ResourceRequest> {
+    return this.post(`/requests/${p(id)}/confirm`)
+  }
+  deny(id: Id, reason?: string): Promise<ResourceRequest> {
+    return this.post(`/requests/${p(id)}/deny`, reason ? { reason } : {})
+  }
+  release(id: Id): Promise<ResourceRequest> {
+    return this.post(`/requests/${p(id)}/release`)
+  }
+  withdraw(id: Id): Promise<ResourceRequest> {
+    return this.post(`/requests/${p(id)}/withdraw`)
+  }
+  check(input: CheckInput): Promise<CheckResult> {
+    return this.post('/check', input)
+  }
+
+  schedule(festival: Id): Promise<Slot[]> {
+    return this.get(`/festivals/${p(festival)}/schedule`)
+  }
+  async calendarLink(target: CalendarTarget): Promise<CalendarLink> {
+    const path =
+      'festival' in target
+        ? `/festivals/${p(target.festival)}/schedule.ics`
+        : `/resources/${p(target.resource)}/schedule.ics`
+    const relative = this.url(path, true)
+    const absolute = typeof window === 'undefined' ? relative : new URL(relative, window.location.href).toString()
+    return { url: absolute, subscribable: true }
+  }
+
+  sync(): Promise<SyncStatus> {
+    return this.get('/sync')
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    this.openStream()
+    return () => {
+      this.listeners.delete(listener)
+      if (this.listeners.size === 0) this.closeStream()
+    }
+  }
+
+  private emit(change: Parameters<ChangeListener>[0]) {
+    for (const l of [...this.listeners]) l(change)
+  }
+
+  private openStream() {
+    if (this.stream || !this.EventSourceCtor) return
+    const es = new this.EventSourceCtor(this.url('/stream', true))
+    this.stream = es
+    let dropped = false
+    es.addEventListener('open', () => {
+      this.emit({ type: 'connection', connected: true })
+      // Changes made while the stream was down were not announced: have every screen refetch.
+      if (dropped) this.emit({ type: 'change', festivals: [], kinds: [] })
+      dropped = false
+    })
+    es.addEventListener('error', () => {
+      dropped = true
+      this.emit({ type: 'connection', connected: false })
+    })
+    es.addEventListener('change', (ev) => {
+      const body = parse((ev as MessageEvent).data) as { festivals?: Id[]; kinds?: string[] } | null
+      this.emit({ type: 'change', festivals: body?.festivals ?? [], kinds: body?.kinds ?? [] })
+    })
+    es.addEventListener('sync', (ev) => {
+      const body = parse((ev as MessageEvent).data) as SyncStatus | null
+      if (body && Array.isArray(body.peers)) this.emit({ type: 'sync', sync: body })
+    })
+  }
+
+  private closeStream() {
+    this.stream?.close()
+    this.stream = null
+  }
+}
+
+function parse(s: unknown): unknown {
+  if (typeof s !== 'string') return null
+  try {
+    return JSON.parse(s)
+  } catch {
+    return null
+  }
+}
+
+function fallbackMessage(status: number): string {
+  switch (status) {
+    case 401:
+      return 'This page needs the access token of your node. Open the link that "pandafest serve" printed (it ends in #token=…).'
+    case 404:
+      // A 404 without the API's {"error"} body: there is no pandafest API at this address.
+      return 'There is no pandafest node at this address. Open the address that "pandafest serve" printed, or add ?demo to the address to try the demo.'
+    case 409:
+      return 'A rule of pandafest forbids this.'
+    default:
+      return status >= 500 ? `Your pandafest node had a problem (error ${status}).` : `The request was refused (error ${status}).`
+  }
+}

@@ -1,0 +1,288 @@
+// The ONE client interface of the web UI. Every screen talks to pandafest through a
+// `PandafestClient` (given by <ClientProvider>), never through fetch: today it is backed by
+// the node's HTTP API (http.ts) or an in-memory mock (mock.ts); later by a peer running in
+// the browser. Object shapes are those of docs/api.md.
+
+export type Id = string // 128 hex digits (an entry hash); a unique prefix of >= 6 also works
+export type PublicKey = string // 64 hex digits
+export type Rfc3339 = string // "2026-07-01T16:00:00Z"
+
+export interface Identity {
+  public_key: PublicKey
+  name: string | null
+  data_dir: string | null
+}
+
+export interface Festival {
+  id: Id
+  name: string
+  description: string
+  timezone: string // IANA, e.g. "Europe/Berlin"
+  parent: Id | null
+  start: Rfc3339 | null
+  end: Rfc3339 | null
+  creator: PublicKey
+  creator_name: string | null
+  children: Id[]
+}
+
+export type ResourceKind = 'location' | 'thing' | 'skill' | 'other'
+
+/** "fcfs" and "manual" ship; any other name is a custom policy. */
+export type Policy = 'fcfs' | 'manual' | (string & {})
+
+export interface TimeFrame {
+  start: Rfc3339
+  end: Rfc3339
+}
+
+export interface GeoPoint {
+  lat: number
+  lon: number
+}
+
+export interface Resource {
+  id: Id
+  festival: Id
+  owner: PublicKey
+  owner_name: string | null
+  mine: boolean
+  name: string
+  kind: ResourceKind
+  description: string
+  location: GeoPoint | null
+  address: string
+  url: string
+  availability: 'always' | TimeFrame[]
+  policy: Policy
+  retired: boolean
+}
+
+export type RequestStatus = 'pending' | 'confirmed' | 'denied' | 'released' | 'withdrawn' | 'invalid'
+
+/** A request of an event for a resource ("Request" in docs/api.md). */
+export interface ResourceRequest {
+  id: Id
+  event: Id
+  event_title: string
+  resource: Id
+  resource_name: string
+  festival: Id
+  author: PublicKey
+  author_name: string | null
+  mine: boolean
+  incoming: boolean
+  start: Rfc3339
+  end: Rfc3339
+  status: RequestStatus
+  reason: string | null
+  policy: Policy
+}
+
+/** An event ("Event" in docs/api.md). */
+export interface FestivalEvent {
+  id: Id
+  festival: Id
+  organiser: PublicKey
+  organiser_name: string | null
+  mine: boolean
+  title: string
+  description: string
+  start: Rfc3339
+  end: Rfc3339
+  cancelled: boolean
+  requests: ResourceRequest[]
+}
+
+export type SlotStatus = 'confirmed' | 'pending' | 'free'
+
+export interface Slot {
+  resource: Id
+  resource_name: string
+  event: Id | null
+  event_title: string | null
+  request: Id | null
+  start: Rfc3339
+  end: Rfc3339
+  status: SlotStatus
+}
+
+export interface Calendar {
+  free: Slot[]
+  confirmed: Slot[]
+  pending: Slot[]
+}
+
+export interface CheckResult {
+  /** Would a request for this frame be confirmable now? */
+  free: boolean
+  /** Why not, in words (outside availability, overlaps...). */
+  reason: string | null
+  /** Slots overlapping the frame: confirmed ones block it; pending ones are holds. */
+  conflicts: Slot[]
+}
+
+export interface Peer {
+  address: string
+  key: PublicKey | null
+  connected: boolean
+  /** The festivals exchanged with this peer (ids), or their number. */
+  festivals: Id[] | number
+  /** How many entries we still miss from this peer (0 = up to date), or null if unknown. */
+  behind: number | null
+}
+
+export interface SyncStatus {
+  peers: Peer[]
+}
+
+// ---- Inputs --------------------------------------------------------------------------------
+
+export interface NewFestival {
+  name: string
+  description?: string
+  timezone?: string
+  parent?: Id
+  start?: Rfc3339
+  end?: Rfc3339
+}
+
+export interface ResourceInput {
+  name?: string
+  kind?: ResourceKind
+  description?: string
+  lat?: number | null
+  lon?: number | null
+  address?: string
+  url?: string
+  /** A list of windows, or "always" (the default). */
+  availability?: TimeFrame[] | 'always'
+  policy?: Policy
+}
+
+export interface NewResource extends ResourceInput {
+  name: string
+}
+
+export interface NewRequest {
+  resource: Id
+  /** Defaults to the event's frame. */
+  start?: Rfc3339
+  end?: Rfc3339
+}
+
+export interface NewEvent {
+  title: string
+  description?: string
+  start: Rfc3339
+  end: Rfc3339
+  requests?: NewRequest[]
+}
+
+export interface RequestFilter {
+  mine?: boolean
+  incoming?: boolean
+  pending?: boolean
+  festival?: Id
+}
+
+export interface CheckInput {
+  resource: Id
+  start: Rfc3339
+  end: Rfc3339
+}
+
+export type JoinResult =
+  | { status: 'joined'; festival: Festival }
+  /** 202: the node knows the festival's id and is fetching it from peers. */
+  | { status: 'syncing'; message: string }
+
+export interface CalendarLink {
+  url: string
+  /** True if a calendar app can subscribe to the URL (it stays up to date); else it is a one-off download. */
+  subscribable: boolean
+}
+
+export type CalendarTarget = { festival: Id } | { resource: Id }
+
+/** What changed: the client's live stream. */
+export type Change =
+  | { type: 'change'; festivals: Id[]; kinds: string[] }
+  | { type: 'sync'; sync: SyncStatus }
+  /** The live stream (re)connected or dropped. */
+  | { type: 'connection'; connected: boolean }
+
+export type ChangeListener = (change: Change) => void
+
+// ---- The interface -------------------------------------------------------------------------
+
+export interface PandafestClient {
+  /** Which implementation this is: the node's HTTP API, the in-memory mock, or a browser peer. */
+  readonly kind: 'http' | 'mock' | 'peer'
+
+  // identity
+  identity(): Promise<Identity>
+  setName(name: string): Promise<Identity>
+  /** The secret key (64 hex). Whoever has it can act as this user. */
+  exportSecretKey(): Promise<string>
+
+  // festivals
+  festivals(): Promise<Festival[]>
+  festival(id: Id): Promise<Festival>
+  createFestival(input: NewFestival): Promise<Festival>
+  invite(festival: Id): Promise<string>
+  join(link: string): Promise<JoinResult>
+
+  // resources (a festival's list includes its ancestors' resources)
+  resources(festival: Id): Promise<Resource[]>
+  resource(id: Id): Promise<Resource>
+  createResource(festival: Id, input: NewResource): Promise<Resource>
+  updateResource(id: Id, input: ResourceInput): Promise<Resource>
+  retireResource(id: Id): Promise<Resource>
+  /** Free, confirmed and pending slots of a resource within [start, end). */
+  calendar(resource: Id, start: Rfc3339, end: Rfc3339): Promise<Calendar>
+
+  // events and requests
+  events(festival: Id): Promise<FestivalEvent[]>
+  event(id: Id): Promise<FestivalEvent>
+  createEvent(festival: Id, input: NewEvent): Promise<FestivalEvent>
+  cancelEvent(id: Id): Promise<FestivalEvent>
+  addRequest(event: Id, input: NewRequest): Promise<ResourceRequest>
+  requests(filter?: RequestFilter): Promise<ResourceRequest[]>
+  request(id: Id): Promise<ResourceRequest>
+  confirm(request: Id): Promise<ResourceRequest>
+  deny(request: Id, reason?: string): Promise<ResourceRequest>
+  release(request: Id): Promise<ResourceRequest>
+  withdraw(request: Id): Promise<ResourceRequest>
+  /** Would a request for this resource and frame be confirmable now? */
+  check(input: CheckInput): Promise<CheckResult>
+
+  // schedules
+  /** Every confirmed and pending slot of the festival's events. */
+  schedule(festival: Id): Promise<Slot[]>
+  /** An iCal (RFC 5545) link for a festival's or a resource's schedule. */
+  calendarLink(target: CalendarTarget): Promise<CalendarLink>
+
+  // sync
+  sync(): Promise<SyncStatus>
+
+  /** Listen to changes; returns the function that stops listening. */
+  subscribe(listener: ChangeListener): () => void
+}
+
+/** An error the API answered ({"error": "..."}), with its HTTP status (0: the node could not be reached). */
+export class ApiError extends Error {
+  readonly status: number
+  constructor(status: number, message: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+  }
+}
+
+/** A sentence for a person, from anything thrown. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message
+  if (e instanceof Error && e.message) return e.message
+  return 'Something went wrong.'
+}

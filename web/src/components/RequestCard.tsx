@@ -1,0 +1,139 @@
+// One request, with what its reader can do about it: the owner confirms, denies or releases;
+// the organiser withdraws. Used by the inbox, "My requests" and the event page.
+
+import { useId, useState, type FormEvent } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type ResourceRequest } from '../client/types'
+import { href } from '../lib/router'
+import { formatRange } from '../lib/time'
+import { useData } from '../lib/useData'
+import { personName, policyShort } from '../lib/words'
+import { CheckNote } from './CheckNote'
+import { ErrorNote, StatusBadge } from './ui'
+
+export interface RequestCardProps {
+  request: ResourceRequest
+  timeZone: string
+  /** Show the event's title as a heading (inbox, my requests) or the resource's (event page). */
+  heading: 'event' | 'resource'
+  /** Show whether the time is still free (the owner's inbox). */
+  showConflicts?: boolean
+}
+
+export function RequestCard({ request: q, timeZone, heading, showConflicts }: RequestCardProps) {
+  const client = useClient()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [denying, setDenying] = useState(false)
+
+  async function act(f: () => Promise<unknown>) {
+    setBusy(true)
+    setError(null)
+    try {
+      await f()
+      setDenying(false)
+    } catch (e) {
+      setError(errorMessage(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const canDecide = q.incoming && (q.status === 'pending' || q.status === 'denied')
+  const title =
+    heading === 'event' ? (
+      <>
+        <a href={href('/events', q.event)}>{q.event_title}</a>
+        <span className="muted"> wants </span>
+        <a href={href('/resources', q.resource)}>{q.resource_name}</a>
+      </>
+    ) : (
+      <a href={href('/resources', q.resource)}>{q.resource_name}</a>
+    )
+
+  return (
+    <li className={`card request status-${q.status}`} aria-label={`${q.event_title}: ${q.resource_name}`}>
+      <div className="request-head">
+        <h3>{title}</h3>
+        <StatusBadge status={q.status} forOwner={q.incoming} />
+      </div>
+      <p className="when">{formatRange(q.start, q.end, timeZone)}</p>
+      {/* Who asked: not on the event's own page, nor on one's own requests. */}
+      {heading === 'event' && (q.incoming || !q.mine) ? (
+        <p className="meta">
+          Asked by {personName(q.author_name, q.author, q.mine)}
+          {q.incoming ? <> · Policy: {policyShort(q.policy)}</> : null}
+        </p>
+      ) : q.incoming ? (
+        <p className="meta">Policy: {policyShort(q.policy)}</p>
+      ) : null}
+      {q.reason ? (
+        <p className="reason">
+          <strong>{q.status === 'denied' ? 'Reason: ' : q.status === 'invalid' ? 'Why it is invalid: ' : 'Note: '}</strong>
+          {q.reason}
+        </p>
+      ) : null}
+      {showConflicts && q.incoming && q.status === 'pending' ? <Conflicts request={q} timeZone={timeZone} /> : null}
+      <div className="actions">
+        {canDecide ? (
+          <button type="button" className="primary" disabled={busy} onClick={() => act(() => client.confirm(q.id))}>
+            Confirm
+          </button>
+        ) : null}
+        {q.incoming && q.status === 'pending' && !denying ? (
+          <button type="button" disabled={busy} onClick={() => setDenying(true)}>
+            Deny…
+          </button>
+        ) : null}
+        {q.incoming && q.status === 'confirmed' ? (
+          <button type="button" disabled={busy} onClick={() => act(() => client.release(q.id))}>
+            Release
+          </button>
+        ) : null}
+        {q.mine && (q.status === 'pending' || q.status === 'confirmed') ? (
+          <button type="button" disabled={busy} onClick={() => act(() => client.withdraw(q.id))}>
+            Withdraw
+          </button>
+        ) : null}
+      </div>
+      {denying ? (
+        <DenyForm busy={busy} onCancel={() => setDenying(false)} onDeny={(reason) => act(() => client.deny(q.id, reason))} />
+      ) : null}
+      <ErrorNote message={error} />
+    </li>
+  )
+}
+
+function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: string) => void; onCancel: () => void }) {
+  const id = useId()
+  const [reason, setReason] = useState('')
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    onDeny(reason.trim())
+  }
+  return (
+    <form className="deny" onSubmit={submit}>
+      <label htmlFor={id}>Reason (optional, the organiser sees it)</label>
+      <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+      <div className="actions">
+        <button type="submit" className="danger" disabled={busy}>
+          Deny
+        </button>
+        <button type="button" onClick={onCancel}>
+          Back
+        </button>
+      </div>
+    </form>
+  )
+}
+
+/** For the owner: is the requested time still free, and who else wants it? */
+function Conflicts({ request: q, timeZone }: { request: ResourceRequest; timeZone: string }) {
+  const check = useData((c) => c.check({ resource: q.resource, start: q.start, end: q.end }), [q.id, q.start, q.end])
+  if (!check.data) return null
+  return (
+    <p className="conflict">
+      <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
+    </p>
+  )
+}

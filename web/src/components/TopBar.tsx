@@ -1,0 +1,88 @@
+import { useEffect, useState } from 'react'
+import { useClient } from '../client/context'
+import type { Route } from '../lib/router'
+import { useData } from '../lib/useData'
+
+const NAV: { to: string; label: string; short?: string; active: Route['name'][] }[] = [
+  {
+    to: '#/',
+    label: 'Festivals',
+    active: ['festivals', 'festival', 'newFestival', 'newEvent', 'newResource', 'resource', 'editResource', 'event'],
+  },
+  { to: '#/inbox', label: 'Inbox', active: ['inbox'] },
+  { to: '#/requests', label: 'My requests', short: 'Requests', active: ['requests'] },
+  { to: '#/sync', label: 'Sync', active: ['sync'] },
+  { to: '#/me', label: 'You', active: ['identity'] },
+]
+
+export function TopBar({ route }: { route: Route }) {
+  const waiting = useData((c) => c.requests({ incoming: true, pending: true }), [])
+  const me = useData((c) => c.identity(), [])
+  const count = waiting.data?.length ?? 0
+  return (
+    <header className="topbar">
+      <a className="brand" href="#/">
+        <img src="./favicon.svg" alt="" width="28" height="28" />
+        pandafest
+      </a>
+      <nav aria-label="Main">
+        <ul>
+          {NAV.map((n) => {
+            const current = n.active.includes(route.name)
+            let label = n.label
+            if (n.to === '#/me' && me.data?.name) label = me.data.name
+            return (
+              <li key={n.to}>
+                <a href={n.to} aria-current={current ? 'page' : undefined}>
+                  {n.short ? (
+                    <>
+                      <span className="wide-only">{label}</span>
+                      <span className="narrow-only" aria-hidden="true">
+                        {n.short}
+                      </span>
+                    </>
+                  ) : (
+                    <span className="nav-label">{label}</span>
+                  )}
+                  {n.to === '#/inbox' && count > 0 ? (
+                    <span className="count" aria-label={`, ${count} waiting for you`}>
+                      {count}
+                    </span>
+                  ) : null}
+                </a>
+              </li>
+            )
+          })}
+        </ul>
+      </nav>
+    </header>
+  )
+}
+
+export function DemoBanner() {
+  return (
+    <div className="banner demo">
+      <strong>Demo</strong>: made-up data, kept only in this tab. Try anything — a reload starts over.{' '}
+      <a href={window.location.pathname}>Leave the demo</a>
+    </div>
+  )
+}
+
+/** Says so when the live connection to the node drops (the client reconnects by itself). */
+export function ConnectionBanner() {
+  const client = useClient()
+  const [connected, setConnected] = useState(true)
+  useEffect(
+    () =>
+      client.subscribe((c) => {
+        if (c.type === 'connection') setConnected(c.connected)
+      }),
+    [client],
+  )
+  if (connected) return null
+  return (
+    <div className="banner warn" role="status">
+      Lost the connection to your pandafest node. Trying again… What you see may be out of date.
+    </div>
+  )
+}

@@ -1,0 +1,27 @@
+import type { CheckResult, Id, Slot } from '../client/types'
+import { formatTimeRange } from './time'
+
+export type CheckTone = 'free' | 'hold' | 'taken' | 'closed'
+
+function list(slots: Slot[], timeZone: string): string {
+  const parts = slots.map((s) => `${s.event_title ?? 'another event'} ${formatTimeRange(s.start, s.end, timeZone)}`)
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`
+}
+
+/**
+ * What a check means, in words: "Free", "Taken by Opening 18:00–20:00", "Not available at this
+ * time (…)", or "Free, but also requested by …". `ignore`: a request not to count against itself.
+ */
+export function describeCheck(result: CheckResult, timeZone: string, ignore?: Id): { tone: CheckTone; text: string } {
+  const others = result.conflicts.filter((s) => !ignore || s.request !== ignore)
+  const confirmed = others.filter((s) => s.status === 'confirmed')
+  const holds = others.filter((s) => s.status === 'pending')
+  if (!result.free && confirmed.length) return { tone: 'taken', text: `Taken by ${list(confirmed, timeZone)}` }
+  if (!result.free) {
+    return { tone: 'closed', text: `Not available at this time${result.reason ? ` (${result.reason})` : ''}` }
+  }
+  if (holds.length) {
+    return { tone: 'hold', text: `Free, but also requested for ${list(holds, timeZone)}: waiting for the owner` }
+  }
+  return { tone: 'free', text: 'Free' }
+}

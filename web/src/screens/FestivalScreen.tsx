@@ -1,0 +1,107 @@
+import type { Festival } from '../client/types'
+import { ErrorNote, Loading } from '../components/ui'
+import { ancestry, dateSpan } from '../lib/festivals'
+import { href, newEventHref, type FestivalTab } from '../lib/router'
+import { offsetLabel } from '../lib/time'
+import { useData } from '../lib/useData'
+import { useNow } from '../lib/useNow'
+import { personName } from '../lib/words'
+import { EventsTab } from './festival/EventsTab'
+import { MapTab } from './festival/MapTab'
+import { ResourcesTab } from './festival/ResourcesTab'
+import { ShareTab } from './festival/ShareTab'
+import { TimelineTab } from './festival/TimelineTab'
+
+const TABS: { tab: FestivalTab; label: string }[] = [
+  { tab: 'timeline', label: 'Timeline' },
+  { tab: 'events', label: 'Events' },
+  { tab: 'resources', label: 'Resources' },
+  { tab: 'map', label: 'Map' },
+  { tab: 'share', label: 'Share' },
+]
+
+export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
+  const all = useData((c) => c.festivals(), [])
+  const one = useData((c) => c.festival(id), [id])
+  const f = one.data
+  if (!f) return one.error ? <ErrorNote message={one.error} /> : <Loading what="the festival" />
+  const parents = all.data ? ancestry(all.data, f.id) : []
+  const children = (all.data ?? []).filter((c) => c.parent === f.id)
+
+  return (
+    <section>
+      <nav className="crumbs" aria-label="Festivals around this one">
+        <a href="#/">Festivals</a>
+        {parents.map((p) => (
+          <span key={p.id}>
+            {' › '}
+            <a href={href('/festivals', p.id)}>{p.name}</a>
+          </span>
+        ))}
+      </nav>
+      <div className="page-head">
+        <h1>{f.name}</h1>
+        <div className="head-actions">
+          <a className="button primary" href={newEventHref(f.id)}>
+            New event
+          </a>
+          <a className="button" href={href('/festivals', f.id, 'resources', 'new')}>
+            Share a resource
+          </a>
+        </div>
+      </div>
+      <FestivalFacts festival={f} />
+      <SubFestivals festival={f} subs={children} />
+      <nav className="tabs" aria-label="Festival views">
+        {TABS.map((t) => (
+          <a key={t.tab} href={href('/festivals', f.id, t.tab)} aria-current={t.tab === tab ? 'page' : undefined}>
+            {t.label}
+          </a>
+        ))}
+      </nav>
+      <div className="tab-body">
+        {tab === 'timeline' ? <TimelineTab festival={f} /> : null}
+        {tab === 'events' ? <EventsTab festival={f} /> : null}
+        {tab === 'resources' ? <ResourcesTab festival={f} /> : null}
+        {tab === 'map' ? <MapTab festival={f} /> : null}
+        {tab === 'share' ? <ShareTab festival={f} /> : null}
+      </div>
+    </section>
+  )
+}
+
+function FestivalFacts({ festival: f }: { festival: Festival }) {
+  const now = useNow()
+  return (
+    <div className="facts">
+      {f.description ? <p className="desc">{f.description}</p> : null}
+      <p className="meta">
+        {f.start && f.end ? <span>{dateSpan(f)} · </span> : null}
+        <span>
+          Times in <strong>{f.timezone.replace(/_/g, ' ')}</strong> ({offsetLabel(f.timezone, f.start ? Date.parse(f.start) : now)})
+        </span>
+        <span> · started by {personName(f.creator_name, f.creator)}</span>
+      </p>
+    </div>
+  )
+}
+
+function SubFestivals({ festival, subs }: { festival: Festival; subs: Festival[] }) {
+  return (
+    <div className="subs">
+      {subs.length ? (
+        <>
+          <span className="muted">Inside: </span>
+          {subs.map((c, i) => (
+            <span key={c.id}>
+              {i ? ', ' : ''}
+              <a href={href('/festivals', c.id)}>{c.name}</a>
+            </span>
+          ))}
+          {' · '}
+        </>
+      ) : null}
+      <a href={href('/festivals', festival.id, 'new-sub')}>Add a festival inside this one</a>
+    </div>
+  )
+}

@@ -1,0 +1,142 @@
+import { useState, type FormEvent } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type Identity } from '../client/types'
+import { CopyField, ErrorNote, Loading } from '../components/ui'
+import { useData } from '../lib/useData'
+
+export function IdentityScreen() {
+  const me = useData((c) => c.identity(), [])
+  if (!me.data) return me.error ? <ErrorNote message={me.error} /> : <Loading />
+  return (
+    <section className="narrow">
+      <h1>You</h1>
+      <p className="lead">
+        There are no accounts in pandafest. You are a key made on this device: others see your name, and your key proves
+        that what you write is yours.
+      </p>
+      <NameForm identity={me.data} />
+      <div className="card">
+        <h2>Your public key</h2>
+        <p>It identifies you to others. Sharing it is safe.</p>
+        <CopyField label="Public key" value={me.data.public_key} />
+        {me.data.data_dir ? (
+          <p className="muted small">
+            Your data is stored in <span className="mono">{me.data.data_dir}</span>.
+          </p>
+        ) : null}
+      </div>
+      <SecretKey />
+    </section>
+  )
+}
+
+function NameForm({ identity }: { identity: Identity }) {
+  const client = useClient()
+  const [name, setName] = useState(identity.name ?? '')
+  const [saved, setSaved] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    setSaved(false)
+    try {
+      await client.setName(name.trim())
+      setSaved(true)
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <form className="card form" onSubmit={submit}>
+      <h2>Your name</h2>
+      <div className="field">
+        <label htmlFor="my-name">Name others see</label>
+        <div className="copy-row">
+          <input
+            id="my-name"
+            value={name}
+            maxLength={100}
+            onChange={(e) => {
+              setName(e.target.value)
+              setSaved(false)
+            }}
+            autoComplete="nickname"
+          />
+          <button type="submit" className="primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+        <p className="hint" role="status">
+          {saved ? 'Saved. Others see it once they have synced with you.' : 'Any name: a nickname is fine.'}
+        </p>
+      </div>
+      <ErrorNote message={error} />
+    </form>
+  )
+}
+
+function SecretKey() {
+  const client = useClient()
+  const [stage, setStage] = useState<'hidden' | 'warned' | 'shown'>('hidden')
+  const [secret, setSecret] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  async function reveal() {
+    setError(null)
+    try {
+      setSecret(await client.exportSecretKey())
+      setStage('shown')
+    } catch (e) {
+      setError(errorMessage(e))
+    }
+  }
+
+  return (
+    <div className="card danger-zone">
+      <h2>Back up your secret key</h2>
+      <p>With the secret key you can be yourself on another device, or after this one is lost.</p>
+      {stage === 'hidden' ? (
+        <button type="button" onClick={() => setStage('warned')}>
+          Show my secret key…
+        </button>
+      ) : null}
+      {stage === 'warned' ? (
+        <div className="warning" role="alert">
+          <p>
+            <strong>Anyone who sees this key can act as you</strong>: confirm and deny requests for your resources, and
+            write in your name. Nobody can change or revoke it later. Show it only where nobody watches, and keep it like a
+            password.
+          </p>
+          <div className="actions">
+            <button type="button" className="danger" onClick={reveal}>
+              I understand, show it
+            </button>
+            <button type="button" onClick={() => setStage('hidden')}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {stage === 'shown' && secret ? (
+        <>
+          <CopyField label="Secret key (keep it private)" value={secret} />
+          <button
+            type="button"
+            onClick={() => {
+              setSecret(null)
+              setStage('hidden')
+            }}
+          >
+            Hide it
+          </button>
+        </>
+      ) : null}
+      <ErrorNote message={error} />
+    </div>
+  )
+}

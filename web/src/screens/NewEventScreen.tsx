@@ -1,0 +1,236 @@
+import { useMemo, useRef, useState, type FormEvent } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type CheckResult, type Festival, type Id, type Resource, type TimeFrame } from '../client/types'
+import { CheckNote } from '../components/CheckNote'
+import { DateTimeInput } from '../components/TimeInputs'
+import { Timeline } from '../components/Timeline'
+import { ErrorNote, Field, Loading } from '../components/ui'
+import { href, navigate, type EventPreset } from '../lib/router'
+import { dayKey, HOUR, offsetLabel, utcToZonedInput, zonedInputToUtc } from '../lib/time'
+import { useData } from '../lib/useData'
+import { useDebounced } from '../lib/useDebounced'
+import { useNow } from '../lib/useNow'
+import { KIND_TEXT, personName, plural, policyShort } from '../lib/words'
+
+export function NewEventScreen({ festival, preset = {} }: { festival: string; preset?: EventPreset }) {
+  const f = useData((c) => c.festival(festival), [festival])
+  const resources = useData((c) => c.resources(festival), [festival])
+  if (!f.data) return f.error ? <ErrorNote message={f.error} /> : <Loading />
+  if (!resources.data) return resources.error ? <ErrorNote message={resources.error} /> : <Loading what="resources" />
+  return <EventForm festival={f.data} resources={resources.data.filter((r) => !r.retired)} preset={preset} />
+}
+
+/** A first suggestion: the preset, else the festival's start (if still ahead), else the next full hour. */
+function initialFrame(f: Festival, preset: EventPreset, now = Date.now()): { start: string; end: string } {
+  const tz = f.timezone
+  if (preset.start && !Number.isNaN(Date.parse(preset.start))) {
+    const s = Date.parse(preset.start)
+    const e = preset.end && Date.parse(preset.end) > s ? Date.parse(preset.end) : s + HOUR
+    return { start: utcToZonedInput(s, tz), end: utcToZonedInput(e, tz) }
+  }
+  let s = Math.ceil(now / HOUR) * HOUR
+  if (f.start && Date.parse(f.start) > s) s = Date.parse(f.start)
+  return { start: utcToZonedInput(s, tz), end: utcToZonedInput(s + HOUR, tz) }
+}
+
+function summarise(results: (CheckResult | undefined)[]): string {
+  const known = results.filter((r): r is CheckResult => r !== undefined)
+  if (!known.length) return ''
+  const free = known.filter((r) => r.free).length
+  return free === known.length ? `All ${plural(known.length, 'chosen resource')} free.` : `${free} of ${known.length} chosen resources free.`
+}
+
+export function EventForm({
+  festival: f,
+  resources,
+  preset = {},
+  debounceMs = 250,
+}: {
+  festival: Festival
+  resources: Resource[]
+  preset?: EventPreset
+  debounceMs?: number
+}) {
+  const client = useClient()
+  const tz = f.timezone
+  const now = useNow()
+  const first = useMemo(() => initialFrame(f, preset, now), [f, preset, now])
+  const [title, setTitle] = useState('')
+  const [description, setDescription] = useState('')
+  const [start, setStart] = useState(first.start)
+  const [end, setEnd] = useState(first.end)
+  const [picked, setPicked] = useState<Set<Id>>(() => new Set(preset.resource ? [preset.resource] : []))
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+
+  const startUtc = zonedInputToUtc(start, tz)
+  const endUtc = zonedInputToUtc(end, tz)
+  const frameError =
+    !startUtc || !endUtc ? 'Choose when the event starts and ends.' : Date.parse(endUtc) <= Date.parse(startUtc) ? 'The end must be after the start.' : null
+  const frame: TimeFrame | null = frameError ? null : { start: startUtc!, end: endUtc! }
+  const checked = useDebounced(frame ? `${frame.start}/${frame.end}` : '', debounceMs)
+  const ids = resources.map((r) => r.id).join(',')
+  const checks = useData(
+    async (c) => {
+      if (!checked) return new Map<Id, CheckResult>()
+      const [s, e] = checked.split('/')
+      const results = await Promise.all(resources.map((r) => c.check({ resource: r.id, start: s, end: e })))
+      return new Map(resources.map((r, i) => [r.id, results[i]]))
+    },
+    [checked, ids],
+  )
+  const upToDate = frame !== null && checked === `${frame.start}/${frame.end}` && !checks.loading
+
+  /** Moving the start keeps the duration (the last valid one, even if a field was cleared on the way). */
+  const duration = useRef(Date.parse(zonedInputToUtc(first.end, tz) ?? '') - Date.parse(zonedInputToUtc(first.start, tz) ?? ''))
+  function changeStart(v: string) {
+    setStart(v)
+    const newS = zonedInputToUtc(v, tz)
+    if (newS && duration.current > 0) setEnd(utcToZonedInput(Date.parse(newS) + duration.current, tz))
+  }
+  function changeEnd(v: string) {
+    setEnd(v)
+    const s = zonedInputToUtc(start, tz)
+    const e = zonedInputToUtc(v, tz)
+    if (s && e && Date.parse(e) > Date.parse(s)) duration.current = Date.parse(e) - Date.parse(s)
+  }
+
+  function toggle(id: Id, on: boolean) {
+    setPicked((p) => {
+      const n = new Set(p)
+      if (on) n.add(id)
+      else n.delete(id)
+      return n
+    })
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setError(null)
+    if (!title.trim()) return setError('Give the event a title.')
+    if (!frame) return setError(frameError)
+    setBusy(true)
+    try {
+      const ev = await client.createEvent(f.id, {
+        title: title.trim(),
+        description: description.trim(),
+        start: frame.start,
+        end: frame.end,
+        requests: resources.filter((r) => picked.has(r.id)).map((r) => ({ resource: r.id })),
+      })
+      navigate(href('/events', ev.id))
+    } catch (err) {
+      setError(errorMessage(err))
+      setBusy(false)
+    }
+  }
+
+  const summary = summarise(resources.filter((r) => picked.has(r.id)).map((r) => checks.data?.get(r.id)))
+
+  const previewDay = frame ? dayKey(frame.start, tz) : null
+  const previewResources = picked.size ? resources.filter((r) => picked.has(r.id)) : resources
+
+  return (
+    <section>
+      <p className="crumbs">
+        <a href={href('/festivals', f.id)}>← {f.name}</a>
+      </p>
+      <h1>New event in {f.name}</h1>
+      <form className="event-form" onSubmit={submit} noValidate>
+        <div className="card form">
+          <Field id="e-title" label="Title">
+            <input id="e-title" value={title} onChange={(e) => setTitle(e.target.value)} required autoFocus />
+          </Field>
+          <Field id="e-desc" label="Description (optional)">
+            <textarea id="e-desc" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
+          </Field>
+          <fieldset>
+            <legend>When</legend>
+            <p className="hint" id="e-tz">
+              In {tz.replace(/_/g, ' ')} time ({offsetLabel(tz, frame ? Date.parse(frame.start) : now)}), the festival's time zone.
+            </p>
+            <div className="two">
+              <Field id="e-start" label="Starts">
+                <DateTimeInput id="e-start" value={start} onChange={changeStart} required describedBy="e-tz" />
+              </Field>
+              <Field id="e-end" label="Ends">
+                <DateTimeInput id="e-end" value={end} onChange={changeEnd} required describedBy="e-tz" min={start} />
+              </Field>
+            </div>
+            {frameError ? <p className="note error">{frameError}</p> : null}
+          </fieldset>
+        </div>
+
+        <fieldset className="card pick">
+          <legend>Resources to request</legend>
+          <p className="hint">
+            Whether each one is free at that time. Requests for a taken resource can still be sent: the owner decides
+            (automatic ones will say no).
+          </p>
+          {resources.length === 0 ? (
+            <p className="muted">
+              This festival has no resources yet. <a href={href('/festivals', f.id, 'resources', 'new')}>Share one</a>.
+            </p>
+          ) : (
+            <ul className="pick-list">
+              {resources.map((r) => (
+                <li key={r.id} className={picked.has(r.id) ? 'picked' : undefined}>
+                  <label className="check-row">
+                    <input type="checkbox" checked={picked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} />
+                    <span className="name">
+                      <strong>{r.name}</strong>
+                      <span className="muted">
+                        {' '}
+                        {KIND_TEXT[r.kind]} · {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)}
+                      </span>
+                    </span>
+                  </label>
+                  <div className="status" data-testid={`check-${r.id}`}>
+                    {!frame ? (
+                      <span className="muted">Choose a time first</span>
+                    ) : upToDate && checks.data?.get(r.id) ? (
+                      <CheckNote result={checks.data.get(r.id)!} timeZone={tz} />
+                    ) : (
+                      <span className="muted">Checking…</span>
+                    )}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          <ErrorNote message={checks.error} />
+          <p className="summary" role="status" aria-live="polite">
+            {upToDate ? summary : ''}
+          </p>
+        </fieldset>
+
+        <ErrorNote message={error} />
+        <div className="actions sticky-actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Creating…' : picked.size ? `Create event and send ${plural(picked.size, 'request')}` : 'Create event'}
+          </button>
+          <a className="button" href={href('/festivals', f.id)}>
+            Cancel
+          </a>
+        </div>
+      </form>
+
+      {previewDay && previewResources.length ? (
+        <section className="preview">
+          <h2>That day at a glance</h2>
+          <p className="hint">
+            {picked.size ? 'Your chosen resources' : 'All resources'}; the outlined box is your event.
+          </p>
+          <Timeline
+            timeZone={tz}
+            festival={f.id}
+            resources={previewResources}
+            days={[previewDay]}
+            highlight={frame}
+            linkFree={false}
+          />
+        </section>
+      ) : null}
+    </section>
+  )
+}

@@ -1,0 +1,281 @@
+import { useId, useState, type FormEvent } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type Festival, type Resource, type ResourceInput, type ResourceKind } from '../client/types'
+import { DateTimeInput } from '../components/TimeInputs'
+import { ErrorNote, Field, Loading } from '../components/ui'
+import { href, navigate } from '../lib/router'
+import { offsetLabel, utcToZonedInput, zonedInputToUtc } from '../lib/time'
+import { useData } from '../lib/useData'
+import { KIND_TEXT } from '../lib/words'
+
+export function NewResourceScreen({ festival }: { festival: string }) {
+  const f = useData((c) => c.festival(festival), [festival])
+  if (!f.data) return f.error ? <ErrorNote message={f.error} /> : <Loading />
+  return <ResourceForm festival={f.data} />
+}
+
+export function EditResourceScreen({ id }: { id: string }) {
+  const r = useData((c) => c.resource(id), [id])
+  const f = useData((c) => (r.data ? c.festival(r.data.festival) : Promise.resolve(null)), [r.data?.festival])
+  if (!r.data) return r.error ? <ErrorNote message={r.error} /> : <Loading />
+  if (!f.data) return f.error ? <ErrorNote message={f.error} /> : <Loading />
+  return <ResourceForm festival={f.data} resource={r.data} />
+}
+
+interface Window {
+  key: number
+  start: string
+  end: string
+}
+
+const KIND_HINT: Record<ResourceKind, string> = {
+  location: 'a room, a stage, a field, or an online room',
+  thing: 'a PA system, a bike, a tool',
+  skill: 'first aid, translation, cooking',
+  other: 'anything else',
+}
+
+let windowKey = 0
+
+export function ResourceForm({ festival: f, resource: r }: { festival: Festival; resource?: Resource }) {
+  const client = useClient()
+  const tz = f.timezone
+  const uid = useId()
+  const [name, setName] = useState(r?.name ?? '')
+  const [kind, setKind] = useState<ResourceKind>(r?.kind ?? 'location')
+  const [description, setDescription] = useState(r?.description ?? '')
+  const [address, setAddress] = useState(r?.address ?? '')
+  const [url, setUrl] = useState(r?.url ?? '')
+  const [lat, setLat] = useState(r?.location ? String(r.location.lat) : '')
+  const [lon, setLon] = useState(r?.location ? String(r.location.lon) : '')
+  const [always, setAlways] = useState(!r || r.availability === 'always')
+  const [windows, setWindows] = useState<Window[]>(() =>
+    r && r.availability !== 'always' && r.availability.length
+      ? r.availability.map((w) => ({ key: windowKey++, start: utcToZonedInput(w.start, tz), end: utcToZonedInput(w.end, tz) }))
+      : [{ key: windowKey++, start: f.start ? utcToZonedInput(f.start, tz) : '', end: f.end ? utcToZonedInput(f.end, tz) : '' }],
+  )
+  const initialPolicy = r?.policy ?? 'manual'
+  const [policy, setPolicy] = useState<'manual' | 'fcfs' | 'other'>(
+    initialPolicy === 'manual' ? 'manual' : initialPolicy === 'fcfs' ? 'fcfs' : 'other',
+  )
+  const [customPolicy, setCustomPolicy] = useState(initialPolicy !== 'manual' && initialPolicy !== 'fcfs' ? initialPolicy : '')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [geoNote, setGeoNote] = useState<string | null>(null)
+
+  function here() {
+    if (!navigator.geolocation) return setGeoNote('This browser cannot tell your position.')
+    setGeoNote('Finding your position…')
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        setLat(p.coords.latitude.toFixed(6))
+        setLon(p.coords.longitude.toFixed(6))
+        setGeoNote(`Filled in your position (accurate to about ${Math.round(p.coords.accuracy)} m).`)
+      },
+      () => setGeoNote('Could not get your position. Type the coordinates instead.'),
+      { enableHighAccuracy: true, timeout: 15_000 },
+    )
+  }
+
+  function build(): ResourceInput | string {
+    if (!name.trim()) return 'Give the resource a name.'
+    const input: ResourceInput = { name: name.trim(), kind, description: description.trim() }
+    if (kind === 'location') {
+      input.address = address.trim()
+      input.url = url.trim()
+      if (lat.trim() || lon.trim()) {
+        const la = Number(lat.replace(',', '.'))
+        const lo = Number(lon.replace(',', '.'))
+        if (!lat.trim() || !lon.trim()) return 'Give both the latitude and the longitude, or neither.'
+        if (!Number.isFinite(la) || la < -90 || la > 90) return 'The latitude must be a number between -90 and 90.'
+        if (!Number.isFinite(lo) || lo < -180 || lo > 180) return 'The longitude must be a number between -180 and 180.'
+        input.lat = la
+        input.lon = lo
+      } else if (r?.location) {
+        input.lat = null
+        input.lon = null
+      }
+    }
+    if (always) {
+      if (r) input.availability = 'always'
+    } else {
+      const frames = []
+      for (const [i, w] of windows.entries()) {
+        const s = zonedInputToUtc(w.start, tz)
+        const e = zonedInputToUtc(w.end, tz)
+        if (!s || !e) return `Time ${i + 1}: give a start and an end.`
+        if (Date.parse(e) <= Date.parse(s)) return `Time ${i + 1}: the end must be after the start.`
+        frames.push({ start: s, end: e })
+      }
+      if (!frames.length) return 'Add at least one time when it is available, or choose “Any time”.'
+      input.availability = frames
+    }
+    if (policy === 'other') {
+      if (!customPolicy.trim()) return 'Name the rule that decides, or choose another option.'
+      input.policy = customPolicy.trim()
+    } else {
+      input.policy = policy
+    }
+    return input
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setError(null)
+    const input = build()
+    if (typeof input === 'string') return setError(input)
+    setBusy(true)
+    try {
+      const saved = r ? await client.updateResource(r.id, input) : await client.createResource(f.id, { ...input, name: input.name! })
+      navigate(href('/resources', saved.id))
+    } catch (err) {
+      setError(errorMessage(err))
+      setBusy(false)
+    }
+  }
+
+  const back = r ? href('/resources', r.id) : href('/festivals', f.id, 'resources')
+  const setWindow = (key: number, patch: Partial<Window>) =>
+    setWindows((ws) => ws.map((w) => (w.key === key ? { ...w, ...patch } : w)))
+
+  return (
+    <section className="narrow">
+      <p className="crumbs">
+        <a href={back}>← {r ? r.name : f.name}</a>
+      </p>
+      <h1>{r ? `Edit ${r.name}` : `Share a resource in ${f.name}`}</h1>
+      <form className="card form" onSubmit={submit} noValidate>
+        <Field id={`${uid}-name`} label="Name">
+          <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} required autoFocus={!r} />
+        </Field>
+        <fieldset>
+          <legend>What is it?</legend>
+          <div className="radios">
+            {(Object.keys(KIND_TEXT) as ResourceKind[]).map((k) => (
+              <label key={k} className="radio">
+                <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+                <span>
+                  <strong>{KIND_TEXT[k]}</strong> <span className="muted">({KIND_HINT[k]})</span>
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <Field id={`${uid}-desc`} label="Description (optional)">
+          <textarea id={`${uid}-desc`} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </Field>
+        {kind === 'location' ? (
+          <fieldset>
+            <legend>Where</legend>
+            <Field id={`${uid}-addr`} label="Street address (optional)">
+              <input id={`${uid}-addr`} value={address} onChange={(e) => setAddress(e.target.value)} autoComplete="street-address" />
+            </Field>
+            <div className="two">
+              <Field id={`${uid}-lat`} label="Latitude (optional)">
+                <input id={`${uid}-lat`} inputMode="decimal" placeholder="52.52" value={lat} onChange={(e) => setLat(e.target.value)} />
+              </Field>
+              <Field id={`${uid}-lon`} label="Longitude (optional)">
+                <input id={`${uid}-lon`} inputMode="decimal" placeholder="13.405" value={lon} onChange={(e) => setLon(e.target.value)} />
+              </Field>
+            </div>
+            <p>
+              <button type="button" onClick={here}>
+                Use my current position
+              </button>{' '}
+              <span className="hint" aria-live="polite">
+                {geoNote}
+              </span>
+            </p>
+            <Field id={`${uid}-url`} label="Web address, for an online place (optional)">
+              <input id={`${uid}-url`} type="url" placeholder="https://" value={url} onChange={(e) => setUrl(e.target.value)} />
+            </Field>
+          </fieldset>
+        ) : null}
+        <fieldset>
+          <legend>When can it be requested?</legend>
+          <div className="radios">
+            <label className="radio">
+              <input type="radio" name="avail" checked={always} onChange={() => setAlways(true)} /> <span>Any time</span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="avail" checked={!always} onChange={() => setAlways(false)} />{' '}
+              <span>Only at these times</span>
+            </label>
+          </div>
+          {!always ? (
+            <div className="windows">
+              <p className="hint">
+                In {tz.replace(/_/g, ' ')} time ({offsetLabel(tz)}), the festival's time zone.
+              </p>
+              {windows.map((w, i) => (
+                <div className="window" key={w.key}>
+                  <Field id={`${uid}-ws${w.key}`} label={`From (time ${i + 1})`}>
+                    <DateTimeInput id={`${uid}-ws${w.key}`} value={w.start} onChange={(v) => setWindow(w.key, { start: v })} />
+                  </Field>
+                  <Field id={`${uid}-we${w.key}`} label={`Until (time ${i + 1})`}>
+                    <DateTimeInput id={`${uid}-we${w.key}`} value={w.end} onChange={(v) => setWindow(w.key, { end: v })} />
+                  </Field>
+                  {windows.length > 1 ? (
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setWindows((ws) => ws.filter((x) => x.key !== w.key))}
+                      aria-label={`Remove time ${i + 1}`}
+                    >
+                      Remove
+                    </button>
+                  ) : null}
+                </div>
+              ))}
+              <button
+                type="button"
+                onClick={() =>
+                  setWindows((ws) => [...ws, { key: windowKey++, start: ws[ws.length - 1]?.start ?? '', end: ws[ws.length - 1]?.end ?? '' }])
+                }
+              >
+                Add another time
+              </button>
+            </div>
+          ) : null}
+        </fieldset>
+        <fieldset>
+          <legend>Who decides about requests?</legend>
+          <div className="radios">
+            <label className="radio">
+              <input type="radio" name="policy" checked={policy === 'manual'} onChange={() => setPolicy('manual')} />
+              <span>
+                <strong>I do</strong>: I confirm or deny each request in my inbox.
+              </span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="policy" checked={policy === 'fcfs'} onChange={() => setPolicy('fcfs')} />
+              <span>
+                <strong>Automatic</strong>: first come, first served. A request is confirmed if the time is free, else denied.
+              </span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="policy" checked={policy === 'other'} onChange={() => setPolicy('other')} />
+              <span>
+                <strong>Another rule</strong> that my node runs (a bot or a script)
+              </span>
+            </label>
+          </div>
+          {policy === 'other' ? (
+            <Field id={`${uid}-pol`} label="Name of the rule">
+              <input id={`${uid}-pol`} value={customPolicy} onChange={(e) => setCustomPolicy(e.target.value)} />
+            </Field>
+          ) : null}
+        </fieldset>
+        <ErrorNote message={error} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Saving…' : r ? 'Save changes' : 'Share it'}
+          </button>
+          <a className="button" href={back}>
+            Cancel
+          </a>
+        </div>
+      </form>
+    </section>
+  )
+}

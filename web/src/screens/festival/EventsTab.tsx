@@ -1,0 +1,65 @@
+import type { Festival, FestivalEvent } from '../../client/types'
+import { EmptyState, ErrorNote, Loading, StatusBadge } from '../../components/ui'
+import { href, newEventHref } from '../../lib/router'
+import { dayKey, formatLongDay, formatTimeRange } from '../../lib/time'
+import { useData } from '../../lib/useData'
+import { personName } from '../../lib/words'
+
+export function EventsTab({ festival: f }: { festival: Festival }) {
+  const events = useData((c) => c.events(f.id), [f.id])
+  if (!events.data) return events.error ? <ErrorNote message={events.error} /> : <Loading what="events" />
+  if (!events.data.length) {
+    return (
+      <EmptyState>
+        <p>
+          No events yet. <a href={newEventHref(f.id)}>Plan the first one</a>.
+        </p>
+      </EmptyState>
+    )
+  }
+  const byDay = new Map<string, FestivalEvent[]>()
+  for (const e of [...events.data].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
+    const k = dayKey(e.start, f.timezone)
+    byDay.set(k, [...(byDay.get(k) ?? []), e])
+  }
+  return (
+    <div className="events">
+      {[...byDay.entries()].map(([day, list]) => (
+        <section key={day}>
+          <h2 className="day-title">{formatLongDay(list[0].start, f.timezone)}</h2>
+          <ul className="list">
+            {list.map((e) => (
+              <EventRow key={e.id} event={e} timeZone={f.timezone} />
+            ))}
+          </ul>
+        </section>
+      ))}
+    </div>
+  )
+}
+
+function EventRow({ event: e, timeZone }: { event: FestivalEvent; timeZone: string }) {
+  return (
+    <li className={`card event-row${e.cancelled ? ' cancelled' : ''}`}>
+      <div className="when">{formatTimeRange(e.start, e.end, timeZone)}</div>
+      <div className="what">
+        <a className="title" href={href('/events', e.id)}>
+          {e.title}
+        </a>
+        {e.cancelled ? <span className="badge status-withdrawn">Cancelled</span> : null}
+        <p className="meta">by {personName(e.organiser_name, e.organiser, e.mine)}</p>
+        {e.requests.length ? (
+          <ul className="chips" aria-label="Requested resources">
+            {e.requests.map((r) => (
+              <li key={r.id}>
+                {r.resource_name} <StatusBadge status={r.status} />
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="meta">No resources requested.</p>
+        )}
+      </div>
+    </li>
+  )
+}

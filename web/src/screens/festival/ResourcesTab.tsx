@@ -1,0 +1,62 @@
+import { useState } from 'react'
+import type { Festival, Resource } from '../../client/types'
+import { EmptyState, ErrorNote, Loading } from '../../components/ui'
+import { href } from '../../lib/router'
+import { useData } from '../../lib/useData'
+import { KIND_TEXT, personName, policyShort } from '../../lib/words'
+import { availabilitySummary } from '../../lib/resources'
+
+export function ResourcesTab({ festival: f }: { festival: Festival }) {
+  const resources = useData((c) => c.resources(f.id), [f.id])
+  const festivals = useData((c) => c.festivals(), [])
+  const [showRetired, setShowRetired] = useState(false)
+  if (!resources.data) return resources.error ? <ErrorNote message={resources.error} /> : <Loading what="resources" />
+  const names = new Map((festivals.data ?? []).map((x) => [x.id, x.name]))
+  const retired = resources.data.filter((r) => r.retired).length
+  const list = resources.data
+    .filter((r) => showRetired || !r.retired)
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
+  return (
+    <div>
+      {list.length === 0 ? (
+        <EmptyState>
+          <p>
+            Nothing shared yet. <a href={href('/festivals', f.id, 'resources', 'new')}>Share a resource</a>: a room, a tool,
+            a skill, a bike.
+          </p>
+        </EmptyState>
+      ) : (
+        <ul className="list resources" aria-label="Resources">
+          {list.map((r) => (
+            <ResourceRow key={r.id} resource={r} festival={f} from={r.festival !== f.id ? names.get(r.festival) : undefined} />
+          ))}
+        </ul>
+      )}
+      {retired ? (
+        <label className="check">
+          <input type="checkbox" checked={showRetired} onChange={(e) => setShowRetired(e.target.checked)} /> Show {retired}{' '}
+          retired
+        </label>
+      ) : null}
+    </div>
+  )
+}
+
+function ResourceRow({ resource: r, festival, from }: { resource: Resource; festival: Festival; from?: string }) {
+  return (
+    <li className={`card resource-row${r.retired ? ' cancelled' : ''}`}>
+      <span className={`kind kind-${r.kind}`}>{KIND_TEXT[r.kind]}</span>
+      <div className="what">
+        <a className="title" href={href('/resources', r.id)}>
+          {r.name}
+        </a>
+        {r.retired ? <span className="badge status-withdrawn">Retired</span> : null}
+        {from ? <span className="badge from">from {from}</span> : null}
+        <p className="meta">
+          {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)} · {availabilitySummary(r, festival.timezone)}
+        </p>
+        {r.description ? <p className="desc">{r.description}</p> : null}
+      </div>
+    </li>
+  )
+}

@@ -1,0 +1,51 @@
+import { screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import { fixture, renderApp } from './fixture'
+
+describe('my requests', () => {
+  it('shows each state in words, with the reason of a denied one', async () => {
+    const { chidi, bo, fest, tent } = await fixture()
+    // Chidi asks for the tent too late in the day: fcfs denies it, naming why.
+    await chidi.createEvent(fest.id, {
+      title: 'Night talk',
+      start: '2026-07-01T21:00:00Z',
+      end: '2026-07-01T22:00:00Z',
+      requests: [{ resource: tent.id }],
+    })
+    void bo
+    renderApp(chidi, '/requests')
+    const waiting = await screen.findByRole('heading', { name: /Waiting for the owner/ })
+    expect(waiting).toHaveTextContent('(2)')
+    const notConfirmed = screen.getByRole('heading', { name: /Not confirmed/ })
+    expect(notConfirmed).toHaveTextContent('(1)')
+    const night = screen.getByRole('listitem', { name: 'Night talk: Tent B' })
+    expect(night).toHaveTextContent('Denied')
+    expect(night).toHaveTextContent('Reason: outside the times Tent B is available')
+    // 21:00–22:00 UTC is 23:00–00:00 in Berlin: ending at midnight stays on the same day.
+    expect(night).toHaveTextContent('Wed 1 Jul, 23:00–00:00')
+  })
+
+  it('updates live when the owner decides on another device', async () => {
+    const { chidi, ana, opening, jam, stage } = await fixture()
+    renderApp(chidi, '/requests')
+    const card = await screen.findByRole('listitem', { name: 'Jam session: Main stage' })
+    expect(within(card).getByText('Waiting for the owner')).toBeInTheDocument()
+
+    // Ana, elsewhere, releases the Opening and confirms the Jam session. No reload here.
+    await ana.release(opening.requests[0].id)
+    await ana.confirm(jam.requests.find((r) => r.resource === stage.id)!.id)
+    await waitFor(() =>
+      expect(within(screen.getByRole('listitem', { name: 'Jam session: Main stage' })).getByText('Confirmed')).toBeInTheDocument(),
+    )
+    expect(screen.getByRole('heading', { name: /^Confirmed/ })).toHaveTextContent('(1)')
+  })
+
+  it('withdraws a request', async () => {
+    const { chidi } = await fixture()
+    renderApp(chidi, '/requests')
+    const card = await screen.findByRole('listitem', { name: 'Jam session: Meadow' })
+    within(card).getByRole('button', { name: 'Withdraw' }).click()
+    await waitFor(() => expect(screen.getByRole('heading', { name: /Ended/ })).toBeInTheDocument())
+    expect(screen.getByRole('listitem', { name: 'Jam session: Meadow' })).toHaveTextContent('Withdrawn')
+  })
+})

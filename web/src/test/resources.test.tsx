@@ -1,0 +1,86 @@
+import { screen, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it } from 'vitest'
+import { fixture, renderApp } from './fixture'
+
+describe('resources', () => {
+  it('shares a place with a GPS point, availability in the festival zone and a policy', async () => {
+    const user = userEvent.setup()
+    const { ana, fest } = await fixture()
+    renderApp(ana, `/festivals/${fest.id}/resources/new`)
+
+    await user.type(await screen.findByLabelText('Name'), 'Garden')
+    await user.click(screen.getByRole('radio', { name: /Place/ }))
+    await user.type(screen.getByLabelText('Street address (optional)'), 'Hofweg 2')
+    await user.type(screen.getByLabelText('Latitude (optional)'), '52,5')
+    await user.type(screen.getByLabelText('Longitude (optional)'), '13.4')
+    await user.click(screen.getByRole('radio', { name: 'Only at these times' }))
+    // The first window is prefilled with the festival's frame; change it to 1 July 09:00–12:00 Berlin.
+    const from = screen.getByLabelText('From (time 1)')
+    const until = screen.getByLabelText('Until (time 1)')
+    await user.clear(from)
+    await user.type(from, '2026-07-01T09:00')
+    await user.clear(until)
+    await user.type(until, '2026-07-01T12:00')
+    await user.click(screen.getByRole('radio', { name: /Automatic/ }))
+    await user.click(screen.getByRole('button', { name: 'Share it' }))
+
+    expect(await screen.findByRole('heading', { level: 1, name: /Garden/ })).toBeInTheDocument()
+    expect(screen.getByText(/First come, first served/)).toBeInTheDocument()
+    expect(screen.getByText('Wed 1 Jul, 09:00–12:00')).toBeInTheDocument()
+    const garden = (await ana.resources(fest.id)).find((r) => r.name === 'Garden')!
+    expect(garden).toMatchObject({
+      kind: 'location',
+      address: 'Hofweg 2',
+      location: { lat: 52.5, lon: 13.4 },
+      policy: 'fcfs',
+      availability: [{ start: '2026-07-01T07:00:00Z', end: '2026-07-01T10:00:00Z' }],
+      mine: true,
+    })
+  })
+
+  it('refuses a latitude out of range with a sentence', async () => {
+    const user = userEvent.setup()
+    const { ana, fest } = await fixture()
+    renderApp(ana, `/festivals/${fest.id}/resources/new`)
+    await user.type(await screen.findByLabelText('Name'), 'Nowhere')
+    await user.type(screen.getByLabelText('Latitude (optional)'), '123')
+    await user.type(screen.getByLabelText('Longitude (optional)'), '13')
+    await user.click(screen.getByRole('button', { name: 'Share it' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('The latitude must be a number between -90 and 90.')
+    expect((await ana.resources(fest.id)).map((r) => r.name)).not.toContain('Nowhere')
+  })
+
+  it('lists resources with owner and policy, and only the owner may edit', async () => {
+    const { ana, fest, stage, tent } = await fixture()
+    renderApp(ana, `/festivals/${fest.id}/resources`)
+    const list = await screen.findByRole('list', { name: 'Resources' })
+    const stageRow = within(list).getByRole('link', { name: 'Main stage' }).closest('li')!
+    expect(stageRow).toHaveTextContent('Ana (you) · Owner decides')
+    const tentRow = within(list).getByRole('link', { name: 'Tent B' }).closest('li')!
+    expect(tentRow).toHaveTextContent('Bo · Automatic (first come, first served) · Available Wed 1 Jul, 10:00–22:00')
+
+    window.location.hash = `/resources/${stage.id}`
+    expect(await screen.findByRole('link', { name: 'Edit' })).toBeInTheDocument()
+    window.location.hash = `/resources/${tent.id}`
+    expect(await screen.findByRole('heading', { level: 1, name: /Tent B/ })).toBeInTheDocument()
+    expect(screen.queryByRole('link', { name: 'Edit' })).not.toBeInTheDocument()
+  })
+})
+
+describe('editing a resource', () => {
+  it('changes the policy and makes it available any time', async () => {
+    const user = userEvent.setup()
+    const { bo, tent } = await fixture()
+    renderApp(bo, `/resources/${tent.id}/edit`)
+    expect(await screen.findByRole('heading', { level: 1, name: 'Edit Tent B' })).toBeInTheDocument()
+    // The form starts from the resource as it is, in the festival's zone.
+    expect(screen.getByRole('radio', { name: /Automatic/ })).toBeChecked()
+    expect(screen.getByLabelText('From (time 1)')).toHaveValue('2026-07-01T10:00')
+    await user.click(screen.getByRole('radio', { name: 'Any time' }))
+    await user.click(screen.getByRole('radio', { name: /I do/ }))
+    await user.click(screen.getByRole('button', { name: 'Save changes' }))
+    expect(await screen.findByText('The owner confirms or denies each request')).toBeInTheDocument()
+    expect(await bo.resource(tent.id)).toMatchObject({ availability: 'always', policy: 'manual', name: 'Tent B' })
+  })
+})
