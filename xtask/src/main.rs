@@ -91,6 +91,13 @@ fn test(_args: &[String]) -> Result<()> {
     } else {
         sh(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
     }
+    if web.is_some() {
+        // The browser tests: the real node (as built by the tests above) behind the real UI.
+        tools::ensure_chromium()?;
+        sh(cargo().args(["build", "-p", "pandafest"]))?;
+        let bin = project_root().join("target/debug/pandafest");
+        sh(Command::new("npm").current_dir(project_root().join("web")).args(["run", "e2e"]).env("PANDAFEST_BIN", bin))?;
+    }
     eprintln!("all tests passed");
     Ok(())
 }

@@ -120,12 +120,17 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> HttpResult<T> {
 type J<T> = HttpResult<Json<T>>;
 type Created<T> = HttpResult<(StatusCode, Json<T>)>;
 
-async fn get_identity(State(s): State<AppState>) -> J<serde_json::Value> {
-    let identity = with_node(&s, false, |n| n.identity()).await?;
+/// The identity with the calendar key, which only this layer knows.
+fn identity_json(s: &AppState, identity: crate::views::IdentityView) -> Json<serde_json::Value> {
     let mut v = serde_json::to_value(identity).expect("serialises");
     // Calendar links carry this read-only key instead of the token.
     v["calendar_key"] = serde_json::json!(s.calendar_key);
-    Ok(Json(v))
+    Json(v)
+}
+
+async fn get_identity(State(s): State<AppState>) -> J<serde_json::Value> {
+    let identity = with_node(&s, false, |n| n.identity()).await?;
+    Ok(identity_json(&s, identity))
 }
 
 #[derive(Deserialize)]
@@ -134,9 +139,10 @@ struct NameBody {
     name: String,
 }
 
-async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<crate::views::IdentityView> {
+async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<serde_json::Value> {
     let NameBody { name } = body(&b)?;
-    with_node(&s, true, move |n| n.set_name(&name)).await.map(Json)
+    let identity = with_node(&s, true, move |n| n.set_name(&name)).await?;
+    Ok(identity_json(&s, identity))
 }
 
 async fn get_secret(State(s): State<AppState>) -> J<serde_json::Value> {

@@ -135,6 +135,9 @@ pub struct RequestView {
     pub status: &'static str,
     pub reason: Option<String>,
     pub policy: Option<String>,
+    /// Whether the request holds a confirmed slot (true when confirmed, and for a
+    /// withdrawn request until the owner releases it).
+    pub holds_slot: bool,
 }
 
 impl RequestView {
@@ -175,6 +178,7 @@ impl RequestView {
             status: status.name(),
             reason,
             policy: resource.map(|r| r.fields.policy.clone()),
+            holds_slot: resource.is_some_and(|r| r.alloc.is_active(&q.id)),
         }
     }
 }

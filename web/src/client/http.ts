@@ -1,7 +1,8 @@
 // PandafestClient over the node's HTTP API (docs/api.md): fetch for calls, EventSource on
 // /api/v1/stream for live changes. The access token comes from the URL fragment
 // (`#token=...`, as printed by `pandafest serve`), is kept in localStorage and sent as
-// `Authorization: Bearer` (and as `?token=` where headers cannot go: the stream, iCal links).
+// `Authorization: Bearer` (and as `?token=` on the stream, where headers cannot go). iCal links
+// never carry the token: they carry the identity's read-only `calendar_key` instead.
 
 import {
   ApiError,
@@ -241,14 +242,45 @@ export class HttpClient implements PandafestClient {
   schedule(festival: Id): Promise<Slot[]> {
     return this.get(`/festivals/${p(festival)}/schedule`)
   }
+  /**
+   * The iCal link. A calendar app keeps the link for good (and may copy it to a cloud), so it
+   * never carries the token: on a node with a token it carries the identity's read-only
+   * `calendar_key` as `?key=`, which opens the `.ics` feeds and nothing else.
+   */
   async calendarLink(target: CalendarTarget): Promise<CalendarLink> {
     const path =
       'festival' in target
         ? `/festivals/${p(target.festival)}/schedule.ics`
         : `/resources/${p(target.resource)}/schedule.ics`
-    const relative = this.url(path, true)
+    let relative = this.url(path)
+    if (this.token) {
+      const key = await this.calendarKey()
+      if (!key) {
+        throw new ApiError(
+          501,
+          'Your pandafest node gave no calendar key, so a calendar link would have to contain your access token. Update pandafest to get calendar links.',
+        )
+      }
+      relative += `?key=${p(key)}`
+    }
     const absolute = typeof window === 'undefined' ? relative : new URL(relative, window.location.href).toString()
     return { url: absolute, subscribable: true }
+  }
+
+  private calendarKeyPromise: Promise<string | null> | null = null
+
+  /** The identity's calendar key (it does not change while the node runs), asked once. */
+  private calendarKey(): Promise<string | null> {
+    if (!this.calendarKeyPromise) {
+      this.calendarKeyPromise = this.identity().then(
+        (me) => me.calendar_key ?? null,
+        (e: unknown) => {
+          this.calendarKeyPromise = null
+          throw e
+        },
+      )
+    }
+    return this.calendarKeyPromise
   }
 
   sync(): Promise<SyncStatus> {

@@ -305,6 +305,8 @@ export class MockClient implements PandafestClient {
   private availability(a: ResourceInput['availability']): 'always' | TimeFrame[] {
     if (a === undefined || a === 'always') return 'always'
     if (!Array.isArray(a)) throw new ApiError(400, 'Availability must be a list of time frames.')
+    // As on the node: an empty list also means always.
+    if (a.length === 0) return 'always'
     return a.map((w) => this.frame(w.start, w.end, 'availability window'))
   }
 
@@ -366,7 +368,7 @@ export class MockClient implements PandafestClient {
   // ---- identity ----------------------------------------------------------------------------
 
   identity(): Promise<Identity> {
-    return this.answer(() => ({ public_key: this.me, name: this.nameOf(this.me), data_dir: null }))
+    return this.answer(() => ({ public_key: this.me, name: this.nameOf(this.me), data_dir: null, calendar_key: null }))
   }
 
   setName(name: string): Promise<Identity> {
@@ -375,7 +377,7 @@ export class MockClient implements PandafestClient {
       if (n.length > 100) throw new ApiError(400, 'A name can have at most 100 characters.')
       this.world.names.set(this.me, n || null)
       this.world.changed([...this.world.festivals.keys()], ['profile'])
-      return { public_key: this.me, name: n || null, data_dir: null }
+      return { public_key: this.me, name: n || null, data_dir: null, calendar_key: null }
     })
   }
 
@@ -746,7 +748,7 @@ export class MockClient implements PandafestClient {
         throw new ApiError(409, `This request was ${q.status}; there is nothing to withdraw.`)
       }
       q.status = 'withdrawn'
-      q.reason = null
+      q.reason = 'withdrawn by the organiser'
       this.touched(q)
       return this.requestView(q)
     })

@@ -10,7 +10,13 @@ export type Rfc3339 = string // "2026-07-01T16:00:00Z"
 export interface Identity {
   public_key: PublicKey
   name: string | null
+  /** Where the node keeps its data; null in a browser peer. */
   data_dir: string | null
+  /**
+   * A read-only key for iCal links (`?key=`), set when the node needs a token: a calendar app
+   * gets this key, never the token. Null when the node needs no token.
+   */
+  calendar_key: string | null
 }
 
 export interface Festival {

@@ -8,6 +8,7 @@ import { href } from '../lib/router'
 import { formatRange } from '../lib/time'
 import { useData } from '../lib/useData'
 import { personName, policyShort } from '../lib/words'
+import { describeCheck } from '../lib/checks'
 import { CheckNote } from './CheckNote'
 import { ErrorNote, StatusBadge } from './ui'
 
@@ -40,6 +41,14 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts }: Re
   }
 
   const canDecide = q.incoming && (q.status === 'pending' || q.status === 'denied')
+  // For the owner: is the requested time still free? (Shown, and it decides whether
+  // "Confirm" is the obvious next step: a confirm of a taken time can only be refused.)
+  const check = useData(
+    (c) => (showConflicts && canDecide ? c.check({ resource: q.resource, start: q.start, end: q.end }) : Promise.resolve(null)),
+    [q.id, q.start, q.end, q.status, showConflicts],
+  )
+  const tone = check.data ? describeCheck(check.data, timeZone, q.id).tone : null
+  const confirmable = tone === null || tone === 'free' || tone === 'hold'
   const title =
     heading === 'event' ? (
       <>
@@ -68,16 +77,30 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts }: Re
         <p className="meta">Policy: {policyShort(q.policy)}</p>
       ) : null}
       {q.reason ? (
-        <p className="reason">
-          <strong>{q.status === 'denied' ? 'Reason: ' : q.status === 'invalid' ? 'Why it is invalid: ' : 'Note: '}</strong>
-          {q.reason}
+        q.status === 'withdrawn' ? (
+          // "the event was cancelled" / "withdrawn by the organiser" (+ "; the owner has not released the slot yet")
+          <p className="reason">{sentence(q.reason)}</p>
+        ) : (
+          <p className="reason">
+            <strong>{q.status === 'denied' ? 'Reason: ' : q.status === 'invalid' ? 'Why it is invalid: ' : 'Note: '}</strong>
+            {q.reason}
+          </p>
+        )
+      ) : null}
+      {showConflicts && canDecide && check.data && (q.status === 'pending' || !confirmable) ? (
+        <p className="conflict">
+          <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
         </p>
       ) : null}
-      {showConflicts && q.incoming && q.status === 'pending' ? <Conflicts request={q} timeZone={timeZone} /> : null}
       <div className="actions">
         {canDecide ? (
-          <button type="button" className="primary" disabled={busy} onClick={() => act(() => client.confirm(q.id))}>
-            Confirm
+          <button
+            type="button"
+            className={confirmable && q.status === 'pending' ? 'primary' : undefined}
+            disabled={busy}
+            onClick={() => act(() => client.confirm(q.id))}
+          >
+            {q.status === 'denied' ? 'Confirm after all' : 'Confirm'}
           </button>
         ) : null}
         {q.incoming && q.status === 'pending' && !denying ? (
@@ -104,6 +127,12 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts }: Re
   )
 }
 
+/** "the event was cancelled" -> "The event was cancelled." */
+function sentence(text: string): string {
+  const t = text.trim()
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.')
+}
+
 function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: string) => void; onCancel: () => void }) {
   const id = useId()
   const [reason, setReason] = useState('')
@@ -124,16 +153,5 @@ function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: 
         </button>
       </div>
     </form>
-  )
-}
-
-/** For the owner: is the requested time still free, and who else wants it? */
-function Conflicts({ request: q, timeZone }: { request: ResourceRequest; timeZone: string }) {
-  const check = useData((c) => c.check({ resource: q.resource, start: q.start, end: q.end }), [q.id, q.start, q.end])
-  if (!check.data) return null
-  return (
-    <p className="conflict">
-      <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
-    </p>
   )
 }

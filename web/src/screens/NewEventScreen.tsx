@@ -37,7 +37,8 @@ function summarise(results: (CheckResult | undefined)[]): string {
   const known = results.filter((r): r is CheckResult => r !== undefined)
   if (!known.length) return ''
   const free = known.filter((r) => r.free).length
-  return free === known.length ? `All ${plural(known.length, 'chosen resource')} free.` : `${free} of ${known.length} chosen resources free.`
+  if (known.length === 1) return free ? 'The chosen resource is free.' : 'The chosen resource is not free.'
+  return free === known.length ? `All ${known.length} chosen resources are free.` : `${free} of ${known.length} chosen resources free.`
 }
 
 export function EventForm({

@@ -96,11 +96,34 @@ describe('HttpClient', () => {
     expect(r.status).toBe('syncing')
   })
 
-  it('puts the token into iCal links', async () => {
-    const c = new HttpClient({ token: 't o', fetch: fakeFetch(() => ({ status: 200 })).f, EventSource: null })
+  it('puts the read-only calendar key, never the token, into iCal links', async () => {
+    const { f, calls } = fakeFetch(() => ({
+      status: 200,
+      body: { public_key: 'ab', name: 'Ana', data_dir: '/d', calendar_key: 'k e y' },
+    }))
+    const c = new HttpClient({ token: 't o', fetch: f, EventSource: null })
     const link = await c.calendarLink({ resource: 'r1' })
     expect(link.subscribable).toBe(true)
-    expect(link.url).toMatch(/\/api\/v1\/resources\/r1\/schedule\.ics\?token=t%20o$/)
+    expect(link.url).toMatch(/\/api\/v1\/resources\/r1\/schedule\.ics\?key=k%20e%20y$/)
+    expect(link.url).not.toMatch(/token|t%20o/)
+    const festival = await c.calendarLink({ festival: 'f1' })
+    expect(festival.url).toMatch(/\/api\/v1\/festivals\/f1\/schedule\.ics\?key=k%20e%20y$/)
+    // The key is asked for once.
+    expect(calls.filter((x) => x.url.endsWith('/identity'))).toHaveLength(1)
+  })
+
+  it('makes plain iCal links on a node without a token', async () => {
+    const { f, calls } = fakeFetch(() => ({ status: 200 }))
+    const c = new HttpClient({ fetch: f, EventSource: null })
+    const link = await c.calendarLink({ festival: 'f1' })
+    expect(link.url).toMatch(/\/api\/v1\/festivals\/f1\/schedule\.ics$/)
+    expect(calls).toHaveLength(0)
+  })
+
+  it('refuses to make an iCal link with the token when the node gives no calendar key', async () => {
+    const { f } = fakeFetch(() => ({ status: 200, body: { public_key: 'ab', name: null, data_dir: null, calendar_key: null } }))
+    const c = new HttpClient({ token: 'secret', fetch: f, EventSource: null })
+    await expect(c.calendarLink({ festival: 'f1' })).rejects.toThrow(/calendar key/)
   })
 
   it('listens to the event stream and passes changes on', async () => {

@@ -13,6 +13,8 @@ describe("the owner's inbox", () => {
     expect(card).toHaveTextContent('Asked by Chidi · Policy: Owner decides')
     expect(within(card).getByText('Waiting for you')).toBeInTheDocument()
     expect(await within(card).findByText('Taken by Opening 18:00–20:00')).toBeInTheDocument()
+    // A taken time: Confirm is not offered as the obvious next step...
+    expect(within(card).getByRole('button', { name: 'Confirm' })).not.toHaveClass('primary')
 
     await user.click(within(card).getByRole('button', { name: 'Confirm' }))
     expect(await within(card).findByRole('alert')).toHaveTextContent(
@@ -22,6 +24,8 @@ describe("the owner's inbox", () => {
     // Once the Opening is released, the same confirm works and the inbox empties.
     await ana.release(opening.requests[0].id)
     await waitFor(() => expect(within(card).queryByText(/Taken by/)).not.toBeInTheDocument())
+    // ...and is, once the time is free.
+    expect(within(card).getByRole('button', { name: 'Confirm' })).toHaveClass('primary')
     await user.click(within(card).getByRole('button', { name: 'Confirm' }))
     expect(await screen.findByText(/Nothing is waiting for you/)).toBeInTheDocument()
     const q = (await ana.requests({ incoming: true })).find((r) => r.event_title === 'Jam session')!
@@ -42,6 +46,10 @@ describe("the owner's inbox", () => {
     const denied = await screen.findByRole('listitem', { name: 'Jam session: Meadow' })
     expect(denied).toHaveTextContent('Denied')
     expect(denied).toHaveTextContent('Reason: The grass is wet')
+    // The owner may still change their mind (the meadow is free).
+    const again = within(denied).getByRole('button', { name: 'Confirm after all' })
+    expect(again).not.toHaveClass('primary')
+    expect(denied).not.toHaveTextContent(/Taken by|✓ Free/)
     const q = await chidi.request(jam.requests.find((r) => r.resource_name === 'Meadow')!.id)
     expect(q).toMatchObject({ status: 'denied', reason: 'The grass is wet' })
   })

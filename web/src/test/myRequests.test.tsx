@@ -46,6 +46,18 @@ describe('my requests', () => {
     const card = await screen.findByRole('listitem', { name: 'Jam session: Meadow' })
     within(card).getByRole('button', { name: 'Withdraw' }).click()
     await waitFor(() => expect(screen.getByRole('heading', { name: /Ended/ })).toBeInTheDocument())
-    expect(screen.getByRole('listitem', { name: 'Jam session: Meadow' })).toHaveTextContent('Withdrawn')
+    const withdrawn = screen.getByRole('listitem', { name: 'Jam session: Meadow' })
+    expect(withdrawn).toHaveTextContent('Withdrawn')
+    // The node says why a request was withdrawn; the card says it as a sentence.
+    expect(withdrawn).toHaveTextContent('Withdrawn by the organiser.')
+  })
+
+  it('says when a request was withdrawn because its event was cancelled', async () => {
+    const { chidi, jam } = await fixture()
+    await chidi.cancelEvent(jam.id)
+    renderApp(chidi, '/requests')
+    const card = await screen.findByRole('listitem', { name: 'Jam session: Meadow' })
+    expect(card).toHaveTextContent('The event was cancelled.')
+    expect(card).not.toHaveTextContent('Note:')
   })
 })

@@ -41,6 +41,7 @@ describe('creating an event', () => {
 
     // The chosen resources are summed up.
     await user.click(screen.getByRole('checkbox', { name: /PA system/ }))
+    expect(await screen.findByRole('status')).toHaveTextContent('The chosen resource is free.')
     await user.click(screen.getByRole('checkbox', { name: /Tent B/ }))
     expect(await screen.findByRole('status')).toHaveTextContent('1 of 2 chosen resources free.')
   })
