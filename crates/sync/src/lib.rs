@@ -1,0 +1,36 @@
+//! Replication of pandafest's Bamboo logs between peers, festival by festival, and the
+//! overlay that chooses the peers: sans-I/O state machines that a transport (WebSocket,
+//! WebRTC data channel, in-memory queue) drives. No sockets, threads or clocks here: time
+//! is passed in, randomness is seeded by the caller.
+//!
+//! - [`Session`]: one connection's protocol. A handshake proves both keys; the festivals
+//!   both sides want are synced: inventories of log heights, announced totals ([`Output::Plan`]),
+//!   missing entries streamed in log order in bounded, credited batches, then live pushes of
+//!   new entries (or, with [`PlumtreeConfig`], notes of new heights to peers that asked).
+//!   Received entries leave as [`Output::Entries`]; the caller verifies and stores them, then
+//!   calls [`Session::stored`] (or [`Session::rejected`]).
+//! - [`SyncStore`]: what a session reads from the store; [`MemoryStore`] implements it in memory.
+//! - [`Message`]: the wire format (CBOR, versioned), with [`Limits`] checked on decoding.
+//! - [`Overlay`]: one festival's partial view (HyParView, with [`OverlayConfig::for_size`]
+//!   giving about ln(N) + 1 neighbours); its [`OverlayMessage`]s ride in sessions.
+//!
+//! `docs/sync.md` specifies the protocol. The `sim` module (hidden) simulates whole
+//! festivals; `cargo run --release -p pandafest-sync --example simulate` reports on one.
+
+pub mod overlay;
+pub mod session;
+pub mod store;
+pub mod wire;
+
+/// A festival's id: the hash of the entry that created it.
+pub type FestivalId = model::Id;
+
+pub use overlay::{Overlay, OverlayConfig, OverlayMessage, OverlayOutput, Peer};
+pub use session::{BatchId, Output, PlumtreeConfig, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
+pub use store::{MemoryStore, StoreError, SyncStore, log_festival};
+pub use wire::{CloseCode, Hello, Limits, LogHeight, Message, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError};
+
+#[doc(hidden)]
+pub mod fuzz;
+#[doc(hidden)]
+pub mod sim;

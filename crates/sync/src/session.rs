@@ -1,0 +1,966 @@
+//! One sync session: the protocol between two peers over one connection.
+//!
+//! Handshake (`Hello`, `Auth`), then the festivals both want (`Festivals`), then per shared
+//! festival: inventories of log heights (`Have`), the catch-up announced (`Plan`), streamed
+//! in log order (`Entries`, credited by `Credit`) and finished (`Done`), then live pushes of
+//! new entries, or notes of new heights to a peer that asked for them (`Mode`).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bamboo::{Author, Entry, Hash, Keypair, LogKey};
+use ed25519_zebra::{Signature, VerificationKey};
+use thiserror::Error;
+
+use crate::FestivalId;
+use crate::overlay::OverlayMessage;
+use crate::store::{SyncStore, log_festival};
+use crate::wire::{
+    self, CloseCode, Hello, Limits, LogHeight, Message, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
+    auth_message, entries_frame_len, entry_item_len,
+};
+
+/// Heights the peer may announce for logs this side does not hold, beyond those it holds:
+/// a peer must not make a session's memory grow without bound.
+const MAX_FOREIGN_HEIGHTS: usize = 65_536;
+/// Noted heights waiting for their entries (Plumtree), per festival.
+const MAX_LAGGING: usize = 4_096;
+
+/// How a session pushes new entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlumtreeConfig {
+    /// After a note shows the peer holds entries this side lacks, wait this long for them to
+    /// arrive from another neighbour before asking this peer to push again.
+    pub graft_timeout_ms: u64,
+}
+
+/// What a session is told at its start.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// What this side accepts; announced in `Hello`.
+    pub limits: Limits,
+    /// The festivals this side holds and wants: those it joined and their ancestors.
+    pub festivals: Vec<FestivalId>,
+    /// `None`: new entries are always pushed to the peer. `Some`: Plumtree's lazy push: a
+    /// batch that brings only entries already held asks the peer to send notes instead
+    /// (`Mode` lazy), and notes that stay unanswered switch it back (`Mode` eager). The
+    /// caller must then call [`Session::tick`] by [`Session::poll_timeout`].
+    pub plumtree: Option<PlumtreeConfig>,
+}
+
+impl SessionConfig {
+    pub fn new(festivals: impl IntoIterator<Item = FestivalId>) -> SessionConfig {
+        SessionConfig { limits: Limits::default(), festivals: festivals.into_iter().collect(), plumtree: None }
+    }
+}
+
+/// Names one received batch between [`Output::Entries`] and [`Session::stored`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BatchId(pub u64);
+
+/// A received entry, decoded (structure only: signatures and links are the caller's to check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedEntry {
+    pub entry: Entry,
+    pub bytes: Vec<u8>,
+    pub payload: Vec<u8>,
+}
+
+/// What the caller must act upon, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Send these bytes to the peer as one message (one WebSocket binary frame).
+    Send(Vec<u8>),
+    /// The peer proved it holds this key.
+    Ready { peer: Author },
+    /// Both sides want this festival: it is being synced (and may carry overlay messages).
+    Started { festival: FestivalId },
+    /// The peer's catch-up of this festival will bring this much: the total of a progress bar.
+    Plan { festival: FestivalId, entries: u64, bytes: u64 },
+    /// Entries to verify and store, in log order per log. Then call [`Session::stored`], or
+    /// [`Session::rejected`] if any fails verification.
+    Entries { festival: FestivalId, batch: BatchId, entries: Vec<ReceivedEntry> },
+    /// Both catch-ups of this festival are complete; from now on only new entries flow.
+    Live { festival: FestivalId },
+    /// An overlay message for this festival's [`crate::Overlay`].
+    Overlay { festival: FestivalId, message: OverlayMessage },
+}
+
+/// Why a session ended. Every error from [`Session::receive`] and [`Session::rejected`]
+/// ends the session: after it, [`Session::poll`] yields only the `Close` message to send
+/// (none when the peer closed), and the caller disconnects. [`SyncError::UnknownBatch`] and
+/// [`SyncError::Closed`] report the caller's mistakes and change nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum SyncError {
+    #[error("malformed message: {0}")]
+    Wire(WireError),
+    #[error("the peer speaks wire version {theirs}, this peer speaks {ours}")]
+    IncompatibleVersion { ours: u64, theirs: u64 },
+    #[error("the peer failed to prove it holds key {0}")]
+    AuthFailed(Author),
+    #[error("the peer presents this peer's own key")]
+    SelfConnection,
+    #[error("the peer announces {what} = {value}, below the minimum of {min}")]
+    LimitTooLow { what: &'static str, value: u32, min: u32 },
+    #[error("unexpected {message}: {context}")]
+    Unexpected { message: &'static str, context: &'static str },
+    #[error("a message {message} for festival {} that is not shared", festival.short())]
+    NotShared { message: &'static str, festival: FestivalId },
+    #[error("the peer wants {count} festivals, more than the limit of {max}")]
+    TooManyFestivals { count: usize, max: u32 },
+    #[error("the peer sent a batch beyond its credit of {window}")]
+    CreditExceeded { window: u32 },
+    #[error("batch {got} out of order: expected batch {expected}")]
+    BatchOutOfOrder { expected: u64, got: u64 },
+    #[error("an empty batch")]
+    EmptyBatch,
+    #[error("malformed entry: {0}")]
+    MalformedEntry(bamboo::DecodeError),
+    #[error("entry {seq} declares a payload of {declared} bytes but carries {actual}")]
+    PayloadSize { seq: u64, declared: u64, actual: u64 },
+    #[error("entry {got} of log {author}/{log_id} is out of log order: expected at most {expected}")]
+    NotInLogOrder { author: Author, log_id: u64, expected: u64, got: u64 },
+    #[error("log {author}/{log_id} does not belong to festival {}", festival.short())]
+    WrongFestival { author: Author, log_id: u64, festival: FestivalId },
+    #[error("batch {batch} held an invalid entry: {reason}")]
+    Rejected { batch: u64, reason: String },
+    #[error("no batch {0} awaits storing")]
+    UnknownBatch(u64),
+    #[error("the peer closed the session (code {}): {reason}", code.to_u64())]
+    PeerClosed { code: CloseCode, reason: String },
+    #[error("the session is closed")]
+    Closed,
+}
+
+impl SyncError {
+    /// The code sent to the peer in `Close`.
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            SyncError::Wire(WireError::TooMany { .. } | WireError::TooLarge { .. }) => CloseCode::Limit,
+            SyncError::Wire(_) | SyncError::MalformedEntry(_) | SyncError::PayloadSize { .. } => CloseCode::Malformed,
+            SyncError::IncompatibleVersion { .. } => CloseCode::Version,
+            SyncError::AuthFailed(_) | SyncError::SelfConnection => CloseCode::Auth,
+            SyncError::LimitTooLow { .. } | SyncError::TooManyFestivals { .. } | SyncError::CreditExceeded { .. } => {
+                CloseCode::Limit
+            }
+            SyncError::NotShared { .. } | SyncError::WrongFestival { .. } => CloseCode::Boundary,
+            SyncError::Rejected { .. } => CloseCode::InvalidEntry,
+            SyncError::Unexpected { .. }
+            | SyncError::BatchOutOfOrder { .. }
+            | SyncError::EmptyBatch
+            | SyncError::NotInLogOrder { .. } => CloseCode::Protocol,
+            SyncError::UnknownBatch(_) | SyncError::PeerClosed { .. } | SyncError::Closed => CloseCode::Normal,
+        }
+    }
+}
+
+/// Counters for reports and tests; messages are counted by type number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub messages_sent: [u64; 16],
+    pub messages_received: [u64; 16],
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// The largest message sent.
+    pub largest_sent: usize,
+    pub entries_sent: u64,
+    pub entries_received: u64,
+    /// Received entries that were already held when their batch was stored.
+    pub duplicates_received: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    AwaitHello,
+    AwaitAuth,
+    Ready,
+    Closed,
+}
+
+#[derive(Clone)]
+struct PeerInfo {
+    key: Author,
+    limits: Limits,
+}
+
+/// A received batch awaiting [`Session::stored`]: for each log, the first and last seq.
+#[derive(Clone)]
+struct InBatch {
+    festival: FestivalId,
+    spans: BTreeMap<LogKey, (u64, u64)>,
+}
+
+/// The state of one shared festival.
+#[derive(Default, Clone)]
+struct Fest {
+    /// Heights were read from the store and the inventory is queued.
+    started: bool,
+    /// Heights held here, as far as this session knows.
+    local: BTreeMap<LogKey, u64>,
+    /// Heights the peer holds, as far as this session knows.
+    remote: BTreeMap<LogKey, u64>,
+    /// The last seq handed out in batches not stored yet.
+    receiving: BTreeMap<LogKey, u64>,
+    /// Heights this side announced to the peer.
+    told: BTreeMap<LogKey, u64>,
+
+    // Sending.
+    their_inventory_done: bool,
+    plan_pending: bool,
+    plan_sent: bool,
+    /// The catch-up still to send: the height each log must reach.
+    initial: BTreeMap<LogKey, u64>,
+    done_sent: bool,
+    /// Logs with entries to push.
+    dirty: BTreeSet<LogKey>,
+    /// Logs whose next entry is too large to send, or missing from the store.
+    parked: BTreeSet<LogKey>,
+    /// The peer wants pushes (true) or notes (false).
+    peer_eager: bool,
+    /// Logs whose new height the lazy peer must be told.
+    notes: BTreeSet<LogKey>,
+
+    // Receiving.
+    their_plan: bool,
+    their_done: bool,
+    live: bool,
+    /// What this side asked of the peer.
+    asked_eager: bool,
+    /// Plumtree: heights the peer noted that are not held here, with the time first seen.
+    lagging: BTreeMap<LogKey, (u64, u64)>,
+}
+
+impl Fest {
+    fn new() -> Fest {
+        Fest { peer_eager: true, asked_eager: true, ..Fest::default() }
+    }
+
+    fn local(&self, key: &LogKey) -> u64 {
+        self.local.get(key).copied().unwrap_or(0)
+    }
+
+    fn remote(&self, key: &LogKey) -> u64 {
+        self.remote.get(key).copied().unwrap_or(0)
+    }
+
+    /// The highest seq held or on its way to the store.
+    fn reached(&self, key: &LogKey) -> u64 {
+        self.local(key).max(self.receiving.get(key).copied().unwrap_or(0))
+    }
+
+    /// Re-derives what must be sent for one log after a height changed.
+    fn refresh(&mut self, key: &LogKey) {
+        let (local, remote) = (self.local(key), self.remote(key));
+        if self.initial.get(key).is_some_and(|&target| remote >= target) {
+            self.initial.remove(key);
+        }
+        if local <= remote || !self.their_inventory_done || self.parked.contains(key) {
+            self.dirty.remove(key);
+            self.notes.remove(key);
+            return;
+        }
+        if self.peer_eager {
+            self.dirty.insert(*key);
+            self.notes.remove(key);
+        } else {
+            self.dirty.remove(key);
+            if local > self.told.get(key).copied().unwrap_or(0) {
+                self.notes.insert(*key);
+            }
+        }
+    }
+
+    fn raise_local(&mut self, key: LogKey, seq: u64) {
+        if seq > self.local(&key) {
+            self.local.insert(key, seq);
+        }
+        if self.lagging.get(&key).is_some_and(|&(want, _)| self.reached(&key) >= want) {
+            self.lagging.remove(&key);
+        }
+        self.refresh(&key);
+    }
+}
+
+/// One sync session with one peer: a sans-I/O state machine.
+///
+/// Drive it with [`Session::receive`] for every incoming message, [`Session::stored`] /
+/// [`Session::rejected`] for every [`Output::Entries`], [`Session::notify_heights`] whenever
+/// the store gains entries, and drain [`Session::poll`] after each of these.
+#[derive(Clone)]
+pub struct Session {
+    keypair: Keypair,
+    me: Author,
+    limits: Limits,
+    nonce: [u8; 32],
+    plumtree: Option<PlumtreeConfig>,
+    phase: Phase,
+    peer: Option<PeerInfo>,
+    ours: BTreeSet<FestivalId>,
+    theirs: BTreeSet<FestivalId>,
+    fests: BTreeMap<FestivalId, Fest>,
+    out: VecDeque<Output>,
+    /// Batches this side may still send.
+    credit: u64,
+    next_batch_out: u64,
+    /// The festival whose batch went last: batches take turns between festivals.
+    cursor: Option<FestivalId>,
+    next_batch_in: u64,
+    inflight: BTreeMap<u64, InBatch>,
+    now: u64,
+    stats: Stats,
+    /// Something changed since [`Session::work`] last found nothing to do.
+    stirred: bool,
+}
+
+impl Session {
+    /// Starts a session; its `Hello` is the first output. `nonce` must be fresh randomness:
+    /// the peer signs it to prove its key.
+    pub fn new(keypair: Keypair, config: SessionConfig, nonce: [u8; 32]) -> Session {
+        let me = keypair.author();
+        let mut session = Session {
+            keypair,
+            me,
+            limits: config.limits,
+            nonce,
+            plumtree: config.plumtree,
+            phase: Phase::AwaitHello,
+            peer: None,
+            ours: config.festivals.into_iter().collect(),
+            theirs: BTreeSet::new(),
+            fests: BTreeMap::new(),
+            out: VecDeque::new(),
+            credit: 0,
+            next_batch_out: 0,
+            cursor: None,
+            next_batch_in: 0,
+            inflight: BTreeMap::new(),
+            now: 0,
+            stats: Stats::default(),
+            stirred: true,
+        };
+        let hello = Hello { minor: VERSION_MINOR, key: me, nonce, limits: config.limits };
+        session.queue(&Message::Hello(hello));
+        session
+    }
+
+    /// The peer's key, once it proved it.
+    pub fn peer(&self) -> Option<Author> {
+        self.peer.as_ref().filter(|_| matches!(self.phase, Phase::Ready)).map(|p| p.key)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// The festivals both sides want.
+    pub fn shared_festivals(&self) -> impl Iterator<Item = &FestivalId> {
+        self.fests.keys()
+    }
+
+    /// Whether both catch-ups of `festival` are complete.
+    pub fn is_live(&self, festival: &FestivalId) -> bool {
+        self.fests.get(festival).is_some_and(|f| f.live)
+    }
+
+    /// Received batches handed out and not yet stored: at most the window of [`Limits`].
+    pub fn in_flight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The next output, reading from `store` when entries or heights must be sent.
+    pub fn poll(&mut self, store: &(impl SyncStore + ?Sized)) -> Option<Output> {
+        loop {
+            if let Some(output) = self.out.pop_front() {
+                return Some(output);
+            }
+            // Polling is frequent and mostly idle: look at the store only after a change.
+            if self.phase != Phase::Ready || !self.stirred {
+                return None;
+            }
+            if !self.work(store) {
+                self.stirred = false;
+                return None;
+            }
+        }
+    }
+
+    /// Handles one message from the peer. An error ends the session: send what
+    /// [`Session::poll`] still yields (a `Close` naming the error), then disconnect.
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<(), SyncError> {
+        if self.phase == Phase::Closed {
+            return Err(SyncError::Closed);
+        }
+        self.stats.bytes_received += bytes.len() as u64;
+        self.stirred = true;
+        let message = match Message::decode(bytes, &self.limits) {
+            Ok(m) => m,
+            Err(WireError::UnsupportedVersion { major }) => {
+                return Err(self.fail(SyncError::IncompatibleVersion { ours: VERSION_MAJOR, theirs: major }));
+            }
+            Err(e) => return Err(self.fail(SyncError::Wire(e))),
+        };
+        self.stats.messages_received[message.type_number() as usize & 15] += 1;
+        self.handle(message).map_err(|e| self.fail(e))
+    }
+
+    /// The caller verified and stored every entry of `batch`: more may come. Call it before
+    /// [`Session::notify_heights`] reaches this session for the same entries: with Plumtree,
+    /// a batch that brought only entries already held asks the peer for notes instead.
+    pub fn stored(&mut self, batch: BatchId) -> Result<(), SyncError> {
+        if self.phase == Phase::Closed {
+            return Err(SyncError::Closed);
+        }
+        let b = self.inflight.remove(&batch.0).ok_or(SyncError::UnknownBatch(batch.0))?;
+        self.stirred = true;
+        let fest = self.fests.get_mut(&b.festival).expect("batches belong to shared festivals");
+        let (mut total, mut duplicates) = (0, 0);
+        for (key, (first, last)) in b.spans {
+            let held = fest.local(&key);
+            total += last - first + 1;
+            duplicates += held.min(last).saturating_sub(first - 1);
+            if fest.receiving.get(&key).is_some_and(|&r| r <= last) {
+                fest.receiving.remove(&key);
+            }
+            fest.raise_local(key, last);
+        }
+        self.stats.duplicates_received += duplicates;
+        let prune = self.plumtree.is_some() && fest.live && fest.asked_eager && duplicates == total;
+        if prune {
+            fest.asked_eager = false;
+        }
+        self.queue(&Message::Credit { batches: 1 });
+        if prune {
+            self.queue(&Message::Mode { festival: b.festival, eager: false });
+        }
+        Ok(())
+    }
+
+    /// The caller found an invalid entry in `batch`: the session ends.
+    pub fn rejected(&mut self, batch: BatchId, reason: &str) -> SyncError {
+        self.fail(SyncError::Rejected { batch: batch.0, reason: reason.to_string() })
+    }
+
+    /// The store now holds these heights of `festival`'s logs (a local append, or entries
+    /// stored from any session): new entries are pushed to the peer, or noted to it.
+    pub fn notify_heights(&mut self, festival: &FestivalId, heights: &[LogHeight]) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        // Before the start the store is read anyway.
+        let Some(fest) = self.fests.get_mut(festival).filter(|f| f.started) else { return };
+        self.stirred = true;
+        for h in heights {
+            fest.raise_local((h.author, h.log_id), h.seq);
+        }
+    }
+
+    /// Adds festivals this side wants while the session runs.
+    pub fn add_festivals(&mut self, festivals: &[FestivalId]) {
+        let new: Vec<FestivalId> = festivals.iter().filter(|f| self.ours.insert(**f)).copied().collect();
+        if self.phase != Phase::Ready || new.is_empty() {
+            return;
+        }
+        self.stirred = true;
+        self.send_festivals(&new);
+        let shared: Vec<FestivalId> = new.into_iter().filter(|f| self.theirs.contains(f)).collect();
+        for f in shared {
+            self.start(f);
+        }
+    }
+
+    /// Sends an overlay message for a shared festival.
+    pub fn send_overlay(&mut self, festival: FestivalId, message: OverlayMessage) -> Result<(), SyncError> {
+        match self.phase {
+            Phase::Ready => {}
+            Phase::Closed => return Err(SyncError::Closed),
+            _ => return Err(SyncError::Unexpected { message: "Overlay", context: "the handshake is not over" }),
+        }
+        if !self.fests.contains_key(&festival) {
+            return Err(SyncError::NotShared { message: "Overlay", festival });
+        }
+        self.queue(&Message::Overlay { festival, message });
+        Ok(())
+    }
+
+    /// Ends the session normally; [`Session::poll`] yields the `Close` to send.
+    pub fn close(&mut self, reason: &str) {
+        if self.phase != Phase::Closed {
+            self.out.clear();
+            self.queue(&Message::Close { code: CloseCode::Normal, reason: reason.to_string() });
+            self.phase = Phase::Closed;
+        }
+    }
+
+    /// Runs the timers (Plumtree's graft). `now` in milliseconds on any monotonic clock.
+    pub fn tick(&mut self, now: u64) {
+        self.now = self.now.max(now);
+        let Some(pt) = self.plumtree else { return };
+        if self.phase != Phase::Ready {
+            return;
+        }
+        let mut grafts = Vec::new();
+        for (id, fest) in &mut self.fests {
+            let overdue = fest.lagging.values().any(|&(_, since)| since + pt.graft_timeout_ms <= self.now);
+            if !fest.asked_eager && overdue {
+                fest.asked_eager = true;
+                fest.lagging.clear();
+                grafts.push(*id);
+            }
+        }
+        for festival in grafts {
+            self.queue(&Message::Mode { festival, eager: true });
+        }
+    }
+
+    /// When [`Session::tick`] must be called next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let pt = self.plumtree?;
+        self.fests
+            .values()
+            .filter(|f| !f.asked_eager)
+            .flat_map(|f| f.lagging.values().map(|&(_, since)| since + pt.graft_timeout_ms))
+            .min()
+    }
+
+    // -----------------------------------------------------------------------------------
+
+    fn queue(&mut self, message: &Message) {
+        let bytes = message.encode();
+        self.stats.messages_sent[message.type_number() as usize & 15] += 1;
+        self.stats.bytes_sent += bytes.len() as u64;
+        self.stats.largest_sent = self.stats.largest_sent.max(bytes.len());
+        self.out.push_back(Output::Send(bytes));
+    }
+
+    fn fail(&mut self, error: SyncError) -> SyncError {
+        if self.phase != Phase::Closed {
+            self.out.clear();
+            if !matches!(error, SyncError::PeerClosed { .. }) {
+                let mut reason = error.to_string();
+                truncate_utf8(&mut reason, wire::MAX_REASON_BYTES);
+                self.queue(&Message::Close { code: error.close_code(), reason });
+            }
+            self.phase = Phase::Closed;
+        }
+        error
+    }
+
+    fn peer_limits(&self) -> Limits {
+        self.peer.as_ref().map_or(Limits::MIN, |p| p.limits)
+    }
+
+    fn send_festivals(&mut self, festivals: &[FestivalId]) {
+        let limits = self.peer_limits();
+        // A festival id takes 66 bytes on the wire; stay well inside the peer's message limit.
+        let per_message = (limits.max_message_bytes as usize / 80).max(1);
+        for chunk in festivals.chunks(per_message.min(limits.max_festivals as usize)) {
+            self.queue(&Message::Festivals { festivals: chunk.to_vec() });
+        }
+    }
+
+    fn start(&mut self, festival: FestivalId) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.fests.entry(festival) {
+            slot.insert(Fest::new());
+            self.out.push_back(Output::Started { festival });
+        }
+    }
+
+    fn handle(&mut self, message: Message) -> Result<(), SyncError> {
+        if let Message::Close { code, reason } = message {
+            return Err(SyncError::PeerClosed { code, reason });
+        }
+        match self.phase {
+            Phase::AwaitHello => match message {
+                Message::Hello(hello) => self.on_hello(hello),
+                other => Err(SyncError::Unexpected { message: other.name(), context: "expected Hello" }),
+            },
+            Phase::AwaitAuth => match message {
+                Message::Auth { signature } => self.on_auth(signature),
+                other => Err(SyncError::Unexpected { message: other.name(), context: "expected Auth" }),
+            },
+            Phase::Ready => self.on_ready_message(message),
+            Phase::Closed => Err(SyncError::Closed),
+        }
+    }
+
+    fn on_hello(&mut self, hello: Hello) -> Result<(), SyncError> {
+        if hello.key == self.me {
+            return Err(SyncError::SelfConnection);
+        }
+        if let Some((what, value, min)) = hello.limits.below_minimum() {
+            return Err(SyncError::LimitTooLow { what, value, min });
+        }
+        let signature = self.keypair.sign(&auth_message(&hello.nonce, &self.me, &hello.key));
+        self.peer = Some(PeerInfo { key: hello.key, limits: hello.limits });
+        self.credit = hello.limits.window.into();
+        self.phase = Phase::AwaitAuth;
+        self.queue(&Message::Auth { signature: signature.0 });
+        Ok(())
+    }
+
+    fn on_auth(&mut self, signature: [u8; 64]) -> Result<(), SyncError> {
+        let key = self.peer.as_ref().expect("Hello came first").key;
+        let signed = auth_message(&self.nonce, &key, &self.me);
+        let valid = VerificationKey::try_from(key.0)
+            .is_ok_and(|vk| vk.verify(&Signature::from_bytes(&signature), &signed).is_ok());
+        if !valid {
+            return Err(SyncError::AuthFailed(key));
+        }
+        self.phase = Phase::Ready;
+        self.out.push_back(Output::Ready { peer: key });
+        let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
+        // An empty list still tells the peer where this side stands.
+        if ours.is_empty() {
+            self.queue(&Message::Festivals { festivals: Vec::new() });
+        } else {
+            self.send_festivals(&ours);
+        }
+        Ok(())
+    }
+
+    fn shared(&mut self, message: &'static str, festival: &FestivalId) -> Result<&mut Fest, SyncError> {
+        self.fests.get_mut(festival).ok_or(SyncError::NotShared { message, festival: *festival })
+    }
+
+    fn on_ready_message(&mut self, message: Message) -> Result<(), SyncError> {
+        let plumtree = self.plumtree.is_some();
+        let now = self.now;
+        match message {
+            Message::Hello(_) | Message::Auth { .. } => {
+                Err(SyncError::Unexpected { message: message.name(), context: "the handshake is over" })
+            }
+            Message::Festivals { festivals } => {
+                let new: Vec<FestivalId> = festivals.into_iter().filter(|f| self.theirs.insert(*f)).collect();
+                if self.theirs.len() > self.limits.max_festivals as usize {
+                    return Err(SyncError::TooManyFestivals {
+                        count: self.theirs.len(),
+                        max: self.limits.max_festivals,
+                    });
+                }
+                let shared: Vec<FestivalId> = new.into_iter().filter(|f| self.ours.contains(f)).collect();
+                for f in shared {
+                    self.start(f);
+                }
+                Ok(())
+            }
+            Message::Have { festival, heights, done } => {
+                let fest = self.shared("Have", &festival)?;
+                let inventory = !fest.their_inventory_done;
+                for h in &heights {
+                    let key = (h.author, h.log_id);
+                    let known = fest.local.contains_key(&key) || fest.remote.contains_key(&key);
+                    let room = fest.remote.len() < fest.local.len() + MAX_FOREIGN_HEIGHTS;
+                    if h.seq > fest.remote(&key) && (known || room) {
+                        fest.remote.insert(key, h.seq);
+                    }
+                    if inventory {
+                        continue;
+                    }
+                    let room = fest.lagging.len() < MAX_LAGGING || fest.lagging.contains_key(&key);
+                    if plumtree && !fest.asked_eager && h.seq > fest.reached(&key) && room {
+                        fest.lagging.entry(key).or_insert((h.seq, now)).0 = h.seq;
+                    }
+                    fest.refresh(&key);
+                }
+                if inventory && done {
+                    fest.their_inventory_done = true;
+                    fest.plan_pending = true;
+                }
+                Ok(())
+            }
+            Message::Plan { festival, entries, bytes } => {
+                let fest = self.shared("Plan", &festival)?;
+                if fest.their_plan || !fest.started {
+                    return Err(SyncError::Unexpected { message: "Plan", context: "not after this side's inventory" });
+                }
+                fest.their_plan = true;
+                self.out.push_back(Output::Plan { festival, entries, bytes });
+                Ok(())
+            }
+            Message::Entries { batch, festival, entries } => self.on_entries(batch, festival, entries),
+            Message::Credit { batches } => {
+                self.credit = self.credit.saturating_add(batches.into());
+                Ok(())
+            }
+            Message::Done { festival } => {
+                let fest = self.shared("Done", &festival)?;
+                if !fest.their_plan || fest.their_done {
+                    return Err(SyncError::Unexpected { message: "Done", context: "not after a Plan" });
+                }
+                fest.their_done = true;
+                self.check_live(festival);
+                Ok(())
+            }
+            Message::Mode { festival, eager } => {
+                let fest = self.shared("Mode", &festival)?;
+                fest.peer_eager = eager;
+                let keys: Vec<LogKey> = fest.local.keys().copied().collect();
+                for key in &keys {
+                    fest.refresh(key);
+                }
+                // A lazy peer takes notes instead of the rest of the catch-up.
+                let finish = !eager && fest.plan_sent && !fest.done_sent;
+                if finish {
+                    fest.initial.clear();
+                    fest.done_sent = true;
+                    self.queue(&Message::Done { festival });
+                    self.check_live(festival);
+                }
+                Ok(())
+            }
+            Message::Overlay { festival, message } => {
+                self.shared("Overlay", &festival)?;
+                self.out.push_back(Output::Overlay { festival, message });
+                Ok(())
+            }
+            Message::Close { .. } => unreachable!("handled before the phase"),
+        }
+    }
+
+    fn on_entries(&mut self, batch: u64, festival: FestivalId, entries: Vec<WireEntry>) -> Result<(), SyncError> {
+        let window = self.limits.window;
+        let inflight = self.inflight.len();
+        let expected_batch = self.next_batch_in;
+        let fest = self.fests.get_mut(&festival).ok_or(SyncError::NotShared { message: "Entries", festival })?;
+        if !fest.started {
+            return Err(SyncError::Unexpected { message: "Entries", context: "before this side's inventory" });
+        }
+        if batch != expected_batch {
+            return Err(SyncError::BatchOutOfOrder { expected: expected_batch, got: batch });
+        }
+        if inflight >= window as usize {
+            return Err(SyncError::CreditExceeded { window });
+        }
+        if entries.is_empty() {
+            return Err(SyncError::EmptyBatch);
+        }
+        let mut spans: BTreeMap<LogKey, (u64, u64)> = BTreeMap::new();
+        let mut received = Vec::with_capacity(entries.len());
+        for WireEntry { entry: bytes, payload } in entries {
+            let entry = Entry::decode(&bytes).map_err(SyncError::MalformedEntry)?;
+            let seq = entry.seq_num;
+            if payload.len() as u64 != entry.payload_size {
+                return Err(SyncError::PayloadSize { seq, declared: entry.payload_size, actual: payload.len() as u64 });
+            }
+            let key = (entry.author, entry.log_id);
+            let in_order = match spans.get(&key) {
+                Some(&(_, last)) => seq == last + 1,
+                // Entries held already may come again (the peer may not know yet), but
+                // never past a gap: each log arrives in log order.
+                None => seq <= fest.reached(&key) + 1,
+            };
+            if !in_order {
+                let expected = spans.get(&key).map_or(fest.reached(&key) + 1, |&(_, last)| last + 1);
+                return Err(SyncError::NotInLogOrder { author: key.0, log_id: key.1, expected, got: seq });
+            }
+            if seq == 1 && log_festival(&Hash::of(&bytes), &payload) != Some(festival) {
+                return Err(SyncError::WrongFestival { author: key.0, log_id: key.1, festival });
+            }
+            spans.entry(key).and_modify(|s| s.1 = seq).or_insert((seq, seq));
+            received.push(ReceivedEntry { entry, bytes, payload });
+        }
+        for (key, &(_, last)) in &spans {
+            if last > fest.receiving.get(key).copied().unwrap_or(0) {
+                fest.receiving.insert(*key, last);
+            }
+            if last > fest.remote(key) {
+                fest.remote.insert(*key, last);
+            }
+            if fest.lagging.get(key).is_some_and(|&(want, _)| last >= want) {
+                fest.lagging.remove(key);
+            }
+            fest.refresh(key);
+        }
+        self.stats.entries_received += received.len() as u64;
+        self.inflight.insert(batch, InBatch { festival, spans });
+        self.next_batch_in += 1;
+        self.out.push_back(Output::Entries { festival, batch: BatchId(batch), entries: received });
+        Ok(())
+    }
+
+    fn check_live(&mut self, festival: FestivalId) {
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        if !fest.live && fest.done_sent && fest.their_done {
+            fest.live = true;
+            self.out.push_back(Output::Live { festival });
+        }
+    }
+
+    /// Queues the next piece of store-backed work; false when there is none.
+    fn work(&mut self, store: &(impl SyncStore + ?Sized)) -> bool {
+        if let Some(festival) = self.fests.iter().find(|(_, f)| !f.started).map(|(id, _)| *id) {
+            self.send_inventory(festival, store);
+            return true;
+        }
+        if let Some(festival) = self.fests.iter().find(|(_, f)| f.plan_pending).map(|(id, _)| *id) {
+            self.send_plan(festival, store);
+            return true;
+        }
+        if let Some(festival) = self.fests.iter().find(|(_, f)| !f.notes.is_empty()).map(|(id, _)| *id) {
+            self.send_notes(festival);
+            return true;
+        }
+        while self.credit > 0 {
+            // Festivals take turns: the next one after the last served that has work.
+            let next = {
+                let mut with_work = self.fests.iter().filter(|(_, f)| !f.dirty.is_empty()).map(|(id, _)| *id);
+                let all: Vec<FestivalId> = with_work.by_ref().collect();
+                all.iter().find(|id| Some(**id) > self.cursor).or(all.first()).copied()
+            };
+            let Some(festival) = next else { return false };
+            if self.send_batch(festival, store) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn heights_per_message(&self) -> usize {
+        let limits = self.peer_limits();
+        // A height takes at most 53 bytes on the wire.
+        ((limits.max_message_bytes as usize - 128) / 53).min(limits.max_heights as usize).max(1)
+    }
+
+    fn send_inventory(&mut self, festival: FestivalId, store: &(impl SyncStore + ?Sized)) {
+        let heights = store.heights(&festival);
+        let per_message = self.heights_per_message();
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        fest.started = true;
+        for h in &heights {
+            let key = (h.author, h.log_id);
+            fest.local.insert(key, h.seq.max(fest.local(&key)));
+            fest.told.insert(key, h.seq);
+        }
+        let chunks: Vec<&[LogHeight]> =
+            if heights.is_empty() { vec![&[]] } else { heights.chunks(per_message).collect() };
+        let last = chunks.len() - 1;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            self.queue(&Message::Have { festival, heights: chunk.to_vec(), done: i == last });
+        }
+    }
+
+    fn send_plan(&mut self, festival: FestivalId, store: &(impl SyncStore + ?Sized)) {
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        fest.plan_pending = false;
+        fest.plan_sent = true;
+        let (mut entries, mut bytes) = (0u64, 0u64);
+        let keys: Vec<LogKey> = fest.local.keys().copied().collect();
+        for key in &keys {
+            let (local, remote) = (fest.local(key), fest.remote(key));
+            if local > remote {
+                fest.initial.insert(*key, local);
+                entries += local - remote;
+                bytes += store.bytes_between(&key.0, key.1, remote + 1, local);
+            }
+            fest.refresh(key);
+        }
+        let done = fest.initial.is_empty();
+        self.queue(&Message::Plan { festival, entries, bytes });
+        if done {
+            self.fests.get_mut(&festival).expect("a shared festival").done_sent = true;
+            self.queue(&Message::Done { festival });
+            self.check_live(festival);
+        }
+    }
+
+    fn send_notes(&mut self, festival: FestivalId) {
+        let per_message = self.heights_per_message();
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        let keys: Vec<LogKey> = std::mem::take(&mut fest.notes).into_iter().collect();
+        let heights: Vec<LogHeight> =
+            keys.iter().map(|key| LogHeight { author: key.0, log_id: key.1, seq: fest.local(key) }).collect();
+        for h in &heights {
+            fest.told.insert((h.author, h.log_id), h.seq);
+        }
+        for chunk in heights.chunks(per_message) {
+            self.queue(&Message::Have { festival, heights: chunk.to_vec(), done: true });
+        }
+    }
+
+    /// Sends one batch of `festival`, or parks logs that cannot be sent. True if a batch went.
+    fn send_batch(&mut self, festival: FestivalId, store: &(impl SyncStore + ?Sized)) -> bool {
+        let limits = self.peer_limits();
+        let max_bytes = limits.max_message_bytes as usize;
+        let max_entries = (limits.max_batch_entries as usize).min(4096);
+        let batch = self.next_batch_out;
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        let mut items: Vec<WireEntry> = Vec::new();
+        let mut items_len = 0usize;
+        let keys: Vec<LogKey> = fest.dirty.iter().copied().collect();
+        'logs: for key in keys {
+            let room_count = max_entries - items.len();
+            if room_count == 0 {
+                break;
+            }
+            // Room left once the frame's own heads are counted (and 11 bytes of item heads).
+            let used = entries_frame_len(batch, max_entries, items_len);
+            let room_bytes = max_bytes.saturating_sub(used + 11);
+            let (local, remote) = (fest.local(&key), fest.remote(&key));
+            let want = usize::try_from(local.saturating_sub(remote)).unwrap_or(usize::MAX).min(room_count);
+            if want == 0 {
+                fest.refresh(&key);
+                continue;
+            }
+            let got = store.entries(&key.0, key.1, remote + 1, want, room_bytes);
+            if got.is_empty() {
+                if items.is_empty() {
+                    fest.parked.insert(key);
+                    fest.initial.remove(&key);
+                    fest.refresh(&key);
+                    continue;
+                }
+                break;
+            }
+            let mut added = 0u64;
+            for e in got.into_iter().take(want) {
+                let item = entry_item_len(e.entry.len(), e.payload.len());
+                if entries_frame_len(batch, max_entries, items_len + item) > max_bytes {
+                    if items.is_empty() {
+                        // Only a store breaking its contract gets here; never loop on it.
+                        fest.parked.insert(key);
+                        fest.initial.remove(&key);
+                        fest.refresh(&key);
+                        continue 'logs;
+                    }
+                    fest.remote.insert(key, remote + added);
+                    fest.refresh(&key);
+                    break 'logs;
+                }
+                items_len += item;
+                items.push(e);
+                added += 1;
+            }
+            fest.remote.insert(key, remote + added);
+            fest.refresh(&key);
+        }
+        let finished = fest.plan_sent && !fest.done_sent && fest.initial.is_empty();
+        if finished {
+            fest.done_sent = true;
+        }
+        if !items.is_empty() {
+            self.cursor = Some(festival);
+            self.credit -= 1;
+            self.next_batch_out += 1;
+            self.stats.entries_sent += items.len() as u64;
+            self.queue(&Message::Entries { batch, festival, entries: items });
+        }
+        if finished {
+            self.queue(&Message::Done { festival });
+            self.check_live(festival);
+        }
+        batch != self.next_batch_out || finished
+    }
+}
+
+fn truncate_utf8(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut at = max;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}

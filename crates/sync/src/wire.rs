@@ -1,0 +1,597 @@
+//! The wire format: every message is one CBOR array `[major, type, fields…]`.
+//!
+//! Encoding is deterministic (shortest integer heads, definite lengths) so that a message
+//! has one encoding and tests can pin bytes. Decoding accepts any well-formed CBOR of the
+//! right shape, ignores array elements after the known fields (room for minor versions),
+//! checks every count against the receiver's [`Limits`] and never panics.
+//! `docs/sync.md` is the normative description.
+
+use bamboo::Author;
+use ciborium::Value;
+use thiserror::Error;
+
+use crate::FestivalId;
+use crate::overlay::OverlayMessage;
+
+/// The wire format's major version: peers with another major version cannot talk.
+pub const VERSION_MAJOR: u64 = 1;
+/// The minor version this code speaks: additions a peer of the same major may ignore.
+pub const VERSION_MINOR: u64 = 0;
+
+/// Nesting deeper than any message needs is refused before it can exhaust the stack.
+const MAX_DEPTH: usize = 8;
+/// The longest reason text a `Close` may carry.
+pub const MAX_REASON_BYTES: usize = 1024;
+
+pub(crate) mod kind {
+    pub const HELLO: u64 = 0;
+    pub const AUTH: u64 = 1;
+    pub const FESTIVALS: u64 = 2;
+    pub const HAVE: u64 = 3;
+    pub const PLAN: u64 = 4;
+    pub const ENTRIES: u64 = 5;
+    pub const CREDIT: u64 = 6;
+    pub const DONE: u64 = 7;
+    pub const MODE: u64 = 8;
+    pub const OVERLAY: u64 = 9;
+    pub const CLOSE: u64 = 15;
+}
+
+/// What a peer accepts. Each side announces its own in `Hello`, sends within the other's,
+/// and ends the session when the other exceeds its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest encoded message.
+    pub max_message_bytes: u32,
+    /// The most entries in one `Entries` batch.
+    pub max_batch_entries: u32,
+    /// The most log heights in one `Have`.
+    pub max_heights: u32,
+    /// The most festivals a peer may want over the whole session.
+    pub max_festivals: u32,
+    /// The most `Entries` batches in flight (sent, not yet credited).
+    pub window: u32,
+}
+
+impl Limits {
+    /// The smallest limits a peer may announce: below them some valid entry or log
+    /// could not be replicated at all.
+    pub const MIN: Limits =
+        Limits { max_message_bytes: 64 * 1024, max_batch_entries: 1, max_heights: 16, max_festivals: 1, window: 1 };
+
+    /// The limit (named as on the wire) that `self` has below [`Limits::MIN`], if any.
+    pub fn below_minimum(&self) -> Option<(&'static str, u32, u32)> {
+        let m = Limits::MIN;
+        [
+            ("max_message_bytes", self.max_message_bytes, m.max_message_bytes),
+            ("max_batch_entries", self.max_batch_entries, m.max_batch_entries),
+            ("max_heights", self.max_heights, m.max_heights),
+            ("max_festivals", self.max_festivals, m.max_festivals),
+            ("window", self.window, m.window),
+        ]
+        .into_iter()
+        .find(|(_, value, min)| value < min)
+    }
+}
+
+impl Default for Limits {
+    /// 256 KiB messages, 256 entries a batch, 4 batches in flight: at most about 1 MiB
+    /// of received entries waits for verification per session.
+    fn default() -> Limits {
+        Limits {
+            max_message_bytes: 256 * 1024,
+            max_batch_entries: 256,
+            max_heights: 1024,
+            max_festivals: 256,
+            window: 4,
+        }
+    }
+}
+
+/// How far one log reaches: its author, its log id, and the greatest sequence number
+/// up to which every entry is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogHeight {
+    pub author: Author,
+    pub log_id: u64,
+    pub seq: u64,
+}
+
+/// An entry as carried on the wire: its Bamboo encoding and its payload.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WireEntry {
+    pub entry: Vec<u8>,
+    pub payload: Vec<u8>,
+}
+
+impl std::fmt::Debug for WireEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WireEntry({} + {} bytes)", self.entry.len(), self.payload.len())
+    }
+}
+
+/// The opening message of each side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hello {
+    pub minor: u64,
+    /// The key the sender will prove it holds.
+    pub key: Author,
+    /// Fresh randomness the other side must sign.
+    pub nonce: [u8; 32],
+    pub limits: Limits,
+}
+
+/// Why a session closes, as sent in `Close`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseCode {
+    Normal,
+    Malformed,
+    Version,
+    Auth,
+    Limit,
+    Protocol,
+    Boundary,
+    InvalidEntry,
+    Other(u64),
+}
+
+impl CloseCode {
+    pub fn to_u64(self) -> u64 {
+        match self {
+            CloseCode::Normal => 0,
+            CloseCode::Malformed => 1,
+            CloseCode::Version => 2,
+            CloseCode::Auth => 3,
+            CloseCode::Limit => 4,
+            CloseCode::Protocol => 5,
+            CloseCode::Boundary => 6,
+            CloseCode::InvalidEntry => 7,
+            CloseCode::Other(n) => n,
+        }
+    }
+
+    pub fn from_u64(n: u64) -> CloseCode {
+        match n {
+            0 => CloseCode::Normal,
+            1 => CloseCode::Malformed,
+            2 => CloseCode::Version,
+            3 => CloseCode::Auth,
+            4 => CloseCode::Limit,
+            5 => CloseCode::Protocol,
+            6 => CloseCode::Boundary,
+            7 => CloseCode::InvalidEntry,
+            n => CloseCode::Other(n),
+        }
+    }
+}
+
+/// One message of the sync protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Hello(Hello),
+    /// The signature proving the sender's key (see [`auth_message`]).
+    Auth {
+        signature: [u8; 64],
+    },
+    /// Festivals the sender wants, added to those it named before.
+    Festivals {
+        festivals: Vec<FestivalId>,
+    },
+    /// Log heights the sender holds. Until `done`, part of the inventory; afterwards a note
+    /// of heights that changed.
+    Have {
+        festival: FestivalId,
+        heights: Vec<LogHeight>,
+        done: bool,
+    },
+    /// What the sender is about to send for the initial catch-up.
+    Plan {
+        festival: FestivalId,
+        entries: u64,
+        bytes: u64,
+    },
+    Entries {
+        batch: u64,
+        festival: FestivalId,
+        entries: Vec<WireEntry>,
+    },
+    /// The sender may send this many more batches.
+    Credit {
+        batches: u32,
+    },
+    /// The sender has sent everything its `Plan` announced.
+    Done {
+        festival: FestivalId,
+    },
+    /// Whether the sender wants new entries pushed (`eager`) or only notes of new heights.
+    Mode {
+        festival: FestivalId,
+        eager: bool,
+    },
+    Overlay {
+        festival: FestivalId,
+        message: OverlayMessage,
+    },
+    Close {
+        code: CloseCode,
+        reason: String,
+    },
+}
+
+/// Why bytes are not a valid message.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum WireError {
+    #[error("message of {len} bytes exceeds the limit of {max}")]
+    TooLarge { len: usize, max: u32 },
+    #[error("not CBOR: {0}")]
+    NotCbor(String),
+    #[error("{0} bytes after the message")]
+    TrailingBytes(usize),
+    #[error("a message is an array [major, type, ...]")]
+    NotAMessage,
+    #[error("wire version {major} is not supported (this peer speaks {VERSION_MAJOR})")]
+    UnsupportedVersion { major: u64 },
+    #[error("unknown message type {0}")]
+    UnknownType(u64),
+    #[error("a message {message} lacks its field `{field}`")]
+    MissingField { message: &'static str, field: &'static str },
+    #[error("field `{field}` must be {expected}")]
+    WrongType { field: &'static str, expected: &'static str },
+    #[error("{what}: {count} exceeds the limit of {max}")]
+    TooMany { what: &'static str, count: usize, max: usize },
+    #[error("sequence numbers start at 1; a height of 0 is not announced")]
+    ZeroHeight,
+}
+
+/// The bytes a side signs to prove its key: a context string that no Bamboo entry can
+/// start with, the verifier's nonce, the signer's key and the verifier's key.
+pub fn auth_message(verifier_nonce: &[u8; 32], signer: &Author, verifier: &Author) -> Vec<u8> {
+    const CONTEXT: &[u8] = b"pandafest-sync/1 auth\0";
+    let mut m = Vec::with_capacity(CONTEXT.len() + 96);
+    m.extend_from_slice(CONTEXT);
+    m.extend_from_slice(verifier_nonce);
+    m.extend_from_slice(&signer.0);
+    m.extend_from_slice(&verifier.0);
+    m
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+fn uint(n: u64) -> Value {
+    Value::Integer(n.into())
+}
+
+fn festival_value(f: &FestivalId) -> Value {
+    Value::Bytes(f.0.0.to_vec())
+}
+
+fn height_value(h: &LogHeight) -> Value {
+    Value::Array(vec![Value::Bytes(h.author.0.to_vec()), uint(h.log_id), uint(h.seq)])
+}
+
+fn limits_value(l: &Limits) -> Value {
+    Value::Array(vec![
+        uint(l.max_message_bytes.into()),
+        uint(l.max_batch_entries.into()),
+        uint(l.max_heights.into()),
+        uint(l.max_festivals.into()),
+        uint(l.window.into()),
+    ])
+}
+
+pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+impl Message {
+    /// The message type number on the wire.
+    pub fn type_number(&self) -> u64 {
+        match self {
+            Message::Hello(_) => kind::HELLO,
+            Message::Auth { .. } => kind::AUTH,
+            Message::Festivals { .. } => kind::FESTIVALS,
+            Message::Have { .. } => kind::HAVE,
+            Message::Plan { .. } => kind::PLAN,
+            Message::Entries { .. } => kind::ENTRIES,
+            Message::Credit { .. } => kind::CREDIT,
+            Message::Done { .. } => kind::DONE,
+            Message::Mode { .. } => kind::MODE,
+            Message::Overlay { .. } => kind::OVERLAY,
+            Message::Close { .. } => kind::CLOSE,
+        }
+    }
+
+    /// The name used in errors and docs.
+    pub fn name(&self) -> &'static str {
+        type_name(self.type_number())
+    }
+
+    fn to_value(&self) -> Value {
+        let mut fields = vec![uint(VERSION_MAJOR), uint(self.type_number())];
+        match self {
+            Message::Hello(h) => fields.extend([
+                uint(h.minor),
+                Value::Bytes(h.key.0.to_vec()),
+                Value::Bytes(h.nonce.to_vec()),
+                limits_value(&h.limits),
+            ]),
+            Message::Auth { signature } => fields.push(Value::Bytes(signature.to_vec())),
+            Message::Festivals { festivals } => {
+                fields.push(Value::Array(festivals.iter().map(festival_value).collect()))
+            }
+            Message::Have { festival, heights, done } => fields.extend([
+                festival_value(festival),
+                Value::Array(heights.iter().map(height_value).collect()),
+                Value::Bool(*done),
+            ]),
+            Message::Plan { festival, entries, bytes } => {
+                fields.extend([festival_value(festival), uint(*entries), uint(*bytes)])
+            }
+            Message::Entries { batch, festival, entries } => fields.extend([
+                uint(*batch),
+                festival_value(festival),
+                Value::Array(
+                    entries
+                        .iter()
+                        .map(|e| Value::Array(vec![Value::Bytes(e.entry.clone()), Value::Bytes(e.payload.clone())]))
+                        .collect(),
+                ),
+            ]),
+            Message::Credit { batches } => fields.push(uint((*batches).into())),
+            Message::Done { festival } => fields.push(festival_value(festival)),
+            Message::Mode { festival, eager } => fields.extend([festival_value(festival), Value::Bool(*eager)]),
+            Message::Overlay { festival, message } => fields.extend([festival_value(festival), message.to_value()]),
+            Message::Close { code, reason } => fields.extend([uint(code.to_u64()), Value::Text(reason.clone())]),
+        }
+        Value::Array(fields)
+    }
+
+    /// The deterministic CBOR encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        to_bytes(&self.to_value())
+    }
+
+    /// Decodes one message, checking it against the receiver's `limits`. Never panics.
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, WireError> {
+        if bytes.len() > limits.max_message_bytes as usize {
+            return Err(WireError::TooLarge { len: bytes.len(), max: limits.max_message_bytes });
+        }
+        let Value::Array(items) = parse(bytes)? else {
+            return Err(WireError::NotAMessage);
+        };
+        let mut f = Fields::new(items, "message");
+        let major = f.uint("major").map_err(|_| WireError::NotAMessage)?;
+        let ty = f.uint("type").map_err(|_| WireError::NotAMessage)?;
+        // `Close` keeps its layout in every major version, so a peer can always say why it
+        // refuses; every other message of a foreign major version is refused unread.
+        if major != VERSION_MAJOR && ty != kind::CLOSE {
+            return Err(WireError::UnsupportedVersion { major });
+        }
+        f.message = type_name(ty);
+        let message = match ty {
+            kind::HELLO => Message::Hello(Hello {
+                minor: f.uint("minor")?,
+                key: Author(f.bytes_n::<32>("key")?),
+                nonce: f.bytes_n::<32>("nonce")?,
+                limits: f.limits()?,
+            }),
+            kind::AUTH => Message::Auth { signature: f.bytes_n::<64>("signature")? },
+            kind::FESTIVALS => {
+                let items = f.array("festivals", limits.max_festivals as usize)?;
+                let festivals = items.into_iter().map(festival_of).collect::<Result<_, _>>()?;
+                Message::Festivals { festivals }
+            }
+            kind::HAVE => {
+                let festival = f.festival()?;
+                let items = f.array("heights", limits.max_heights as usize)?;
+                let heights = items.into_iter().map(height_of).collect::<Result<_, _>>()?;
+                Message::Have { festival, heights, done: f.boolean("done")? }
+            }
+            kind::PLAN => {
+                Message::Plan { festival: f.festival()?, entries: f.uint("entries")?, bytes: f.uint("bytes")? }
+            }
+            kind::ENTRIES => {
+                let batch = f.uint("batch")?;
+                let festival = f.festival()?;
+                let items = f.array("entries", limits.max_batch_entries as usize)?;
+                let entries = items.into_iter().map(entry_of).collect::<Result<_, _>>()?;
+                Message::Entries { batch, festival, entries }
+            }
+            kind::CREDIT => {
+                let batches = f.uint("batches")?;
+                let batches = u32::try_from(batches)
+                    .map_err(|_| WireError::WrongType { field: "batches", expected: "a 32-bit unsigned integer" })?;
+                Message::Credit { batches }
+            }
+            kind::DONE => Message::Done { festival: f.festival()? },
+            kind::MODE => Message::Mode { festival: f.festival()?, eager: f.boolean("eager")? },
+            kind::OVERLAY => {
+                let festival = f.festival()?;
+                let message = OverlayMessage::from_value(f.next("message")?)?;
+                Message::Overlay { festival, message }
+            }
+            kind::CLOSE => {
+                let code = CloseCode::from_u64(f.uint("code")?);
+                let reason = f.text("reason", MAX_REASON_BYTES)?;
+                Message::Close { code, reason }
+            }
+            other => return Err(WireError::UnknownType(other)),
+        };
+        Ok(message)
+    }
+}
+
+pub(crate) fn type_name(ty: u64) -> &'static str {
+    match ty {
+        kind::HELLO => "Hello",
+        kind::AUTH => "Auth",
+        kind::FESTIVALS => "Festivals",
+        kind::HAVE => "Have",
+        kind::PLAN => "Plan",
+        kind::ENTRIES => "Entries",
+        kind::CREDIT => "Credit",
+        kind::DONE => "Done",
+        kind::MODE => "Mode",
+        kind::OVERLAY => "Overlay",
+        kind::CLOSE => "Close",
+        _ => "message",
+    }
+}
+
+/// The length of a CBOR head for argument `n`.
+pub(crate) fn head_len(n: u64) -> usize {
+    match n {
+        0..24 => 1,
+        24..0x100 => 2,
+        0x100..0x1_0000 => 3,
+        0x1_0000..0x1_0000_0000 => 5,
+        _ => 9,
+    }
+}
+
+/// The encoded size of an `Entries` message with `count` entries whose items (each
+/// `[entry, payload]` array) take `items_len` bytes, and of one such item.
+pub(crate) fn entries_frame_len(batch: u64, count: usize, items_len: usize) -> usize {
+    // [major, type, batch, festival, [items]]
+    1 + 1 + 1 + head_len(batch) + 2 + 64 + head_len(count as u64) + items_len
+}
+
+pub(crate) fn entry_item_len(entry: usize, payload: usize) -> usize {
+    1 + head_len(entry as u64) + entry + head_len(payload as u64) + payload
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<Value, WireError> {
+    let mut rest = bytes;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
+        .map_err(|e| WireError::NotCbor(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(WireError::TrailingBytes(rest.len()));
+    }
+    Ok(value)
+}
+
+/// Reads the fields of an array in order; elements after the known ones are ignored.
+pub(crate) struct Fields {
+    items: std::vec::IntoIter<Value>,
+    pub(crate) message: &'static str,
+}
+
+impl Fields {
+    pub(crate) fn new(items: Vec<Value>, message: &'static str) -> Fields {
+        Fields { items: items.into_iter(), message }
+    }
+
+    pub(crate) fn next(&mut self, field: &'static str) -> Result<Value, WireError> {
+        self.items.next().ok_or(WireError::MissingField { message: self.message, field })
+    }
+
+    pub(crate) fn uint(&mut self, field: &'static str) -> Result<u64, WireError> {
+        as_uint(self.next(field)?, field)
+    }
+
+    pub(crate) fn boolean(&mut self, field: &'static str) -> Result<bool, WireError> {
+        match self.next(field)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(WireError::WrongType { field, expected: "a boolean" }),
+        }
+    }
+
+    pub(crate) fn bytes_n<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], WireError> {
+        as_bytes_n(self.next(field)?, field)
+    }
+
+    pub(crate) fn text(&mut self, field: &'static str, max: usize) -> Result<String, WireError> {
+        match self.next(field)? {
+            Value::Text(t) if t.len() <= max => Ok(t),
+            Value::Text(t) => Err(WireError::TooMany { what: field, count: t.len(), max }),
+            _ => Err(WireError::WrongType { field, expected: "text" }),
+        }
+    }
+
+    pub(crate) fn array(&mut self, field: &'static str, max: usize) -> Result<Vec<Value>, WireError> {
+        as_array(self.next(field)?, field, max)
+    }
+
+    fn festival(&mut self) -> Result<FestivalId, WireError> {
+        festival_of(self.next("festival")?)
+    }
+
+    fn limits(&mut self) -> Result<Limits, WireError> {
+        let items = self.array("limits", usize::MAX)?;
+        let mut f = Fields::new(items, "limits");
+        let mut next = |field| {
+            let n = f.uint(field)?;
+            u32::try_from(n).map_err(|_| WireError::WrongType { field, expected: "a 32-bit unsigned integer" })
+        };
+        Ok(Limits {
+            max_message_bytes: next("max_message_bytes")?,
+            max_batch_entries: next("max_batch_entries")?,
+            max_heights: next("max_heights")?,
+            max_festivals: next("max_festivals")?,
+            window: next("window")?,
+        })
+    }
+}
+
+pub(crate) fn as_uint(v: Value, field: &'static str) -> Result<u64, WireError> {
+    match v {
+        Value::Integer(i) => {
+            u64::try_from(i).map_err(|_| WireError::WrongType { field, expected: "an unsigned integer" })
+        }
+        _ => Err(WireError::WrongType { field, expected: "an unsigned integer" }),
+    }
+}
+
+pub(crate) fn as_bytes_n<const N: usize>(v: Value, field: &'static str) -> Result<[u8; N], WireError> {
+    let expected = match N {
+        32 => "32 bytes",
+        64 => "64 bytes",
+        _ => "a byte string of fixed length",
+    };
+    match v {
+        Value::Bytes(b) => b.try_into().map_err(|_| WireError::WrongType { field, expected }),
+        _ => Err(WireError::WrongType { field, expected }),
+    }
+}
+
+pub(crate) fn as_array(v: Value, field: &'static str, max: usize) -> Result<Vec<Value>, WireError> {
+    match v {
+        Value::Array(items) if items.len() <= max => Ok(items),
+        Value::Array(items) => Err(WireError::TooMany { what: field, count: items.len(), max }),
+        _ => Err(WireError::WrongType { field, expected: "an array" }),
+    }
+}
+
+fn festival_of(v: Value) -> Result<FestivalId, WireError> {
+    Ok(model::Id(bamboo::Hash(as_bytes_n::<64>(v, "festival")?)))
+}
+
+fn height_of(v: Value) -> Result<LogHeight, WireError> {
+    let mut f = Fields::new(as_array(v, "height", usize::MAX)?, "height");
+    let author = Author(f.bytes_n::<32>("author")?);
+    let log_id = f.uint("log_id")?;
+    let seq = f.uint("seq")?;
+    if seq == 0 {
+        return Err(WireError::ZeroHeight);
+    }
+    Ok(LogHeight { author, log_id, seq })
+}
+
+fn entry_of(v: Value) -> Result<WireEntry, WireError> {
+    let mut f = Fields::new(as_array(v, "entry", usize::MAX)?, "entry");
+    let entry = match f.next("entry")? {
+        Value::Bytes(b) => b,
+        _ => return Err(WireError::WrongType { field: "entry", expected: "bytes" }),
+    };
+    let payload = match f.next("payload")? {
+        Value::Bytes(b) => b,
+        _ => return Err(WireError::WrongType { field: "payload", expected: "bytes" }),
+    };
+    Ok(WireEntry { entry, payload })
+}

@@ -1,0 +1,539 @@
+//! Sessions between in-process nodes wired by in-memory queues, with real Bamboo logs of
+//! model operations, verified and stored by each node.
+
+mod support;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use support::{Net, Seen, height_of};
+use sync::sim::Writer;
+use sync::wire::auth_message;
+use sync::{
+    CloseCode, Hello, Limits, LogHeight, Message, PlumtreeConfig, Session, SessionConfig, SyncError, WireEntry,
+};
+
+fn close_code_sent(net: &Net, link: usize, side: usize) -> Option<CloseCode> {
+    net.messages(link, side).into_iter().find_map(|m| match m {
+        Message::Close { code, .. } => Some(code),
+        _ => None,
+    })
+}
+
+// Scenario: two peers hold different logs of one festival (the creator's log, and a few
+// people's logs of random lengths on each side).
+// Assert: after one session both hold exactly the same logs, and each side announced what
+// it would send before sending it.
+#[test]
+fn two_peers_with_disjoint_logs_converge() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut net = Net::new(1);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    let mut extra = 0;
+    for (node, people) in [(a, 10..13), (b, 20..24)] {
+        for p in people {
+            let mut w = Writer::seeded(p);
+            let n = rng.random_range(1..40);
+            let entries: Vec<WireEntry> = (0..n).map(|_| w.post(fest)).collect();
+            net.give(node, fest, &entries);
+            extra += n;
+        }
+    }
+    net.write(a, fest, 5);
+    let before = (net.nodes[a].store.len(), net.nodes[b].store.len());
+    let link = net.connect(a, b);
+    net.run();
+
+    assert_eq!(net.inventory(a), net.inventory(b));
+    let total = net.nodes[a].store.len();
+    assert_eq!(total, 1 + 5 + extra);
+    for (side, held_before) in [before.0, before.1].into_iter().enumerate() {
+        let plan = net.links[link].seen[side].iter().find_map(|s| match s {
+            Seen::Plan { entries, .. } => Some(*entries),
+            _ => None,
+        });
+        assert_eq!(plan, Some((total - held_before) as u64), "side {side} was told what it lacked");
+        assert!(net.links[link].seen[side].contains(&Seen::Live(fest)));
+    }
+    assert!(net.links[link].errors.iter().all(Option::is_none));
+}
+
+// Scenario: three peers in a line, A - B - C, each with its own logs; A and C never talk.
+// Assert: all three end with the same logs; what B received from A reached C through B.
+#[test]
+fn three_peers_in_a_line_converge() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut net = Net::new(2);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    let c = net.node(3, &[fest]);
+    for node in [a, b, c] {
+        let n = rng.random_range(1..30);
+        net.write(node, fest, n);
+    }
+    net.connect(a, b);
+    net.connect(b, c);
+    net.run();
+    assert_eq!(net.inventory(a), net.inventory(b));
+    assert_eq!(net.inventory(b), net.inventory(c));
+    assert_eq!(net.inventory(a).len(), 3, "the creator's log (A writes into it) and the logs of B and C");
+}
+
+// Scenario: two peers are synced and live; A appends one entry.
+// Assert: B receives exactly that entry, in one batch, and no inventory is sent again.
+#[test]
+fn live_mode_pushes_a_new_entry() {
+    let mut net = Net::new(3);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    net.write(b, fest, 3);
+    let link = net.connect(a, b);
+    net.run();
+    assert!(net.links[link].seen[1].contains(&Seen::Live(fest)));
+    let sent_before = net.links[link].sent[0].len();
+
+    let new = net.write(a, fest, 1);
+    net.run();
+
+    let after: Vec<Message> = net.messages(link, 0).split_off(sent_before);
+    assert_eq!(after.len(), 1, "one message for one new entry: {after:?}");
+    let Message::Entries { entries, .. } = &after[0] else { panic!("expected Entries, got {:?}", after[0]) };
+    assert_eq!(entries, &new);
+    assert_eq!(net.inventory(a), net.inventory(b));
+}
+
+// Scenario: B is empty; A holds five logs of 1000 entries each. B's limits are small
+// (64 KiB messages, 50 entries a batch, a window of 2) and B stores one batch per round.
+// Assert: B catches up completely; no message exceeds B's limit, no batch exceeds 50 entries,
+// never more than 2 batches wait for storage at B, A never has more than 2 batches
+// uncredited, and A's announced totals are exactly what arrived.
+#[test]
+fn a_peer_behind_by_thousands_catches_up_in_bounded_batches() {
+    let mut net = Net::new(4);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    for p in 0..5 {
+        let mut w = Writer::seeded(100 + p);
+        let entries: Vec<WireEntry> = (0..1000).map(|_| w.post(fest)).collect();
+        net.give(a, fest, &entries);
+    }
+    let b = net.node(2, &[fest]);
+    let limits = Limits { max_message_bytes: 64 * 1024, max_batch_entries: 50, window: 2, ..Limits::default() };
+    net.nodes[b].limits = limits;
+    net.nodes[b].defer = true;
+    let link = net.connect(a, b);
+
+    let mut uncredited_max = 0;
+    for _ in 0..10_000 {
+        let moved = net.step();
+        net.store_pending(b, 1);
+        let msgs = net.messages(link, 0);
+        let batches = msgs.iter().filter(|m| matches!(m, Message::Entries { .. })).count();
+        let credits: u32 =
+            net.messages(link, 1).iter().map(|m| if let Message::Credit { batches } = m { *batches } else { 0 }).sum();
+        uncredited_max = uncredited_max.max(batches as i64 - credits as i64);
+        if !moved && net.nodes[b].pending.is_empty() {
+            break;
+        }
+    }
+
+    assert_eq!(net.nodes[b].store.len(), 5001);
+    assert_eq!(net.inventory(a), net.inventory(b));
+    let largest = net.links[link].sent[0].iter().map(Vec::len).max().unwrap();
+    assert!(largest <= 64 * 1024, "largest message {largest}");
+    let seen = &net.links[link].seen[1];
+    let batches: Vec<(usize, usize)> = seen
+        .iter()
+        .filter_map(|s| if let Seen::Entries { count, bytes, .. } = s { Some((*count, *bytes)) } else { None })
+        .collect();
+    assert!(batches.len() >= 5000 / 50, "{} batches", batches.len());
+    assert!(batches.iter().all(|&(count, _)| count <= 50));
+    assert!(net.max_pending <= 2, "at most the window waits: {}", net.max_pending);
+    assert!(uncredited_max <= 2, "at most the window is uncredited: {uncredited_max}");
+    let total_bytes: usize = batches.iter().map(|b| b.1).sum();
+    assert!(seen.contains(&Seen::Plan { festival: fest, entries: 5001, bytes: total_bytes as u64 }));
+}
+
+// Scenario: a festival P with a sub-festival C, and an unrelated festival U. A joined C
+// (so it wants C and its ancestor P) and U; B joined only P. Both hold logs of what they
+// joined.
+// Assert: B receives P's logs and nothing of C or U; A receives B's logs of P; every batch
+// either side received is of a festival both want.
+#[test]
+fn festival_boundaries_hold() {
+    let mut net = Net::new(5);
+    let a = net.node(1, &[]);
+    let p = net.create_festival(a, "Parent", None);
+    let c = net.create_festival(a, "Child", Some(p));
+    let u = net.create_festival(a, "Unrelated", None);
+    for f in [p, c, u] {
+        net.write(a, f, 4);
+    }
+    let b = net.node(2, &[p]);
+    net.write(b, p, 3);
+    let link = net.connect(a, b);
+    net.run();
+
+    let held_by_b: Vec<_> = net.inventory(b).into_iter().map(|(f, _)| f).collect();
+    assert!(held_by_b.iter().all(|f| *f == p), "B holds only P's logs");
+    assert_eq!(held_by_b.len(), 2, "P's creation log (A writes into it) and B's log of P");
+    assert!(net.inventory(a).iter().any(|(f, h)| *f == p && h.author == net.nodes[b].writer.author()));
+    for side in 0..2 {
+        for s in &net.links[link].seen[side] {
+            if let Seen::Entries { festival, .. } | Seen::Started(festival) = s {
+                assert_eq!(*festival, p);
+            }
+        }
+    }
+}
+
+// Scenario: a peer claims another peer's key in its Hello but can only sign with its own.
+// Assert: the session ends with an authentication error and a Close with code Auth.
+#[test]
+fn a_bad_handshake_proof_ends_the_session() {
+    let victim_key = Writer::seeded(1);
+    let mut victim = Session::new(victim_key.keypair().clone(), SessionConfig::new([]), [7; 32]);
+    let store = sync::MemoryStore::new();
+    let Some(sync::Output::Send(hello)) = victim.poll(&store) else { panic!("Hello first") };
+    let Message::Hello(victim_hello) = Message::decode(&hello, &Limits::default()).unwrap() else { panic!() };
+
+    let impersonated = Writer::seeded(2).author();
+    let attacker = Writer::seeded(3);
+    let hello = Hello { minor: 0, key: impersonated, nonce: [9; 32], limits: Limits::default() };
+    victim.receive(&Message::Hello(hello).encode()).unwrap();
+    let forged = attacker.keypair().sign(&auth_message(&victim_hello.nonce, &impersonated, &victim_key.author()));
+    let err = victim.receive(&Message::Auth { signature: forged.0 }.encode()).unwrap_err();
+
+    assert_eq!(err, SyncError::AuthFailed(impersonated));
+    assert!(victim.is_closed() && victim.peer().is_none());
+    let outputs: Vec<_> = std::iter::from_fn(|| victim.poll(&store)).collect();
+    let Some(sync::Output::Send(last)) = outputs.last() else { panic!("a Close to send") };
+    assert!(matches!(Message::decode(last, &Limits::default()), Ok(Message::Close { code: CloseCode::Auth, .. })));
+}
+
+// Scenario: a peer's Hello carries wire version 2.
+// Assert: refused with an error naming both versions; the Close (code Version) reaches the
+// other peer, whose session ends too.
+#[test]
+fn another_major_version_is_refused() {
+    let mut net = Net::new(6);
+    let a = net.node(1, &[]);
+    let b = net.node(2, &[]);
+    let link = net.connect(a, b);
+    net.links[link].tamper[1] = Some(Box::new(|mut bytes: Vec<u8>| {
+        // [major, type, ...]: the major version is the byte after the array head.
+        if bytes[2] == 0x00 {
+            bytes[1] = 0x02;
+        }
+        bytes
+    }));
+    net.run();
+    assert_eq!(net.links[link].errors[0], Some(SyncError::IncompatibleVersion { ours: 1, theirs: 2 }));
+    assert_eq!(close_code_sent(&net, link, 0), Some(CloseCode::Version));
+    assert!(matches!(net.links[link].errors[1], Some(SyncError::PeerClosed { code: CloseCode::Version, .. })));
+}
+
+/// Two live peers of one festival, A holding a little; the link and the festival.
+fn live_pair(seed: u64) -> (Net, usize, sync::FestivalId) {
+    let mut net = Net::new(seed);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    net.write(a, fest, 2);
+    let link = net.connect(a, b);
+    net.run();
+    assert!(net.links[link].seen[1].contains(&Seen::Live(fest)));
+    (net, link, fest)
+}
+
+// Scenario: after the handshake a peer sends bytes that are not CBOR.
+// Assert: the session ends with a malformed-message error and a Close with code Malformed.
+#[test]
+fn a_malformed_message_ends_the_session() {
+    let (mut net, link, _) = live_pair(7);
+    net.links[link].inbox[1].push_back(vec![0x85, 0x01, 0x05, 0xff, 0x00]);
+    net.run();
+    assert!(matches!(net.links[link].errors[1], Some(SyncError::Wire(_))), "{:?}", net.links[link].errors[1]);
+    assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::Malformed));
+}
+
+// Scenario: a peer sends a batch of 257 entries (the limit is 256), then, on a second
+// session, a message larger than the 64 KiB limit.
+// Assert: each ends the session with a limit error before anything is handed out.
+#[test]
+fn an_oversized_batch_ends_the_session() {
+    let (mut net, link, fest) = live_pair(8);
+    let mut w = Writer::seeded(50);
+    let entries: Vec<WireEntry> = (0..257).map(|_| w.post(fest)).collect();
+    let batch = Message::Entries { batch: 0, festival: fest, entries };
+    let bytes = batch.encode();
+    net.links[link].inbox[1].push_back(bytes.clone());
+    let stored_before = net.nodes[1].store.len();
+    net.run();
+    assert!(matches!(net.links[link].errors[1], Some(SyncError::Wire(sync::WireError::TooMany { count: 257, .. }))));
+    assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::Limit));
+    assert_eq!(net.nodes[1].store.len(), stored_before);
+
+    let (mut net, link, _) = live_pair(9);
+    net.nodes[1].limits.max_message_bytes = 64 * 1024;
+    let link2 = net.connect(0, 1);
+    net.run();
+    assert!(bytes.len() > 64 * 1024);
+    net.links[link2].inbox[1].push_back(bytes);
+    net.run();
+    assert!(matches!(net.links[link2].errors[1], Some(SyncError::Wire(sync::WireError::TooLarge { .. }))));
+    assert!(net.links[link].errors[1].is_none(), "other sessions go on");
+}
+
+// Scenario: the signature of the last entry of a batch is damaged on its way (the session
+// cannot tell; the receiving node's verification can). A damaged first entry of a log is
+// caught earlier: its hash, hence its festival, changes.
+// Assert: the node reports the batch rejected, the session ends with code InvalidEntry, and
+// nothing of that batch is stored, not even its valid entries.
+#[test]
+fn an_entry_whose_signature_fails_ends_the_session() {
+    let mut net = Net::new(10);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    net.write(a, fest, 3);
+    let b = net.node(2, &[fest]);
+    let link = net.connect(a, b);
+    net.links[link].tamper[0] = Some(Box::new(|bytes: Vec<u8>| match Message::decode(&bytes, &Limits::default()) {
+        Ok(Message::Entries { batch, festival, mut entries }) => {
+            let damaged = entries.last_mut().unwrap();
+            let last = damaged.entry.len() - 1;
+            damaged.entry[last] ^= 0x01;
+            Message::Entries { batch, festival, entries }.encode()
+        }
+        _ => bytes,
+    }));
+    net.run();
+    assert!(
+        matches!(&net.links[link].errors[1], Some(SyncError::Rejected { batch: 0, reason }) if reason.contains("signature")),
+        "{:?}",
+        net.links[link].errors
+    );
+    assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::InvalidEntry));
+    assert!(net.nodes[b].store.is_empty());
+    assert!(matches!(net.links[link].errors[0], Some(SyncError::PeerClosed { code: CloseCode::InvalidEntry, .. })));
+}
+
+// Scenario: a peer sends, for the festival both want, the first entry of a log that
+// belongs to another festival.
+// Assert: the session ends with a boundary error; the entry is never handed to the node.
+#[test]
+fn entries_of_another_festival_end_the_session() {
+    let (mut net, link, fest) = live_pair(11);
+    let mut w = Writer::seeded(60);
+    let (other, create) = w.create_festival("Elsewhere", None);
+    assert_ne!(other, fest);
+    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: fest, entries: vec![create] };
+    net.links[link].inbox[1].push_back(batch.encode());
+    let seen_before = net.links[link].seen[1].len();
+    net.run();
+    assert!(matches!(net.links[link].errors[1], Some(SyncError::WrongFestival { .. })));
+    assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::Boundary));
+    assert_eq!(net.links[link].seen[1].len(), seen_before, "nothing handed out");
+    assert!(net.nodes[1].store.festival_of(&w.author(), 0).is_none());
+}
+
+// Scenario: a peer sends more batches than the receiver granted credit for (window 4, the
+// receiver stores nothing meanwhile), and on another session a batch that skips entries.
+// Assert: the fifth batch ends the session; the gap ends the other.
+#[test]
+fn batches_beyond_credit_or_out_of_log_order_end_the_session() {
+    let (mut net, link, fest) = live_pair(12);
+    net.nodes[1].defer = true;
+    let mut w = Writer::seeded(70);
+    let entries: Vec<WireEntry> = (0..5).map(|_| w.post(fest)).collect();
+    let first = net.next_batch(link, 1);
+    for (i, e) in entries.iter().enumerate() {
+        let batch = Message::Entries { batch: first + i as u64, festival: fest, entries: vec![e.clone()] };
+        net.links[link].inbox[1].push_back(batch.encode());
+    }
+    net.run();
+    assert_eq!(net.links[link].errors[1], Some(SyncError::CreditExceeded { window: 4 }));
+    assert_eq!(net.links[link].sessions[1].in_flight(), 4);
+
+    let (mut net, link, fest) = live_pair(13);
+    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: fest, entries: vec![entries[2].clone()] };
+    net.links[link].inbox[1].push_back(batch.encode());
+    net.run();
+    assert!(matches!(net.links[link].errors[1], Some(SyncError::NotInLogOrder { expected: 1, got: 3, .. })));
+}
+
+// Scenario: two live peers with several logs; A appends entries to one log, three times.
+// Assert: eager push sends only the new entries (no heights at all after the catch-up).
+// Then three peers in a triangle with Plumtree's lazy push write many entries: the notes
+// (Have after the inventory) never repeat a height already announced on that link.
+#[test]
+fn unchanged_heights_are_not_resent() {
+    let mut net = Net::new(14);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    for p in 0..6 {
+        let mut w = Writer::seeded(200 + p);
+        let entries: Vec<WireEntry> = (0..3).map(|_| w.post(fest)).collect();
+        net.give(if p % 2 == 0 { a } else { b }, fest, &entries);
+    }
+    let link = net.connect(a, b);
+    net.run();
+    let haves = |net: &Net, side| net.messages(link, side).iter().filter(|m| matches!(m, Message::Have { .. })).count();
+    let before = (haves(&net, 0), haves(&net, 1));
+    for _ in 0..3 {
+        net.write(a, fest, 1);
+        net.run();
+    }
+    assert_eq!((haves(&net, 0), haves(&net, 1)), before);
+    assert_eq!(net.inventory(a), net.inventory(b));
+
+    let mut net = Net::new(15);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    let c = net.node(3, &[fest]);
+    for n in [a, b, c] {
+        net.nodes[n].plumtree = Some(PlumtreeConfig { graft_timeout_ms: 1_000 });
+    }
+    let links = [net.connect(a, b), net.connect(b, c), net.connect(a, c)];
+    net.run();
+    let mut rng = StdRng::seed_from_u64(15);
+    for _ in 0..40 {
+        let node = rng.random_range(0..3);
+        net.write(node, fest, 1);
+        net.settle();
+    }
+    let mut notes = 0;
+    for link in links {
+        for side in 0..2 {
+            let mut announced: std::collections::BTreeMap<(bamboo::Author, u64), u64> = Default::default();
+            let mut inventory_done = false;
+            for m in net.messages(link, side) {
+                let Message::Have { heights, done, .. } = m else { continue };
+                for LogHeight { author, log_id, seq } in heights {
+                    let last = announced.insert((author, log_id), seq);
+                    if inventory_done {
+                        notes += 1;
+                        assert!(last.is_none_or(|l| l < seq), "height {seq} of a log re-sent on link {link}");
+                    }
+                }
+                inventory_done |= done;
+            }
+        }
+    }
+    assert!(notes > 0, "lazy links carried notes");
+    assert_eq!(net.inventory(a), net.inventory(b));
+    assert_eq!(net.inventory(b), net.inventory(c));
+}
+
+// Scenario: in a triangle with Plumtree, one peer's pushes reach the others twice at first.
+// Assert: duplicate batches switch links to lazy (Mode false); a peer that then lacks an
+// entry only a lazy neighbour holds switches that link back (Mode true) when its timer runs.
+#[test]
+fn plumtree_prunes_duplicates_and_grafts_when_notes_go_unanswered() {
+    let mut net = Net::new(16);
+    let a = net.node(1, &[]);
+    let fest = net.create_festival(a, "Fusion", None);
+    let b = net.node(2, &[fest]);
+    let c = net.node(3, &[fest]);
+    for n in [a, b, c] {
+        net.nodes[n].plumtree = Some(PlumtreeConfig { graft_timeout_ms: 500 });
+    }
+    let ab = net.connect(a, b);
+    let bc = net.connect(b, c);
+    let ac = net.connect(a, c);
+    net.run();
+    for _ in 0..5 {
+        net.write(a, fest, 1);
+        net.settle();
+    }
+    let modes = |net: &Net, link, side| {
+        net.messages(link, side)
+            .into_iter()
+            .filter_map(|m| if let Message::Mode { eager, .. } = m { Some(eager) } else { None })
+            .collect::<Vec<_>>()
+    };
+    let prunes: usize =
+        [ab, bc, ac].iter().flat_map(|&l| [modes(&net, l, 0), modes(&net, l, 1)]).flatten().filter(|e| !e).count();
+    assert!(prunes > 0, "duplicates pruned some link");
+    assert_eq!(net.inventory(a), net.inventory(c));
+
+    // Without the A-C link, C hears of A's entries only in B's notes, and must graft B when
+    // its timer runs.
+    // A's pushes reach C directly before they reach it through B, so C pruned B.
+    assert_eq!(modes(&net, bc, 1).last(), Some(&false), "C pruned B");
+    net.links[ac].sessions[0].close("test");
+    net.links[ac].sessions[1].close("test");
+    for _ in 0..3 {
+        net.write(a, fest, 1);
+        net.settle();
+    }
+    assert_eq!(net.inventory(a), net.inventory(c));
+    assert!(modes(&net, bc, 1).contains(&true), "C grafted B");
+}
+
+// Scenario: during a session, both peers join a second festival.
+// Assert: it starts syncing without a new connection.
+#[test]
+fn festivals_added_during_a_session_start_syncing() {
+    let (mut net, link, _) = live_pair(17);
+    let mut w = Writer::seeded(80);
+    let (second, create) = w.create_festival("Second", None);
+    net.give(0, second, &[create]);
+    net.write(0, second, 3);
+    net.links[link].sessions[0].add_festivals(&[second]);
+    net.run();
+    assert!(!net.links[link].seen[1].contains(&Seen::Started(second)), "only A wants it yet");
+    net.links[link].sessions[1].add_festivals(&[second]);
+    net.run();
+    assert!(net.links[link].seen[1].contains(&Seen::Live(second)));
+    assert_eq!(net.inventory(0), net.inventory(1));
+}
+
+// Scenario: a node connects to itself.
+// Assert: refused.
+#[test]
+fn a_connection_to_oneself_is_refused() {
+    let mut net = Net::new(18);
+    let a = net.node(1, &[]);
+    let link = net.connect(a, a);
+    net.run();
+    assert_eq!(net.links[link].errors[0], Some(SyncError::SelfConnection));
+}
+
+// Scenario: the peer's first log entry names the festival (no creation log), and the entry
+// whose payload is not an operation at all.
+// Assert: the session's festival rule agrees with the model's materialiser on both.
+#[test]
+fn the_festival_rule_agrees_with_the_model() {
+    let mut w = Writer::seeded(90);
+    let (fest, create) = w.create_festival("Fusion", None);
+    let joined = Writer::seeded(91).post(fest);
+    let mut other = bamboo::LogWriter::new(bamboo::Keypair::from_secret([3; 32]), 9);
+    let junk = other.append(b"not an operation");
+    for (e, payload) in [
+        (&create.entry, &create.payload),
+        (&joined.entry, &joined.payload),
+        (&junk.bytes, &b"not an operation".to_vec()),
+    ] {
+        let entry = bamboo::Entry::decode(e).unwrap();
+        let hash = bamboo::Hash::of(e);
+        let mut state = model::State::new();
+        state.apply(model::LogEntry {
+            hash: model::Id(hash),
+            author: model::Key(entry.author),
+            log_id: entry.log_id,
+            seq: 1,
+            payload: payload.clone(),
+        });
+        let by_model = state.log(&model::Key(entry.author), entry.log_id).and_then(|p| p.festival);
+        if entry.seq_num == 1 {
+            assert_eq!(sync::log_festival(&hash, payload), by_model);
+        }
+    }
+    assert_eq!(height_of(&joined).seq, 1, "the joined log's first entry");
+}
