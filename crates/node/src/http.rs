@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use model::{Id, Timestamp};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
@@ -29,39 +29,36 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::node::{NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
 
-/// A change, as sent on the live stream.
-#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct Change {
-    pub festivals: Vec<String>,
-    pub kinds: Vec<String>,
-}
+pub use net::Change;
 
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     pub node: Arc<Mutex<Node>>,
     pub changes: broadcast::Sender<Change>,
+    /// What the sync sessions share (the same node and changes).
+    pub sync: net::SyncContext,
     /// Wakes the watcher at once after a write here.
     pub written: Arc<Notify>,
     /// Required on every API call when set.
     pub token: Option<String>,
     /// Read-only key for the `.ics` feeds, so that a calendar app never holds the token.
     pub calendar_key: Option<String>,
-    /// Extra status for `GET /api/v1/sync`, filled in by the sync layer.
-    pub sync_status: Arc<Mutex<serde_json::Value>>,
 }
 
 impl AppState {
     pub fn new(node: Node, token: Option<String>) -> AppState {
+        let node = Arc::new(Mutex::new(node));
+        let sync = net::SyncContext::new(node.clone());
         AppState {
-            node: Arc::new(Mutex::new(node)),
-            changes: broadcast::channel(256).0,
+            node,
+            changes: sync.changes.clone(),
+            sync,
             written: Arc::new(Notify::new()),
             calendar_key: token
                 .as_ref()
                 .map(|t| bamboo::Hash::of(format!("pandafest calendar {t}").as_bytes()).to_hex()[..32].to_string()),
             token,
-            sync_status: Arc::new(Mutex::new(serde_json::json!({ "peers": [] }))),
         }
     }
 }
@@ -324,11 +321,53 @@ async fn get_op(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::v
 }
 
 async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
-    Ok(Json(s.sync_status.lock().map(|v| v.clone()).unwrap_or_default()))
+    let peers = s.sync.status.lock().map(|st| st.list()).unwrap_or_default();
+    Ok(Json(serde_json::json!({ "peers": peers })))
 }
 
-async fn not_yet(Path(rest): Path<String>) -> HttpError {
-    HttpError(ApiError::internal(format!("{rest}: replication between nodes is not built yet")))
+/// A peer's sync session over a WebSocket (`/sync`). Not behind the token: peers prove
+/// their keys in the handshake, and a peer learns only festivals whose ids it names.
+async fn sync_socket(
+    State(s): State<AppState>,
+    ws: axum::extract::ws::WebSocketUpgrade,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+) -> Response {
+    ws.max_message_size(sync::Limits::default().max_message_bytes as usize + 1024).on_upgrade(
+        move |socket| async move {
+            use axum::extract::ws::Message as WsMessage;
+            use futures_util::SinkExt;
+            let (mut sink, mut stream) = futures_util::StreamExt::split(socket);
+            let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+            let (in_tx, in_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+            tokio::spawn(async move {
+                while let Some(bytes) = out_rx.recv().await {
+                    if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = sink.close().await;
+            });
+            tokio::spawn(async move {
+                while let Some(Ok(message)) = futures_util::StreamExt::next(&mut stream).await {
+                    let bytes = match message {
+                        WsMessage::Binary(b) => b.to_vec(),
+                        WsMessage::Text(t) => t.as_bytes().to_vec(),
+                        WsMessage::Close(_) => break,
+                        _ => continue,
+                    };
+                    if in_tx.send(bytes).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let info =
+                net::ConnectionInfo { address: addr.to_string(), direction: net::Direction::Incoming, once: false };
+            match net::drive(s.sync.clone(), out_tx, in_rx, info, |_, _| {}).await {
+                Ok(summary) => tracing::info!("sync with {addr} ended: {} entries stored", summary.stored),
+                Err(e) => tracing::warn!("sync with {addr}: {e}"),
+            }
+        },
+    )
 }
 
 async fn stream(State(s): State<AppState>) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
@@ -388,8 +427,8 @@ pub fn api(state: AppState) -> Router {
         .route("/festivals/{id}/events", get(list_events).post(create_event))
         .route("/festivals/{id}/schedule", get(schedule))
         .route("/festivals/{id}/schedule.ics", get(festival_ics))
-        .route("/festivals/{id}/invite", get(not_yet_invite))
-        .route("/join", post(not_yet_join))
+        .route("/festivals/{id}/invite", get(invite))
+        .route("/join", post(join))
         .route("/resources/{id}", get(get_resource).put(put_resource))
         .route("/resources/{id}/retire", post(retire_resource))
         .route("/resources/{id}/calendar", get(calendar))
@@ -410,17 +449,34 @@ pub fn api(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_yet_invite() -> HttpError {
-    not_yet(Path("invite links".to_string())).await
+async fn invite(State(s): State<AppState>, Path(id): Path<String>) -> J<serde_json::Value> {
+    let invite = with_node(&s, false, move |n| crate::sync_cmds::invite(n, &id, &[])).await?;
+    Ok(Json(
+        serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
+    ))
 }
 
-async fn not_yet_join() -> HttpError {
-    not_yet(Path("joining".to_string())).await
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    link: String,
+}
+
+/// Remembers the festival and syncs with the link's peers in the background: the answer
+/// comes at once (202), the festival arrives on the live stream.
+async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Json<serde_json::Value>)> {
+    let JoinBody { link } = body(&b)?;
+    let invite = with_node(&s, true, move |n| crate::sync_cmds::remember_join(n, &link)).await?;
+    for peer in &invite.peers {
+        tokio::spawn(net::keep_syncing(s.sync.clone(), peer.clone()));
+    }
+    let message = format!("joining: fetching the festival from {} peer(s)", invite.peers.len());
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "festival": invite.festival.to_hex(), "message": message }))))
 }
 
 /// The whole app: the API, and the web UI's files from `web_dir` if given.
 pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
-    let router = Router::new().nest("/api/v1", api(state));
+    let router = Router::new().route("/sync", get(sync_socket)).with_state(state.clone()).nest("/api/v1", api(state));
     match web_dir {
         Some(dir) => {
             let index = dir.join("index.html");

@@ -11,6 +11,7 @@ pub use service::{agent, error, ical, node, views};
 pub mod hooks;
 pub mod http;
 pub mod openapi;
+pub mod sync_cmds;
 
 /// Opens the node in `data_dir` with this node's policy hooks registered.
 pub fn open(data_dir: &std::path::Path) -> error::ApiResult<node::Node> {

@@ -4,34 +4,10 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Person, s};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(p: &Person, extra: &[&str]) -> Server {
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = p.command(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| panic!("unexpected: {first}"));
-    let base = url.split('#').next().unwrap().trim_end_matches('/').to_string();
-    Server { child, base }
-}
+use support::{Person, Server, s, serve};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

@@ -95,3 +95,54 @@ fn rand_suffix() -> String {
 pub fn s(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_string()
 }
+
+/// A `pandafest serve` process; killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// host:port of the server.
+    pub fn address(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+}
+
+/// Starts `pandafest serve` on a free loopback port and waits until it serves.
+pub fn serve(p: &Person, extra: &[&str]) -> Server {
+    serve_at(p, "127.0.0.1:0", extra)
+}
+
+/// Starts `pandafest serve` on `listen` (a loopback address).
+pub fn serve_at(p: &Person, listen: &str, extra: &[&str]) -> Server {
+    use std::io::BufRead;
+    let mut args = vec!["serve", "--listen", listen];
+    args.extend_from_slice(extra);
+    let mut child =
+        p.command(&args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| panic!("unexpected: {first}"));
+    let base = url.split('#').next().unwrap().trim_end_matches('/').to_string();
+    Server { child, base }
+}
+
+/// Polls `check` until it holds, for at most `seconds`.
+pub fn eventually(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("not within {seconds} s: {what}");
+}

@@ -12,8 +12,9 @@ fn migrations() -> Vec<String> {
         plan_tables
             .push_str(&format!("CREATE TABLE m_{table} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;\n"));
     }
-    vec![format!(
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+    vec![
+        format!(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
          CREATE TABLE logs (
              author BLOB NOT NULL, log_id INTEGER NOT NULL,
              festival BLOB, max_seq INTEGER NOT NULL, end_seq INTEGER, fork_seq INTEGER,
@@ -31,7 +32,13 @@ fn migrations() -> Vec<String> {
              entry BLOB NOT NULL, payload BLOB NOT NULL,
              PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
          {plan_tables}"
-    )]
+        ),
+        // 2: the contiguous height of each log (what replication announces), kept on insert.
+        "ALTER TABLE logs ADD COLUMN height INTEGER NOT NULL DEFAULT 0;
+     UPDATE logs SET height = (SELECT COUNT(*) FROM entries e WHERE e.author = logs.author AND e.log_id = logs.log_id)
+       WHERE max_seq = (SELECT COUNT(*) FROM entries e WHERE e.author = logs.author AND e.log_id = logs.log_id);"
+            .to_string(),
+    ]
 }
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

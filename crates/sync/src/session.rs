@@ -296,6 +296,8 @@ pub struct Session {
     peer: Option<PeerInfo>,
     ours: BTreeSet<FestivalId>,
     theirs: BTreeSet<FestivalId>,
+    /// The peer's list of festivals arrived (it may be empty).
+    heard_festivals: bool,
     fests: BTreeMap<FestivalId, Fest>,
     out: VecDeque<Output>,
     /// Batches this side may still send.
@@ -326,6 +328,7 @@ impl Session {
             peer: None,
             ours: config.festivals.into_iter().collect(),
             theirs: BTreeSet::new(),
+            heard_festivals: false,
             fests: BTreeMap::new(),
             out: VecDeque::new(),
             credit: 0,
@@ -354,6 +357,12 @@ impl Session {
     /// The festivals both sides want.
     pub fn shared_festivals(&self) -> impl Iterator<Item = &FestivalId> {
         self.fests.keys()
+    }
+
+    /// Whether the peer's list of festivals arrived, so that [`Session::shared_festivals`]
+    /// is known (a one-shot sync is over once these are all live).
+    pub fn heard_festivals(&self) -> bool {
+        self.heard_festivals
     }
 
     /// Whether both catch-ups of `festival` are complete.
@@ -633,6 +642,7 @@ impl Session {
                 Err(SyncError::Unexpected { message: message.name(), context: "the handshake is over" })
             }
             Message::Festivals { festivals } => {
+                self.heard_festivals = true;
                 let new: Vec<FestivalId> = festivals.into_iter().filter(|f| self.theirs.insert(*f)).collect();
                 if self.theirs.len() > self.limits.max_festivals as usize {
                     return Err(SyncError::TooManyFestivals {

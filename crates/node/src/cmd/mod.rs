@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use model::Id;
 use pandafest::error::ApiError;
 use pandafest::node::{FrameInput, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
 use pandafest::views::*;
@@ -68,20 +69,34 @@ pub enum Command {
     },
     /// Run the node: HTTP API, web UI, sync and the policy agent.
     Serve(serve::ServeArgs),
-    /// Sync once with a peer.
+    /// Sync once with a peer: both sides catch up on the festivals they share.
     Sync {
+        /// host:port, or ws://host:port/sync
         #[arg(long)]
         peer: String,
+        /// Only this festival (and its parents); a full id fetches one not held yet.
         #[arg(long)]
         festival: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
-    /// Print an invite link to a festival.
+    /// Print an invite link to a festival: its id and addresses of peers that hold it.
     Invite {
         #[arg(long)]
         festival: String,
+        /// An address to put in the link (repeatable), besides this node's own.
+        #[arg(long)]
+        peer: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
-    /// Join a festival from an invite link.
-    Join { link: String },
+    /// Join a festival from an invite link: fetch it from the link's peers, and keep
+    /// syncing with them whenever `pandafest serve` runs.
+    Join {
+        link: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Raw Bamboo log plumbing: export, import, verify.
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -357,9 +372,37 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             let tz = node.festival(&festival)?.timezone;
             Printer::new(json).slots(&slots, &tz)
         }
-        Command::Sync { .. } | Command::Invite { .. } | Command::Join { .. } => Err(ApiError::internal(
-            "replication between nodes is not built yet (issue 6); exchange logs with `pandafest log export` and `pandafest log import`",
-        )),
+        Command::Sync { peer, festival, json } => {
+            let node = open(dir)?;
+            let only = match festival {
+                // A festival not held yet can be named by its full id.
+                Some(f) => Some(node.festival_id(&f).or_else(|e| Id::from_hex(&f).ok_or(e))?),
+                None => None,
+            };
+            sync_with(node, &[peer], only, json)
+        }
+        Command::Invite { festival, peer, json } => {
+            let node = open(dir)?;
+            let invite = pandafest::sync_cmds::invite(&node, &festival, &peer)?;
+            if invite.peers.is_empty() {
+                eprintln!(
+                    "note: the link names no peer; run `pandafest serve --listen 0.0.0.0:7878` or give --peer ADDR"
+                );
+            }
+            if json {
+                output::print_json(
+                    &serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
+                );
+            } else {
+                println!("{}", invite.to_link());
+            }
+            Ok(())
+        }
+        Command::Join { link, json } => {
+            let node = open(dir)?;
+            let invite = pandafest::sync_cmds::remember_join(&node, &link)?;
+            sync_with(node, &invite.peers, Some(invite.festival), json)
+        }
         Command::Rebuild => {
             let mut node = open(dir)?;
             let mut bar = output::Progress::new("rebuilding", "entries");
@@ -401,6 +444,46 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
         }
         Command::Log(_) | Command::Serve(_) => unreachable!("handled in run"),
     }
+}
+
+/// Syncs once with the first of `peers` that answers, with a progress bar on a terminal.
+fn sync_with(node: Node, peers: &[String], only: Option<Id>, json: bool) -> Result<(), ApiError> {
+    let node = std::sync::Arc::new(std::sync::Mutex::new(node));
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut last_error = None;
+    for peer in peers {
+        let mut bar = output::Progress::new("syncing", "entries");
+        let result = runtime
+            .block_on(pandafest::sync_cmds::sync_once(node.clone(), peer, only, |done, total| bar.update(done, total)));
+        bar.finish();
+        match result {
+            Ok(summary) => {
+                let node = node.lock().expect("node");
+                if json {
+                    output::print_json(&summary);
+                } else {
+                    let who = summary.peer.as_deref().map_or("?".to_string(), |k| k[..8].to_string());
+                    println!(
+                        "synced with {who} at {peer}: {} festivals, {} entries received ({} new)",
+                        summary.festivals.len(),
+                        summary.received,
+                        summary.stored
+                    );
+                    for f in &summary.festivals {
+                        if let Some(f) = Id::from_hex(f).and_then(|id| node.state().festival(&id)) {
+                            println!("  {}  {}", f.id.short(), f.fields.name);
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            Err(e) => {
+                eprintln!("{peer}: {e}");
+                last_error = Some(e);
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| ApiError::bad_input("no peer to sync with")))
 }
 
 fn festival(cmd: FestivalCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {

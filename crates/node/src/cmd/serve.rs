@@ -12,15 +12,60 @@ pub struct ServeArgs {
     /// Address to listen on. Off loopback, every API call needs the token.
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,
-    /// Peers to sync with (replication arrives with issue 6).
+    /// Peers to keep syncing with: host:port or ws://host:port/sync (repeatable).
     #[arg(long = "peer")]
     pub peers: Vec<String>,
+    /// Do not announce this node or look for peers on the local network (mDNS runs only
+    /// when listening on a non-loopback address).
+    #[arg(long)]
+    pub no_mdns: bool,
     /// The token API calls must carry [default: random when not on loopback].
     #[arg(long, env = "PANDAFEST_TOKEN")]
     pub token: Option<String>,
     /// The web UI's built files [default: web/dist beside the binary's source tree, if there].
     #[arg(long, env = "PANDAFEST_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+}
+
+/// Keeps sessions with the configured peers, the peers of joined festivals, and (when
+/// the node is reachable from the network) the peers mDNS finds on the LAN.
+fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
+    let mut peers: Vec<String> = args.peers.clone();
+    if let Ok(node) = state.node.lock() {
+        for (_, addresses) in node.store.settings_with_prefix("joined:").unwrap_or_default() {
+            peers.extend(addresses.split_whitespace().map(str::to_string));
+        }
+        // Remember where this node listens, for invite links.
+        let _ = node.store.set_setting("listen", Some(&addr.to_string()));
+    }
+    peers.sort();
+    peers.dedup();
+    let mut dialed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for peer in peers {
+        let url = net::ws_url(&peer);
+        if dialed.insert(url.clone()) {
+            tokio::spawn(net::keep_syncing(state.sync.clone(), url));
+        }
+    }
+    if addr.ip().is_loopback() || args.no_mdns {
+        return;
+    }
+    let key = state.node.lock().map(|n| n.me().to_hex()).unwrap_or_default();
+    match net::discovery::start(&key, addr.port()) {
+        Ok((discovery, mut found)) => {
+            let ctx = state.sync.clone();
+            tokio::spawn(async move {
+                let _keep = discovery;
+                while let Some(url) = found.recv().await {
+                    if dialed.insert(url.clone()) {
+                        tracing::info!("found a peer on the local network: {url}");
+                        tokio::spawn(net::keep_syncing(ctx.clone(), url));
+                    }
+                }
+            });
+        }
+        Err(e) => tracing::warn!("no LAN discovery: {e}"),
+    }
 }
 
 fn find_web_dir() -> Option<PathBuf> {
@@ -74,8 +119,9 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
             println!("(the web UI is not built: only the API under /api/v1 is served)");
         }
         tokio::spawn(http::watch(state.clone()));
+        start_sync(&state, &args, addr);
         let app = http::app(state, web_dir);
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -1,0 +1,372 @@
+//! Driving one [`Session`] over a connection: the transport is a pair of channels of
+//! messages, so WebSockets (server and client) and tests use the same loop.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use model::Id;
+use serde::Serialize;
+use service::Node;
+use sync::{FestivalId, Output, Session, SessionConfig, SyncError};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::StoreSync;
+
+/// Entries were stored (by anyone): sessions push the new heights, the UI refetches.
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// Festival ids in hex; empty with `kinds == ["*"]` means "anything".
+    pub festivals: Vec<String>,
+    pub kinds: Vec<String>,
+}
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The peer connected to us.
+    Incoming,
+    /// We connected to the peer.
+    Outgoing,
+}
+
+/// One peer as people see it in the sync status.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub address: String,
+    pub key: Option<String>,
+    pub direction: Direction,
+    pub connected: bool,
+    /// Festivals synced with this peer (hex ids).
+    pub festivals: Vec<String>,
+    /// Entries the peer announced and this node has not stored yet.
+    pub behind: u64,
+    /// Every shared festival is caught up and in live mode.
+    pub live: bool,
+    pub received: u64,
+    pub sent: u64,
+    pub error: Option<String>,
+}
+
+/// The sync status of a node: every peer it is or was connected to.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct SyncStatus {
+    pub peers: BTreeMap<u64, PeerStatus>,
+    next: u64,
+}
+
+impl SyncStatus {
+    fn add(&mut self, status: PeerStatus) -> u64 {
+        self.next += 1;
+        self.peers.insert(self.next, status);
+        self.next
+    }
+
+    /// Every peer, current connections first.
+    pub fn list(&self) -> Vec<PeerStatus> {
+        let mut peers: Vec<PeerStatus> = self.peers.values().cloned().collect();
+        peers.sort_by_key(|p| (!p.connected, p.address.clone()));
+        peers
+    }
+}
+
+/// What all sessions of a node share.
+#[derive(Clone)]
+pub struct SyncContext {
+    pub node: Arc<Mutex<Node>>,
+    pub changes: broadcast::Sender<Change>,
+    pub status: Arc<Mutex<SyncStatus>>,
+    /// Only this festival (and its ancestors), for `pandafest sync --festival F`.
+    pub only: Option<Id>,
+}
+
+impl SyncContext {
+    pub fn new(node: Arc<Mutex<Node>>) -> SyncContext {
+        SyncContext {
+            node,
+            changes: broadcast::channel(1024).0,
+            status: Arc::new(Mutex::new(SyncStatus::default())),
+            only: None,
+        }
+    }
+
+    /// The festivals to sync: those held here and those joined (or only the chosen one),
+    /// each with its ancestors as far as they are known.
+    pub fn wanted(&self) -> Vec<FestivalId> {
+        let node = self.node.lock().expect("node");
+        let s = node.state();
+        let mut roots: BTreeSet<Id> = match self.only {
+            Some(f) => BTreeSet::from([f]),
+            None => {
+                let mut held: BTreeSet<Id> = s.festivals().map(|f| f.id).collect();
+                held.extend(joined(&node));
+                held
+            }
+        };
+        for f in roots.clone() {
+            roots.extend(s.ancestry(&f));
+            // A festival known only by its id still names its parent once its first entry
+            // is here; until then the parent is asked for in the next round.
+            if let Some(p) = s.festival(&f).and_then(|f| f.parent) {
+                roots.insert(p);
+            }
+        }
+        roots.into_iter().collect()
+    }
+}
+
+/// Festivals this node joined by invite (kept as settings `joined:<id>`).
+pub fn joined(node: &Node) -> Vec<Id> {
+    node.store
+        .settings_with_prefix("joined:")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(id, _)| Id::from_hex(&id))
+        .collect()
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum NetError {
+    #[error("{0}")]
+    Sync(#[from] SyncError),
+    #[error("cannot connect to {address}: {reason}")]
+    Connect { address: String, reason: String },
+    #[error("the connection closed before the sync was complete")]
+    Disconnected,
+    #[error("{0}")]
+    Node(String),
+}
+
+/// Who is at the other end, as far as the transport knows.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    pub address: String,
+    pub direction: Direction,
+    /// End once every shared festival is live (a one-shot sync) instead of staying live.
+    pub once: bool,
+}
+
+/// What a finished session did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub peer: Option<String>,
+    pub festivals: Vec<String>,
+    pub received: u64,
+    pub stored: u64,
+    pub sent: u64,
+}
+
+/// Runs one session: `outgoing` takes the messages to send, `incoming` yields the peer's
+/// messages (and ends when the connection does). Received entries are verified and
+/// stored batch by batch, all or nothing; an invalid entry ends the session, and nothing
+/// of its batch is stored. `progress` hears (stored, announced) after each batch.
+pub async fn drive(
+    ctx: SyncContext,
+    outgoing: mpsc::Sender<Vec<u8>>,
+    mut incoming: mpsc::Receiver<Vec<u8>>,
+    info: ConnectionInfo,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<Summary, NetError> {
+    let keypair = ctx.node.lock().expect("node").store.keypair().clone();
+    let mut session = Session::new(keypair, SessionConfig::new(ctx.wanted()), rand::random());
+    let mut changes = ctx.changes.subscribe();
+    let slot = ctx.status.lock().expect("status").add(PeerStatus {
+        address: info.address.clone(),
+        key: None,
+        direction: info.direction,
+        connected: true,
+        festivals: Vec::new(),
+        behind: 0,
+        live: false,
+        received: 0,
+        sent: 0,
+        error: None,
+    });
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let mut announced: u64 = 0;
+    let result = loop {
+        // Everything the session wants done now.
+        if let Err(e) = pump(&ctx, &mut session, &outgoing, &mut summary, &mut announced, &mut progress).await {
+            break Err(e);
+        }
+        update_status(&ctx, slot, &session, &summary, announced);
+        if session.is_closed() {
+            break Ok(());
+        }
+        let all_live = session.heard_festivals()
+            && session.shared_festivals().all(|f| session.is_live(f))
+            && session.in_flight() == 0;
+        if info.once && all_live {
+            // A festival that arrived may name a parent this node wants too; only when
+            // nothing new is wanted is the sync over.
+            let before = session.shared_festivals().count();
+            session.add_festivals(&ctx.wanted());
+            if session.shared_festivals().count() == before {
+                session.close("caught up");
+                let _ = flush(&ctx, &mut session, &outgoing).await;
+                break Ok(());
+            }
+            continue;
+        }
+        let timeout = session.poll_timeout().map(|t| Duration::from_millis(t.saturating_sub(elapsed(started))));
+        tokio::select! {
+            message = incoming.recv() => match message {
+                Some(bytes) => {
+                    if let Err(e) = session.receive(&bytes) {
+                        let _ = flush(&ctx, &mut session, &outgoing).await;
+                        break match e {
+                            SyncError::PeerClosed { .. } if info.once && all_live => Ok(()),
+                            SyncError::PeerClosed { .. } if !info.once => Ok(()),
+                            e => Err(e.into()),
+                        };
+                    }
+                }
+                None => break if info.once && !all_live { Err(NetError::Disconnected) } else { Ok(()) },
+            },
+            change = changes.recv() => {
+                let festivals: Vec<Id> = match &change {
+                    Ok(c) if !c.festivals.is_empty() => c.festivals.iter().filter_map(|f| Id::from_hex(f)).collect(),
+                    _ => session.shared_festivals().copied().collect(),
+                };
+                notify(&ctx, &mut session, &festivals);
+            },
+            _ = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600))), if timeout.is_some() => {
+                session.tick(elapsed(started));
+            },
+        }
+    };
+    {
+        let mut status = ctx.status.lock().expect("status");
+        if let Some(p) = status.peers.get_mut(&slot) {
+            p.connected = false;
+            if let Err(e) = &result {
+                p.error = Some(e.to_string());
+            }
+        }
+    }
+    summary.festivals = session.shared_festivals().map(|f| f.to_hex()).collect();
+    result.map(|()| summary)
+}
+
+fn elapsed(started: Instant) -> u64 {
+    started.elapsed().as_millis() as u64
+}
+
+/// Pushes the store's current heights of `festivals` into the session, and adds
+/// festivals newly wanted (a joined festival's parent, learnt from its first entry).
+fn notify(ctx: &SyncContext, session: &mut Session, festivals: &[Id]) {
+    let wanted = ctx.wanted();
+    session.add_festivals(&wanted);
+    let node = ctx.node.lock().expect("node");
+    let store = StoreSync(&node.store);
+    for f in festivals {
+        let heights = sync::SyncStore::heights(&store, f);
+        session.notify_heights(f, &heights);
+    }
+}
+
+async fn flush(ctx: &SyncContext, session: &mut Session, outgoing: &mpsc::Sender<Vec<u8>>) -> Result<(), NetError> {
+    loop {
+        let next = {
+            let node = ctx.node.lock().expect("node");
+            session.poll(&StoreSync(&node.store))
+        };
+        match next {
+            Some(Output::Send(bytes)) => outgoing.send(bytes).await.map_err(|_| NetError::Disconnected)?,
+            Some(_) => {}
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn pump(
+    ctx: &SyncContext,
+    session: &mut Session,
+    outgoing: &mpsc::Sender<Vec<u8>>,
+    summary: &mut Summary,
+    announced: &mut u64,
+    progress: &mut (impl FnMut(u64, u64) + Send),
+) -> Result<(), NetError> {
+    loop {
+        let next = {
+            let node = ctx.node.lock().expect("node");
+            session.poll(&StoreSync(&node.store))
+        };
+        let Some(output) = next else { return Ok(()) };
+        match output {
+            Output::Send(bytes) => {
+                summary.sent += 1;
+                outgoing.send(bytes).await.map_err(|_| NetError::Disconnected)?;
+            }
+            Output::Ready { peer } => {
+                tracing::info!("sync: connected to {}", &peer.to_hex()[..8]);
+                summary.peer = Some(peer.to_hex());
+            }
+            Output::Started { festival } => tracing::debug!("sync: {} started", festival.short()),
+            Output::Plan { entries, .. } => {
+                *announced += entries;
+                progress(summary.stored, *announced);
+            }
+            Output::Live { festival } => tracing::debug!("sync: {} live", festival.short()),
+            Output::Overlay { .. } => {
+                // Native nodes keep sessions with every peer they know; the overlay
+                // matters to browsers, which forward signalling through it.
+            }
+            Output::Entries { festival, batch, entries } => {
+                summary.received += entries.len() as u64;
+                let items: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().map(|e| (e.bytes, e.payload)).collect();
+                let node = ctx.node.clone();
+                let stored = tokio::task::spawn_blocking(move || store_batch(&node, items))
+                    .await
+                    .map_err(|e| NetError::Node(e.to_string()))?;
+                match stored {
+                    Ok(new) => {
+                        summary.stored += new;
+                        session.stored(batch)?;
+                        progress(summary.stored, (*announced).max(summary.stored));
+                        if new > 0 {
+                            let _ = ctx
+                                .changes
+                                .send(Change { festivals: vec![festival.to_hex()], kinds: vec!["*".into()] });
+                        }
+                    }
+                    Err(reason) => {
+                        let error = session.rejected(batch, &reason);
+                        let _ = flush(ctx, session, outgoing).await;
+                        return Err(error.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Verifies a batch and stores it in one transaction; then the owner's policy agent
+/// decides whatever it brought. Returns how many entries were new.
+fn store_batch(node: &Mutex<Node>, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, String> {
+    let mut verified = Vec::with_capacity(items.len());
+    for (i, v) in store::verify_entries(items).into_iter().enumerate() {
+        verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
+    }
+    let mut node = node.lock().map_err(|_| "the node crashed".to_string())?;
+    let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
+    if !report.stored.is_empty() {
+        if let Err(e) = node.run_agent() {
+            tracing::warn!("policy agent: {e}");
+        }
+    }
+    Ok(report.stored.len() as u64)
+}
+
+fn update_status(ctx: &SyncContext, slot: u64, session: &Session, summary: &Summary, announced: u64) {
+    let mut status = ctx.status.lock().expect("status");
+    if let Some(p) = status.peers.get_mut(&slot) {
+        p.key = summary.peer.clone();
+        p.festivals = session.shared_festivals().map(|f| f.to_hex()).collect();
+        p.behind = announced.saturating_sub(summary.received);
+        p.live = session.heard_festivals() && session.shared_festivals().all(|f| session.is_live(f));
+        p.received = summary.received;
+        p.sent = summary.sent;
+    }
+}

@@ -1,0 +1,111 @@
+//! Sessions over WebSocket: dialing out, one-shot syncs, and staying connected.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::driver::{ConnectionInfo, Direction, NetError, Summary, SyncContext, drive};
+
+/// The WebSocket path of a node's sync endpoint.
+pub const SYNC_PATH: &str = "/sync";
+
+/// `host:port`, `http://host:port` or `ws://host:port/sync` → the sync endpoint's URL.
+pub fn sync_url(address: &str) -> String {
+    let a = address.trim().trim_end_matches('/');
+    let with_scheme = if let Some(rest) = a.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = a.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if a.starts_with("ws://") || a.starts_with("wss://") {
+        a.to_string()
+    } else {
+        format!("ws://{a}")
+    };
+    if with_scheme.ends_with(SYNC_PATH) { with_scheme } else { format!("{with_scheme}{SYNC_PATH}") }
+}
+
+/// Dials a peer's sync endpoint; returns the channels [`drive`] runs on.
+pub async fn connect(address: &str) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>), NetError> {
+    let url = sync_url(address);
+    let (ws, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(url.as_str()))
+        .await
+        .map_err(|_| NetError::Connect { address: url.clone(), reason: "no answer within 10 s".into() })?
+        .map_err(|e| NetError::Connect { address: url.clone(), reason: e.to_string() })?;
+    let (mut sink, mut stream) = ws.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
+    let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
+    tokio::spawn(async move {
+        while let Some(bytes) = out_rx.recv().await {
+            if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            let bytes = match message {
+                WsMessage::Binary(b) => b.to_vec(),
+                WsMessage::Close(_) => break,
+                // Text is not part of the protocol: the session refuses it as malformed.
+                WsMessage::Text(t) => t.as_bytes().to_vec(),
+                _ => continue,
+            };
+            if in_tx.send(bytes).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok((out_tx, in_rx))
+}
+
+/// Syncs once with the peer at `address`: catches up every shared festival both ways,
+/// then closes. `progress` hears (stored, announced).
+pub async fn sync_once(
+    ctx: SyncContext,
+    address: &str,
+    progress: impl FnMut(u64, u64) + Send,
+) -> Result<Summary, NetError> {
+    let (tx, rx) = connect(address).await?;
+    let info = ConnectionInfo { address: sync_url(address), direction: Direction::Outgoing, once: true };
+    drive(ctx, tx, rx, info, progress).await
+}
+
+/// Keeps a live session with the peer at `address`, reconnecting with exponential
+/// backoff (1 s doubling to 60 s, reset after a session that lasted a minute).
+pub async fn keep_syncing(ctx: SyncContext, address: String) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let began = std::time::Instant::now();
+        match connect(&address).await {
+            Ok((tx, rx)) => {
+                let info = ConnectionInfo { address: sync_url(&address), direction: Direction::Outgoing, once: false };
+                match drive(ctx.clone(), tx, rx, info, |_, _| {}).await {
+                    Ok(_) => tracing::info!("sync with {address} ended"),
+                    Err(e) => tracing::warn!("sync with {address}: {e}"),
+                }
+            }
+            Err(e) => tracing::debug!("{e}"),
+        }
+        if began.elapsed() > Duration::from_secs(60) {
+            backoff = Duration::from_secs(1);
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(60));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sync_url;
+
+    #[test]
+    fn addresses_become_sync_urls() {
+        assert_eq!(sync_url("127.0.0.1:7878"), "ws://127.0.0.1:7878/sync");
+        assert_eq!(sync_url("http://10.0.0.2:7878/"), "ws://10.0.0.2:7878/sync");
+        assert_eq!(sync_url("https://fest.example"), "wss://fest.example/sync");
+        assert_eq!(sync_url("ws://a:1/sync"), "ws://a:1/sync");
+    }
+}
