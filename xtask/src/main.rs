@@ -24,12 +24,14 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("wasm") => wasm().map(|_| ()),
         _ => {
             eprintln!("usage: cargo xtask <run|test|bench|fuzz> [args]\n");
             eprintln!("  run [-- SERVE_ARGS]   build and start pandafest serve");
             eprintln!("  test                  run every test (what CI runs)");
             eprintln!("  bench                 run the benchmarks and print the ratios");
             eprintln!("  fuzz [SECONDS]        fuzz every target (default 60 s each) on nightly");
+            eprintln!("  wasm                  build the browser peer into web/src/peer/pkg");
             std::process::exit(2);
         }
     }
@@ -63,6 +65,7 @@ fn cargo() -> Command {
 }
 
 fn run(args: &[String]) -> Result<()> {
+    wasm()?;
     let web = tools::build_web()?;
     sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
     let bin = project_root().join("target/release/pandafest");
@@ -79,7 +82,8 @@ fn run(args: &[String]) -> Result<()> {
 
 fn test(_args: &[String]) -> Result<()> {
     sh(cargo().args(["fmt", "--all", "--", "--check"])).context("code is not formatted: run `cargo fmt --all`")?;
-    // The web UI first: the node's tests serve its build.
+    // The browser peer and the web UI first: the node's tests serve their build.
+    wasm()?;
     let web = tools::build_web()?;
     if web.is_some() {
         sh(Command::new("npm").current_dir(project_root().join("web")).args(["test"]))?;
@@ -91,12 +95,26 @@ fn test(_args: &[String]) -> Result<()> {
     } else {
         sh(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
     }
+    // The core compiled to wasm, run by wasm-bindgen's test runner (in Node.js).
+    let runner = tools::tool_cache().join("bin/wasm-bindgen-test-runner");
+    sh(cargo()
+        .args(["test", "-p", "pandafest-wasm", "--target", "wasm32-unknown-unknown"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))?;
     if web.is_some() {
         // The browser tests: the real node (as built by the tests above) behind the real UI.
         tools::ensure_chromium()?;
         sh(cargo().args(["build", "-p", "pandafest"]))?;
         let bin = project_root().join("target/debug/pandafest");
-        sh(Command::new("npm").current_dir(project_root().join("web")).args(["run", "e2e"]).env("PANDAFEST_BIN", bin))?;
+        sh(Command::new("npm")
+            .current_dir(project_root().join("web"))
+            .args(["run", "e2e"])
+            .env("PANDAFEST_BIN", &bin))?;
+        if tools::npm_script_exists("e2e:peer")? {
+            sh(Command::new("npm")
+                .current_dir(project_root().join("web"))
+                .args(["run", "e2e:peer"])
+                .env("PANDAFEST_BIN", &bin))?;
+        }
     }
     eprintln!("all tests passed");
     Ok(())
@@ -107,6 +125,33 @@ fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest-model", "--bench", "materialise"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "ingest"]))?;
     Ok(())
+}
+
+/// Builds the browser peer (`crates/wasm`) into `web/src/peer/pkg/`, where Vite picks it up.
+pub fn wasm() -> Result<PathBuf> {
+    let (bindgen, wasm_opt) = tools::ensure_wasm_tools()?;
+    // Size matters more than speed for a download: optimise for size, link-time optimise.
+    sh(cargo()
+        .args(["build", "--release", "-p", "pandafest-wasm", "--target", "wasm32-unknown-unknown"])
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"))?;
+    let root = project_root();
+    let out = root.join("web/src/peer/pkg");
+    sh(Command::new(&bindgen)
+        .args(["--target", "web", "--out-name", "pandafest_wasm", "--out-dir"])
+        .arg(&out)
+        .arg(root.join("target/wasm32-unknown-unknown/release/pandafest_wasm.wasm")))?;
+    let wasm = out.join("pandafest_wasm_bg.wasm");
+    sh(Command::new(&wasm_opt)
+        .args(["-Os", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+        .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
+        .arg(&wasm)
+        .arg(&wasm))?;
+    let size = std::fs::metadata(&wasm)?.len();
+    eprintln!("browser peer: {} ({:.2} MB)", wasm.display(), size as f64 / 1e6);
+    Ok(out)
 }
 
 fn fuzz(args: &[String]) -> Result<()> {

@@ -110,3 +110,64 @@ pub fn ensure_chromium() -> Result<PathBuf> {
         .context("cannot install chromium with apt-get")?;
     Ok(path)
 }
+
+/// Where tools that take long to install are kept between runs (outside the checkout).
+pub fn tool_cache() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    home.join(".cache/pandafest-tools")
+}
+
+/// The version of the `wasm-bindgen` crate in Cargo.lock: the CLI must be exactly it.
+fn locked_version(krate: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(project_root().join("Cargo.lock"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{krate}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("{krate} is not in Cargo.lock")
+}
+
+/// The wasm32 target, the wasm-bindgen CLI of the locked version, and npm's wasm-opt.
+pub fn ensure_wasm_tools() -> Result<(PathBuf, PathBuf)> {
+    let installed =
+        Command::new("rustup").args(["target", "list", "--installed"]).output().context("rustup is needed")?;
+    if !String::from_utf8_lossy(&installed.stdout).lines().any(|l| l == "wasm32-unknown-unknown") {
+        sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+            .context("cannot add the wasm32-unknown-unknown target with rustup")?;
+    }
+    let cache = tool_cache();
+    let version = locked_version("wasm-bindgen")?;
+    let bindgen = cache.join("bin/wasm-bindgen");
+    let current =
+        Command::new(&bindgen).arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    if !current.is_some_and(|v| v.trim().ends_with(&version)) {
+        eprintln!("installing wasm-bindgen-cli {version} into {} (takes about 5 minutes, once)", cache.display());
+        // Without --locked: with it, a pinned dependency is missing from the registry.
+        sh(Command::new("cargo")
+            .args(["install", "wasm-bindgen-cli", "--version", &format!("={version}"), "--root"])
+            .arg(&cache))
+        .context("cannot install wasm-bindgen-cli from crates.io")?;
+    }
+    let binaryen = cache.join("binaryen");
+    let wasm_opt = binaryen.join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.exists() {
+        // npm's binaryen: Debian's (108) produces modules that fail to load.
+        std::fs::create_dir_all(&binaryen)?;
+        sh(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&binaryen)
+            .arg("binaryen@132"))
+        .context("cannot install binaryen (wasm-opt) from the npm registry")?;
+    }
+    Ok((bindgen, wasm_opt))
+}
+
+/// Whether web/package.json defines the npm script `name`.
+pub fn npm_script_exists(name: &str) -> Result<bool> {
+    let text = std::fs::read_to_string(project_root().join("web/package.json"))?;
+    Ok(text.contains(&format!("\"{name}\":")))
+}

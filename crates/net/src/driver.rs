@@ -1,14 +1,15 @@
 //! Driving one [`Session`] over a connection: the transport is a pair of channels of
 //! messages, so WebSockets (server and client) and tests use the same loop.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bamboo::Author;
 use model::Id;
 use serde::Serialize;
 use service::Node;
-use sync::{FestivalId, Output, Session, SessionConfig, SyncError};
+use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncError};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::StoreSync;
@@ -70,12 +71,44 @@ impl SyncStatus {
     }
 }
 
+/// The sessions of a node by peer key: for relaying signalling between peers and
+/// introducing them to each other.
+#[derive(Default)]
+pub struct Router {
+    sessions: HashMap<Author, (mpsc::UnboundedSender<(FestivalId, OverlayMessage)>, BTreeSet<FestivalId>)>,
+    introduced: BTreeSet<(Author, Author)>,
+}
+
+impl Router {
+    fn send(&self, to: &Author, festival: FestivalId, message: OverlayMessage) -> bool {
+        self.sessions.get(to).is_some_and(|(tx, _)| tx.send((festival, message)).is_ok())
+    }
+
+    /// `peer` now syncs `festival`: bridge it and the other peers of the festival (Spray's join).
+    fn introduce(&mut self, peer: Author, festival: FestivalId) {
+        let others: Vec<Author> = self
+            .sessions
+            .iter()
+            .filter(|(k, (_, shared))| **k != peer && shared.contains(&festival))
+            .map(|(k, _)| *k)
+            .collect();
+        for other in others {
+            let pair = if peer < other { (peer, other) } else { (other, peer) };
+            if self.introduced.insert(pair) {
+                self.send(&peer, festival, OverlayMessage::Introduce { peer: Peer::new(other, "") });
+                self.send(&other, festival, OverlayMessage::Introduce { peer: Peer::new(peer, "") });
+            }
+        }
+    }
+}
+
 /// What all sessions of a node share.
 #[derive(Clone)]
 pub struct SyncContext {
     pub node: Arc<Mutex<Node>>,
     pub changes: broadcast::Sender<Change>,
     pub status: Arc<Mutex<SyncStatus>>,
+    pub router: Arc<Mutex<Router>>,
     /// Only this festival (and its ancestors), for `pandafest sync --festival F`.
     pub only: Option<Id>,
 }
@@ -86,6 +119,7 @@ impl SyncContext {
             node,
             changes: broadcast::channel(1024).0,
             status: Arc::new(Mutex::new(SyncStatus::default())),
+            router: Arc::new(Mutex::new(Router::default())),
             only: None,
         }
     }
@@ -170,6 +204,8 @@ pub async fn drive(
     let keypair = ctx.node.lock().expect("node").store.keypair().clone();
     let mut session = Session::new(keypair, SessionConfig::new(ctx.wanted()), rand::random());
     let mut changes = ctx.changes.subscribe();
+    let (relay_tx, mut relay_rx) = mpsc::unbounded_channel::<(FestivalId, OverlayMessage)>();
+    let mut links = Links { relay: relay_tx, peer: None };
     let slot = ctx.status.lock().expect("status").add(PeerStatus {
         address: info.address.clone(),
         key: None,
@@ -187,7 +223,9 @@ pub async fn drive(
     let mut announced: u64 = 0;
     let result = loop {
         // Everything the session wants done now.
-        if let Err(e) = pump(&ctx, &mut session, &outgoing, &mut summary, &mut announced, &mut progress).await {
+        if let Err(e) =
+            pump(&ctx, &mut session, &outgoing, &mut summary, &mut announced, &mut links, &mut progress).await
+        {
             break Err(e);
         }
         update_status(&ctx, slot, &session, &summary, announced);
@@ -231,11 +269,25 @@ pub async fn drive(
                 };
                 notify(&ctx, &mut session, &festivals);
             },
+            Some((festival, message)) = relay_rx.recv() => {
+                // Sent on a festival this session shares (signalling may arrive on another).
+                let festival = if session.shared_festivals().any(|f| *f == festival) {
+                    Some(festival)
+                } else {
+                    session.shared_festivals().next().copied()
+                };
+                if let Some(f) = festival {
+                    let _ = session.send_overlay(f, message);
+                }
+            },
             _ = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600))), if timeout.is_some() => {
                 session.tick(elapsed(started));
             },
         }
     };
+    if let Some(peer) = links.peer {
+        ctx.router.lock().expect("router").sessions.remove(&peer);
+    }
     {
         let mut status = ctx.status.lock().expect("status");
         if let Some(p) = status.peers.get_mut(&slot) {
@@ -280,12 +332,19 @@ async fn flush(ctx: &SyncContext, session: &mut Session, outgoing: &mpsc::Sender
     }
 }
 
+/// This session's place in the node's [`Router`].
+struct Links {
+    relay: mpsc::UnboundedSender<(FestivalId, OverlayMessage)>,
+    peer: Option<Author>,
+}
+
 async fn pump(
     ctx: &SyncContext,
     session: &mut Session,
     outgoing: &mpsc::Sender<Vec<u8>>,
     summary: &mut Summary,
     announced: &mut u64,
+    links: &mut Links,
     progress: &mut (impl FnMut(u64, u64) + Send),
 ) -> Result<(), NetError> {
     loop {
@@ -302,16 +361,33 @@ async fn pump(
             Output::Ready { peer } => {
                 tracing::info!("sync: connected to {}", &peer.to_hex()[..8]);
                 summary.peer = Some(peer.to_hex());
+                links.peer = Some(peer);
+                ctx.router.lock().expect("router").sessions.insert(peer, (links.relay.clone(), BTreeSet::new()));
             }
-            Output::Started { festival } => tracing::debug!("sync: {} started", festival.short()),
+            Output::Started { festival } => {
+                tracing::debug!("sync: {} started", festival.short());
+                if let Some(peer) = links.peer {
+                    let mut router = ctx.router.lock().expect("router");
+                    if let Some((_, shared)) = router.sessions.get_mut(&peer) {
+                        shared.insert(festival);
+                    }
+                    router.introduce(peer, festival);
+                }
+            }
             Output::Plan { entries, .. } => {
                 *announced += entries;
                 progress(summary.stored, *announced);
             }
             Output::Live { festival } => tracing::debug!("sync: {} live", festival.short()),
-            Output::Overlay { .. } => {
-                // Native nodes keep sessions with every peer they know; the overlay
-                // matters to browsers, which forward signalling through it.
+            Output::Overlay { festival, message } => {
+                // Native nodes keep sessions with every peer they know; they relay browsers'
+                // WebRTC signalling one hop, to the addressee if connected here.
+                if let OverlayMessage::Signal { to, from, .. } = &message {
+                    if Some(*from) == links.peer {
+                        let to = *to;
+                        ctx.router.lock().expect("router").send(&to, festival, message);
+                    }
+                }
             }
             Output::Entries { festival, batch, entries } => {
                 summary.received += entries.len() as u64;

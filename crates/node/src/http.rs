@@ -12,14 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use model::{Id, Timestamp};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, broadcast};
@@ -27,7 +26,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::node::{NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+use crate::node::Node;
 
 pub use net::Change;
 
@@ -115,7 +114,6 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> HttpResult<T> {
 }
 
 type J<T> = HttpResult<Json<T>>;
-type Created<T> = HttpResult<(StatusCode, Json<T>)>;
 
 /// The identity with the calendar key, which only this layer knows.
 fn identity_json(s: &AppState, identity: crate::views::IdentityView) -> Json<serde_json::Value> {
@@ -142,162 +140,7 @@ async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<serde_json::Valu
     Ok(identity_json(&s, identity))
 }
 
-async fn get_secret(State(s): State<AppState>) -> J<serde_json::Value> {
-    with_node(&s, false, |n| Ok(serde_json::json!({ "secret_key": hex::encode(n.store.keypair().secret()) })))
-        .await
-        .map(Json)
-}
-
-async fn list_festivals(State(s): State<AppState>) -> J<Vec<crate::views::FestivalView>> {
-    with_node(&s, false, |n| Ok(n.festivals())).await.map(Json)
-}
-
-async fn create_festival(State(s): State<AppState>, b: Bytes) -> Created<crate::views::FestivalView> {
-    let input: NewFestival = body(&b)?;
-    with_node(&s, true, move |n| n.create_festival(input)).await.map(|v| (StatusCode::CREATED, Json(v)))
-}
-
-async fn get_festival(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::FestivalView> {
-    with_node(&s, false, move |n| n.festival(&id)).await.map(Json)
-}
-
-async fn list_resources(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::ResourceView>> {
-    with_node(&s, false, move |n| n.resources(&id)).await.map(Json)
-}
-
-async fn create_resource(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    b: Bytes,
-) -> Created<crate::views::ResourceView> {
-    let input: ResourceInput = body(&b)?;
-    with_node(&s, true, move |n| n.create_resource(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
-}
-
-async fn get_resource(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::ResourceView> {
-    with_node(&s, false, move |n| n.resource(&id)).await.map(Json)
-}
-
-async fn put_resource(State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> J<crate::views::ResourceView> {
-    let input: ResourceInput = body(&b)?;
-    with_node(&s, true, move |n| n.update_resource(&id, input)).await.map(Json)
-}
-
-async fn retire_resource(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::ResourceView> {
-    with_node(&s, true, move |n| n.retire_resource(&id)).await.map(Json)
-}
-
-#[derive(Deserialize)]
-struct Range {
-    start: String,
-    end: String,
-}
-
-async fn calendar(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(r): Query<Range>,
-) -> J<crate::views::CalendarView> {
-    with_node(&s, false, move |n| n.calendar(&id, &r.start, &r.end)).await.map(Json)
-}
-
-async fn list_events(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::EventView>> {
-    with_node(&s, false, move |n| n.events(&id)).await.map(Json)
-}
-
-async fn create_event(State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> Created<crate::views::EventView> {
-    let input: NewEvent = body(&b)?;
-    with_node(&s, true, move |n| n.create_event(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
-}
-
-async fn get_event(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::EventView> {
-    with_node(&s, false, move |n| n.event(&id)).await.map(Json)
-}
-
-async fn cancel_event(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::EventView> {
-    with_node(&s, true, move |n| n.cancel_event(&id)).await.map(Json)
-}
-
-async fn add_request(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    b: Bytes,
-) -> Created<crate::views::RequestView> {
-    let input: NewRequest = body(&b)?;
-    with_node(&s, true, move |n| n.add_request(&id, input)).await.map(|v| (StatusCode::CREATED, Json(v)))
-}
-
-#[derive(Deserialize)]
-struct RequestQuery {
-    #[serde(flatten)]
-    filter: RequestFilter,
-    festival: Option<String>,
-}
-
-async fn list_requests(State(s): State<AppState>, Query(q): Query<RequestQuery>) -> J<Vec<crate::views::RequestView>> {
-    with_node(&s, false, move |n| n.requests(q.filter, q.festival.as_deref())).await.map(Json)
-}
-
-async fn get_request(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::RequestView> {
-    with_node(&s, false, move |n| n.request(&id)).await.map(Json)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: Option<String>,
-}
-
-async fn decide(
-    State(s): State<AppState>,
-    Path((id, verb)): Path<(String, String)>,
-    b: Bytes,
-) -> J<crate::views::RequestView> {
-    let reason: ReasonBody = body(&b)?;
-    with_node(&s, true, move |n| match verb.as_str() {
-        "confirm" => n.confirm(&id),
-        "deny" => n.deny(&id, reason.reason),
-        "release" => n.release(&id),
-        "withdraw" => n.withdraw(&id),
-        other => Err(ApiError::not_found(format!("no such action on a request: {other}"))),
-    })
-    .await
-    .map(Json)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CheckBody {
-    resource: String,
-    start: String,
-    end: String,
-}
-
-async fn check(State(s): State<AppState>, b: Bytes) -> J<crate::views::CheckView> {
-    let c: CheckBody = body(&b)?;
-    with_node(&s, false, move |n| n.check(&c.resource, &c.start, &c.end)).await.map(Json)
-}
-
-async fn schedule(State(s): State<AppState>, Path(id): Path<String>) -> J<Vec<crate::views::SlotView>> {
-    with_node(&s, false, move |n| n.schedule(&id, None)).await.map(Json)
-}
-
-/// The iCalendar text of a festival's schedule, or of one resource's.
-pub fn ical_for(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
-    let f = node.festival(festival)?;
-    let slots = node.schedule(festival, resource)?;
-    let ids: Vec<Id> = slots.iter().filter_map(|s| s.request.as_deref().and_then(Id::from_hex)).collect();
-    let name = match resource {
-        Some(r) => format!("{} – {}", node.resource(r)?.name, f.name),
-        None => f.name.clone(),
-    };
-    Ok(crate::ical::calendar(node.state(), &name, &f.timezone, &ids, now()))
-}
-
-fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    Timestamp(ms)
-}
+pub use service::api::ical as ical_for;
 
 fn ics(text: String) -> Response {
     ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response()
@@ -316,8 +159,21 @@ async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> Http
     .map(ics)
 }
 
-async fn get_op(State(s): State<AppState>, Path(id): Path<String>) -> J<crate::views::OpView> {
-    with_node(&s, false, move |n| n.op(&id)).await.map(Json)
+/// Every other API call: the shared routes of `service::api`, so that the browser peer
+/// answers exactly the same.
+async fn shared_api(State(s): State<AppState>, method: axum::http::Method, uri: axum::http::Uri, b: Bytes) -> Response {
+    let path = uri.path_and_query().map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
+    let path = path.strip_prefix("/api/v1").unwrap_or(&path).to_string();
+    let body = String::from_utf8_lossy(&b).into_owned();
+    let write = method != axum::http::Method::GET;
+    let answer = with_node(&s, write, move |n| Ok(service::api::handle(n, method.as_str(), &path, Some(&body)))).await;
+    match answer {
+        Ok(Some(a)) => {
+            (StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(a.body)).into_response()
+        }
+        Ok(None) => HttpError(ApiError::not_found("no such API call; see /api/v1/openapi.json")).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
@@ -384,10 +240,6 @@ async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 
-async fn api_not_found() -> HttpError {
-    HttpError(ApiError::not_found("no such API call; see /api/v1/openapi.json"))
-}
-
 async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Response {
     let Some(token) = &s.token else { return next.run(request).await };
     let bearer = headers
@@ -419,32 +271,16 @@ async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: R
 /// The API routes under `/api/v1`.
 pub fn api(state: AppState) -> Router {
     Router::new()
+        // What only the native node answers; everything else is `service::api`.
         .route("/identity", get(get_identity).put(put_identity))
-        .route("/identity/secret", get(get_secret))
-        .route("/festivals", get(list_festivals).post(create_festival))
-        .route("/festivals/{id}", get(get_festival))
-        .route("/festivals/{id}/resources", get(list_resources).post(create_resource))
-        .route("/festivals/{id}/events", get(list_events).post(create_event))
-        .route("/festivals/{id}/schedule", get(schedule))
         .route("/festivals/{id}/schedule.ics", get(festival_ics))
+        .route("/resources/{id}/schedule.ics", get(resource_ics))
         .route("/festivals/{id}/invite", get(invite))
         .route("/join", post(join))
-        .route("/resources/{id}", get(get_resource).put(put_resource))
-        .route("/resources/{id}/retire", post(retire_resource))
-        .route("/resources/{id}/calendar", get(calendar))
-        .route("/resources/{id}/schedule.ics", get(resource_ics))
-        .route("/events/{id}", get(get_event))
-        .route("/events/{id}/cancel", post(cancel_event))
-        .route("/events/{id}/requests", post(add_request))
-        .route("/requests", get(list_requests))
-        .route("/requests/{id}", get(get_request))
-        .route("/requests/{id}/{verb}", post(decide))
-        .route("/check", post(check))
-        .route("/ops/{id}", get(get_op))
         .route("/sync", get(sync_status))
         .route("/stream", get(stream))
         .route("/openapi.json", get(openapi))
-        .fallback(api_not_found)
+        .fallback(shared_api)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }

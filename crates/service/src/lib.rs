@@ -12,10 +12,21 @@
 //! No I/O besides the store; external policy hooks are registered by the native node.
 
 pub mod agent;
+pub mod api;
 pub mod error;
+pub mod hub;
 pub mod ical;
 pub mod node;
 pub mod views;
 
 pub use error::{ApiError, ApiResult, ErrorKind};
 pub use node::Node;
+
+/// The current time, from the operating system or, in a browser, from `Date.now()`.
+pub fn now() -> model::Timestamp {
+    #[cfg(target_arch = "wasm32")]
+    let ms = js_sys::Date::now() as i64;
+    #[cfg(not(target_arch = "wasm32"))]
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    model::Timestamp(ms)
+}

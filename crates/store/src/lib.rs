@@ -42,6 +42,8 @@ pub enum StoreError {
     Rejected { index: usize, error: bamboo::Error },
     #[error("cannot write to festival {0}: this node does not hold it")]
     UnknownFestival(Id),
+    #[error("this node has written entries with its key; a key can only be imported into a node that wrote nothing")]
+    KeyInUse,
     #[error("cannot sign the entry: {0}")]
     Build(#[from] bamboo::BuildError),
 }
@@ -93,6 +95,8 @@ impl Store {
     fn from_connection(mut conn: Connection) -> Result<Store, StoreError> {
         // WAL lets readers (another CLI process, the HTTP server) run while a batch is
         // written; FULL makes every committed batch durable, so nothing acknowledged is lost.
+        // In a browser the OPFS VFS allows one connection and no WAL.
+        #[cfg(not(target_arch = "wasm32"))]
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -435,6 +439,20 @@ impl Store {
             Ok((author_of(r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Replaces the node's key pair; refused once the node has written anything, since its
+    /// logs are signed with the key they began with.
+    pub fn import_key(&mut self, secret: [u8; 32]) -> Result<(), StoreError> {
+        let me = self.keypair.author();
+        let written: i64 =
+            self.conn.query_row("SELECT COUNT(*) FROM logs WHERE author = ?1", [me.0.as_slice()], |r| r.get(0))?;
+        if written > 0 {
+            return Err(StoreError::KeyInUse);
+        }
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('secret_key', ?1)", [secret.as_slice()])?;
+        self.keypair = Keypair::from_secret(secret);
+        Ok(())
     }
 
     /// A value this node keeps for itself (settings, policy hooks), by key.

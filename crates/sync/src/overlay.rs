@@ -81,7 +81,24 @@ pub enum OverlayMessage {
     ShuffleReply {
         peers: Vec<Peer>,
     },
+    /// Spray's join: the sender bridges the receiver to `peer`, another peer of the festival
+    /// it holds a session with. Not part of HyParView: [`Overlay::handle`] ignores it; the
+    /// node acts on it (a browser opens a WebRTC connection through the sender).
+    Introduce {
+        peer: Peer,
+    },
+    /// WebRTC signalling (an SDP offer or answer, as text) from `from` to `to`, relayed one
+    /// hop by a peer both hold sessions with. The relay forwards it unchanged; the sync
+    /// handshake on the resulting connection proves both keys, so a relay cannot pose as either.
+    Signal {
+        to: Author,
+        from: Author,
+        data: String,
+    },
 }
+
+/// The largest signalling message (an SDP with its ICE candidates).
+pub const MAX_SIGNAL_BYTES: usize = 16 * 1024;
 
 mod kind {
     pub const JOIN: u64 = 0;
@@ -91,6 +108,8 @@ mod kind {
     pub const DISCONNECT: u64 = 4;
     pub const SHUFFLE: u64 = 5;
     pub const SHUFFLE_REPLY: u64 = 6;
+    pub const INTRODUCE: u64 = 7;
+    pub const SIGNAL: u64 = 8;
 }
 
 fn peer_value(p: &Peer) -> Value {
@@ -137,6 +156,13 @@ impl OverlayMessage {
                 vec![u(kind::SHUFFLE), peer_value(origin), u((*ttl).into()), peers_value(peers)]
             }
             OverlayMessage::ShuffleReply { peers } => vec![u(kind::SHUFFLE_REPLY), peers_value(peers)],
+            OverlayMessage::Introduce { peer } => vec![u(kind::INTRODUCE), peer_value(peer)],
+            OverlayMessage::Signal { to, from, data } => vec![
+                u(kind::SIGNAL),
+                Value::Bytes(to.0.to_vec()),
+                Value::Bytes(from.0.to_vec()),
+                Value::Text(data.clone()),
+            ],
         })
     }
 
@@ -157,6 +183,12 @@ impl OverlayMessage {
                 peers: peers_of(f.next("peers")?)?,
             },
             kind::SHUFFLE_REPLY => OverlayMessage::ShuffleReply { peers: peers_of(f.next("peers")?)? },
+            kind::INTRODUCE => OverlayMessage::Introduce { peer: peer_of(f.next("peer")?)? },
+            kind::SIGNAL => OverlayMessage::Signal {
+                to: Author(f.bytes_n::<32>("to")?),
+                from: Author(f.bytes_n::<32>("from")?),
+                data: f.text("data", MAX_SIGNAL_BYTES)?,
+            },
             other => return Err(WireError::UnknownType(other)),
         })
     }
@@ -183,6 +215,8 @@ impl OverlayMessage {
             OverlayMessage::Disconnect { .. } => "Disconnect",
             OverlayMessage::Shuffle { .. } => "Shuffle",
             OverlayMessage::ShuffleReply { .. } => "ShuffleReply",
+            OverlayMessage::Introduce { .. } => "Introduce",
+            OverlayMessage::Signal { .. } => "Signal",
         }
     }
 }
@@ -373,6 +407,8 @@ impl Overlay {
                 let sent = std::mem::take(&mut self.last_shuffle);
                 self.integrate(peers, &sent);
             }
+            // For the node, not for the view: introductions and signalling.
+            OverlayMessage::Introduce { .. } | OverlayMessage::Signal { .. } => {}
         }
     }
 

@@ -1,0 +1,196 @@
+//! The routes of `docs/api.md` as one function, so that a host without HTTP (the browser
+//! peer, answering `postMessage`) serves exactly the same API as the native node.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::node::{NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+
+/// An answer: the HTTP status it would have, and its JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    fn ok(body: Value) -> Answer {
+        Answer { status: 200, body }
+    }
+
+    fn created(body: Value) -> Answer {
+        Answer { status: 201, body }
+    }
+
+    pub fn error(e: &ApiError) -> Answer {
+        let status = match e.kind {
+            ErrorKind::BadInput => 400,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Internal => 500,
+        };
+        Answer { status, body: json!({ "error": e.message }) }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Value {
+    serde_json::to_value(v).expect("views serialise")
+}
+
+fn body<T: DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
+    let text = body.filter(|b| !b.trim().is_empty()).unwrap_or("{}");
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
+}
+
+fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == key).then_some(v)
+    })
+}
+
+fn flag(query: &str, key: &str) -> bool {
+    query_value(query, key).is_some_and(|v| !matches!(v, "0" | "false" | "no"))
+}
+
+fn decode_component(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    resource: String,
+    start: String,
+    end: String,
+}
+
+/// Serves one API call: `path` is what follows `/api/v1` (with its query string).
+/// Returns `None` for the calls a host answers itself (the live stream, the OpenAPI
+/// document, sync status, invites and joining, the calendar key), and for unknown paths
+/// it answers 404 like the native node.
+pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) -> Option<Answer> {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments: Vec<String> = path.trim_matches('/').split('/').map(decode_component).collect();
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let result: ApiResult<Answer> = (|| {
+        Ok(match (method, seg.as_slice()) {
+            ("GET", ["identity"]) => Answer::ok(to_json(node.identity()?)),
+            ("PUT", ["identity"]) => {
+                let NameBody { name } = body(payload)?;
+                Answer::ok(to_json(node.set_name(&name)?))
+            }
+            ("GET", ["identity", "secret"]) => {
+                Answer::ok(json!({ "secret_key": hex::encode(node.store.keypair().secret()) }))
+            }
+            ("GET", ["festivals"]) => Answer::ok(to_json(node.festivals())),
+            ("POST", ["festivals"]) => Answer::created(to_json(node.create_festival(body::<NewFestival>(payload)?)?)),
+            ("GET", ["festivals", id]) => Answer::ok(to_json(node.festival(id)?)),
+            ("GET", ["festivals", id, "resources"]) => Answer::ok(to_json(node.resources(id)?)),
+            ("POST", ["festivals", id, "resources"]) => {
+                Answer::created(to_json(node.create_resource(id, body::<ResourceInput>(payload)?)?))
+            }
+            ("GET", ["festivals", id, "events"]) => Answer::ok(to_json(node.events(id)?)),
+            ("POST", ["festivals", id, "events"]) => {
+                Answer::created(to_json(node.create_event(id, body::<NewEvent>(payload)?)?))
+            }
+            ("GET", ["festivals", id, "schedule"]) => Answer::ok(to_json(node.schedule(id, None)?)),
+            ("GET", ["festivals", id, "schedule.ics"]) => Answer::ok(json!({ "text": ical(node, id, None)? })),
+            ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
+            ("PUT", ["resources", id]) => {
+                Answer::ok(to_json(node.update_resource(id, body::<ResourceInput>(payload)?)?))
+            }
+            ("POST", ["resources", id, "retire"]) => Answer::ok(to_json(node.retire_resource(id)?)),
+            ("GET", ["resources", id, "calendar"]) => {
+                let start = decode_component(query_value(query, "start").unwrap_or(""));
+                let end = decode_component(query_value(query, "end").unwrap_or(""));
+                Answer::ok(to_json(node.calendar(id, &start, &end)?))
+            }
+            ("GET", ["resources", id, "schedule.ics"]) => {
+                let festival = node.resource(id)?.festival;
+                Answer::ok(json!({ "text": ical(node, &festival, Some(id))? }))
+            }
+            ("GET", ["events", id]) => Answer::ok(to_json(node.event(id)?)),
+            ("POST", ["events", id, "cancel"]) => Answer::ok(to_json(node.cancel_event(id)?)),
+            ("POST", ["events", id, "requests"]) => {
+                Answer::created(to_json(node.add_request(id, body::<NewRequest>(payload)?)?))
+            }
+            ("GET", ["requests"]) => {
+                let filter = RequestFilter {
+                    mine: flag(query, "mine"),
+                    incoming: flag(query, "incoming"),
+                    pending: flag(query, "pending"),
+                };
+                let festival = query_value(query, "festival").map(decode_component);
+                Answer::ok(to_json(node.requests(filter, festival.as_deref())?))
+            }
+            ("GET", ["requests", id]) => Answer::ok(to_json(node.request(id)?)),
+            ("POST", ["requests", id, verb]) => {
+                let ReasonBody { reason } = body(payload)?;
+                Answer::ok(to_json(match *verb {
+                    "confirm" => node.confirm(id)?,
+                    "deny" => node.deny(id, reason)?,
+                    "release" => node.release(id)?,
+                    "withdraw" => node.withdraw(id)?,
+                    other => return Err(ApiError::not_found(format!("no such action on a request: {other}"))),
+                }))
+            }
+            ("POST", ["check"]) => {
+                let c: CheckBody = body(payload)?;
+                Answer::ok(to_json(node.check(&c.resource, &c.start, &c.end)?))
+            }
+            ("GET", ["ops", id]) => Answer::ok(to_json(node.op(id)?)),
+            ("GET", ["stream"] | ["openapi.json"] | ["sync"] | ["festivals", _, "invite"]) | ("POST", ["join"]) => {
+                return Err(ApiError { kind: ErrorKind::Internal, message: HOST.into() });
+            }
+            _ => return Err(ApiError::not_found("no such API call; see /api/v1/openapi.json")),
+        })
+    })();
+    match result {
+        Ok(answer) => Some(answer),
+        Err(e) if e.message == HOST => None,
+        Err(e) => Some(Answer::error(&e)),
+    }
+}
+
+const HOST: &str = "\0answered by the host";
+
+/// The iCalendar text of a festival's schedule, or of one resource's.
+pub fn ical(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
+    let f = node.festival(festival)?;
+    let slots = node.schedule(festival, resource)?;
+    let ids: Vec<model::Id> = slots.iter().filter_map(|s| s.request.as_deref().and_then(model::Id::from_hex)).collect();
+    let name = match resource {
+        Some(r) => format!("{} – {}", node.resource(r)?.name, f.name),
+        None => f.name.clone(),
+    };
+    Ok(crate::ical::calendar(node.state(), &name, &f.timezone, &ids, crate::now()))
+}

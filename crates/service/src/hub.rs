@@ -1,0 +1,342 @@
+//! The sync sessions of a single-threaded node (the browser peer): each connection's
+//! [`sync::Session`], received entries verified and stored at once, introductions of
+//! peers to each other (Spray's join), and WebRTC signalling relayed one hop.
+//!
+//! The host moves bytes: [`Hub::receive`] for each message of a connection, then
+//! [`Hub::poll`] and act on every [`HubEvent`]. The native node runs the same protocol with
+//! one task per connection (`crates/net`).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bamboo::Author;
+use model::Id;
+use serde::Serialize;
+use sync::{FestivalId, LogHeight, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore, WireEntry};
+
+use crate::node::Node;
+
+/// What the host must do for a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HubEvent {
+    /// Send these bytes on the connection.
+    Send(Vec<u8>),
+    /// The peer proved its key.
+    Ready { peer: Author },
+    /// `peer` shares a festival with this node and can be reached through this connection's
+    /// peer (by signalling).
+    Introduce { peer: Author },
+    /// WebRTC signalling from `from`, relayed by this connection's peer.
+    Signal { from: Author, data: String },
+    /// The session is over: close the connection.
+    Closed { reason: String },
+}
+
+/// One connection as people see it in the sync status.
+#[derive(Serialize, Clone, Debug)]
+pub struct HubPeer {
+    pub address: String,
+    pub key: Option<String>,
+    pub connected: bool,
+    pub festivals: Vec<String>,
+    pub behind: u64,
+    pub live: bool,
+    pub received: u64,
+    pub error: Option<String>,
+}
+
+struct Slot {
+    session: Session,
+    label: String,
+    peer: Option<Author>,
+    events: VecDeque<HubEvent>,
+    announced: u64,
+    received: u64,
+    closed: Option<String>,
+}
+
+/// All sessions of a node.
+#[derive(Default)]
+pub struct Hub {
+    slots: BTreeMap<u32, Slot>,
+    next: u32,
+    introduced: BTreeSet<(Author, Author)>,
+}
+
+/// The store as a session reads it.
+struct Reader<'a>(&'a store::Store);
+
+impl SyncStore for Reader<'_> {
+    fn heights(&self, festival: &FestivalId) -> Vec<LogHeight> {
+        self.0
+            .heights(festival)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| LogHeight { author: h.author, log_id: h.log_id, seq: h.seq })
+            .collect()
+    }
+
+    fn entries(
+        &self,
+        author: &Author,
+        log_id: u64,
+        from_seq: u64,
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Vec<WireEntry> {
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for (expected, (entry, payload)) in
+            (from_seq..).zip(self.0.entries_from(*author, log_id, from_seq, max_count).unwrap_or_default())
+        {
+            bytes += entry.len() + payload.len();
+            if bytes > max_bytes || bamboo::Entry::decode(&entry).map(|e| e.seq_num) != Ok(expected) {
+                break;
+            }
+            out.push(WireEntry { entry, payload });
+        }
+        out
+    }
+}
+
+/// Festivals this node syncs: those it holds and those it joined, with their parents.
+pub fn wanted(node: &Node) -> Vec<FestivalId> {
+    let s = node.state();
+    let mut ids: BTreeSet<Id> = s.festivals().map(|f| f.id).collect();
+    for (id, _) in node.store.settings_with_prefix("joined:").unwrap_or_default() {
+        if let Some(id) = Id::from_hex(&id) {
+            ids.insert(id);
+        }
+    }
+    for f in ids.clone() {
+        ids.extend(s.ancestry(&f));
+        if let Some(p) = s.festival(&f).and_then(|f| f.parent) {
+            ids.insert(p);
+        }
+    }
+    ids.into_iter().collect()
+}
+
+impl Hub {
+    /// Opens a session for a new connection; its first message is ready in [`Hub::poll`].
+    pub fn open(&mut self, node: &Node, label: &str) -> u32 {
+        self.next += 1;
+        let session = Session::new(node.store.keypair().clone(), SessionConfig::new(wanted(node)), rand::random());
+        self.slots.insert(
+            self.next,
+            Slot {
+                session,
+                label: label.to_string(),
+                peer: None,
+                events: VecDeque::new(),
+                announced: 0,
+                received: 0,
+                closed: None,
+            },
+        );
+        self.next
+    }
+
+    /// A message from the connection's peer. Problems end the session (see [`HubEvent::Closed`]).
+    pub fn receive(&mut self, node: &mut Node, id: u32, bytes: &[u8]) {
+        let Some(slot) = self.slots.get_mut(&id) else { return };
+        if let Err(e) = slot.session.receive(bytes) {
+            slot.closed.get_or_insert(e.to_string());
+        }
+        self.run(node, id);
+    }
+
+    /// Everything the host must do now for connection `id`.
+    pub fn poll(&mut self, node: &mut Node, id: u32) -> Vec<HubEvent> {
+        self.run(node, id);
+        let Some(slot) = self.slots.get_mut(&id) else { return Vec::new() };
+        let mut events: Vec<HubEvent> = slot.events.drain(..).collect();
+        if let Some(reason) = slot.closed.clone() {
+            if slot.session.is_closed() && !events.iter().any(|e| matches!(e, HubEvent::Closed { .. })) {
+                events.push(HubEvent::Closed { reason });
+                // Reported once; the slot stays for the status until the host closes it.
+                slot.closed = Some(String::new());
+            }
+        }
+        events.retain(|e| !matches!(e, HubEvent::Closed { reason } if reason.is_empty()));
+        events
+    }
+
+    /// Sends WebRTC signalling to `to` through the peer of connection `id`.
+    pub fn signal(&mut self, node: &Node, id: u32, to: Author, data: String) -> Result<(), String> {
+        let from = node.store.keypair().author();
+        let slot = self.slots.get_mut(&id).ok_or("no such connection")?;
+        let festival =
+            slot.session.shared_festivals().next().copied().ok_or("the connection shares no festival yet")?;
+        slot.session.send_overlay(festival, OverlayMessage::Signal { to, from, data }).map_err(|e| e.to_string())
+    }
+
+    /// Ends connection `id`.
+    pub fn close(&mut self, id: u32, reason: &str) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.session.close(reason);
+            slot.closed.get_or_insert(reason.to_string());
+        }
+    }
+
+    /// Forgets a closed connection.
+    pub fn remove(&mut self, id: u32) {
+        self.slots.remove(&id);
+    }
+
+    /// The store gained entries (a local write): every session pushes the new heights and
+    /// learns of newly wanted festivals.
+    pub fn notify_all(&mut self, node: &Node) {
+        let wanted = wanted(node);
+        let reader = Reader(&node.store);
+        for slot in self.slots.values_mut() {
+            slot.session.add_festivals(&wanted);
+            let shared: Vec<FestivalId> = slot.session.shared_festivals().copied().collect();
+            for f in shared {
+                slot.session.notify_heights(&f, &reader.heights(&f));
+            }
+        }
+    }
+
+    pub fn tick(&mut self, now_ms: u64) {
+        for slot in self.slots.values_mut() {
+            slot.session.tick(now_ms);
+        }
+    }
+
+    pub fn ids(&self) -> Vec<u32> {
+        self.slots.keys().copied().collect()
+    }
+
+    pub fn status(&self) -> Vec<HubPeer> {
+        self.slots
+            .values()
+            .map(|s| HubPeer {
+                address: s.label.clone(),
+                key: s.peer.map(|k| k.to_hex()),
+                connected: !s.session.is_closed(),
+                festivals: s.session.shared_festivals().map(|f| f.to_hex()).collect(),
+                behind: s.announced.saturating_sub(s.received),
+                live: s.session.heard_festivals() && s.session.shared_festivals().all(|f| s.session.is_live(f)),
+                received: s.received,
+                error: s.closed.clone().filter(|r| !r.is_empty()),
+            })
+            .collect()
+    }
+
+    /// Drains session `id`'s outputs: stores received batches, relays signalling,
+    /// introduces peers; repeats until the session has nothing more to say.
+    fn run(&mut self, node: &mut Node, id: u32) {
+        let mut stored_any = false;
+        loop {
+            let Some(slot) = self.slots.get_mut(&id) else { return };
+            let Some(output) = slot.session.poll(&Reader(&node.store)) else { break };
+            match output {
+                Output::Send(bytes) => slot.events.push_back(HubEvent::Send(bytes)),
+                Output::Ready { peer } => {
+                    slot.peer = Some(peer);
+                    slot.events.push_back(HubEvent::Ready { peer });
+                }
+                Output::Plan { entries, .. } => slot.announced += entries,
+                Output::Started { festival } => self.introduce_around(id, festival),
+                Output::Live { .. } => {}
+                Output::Entries { batch, entries, .. } => {
+                    slot.received += entries.len() as u64;
+                    let items = entries.into_iter().map(|e| (e.bytes, e.payload)).collect();
+                    match store_batch(node, items) {
+                        Ok(new) => {
+                            stored_any |= new > 0;
+                            if let Err(e) = slot.session.stored(batch) {
+                                slot.closed.get_or_insert(e.to_string());
+                            }
+                        }
+                        Err(reason) => {
+                            let e = slot.session.rejected(batch, &reason);
+                            slot.closed.get_or_insert(e.to_string());
+                        }
+                    }
+                }
+                Output::Overlay { festival, message } => self.on_overlay(node, id, festival, message),
+            }
+        }
+        if stored_any {
+            // Entries from this peer go on to the others.
+            self.notify_all(node);
+            let others: Vec<u32> = self.slots.keys().copied().filter(|o| *o != id).collect();
+            for other in others {
+                self.run(node, other);
+            }
+        }
+    }
+
+    fn on_overlay(&mut self, node: &Node, id: u32, festival: FestivalId, message: OverlayMessage) {
+        let me = node.store.keypair().author();
+        let Some(from_peer) = self.slots.get(&id).and_then(|s| s.peer) else { return };
+        match message {
+            OverlayMessage::Introduce { peer } if peer.key != me => {
+                if let Some(slot) = self.slots.get_mut(&id) {
+                    slot.events.push_back(HubEvent::Introduce { peer: peer.key });
+                }
+            }
+            OverlayMessage::Signal { to, from, data } if to == me => {
+                if let Some(slot) = self.slots.get_mut(&id) {
+                    slot.events.push_back(HubEvent::Signal { from, data });
+                }
+            }
+            OverlayMessage::Signal { to, from, data } if from == from_peer => {
+                // One hop: forward to the addressee if this node holds a session with it.
+                if let Some(target) = self.slots.values_mut().find(|s| s.peer == Some(to) && !s.session.is_closed()) {
+                    let festival = if target.session.shared_festivals().any(|f| *f == festival) {
+                        festival
+                    } else {
+                        match target.session.shared_festivals().next() {
+                            Some(f) => *f,
+                            None => return,
+                        }
+                    };
+                    let _ = target.session.send_overlay(festival, OverlayMessage::Signal { to, from, data });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Connection `id` now syncs `festival`: bridge its peer and the other peers of that
+    /// festival to each other.
+    fn introduce_around(&mut self, id: u32, festival: FestivalId) {
+        let Some(newcomer) = self.slots.get(&id).and_then(|s| s.peer) else { return };
+        let others: Vec<(u32, Author)> = self
+            .slots
+            .iter()
+            .filter(|(o, s)| {
+                **o != id && !s.session.is_closed() && s.session.shared_festivals().any(|f| *f == festival)
+            })
+            .filter_map(|(o, s)| s.peer.map(|p| (*o, p)))
+            .filter(|(_, p)| *p != newcomer)
+            .collect();
+        for (other, key) in others {
+            let pair = if newcomer < key { (newcomer, key) } else { (key, newcomer) };
+            if !self.introduced.insert(pair) {
+                continue;
+            }
+            if let Some(s) = self.slots.get_mut(&id) {
+                let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, "") });
+            }
+            if let Some(s) = self.slots.get_mut(&other) {
+                let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(newcomer, "") });
+            }
+        }
+    }
+}
+
+/// Verifies a batch and stores it all or nothing, then lets the policy agent decide.
+pub fn store_batch(node: &mut Node, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, String> {
+    let mut verified = Vec::with_capacity(items.len());
+    for (i, v) in store::verify_entries(items).into_iter().enumerate() {
+        verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
+    }
+    let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
+    if !report.stored.is_empty() {
+        let _ = node.run_agent();
+    }
+    Ok(report.stored.len() as u64)
+}

@@ -1,0 +1,310 @@
+//! The browser peer: a whole pandafest node (store, plan, policy agent, sync sessions)
+//! compiled to WebAssembly for a dedicated Web Worker. `docs/browser.md` describes the
+//! [`WasmNode`] API that the worker script uses.
+//!
+//! Nothing here holds rules of its own: requests go to `service::api::handle`, sessions
+//! to `service::hub::Hub`, exactly as on a native node.
+#![cfg(target_arch = "wasm32")]
+
+use std::path::Path;
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use model::Id;
+use serde::Serialize;
+use service::Node;
+use service::hub::{Hub, HubEvent};
+use store::Store;
+use wasm_bindgen::prelude::*;
+
+fn err(message: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&message.to_string()).into()
+}
+
+/// A change, as the native node's live stream sends it.
+#[derive(Serialize)]
+struct Change {
+    festivals: Vec<String>,
+    kinds: Vec<String>,
+}
+
+#[wasm_bindgen]
+pub struct WasmNode {
+    node: Node,
+    hub: Hub,
+    seen: i64,
+}
+
+#[wasm_bindgen]
+impl WasmNode {
+    /// Whether this context can keep a database in OPFS (a dedicated worker in a secure context).
+    #[wasm_bindgen(js_name = opfsAvailable)]
+    pub fn opfs_available() -> bool {
+        let global = js_sys::global();
+        let storage = Reflect::get(&global, &"navigator".into())
+            .ok()
+            .and_then(|n| Reflect::get(&n, &"storage".into()).ok())
+            .filter(|s| !s.is_undefined());
+        let handle = Reflect::get(&global, &"FileSystemSyncAccessHandle".into()).ok().filter(|h| !h.is_undefined());
+        storage.is_some() && handle.is_some()
+    }
+
+    /// Opens (or creates) the database `name` in OPFS.
+    pub async fn open(name: String) -> Result<WasmNode, JsValue> {
+        sqlite_wasm_vfs::sahpool::install::<sqlite_wasm_rs::WasmOsCallback>(
+            &sqlite_wasm_vfs::sahpool::OpfsSAHPoolCfg::default(),
+            true,
+        )
+        .await
+        .map_err(|e| err(format!("cannot keep data in this browser (OPFS): {e}")))?;
+        let store = Store::open(Path::new(&name)).map_err(err)?;
+        Ok(WasmNode::with(store))
+    }
+
+    /// A node whose data lives only as long as the page.
+    #[wasm_bindgen(js_name = openInMemory)]
+    pub fn open_in_memory() -> Result<WasmNode, JsValue> {
+        Ok(WasmNode::with(Store::open_in_memory().map_err(err)?))
+    }
+
+    fn with(store: Store) -> WasmNode {
+        let seen = store.last_received();
+        let mut node = Node::with_store(store);
+        let _ = node.run_agent();
+        WasmNode { node, hub: Hub::default(), seen }
+    }
+
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self) -> String {
+        self.node.me().to_hex()
+    }
+
+    /// One API call, as `docs/api.md` describes them (path after `/api/v1`). Returns
+    /// `{"status": N, "body": …}` as JSON text.
+    pub fn request(&mut self, method: &str, path: &str, body: Option<String>) -> String {
+        let answer = match (method, path.split('?').next().unwrap_or("")) {
+            ("GET", "/sync") => {
+                Some(service::api::Answer { status: 200, body: serde_json::json!({ "peers": self.hub.status() }) })
+            }
+            ("POST", "/join") => Some(self.join(body.as_deref())),
+            (m, p) if m == "GET" && p.starts_with("/festivals/") && p.ends_with("/invite") => {
+                let id = p.trim_start_matches("/festivals/").trim_end_matches("/invite");
+                Some(self.invite(id))
+            }
+            _ => service::api::handle(&mut self.node, method, path, body.as_deref()),
+        };
+        let answer = answer.unwrap_or(service::api::Answer {
+            status: 501,
+            body: serde_json::json!({ "error": format!("{method} {path} is not available in the browser") }),
+        });
+        if method != "GET" {
+            // A local write goes to every connected peer.
+            self.hub.notify_all(&self.node);
+        }
+        serde_json::json!({ "status": answer.status, "body": answer.body }).to_string()
+    }
+
+    fn join(&mut self, body: Option<&str>) -> service::api::Answer {
+        #[derive(serde::Deserialize)]
+        struct JoinBody {
+            link: String,
+        }
+        let result = (|| -> Result<serde_json::Value, service::ApiError> {
+            let JoinBody { link } = serde_json::from_str(body.unwrap_or("{}")).map_err(|e| {
+                service::ApiError::bad_input(format!("the request body is not what this call takes: {e}"))
+            })?;
+            let invite = parse_invite(&link)?;
+            let key = format!("joined:{}", invite.0.to_hex());
+            let mut peers: Vec<String> = invite.1;
+            if let Some(known) = self.node.store.setting(&key)? {
+                peers.extend(known.split_whitespace().map(str::to_string));
+            }
+            peers.sort();
+            peers.dedup();
+            self.node.store.set_setting(&key, Some(&peers.join(" ")))?;
+            self.hub.notify_all(&self.node);
+            Ok(serde_json::json!({
+                "festival": invite.0.to_hex(),
+                "message": format!("joining: fetching the festival from {} peer(s)", peers.len()),
+                "peers": peers,
+            }))
+        })();
+        match result {
+            Ok(body) => service::api::Answer { status: 202, body },
+            Err(e) => service::api::Answer::error(&e),
+        }
+    }
+
+    fn invite(&self, festival: &str) -> service::api::Answer {
+        match self.node.festival_id(festival) {
+            Ok(id) => {
+                let mut link = format!("pandafest://join?festival={}", id.to_hex());
+                let mut peers: Vec<String> =
+                    self.hub.status().into_iter().filter(|p| p.connected).map(|p| p.address).collect();
+                if let Ok(Some(known)) = self.node.store.setting(&format!("joined:{}", id.to_hex())) {
+                    peers.extend(known.split_whitespace().map(str::to_string));
+                }
+                peers.sort();
+                peers.dedup();
+                for p in peers.iter().filter(|p| p.starts_with("ws")) {
+                    link.push_str("&peer=");
+                    link.push_str(&encode(p));
+                }
+                service::api::Answer {
+                    status: 200,
+                    body: serde_json::json!({ "link": link, "festival": id.to_hex(), "peers": peers }),
+                }
+            }
+            Err(e) => service::api::Answer::error(&e),
+        }
+    }
+
+    /// What changed since the last call, as a JSON array of `{"festivals", "kinds"}`.
+    #[wasm_bindgen(js_name = takeChanges)]
+    pub fn take_changes(&mut self) -> String {
+        let last = self.node.store.last_received();
+        if last == self.seen {
+            return "[]".into();
+        }
+        let mut festivals = std::collections::BTreeSet::new();
+        let mut kinds = std::collections::BTreeSet::new();
+        for id in self.node.store.received_after(self.seen).unwrap_or_default() {
+            if let Some(op) = self.node.state().op(&id) {
+                if let Some(f) = op.festival {
+                    festivals.insert(f.to_hex());
+                }
+                kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request"));
+            }
+        }
+        self.seen = last;
+        serde_json::to_string(&[Change {
+            festivals: festivals.into_iter().collect(),
+            kinds: kinds.into_iter().collect(),
+        }])
+        .expect("serialises")
+    }
+
+    #[wasm_bindgen(js_name = exportKey)]
+    pub fn export_key(&self) -> String {
+        hex::encode(self.node.store.keypair().secret())
+    }
+
+    /// Replaces this browser's key pair; only while it has written nothing.
+    #[wasm_bindgen(js_name = importKey)]
+    pub fn import_key(&mut self, secret_hex: &str) -> Result<(), JsValue> {
+        let mut secret = [0u8; 32];
+        hex::decode_to_slice(secret_hex.trim(), &mut secret).map_err(|_| err("a secret key is 64 hex digits"))?;
+        self.node.store.import_key(secret).map_err(err)
+    }
+
+    // ---------------------------------------------------------------------------
+    // Sync sessions
+
+    #[wasm_bindgen(js_name = syncOpen)]
+    pub fn sync_open(&mut self, label: &str, _initiator: bool) -> u32 {
+        self.hub.open(&self.node, label)
+    }
+
+    #[wasm_bindgen(js_name = syncReceive)]
+    pub fn sync_receive(&mut self, id: u32, bytes: &[u8]) {
+        self.hub.receive(&mut self.node, id, bytes);
+    }
+
+    /// Drains what the host must do for connection `id`: an array of events.
+    #[wasm_bindgen(js_name = syncPoll)]
+    pub fn sync_poll(&mut self, id: u32) -> Array {
+        let out = Array::new();
+        for event in self.hub.poll(&mut self.node, id) {
+            let o = Object::new();
+            let set = |k: &str, v: JsValue| {
+                let _ = Reflect::set(&o, &k.into(), &v);
+            };
+            match event {
+                HubEvent::Send(bytes) => {
+                    set("type", "send".into());
+                    set("bytes", Uint8Array::from(bytes.as_slice()).into());
+                }
+                HubEvent::Ready { peer } => {
+                    set("type", "ready".into());
+                    set("peer", peer.to_hex().into());
+                }
+                HubEvent::Introduce { peer } => {
+                    set("type", "introduce".into());
+                    set("peer", peer.to_hex().into());
+                }
+                HubEvent::Signal { from, data } => {
+                    set("type", "signal".into());
+                    set("from", from.to_hex().into());
+                    set("data", data.into());
+                }
+                HubEvent::Closed { reason } => {
+                    set("type", "closed".into());
+                    set("reason", reason.into());
+                }
+            }
+            out.push(&o);
+        }
+        out
+    }
+
+    /// Sends WebRTC signalling (JSON text) to the peer `to` (hex key) through connection `id`.
+    #[wasm_bindgen(js_name = syncSignal)]
+    pub fn sync_signal(&mut self, id: u32, to: &str, data: String) -> Result<(), JsValue> {
+        let to = bamboo::Author::from_hex(to).ok_or_else(|| err("a key is 64 hex digits"))?;
+        self.hub.signal(&self.node, id, to, data).map_err(err)
+    }
+
+    #[wasm_bindgen(js_name = syncClose)]
+    pub fn sync_close(&mut self, id: u32, reason: &str) {
+        self.hub.close(id, reason);
+    }
+
+    /// Forgets a closed connection (it leaves the status).
+    #[wasm_bindgen(js_name = syncRemove)]
+    pub fn sync_remove(&mut self, id: u32) {
+        self.hub.remove(id);
+    }
+
+    #[wasm_bindgen(js_name = syncTick)]
+    pub fn sync_tick(&mut self, now_ms: f64) {
+        self.hub.tick(now_ms as u64);
+    }
+
+    /// Connection ids that may have something to do (after a local write, poll them all).
+    #[wasm_bindgen(js_name = syncIds)]
+    pub fn sync_ids(&self) -> Vec<u32> {
+        self.hub.ids()
+    }
+
+    #[wasm_bindgen(js_name = syncStatus)]
+    pub fn sync_status(&self) -> String {
+        serde_json::json!({ "peers": self.hub.status() }).to_string()
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn parse_invite(link: &str) -> Result<(Id, Vec<String>), service::ApiError> {
+    let query = link.split_once("join?").map(|(_, q)| q).ok_or_else(|| {
+        service::ApiError::bad_input(format!("{link:?} is not an invite link (pandafest://join?festival=…&peer=…)"))
+    })?;
+    let mut festival = None;
+    let mut peers = Vec::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        match k {
+            "festival" => festival = Id::from_hex(&v),
+            "peer" if !v.is_empty() => peers.push(v),
+            _ => {}
+        }
+    }
+    let festival = festival.ok_or_else(|| service::ApiError::bad_input("the invite link names no festival"))?;
+    Ok((festival, peers))
+}
