@@ -28,3 +28,6 @@ pub use policy::{Policy, PolicyDecision, PolicyRegistry};
 pub use state::{LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Outcome, Request, RequestStatus, Rule, State};
 pub use time::{Availability, TimeFrame, Timestamp};
 pub use validate::FieldError;
+
+#[doc(hidden)]
+pub mod fuzz;

@@ -42,6 +42,8 @@ pub fn start(key_hex: &str, port: u16) -> Result<(Discovery, mpsc::UnboundedRece
                 for addr in info.get_addresses() {
                     let url = match addr {
                         std::net::IpAddr::V4(v4) => format!("ws://{v4}:{}/sync", info.get_port()),
+                        // Link-local addresses need a zone to be dialled; the IPv4 one serves.
+                        std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80 => continue,
                         std::net::IpAddr::V6(v6) => format!("ws://[{v6}]:{}/sync", info.get_port()),
                     };
                     if seen.insert(url.clone()) && tx.send(url).is_err() {

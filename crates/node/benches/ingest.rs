@@ -162,6 +162,47 @@ fn main() {
     let import = rate(n, import_secs);
     let db_mb = std::fs::metadata(data.join("pandafest.sqlite")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
 
+    // Replication: the node that imported serves; an empty node syncs everything from it.
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
+    let address = first.trim().trim_start_matches("pandafest is serving at http://").trim_end_matches('/').to_string();
+    let empty = dir.path().join("empty");
+    let festival = festival_id(&data);
+    let t = Instant::now();
+    let client = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", empty.to_str().unwrap(), "sync", "--peer", &address, "--festival", &festival, "--json"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (synced, sync_peak_kb) = wait_with_peak_memory(client);
+    let sync_secs = t.elapsed().as_secs_f64();
+    let server_peak_kb = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<i64>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(synced, "sync failed");
+    let copied = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", empty.to_str().unwrap(), "log", "export", "--festival", &festival])
+        .output()
+        .unwrap()
+        .stdout
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    assert_eq!(copied, n, "the empty node holds every entry after the sync");
+
     println!("ingest: {n} entries, file {:.1} MB", std::fs::metadata(&file).unwrap().len() as f64 / 1e6);
     println!("  raw ed25519 verify, single:     {single:>9.0} /s");
     println!("  raw ed25519 verify, batch 64:   {batched:>9.0} /s");
@@ -173,6 +214,26 @@ fn main() {
     println!("  ratio import / raw single verify: {:.2}", import / single);
     println!("  ratio import / raw batch verify:  {:.2}", import / batched);
     println!("  ratio import / SQLite bare insert: {:.2}", import / sqlite);
+    let sync = rate(n, sync_secs);
+    println!("sync: {n} entries from a serving node to an empty one over loopback (WebSocket)");
+    println!("  pandafest sync, end to end:      {sync:>7.0} /s  ({sync_secs:.1} s)");
+    println!("  ratio sync / single-node import:  {:.2}", sync / import);
+    println!(
+        "  peak memory: receiving node {:.0} MB, serving node {:.0} MB (importing node: {:.0} MB)",
+        sync_peak_kb as f64 / 1024.0,
+        server_peak_kb as f64 / 1024.0,
+        peak_kb as f64 / 1024.0
+    );
+}
+
+/// The id of the one festival in a data directory.
+fn festival_id(data: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", data.to_str().unwrap(), "festival", "list", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["id"].as_str().unwrap().to_string()
 }
 
 /// Waits for the child and returns (success, peak resident memory in KiB) from wait4.

@@ -401,6 +401,13 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
         Command::Join { link, json } => {
             let node = open(dir)?;
             let invite = pandafest::sync_cmds::remember_join(&node, &link)?;
+            if invite.peers.is_empty() {
+                println!(
+                    "joined festival {}; the link names no peer: it arrives when `pandafest serve` finds a peer holding it on the local network (mDNS), or with `pandafest sync --peer ADDR`",
+                    invite.festival.short()
+                );
+                return Ok(());
+            }
             sync_with(node, &invite.peers, Some(invite.festival), json)
         }
         Command::Rebuild => {
