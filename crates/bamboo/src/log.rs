@@ -191,20 +191,20 @@ pub fn check_in_log(view: &impl LogView, entry: &Entry, hash: Hash) -> Result<Ad
         }
         return Err(VerifyError::Fork { seq_num, existing: existing.hash });
     }
-    if let Some(fork_seq) = view.fork() {
-        if seq_num >= fork_seq {
-            return Err(VerifyError::LogFrozenByFork { fork_seq });
-        }
+    if let Some(fork_seq) = view.fork()
+        && seq_num >= fork_seq
+    {
+        return Err(VerifyError::LogFrozenByFork { fork_seq });
     }
-    if let Some(end_seq) = view.end_of_log() {
-        if seq_num > end_seq {
-            return Err(VerifyError::EntryAfterEndOfLog { seq_num, end_seq });
-        }
+    if let Some(end_seq) = view.end_of_log()
+        && seq_num > end_seq
+    {
+        return Err(VerifyError::EntryAfterEndOfLog { seq_num, end_seq });
     }
-    if entry.end_of_log {
-        if let Some(max) = view.max_seq_num().filter(|&max| max > seq_num) {
-            return Err(VerifyError::EntryAfterEndOfLog { seq_num: max, end_seq: seq_num });
-        }
+    if entry.end_of_log
+        && let Some(max) = view.max_seq_num().filter(|&max| max > seq_num)
+    {
+        return Err(VerifyError::EntryAfterEndOfLog { seq_num: max, end_seq: seq_num });
     }
     if seq_num > 1 {
         let mut any_known = false;
@@ -215,12 +215,12 @@ pub fn check_in_log(view: &impl LogView, entry: &Entry, hash: Hash) -> Result<Ad
             }
         }
         let lipmaa_seq = lipmaa(seq_num);
-        if let Some(link) = entry.lipmaa_link {
-            if let Some(target) = view.entry(lipmaa_seq) {
-                any_known = true;
-                if target.hash != link {
-                    return Err(VerifyError::LipmaaLinkMismatch { seq_num, target: lipmaa_seq });
-                }
+        if let Some(link) = entry.lipmaa_link
+            && let Some(target) = view.entry(lipmaa_seq)
+        {
+            any_known = true;
+            if target.hash != link {
+                return Err(VerifyError::LipmaaLinkMismatch { seq_num, target: lipmaa_seq });
             }
         }
         if !any_known {

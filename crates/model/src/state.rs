@@ -546,10 +546,10 @@ impl State {
                     withdrawn: false,
                 };
                 self.requests.insert(id, request);
-                if invalid.is_none() {
-                    if let Some(e) = self.events.get_mut(&event) {
-                        e.requests.push(id);
-                    }
+                if invalid.is_none()
+                    && let Some(e) = self.events.get_mut(&event)
+                {
+                    e.requests.push(id);
                 }
                 self.index_request(resource, frame, id);
                 self.resolved(id);
@@ -691,10 +691,10 @@ impl State {
                     None => self.waiting.insert(missing, BTreeSet::from([resource])),
                 }
             }
-            if let Some(record) = self.ops.get(&op.op()) {
-                if record.status != effect {
-                    self.ops.get_mut(&op.op()).expect("present").status = effect;
-                }
+            if let Some(record) = self.ops.get(&op.op())
+                && record.status != effect
+            {
+                self.ops.get_mut(&op.op()).expect("present").status = effect;
             }
         }
     }

@@ -99,10 +99,10 @@ fn resource(f: &ResourceFields) -> Result<(), FieldError> {
             return Err(FieldError::Longitude(g.lon_micro));
         }
     }
-    if let Availability::Windows(ws) = &f.availability {
-        if ws.len() > MAX_WINDOWS {
-            return Err(FieldError::TooManyWindows { count: ws.len() });
-        }
+    if let Availability::Windows(ws) = &f.availability
+        && ws.len() > MAX_WINDOWS
+    {
+        return Err(FieldError::TooManyWindows { count: ws.len() });
     }
     policy_name(&f.policy)
 }

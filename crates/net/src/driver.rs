@@ -382,11 +382,11 @@ async fn pump(
             Output::Overlay { festival, message } => {
                 // Native nodes keep sessions with every peer they know; they relay browsers'
                 // WebRTC signalling one hop, to the addressee if connected here.
-                if let OverlayMessage::Signal { to, from, .. } = &message {
-                    if Some(*from) == links.peer {
-                        let to = *to;
-                        ctx.router.lock().expect("router").send(&to, festival, message);
-                    }
+                if let OverlayMessage::Signal { to, from, .. } = &message
+                    && Some(*from) == links.peer
+                {
+                    let to = *to;
+                    ctx.router.lock().expect("router").send(&to, festival, message);
                 }
             }
             Output::Entries { festival, batch, entries } => {
@@ -427,10 +427,10 @@ fn store_batch(node: &Mutex<Node>, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64
     }
     let mut node = node.lock().map_err(|_| "the node crashed".to_string())?;
     let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
-    if !report.stored.is_empty() {
-        if let Err(e) = node.run_agent() {
-            tracing::warn!("policy agent: {e}");
-        }
+    if !report.stored.is_empty()
+        && let Err(e) = node.run_agent()
+    {
+        tracing::warn!("policy agent: {e}");
     }
     Ok(report.stored.len() as u64)
 }

@@ -81,6 +81,23 @@ impl Invite {
     }
 }
 
+/// Addresses at which a node listening on `listen` can be reached by others: the
+/// address itself, or for an unspecified one (0.0.0.0) the machine's primary address,
+/// found without sending anything.
+pub fn reachable_addresses(listen: std::net::SocketAddr) -> Vec<String> {
+    if !listen.ip().is_unspecified() {
+        return vec![format!("ws://{listen}/sync")];
+    }
+    let primary = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|()| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip());
+    match primary {
+        Ok(ip) if !ip.is_unspecified() => vec![format!("ws://{ip}:{}/sync", listen.port())],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,22 +115,5 @@ mod tests {
         assert_eq!(Invite::parse(&web), Ok(invite));
         assert!(Invite::parse("https://example.com").is_err());
         assert!(Invite::parse("pandafest://join?festival=12").is_err());
-    }
-}
-
-/// Addresses at which a node listening on `listen` can be reached by others: the
-/// address itself, or for an unspecified one (0.0.0.0) the machine's primary address,
-/// found without sending anything.
-pub fn reachable_addresses(listen: std::net::SocketAddr) -> Vec<String> {
-    if !listen.ip().is_unspecified() {
-        return vec![format!("ws://{listen}/sync")];
-    }
-    let primary = std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| s.connect("192.0.2.1:9").map(|()| s))
-        .and_then(|s| s.local_addr())
-        .map(|a| a.ip());
-    match primary {
-        Ok(ip) if !ip.is_unspecified() => vec![format!("ws://{ip}:{}/sync", listen.port())],
-        _ => Vec::new(),
     }
 }

@@ -150,12 +150,13 @@ impl Hub {
         self.run(node, id);
         let Some(slot) = self.slots.get_mut(&id) else { return Vec::new() };
         let mut events: Vec<HubEvent> = slot.events.drain(..).collect();
-        if let Some(reason) = slot.closed.clone() {
-            if slot.session.is_closed() && !events.iter().any(|e| matches!(e, HubEvent::Closed { .. })) {
-                events.push(HubEvent::Closed { reason });
-                // Reported once; the slot stays for the status until the host closes it.
-                slot.closed = Some(String::new());
-            }
+        if let Some(reason) = slot.closed.clone()
+            && slot.session.is_closed()
+            && !events.iter().any(|e| matches!(e, HubEvent::Closed { .. }))
+        {
+            events.push(HubEvent::Closed { reason });
+            // Reported once; the slot stays for the status until the host closes it.
+            slot.closed = Some(String::new());
         }
         events.retain(|e| !matches!(e, HubEvent::Closed { reason } if reason.is_empty()));
         events

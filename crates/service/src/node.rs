@@ -164,10 +164,10 @@ impl Node {
     /// Resolves a full id or a unique prefix (at least 6 hex digits) among `candidates`.
     fn resolve<'a>(&self, what: &str, text: &str, candidates: impl Iterator<Item = &'a Id>) -> ApiResult<Id> {
         let text = text.trim().to_ascii_lowercase();
-        if text.len() == 128 {
-            if let Some(id) = Id::from_hex(&text) {
-                return Ok(id);
-            }
+        if text.len() == 128
+            && let Some(id) = Id::from_hex(&text)
+        {
+            return Ok(id);
         }
         if text.len() < 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::bad_input(format!(
@@ -213,25 +213,21 @@ impl Node {
         let creates = matches!(op, Operation::FestivalCreate { .. });
         let has_log = self.state().logs_of(&self.me()).iter().any(|(_, f)| *f == Some(festival));
         let name = self.store.setting("name")?;
-        if !creates && !has_log {
-            if let Some(name) = name.clone() {
-                self.store.append(festival, Operation::ProfileSet { name, about: String::new() })?;
-            }
+        if !creates
+            && !has_log
+            && let Some(name) = name.clone()
+        {
+            self.store.append(festival, Operation::ProfileSet { name, about: String::new() })?;
         }
         let id = self.store.append(festival, op)?;
-        if creates {
-            if let Some(name) = name {
-                self.store.append(id, Operation::ProfileSet { name, about: String::new() })?;
-            }
+        if creates && let Some(name) = name {
+            self.store.append(id, Operation::ProfileSet { name, about: String::new() })?;
         }
-        if let Some(record) = self.state().op(&id) {
-            if let OpStatus::NoEffect(rule) = &record.status {
-                // Our own operation broke a rule the checks above did not foresee: report it.
-                return Err(ApiError::conflict(format!(
-                    "written, but without effect: {}",
-                    self.state().describe(rule)
-                )));
-            }
+        if let Some(record) = self.state().op(&id)
+            && let OpStatus::NoEffect(rule) = &record.status
+        {
+            // Our own operation broke a rule the checks above did not foresee: report it.
+            return Err(ApiError::conflict(format!("written, but without effect: {}", self.state().describe(rule))));
         }
         self.run_agent()?;
         Ok(id)

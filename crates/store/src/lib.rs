@@ -514,7 +514,7 @@ impl Store {
                     payload: row.get(4)?,
                 });
                 done += 1;
-                if done % 10_000 == 0 {
+                if done.is_multiple_of(10_000) {
                     progress(done, total);
                 }
             }

@@ -64,10 +64,10 @@ fn export(dir: &Option<PathBuf>, festival: &str, output: Option<PathBuf>) -> Res
     };
     let mut failed = None;
     let n = node.store.export(&id, |entry, payload| {
-        if failed.is_none() {
-            if let Err(e) = writeln!(out, "{} {}", hex::encode(entry), hex::encode(payload)) {
-                failed = Some(e);
-            }
+        if failed.is_none()
+            && let Err(e) = writeln!(out, "{} {}", hex::encode(entry), hex::encode(payload))
+        {
+            failed = Some(e);
         }
     })?;
     if let Some(e) = failed.or_else(|| out.flush().err()) {

@@ -103,10 +103,10 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let state = AppState::new(node, token.clone());
         // The agent decides whatever arrived while the node was down.
-        if let Ok(mut node) = state.node.lock() {
-            if let Err(e) = node.run_agent() {
-                tracing::warn!("policy agent: {e}");
-            }
+        if let Ok(mut node) = state.node.lock()
+            && let Err(e) = node.run_agent()
+        {
+            tracing::warn!("policy agent: {e}");
         }
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let addr = listener.local_addr()?;
