@@ -75,12 +75,13 @@ impl Limits {
 }
 
 impl Default for Limits {
-    /// 256 KiB messages, 256 entries a batch, 4 batches in flight: at most about 1 MiB
-    /// of received entries waits for verification per session.
+    /// 1 MiB messages, 1024 entries a batch, 4 batches in flight: at most about 4 MiB of
+    /// received entries waits for verification per session. A batch is stored in one
+    /// transaction, and each transaction waits for the disk: bigger batches, fewer waits.
     fn default() -> Limits {
         Limits {
-            max_message_bytes: 256 * 1024,
-            max_batch_entries: 256,
+            max_message_bytes: 1024 * 1024,
+            max_batch_entries: 1024,
             max_heights: 1024,
             max_festivals: 256,
             window: 4,

@@ -260,20 +260,25 @@ fn a_malformed_message_ends_the_session() {
     assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::Malformed));
 }
 
-// Scenario: a peer sends a batch of 257 entries (the limit is 256), then, on a second
+// Scenario: a peer sends a batch of one entry more than the limit allows, then, on a second
 // session, a message larger than the 64 KiB limit.
 // Assert: each ends the session with a limit error before anything is handed out.
 #[test]
 fn an_oversized_batch_ends_the_session() {
     let (mut net, link, fest) = live_pair(8);
     let mut w = Writer::seeded(50);
-    let entries: Vec<WireEntry> = (0..257).map(|_| w.post(fest)).collect();
+    let over = sync::Limits::default().max_batch_entries as usize + 1;
+    let entries: Vec<WireEntry> = (0..over).map(|_| w.post(fest)).collect();
     let batch = Message::Entries { batch: 0, festival: fest, entries };
     let bytes = batch.encode();
     net.links[link].inbox[1].push_back(bytes.clone());
     let stored_before = net.nodes[1].store.len();
     net.run();
-    assert!(matches!(net.links[link].errors[1], Some(SyncError::Wire(sync::WireError::TooMany { count: 257, .. }))));
+    assert!(
+        matches!(net.links[link].errors[1], Some(SyncError::Wire(sync::WireError::TooMany { count, .. })) if count == over),
+        "{:?}",
+        net.links[link].errors[1]
+    );
     assert_eq!(close_code_sent(&net, link, 1), Some(CloseCode::Limit));
     assert_eq!(net.nodes[1].store.len(), stored_before);
 
