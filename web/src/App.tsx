@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react'
-import { ConnectionBanner, DemoBanner, TopBar } from './components/TopBar'
+import { BrowserPeerBanner, ConnectionBanner, DemoBanner, TopBar } from './components/TopBar'
 import { useRoute, type Route } from './lib/router'
 import { EditResourceScreen, NewResourceScreen } from './screens/ResourceFormScreen'
 import { EventScreen } from './screens/EventScreen'
@@ -43,6 +43,7 @@ export function App({ demo = false }: { demo?: boolean }) {
       </a>
       <TopBar route={route} />
       {demo ? <DemoBanner /> : null}
+      <BrowserPeerBanner />
       <ConnectionBanner />
       <main id="main" ref={main} tabIndex={-1}>
         <Screen route={route} />

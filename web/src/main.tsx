@@ -15,4 +15,11 @@ chooseClient().then((client) => {
       </ClientProvider>
     </StrictMode>,
   )
+  // The service worker (dist/sw.js, src/sw/service-worker.js) keeps the app shell so that the
+  // app opens offline. Production builds only: the dev server's modules change all the time.
+  if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+    navigator.serviceWorker.register('./sw.js').catch(() => {
+      // not on localhost or HTTPS, or a private window: the app works, just not offline
+    })
+  }
 })

@@ -124,6 +124,17 @@ fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest-bamboo", "--bench", "codec"]))?;
     sh(cargo().args(["bench", "-p", "pandafest-model", "--bench", "materialise"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "ingest"]))?;
+    sh(cargo().args(["run", "--release", "-p", "pandafest-sync", "--example", "simulate"]))?;
+    // The browser peer: bundle sizes and its ingest rate against the native node's.
+    wasm()?;
+    if tools::build_web()?.is_some() {
+        tools::ensure_chromium()?;
+        sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
+        sh(Command::new("npm")
+            .current_dir(project_root().join("web"))
+            .args(["run", "measure"])
+            .env("PANDAFEST_BIN", project_root().join("target/release/pandafest")))?;
+    }
     Ok(())
 }
 

@@ -167,6 +167,8 @@ pub enum NetError {
     Connect { address: String, reason: String },
     #[error("the connection closed before the sync was complete")]
     Disconnected,
+    #[error("that address is this node itself")]
+    SelfConnection,
     #[error("{0}")]
     Node(String),
 }
@@ -256,6 +258,7 @@ pub async fn drive(
                         break match e {
                             SyncError::PeerClosed { .. } if info.once && all_live => Ok(()),
                             SyncError::PeerClosed { .. } if !info.once => Ok(()),
+                            SyncError::SelfConnection => Err(NetError::SelfConnection),
                             e => Err(e.into()),
                         };
                     }
@@ -286,7 +289,10 @@ pub async fn drive(
         }
     };
     if let Some(peer) = links.peer {
-        ctx.router.lock().expect("router").sessions.remove(&peer);
+        let mut router = ctx.router.lock().expect("router");
+        router.sessions.remove(&peer);
+        // A later session may introduce this peer again (a WebRTC attempt may have failed).
+        router.introduced.retain(|(a, b)| *a != peer && *b != peer);
     }
     {
         let mut status = ctx.status.lock().expect("status");

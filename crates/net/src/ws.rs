@@ -84,6 +84,10 @@ pub async fn keep_syncing(ctx: SyncContext, address: String) {
                 let info = ConnectionInfo { address: sync_url(&address), direction: Direction::Outgoing, once: false };
                 match drive(ctx.clone(), tx, rx, info, |_, _| {}).await {
                     Ok(_) => tracing::info!("sync with {address} ended"),
+                    Err(NetError::SelfConnection) => {
+                        tracing::info!("{address} is this node itself: not dialling it again");
+                        return;
+                    }
                     Err(e) => tracing::warn!("sync with {address}: {e}"),
                 }
             }

@@ -303,6 +303,8 @@ struct JoinBody {
 async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Json<serde_json::Value>)> {
     let JoinBody { link } = body(&b)?;
     let invite = with_node(&s, true, move |n| crate::sync_cmds::remember_join(n, &link)).await?;
+    // Sessions already open learn that this festival is wanted now.
+    let _ = s.changes.send(Change { festivals: vec![invite.festival.to_hex()], kinds: vec!["festival".into()] });
     for peer in &invite.peers {
         tokio::spawn(net::keep_syncing(s.sync.clone(), peer.clone()));
     }

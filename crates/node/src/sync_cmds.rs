@@ -28,7 +28,18 @@ pub fn invite(node: &Node, festival: &str, extra: &[String]) -> ApiResult<Invite
 /// Remembers that this node joined the festival of `link`, and with which peers.
 pub fn remember_join(node: &Node, link: &str) -> ApiResult<Invite> {
     let invite = Invite::parse(link).map_err(ApiError::bad_input)?;
-    let mut peers: Vec<String> = invite.peers.iter().map(|p| net::ws_url(p)).collect();
+    // A link made by a browser syncing with this very node names it: not a peer to dial.
+    let own: Vec<String> = node
+        .store
+        .setting("listen")?
+        .and_then(|l| l.parse().ok())
+        .map(|listen: std::net::SocketAddr| {
+            let mut own = net::reachable_addresses(listen);
+            own.push(net::ws_url(&listen.to_string()));
+            own
+        })
+        .unwrap_or_default();
+    let mut peers: Vec<String> = invite.peers.iter().map(|p| net::ws_url(p)).filter(|p| !own.contains(p)).collect();
     if let Some(known) = node.store.setting(&format!("joined:{}", invite.festival.to_hex()))? {
         peers.extend(known.split_whitespace().map(str::to_string));
     }

@@ -179,9 +179,11 @@ impl Hub {
         }
     }
 
-    /// Forgets a closed connection.
+    /// Forgets a closed connection; its peer may be introduced again by a later session.
     pub fn remove(&mut self, id: u32) {
-        self.slots.remove(&id);
+        if let Some(peer) = self.slots.remove(&id).and_then(|s| s.peer) {
+            self.introduced.retain(|(a, b)| *a != peer && *b != peer);
+        }
     }
 
     /// The store gained entries (a local write): every session pushes the new heights and

@@ -1,5 +1,7 @@
-// PandafestClient over the node's HTTP API (docs/api.md): fetch for calls, EventSource on
-// /api/v1/stream for live changes. The access token comes from the URL fragment
+// PandafestClient over the node's HTTP API (docs/api.md). `ApiClient` maps the API's routes
+// and JSON onto the interface, whatever carries them; `HttpClient` carries them over HTTP:
+// fetch for calls, EventSource on /api/v1/stream for live changes (peer.ts carries the same
+// calls to the browser peer's worker). The access token comes from the URL fragment
 // (`#token=...`, as printed by `pandafest serve`), is kept in localStorage and sent as
 // `Authorization: Bearer` (and as `?token=` on the stream, where headers cannot go). iCal links
 // never carry the token: they carry the identity's read-only `calendar_key` instead.
@@ -78,68 +80,46 @@ function safeStorage(): Storage | null {
 
 const p = encodeURIComponent
 
-export class HttpClient implements PandafestClient {
-  readonly kind = 'http' as const
-  private readonly base: string
-  private readonly token: string | null
-  private readonly fetchFn: typeof fetch
-  private readonly EventSourceCtor: EventSourceCtor | null
-  private listeners = new Set<ChangeListener>()
-  private stream: EventSource | null = null
+/** A raw answer of the API: its status and its parsed JSON body (null if none). */
+export interface ApiAnswer {
+  status: number
+  data: unknown
+}
 
-  constructor(opts: HttpClientOptions = {}) {
-    this.base = (opts.baseUrl ?? '').replace(/\/$/, '')
-    this.token = opts.token ?? null
-    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init))
-    this.EventSourceCtor =
-      opts.EventSource !== undefined ? opts.EventSource : typeof EventSource === 'undefined' ? null : EventSource
-  }
+/**
+ * The API of docs/api.md mapped onto PandafestClient, over any way of carrying a request:
+ * HTTP (`HttpClient`, below) or messages to the browser peer's worker (`PeerClient`,
+ * peer.ts). Subclasses send requests and deliver changes; the mapping lives here only.
+ */
+export abstract class ApiClient implements PandafestClient {
+  abstract readonly kind: PandafestClient['kind']
 
-  private url(path: string, withToken = false): string {
-    const u = `${this.base}/api/v1${path}`
-    if (!withToken || !this.token) return u
-    return `${u}${u.includes('?') ? '&' : '?'}token=${p(this.token)}`
-  }
+  /**
+   * Sends one API call (`path` without the /api/v1 prefix) and answers its status and body,
+   * whatever the status; throws `ApiError(0, ...)` when the node cannot be reached.
+   */
+  protected abstract send(method: string, path: string, body?: unknown): Promise<ApiAnswer>
+
+  abstract subscribe(listener: ChangeListener): () => void
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
-    const headers: Record<string, string> = { Accept: 'application/json' }
-    if (body !== undefined) headers['Content-Type'] = 'application/json'
-    if (this.token) headers.Authorization = `Bearer ${this.token}`
-    let res: Response
-    try {
-      res = await this.fetchFn(this.url(path), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-    } catch {
-      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
-    }
-    const text = await res.text()
-    let data: unknown = null
-    if (text) {
-      try {
-        data = JSON.parse(text)
-      } catch {
-        data = null
-      }
-    }
-    if (!res.ok) {
+    const { status, data } = await this.send(method, path, body)
+    if (status >= 400) {
       const said = data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : null
-      throw new ApiError(res.status, said ?? fallbackMessage(res.status))
+      throw new ApiError(status, said ?? fallbackMessage(status))
     }
-    return { status: res.status, data: data as T }
+    return { status, data: data as T }
   }
 
-  private async get<T>(path: string): Promise<T> {
+  protected async get<T>(path: string): Promise<T> {
     return (await this.call<T>('GET', path)).data
   }
 
-  private async post<T>(path: string, body?: unknown): Promise<T> {
+  protected async post<T>(path: string, body?: unknown): Promise<T> {
     return (await this.call<T>('POST', path, body ?? {})).data
   }
 
-  private async put<T>(path: string, body: unknown): Promise<T> {
+  protected async put<T>(path: string, body: unknown): Promise<T> {
     return (await this.call<T>('PUT', path, body)).data
   }
 
@@ -242,6 +222,63 @@ export class HttpClient implements PandafestClient {
   schedule(festival: Id): Promise<Slot[]> {
     return this.get(`/festivals/${p(festival)}/schedule`)
   }
+  sync(): Promise<SyncStatus> {
+    return this.get('/sync')
+  }
+
+  abstract calendarLink(target: CalendarTarget): Promise<CalendarLink>
+}
+
+export class HttpClient extends ApiClient {
+  readonly kind = 'http' as const
+  private readonly base: string
+  private readonly token: string | null
+  private readonly fetchFn: typeof fetch
+  private readonly EventSourceCtor: EventSourceCtor | null
+  private listeners = new Set<ChangeListener>()
+  private stream: EventSource | null = null
+
+  constructor(opts: HttpClientOptions = {}) {
+    super()
+    this.base = (opts.baseUrl ?? '').replace(/\/$/, '')
+    this.token = opts.token ?? null
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init))
+    this.EventSourceCtor =
+      opts.EventSource !== undefined ? opts.EventSource : typeof EventSource === 'undefined' ? null : EventSource
+  }
+
+  private url(path: string, withToken = false): string {
+    const u = `${this.base}/api/v1${path}`
+    if (!withToken || !this.token) return u
+    return `${u}${u.includes('?') ? '&' : '?'}token=${p(this.token)}`
+  }
+
+  protected async send(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (this.token) headers.Authorization = `Bearer ${this.token}`
+    let res: Response
+    try {
+      res = await this.fetchFn(this.url(path), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    } catch {
+      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
+    }
+    const text = await res.text()
+    let data: unknown = null
+    if (text) {
+      try {
+        data = JSON.parse(text)
+      } catch {
+        data = null
+      }
+    }
+    return { status: res.status, data }
+  }
+
   /**
    * The iCal link. A calendar app keeps the link for good (and may copy it to a cloud), so it
    * never carries the token: on a node with a token it carries the identity's read-only
@@ -281,10 +318,6 @@ export class HttpClient implements PandafestClient {
       )
     }
     return this.calendarKeyPromise
-  }
-
-  sync(): Promise<SyncStatus> {
-    return this.get('/sync')
   }
 
   subscribe(listener: ChangeListener): () => void {

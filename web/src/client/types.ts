@@ -136,6 +136,8 @@ export interface Peer {
   festivals: Id[] | number
   /** How many entries we still miss from this peer (0 = up to date), or null if unknown. */
   behind: number | null
+  /** What went wrong with this peer last, in words (e.g. why it is not connected). */
+  error?: string | null
 }
 
 export interface SyncStatus {
@@ -220,11 +222,38 @@ export type Change =
 
 export type ChangeListener = (change: Change) => void
 
+/** A native pandafest node a browser peer syncs with (over a WebSocket). */
+export interface NodeLink {
+  /** ws://host:port/sync */
+  url: string
+  /** `node`: added by hand (or `?node=` in the address); `join`: a peer of a festival joined here. */
+  source: 'node' | 'join'
+  connected: boolean
+  /** The last problem with it, in words. */
+  error: string | null
+}
+
+/** What only a peer running in this browser has (client/peer.ts). */
+export interface BrowserPeer {
+  /** `opfs`: the data stays in this browser across reloads; `memory`: it goes with the tab. */
+  readonly storage: 'opfs' | 'memory'
+  /** Why the data is not kept, in words (null when it is). */
+  readonly warning: string | null
+  /** Become the user of this secret key: only while this browser has written nothing. */
+  importSecretKey(hex: string): Promise<Identity>
+  /** The native nodes this browser connects to (remembered across reloads). */
+  nodes(): Promise<NodeLink[]>
+  connectNode(address: string): Promise<NodeLink[]>
+  forgetNode(url: string): Promise<NodeLink[]>
+}
+
 // ---- The interface -------------------------------------------------------------------------
 
 export interface PandafestClient {
   /** Which implementation this is: the node's HTTP API, the in-memory mock, or a browser peer. */
   readonly kind: 'http' | 'mock' | 'peer'
+  /** Set when pandafest runs in this browser: its storage, key import and nodes. */
+  readonly browser?: BrowserPeer
 
   // identity
   identity(): Promise<Identity>

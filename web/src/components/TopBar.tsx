@@ -16,6 +16,7 @@ const NAV: { to: string; label: string; short?: string; active: Route['name'][] 
 ]
 
 export function TopBar({ route }: { route: Route }) {
+  const client = useClient()
   const waiting = useData((c) => c.requests({ incoming: true, pending: true }), [])
   const me = useData((c) => c.identity(), [])
   const count = waiting.data?.length ?? 0
@@ -25,6 +26,11 @@ export function TopBar({ route }: { route: Route }) {
         <img src="./favicon.svg" alt="" width="28" height="28" />
         pandafest
       </a>
+      {client.kind === 'peer' ? (
+        <a className="where" href="#/me" title="pandafest runs in this browser: your data and your key are kept here">
+          in this browser
+        </a>
+      ) : null}
       <nav aria-label="Main">
         <ul>
           {NAV.map((n) => {
@@ -68,6 +74,18 @@ export function DemoBanner() {
   )
 }
 
+/** When pandafest runs in this browser without storage: nothing will be kept. */
+export function BrowserPeerBanner() {
+  const client = useClient()
+  const warning = client.browser?.warning
+  if (!warning) return null
+  return (
+    <div className="banner warn" role="alert">
+      <strong>Not saved</strong>: {warning}
+    </div>
+  )
+}
+
 /** Says so when the live connection to the node drops (the client reconnects by itself). */
 export function ConnectionBanner() {
   const client = useClient()
@@ -80,6 +98,13 @@ export function ConnectionBanner() {
     [client],
   )
   if (connected) return null
+  if (client.kind === 'peer') {
+    return (
+      <div className="banner warn" role="status">
+        The pandafest peer in this browser stopped. Reload the page to start it again.
+      </div>
+    )
+  }
   return (
     <div className="banner warn" role="status">
       Lost the connection to your pandafest node. Trying again… What you see may be out of date.

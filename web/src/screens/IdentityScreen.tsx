@@ -1,19 +1,21 @@
 import { useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
-import { errorMessage, type Identity } from '../client/types'
+import { ApiError, errorMessage, type BrowserPeer, type Identity } from '../client/types'
 import { CopyField, ErrorNote, Loading } from '../components/ui'
 import { useData } from '../lib/useData'
 
 export function IdentityScreen() {
+  const client = useClient()
   const me = useData((c) => c.identity(), [])
   if (!me.data) return me.error ? <ErrorNote message={me.error} /> : <Loading />
   return (
     <section className="narrow">
       <h1>You</h1>
       <p className="lead">
-        There are no accounts in pandafest. You are a key made on this device: others see your name, and your key proves
-        that what you write is yours.
+        There are no accounts in pandafest. You are a key made {client.browser ? 'in this browser' : 'on this device'}:
+        others see your name, and your key proves that what you write is yours.
       </p>
+      {client.browser ? <InThisBrowser browser={client.browser} /> : null}
       <NameForm identity={me.data} />
       <div className="card">
         <h2>Your public key</h2>
@@ -26,7 +28,91 @@ export function IdentityScreen() {
         ) : null}
       </div>
       <SecretKey />
+      {client.browser ? <ImportKey browser={client.browser} /> : null}
     </section>
+  )
+}
+
+/** Where a browser peer keeps everything. */
+function InThisBrowser({ browser }: { browser: BrowserPeer }) {
+  return (
+    <div className="card in-browser">
+      <h2>pandafest runs in this browser</h2>
+      {browser.storage === 'opfs' ? (
+        <p>
+          Your festivals, your key and everything you plan are stored in this browser, on this device, and stay there when
+          you reload or go offline. Other people get them when their devices sync with this one. Clearing this site's data
+          in the browser deletes them: back up your secret key below.
+        </p>
+      ) : (
+        <p className="note error">{browser.warning ?? 'This browser keeps nothing: your data goes when you close the tab.'}</p>
+      )}
+    </div>
+  )
+}
+
+/** Becoming the user of a key from another device: only before this browser wrote anything. */
+function ImportKey({ browser }: { browser: BrowserPeer }) {
+  const [key, setKey] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [done, setDone] = useState<string | null>(null)
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setError(null)
+    setDone(null)
+    if (!key.trim()) {
+      setError('Paste the secret key first.')
+      return
+    }
+    setBusy(true)
+    try {
+      const me = await browser.importSecretKey(key)
+      setKey('')
+      setDone(`Done: this browser now acts as ${me.name ? `${me.name}, ` : ''}key ${me.public_key.slice(0, 8)}…`)
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.status === 409
+          ? `This browser has already written with its own key, so it cannot take another one (${errorMessage(err)}). Import your key first in a browser where pandafest has not been used yet.`
+          : errorMessage(err),
+      )
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <form className="card form" onSubmit={submit}>
+      <h2>Use your key from another device</h2>
+      <p>
+        To be the same person here as on another device, import the secret key you backed up there. This works only while
+        this browser has not written anything yet: before you create, join or request anything here.
+      </p>
+      <div className="field">
+        <label htmlFor="import-key">Secret key to import (64 hex digits)</label>
+        <div className="copy-row">
+          <input
+            id="import-key"
+            className="mono"
+            type="password"
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
+          <button type="submit" disabled={busy}>
+            {busy ? 'Importing…' : 'Import key'}
+          </button>
+        </div>
+      </div>
+      <ErrorNote message={error} />
+      {done ? (
+        <p className="note ok" role="status">
+          {done}
+        </p>
+      ) : null}
+    </form>
   )
 }
 

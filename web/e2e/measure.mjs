@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+// Measures of the browser peer (benchmarks, not tests), printed side by side:
+//
+// 1. Sizes: every file of the web build in dist/assets, raw and gzipped (level 9), with the
+//    wasm module and the worker chunk called out.
+// 2. Ingest: a native node (`pandafest serve`) holds a festival of N entries (default 10 000,
+//    made through its HTTP API: N-1 events); then
+//    - native: `pandafest log import` of the same entries (from `log export`) into a fresh
+//      data directory, timed (and the same command's start-up, timed on an empty file, is
+//      given too); and `pandafest sync` of them from the node over a WebSocket, as the
+//      browser gets them;
+//    - browser: in headless Chromium, the build's worker (the browser peer: wasm, OPFS) joins
+//      the festival from the node over a WebSocket; timed from the join until the worker has
+//      stored every entry (its sync status), then checked: the festival's events are all there.
+//
+//   cargo build --release -p pandafest && cargo xtask wasm && (cd web && npm run build)
+//   cd web && npm run measure               # N=2000 npm run measure for a quicker run
+//
+// Env: PANDAFEST_BIN (default ../target/release/pandafest if built, else ../target/debug/pandafest:
+// a debug build makes the native side slow), CHROMIUM, N (entries), MEASURE_KEEP=1.
+
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { CHROMIUM, DIST, WEB, cleanEnv, fail, launch, serve, stop } from './peer-lib.mjs'
+
+const release = resolve(WEB, '../target/release/pandafest')
+const BIN = process.env.PANDAFEST_BIN
+  ? resolve(process.env.PANDAFEST_BIN)
+  : existsSync(release)
+    ? release
+    : resolve(WEB, '../target/debug/pandafest')
+const N = Number(process.env.N ?? 10_000)
+const KEEP = process.env.MEASURE_KEEP === '1'
+
+const children = new Set()
+const problems = []
+let root = null
+let browser = null
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`
+const ms = (t) => `${Math.round(t)} ms`
+const rate = (n, t) => `${Math.round((n / t) * 1000).toLocaleString('en-US')} entries/s`
+
+function run(args, { timeoutMs = 600_000 } = {}) {
+  return new Promise((res, rej) => {
+    const t0 = performance.now()
+    const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() })
+    children.add(child)
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      children.delete(child)
+      const t = performance.now() - t0
+      if (code === 0) res({ out, t })
+      else rej(new Error(`pandafest ${args.join(' ')} failed: ${err || out}`))
+    })
+  })
+}
+
+async function sizes() {
+  const dir = join(DIST, 'assets')
+  const rows = []
+  for (const f of (await readdir(dir)).sort()) {
+    const bytes = await readFile(join(dir, f))
+    rows.push({ f, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length })
+  }
+  console.log('\n## Sizes of the web build (dist/assets; gzip -9)\n')
+  console.log('| file | raw | gzipped |\n|---|---:|---:|')
+  for (const r of rows) console.log(`| ${r.f} | ${kb(r.raw)} | ${kb(r.gz)} |`)
+  const wasm = rows.filter((r) => r.f.endsWith('.wasm'))
+  const worker = rows.filter((r) => /^worker-.*\.js$/.test(r.f))
+  const peer = rows.filter((r) => /^peer-.*\.js$/.test(r.f))
+  const sum = (rs, k) => rs.reduce((s, r) => s + r[k], 0)
+  if (!wasm.length) fail('the build has no .wasm: run "cargo xtask wasm", then "npm run build"')
+  console.log(
+    `\nbrowser peer: wasm ${kb(sum(wasm, 'gz'))} gzipped (${kb(sum(wasm, 'raw'))} raw); ` +
+      `worker chunk ${kb(sum(worker, 'gz'))} gzipped (${kb(sum(worker, 'raw'))} raw); ` +
+      `page-side client chunk ${kb(sum(peer, 'gz'))} gzipped`,
+  )
+  return worker[0]?.f ?? fail('the build has no worker chunk (assets/worker-*.js)')
+}
+
+/** N-1 events in a new festival (N entries with the festival), through the node's API. */
+async function fill(origin) {
+  const post = async (path, body) => {
+    const res = await fetch(`${origin}/api/v1${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (!res.ok) fail(`POST ${path} answered ${res.status}: ${await res.text()}`)
+    return res.json()
+  }
+  const festival = await post('/festivals', { name: 'Measure', timezone: 'UTC' })
+  const t0 = performance.now()
+  const base = Date.parse('2026-07-01T00:00:00Z')
+  for (let i = 1; i < N; i++) {
+    const start = new Date(base + i * 3_600_000).toISOString().replace('.000Z', 'Z')
+    const end = new Date(base + i * 3_600_000 + 1_800_000).toISOString().replace('.000Z', 'Z')
+    await post(`/festivals/${festival.id}/events`, { title: `Event ${i}`, start, end })
+    if (i % 2000 === 0) process.stdout.write(`  ${i} events written\n`)
+  }
+  return { festival: festival.id, t: performance.now() - t0 }
+}
+
+/** In the page: the build's worker joins the festival; answers the times it measured. */
+async function browserIngest(page, workerUrl, link, expected) {
+  return page.evaluate(
+    async ({ workerUrl, link, expected }) => {
+      const t0 = performance.now()
+      const w = new Worker(workerUrl, { type: 'module', name: 'measure' })
+      let next = 1
+      const waiting = new Map()
+      let ready
+      const started = new Promise((r) => (ready = r))
+      w.onmessage = (ev) => {
+        const m = ev.data
+        if (m.t === 'ready' || m.t === 'failed') ready(m)
+        if (m.t === 'reply') {
+          const p = waiting.get(m.id)
+          waiting.delete(m.id)
+          if (m.ok) p.res(m.value)
+          else p.rej(new Error(m.error))
+        }
+      }
+      const call = (c) =>
+        new Promise((res, rej) => {
+          const id = next++
+          waiting.set(id, { res, rej })
+          w.postMessage({ t: 'call', id, call: c })
+        })
+      w.postMessage({ t: 'init', nodes: [] })
+      const info = await started
+      if (info.t === 'failed') throw new Error(info.error)
+      const tReady = performance.now() - t0
+      const t1 = performance.now()
+      const join = await call({ op: 'request', method: 'POST', path: '/join', body: { link } })
+      if (join.status !== 202) throw new Error(`join answered ${JSON.stringify(join)}`)
+      let received = 0
+      let polls = 0
+      for (;;) {
+        const s = await call({ op: 'syncStatus' })
+        received = Math.max(0, ...s.peers.map((p) => p.received ?? 0))
+        const behind = s.peers.some((p) => p.connected && p.behind > 0)
+        polls += 1
+        if (received >= expected && !behind) break
+        if (performance.now() - t1 > 600_000) throw new Error(`after 10 min the worker holds ${received} of ${expected} entries`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      const tIngest = performance.now() - t1
+      const events = await call({ op: 'request', method: 'GET', path: `/festivals/${link.split('festival=')[1].split('&')[0]}/events`, body: null })
+      w.terminate()
+      return { storage: info.storage, tReady, tIngest, received, polls, events: Array.isArray(events.body) ? events.body.length : -1 }
+    },
+    { workerUrl, link, expected },
+  )
+}
+
+async function main() {
+  console.log(`# Browser peer measures (${new Date().toISOString()})`)
+  console.log(`binary: ${BIN} (built ${(await stat(BIN)).mtime.toISOString()})${BIN.includes('/debug/') ? ' — a DEBUG build: native figures are not representative' : ''}`)
+  const workerFile = await sizes()
+  root = await mkdtemp(join(tmpdir(), 'pandafest-measure-'))
+
+  console.log(`\n## Ingest of ${N.toLocaleString('en-US')} entries (one festival, one author)\n`)
+  const node = await serve(join(root, 'source'), {
+    bin: BIN,
+    children,
+    onLog: (line) => {
+      if (/\b(WARN|ERROR)\b/.test(line)) problems.push(line)
+    },
+  })
+  const made = await fill(node.origin)
+  const file = join(root, 'festival.log')
+  await run(['--data-dir', join(root, 'source'), 'log', 'export', '--festival', made.festival, '--output', file])
+  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).length
+  if (lines !== N) fail(`the festival has ${lines} entries, expected ${N}`)
+  console.log(`made ${lines} entries through the HTTP API in ${ms(made.t)} (${rate(lines, made.t)}; writes, not ingest)`)
+
+  // Native: import into a fresh data directory (after init, so the import is all that is timed).
+  const empty = join(root, 'empty.log')
+  await writeFile(empty, '')
+  await run(['--data-dir', join(root, 'native'), 'init', '--name', 'Measure'])
+  const startup = (await run(['--data-dir', join(root, 'native'), 'log', 'import', empty])).t
+  const native = (await run(['--data-dir', join(root, 'native'), 'log', 'import', file])).t
+  console.log(`native  \`pandafest log import\`: ${ms(native)} for ${lines} entries = ${rate(lines, native)} (the process with an empty file: ${ms(startup)}; without it: ${rate(lines, native - startup)})`)
+
+  // Native sync: the same entries from the same node over a WebSocket, as the browser gets them.
+  await run(['--data-dir', join(root, 'native-sync'), 'init', '--name', 'Measure'])
+  const synced = (await run(['--data-dir', join(root, 'native-sync'), 'sync', '--peer', node.syncUrl, '--festival', made.festival])).t
+  const check = JSON.parse((await run(['--data-dir', join(root, 'native-sync'), 'event', 'list', '--festival', made.festival, '--json'])).out)
+  if (!Array.isArray(check) || check.length !== N - 1) fail(`after \`pandafest sync\` the native node holds ${check?.length} events, expected ${N - 1}`)
+  console.log(`native  \`pandafest sync\` over WebSocket from the node: ${ms(synced)} for ${lines} entries = ${rate(lines, synced)} (process start-up included)`)
+
+  // Browser: the build's worker joins over a WebSocket to the node.
+  browser = await launch(join(root, 'profile'), { name: 'measure', problems })
+  // Any page of the origin that starts no browser peer of its own (which would hold OPFS).
+  await browser.page.goto(`${node.origin}/?demo`)
+  const link = `pandafest://join?festival=${made.festival}&peer=${encodeURIComponent(node.syncUrl)}`
+  const r = await browserIngest(browser.page, `${node.origin}/assets/${workerFile}`, link, lines)
+  if (r.storage !== 'opfs') fail(`the worker ran on ${r.storage}, not OPFS`)
+  if (r.events !== N - 1) fail(`the worker holds ${r.events} events, expected ${N - 1}`)
+  console.log(`browser worker (wasm, OPFS) start-up: ${ms(r.tReady)} (load and compile the wasm, open OPFS)`)
+  console.log(`browser worker sync over WebSocket from a native node: ${ms(r.tIngest)} for ${r.received} entries = ${rate(r.received, r.tIngest)} (join to all stored, sync status polled every 20 ms)`)
+  console.log(`\nratios: the browser peer's sync runs at ${(synced / r.tIngest).toFixed(2)}× the rate of the native \`pandafest sync\` of the same entries, and at ${((native - startup) / r.tIngest).toFixed(2)}× the native \`log import\` (no network, no protocol)`)
+  if (problems.length) fail(`problems:\n  ${problems.join('\n  ')}`)
+}
+
+async function cleanup() {
+  if (browser) await browser.context.close().catch(() => {})
+  await Promise.all([...children].map(stop))
+  if (root && !KEEP) await rm(root, { recursive: true, force: true }).catch(() => {})
+  else if (root) console.log(`kept ${root}`)
+}
+
+try {
+  if (!existsSync(BIN)) fail(`no pandafest binary at ${BIN}`)
+  if (!existsSync(CHROMIUM)) fail(`no Chromium at ${CHROMIUM}`)
+  await main()
+  await cleanup()
+} catch (e) {
+  console.error(`\nmeasure FAILED: ${e?.stack ?? e}`)
+  await cleanup()
+  process.exit(1)
+}

@@ -1,0 +1,120 @@
+// The browser peer's dedicated worker: loads the wasm node (docs/browser.md), opens it on
+// OPFS (or in memory, with a warning, where OPFS is missing or taken), and runs a PeerEngine
+// (engine.ts) that answers the page and syncs with native nodes over WebSockets. Started by
+// client/peer.ts as `new Worker(new URL('../peer/worker.ts', import.meta.url), { type: 'module' })`.
+
+import init, { WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
+import { PeerEngine, type SocketLike } from './engine'
+import { indexedDbNodeStore } from './idb'
+import type { FromWorker, PeerInfo, ToWorker } from './protocol'
+import type { WasmNodeApi, WasmNodeStatics } from './wasm'
+
+interface WorkerScope {
+  postMessage(msg: unknown, transfer?: Transferable[]): void
+  addEventListener(type: 'message', f: (ev: MessageEvent<ToWorker>) => void): void
+}
+
+const scope = self as unknown as WorkerScope
+const WasmNode = WasmNodeExport as WasmNodeStatics
+const post = (msg: FromWorker, transfer?: Transferable[]) => scope.postMessage(msg, transfer ?? [])
+
+// Messages that arrive while the node is starting wait here, in order.
+const queue: ToWorker[] = []
+let engine: PeerEngine | null = null
+let failed: string | null = null
+let initNodes: string[] | null = null
+
+scope.addEventListener('message', (ev) => {
+  const msg = ev.data
+  if (msg.t === 'init') {
+    initNodes = msg.nodes
+    if (engine) void engine.start(msg.nodes)
+    return
+  }
+  if (failed !== null) {
+    if (msg.t === 'call') post({ t: 'reply', id: msg.id, ok: false, status: 503, error: failed })
+    return
+  }
+  if (!engine) queue.push(msg)
+  else void engine.handle(msg)
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function message(e: unknown): string {
+  return e instanceof Error && e.message ? e.message : String(e)
+}
+
+const MEMORY_ONLY =
+  'Nothing you do here is kept: this browser gives pandafest no storage of its own (OPFS), so your data and your key are lost when you close this tab. Back up your secret key, or use a browser that keeps site data.'
+
+const OTHER_TAB =
+  'pandafest is open in another tab of this browser, which holds its storage. This tab works on its own until you close the other one and reload it: what you do here is not kept.'
+
+/**
+ * Holds the storage's Web Lock for as long as this worker lives: one tab at a time owns the
+ * OPFS files. Answers false when another tab keeps it for `waitMs` (a page being reloaded
+ * gives it up at once).
+ */
+function holdStorageLock(waitMs: number): Promise<boolean> {
+  const locks = (self as unknown as { navigator?: { locks?: LockManager } }).navigator?.locks
+  if (!locks?.request) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const ctrl = new AbortController()
+    const timer = setTimeout(() => ctrl.abort(), waitMs)
+    locks
+      .request('pandafest-storage', { signal: ctrl.signal }, () => {
+        clearTimeout(timer)
+        resolve(true)
+        return new Promise<never>(() => {}) // held until the worker ends
+      })
+      .catch(() => resolve(false))
+  })
+}
+
+/** Opens the node on OPFS, or in memory with a warning where that cannot be. */
+async function openNode(): Promise<{ node: WasmNodeApi } & Omit<PeerInfo, 'publicKey'>> {
+  if (!WasmNode.opfsAvailable()) return { node: WasmNode.openInMemory(), storage: 'memory', warning: MEMORY_ONLY }
+  if (!(await holdStorageLock(2500))) return { node: WasmNode.openInMemory(), storage: 'memory', warning: OTHER_TAB }
+  // The files of a worker that just ended (a reload) may stay busy for a moment.
+  const until = Date.now() + 3000
+  let wait = 50
+  for (;;) {
+    try {
+      return { node: await WasmNode.open('pandafest'), storage: 'opfs', warning: null }
+    } catch (e) {
+      if (Date.now() + wait > until) {
+        return {
+          node: WasmNode.openInMemory(),
+          storage: 'memory',
+          warning: `This browser's storage for pandafest could not be opened (${message(e)}). What you do in this tab is not kept.`,
+        }
+      }
+      await sleep(wait)
+      wait = Math.min(800, wait * 2)
+    }
+  }
+}
+
+async function main() {
+  try {
+    await init()
+    const { node, storage, warning } = await openNode()
+    engine = new PeerEngine({
+      node,
+      post,
+      socket: (url) => new WebSocket(url) as unknown as SocketLike,
+      store: indexedDbNodeStore(),
+    })
+    post({ t: 'ready', publicKey: node.publicKey(), storage, warning })
+    // Calls first (the page waits for them), then the sync transports.
+    for (const msg of queue.splice(0)) void engine.handle(msg)
+    await engine.start(initNodes ?? [])
+  } catch (e) {
+    failed = message(e)
+    post({ t: 'failed', error: failed })
+    for (const msg of queue.splice(0)) if (msg.t === 'call') post({ t: 'reply', id: msg.id, ok: false, status: 503, error: failed })
+  }
+}
+
+void main()

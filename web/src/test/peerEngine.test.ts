@@ -1,0 +1,298 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { PeerEngine } from '../peer/engine'
+import { syncUrl, type FromWorker, type Op } from '../peer/protocol'
+import { FakeSocket, FakeWasmNode, ManualClock, MemoryNodeStore } from './peerFakes'
+
+const NODE = 'ws://127.0.0.1:7878/sync'
+const OTHER = 'ws://10.0.0.2:7878/sync'
+
+function setup(stored: { url: string; source: 'node' | 'join' }[] = []) {
+  const node = new FakeWasmNode()
+  const clock = new ManualClock()
+  const store = new MemoryNodeStore(stored)
+  const posted: FromWorker[] = []
+  const engine = new PeerEngine({
+    node,
+    post: (m) => posted.push(m),
+    socket: (url) => new FakeSocket(url),
+    store,
+    clock,
+    random: () => 0.5, // no jitter
+    statusEveryMs: 0,
+  })
+  const call = async (id: number, call: Op) => {
+    await engine.handle({ t: 'call', id, call })
+    const reply = posted.find((m) => m.t === 'reply' && m.id === id)
+    if (!reply || reply.t !== 'reply') throw new Error(`no reply to call ${id}`)
+    return reply
+  }
+  const of = <T extends FromWorker['t']>(t: T) => posted.filter((m): m is Extract<FromWorker, { t: T }> => m.t === t)
+  return { node, clock, store, posted, engine, call, of }
+}
+
+const socketFor = (url: string) => FakeSocket.all.filter((s) => s.url === url).at(-1)!
+
+beforeEach(() => {
+  FakeSocket.all = []
+})
+
+describe('syncUrl', () => {
+  it('takes ws URLs and node addresses', () => {
+    expect(syncUrl('ws://127.0.0.1:7878/sync')).toBe('ws://127.0.0.1:7878/sync')
+    expect(syncUrl('http://192.168.1.5:7878/')).toBe('ws://192.168.1.5:7878/sync')
+    expect(syncUrl('https://fest.example')).toBe('wss://fest.example/sync')
+    expect(syncUrl('192.168.1.5:7878')).toBe('ws://192.168.1.5:7878/sync')
+    expect(syncUrl('  ')).toBeNull()
+    expect(syncUrl('ftp://x/')).toBeNull()
+    expect(syncUrl('ws://')).toBeNull()
+  })
+})
+
+describe('PeerEngine: WebSockets to native nodes', () => {
+  it('connects to the remembered nodes and to ?node=, remembers them, and runs one session per connection', async () => {
+    const { node, store, engine } = setup([{ url: OTHER, source: 'join' }])
+    await engine.start(['127.0.0.1:7878'])
+    expect(FakeSocket.all.map((s) => s.url)).toEqual([OTHER, NODE])
+    expect(store.nodes).toEqual([
+      { url: OTHER, source: 'join' },
+      { url: NODE, source: 'node' },
+    ])
+    const ws = socketFor(NODE)
+    expect(ws.binaryType).toBe('arraybuffer')
+    expect(node.opened).toEqual([])
+    ws.open()
+    expect(node.opened).toEqual([{ id: 1, label: NODE, initiator: true }])
+    // The session's Hello goes out at once; what arrives goes to the session.
+    expect(ws.sent).toEqual([[0x82, 1, 1]])
+    node.queue(1, { type: 'send', bytes: new Uint8Array([9, 9]) })
+    ws.message([1, 2, 3])
+    expect(node.received).toEqual([{ id: 1, bytes: [1, 2, 3] }])
+    expect(ws.sent.at(-1)).toEqual([9, 9])
+  })
+
+  it('reconnects with a growing backoff, and starts over once a connection held', async () => {
+    const { node, clock, engine } = setup()
+    await engine.start([NODE])
+    socketFor(NODE).drop()
+    expect(clock.pending()).toEqual([1000])
+    clock.advance(999)
+    expect(FakeSocket.all).toHaveLength(1)
+    clock.advance(1)
+    expect(FakeSocket.all).toHaveLength(2)
+    socketFor(NODE).drop()
+    expect(clock.pending()).toEqual([2000])
+    clock.advance(2000)
+    socketFor(NODE).drop()
+    expect(clock.pending()).toEqual([4000])
+    clock.advance(4000)
+    // This one opens, proves its peer and stays up a while: the next drop waits 1 s again.
+    const ws = socketFor(NODE)
+    ws.open()
+    const id = node.opened.at(-1)!.id
+    node.queue(id, { type: 'ready', peer: 'c'.repeat(64) })
+    ws.message([0])
+    clock.advance(15_000)
+    ws.drop('bye')
+    expect(node.closed.at(-1)).toEqual({ id, reason: 'the connection closed: bye' })
+    expect(node.removed).toContain(id)
+    expect(clock.pending()).toEqual([1000])
+  })
+
+  it('caps the backoff', async () => {
+    const { clock, engine } = setup()
+    await engine.start([NODE])
+    for (let i = 0; i < 12; i++) {
+      socketFor(NODE).drop()
+      const [wait] = clock.pending()
+      expect(wait).toBeLessThanOrEqual(60_000)
+      clock.advance(wait)
+    }
+    socketFor(NODE).drop()
+    expect(clock.pending()).toEqual([60_000])
+  })
+
+  it('closes the socket when the node ends the session, after sending its last words', async () => {
+    const { node, clock, engine } = setup()
+    await engine.start([NODE])
+    const ws = socketFor(NODE)
+    ws.open()
+    node.queue(1, { type: 'send', bytes: new Uint8Array([0x83, 15, 3]) }, { type: 'closed', reason: 'the peer presents this peer’s own key' })
+    ws.message([0])
+    expect(ws.sent.at(-1)).toEqual([0x83, 15, 3])
+    expect(ws.closedWith?.code).toBe(1000)
+    expect(node.closed).toEqual([]) // the node ended it itself
+    expect(node.removed).toEqual([1])
+    expect(clock.pending()).toEqual([1000])
+  })
+
+  it('connects to the peers a join answers, and remembers them', async () => {
+    const { node, store, engine, call, of } = setup()
+    await engine.start()
+    node.handler = (method, path, body) => {
+      expect([method, path, body]).toEqual(['POST', '/join', { link: 'pandafest://join?festival=ab&peer=x' }])
+      return { status: 202, body: { festival: 'ab', message: 'joining', peers: [OTHER, 'not a url at all'] } }
+    }
+    const reply = await call(1, { op: 'request', method: 'POST', path: '/join', body: { link: 'pandafest://join?festival=ab&peer=x' } })
+    expect(reply).toMatchObject({ ok: true, value: { status: 202, body: { peers: [OTHER, 'not a url at all'] } } })
+    expect(FakeSocket.all.map((s) => s.url)).toEqual([OTHER])
+    await Promise.resolve()
+    expect(store.nodes).toEqual([{ url: OTHER, source: 'join' }])
+    // Joining stored no entry, but the screens must reload.
+    expect(of('changes').at(-1)).toEqual({ t: 'changes', changes: [{ festivals: [], kinds: ['festival'] }] })
+    const nodes = await call(2, { op: 'nodes' })
+    expect(nodes).toMatchObject({ ok: true, value: [{ url: OTHER, source: 'join', connected: false }] })
+  })
+
+  it('adds and forgets nodes by hand', async () => {
+    const { store, engine, call } = setup()
+    await engine.start()
+    const bad = await call(1, { op: 'connectNode', url: 'mailto:x' })
+    expect(bad).toMatchObject({ ok: false, status: 400 })
+    const added = await call(2, { op: 'connectNode', url: 'http://10.0.0.2:7878' })
+    expect(added).toMatchObject({ ok: true, value: [{ url: OTHER, source: 'node' }] })
+    expect(store.nodes).toEqual([{ url: OTHER, source: 'node' }])
+    const ws = socketFor(OTHER)
+    ws.open()
+    const gone = await call(3, { op: 'forgetNode', url: OTHER })
+    expect(gone).toMatchObject({ ok: true, value: [] })
+    expect(ws.closedWith?.code).toBe(1000)
+    expect(store.nodes).toEqual([])
+  })
+
+  it('shows remembered nodes that are not connected in the sync status, with what went wrong', async () => {
+    const { node, engine, call } = setup()
+    node.status = { peers: [{ address: 'webrtc:cccc', key: 'c'.repeat(64), connected: true, festivals: [], behind: 0 }] }
+    await engine.start([NODE])
+    socketFor(NODE).drop()
+    const status = await call(1, { op: 'syncStatus' })
+    expect(status).toMatchObject({
+      ok: true,
+      value: {
+        peers: [
+          { address: 'webrtc:cccc', connected: true },
+          { address: NODE, key: null, connected: false, behind: null, error: `cannot connect to ${NODE}` },
+        ],
+      },
+    })
+  })
+})
+
+describe('PeerEngine: calls, changes, identity', () => {
+  it('answers requests with status and body, and posts the changes of a write', async () => {
+    const { node, engine, call, of } = setup()
+    await engine.start()
+    node.handler = (method, path, body) => {
+      node.changes.push({ festivals: ['f1'], kinds: ['festival'] })
+      return { status: 201, body: { id: 'f1', method, path, body } }
+    }
+    const reply = await call(1, { op: 'request', method: 'POST', path: '/festivals', body: { name: 'Fest' } })
+    expect(reply).toEqual({
+      t: 'reply',
+      id: 1,
+      ok: true,
+      value: { status: 201, body: { id: 'f1', method: 'POST', path: '/festivals', body: { name: 'Fest' } } },
+    })
+    expect(of('changes')).toEqual([{ t: 'changes', changes: [{ festivals: ['f1'], kinds: ['festival'] }] }])
+  })
+
+  it('passes API errors on as answers, and thrown errors as failed calls', async () => {
+    const { node, engine, call } = setup()
+    await engine.start()
+    expect(await call(1, { op: 'request', method: 'GET', path: '/festivals/zz', body: null })).toMatchObject({
+      ok: true,
+      value: { status: 404, body: { error: 'no GET /festivals/zz here' } },
+    })
+    node.handler = () => {
+      throw new Error('the database is locked')
+    }
+    expect(await call(2, { op: 'request', method: 'GET', path: '/festivals', body: null })).toEqual({
+      t: 'reply',
+      id: 2,
+      ok: false,
+      status: 500,
+      error: 'the database is locked',
+    })
+  })
+
+  it('imports a key only before writing; then every session starts over with the new key', async () => {
+    const { node, engine, call, of } = setup()
+    await engine.start([NODE])
+    socketFor(NODE).open()
+    const imported = await call(1, { op: 'importKey', hex: ` ${'7'.repeat(64)} ` })
+    expect(imported).toEqual({ t: 'reply', id: 1, ok: true, value: `b${'7'.repeat(63)}` })
+    expect(node.closed).toEqual([{ id: 1, reason: 'this peer changed its key' }])
+    expect(FakeSocket.all).toHaveLength(2) // dialled again at once
+    expect(of('identity')).toEqual([{ t: 'identity', publicKey: `b${'7'.repeat(63)}` }])
+    expect(of('changes').at(-1)).toEqual({ t: 'changes', changes: [{ festivals: [], kinds: ['*'] }] })
+    node.wrote = true
+    const refused = await call(2, { op: 'importKey', hex: '8'.repeat(64) })
+    expect(refused).toMatchObject({ ok: false, status: 409, error: expect.stringMatching(/written already/) })
+    expect(await call(3, { op: 'exportKey' })).toMatchObject({ ok: true, value: '7'.repeat(64) })
+  })
+
+  it('ticks the sessions about once a second', async () => {
+    const { node, clock, engine } = setup()
+    await engine.start()
+    clock.advance(3000)
+    expect(node.ticks).toEqual([1_001_000, 1_002_000, 1_003_000])
+  })
+})
+
+describe('PeerEngine: WebRTC sessions and signalling', () => {
+  const PEER = 'c'.repeat(64)
+
+  it('passes introductions and signalling to the page, and signalling from the page to the node', async () => {
+    const { node, engine, call, of } = setup()
+    await engine.start([NODE])
+    socketFor(NODE).open()
+    node.queue(1, { type: 'ready', peer: 'd'.repeat(64) }, { type: 'introduce', peer: PEER }, { type: 'signal', from: PEER, data: '{"sdp":{}}' })
+    socketFor(NODE).message([0])
+    expect(of('introduce')).toEqual([{ t: 'introduce', via: 1, peer: PEER }])
+    expect(of('signal')).toEqual([{ t: 'signal', via: 1, from: PEER, data: '{"sdp":{}}' }])
+    expect(await call(1, { op: 'signal', via: 1, to: PEER, data: '{"sdp":{"type":"answer"}}' })).toMatchObject({ ok: true })
+    expect(node.signals).toEqual([{ id: 1, to: PEER, data: '{"sdp":{"type":"answer"}}' }])
+    expect(await call(2, { op: 'signal', via: 99, to: PEER, data: '{}' })).toMatchObject({ ok: false, status: 404 })
+  })
+
+  it('does not pass on introductions of peers it is connected to', async () => {
+    const { node, engine, of } = setup()
+    await engine.start([NODE])
+    await engine.handle({ t: 'rtc-open', conn: 7, peer: PEER, initiator: true })
+    node.queue(2, { type: 'ready', peer: PEER })
+    await engine.handle({ t: 'rtc-data', conn: 7, bytes: new Uint8Array([1]).buffer })
+    socketFor(NODE).open()
+    node.queue(1, { type: 'introduce', peer: PEER }, { type: 'introduce', peer: node.key })
+    socketFor(NODE).message([0])
+    expect(of('introduce')).toEqual([])
+  })
+
+  it('runs a session over a data channel the page holds', async () => {
+    const { node, engine, of } = setup()
+    await engine.start()
+    await engine.handle({ t: 'rtc-open', conn: 7, peer: PEER, initiator: false })
+    expect(node.opened).toEqual([{ id: 1, label: `webrtc:${PEER.slice(0, 16)}`, initiator: false }])
+    const hello = of('rtc-send')[0]
+    expect(hello.conn).toBe(7)
+    expect([...new Uint8Array(hello.bytes)]).toEqual([0x82, 1, 1])
+    await engine.handle({ t: 'rtc-data', conn: 7, bytes: new Uint8Array([4, 5]).buffer })
+    expect(node.received).toEqual([{ id: 1, bytes: [4, 5] }])
+    // The node ends it: the page closes the channel.
+    node.queue(1, { type: 'closed', reason: 'done' })
+    await engine.handle({ t: 'rtc-data', conn: 7, bytes: new Uint8Array([6]).buffer })
+    expect(of('rtc-close')).toEqual([{ t: 'rtc-close', conn: 7, reason: 'done' }])
+    expect(node.removed).toEqual([1])
+    // Data for a closed channel goes nowhere.
+    await engine.handle({ t: 'rtc-data', conn: 7, bytes: new Uint8Array([8]).buffer })
+    expect(node.received).toHaveLength(2)
+  })
+
+  it('ends the session when the page reports the channel closed', async () => {
+    const { node, engine, of } = setup()
+    await engine.start()
+    await engine.handle({ t: 'rtc-open', conn: 3, peer: PEER, initiator: true })
+    await engine.handle({ t: 'rtc-closed', conn: 3, reason: 'the data channel closed' })
+    expect(node.closed).toEqual([{ id: 1, reason: 'the data channel closed' }])
+    expect(node.removed).toEqual([1])
+    expect(of('rtc-close')).toEqual([])
+  })
+})
