@@ -439,3 +439,85 @@ fn an_external_command_decides_as_the_owners_policy() {
     let pending = ana.json(&["request", "list", "--incoming", "--pending"]);
     assert_eq!(pending[0]["event_title"], "Quiet too");
 }
+
+#[test]
+fn an_http_endpoint_decides_as_the_owners_policy() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    // A bot as a tiny HTTP server on loopback: it confirms requests for events whose title
+    // starts with "Quiet" and denies the others, and records what it was sent.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/decide", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let quiet = request["request"]["event_title"].as_str().unwrap_or("").starts_with("Quiet");
+            log.lock().unwrap().push(request);
+            let answer = if quiet {
+                r#"{"decision":"confirm"}"#
+            } else {
+                r#"{"decision":"deny","reason":"the web bot says no"}"#
+            };
+            write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len()).unwrap();
+        }
+    });
+    let (ana, bo, _cy, festival, _stage) = festival_with_stage("manual");
+    ana.ok(&["policy", "add", "webbot", &url]);
+    let library =
+        s(&ana.json(&["resource", "create", "--festival", &festival, "--name", "Studio", "--policy", "webbot"])["id"]);
+    bo.receive(&ana, &festival);
+    bo.ok(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Quiet hour",
+        "--start",
+        "2026-07-02T10:00",
+        "--end",
+        "2026-07-02T11:00",
+        "--request",
+        &library,
+    ]);
+    bo.ok(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Loud hour",
+        "--start",
+        "2026-07-02T12:00",
+        "--end",
+        "2026-07-02T13:00",
+        "--request",
+        &library,
+    ]);
+    ana.receive(&bo, &festival);
+    let incoming = ana.json(&["request", "list", "--incoming"]);
+    let by_title = |t: &str| incoming.as_array().unwrap().iter().find(|q| q["event_title"] == t).unwrap().clone();
+    assert_eq!(by_title("Quiet hour")["status"], "confirmed");
+    assert_eq!(by_title("Loud hour")["reason"], "the web bot says no");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "one call per pending request");
+    assert_eq!(seen[0]["policy"], "webbot");
+    assert_eq!(seen[0]["resource"]["name"], "Studio");
+    assert!(seen[0]["free"].is_boolean() && seen[0]["festival"]["timezone"] == "Europe/Berlin", "{}", seen[0]);
+}
