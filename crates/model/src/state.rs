@@ -287,6 +287,46 @@ pub struct State {
     needs_rebuild: bool,
 }
 
+/// Restores a [`State`] from rows, one at a time.
+pub struct Loader {
+    state: State,
+}
+
+impl Loader {
+    /// One persisted row: table name, CBOR key, CBOR value.
+    pub fn row(&mut self, table: &str, k: &[u8], v: &[u8]) -> Result<(), String> {
+        fn put<K: for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone, V: for<'de> Deserialize<'de>>(
+            table: &mut Table<K, V>,
+            k: &[u8],
+            v: &[u8],
+        ) -> Result<(), String> {
+            let k: K = ciborium::from_reader(k).map_err(|e| e.to_string())?;
+            let v: V = ciborium::from_reader(v).map_err(|e| e.to_string())?;
+            table.load(k, v);
+            Ok(())
+        }
+        let s = &mut self.state;
+        match table {
+            "logs" => put(&mut s.logs, k, v),
+            "festivals" => put(&mut s.festivals, k, v),
+            "profiles" => put(&mut s.profiles, k, v),
+            "resources" => put(&mut s.resources, k, v),
+            "events" => put(&mut s.events, k, v),
+            "requests" => put(&mut s.requests, k, v),
+            "ops" => put(&mut s.ops, k, v),
+            "waiting" => put(&mut s.waiting, k, v),
+            other => Err(format!("unknown table {other}")),
+        }
+        .map_err(|e| format!("cannot load {table}: {e}"))
+    }
+
+    /// The state, with its indexes rebuilt.
+    pub fn finish(mut self) -> State {
+        self.state.rebuild_indexes();
+        self.state
+    }
+}
+
 /// A changed row, for a store to persist: table name, CBOR key, CBOR value (`None`: deleted).
 pub type Row = (&'static str, Vec<u8>, Option<Vec<u8>>);
 
@@ -904,33 +944,17 @@ impl State {
 
     /// Restores a state from persisted rows and rebuilds the indexes.
     pub fn load(rows: impl IntoIterator<Item = (String, Vec<u8>, Vec<u8>)>) -> Result<State, String> {
-        fn put<K: for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone, V: for<'de> Deserialize<'de>>(
-            table: &mut Table<K, V>,
-            k: &[u8],
-            v: &[u8],
-        ) -> Result<(), String> {
-            let k: K = ciborium::from_reader(k).map_err(|e| e.to_string())?;
-            let v: V = ciborium::from_reader(v).map_err(|e| e.to_string())?;
-            table.load(k, v);
-            Ok(())
-        }
-        let mut s = State::default();
+        let mut loader = State::loader();
         for (table, k, v) in rows {
-            match table.as_str() {
-                "logs" => put(&mut s.logs, &k, &v),
-                "festivals" => put(&mut s.festivals, &k, &v),
-                "profiles" => put(&mut s.profiles, &k, &v),
-                "resources" => put(&mut s.resources, &k, &v),
-                "events" => put(&mut s.events, &k, &v),
-                "requests" => put(&mut s.requests, &k, &v),
-                "ops" => put(&mut s.ops, &k, &v),
-                "waiting" => put(&mut s.waiting, &k, &v),
-                other => Err(format!("unknown table {other}")),
-            }
-            .map_err(|e| format!("cannot load {table}: {e}"))?;
+            loader.row(&table, &k, &v)?;
         }
-        s.rebuild_indexes();
-        Ok(s)
+        Ok(loader.finish())
+    }
+
+    /// Restores a state row by row, so that a store can stream its rows without holding
+    /// them all: call [`Loader::row`] for each, then [`Loader::finish`].
+    pub fn loader() -> Loader {
+        Loader { state: State::default() }
     }
 
     fn rebuild_indexes(&mut self) {

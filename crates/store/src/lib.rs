@@ -122,16 +122,18 @@ impl Store {
     }
 
     fn load_plan(&self) -> Result<State, StoreError> {
-        let mut rows = Vec::new();
+        // Row by row: the rows themselves are never all in memory at once.
+        let mut loader = State::loader();
         for table in State::TABLES {
             let mut stmt = self.conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
-            let found =
-                stmt.query_map([], |r| Ok((table.to_string(), r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-            for row in found {
-                rows.push(row?);
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let k = row.get_ref(0)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+                let v = row.get_ref(1)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+                loader.row(table, k, v).map_err(StoreError::CorruptPlan)?;
             }
         }
-        State::load(rows).map_err(StoreError::CorruptPlan)
+        Ok(loader.finish())
     }
 
     /// The node's key pair.
