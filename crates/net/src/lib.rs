@@ -13,12 +13,11 @@
 pub mod discovery;
 mod driver;
 mod invite;
-mod store_sync;
 mod ws;
 
 pub use driver::{
     Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, SyncStatus, drive, joined,
 };
 pub use invite::{Invite, reachable_addresses};
-pub use store_sync::StoreSync;
+pub use service::hub::Reader as StoreSync;
 pub use ws::{SYNC_PATH, connect, keep_syncing, sync_once, sync_url as ws_url};

@@ -62,8 +62,8 @@ pub struct Hub {
     introduced: BTreeSet<(Author, Author)>,
 }
 
-/// The store as a session reads it.
-struct Reader<'a>(&'a store::Store);
+/// The store as a sync session reads it (native nodes and browsers alike).
+pub struct Reader<'a>(pub &'a store::Store);
 
 impl SyncStore for Reader<'_> {
     fn heights(&self, festival: &FestivalId) -> Vec<LogHeight> {
