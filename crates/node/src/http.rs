@@ -5,7 +5,6 @@
 //! on the same data directory, a sync), runs the policy agent when others' entries
 //! arrived, and tells stream subscribers which festivals and kinds of objects changed.
 
-use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -353,17 +352,9 @@ pub async fn watch(state: AppState) {
             if from_others {
                 node.run_agent()?;
             }
-            let mut festivals = BTreeSet::new();
-            let mut kinds = BTreeSet::new();
-            for id in node.store.received_after(seen)? {
-                if let Some(op) = node.state().op(&id) {
-                    if let Some(f) = op.festival {
-                        festivals.insert(f.to_hex());
-                    }
-                    kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request").to_string());
-                }
-            }
-            let change = Change { festivals: festivals.into_iter().collect(), kinds: kinds.into_iter().collect() };
+            // Read again: the agent's decisions just written belong to this change too.
+            let (festivals, kinds) = service::summarize(&node, &node.store.received_after(seen)?);
+            let change = Change { festivals, kinds };
             Ok(Some((change, node.store.last_received())))
         })
         .await;

@@ -30,3 +30,20 @@ pub fn now() -> model::Timestamp {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     model::Timestamp(ms)
 }
+
+/// What the entries `ids` changed, as the live stream names it: the festivals touched and
+/// the kinds of objects (`festival`, `profile`, `resource`, `event`, `request`).
+pub fn summarize(node: &Node, ids: &[model::Id]) -> (Vec<String>, Vec<String>) {
+    let mut festivals = std::collections::BTreeSet::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for id in ids {
+        if let Some(op) = node.state().op(id) {
+            if let Some(f) = op.festival {
+                festivals.insert(f.to_hex());
+            }
+            // Decisions change requests.
+            kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request"));
+        }
+    }
+    (festivals.into_iter().collect(), kinds.into_iter().collect())
+}
