@@ -22,32 +22,7 @@ pub struct Change {
     pub kinds: Vec<String>,
 }
 
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// The peer connected to us.
-    Incoming,
-    /// We connected to the peer.
-    Outgoing,
-}
-
-/// One peer as people see it in the sync status.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
-pub struct PeerStatus {
-    pub address: String,
-    pub key: Option<String>,
-    pub direction: Direction,
-    pub connected: bool,
-    /// Festivals synced with this peer (hex ids).
-    pub festivals: Vec<String>,
-    /// Entries the peer announced and this node has not stored yet.
-    pub behind: u64,
-    /// Every shared festival is caught up and in live mode.
-    pub live: bool,
-    pub received: u64,
-    pub sent: u64,
-    pub error: Option<String>,
-}
+pub use service::hub::{Direction, PeerStatus};
 
 /// The sync status of a node: every peer it is or was connected to.
 #[derive(Serialize, Clone, Debug, Default)]
@@ -124,39 +99,10 @@ impl SyncContext {
         }
     }
 
-    /// The festivals to sync: those held here and those joined (or only the chosen one),
-    /// each with its ancestors as far as they are known.
+    /// The festivals to sync (see [`service::hub::wanted`]).
     pub fn wanted(&self) -> Vec<FestivalId> {
-        let node = self.node.lock().expect("node");
-        let s = node.state();
-        let mut roots: BTreeSet<Id> = match self.only {
-            Some(f) => BTreeSet::from([f]),
-            None => {
-                let mut held: BTreeSet<Id> = s.festivals().map(|f| f.id).collect();
-                held.extend(joined(&node));
-                held
-            }
-        };
-        for f in roots.clone() {
-            roots.extend(s.ancestry(&f));
-            // A festival known only by its id still names its parent once its first entry
-            // is here; until then the parent is asked for in the next round.
-            if let Some(p) = s.festival(&f).and_then(|f| f.parent) {
-                roots.insert(p);
-            }
-        }
-        roots.into_iter().collect()
+        service::hub::wanted(&self.node.lock().expect("node"), self.only)
     }
-}
-
-/// Festivals this node joined by invite (kept as settings `joined:<id>`).
-pub fn joined(node: &Node) -> Vec<Id> {
-    node.store
-        .settings_with_prefix("joined:")
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(id, _)| Id::from_hex(&id))
-        .collect()
 }
 
 #[derive(thiserror::Error, Debug)]
@@ -424,21 +370,10 @@ async fn pump(
     }
 }
 
-/// Verifies a batch and stores it in one transaction; then the owner's policy agent
-/// decides whatever it brought. Returns how many entries were new.
+/// Verifies and stores a batch (see [`service::hub::store_batch`]), off the async workers' lock.
 fn store_batch(node: &Mutex<Node>, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, String> {
-    let mut verified = Vec::with_capacity(items.len());
-    for (i, v) in store::verify_entries(items).into_iter().enumerate() {
-        verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
-    }
     let mut node = node.lock().map_err(|_| "the node crashed".to_string())?;
-    let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
-    if !report.stored.is_empty()
-        && let Err(e) = node.run_agent()
-    {
-        tracing::warn!("policy agent: {e}");
-    }
-    Ok(report.stored.len() as u64)
+    service::hub::store_batch(&mut node, items)
 }
 
 fn update_status(ctx: &SyncContext, slot: u64, session: &Session, summary: &Summary, announced: u64) {

@@ -15,9 +15,8 @@ mod driver;
 mod invite;
 mod ws;
 
-pub use driver::{
-    Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, SyncStatus, drive, joined,
-};
-pub use invite::{Invite, reachable_addresses};
+pub use driver::{Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, SyncStatus, drive};
+pub use invite::reachable_addresses;
 pub use service::hub::Reader as StoreSync;
+pub use service::invite::Invite;
 pub use ws::{SYNC_PATH, connect, keep_syncing, sync_once, sync_url as ws_url};

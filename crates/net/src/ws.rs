@@ -6,25 +6,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+pub use service::invite::{SYNC_PATH, ws_url as sync_url};
+
 use crate::driver::{ConnectionInfo, Direction, NetError, Summary, SyncContext, drive};
-
-/// The WebSocket path of a node's sync endpoint.
-pub const SYNC_PATH: &str = "/sync";
-
-/// `host:port`, `http://host:port` or `ws://host:port/sync` → the sync endpoint's URL.
-pub fn sync_url(address: &str) -> String {
-    let a = address.trim().trim_end_matches('/');
-    let with_scheme = if let Some(rest) = a.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else if let Some(rest) = a.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if a.starts_with("ws://") || a.starts_with("wss://") {
-        a.to_string()
-    } else {
-        format!("ws://{a}")
-    };
-    if with_scheme.ends_with(SYNC_PATH) { with_scheme } else { format!("{with_scheme}{SYNC_PATH}") }
-}
 
 /// Dials a peer's sync endpoint; returns the channels [`drive`] runs on.
 pub async fn connect(address: &str) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>), NetError> {
@@ -98,18 +82,5 @@ pub async fn keep_syncing(ctx: SyncContext, address: String) {
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(60));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sync_url;
-
-    #[test]
-    fn addresses_become_sync_urls() {
-        assert_eq!(sync_url("127.0.0.1:7878"), "ws://127.0.0.1:7878/sync");
-        assert_eq!(sync_url("http://10.0.0.2:7878/"), "ws://10.0.0.2:7878/sync");
-        assert_eq!(sync_url("https://fest.example"), "wss://fest.example/sync");
-        assert_eq!(sync_url("ws://a:1/sync"), "ws://a:1/sync");
     }
 }

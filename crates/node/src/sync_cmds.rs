@@ -8,45 +8,34 @@ use net::{Invite, SyncContext};
 use crate::error::{ApiError, ApiResult};
 use crate::node::Node;
 
-/// An invite link to `festival` with this node's reachable addresses and the peers it
-/// learnt the festival from.
-pub fn invite(node: &Node, festival: &str, extra: &[String]) -> ApiResult<Invite> {
-    let id = node.festival_id(festival)?;
-    let mut peers: Vec<String> = extra.iter().map(|p| net::ws_url(p)).collect();
-    if let Some(listen) = node.store.setting("listen")?.and_then(|l| l.parse().ok()) {
-        peers.extend(net::reachable_addresses(listen));
-    }
-    for f in node.state().ancestry(&id) {
-        if let Some(known) = node.store.setting(&format!("joined:{}", f.to_hex()))? {
-            peers.extend(known.split_whitespace().map(str::to_string));
-        }
-    }
-    peers.dedup();
-    Ok(Invite { festival: id, peers })
-}
-
-/// Remembers that this node joined the festival of `link`, and with which peers.
-pub fn remember_join(node: &Node, link: &str) -> ApiResult<Invite> {
-    let invite = Invite::parse(link).map_err(ApiError::bad_input)?;
-    // A link made by a browser syncing with this very node names it: not a peer to dial.
-    let own: Vec<String> = node
+/// This node's own sync addresses, as `serve` recorded them.
+fn own_addresses(node: &Node) -> ApiResult<Vec<String>> {
+    Ok(node
         .store
         .setting("listen")?
-        .and_then(|l| l.parse().ok())
-        .map(|listen: std::net::SocketAddr| {
+        .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+        .map(|listen| {
             let mut own = net::reachable_addresses(listen);
             own.push(net::ws_url(&listen.to_string()));
             own
         })
-        .unwrap_or_default();
-    let mut peers: Vec<String> = invite.peers.iter().map(|p| net::ws_url(p)).filter(|p| !own.contains(p)).collect();
-    if let Some(known) = node.store.setting(&format!("joined:{}", invite.festival.to_hex()))? {
-        peers.extend(known.split_whitespace().map(str::to_string));
+        .unwrap_or_default())
+}
+
+/// An invite link to `festival` with this node's reachable addresses, `extra`, and the
+/// peers it learnt the festival from.
+pub fn invite(node: &Node, festival: &str, extra: &[String]) -> ApiResult<Invite> {
+    let mut peers = extra.to_vec();
+    if let Some(listen) = node.store.setting("listen")?.and_then(|l| l.parse().ok()) {
+        peers.extend(net::reachable_addresses(listen));
     }
-    peers.sort();
-    peers.dedup();
-    node.store.set_setting(&format!("joined:{}", invite.festival.to_hex()), Some(&peers.join(" ")))?;
-    Ok(Invite { festival: invite.festival, peers })
+    service::invite::invite(node, festival, peers)
+}
+
+/// Remembers that this node joined the festival of `link`, and with which peers (never
+/// itself).
+pub fn remember_join(node: &Node, link: &str) -> ApiResult<Invite> {
+    service::invite::remember_join(node, link, &own_addresses(node)?)
 }
 
 /// Syncs once with `peer` (all festivals, or only `only` and its ancestors).

@@ -31,22 +31,40 @@ pub enum HubEvent {
     Closed { reason: String },
 }
 
-/// One connection as people see it in the sync status.
-#[derive(Serialize, Clone, Debug)]
-pub struct HubPeer {
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The peer connected to us.
+    Incoming,
+    /// We connected to the peer.
+    Outgoing,
+}
+
+/// One peer as people see it in the sync status (`GET /api/v1/sync`), natively and in a
+/// browser alike.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct PeerStatus {
     pub address: String,
     pub key: Option<String>,
+    pub direction: Direction,
     pub connected: bool,
+    /// Festivals synced with this peer (hex ids).
     pub festivals: Vec<String>,
+    /// Entries the peer announced and this node has not stored yet.
     pub behind: u64,
+    /// Every shared festival is caught up and in live mode.
     pub live: bool,
     pub received: u64,
+    /// Messages sent.
+    pub sent: u64,
     pub error: Option<String>,
 }
 
 struct Slot {
     session: Session,
     label: String,
+    direction: Direction,
+    sent: u64,
     peer: Option<Author>,
     events: VecDeque<HubEvent>,
     announced: u64,
@@ -83,30 +101,30 @@ impl SyncStore for Reader<'_> {
         max_count: usize,
         max_bytes: usize,
     ) -> Vec<WireEntry> {
-        let mut out = Vec::new();
+        // The store returns consecutive entries only; here they are cut to the byte budget.
         let mut bytes = 0;
-        for (expected, (entry, payload)) in
-            (from_seq..).zip(self.0.entries_from(*author, log_id, from_seq, max_count).unwrap_or_default())
-        {
-            bytes += entry.len() + payload.len();
-            if bytes > max_bytes || bamboo::Entry::decode(&entry).map(|e| e.seq_num) != Ok(expected) {
-                break;
-            }
-            out.push(WireEntry { entry, payload });
-        }
-        out
+        self.0
+            .entries_from(*author, log_id, from_seq, max_count)
+            .unwrap_or_default()
+            .into_iter()
+            .take_while(|(entry, payload)| {
+                bytes += entry.len() + payload.len();
+                bytes <= max_bytes
+            })
+            .map(|(entry, payload)| WireEntry { entry, payload })
+            .collect()
     }
 }
 
-/// Festivals this node syncs: those it holds and those it joined, with their parents.
-pub fn wanted(node: &Node) -> Vec<FestivalId> {
+/// Festivals this node syncs: those it holds and those it joined (or only `only`), with
+/// their parents as far as they are known; a festival known only by its id names its
+/// parent once its first entry is here.
+pub fn wanted(node: &Node, only: Option<Id>) -> Vec<FestivalId> {
     let s = node.state();
-    let mut ids: BTreeSet<Id> = s.festivals().map(|f| f.id).collect();
-    for (id, _) in node.store.settings_with_prefix("joined:").unwrap_or_default() {
-        if let Some(id) = Id::from_hex(&id) {
-            ids.insert(id);
-        }
-    }
+    let mut ids: BTreeSet<Id> = match only {
+        Some(f) => BTreeSet::from([f]),
+        None => s.festivals().map(|f| f.id).chain(crate::invite::joined(node).into_iter().map(|(f, _)| f)).collect(),
+    };
     for f in ids.clone() {
         ids.extend(s.ancestry(&f));
         if let Some(p) = s.festival(&f).and_then(|f| f.parent) {
@@ -118,14 +136,17 @@ pub fn wanted(node: &Node) -> Vec<FestivalId> {
 
 impl Hub {
     /// Opens a session for a new connection; its first message is ready in [`Hub::poll`].
-    pub fn open(&mut self, node: &Node, label: &str) -> u32 {
+    pub fn open(&mut self, node: &Node, label: &str, direction: Direction) -> u32 {
         self.next += 1;
-        let session = Session::new(node.store.keypair().clone(), SessionConfig::new(wanted(node)), rand::random());
+        let session =
+            Session::new(node.store.keypair().clone(), SessionConfig::new(wanted(node, None)), rand::random());
         self.slots.insert(
             self.next,
             Slot {
                 session,
                 label: label.to_string(),
+                direction,
+                sent: 0,
                 peer: None,
                 events: VecDeque::new(),
                 announced: 0,
@@ -189,7 +210,7 @@ impl Hub {
     /// The store gained entries (a local write): every session pushes the new heights and
     /// learns of newly wanted festivals.
     pub fn notify_all(&mut self, node: &Node) {
-        let wanted = wanted(node);
+        let wanted = wanted(node, None);
         let reader = Reader(&node.store);
         for slot in self.slots.values_mut() {
             slot.session.add_festivals(&wanted);
@@ -210,12 +231,14 @@ impl Hub {
         self.slots.keys().copied().collect()
     }
 
-    pub fn status(&self) -> Vec<HubPeer> {
+    pub fn status(&self) -> Vec<PeerStatus> {
         self.slots
             .values()
-            .map(|s| HubPeer {
+            .map(|s| PeerStatus {
                 address: s.label.clone(),
                 key: s.peer.map(|k| k.to_hex()),
+                direction: s.direction,
+                sent: s.sent,
                 connected: !s.session.is_closed(),
                 festivals: s.session.shared_festivals().map(|f| f.to_hex()).collect(),
                 behind: s.announced.saturating_sub(s.received),
@@ -234,7 +257,10 @@ impl Hub {
             let Some(slot) = self.slots.get_mut(&id) else { return };
             let Some(output) = slot.session.poll(&Reader(&node.store)) else { break };
             match output {
-                Output::Send(bytes) => slot.events.push_back(HubEvent::Send(bytes)),
+                Output::Send(bytes) => {
+                    slot.sent += 1;
+                    slot.events.push_back(HubEvent::Send(bytes));
+                }
                 Output::Ready { peer } => {
                     slot.peer = Some(peer);
                     slot.events.push_back(HubEvent::Ready { peer });

@@ -16,6 +16,7 @@ pub mod api;
 pub mod error;
 pub mod hub;
 pub mod ical;
+pub mod invite;
 pub mod node;
 pub mod views;
 

@@ -364,7 +364,8 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Entries of one log from `from_seq` on, in log order, at most `limit`: (entry, payload).
+    /// Consecutive entries of one log from `from_seq` on, in log order, at most `limit`:
+    /// (entry, payload). A gap (a partial log) ends the run.
     pub fn entries_from(
         &self,
         author: Author,
@@ -373,12 +374,20 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT entry, payload FROM entries WHERE author = ?1 AND log_id = ?2 AND seq >= ?3 ORDER BY seq LIMIT ?4",
+            "SELECT seq, entry, payload FROM entries WHERE author = ?1 AND log_id = ?2 AND seq >= ?3 ORDER BY seq LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![author.0.as_slice(), log_id as i64, from_seq as i64, limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::new();
+        for (expected, row) in (from_seq as i64..).zip(rows) {
+            let (seq, entry, payload) = row?;
+            if seq != expected {
+                break;
+            }
+            out.push((entry, payload));
+        }
+        Ok(out)
     }
 
     /// Every entry of `festival`'s logs, log by log in log order: (entry, payload).

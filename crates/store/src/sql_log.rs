@@ -31,11 +31,13 @@ impl<'c> SqlLog<'c> {
         })
     }
 
-    fn known(bytes: &[u8]) -> Option<KnownEntry> {
+    /// The stored hash is used rather than hashing the bytes again: every ingested entry
+    /// looks up its link targets.
+    fn known(bytes: &[u8], hash: &[u8]) -> Option<KnownEntry> {
         // Stored entries were verified on the way in; a decode failure means a damaged
         // database, which the integrity check reports. Treat the entry as absent here.
         let entry = Entry::decode(bytes).ok()?;
-        Some(KnownEntry::of(&entry, Hash::of(bytes)))
+        Some(KnownEntry::of(&entry, Hash(hash.try_into().ok()?)))
     }
 }
 
@@ -44,28 +46,30 @@ impl LogView for SqlLog<'_> {
         if self.max_seq.is_none_or(|max| seq_num > max) {
             return None;
         }
-        let bytes: Option<Vec<u8>> = self
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
             .conn
-            .prepare_cached("SELECT entry FROM entries WHERE author = ?1 AND log_id = ?2 AND seq = ?3")
+            .prepare_cached("SELECT entry, hash FROM entries WHERE author = ?1 AND log_id = ?2 AND seq = ?3")
             .ok()?
-            .query_row(params![self.author.0.as_slice(), self.log_id as i64, seq_num as i64], |r| r.get(0))
+            .query_row(params![self.author.0.as_slice(), self.log_id as i64, seq_num as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .ok()?;
-        bytes.and_then(|b| Self::known(&b))
+        row.and_then(|(b, h)| Self::known(&b, &h))
     }
 
     fn entries_linking_to(&self, seq_num: u64) -> Vec<KnownEntry> {
         let Ok(mut stmt) = self.conn.prepare_cached(
-            "SELECT entry FROM entries WHERE author = ?1 AND log_id = ?2 AND (seq = ?3 + 1 OR lipmaa_seq = ?3)",
+            "SELECT entry, hash FROM entries WHERE author = ?1 AND log_id = ?2 AND (seq = ?3 + 1 OR lipmaa_seq = ?3)",
         ) else {
             return Vec::new();
         };
         let Ok(rows) = stmt.query_map(params![self.author.0.as_slice(), self.log_id as i64, seq_num as i64], |r| {
-            r.get::<_, Vec<u8>>(0)
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
         }) else {
             return Vec::new();
         };
-        rows.filter_map(|b| b.ok()).filter_map(|b| Self::known(&b)).collect()
+        rows.filter_map(|r| r.ok()).filter_map(|(b, h)| Self::known(&b, &h)).collect()
     }
 
     fn max_seq_num(&self) -> Option<u64> {

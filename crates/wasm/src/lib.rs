@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use model::Id;
 use serde::Serialize;
 use service::Node;
 use service::hub::{Hub, HubEvent};
@@ -112,20 +111,13 @@ impl WasmNode {
             let JoinBody { link } = serde_json::from_str(body.unwrap_or("{}")).map_err(|e| {
                 service::ApiError::bad_input(format!("the request body is not what this call takes: {e}"))
             })?;
-            let invite = parse_invite(&link)?;
-            let key = format!("joined:{}", invite.0.to_hex());
-            let mut peers: Vec<String> = invite.1;
-            if let Some(known) = self.node.store.setting(&key)? {
-                peers.extend(known.split_whitespace().map(str::to_string));
-            }
-            peers.sort();
-            peers.dedup();
-            self.node.store.set_setting(&key, Some(&peers.join(" ")))?;
+            // A browser has no address of its own to leave out.
+            let invite = service::invite::remember_join(&self.node, &link, &[])?;
             self.hub.notify_all(&self.node);
             Ok(serde_json::json!({
-                "festival": invite.0.to_hex(),
-                "message": format!("joining: fetching the festival from {} peer(s)", peers.len()),
-                "peers": peers,
+                "festival": invite.festival.to_hex(),
+                "message": format!("joining: fetching the festival from {} peer(s)", invite.peers.len()),
+                "peers": invite.peers,
             }))
         })();
         match result {
@@ -134,26 +126,21 @@ impl WasmNode {
         }
     }
 
+    /// An invite naming the nodes this browser syncs with by WebSocket (browsers have no
+    /// address: they are reached through those nodes).
     fn invite(&self, festival: &str) -> service::api::Answer {
-        match self.node.festival_id(festival) {
-            Ok(id) => {
-                let mut link = format!("pandafest://join?festival={}", id.to_hex());
-                let mut peers: Vec<String> =
-                    self.hub.status().into_iter().filter(|p| p.connected).map(|p| p.address).collect();
-                if let Ok(Some(known)) = self.node.store.setting(&format!("joined:{}", id.to_hex())) {
-                    peers.extend(known.split_whitespace().map(str::to_string));
-                }
-                peers.sort();
-                peers.dedup();
-                for p in peers.iter().filter(|p| p.starts_with("ws")) {
-                    link.push_str("&peer=");
-                    link.push_str(&encode(p));
-                }
-                service::api::Answer {
-                    status: 200,
-                    body: serde_json::json!({ "link": link, "festival": id.to_hex(), "peers": peers }),
-                }
-            }
+        let connected: Vec<String> = self
+            .hub
+            .status()
+            .into_iter()
+            .filter(|p| p.connected && p.address.starts_with("ws"))
+            .map(|p| p.address)
+            .collect();
+        match service::invite::invite(&self.node, festival, connected) {
+            Ok(invite) => service::api::Answer {
+                status: 200,
+                body: serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
+            },
             Err(e) => service::api::Answer::error(&e),
         }
     }
@@ -165,22 +152,10 @@ impl WasmNode {
         if last == self.seen {
             return "[]".into();
         }
-        let mut festivals = std::collections::BTreeSet::new();
-        let mut kinds = std::collections::BTreeSet::new();
-        for id in self.node.store.received_after(self.seen).unwrap_or_default() {
-            if let Some(op) = self.node.state().op(&id) {
-                if let Some(f) = op.festival {
-                    festivals.insert(f.to_hex());
-                }
-                kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request"));
-            }
-        }
+        let (festivals, kinds) =
+            service::summarize(&self.node, &self.node.store.received_after(self.seen).unwrap_or_default());
         self.seen = last;
-        serde_json::to_string(&[Change {
-            festivals: festivals.into_iter().collect(),
-            kinds: kinds.into_iter().collect(),
-        }])
-        .expect("serialises")
+        serde_json::to_string(&[Change { festivals, kinds }]).expect("serialises")
     }
 
     #[wasm_bindgen(js_name = exportKey)]
@@ -200,8 +175,9 @@ impl WasmNode {
     // Sync sessions
 
     #[wasm_bindgen(js_name = syncOpen)]
-    pub fn sync_open(&mut self, label: &str, _initiator: bool) -> u32 {
-        self.hub.open(&self.node, label)
+    pub fn sync_open(&mut self, label: &str, initiator: bool) -> u32 {
+        let direction = if initiator { service::hub::Direction::Outgoing } else { service::hub::Direction::Incoming };
+        self.hub.open(&self.node, label, direction)
     }
 
     #[wasm_bindgen(js_name = syncReceive)]
@@ -279,32 +255,4 @@ impl WasmNode {
     pub fn sync_status(&self) -> String {
         serde_json::json!({ "peers": self.hub.status() }).to_string()
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn parse_invite(link: &str) -> Result<(Id, Vec<String>), service::ApiError> {
-    let query = link.split_once("join?").map(|(_, q)| q).ok_or_else(|| {
-        service::ApiError::bad_input(format!("{link:?} is not an invite link (pandafest://join?festival=…&peer=…)"))
-    })?;
-    let mut festival = None;
-    let mut peers = Vec::new();
-    for pair in query.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        match k {
-            "festival" => festival = Id::from_hex(&v),
-            "peer" if !v.is_empty() => peers.push(v),
-            _ => {}
-        }
-    }
-    let festival = festival.ok_or_else(|| service::ApiError::bad_input("the invite link names no festival"))?;
-    Ok((festival, peers))
 }

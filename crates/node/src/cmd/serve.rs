@@ -32,8 +32,8 @@ pub struct ServeArgs {
 fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
     let mut peers: Vec<String> = args.peers.clone();
     if let Ok(node) = state.node.lock() {
-        for (_, addresses) in node.store.settings_with_prefix("joined:").unwrap_or_default() {
-            peers.extend(addresses.split_whitespace().map(str::to_string));
+        for (_, addresses) in service::invite::joined(&node) {
+            peers.extend(addresses);
         }
         // Remember where this node listens, for invite links.
         let _ = node.store.set_setting("listen", Some(&addr.to_string()));
