@@ -51,7 +51,7 @@ impl SyncStatus {
 #[derive(Default)]
 pub struct Router {
     sessions: HashMap<Author, (mpsc::UnboundedSender<(FestivalId, OverlayMessage)>, BTreeSet<FestivalId>)>,
-    introduced: BTreeSet<(Author, Author)>,
+    introduced: service::hub::Introductions,
 }
 
 impl Router {
@@ -67,12 +67,9 @@ impl Router {
             .filter(|(k, (_, shared))| **k != peer && shared.contains(&festival))
             .map(|(k, _)| *k)
             .collect();
-        for other in others {
-            let pair = if peer < other { (peer, other) } else { (other, peer) };
-            if self.introduced.insert(pair) {
-                self.send(&peer, festival, OverlayMessage::Introduce { peer: Peer::new(other, "") });
-                self.send(&other, festival, OverlayMessage::Introduce { peer: Peer::new(peer, "") });
-            }
+        for other in self.introduced.due(peer, others) {
+            self.send(&peer, festival, OverlayMessage::Introduce { peer: Peer::new(other, "") });
+            self.send(&other, festival, OverlayMessage::Introduce { peer: Peer::new(peer, "") });
         }
     }
 }
@@ -238,7 +235,7 @@ pub async fn drive(
         let mut router = ctx.router.lock().expect("router");
         router.sessions.remove(&peer);
         // A later session may introduce this peer again (a WebRTC attempt may have failed).
-        router.introduced.retain(|(a, b)| *a != peer && *b != peer);
+        router.introduced.forget(peer);
     }
     {
         let mut status = ctx.status.lock().expect("status");

@@ -72,12 +72,35 @@ struct Slot {
     closed: Option<String>,
 }
 
+/// Which peers a node introduced to each other (Spray's join): each pair once, and again
+/// after a session of either ended (a WebRTC attempt may have failed). Shared by the
+/// browser's [`Hub`] and the native node's router.
+#[derive(Default)]
+pub struct Introductions(BTreeSet<(Author, Author)>);
+
+impl Introductions {
+    /// Of `others` (peers syncing the same festival), those `newcomer` is to be introduced
+    /// to now, and they to it.
+    pub fn due(&mut self, newcomer: Author, others: impl IntoIterator<Item = Author>) -> Vec<Author> {
+        others
+            .into_iter()
+            .filter(|o| *o != newcomer)
+            .filter(|o| self.0.insert(if newcomer < *o { (newcomer, *o) } else { (*o, newcomer) }))
+            .collect()
+    }
+
+    /// `peer`'s session ended.
+    pub fn forget(&mut self, peer: Author) {
+        self.0.retain(|(a, b)| *a != peer && *b != peer);
+    }
+}
+
 /// All sessions of a node.
 #[derive(Default)]
 pub struct Hub {
     slots: BTreeMap<u32, Slot>,
     next: u32,
-    introduced: BTreeSet<(Author, Author)>,
+    introduced: Introductions,
 }
 
 /// The store as a sync session reads it (native nodes and browsers alike).
@@ -203,7 +226,7 @@ impl Hub {
     /// Forgets a closed connection; its peer may be introduced again by a later session.
     pub fn remove(&mut self, id: u32) {
         if let Some(peer) = self.slots.remove(&id).and_then(|s| s.peer) {
-            self.introduced.retain(|(a, b)| *a != peer && *b != peer);
+            self.introduced.forget(peer);
         }
     }
 
@@ -340,13 +363,9 @@ impl Hub {
                 **o != id && !s.session.is_closed() && s.session.shared_festivals().any(|f| *f == festival)
             })
             .filter_map(|(o, s)| s.peer.map(|p| (*o, p)))
-            .filter(|(_, p)| *p != newcomer)
             .collect();
-        for (other, key) in others {
-            let pair = if newcomer < key { (newcomer, key) } else { (key, newcomer) };
-            if !self.introduced.insert(pair) {
-                continue;
-            }
+        let due = self.introduced.due(newcomer, others.iter().map(|(_, k)| *k));
+        for (other, key) in others.into_iter().filter(|(_, k)| due.contains(k)) {
             if let Some(s) = self.slots.get_mut(&id) {
                 let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, "") });
             }
