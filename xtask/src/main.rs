@@ -19,6 +19,9 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
     std::env::set_current_dir(&root)?;
+    if let Some(command) = args.first() {
+        tools::ensure_system_packages(command)?;
+    }
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
@@ -39,6 +42,14 @@ fn main() -> Result<()> {
 
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => project_root().join(dir),
+        _ => project_root().join("target"),
+    }
 }
 
 /// Runs a command, echoing it, and fails with its exit status.
@@ -68,7 +79,7 @@ fn run(args: &[String]) -> Result<()> {
     wasm()?;
     let web = tools::build_web()?;
     sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
-    let bin = project_root().join("target/release/pandafest");
+    let bin = target_dir().join("release/pandafest");
     let mut serve = Command::new(&bin);
     serve.arg("serve");
     if let Some(dir) = web {
@@ -102,9 +113,8 @@ fn test(_args: &[String]) -> Result<()> {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))?;
     if web.is_some() {
         // The browser tests: the real node (as built by the tests above) behind the real UI.
-        tools::ensure_chromium()?;
         sh(cargo().args(["build", "-p", "pandafest"]))?;
-        let bin = project_root().join("target/debug/pandafest");
+        let bin = target_dir().join("debug/pandafest");
         sh(Command::new("npm")
             .current_dir(project_root().join("web"))
             .args(["run", "e2e"])
@@ -128,12 +138,11 @@ fn bench(_args: &[String]) -> Result<()> {
     // The browser peer: bundle sizes and its ingest rate against the native node's.
     wasm()?;
     if tools::build_web()?.is_some() {
-        tools::ensure_chromium()?;
         sh(cargo().args(["build", "--release", "-p", "pandafest"]))?;
         sh(Command::new("npm")
             .current_dir(project_root().join("web"))
             .args(["run", "measure"])
-            .env("PANDAFEST_BIN", project_root().join("target/release/pandafest")))?;
+            .env("PANDAFEST_BIN", target_dir().join("release/pandafest")))?;
     }
     Ok(())
 }
@@ -153,7 +162,7 @@ pub fn wasm() -> Result<PathBuf> {
     sh(Command::new(&bindgen)
         .args(["--target", "web", "--out-name", "pandafest_wasm", "--out-dir"])
         .arg(&out)
-        .arg(root.join("target/wasm32-unknown-unknown/release/pandafest_wasm.wasm")))?;
+        .arg(target_dir().join("wasm32-unknown-unknown/release/pandafest_wasm.wasm")))?;
     let wasm = out.join("pandafest_wasm_bg.wasm");
     sh(Command::new(&wasm_opt)
         .args(["-Os", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])

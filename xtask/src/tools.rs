@@ -92,23 +92,68 @@ pub fn build_web() -> Result<Option<PathBuf>> {
     Ok(Some(web.join("dist")))
 }
 
-/// Debian's Chromium for the browser tests, installed with apt when missing (as root).
-pub fn ensure_chromium() -> Result<PathBuf> {
-    let path = PathBuf::from("/usr/bin/chromium");
-    if path.exists() {
-        return Ok(path);
+/// A Debian package that the build or the tests need, and why. This is the one list: a new
+/// system dependency goes here, and `ensure` installs it the same way as the others.
+pub struct SystemPackage {
+    /// The Debian package, installed with `apt-get install -y --no-install-recommends NAME`.
+    pub name: &'static str,
+    /// A file whose presence shows the package is installed.
+    pub provides: &'static str,
+    pub why: &'static str,
+    /// The xtask commands that need it.
+    pub needed_by: &'static [&'static str],
+}
+
+/// Every system package any xtask command needs (the README lists the same).
+pub const SYSTEM_PACKAGES: &[SystemPackage] = &[
+    SystemPackage {
+        name: "clang",
+        provides: "/usr/bin/clang",
+        why: "compiles SQLite for the wasm32 browser peer",
+        needed_by: &["run", "test", "bench", "wasm"],
+    },
+    SystemPackage {
+        name: "chromium",
+        provides: "/usr/bin/chromium",
+        why: "runs the browser end-to-end tests and the browser benchmark",
+        needed_by: &["test", "bench"],
+    },
+];
+
+/// Installs every system package that `command` needs, before anything is built.
+pub fn ensure_system_packages(command: &str) -> Result<()> {
+    for package in SYSTEM_PACKAGES.iter().filter(|p| p.needed_by.contains(&command)) {
+        package.ensure()?;
     }
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
-    if !root {
-        bail!("the browser tests need Debian's chromium: run `sudo apt-get install -y chromium`");
+    Ok(())
+}
+
+impl SystemPackage {
+    /// Installs the package with apt-get when missing (as root), or says which command would.
+    pub fn ensure(&self) -> Result<PathBuf> {
+        let path = PathBuf::from(self.provides);
+        if path.exists() {
+            return Ok(path);
+        }
+        let install = format!("apt-get install -y --no-install-recommends {}", self.name);
+        let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        if !root {
+            bail!("{} is needed ({}): run `sudo {install}`", self.name, self.why);
+        }
+        eprintln!("installing {} ({})", self.name, self.why);
+        let apt = |args: &[&str]| sh(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"));
+        apt(&["install", "-y", "--no-install-recommends", self.name])
+            .or_else(|_| {
+                // A fresh machine may have no package lists yet.
+                apt(&["update"])?;
+                apt(&["install", "-y", "--no-install-recommends", self.name])
+            })
+            .with_context(|| format!("cannot install {} with `{install}`", self.name))?;
+        if !path.exists() {
+            bail!("`{install}` succeeded but {} is still missing", self.provides);
+        }
+        Ok(path)
     }
-    sh(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]))
-        .or_else(|_| {
-            sh(Command::new("apt-get").arg("update"))?;
-            sh(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]))
-        })
-        .context("cannot install chromium with apt-get")?;
-    Ok(path)
 }
 
 /// Where tools that take long to install are kept between runs (outside the checkout).
