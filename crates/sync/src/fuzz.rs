@@ -91,12 +91,14 @@ pub fn ready() -> &'static Ready {
         let next = founder.post(festival);
         // The founder's log now reaches 5: the creation, three posts and `next`.
         let height = LogHeight { author: founder.author(), log_id: 0, seq: 5 };
+        // How the founder names the festival to the other side on this session.
+        let token = crate::Token::new(&festival, &founder.author(), &[3; 32], &other.author(), &[4; 32]);
         let next_messages = [
-            Message::Entries { batch: batches, festival, entries: vec![next] },
-            Message::Have { festival, heights: vec![height], done: true },
-            Message::Mode { festival, eager: false },
+            Message::Entries { batch: batches, festival: token, entries: vec![next] },
+            Message::Have { festival: token, heights: vec![height], done: true },
+            Message::Mode { festival: token, eager: false },
             Message::Credit { batches: 1 },
-            Message::Overlay { festival, message: OverlayMessage::Disconnect { alive: true } },
+            Message::Overlay { festival: token, message: OverlayMessage::Disconnect { alive: true } },
             Message::Close { code: crate::CloseCode::Normal, reason: "bye".into() },
         ]
         .iter()

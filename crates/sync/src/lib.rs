@@ -28,7 +28,9 @@ pub type FestivalId = model::Id;
 pub use overlay::{Overlay, OverlayConfig, OverlayMessage, OverlayOutput, Peer};
 pub use session::{BatchId, Output, PlumtreeConfig, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
 pub use store::{MemoryStore, StoreError, SyncStore, log_festival};
-pub use wire::{CloseCode, Hello, Limits, LogHeight, Message, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError};
+pub use wire::{
+    CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
+};
 
 #[doc(hidden)]
 pub mod fuzz;

@@ -5,7 +5,7 @@
 //! in log order (`Entries`, credited by `Credit`) and finished (`Done`), then live pushes of
 //! new entries, or notes of new heights to a peer that asked for them (`Mode`).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use bamboo::{Author, Entry, Hash, Keypair, LogKey};
 use ed25519_zebra::{Signature, VerificationKey};
@@ -15,7 +15,7 @@ use crate::FestivalId;
 use crate::overlay::OverlayMessage;
 use crate::store::{SyncStore, log_festival};
 use crate::wire::{
-    self, CloseCode, Hello, Limits, LogHeight, Message, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
+    self, CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
     auth_message, entries_frame_len, entry_item_len,
 };
 
@@ -103,10 +103,10 @@ pub enum SyncError {
     LimitTooLow { what: &'static str, value: u32, min: u32 },
     #[error("unexpected {message}: {context}")]
     Unexpected { message: &'static str, context: &'static str },
-    #[error("a message {message} for festival {} that is not shared", festival.short())]
-    NotShared { message: &'static str, festival: FestivalId },
-    #[error("the peer wants {count} festivals, more than the limit of {max}")]
-    TooManyFestivals { count: usize, max: u32 },
+    #[error("a message {message} for a festival that is not shared (token {})", token.short())]
+    NotShared { message: &'static str, token: Token },
+    #[error("overlay message for festival {} that is not shared", festival.short())]
+    OverlayNotShared { festival: FestivalId },
     #[error("the peer sent a batch beyond its credit of {window}")]
     CreditExceeded { window: u32 },
     #[error("batch {got} out of order: expected batch {expected}")]
@@ -139,10 +139,10 @@ impl SyncError {
             SyncError::Wire(_) | SyncError::MalformedEntry(_) | SyncError::PayloadSize { .. } => CloseCode::Malformed,
             SyncError::IncompatibleVersion { .. } => CloseCode::Version,
             SyncError::AuthFailed(_) | SyncError::SelfConnection => CloseCode::Auth,
-            SyncError::LimitTooLow { .. } | SyncError::TooManyFestivals { .. } | SyncError::CreditExceeded { .. } => {
-                CloseCode::Limit
+            SyncError::LimitTooLow { .. } | SyncError::CreditExceeded { .. } => CloseCode::Limit,
+            SyncError::NotShared { .. } | SyncError::OverlayNotShared { .. } | SyncError::WrongFestival { .. } => {
+                CloseCode::Boundary
             }
-            SyncError::NotShared { .. } | SyncError::WrongFestival { .. } => CloseCode::Boundary,
             SyncError::Rejected { .. } => CloseCode::InvalidEntry,
             SyncError::Unexpected { .. }
             | SyncError::BatchOutOfOrder { .. }
@@ -179,6 +179,7 @@ enum Phase {
 #[derive(Clone)]
 struct PeerInfo {
     key: Author,
+    nonce: [u8; 32],
     limits: Limits,
 }
 
@@ -295,7 +296,11 @@ pub struct Session {
     phase: Phase,
     peer: Option<PeerInfo>,
     ours: BTreeSet<FestivalId>,
-    theirs: BTreeSet<FestivalId>,
+    /// This side's token of each of its festivals, once the peer's `Hello` is known.
+    tokens: BTreeMap<FestivalId, Token>,
+    /// The token the peer would name each of this side's festivals by. A token the peer
+    /// sends that is not here names a festival this side does not hold: it is dropped.
+    expected: HashMap<Token, FestivalId>,
     /// The peer's list of festivals arrived (it may be empty).
     heard_festivals: bool,
     fests: BTreeMap<FestivalId, Fest>,
@@ -327,7 +332,8 @@ impl Session {
             phase: Phase::AwaitHello,
             peer: None,
             ours: config.festivals.into_iter().collect(),
-            theirs: BTreeSet::new(),
+            tokens: BTreeMap::new(),
+            expected: HashMap::new(),
             heard_festivals: false,
             fests: BTreeMap::new(),
             out: VecDeque::new(),
@@ -363,6 +369,12 @@ impl Session {
     /// is known (a one-shot sync is over once these are all live).
     pub fn heard_festivals(&self) -> bool {
         self.heard_festivals
+    }
+
+    /// How this side names `festival` to the peer on this session (once the peer's `Hello`
+    /// arrived and if this side wants the festival).
+    pub fn token_of(&self, festival: &FestivalId) -> Option<Token> {
+        self.tokens.get(festival).copied()
     }
 
     /// Whether both catch-ups of `festival` are complete.
@@ -442,7 +454,7 @@ impl Session {
         }
         self.queue(&Message::Credit { batches: 1 });
         if prune {
-            self.queue(&Message::Mode { festival: b.festival, eager: false });
+            self.queue(&Message::Mode { festival: self.token(&b.festival), eager: false });
         }
         Ok(())
     }
@@ -469,15 +481,16 @@ impl Session {
     /// Adds festivals this side wants while the session runs.
     pub fn add_festivals(&mut self, festivals: &[FestivalId]) {
         let new: Vec<FestivalId> = festivals.iter().filter(|f| self.ours.insert(**f)).copied().collect();
+        if self.peer.is_some() {
+            self.derive_tokens(&new);
+        }
         if self.phase != Phase::Ready || new.is_empty() {
             return;
         }
         self.stirred = true;
+        // The peer may have named these before this side held them; it dropped this side's
+        // tokens then, and learns of them now. Sharing starts when its answer comes.
         self.send_festivals(&new);
-        let shared: Vec<FestivalId> = new.into_iter().filter(|f| self.theirs.contains(f)).collect();
-        for f in shared {
-            self.start(f);
-        }
     }
 
     /// Sends an overlay message for a shared festival.
@@ -488,9 +501,9 @@ impl Session {
             _ => return Err(SyncError::Unexpected { message: "Overlay", context: "the handshake is not over" }),
         }
         if !self.fests.contains_key(&festival) {
-            return Err(SyncError::NotShared { message: "Overlay", festival });
+            return Err(SyncError::OverlayNotShared { festival });
         }
-        self.queue(&Message::Overlay { festival, message });
+        self.queue(&Message::Overlay { festival: self.token(&festival), message });
         Ok(())
     }
 
@@ -520,7 +533,7 @@ impl Session {
             }
         }
         for festival in grafts {
-            self.queue(&Message::Mode { festival, eager: true });
+            self.queue(&Message::Mode { festival: self.token(&festival), eager: true });
         }
     }
 
@@ -561,13 +574,38 @@ impl Session {
         self.peer.as_ref().map_or(Limits::MIN, |p| p.limits)
     }
 
+    /// This side's token of each festival, and the peer's, once both `Hello`s are known.
+    fn derive_tokens(&mut self, festivals: &[FestivalId]) {
+        let peer = self.peer.as_ref().expect("after the peer's Hello");
+        for f in festivals {
+            self.tokens.insert(*f, Token::new(f, &self.me, &self.nonce, &peer.key, &peer.nonce));
+            self.expected.insert(Token::new(f, &peer.key, &peer.nonce, &self.me, &self.nonce), *f);
+        }
+    }
+
+    fn token(&self, festival: &FestivalId) -> Token {
+        *self.tokens.get(festival).expect("a shared festival is one of ours, with a token")
+    }
+
+    /// Names `festivals` to the peer, split to its limits (any number of festivals works).
     fn send_festivals(&mut self, festivals: &[FestivalId]) {
         let limits = self.peer_limits();
-        // A festival id takes 66 bytes on the wire; stay well inside the peer's message limit.
-        let per_message = (limits.max_message_bytes as usize / 80).max(1);
-        for chunk in festivals.chunks(per_message.min(limits.max_festivals as usize)) {
-            self.queue(&Message::Festivals { festivals: chunk.to_vec() });
+        // A token takes 34 bytes on the wire; stay well inside the peer's message limit.
+        let per_message = (limits.max_message_bytes as usize / 40).min(limits.max_festivals as usize).max(1);
+        let tokens: Vec<Token> = festivals.iter().map(|f| self.token(f)).collect();
+        for chunk in tokens.chunks(per_message) {
+            self.queue(&Message::Festivals { tokens: chunk.to_vec() });
         }
+    }
+
+    /// The festival the peer names by `token` in a per-festival message. A token of one of
+    /// this side's festivals that it has not seen yet counts as the peer naming it (the peer
+    /// names a festival before it sends anything about it, but its `Festivals` may have
+    /// arrived before this side held the festival).
+    fn named(&mut self, message: &'static str, token: Token) -> Result<FestivalId, SyncError> {
+        let festival = *self.expected.get(&token).ok_or(SyncError::NotShared { message, token })?;
+        self.start(festival);
+        Ok(festival)
     }
 
     fn start(&mut self, festival: FestivalId) {
@@ -603,7 +641,9 @@ impl Session {
             return Err(SyncError::LimitTooLow { what, value, min });
         }
         let signature = self.keypair.sign(&auth_message(&hello.nonce, &self.me, &hello.key));
-        self.peer = Some(PeerInfo { key: hello.key, limits: hello.limits });
+        self.peer = Some(PeerInfo { key: hello.key, nonce: hello.nonce, limits: hello.limits });
+        let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
+        self.derive_tokens(&ours);
         self.credit = hello.limits.window.into();
         self.phase = Phase::AwaitAuth;
         self.queue(&Message::Auth { signature: signature.0 });
@@ -623,15 +663,16 @@ impl Session {
         let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
         // An empty list still tells the peer where this side stands.
         if ours.is_empty() {
-            self.queue(&Message::Festivals { festivals: Vec::new() });
+            self.queue(&Message::Festivals { tokens: Vec::new() });
         } else {
             self.send_festivals(&ours);
         }
         Ok(())
     }
 
-    fn shared(&mut self, message: &'static str, festival: &FestivalId) -> Result<&mut Fest, SyncError> {
-        self.fests.get_mut(festival).ok_or(SyncError::NotShared { message, festival: *festival })
+    fn shared(&mut self, message: &'static str, token: Token) -> Result<(FestivalId, &mut Fest), SyncError> {
+        let festival = self.named(message, token)?;
+        Ok((festival, self.fests.get_mut(&festival).expect("started")))
     }
 
     fn on_ready_message(&mut self, message: Message) -> Result<(), SyncError> {
@@ -641,23 +682,17 @@ impl Session {
             Message::Hello(_) | Message::Auth { .. } => {
                 Err(SyncError::Unexpected { message: message.name(), context: "the handshake is over" })
             }
-            Message::Festivals { festivals } => {
+            Message::Festivals { tokens } => {
                 self.heard_festivals = true;
-                let new: Vec<FestivalId> = festivals.into_iter().filter(|f| self.theirs.insert(*f)).collect();
-                if self.theirs.len() > self.limits.max_festivals as usize {
-                    return Err(SyncError::TooManyFestivals {
-                        count: self.theirs.len(),
-                        max: self.limits.max_festivals,
-                    });
-                }
-                let shared: Vec<FestivalId> = new.into_iter().filter(|f| self.ours.contains(f)).collect();
+                // Tokens of festivals this side does not hold are dropped unremembered.
+                let shared: Vec<FestivalId> = tokens.iter().filter_map(|t| self.expected.get(t)).copied().collect();
                 for f in shared {
                     self.start(f);
                 }
                 Ok(())
             }
             Message::Have { festival, heights, done } => {
-                let fest = self.shared("Have", &festival)?;
+                let (_, fest) = self.shared("Have", festival)?;
                 let inventory = !fest.their_inventory_done;
                 for h in &heights {
                     let key = (h.author, h.log_id);
@@ -682,7 +717,7 @@ impl Session {
                 Ok(())
             }
             Message::Plan { festival, entries, bytes } => {
-                let fest = self.shared("Plan", &festival)?;
+                let (festival, fest) = self.shared("Plan", festival)?;
                 if fest.their_plan || !fest.started {
                     return Err(SyncError::Unexpected { message: "Plan", context: "not after this side's inventory" });
                 }
@@ -696,7 +731,7 @@ impl Session {
                 Ok(())
             }
             Message::Done { festival } => {
-                let fest = self.shared("Done", &festival)?;
+                let (festival, fest) = self.shared("Done", festival)?;
                 if !fest.their_plan || fest.their_done {
                     return Err(SyncError::Unexpected { message: "Done", context: "not after a Plan" });
                 }
@@ -704,8 +739,8 @@ impl Session {
                 self.check_live(festival);
                 Ok(())
             }
-            Message::Mode { festival, eager } => {
-                let fest = self.shared("Mode", &festival)?;
+            Message::Mode { festival: token, eager } => {
+                let (festival, fest) = self.shared("Mode", token)?;
                 fest.peer_eager = eager;
                 let keys: Vec<LogKey> = fest.local.keys().copied().collect();
                 for key in &keys {
@@ -716,13 +751,13 @@ impl Session {
                 if finish {
                     fest.initial.clear();
                     fest.done_sent = true;
-                    self.queue(&Message::Done { festival });
+                    self.queue(&Message::Done { festival: self.token(&festival) });
                     self.check_live(festival);
                 }
                 Ok(())
             }
             Message::Overlay { festival, message } => {
-                self.shared("Overlay", &festival)?;
+                let (festival, _) = self.shared("Overlay", festival)?;
                 self.out.push_back(Output::Overlay { festival, message });
                 Ok(())
             }
@@ -730,11 +765,11 @@ impl Session {
         }
     }
 
-    fn on_entries(&mut self, batch: u64, festival: FestivalId, entries: Vec<WireEntry>) -> Result<(), SyncError> {
+    fn on_entries(&mut self, batch: u64, token: Token, entries: Vec<WireEntry>) -> Result<(), SyncError> {
         let window = self.limits.window;
         let inflight = self.inflight.len();
         let expected_batch = self.next_batch_in;
-        let fest = self.fests.get_mut(&festival).ok_or(SyncError::NotShared { message: "Entries", festival })?;
+        let (festival, fest) = self.shared("Entries", token)?;
         if !fest.started {
             return Err(SyncError::Unexpected { message: "Entries", context: "before this side's inventory" });
         }
@@ -847,8 +882,9 @@ impl Session {
         let chunks: Vec<&[LogHeight]> =
             if heights.is_empty() { vec![&[]] } else { heights.chunks(per_message).collect() };
         let last = chunks.len() - 1;
+        let token = self.token(&festival);
         for (i, chunk) in chunks.into_iter().enumerate() {
-            self.queue(&Message::Have { festival, heights: chunk.to_vec(), done: i == last });
+            self.queue(&Message::Have { festival: token, heights: chunk.to_vec(), done: i == last });
         }
     }
 
@@ -868,10 +904,11 @@ impl Session {
             fest.refresh(key);
         }
         let done = fest.initial.is_empty();
-        self.queue(&Message::Plan { festival, entries, bytes });
+        let token = self.token(&festival);
+        self.queue(&Message::Plan { festival: token, entries, bytes });
         if done {
             self.fests.get_mut(&festival).expect("a shared festival").done_sent = true;
-            self.queue(&Message::Done { festival });
+            self.queue(&Message::Done { festival: token });
             self.check_live(festival);
         }
     }
@@ -885,8 +922,9 @@ impl Session {
         for h in &heights {
             fest.told.insert((h.author, h.log_id), h.seq);
         }
+        let token = self.token(&festival);
         for chunk in heights.chunks(per_message) {
-            self.queue(&Message::Have { festival, heights: chunk.to_vec(), done: true });
+            self.queue(&Message::Have { festival: token, heights: chunk.to_vec(), done: true });
         }
     }
 
@@ -955,10 +993,10 @@ impl Session {
             self.credit -= 1;
             self.next_batch_out += 1;
             self.stats.entries_sent += items.len() as u64;
-            self.queue(&Message::Entries { batch, festival, entries: items });
+            self.queue(&Message::Entries { batch, festival: self.token(&festival), entries: items });
         }
         if finished {
-            self.queue(&Message::Done { festival });
+            self.queue(&Message::Done { festival: self.token(&festival) });
             self.check_live(festival);
         }
         batch != self.next_batch_out || finished

@@ -7,6 +7,9 @@
 //! `docs/sync.md` is the normative description.
 
 use bamboo::Author;
+use blake2::Blake2bMac;
+use blake2::digest::consts::U32;
+use blake2::digest::{KeyInit, Mac};
 use ciborium::Value;
 use thiserror::Error;
 
@@ -14,7 +17,8 @@ use crate::FestivalId;
 use crate::overlay::OverlayMessage;
 
 /// The wire format's major version: peers with another major version cannot talk.
-pub const VERSION_MAJOR: u64 = 1;
+/// Version 2 names festivals by [`Token`]s instead of their ids.
+pub const VERSION_MAJOR: u64 = 2;
 /// The minor version this code speaks: additions a peer of the same major may ignore.
 pub const VERSION_MINOR: u64 = 0;
 
@@ -47,7 +51,7 @@ pub struct Limits {
     pub max_batch_entries: u32,
     /// The most log heights in one `Have`.
     pub max_heights: u32,
-    /// The most festivals a peer may want over the whole session.
+    /// The most festival tokens in one `Festivals` message.
     pub max_festivals: u32,
     /// The most `Entries` batches in flight (sent, not yet credited).
     pub window: u32,
@@ -108,6 +112,38 @@ pub struct WireEntry {
 impl std::fmt::Debug for WireEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "WireEntry({} + {} bytes)", self.entry.len(), self.payload.len())
+    }
+}
+
+/// A festival as one side names it to the other on one session: a BLAKE2b-256 MAC keyed
+/// with the festival's id over both sides' keys and fresh nonces (`docs/sync.md` §4).
+///
+/// Only a peer that holds the id can compute or recognise it; it differs per session and
+/// per direction, so it links nothing across sessions, and a peer cannot echo a token back
+/// to pose as sharing the festival.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Token(pub [u8; 32]);
+
+impl Token {
+    /// The token by which `from` (whose `Hello` carried `from_nonce`) names `festival` to `to`.
+    pub fn new(festival: &FestivalId, from: &Author, from_nonce: &[u8; 32], to: &Author, to_nonce: &[u8; 32]) -> Token {
+        const CONTEXT: &[u8] = b"pandafest-sync/2 festival\0";
+        let mut mac = <Blake2bMac<U32> as KeyInit>::new_from_slice(&festival.0.0).expect("64-byte keys fit BLAKE2b");
+        for part in [CONTEXT, &from.0, from_nonce, &to.0, to_nonce] {
+            mac.update(part);
+        }
+        Token(mac.finalize().into_bytes().into())
+    }
+
+    /// The first 8 hex digits, for messages.
+    pub fn short(&self) -> String {
+        self.0[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Token({})", self.short())
     }
 }
 
@@ -174,26 +210,26 @@ pub enum Message {
     Auth {
         signature: [u8; 64],
     },
-    /// Festivals the sender wants, added to those it named before.
+    /// Tokens of festivals the sender wants, added to those it named before.
     Festivals {
-        festivals: Vec<FestivalId>,
+        tokens: Vec<Token>,
     },
     /// Log heights the sender holds. Until `done`, part of the inventory; afterwards a note
     /// of heights that changed.
     Have {
-        festival: FestivalId,
+        festival: Token,
         heights: Vec<LogHeight>,
         done: bool,
     },
     /// What the sender is about to send for the initial catch-up.
     Plan {
-        festival: FestivalId,
+        festival: Token,
         entries: u64,
         bytes: u64,
     },
     Entries {
         batch: u64,
-        festival: FestivalId,
+        festival: Token,
         entries: Vec<WireEntry>,
     },
     /// The sender may send this many more batches.
@@ -202,15 +238,15 @@ pub enum Message {
     },
     /// The sender has sent everything its `Plan` announced.
     Done {
-        festival: FestivalId,
+        festival: Token,
     },
     /// Whether the sender wants new entries pushed (`eager`) or only notes of new heights.
     Mode {
-        festival: FestivalId,
+        festival: Token,
         eager: bool,
     },
     Overlay {
-        festival: FestivalId,
+        festival: Token,
         message: OverlayMessage,
     },
     Close {
@@ -247,7 +283,7 @@ pub enum WireError {
 /// The bytes a side signs to prove its key: a context string that no Bamboo entry can
 /// start with, the verifier's nonce, the signer's key and the verifier's key.
 pub fn auth_message(verifier_nonce: &[u8; 32], signer: &Author, verifier: &Author) -> Vec<u8> {
-    const CONTEXT: &[u8] = b"pandafest-sync/1 auth\0";
+    const CONTEXT: &[u8] = b"pandafest-sync/2 auth\0";
     let mut m = Vec::with_capacity(CONTEXT.len() + 96);
     m.extend_from_slice(CONTEXT);
     m.extend_from_slice(verifier_nonce);
@@ -263,8 +299,8 @@ fn uint(n: u64) -> Value {
     Value::Integer(n.into())
 }
 
-fn festival_value(f: &FestivalId) -> Value {
-    Value::Bytes(f.0.0.to_vec())
+fn token_value(t: &Token) -> Value {
+    Value::Bytes(t.0.to_vec())
 }
 
 fn height_value(h: &LogHeight) -> Value {
@@ -320,20 +356,18 @@ impl Message {
                 limits_value(&h.limits),
             ]),
             Message::Auth { signature } => fields.push(Value::Bytes(signature.to_vec())),
-            Message::Festivals { festivals } => {
-                fields.push(Value::Array(festivals.iter().map(festival_value).collect()))
-            }
+            Message::Festivals { tokens } => fields.push(Value::Array(tokens.iter().map(token_value).collect())),
             Message::Have { festival, heights, done } => fields.extend([
-                festival_value(festival),
+                token_value(festival),
                 Value::Array(heights.iter().map(height_value).collect()),
                 Value::Bool(*done),
             ]),
             Message::Plan { festival, entries, bytes } => {
-                fields.extend([festival_value(festival), uint(*entries), uint(*bytes)])
+                fields.extend([token_value(festival), uint(*entries), uint(*bytes)])
             }
             Message::Entries { batch, festival, entries } => fields.extend([
                 uint(*batch),
-                festival_value(festival),
+                token_value(festival),
                 Value::Array(
                     entries
                         .iter()
@@ -342,9 +376,9 @@ impl Message {
                 ),
             ]),
             Message::Credit { batches } => fields.push(uint((*batches).into())),
-            Message::Done { festival } => fields.push(festival_value(festival)),
-            Message::Mode { festival, eager } => fields.extend([festival_value(festival), Value::Bool(*eager)]),
-            Message::Overlay { festival, message } => fields.extend([festival_value(festival), message.to_value()]),
+            Message::Done { festival } => fields.push(token_value(festival)),
+            Message::Mode { festival, eager } => fields.extend([token_value(festival), Value::Bool(*eager)]),
+            Message::Overlay { festival, message } => fields.extend([token_value(festival), message.to_value()]),
             Message::Close { code, reason } => fields.extend([uint(code.to_u64()), Value::Text(reason.clone())]),
         }
         Value::Array(fields)
@@ -381,9 +415,10 @@ impl Message {
             }),
             kind::AUTH => Message::Auth { signature: f.bytes_n::<64>("signature")? },
             kind::FESTIVALS => {
-                let items = f.array("festivals", limits.max_festivals as usize)?;
-                let festivals = items.into_iter().map(festival_of).collect::<Result<_, _>>()?;
-                Message::Festivals { festivals }
+                let items = f.array("tokens", limits.max_festivals as usize)?;
+                let tokens =
+                    items.into_iter().map(|v| as_bytes_n::<32>(v, "token").map(Token)).collect::<Result<_, _>>()?;
+                Message::Festivals { tokens }
             }
             kind::HAVE => {
                 let festival = f.festival()?;
@@ -456,8 +491,8 @@ pub(crate) fn head_len(n: u64) -> usize {
 /// The encoded size of an `Entries` message with `count` entries whose items (each
 /// `[entry, payload]` array) take `items_len` bytes, and of one such item.
 pub(crate) fn entries_frame_len(batch: u64, count: usize, items_len: usize) -> usize {
-    // [major, type, batch, festival, [items]]
-    1 + 1 + 1 + head_len(batch) + 2 + 64 + head_len(count as u64) + items_len
+    // [major, type, batch, token, [items]]
+    1 + 1 + 1 + head_len(batch) + 2 + 32 + head_len(count as u64) + items_len
 }
 
 pub(crate) fn entry_item_len(entry: usize, payload: usize) -> usize {
@@ -519,8 +554,8 @@ impl Fields {
         as_array(self.next(field)?, field, max)
     }
 
-    fn festival(&mut self) -> Result<FestivalId, WireError> {
-        festival_of(self.next("festival")?)
+    fn festival(&mut self) -> Result<Token, WireError> {
+        as_bytes_n::<32>(self.next("festival")?, "festival").map(Token)
     }
 
     fn limits(&mut self) -> Result<Limits, WireError> {
@@ -567,10 +602,6 @@ pub(crate) fn as_array(v: Value, field: &'static str, max: usize) -> Result<Vec<
         Value::Array(items) => Err(WireError::TooMany { what: field, count: items.len(), max }),
         _ => Err(WireError::WrongType { field, expected: "an array" }),
     }
-}
-
-fn festival_of(v: Value) -> Result<FestivalId, WireError> {
-    Ok(model::Id(bamboo::Hash(as_bytes_n::<64>(v, "festival")?)))
 }
 
 fn height_of(v: Value) -> Result<LogHeight, WireError> {

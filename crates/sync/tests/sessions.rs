@@ -190,6 +190,86 @@ fn festival_boundaries_hold() {
     }
 }
 
+// Scenario: A holds festivals P and U. An anonymous peer B (a fresh key, no festival)
+// connects, and a peer C that was given only U.
+// Assert: nothing A sends B carries P's or U's id, and no festival starts; C starts U only,
+// and nothing A sends C carries P's id.
+#[test]
+fn a_peer_learns_only_the_festivals_it_can_name() {
+    let mut net = Net::new(31);
+    let a = net.node(1, &[]);
+    let p = net.create_festival(a, "Private", None);
+    let u = net.create_festival(a, "Open", None);
+    net.write(a, p, 3);
+    net.write(a, u, 3);
+    let b = net.node(2, &[]);
+    let c = net.node(3, &[u]);
+    let to_b = net.connect(a, b);
+    let to_c = net.connect(a, c);
+    net.run();
+    let carries = |bytes: &[u8], f: &sync::FestivalId| bytes.windows(64).any(|w| w == f.0.0);
+    assert!(net.links[to_b].sent[0].iter().all(|m| !carries(m, &p) && !carries(m, &u)));
+    assert!(net.links[to_b].seen.iter().all(|seen| seen.iter().all(|s| !matches!(s, Seen::Started(_)))));
+    assert!(net.links[to_c].sent[0].iter().all(|m| !carries(m, &p)));
+    assert!(net.links[to_c].seen[1].contains(&Seen::Live(u)));
+    assert!(!net.links[to_c].seen[1].contains(&Seen::Started(p)));
+    assert!(net.inventory(c).iter().all(|(f, _)| *f == u));
+}
+
+// Scenario: an attacker that holds no festival sends A's own festival tokens back to it,
+// then a message naming one of them.
+// Assert: nothing is shared; the message ends the session with a boundary error.
+#[test]
+fn echoed_tokens_share_nothing() {
+    let mut writer = Writer::seeded(1);
+    let (p, create) = writer.create_festival("Private", None);
+    let mut store = sync::MemoryStore::new();
+    store.insert(p, &create.entry, &create.payload).unwrap();
+    let empty = sync::MemoryStore::new();
+    let mut a = Session::new(writer.keypair().clone(), SessionConfig::new([p]), [1; 32]);
+    let mut m = Session::new(Writer::seeded(2).keypair().clone(), SessionConfig::new([]), [2; 32]);
+    let mut from_a = Vec::new();
+    for _ in 0..4 {
+        while let Some(sync::Output::Send(bytes)) = a.poll(&store) {
+            from_a.push(bytes.clone());
+            m.receive(&bytes).unwrap();
+        }
+        while let Some(sync::Output::Send(bytes)) = m.poll(&empty) {
+            a.receive(&bytes).unwrap();
+        }
+    }
+    let tokens: Vec<sync::Token> = from_a
+        .iter()
+        .filter_map(|b| match Message::decode(b, &Limits::default()) {
+            Ok(Message::Festivals { tokens }) => Some(tokens),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    a.receive(&Message::Festivals { tokens: tokens.clone() }.encode()).unwrap();
+    assert_eq!(a.shared_festivals().count(), 0);
+    let have = Message::Have { festival: tokens[0], heights: vec![], done: true };
+    assert!(matches!(a.receive(&have.encode()), Err(SyncError::NotShared { .. })));
+}
+
+// Scenario: two peers share 300 festivals, more than a Festivals message may name (256).
+// Assert: the announcements are split, and every festival goes live.
+#[test]
+fn more_festivals_than_one_announcement_holds_all_sync() {
+    let mut net = Net::new(32);
+    let a = net.node(1, &[]);
+    let festivals: Vec<_> = (0..300).map(|i| net.create_festival(a, &format!("F{i}"), None)).collect();
+    let b = net.node(2, &festivals);
+    let link = net.connect(a, b);
+    net.run();
+    assert!(net.links[link].errors.iter().all(Option::is_none), "{:?}", net.links[link].errors);
+    for f in &festivals {
+        assert!(net.links[link].seen[1].contains(&Seen::Live(*f)));
+    }
+    assert_eq!(net.inventory(a), net.inventory(b));
+}
+
 // Scenario: a peer claims another peer's key in its Hello but can only sign with its own.
 // Assert: the session ends with an authentication error and a Close with code Auth.
 #[test]
@@ -214,7 +294,7 @@ fn a_bad_handshake_proof_ends_the_session() {
     assert!(matches!(Message::decode(last, &Limits::default()), Ok(Message::Close { code: CloseCode::Auth, .. })));
 }
 
-// Scenario: a peer's Hello carries wire version 2.
+// Scenario: a peer's Hello carries wire version 3.
 // Assert: refused with an error naming both versions; the Close (code Version) reaches the
 // other peer, whose session ends too.
 #[test]
@@ -226,12 +306,12 @@ fn another_major_version_is_refused() {
     net.links[link].tamper[1] = Some(Box::new(|mut bytes: Vec<u8>| {
         // [major, type, ...]: the major version is the byte after the array head.
         if bytes[2] == 0x00 {
-            bytes[1] = 0x02;
+            bytes[1] = 0x03;
         }
         bytes
     }));
     net.run();
-    assert_eq!(net.links[link].errors[0], Some(SyncError::IncompatibleVersion { ours: 1, theirs: 2 }));
+    assert_eq!(net.links[link].errors[0], Some(SyncError::IncompatibleVersion { ours: 2, theirs: 3 }));
     assert_eq!(close_code_sent(&net, link, 0), Some(CloseCode::Version));
     assert!(matches!(net.links[link].errors[1], Some(SyncError::PeerClosed { code: CloseCode::Version, .. })));
 }
@@ -269,7 +349,8 @@ fn an_oversized_batch_ends_the_session() {
     let mut w = Writer::seeded(50);
     let over = sync::Limits::default().max_batch_entries as usize + 1;
     let entries: Vec<WireEntry> = (0..over).map(|_| w.post(fest)).collect();
-    let batch = Message::Entries { batch: 0, festival: fest, entries };
+    let token = net.links[link].sessions[0].token_of(&fest).unwrap();
+    let batch = Message::Entries { batch: 0, festival: token, entries };
     let bytes = batch.encode();
     net.links[link].inbox[1].push_back(bytes.clone());
     let stored_before = net.nodes[1].store.len();
@@ -335,7 +416,8 @@ fn entries_of_another_festival_end_the_session() {
     let mut w = Writer::seeded(60);
     let (other, create) = w.create_festival("Elsewhere", None);
     assert_ne!(other, fest);
-    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: fest, entries: vec![create] };
+    let token = net.links[link].sessions[0].token_of(&fest).unwrap();
+    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: token, entries: vec![create] };
     net.links[link].inbox[1].push_back(batch.encode());
     let seen_before = net.links[link].seen[1].len();
     net.run();
@@ -355,8 +437,9 @@ fn batches_beyond_credit_or_out_of_log_order_end_the_session() {
     let mut w = Writer::seeded(70);
     let entries: Vec<WireEntry> = (0..5).map(|_| w.post(fest)).collect();
     let first = net.next_batch(link, 1);
+    let token = net.links[link].sessions[0].token_of(&fest).unwrap();
     for (i, e) in entries.iter().enumerate() {
-        let batch = Message::Entries { batch: first + i as u64, festival: fest, entries: vec![e.clone()] };
+        let batch = Message::Entries { batch: first + i as u64, festival: token, entries: vec![e.clone()] };
         net.links[link].inbox[1].push_back(batch.encode());
     }
     net.run();
@@ -364,7 +447,8 @@ fn batches_beyond_credit_or_out_of_log_order_end_the_session() {
     assert_eq!(net.links[link].sessions[1].in_flight(), 4);
 
     let (mut net, link, fest) = live_pair(13);
-    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: fest, entries: vec![entries[2].clone()] };
+    let token = net.links[link].sessions[0].token_of(&fest).unwrap();
+    let batch = Message::Entries { batch: net.next_batch(link, 1), festival: token, entries: vec![entries[2].clone()] };
     net.links[link].inbox[1].push_back(batch.encode());
     net.run();
     assert!(matches!(net.links[link].errors[1], Some(SyncError::NotInLogOrder { expected: 1, got: 3, .. })));

@@ -5,10 +5,18 @@ use bamboo::Keypair;
 use expect_test::expect;
 use model::Operation;
 use sync::sim::Writer;
-use sync::{CloseCode, FestivalId, Hello, Limits, LogHeight, Message, OverlayMessage, Peer, WireEntry, WireError};
+use sync::{
+    CloseCode, FestivalId, Hello, Limits, LogHeight, Message, OverlayMessage, Peer, Token, WireEntry, WireError,
+};
 
 fn festival() -> FestivalId {
     Writer::new([1; 32]).create_festival("Fusion", None).0
+}
+
+/// How the key of `[1; 32]` (nonce `ab…`) names the festival to the key of `[2; 32]` (nonce `cd…`).
+fn token(f: &FestivalId) -> Token {
+    let (a, b) = (Keypair::from_secret([1; 32]).author(), Keypair::from_secret([2; 32]).author());
+    Token::new(f, &a, &[0xab; 32], &b, &[0xcd; 32])
 }
 
 fn decode(bytes: &[u8]) -> Result<Message, WireError> {
@@ -21,27 +29,32 @@ fn decode(bytes: &[u8]) -> Result<Message, WireError> {
 fn example_messages_have_the_documented_bytes() {
     let key = Keypair::from_secret([1; 32]);
     let hello = Message::Hello(Hello { minor: 0, key: key.author(), nonce: [0xab; 32], limits: Limits::default() });
-    expect!["8601000058208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c5820abababababababababababababababababababababababababababababababab851a0010000019040019040019010004"]
+    expect!["8602000058208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c5820abababababababababababababababababababababababababababababababab851a0010000019040019040019010004"]
     .assert_eq(&hex::encode(hello.encode()));
 
     let f = festival();
+    let t = token(&f);
     let have = Message::Have {
-        festival: f,
+        festival: t,
         heights: vec![LogHeight { author: key.author(), log_id: 0, seq: 12 }],
         done: true,
     };
-    expect!["850103584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72818358208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c000cf5"].assert_eq(&hex::encode(have.encode()));
+    expect!["8502035820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319818358208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c000cf5"].assert_eq(&hex::encode(have.encode()));
 
     // Ana's first entry in the festival: her profile, naming the festival.
     let mut ana = Writer::new([2; 32]);
     let entry = ana.write(f, Operation::ProfileSet { name: "Ana".into(), about: String::new() });
-    let entries = Message::Entries { batch: 0, festival: f, entries: vec![entry] };
-    expect!["85010500584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72818258a6008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000163004057b60227933183762f99216d8c07c944048da6f47e387a5270c3265a577e02a0bb326c3c71157f24b5e7786ef40946102fd1930897bc0f1e330fa571b81f6d209cc65e6866abf4ef74495d718cd695b92df8d60c8c46e888cb224b1004937b93f5d744a913470c198fc566cebacc4821a3b173ec8d6a7f06153618913e7fb1085863a4617601626f706b70726f66696c652f7365746466657374584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72646e616d6563416e61"].assert_eq(&hex::encode(entries.encode()));
+    let entries = Message::Entries { batch: 0, festival: t, entries: vec![entry] };
+    expect!["850205005820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319818258a6008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000163004057b60227933183762f99216d8c07c944048da6f47e387a5270c3265a577e02a0bb326c3c71157f24b5e7786ef40946102fd1930897bc0f1e330fa571b81f6d209cc65e6866abf4ef74495d718cd695b92df8d60c8c46e888cb224b1004937b93f5d744a913470c198fc566cebacc4821a3b173ec8d6a7f06153618913e7fb1085863a4617601626f706b70726f66696c652f7365746466657374584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72646e616d6563416e61"].assert_eq(&hex::encode(entries.encode()));
 
-    expect!["83010601"].assert_eq(&hex::encode(Message::Credit { batches: 1 }.encode()));
-    expect!["840108584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72f4"].assert_eq(&hex::encode(Message::Mode { festival: f, eager: false }.encode()));
+    expect!["83020601"].assert_eq(&hex::encode(Message::Credit { batches: 1 }.encode()));
+    expect!["8402085820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319f4"]
+        .assert_eq(&hex::encode(Message::Mode { festival: t, eager: false }.encode()));
+    let festivals = Message::Festivals { tokens: vec![t] };
+    expect!["830202815820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319"]
+        .assert_eq(&hex::encode(festivals.encode()));
     let close = Message::Close { code: CloseCode::Auth, reason: "bad proof".into() };
-    expect!["84010f03696261642070726f6f66"].assert_eq(&hex::encode(close.encode()));
+    expect!["84020f03696261642070726f6f66"].assert_eq(&hex::encode(close.encode()));
     for m in [hello, have, entries] {
         assert_eq!(decode(&m.encode()), Ok(m));
     }
@@ -52,6 +65,7 @@ fn example_messages_have_the_documented_bytes() {
 #[test]
 fn every_message_round_trips() {
     let f = festival();
+    let t = token(&f);
     let key = Keypair::from_secret([2; 32]).author();
     let peer = Peer::new(key, "wss://example.org/sync");
     let overlay = [
@@ -66,16 +80,16 @@ fn every_message_round_trips() {
     let mut messages = vec![
         Message::Hello(Hello { minor: 3, key, nonce: [7; 32], limits: Limits::MIN }),
         Message::Auth { signature: [9; 64] },
-        Message::Festivals { festivals: vec![f, f] },
-        Message::Have { festival: f, heights: vec![], done: false },
-        Message::Plan { festival: f, entries: u64::MAX, bytes: 0 },
-        Message::Entries { batch: 1 << 40, festival: f, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
+        Message::Festivals { tokens: vec![t, t] },
+        Message::Have { festival: t, heights: vec![], done: false },
+        Message::Plan { festival: t, entries: u64::MAX, bytes: 0 },
+        Message::Entries { batch: 1 << 40, festival: t, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
         Message::Credit { batches: u32::MAX },
-        Message::Done { festival: f },
-        Message::Mode { festival: f, eager: true },
+        Message::Done { festival: t },
+        Message::Mode { festival: t, eager: true },
         Message::Close { code: CloseCode::Other(99), reason: "é".repeat(10) },
     ];
-    messages.extend(overlay.into_iter().map(|message| Message::Overlay { festival: f, message }));
+    messages.extend(overlay.into_iter().map(|message| Message::Overlay { festival: t, message }));
     for m in messages {
         assert_eq!(decode(&m.encode()), Ok(m));
     }
@@ -87,33 +101,34 @@ fn every_message_round_trips() {
 #[test]
 fn the_decoder_refuses_what_it_must() {
     let f = festival();
-    let done = Message::Done { festival: f }.encode();
+    let t = token(&f);
+    let done = Message::Done { festival: t }.encode();
     let mut trailing = done.clone();
     trailing.push(0);
     assert_eq!(decode(&trailing), Err(WireError::TrailingBytes(1)));
 
-    // [1, 7, festival, "extra"]: a field a newer minor version might add.
+    // [2, 7, festival, "extra"]: a field a newer minor version might add.
     let mut extended = vec![0x84];
     extended.extend_from_slice(&done[1..]);
     extended.extend_from_slice(&[0x65, b'e', b'x', b't', b'r', b'a']);
-    assert_eq!(decode(&extended), Ok(Message::Done { festival: f }));
+    assert_eq!(decode(&extended), Ok(Message::Done { festival: t }));
 
     let mut foreign = done.clone();
-    foreign[1] = 0x02;
-    assert_eq!(decode(&foreign), Err(WireError::UnsupportedVersion { major: 2 }));
+    foreign[1] = 0x01;
+    assert_eq!(decode(&foreign), Err(WireError::UnsupportedVersion { major: 1 }));
     // A Close keeps its layout in every version, so a refusal can always be read.
-    let close = Message::Close { code: CloseCode::Version, reason: "speak 2".into() }.encode();
+    let close = Message::Close { code: CloseCode::Version, reason: "speak 1".into() }.encode();
     let mut foreign_close = close.clone();
-    foreign_close[1] = 0x02;
+    foreign_close[1] = 0x01;
     assert_eq!(decode(&foreign_close), decode(&close));
 
-    assert_eq!(decode(&[0x82, 0x01, 0x0a]), Err(WireError::UnknownType(10)));
+    assert_eq!(decode(&[0x82, 0x02, 0x0a]), Err(WireError::UnknownType(10)));
     assert_eq!(decode(&[0x81, 0x01]), Err(WireError::NotAMessage));
     assert_eq!(decode(&[0xa0]), Err(WireError::NotAMessage));
     assert!(matches!(decode(&[0x82, 0x01]), Err(WireError::NotCbor(_))));
-    assert!(matches!(decode(&[0x82, 0x01, 0x07]), Err(WireError::MissingField { field: "festival", .. })));
+    assert!(matches!(decode(&[0x82, 0x02, 0x07]), Err(WireError::MissingField { field: "festival", .. })));
     let zero = Message::Have {
-        festival: f,
+        festival: t,
         heights: vec![LogHeight { author: bamboo::Author([0; 32]), log_id: 0, seq: 1 }],
         done: true,
     };
@@ -127,6 +142,6 @@ fn the_decoder_refuses_what_it_must() {
     deep.extend(std::iter::repeat_n(0x81, 10_000));
     deep.push(0x00);
     assert!(matches!(decode(&deep), Err(WireError::NotCbor(_))));
-    let many = Message::Festivals { festivals: vec![f; 257] };
-    assert!(matches!(decode(&many.encode()), Err(WireError::TooMany { what: "festivals", count: 257, max: 256 })));
+    let many = Message::Festivals { tokens: vec![t; 257] };
+    assert!(matches!(decode(&many.encode()), Err(WireError::TooMany { what: "tokens", count: 257, max: 256 })));
 }
