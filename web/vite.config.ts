@@ -72,7 +72,10 @@ export default defineConfig({
   plugins: [react(), pandafestWasm(), serviceWorker()],
   // Relative asset paths: the node may serve the UI under any path.
   base: './',
-  server: node ? { proxy: { '/api': { target: node, changeOrigin: true } } } : undefined,
+  // The node answers only its own origin: the proxied calls say they come from it.
+  server: node
+    ? { proxy: { '/api': { target: node, changeOrigin: true, headers: { origin: new URL(node).origin } } } }
+    : undefined,
   worker: {
     // The browser peer's worker is a module worker (it imports the wasm module).
     format: 'es',

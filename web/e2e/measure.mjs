@@ -89,11 +89,11 @@ async function sizes() {
 }
 
 /** N-1 events in a new festival (N entries with the festival), through the node's API. */
-async function fill(origin) {
+async function fill({ origin, headers }) {
   const post = async (path, body) => {
     const res = await fetch(`${origin}/api/v1${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers,
       body: JSON.stringify(body),
     })
     if (!res.ok) fail(`POST ${path} answered ${res.status}: ${await res.text()}`)
@@ -178,7 +178,7 @@ async function main() {
       if (/\b(WARN|ERROR)\b/.test(line)) problems.push(line)
     },
   })
-  const made = await fill(node.origin)
+  const made = await fill(node)
   const file = join(root, 'festival.log')
   await run(['--data-dir', join(root, 'source'), 'log', 'export', '--festival', made.festival, '--output', file])
   const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).length

@@ -62,8 +62,9 @@ export function cli(dir, args, { timeoutMs = 120_000, children } = {}) {
 }
 
 /**
- * Starts `pandafest serve` on 127.0.0.1 (no token) and answers {child, origin, port, syncUrl}
- * from its first line of output. `onLog(line)` hears its stderr.
+ * Starts `pandafest serve` on 127.0.0.1 and answers {child, origin, port, syncUrl, token,
+ * headers} from its first line of output (`headers` carry the API token, as a script's
+ * calls must). `onLog(line)` hears its stderr.
  */
 export function serve(dir, { onLog = () => {}, onExit = () => {}, children, bin = BIN } = {}) {
   return new Promise((resolvePromise, reject) => {
@@ -91,11 +92,13 @@ export function serve(dir, { onLog = () => {}, onExit = () => {}, children, bin 
       const nl = out.indexOf('\n')
       if (nl < 0) return
       const first = out.slice(0, nl).trim()
-      // "pandafest is serving at http://127.0.0.1:PORT/"
-      const m = /^pandafest is serving at (http:\/\/127\.0\.0\.1:(\d+)\/)$/.exec(first)
+      // "pandafest is serving at http://127.0.0.1:PORT/#token=TOKEN"
+      const m = /^pandafest is serving at (http:\/\/127\.0\.0\.1:(\d+)\/)#token=(\S+)$/.exec(first)
       if (!m) return finish(new Error(`unexpected first line from pandafest serve: ${JSON.stringify(first)}`))
       const port = Number(m[2])
-      finish(null, { child, origin: m[1].replace(/\/$/, ''), port, syncUrl: `ws://127.0.0.1:${port}/sync` })
+      const token = m[3]
+      const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
+      finish(null, { child, origin: m[1].replace(/\/$/, ''), port, syncUrl: `ws://127.0.0.1:${port}/sync`, token, headers })
     })
     child.on('error', (e) => finish(new Error(`could not start ${bin}: ${e.message}`)))
     child.on('exit', (code, signal) => {

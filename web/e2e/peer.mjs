@@ -358,14 +358,14 @@ async function main() {
   await step("the node's operator joins the festival with the link (the node relays it)", async () => {
     const res = await fetch(`${node.origin}/api/v1/join`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: node.headers,
       body: JSON.stringify({ link }),
     })
     if (res.status >= 300) fail(`POST /api/v1/join on the node answered ${res.status}: ${await res.text()}`)
     const nodeHasIt = async (timeout) => {
       const until = Date.now() + timeout
       for (;;) {
-        const f = await fetch(`${node.origin}/api/v1/festivals/${festivalId}/resources`)
+        const f = await fetch(`${node.origin}/api/v1/festivals/${festivalId}/resources`, { headers: node.headers })
         if (f.ok && (await f.json()).some((r) => r.id === resourceId)) return true
         if (Date.now() > until) return false
         await sleep(200)
@@ -467,7 +467,7 @@ async function main() {
     }
     nodeStopping = true
     await stop(node.child)
-    const res = await fetch(`${node.origin}/api/v1/identity`).catch(() => null)
+    const res = await fetch(`${node.origin}/api/v1/identity`, { headers: node.headers }).catch(() => null)
     if (res) fail('the node still answers after it was stopped')
     await expectText(bo.page.getByRole('main'), /Not connected/, "Bo's Sync screen after the node stopped", SYNC_TIMEOUT_MS)
   })

@@ -95,6 +95,8 @@ pub enum Rule {
     EventCancelled { event: Id },
     #[error("the requested time frame lies outside the time frame of event {}", event.short())]
     RequestOutsideEvent { event: Id },
+    #[error("event {} has {} requests already, the most an event can have", event.short(), crate::validate::MAX_REQUESTS_PER_EVENT)]
+    TooManyRequests { event: Id },
     #[error("request {} is withdrawn already", request.short())]
     AlreadyWithdrawn { request: Id },
     #[error("resource {} is not known (yet)", resource.short())]
@@ -571,6 +573,9 @@ impl State {
                     None => Some(Rule::NotInLog { kind: ObjectKind::Event, id: event }),
                     Some(e) if e.cancelled => Some(Rule::EventCancelled { event }),
                     Some(e) if !e.fields.frame.contains(&frame) => Some(Rule::RequestOutsideEvent { event }),
+                    Some(e) if e.requests.len() >= crate::validate::MAX_REQUESTS_PER_EVENT => {
+                        Some(Rule::TooManyRequests { event })
+                    }
                     Some(_) => None,
                 };
                 let request = Request {

@@ -11,6 +11,9 @@ pub const MAX_ADDRESS: usize = 500;
 pub const MAX_URL: usize = 2000;
 pub const MAX_IDENT: usize = 64;
 pub const MAX_WINDOWS: usize = 1000;
+/// The most `request/create` operations one event can have (withdrawn ones count): a bound
+/// on an event's size, hence on the work one event costs every peer.
+pub const MAX_REQUESTS_PER_EVENT: usize = 100;
 
 /// Why an operation's fields are unacceptable. One variant per rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -19,6 +22,8 @@ pub enum FieldError {
     Empty(String),
     #[error("the {field} has {len} bytes; at most {max} are allowed")]
     TooLong { field: String, len: usize, max: usize },
+    #[error("the {0} contains a control character; names and short texts are one line of text")]
+    ControlCharacter(String),
     #[error("{count} availability windows; at most {MAX_WINDOWS} are allowed")]
     TooManyWindows { count: usize },
     #[error("latitude {} is outside -90..=90 degrees", *.0 as f64 / 1e6)]
@@ -38,12 +43,16 @@ pub fn check_fields(op: &Operation) -> Result<(), FieldError> {
         Operation::FestivalCreate { fields, .. } | Operation::FestivalUpdate { fields, .. } => festival(fields),
         Operation::ProfileSet { name, about } => {
             not_empty("name", name)?;
+            one_line("name", name)?;
             max_len("name", name, MAX_NAME)?;
             max_len("about text", about, MAX_SHORT_TEXT)
         }
         Operation::ResourceCreate(fields) | Operation::ResourceUpdate { fields, .. } => resource(fields),
         Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } => event(fields),
-        Operation::Deny { reason, .. } => max_len("reason", reason, MAX_SHORT_TEXT),
+        Operation::Deny { reason, .. } => {
+            one_line("reason", reason)?;
+            max_len("reason", reason, MAX_SHORT_TEXT)
+        }
         Operation::ResourceRetire { .. }
         | Operation::EventCancel { .. }
         | Operation::RequestCreate { .. }
@@ -55,6 +64,13 @@ pub fn check_fields(op: &Operation) -> Result<(), FieldError> {
 
 fn not_empty(field: &str, s: &str) -> Result<(), FieldError> {
     if s.trim().is_empty() { Err(FieldError::Empty(field.into())) } else { Ok(()) }
+}
+
+/// A line of text: no control characters (line breaks, escapes) and no bidirectional
+/// overrides, which could make a terminal or a page show something other than the text.
+fn one_line(field: &str, s: &str) -> Result<(), FieldError> {
+    let bad = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if s.chars().any(bad) { Err(FieldError::ControlCharacter(field.into())) } else { Ok(()) }
 }
 
 fn max_len(field: &str, s: &str, max: usize) -> Result<(), FieldError> {
@@ -80,6 +96,7 @@ pub fn policy_name(name: &str) -> Result<(), FieldError> {
 
 fn festival(f: &FestivalFields) -> Result<(), FieldError> {
     not_empty("name", &f.name)?;
+    one_line("name", &f.name)?;
     max_len("name", &f.name, MAX_NAME)?;
     max_len("description", &f.description, MAX_DESCRIPTION)?;
     timezone(&f.timezone)
@@ -87,9 +104,12 @@ fn festival(f: &FestivalFields) -> Result<(), FieldError> {
 
 fn resource(f: &ResourceFields) -> Result<(), FieldError> {
     not_empty("name", &f.name)?;
+    one_line("name", &f.name)?;
     max_len("name", &f.name, MAX_NAME)?;
     max_len("description", &f.description, MAX_DESCRIPTION)?;
+    one_line("address", &f.address)?;
     max_len("address", &f.address, MAX_ADDRESS)?;
+    one_line("url", &f.url)?;
     max_len("url", &f.url, MAX_URL)?;
     if let Some(g) = &f.geo {
         if !(-90_000_000..=90_000_000).contains(&g.lat_micro) {
@@ -109,6 +129,7 @@ fn resource(f: &ResourceFields) -> Result<(), FieldError> {
 
 fn event(f: &EventFields) -> Result<(), FieldError> {
     not_empty("title", &f.title)?;
+    one_line("title", &f.title)?;
     max_len("title", &f.title, MAX_NAME)?;
     max_len("description", &f.description, MAX_DESCRIPTION)
 }

@@ -24,7 +24,12 @@ pub struct Change {
 
 pub use service::hub::{Direction, PeerStatus};
 
-/// The sync status of a node: every peer it is or was connected to.
+/// A peer must prove its key within this time after connecting.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Ended connections the sync status remembers (the newest), beside the open ones.
+pub const STATUS_HISTORY: usize = 32;
+
+/// The sync status of a node: the peers it is connected to, and the last few it was.
 #[derive(Serialize, Clone, Debug, Default)]
 pub struct SyncStatus {
     pub peers: BTreeMap<u64, PeerStatus>,
@@ -36,6 +41,18 @@ impl SyncStatus {
         self.next += 1;
         self.peers.insert(self.next, status);
         self.next
+    }
+
+    /// Marks connection `slot` ended, forgetting the oldest ended ones beyond [`STATUS_HISTORY`].
+    fn end(&mut self, slot: u64, error: Option<String>) {
+        if let Some(p) = self.peers.get_mut(&slot) {
+            p.connected = false;
+            p.error = error;
+        }
+        let ended: Vec<u64> = self.peers.iter().filter(|(_, p)| !p.connected).map(|(k, _)| *k).collect();
+        for old in ended.iter().take(ended.len().saturating_sub(STATUS_HISTORY)) {
+            self.peers.remove(old);
+        }
     }
 
     /// Every peer, current connections first.
@@ -98,7 +115,7 @@ impl SyncContext {
 
     /// The festivals to sync (see [`service::hub::wanted`]).
     pub fn wanted(&self) -> Vec<FestivalId> {
-        service::hub::wanted(&self.node.lock().expect("node"), self.only)
+        crate::locked(&self.node, |node| service::hub::wanted(node, self.only)).unwrap_or_default()
     }
 }
 
@@ -112,6 +129,8 @@ pub enum NetError {
     Disconnected,
     #[error("that address is this node itself")]
     SelfConnection,
+    #[error("the peer did not prove its key within {} s", HANDSHAKE_TIMEOUT.as_secs())]
+    Handshake,
     #[error("{0}")]
     Node(String),
 }
@@ -146,7 +165,8 @@ pub async fn drive(
     info: ConnectionInfo,
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> Result<Summary, NetError> {
-    let keypair = ctx.node.lock().expect("node").store.keypair().clone();
+    let keypair =
+        crate::locked(&ctx.node, |node| node.store.keypair().clone()).map_err(|p| NetError::Node(p.to_string()))?;
     let mut session = Session::new(keypair, SessionConfig::new(ctx.wanted()), rand::random());
     let mut changes = ctx.changes.subscribe();
     let (relay_tx, mut relay_rx) = mpsc::unbounded_channel::<(FestivalId, OverlayMessage)>();
@@ -229,6 +249,11 @@ pub async fn drive(
             _ = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600))), if timeout.is_some() => {
                 session.tick(elapsed(started));
             },
+            _ = tokio::time::sleep(HANDSHAKE_TIMEOUT.saturating_sub(started.elapsed())), if session.peer().is_none() => {
+                session.close("no proof of key in time");
+                let _ = flush(&ctx, &mut session, &outgoing).await;
+                break Err(NetError::Handshake);
+            },
         }
     };
     if let Some(peer) = links.peer {
@@ -237,15 +262,7 @@ pub async fn drive(
         // A later session may introduce this peer again (a WebRTC attempt may have failed).
         router.introduced.forget(peer);
     }
-    {
-        let mut status = ctx.status.lock().expect("status");
-        if let Some(p) = status.peers.get_mut(&slot) {
-            p.connected = false;
-            if let Err(e) = &result {
-                p.error = Some(e.to_string());
-            }
-        }
-    }
+    ctx.status.lock().expect("status").end(slot, result.as_ref().err().map(|e| e.to_string()));
     summary.festivals = session.shared_festivals().map(|f| f.to_hex()).collect();
     result.map(|()| summary)
 }
@@ -259,20 +276,19 @@ fn elapsed(started: Instant) -> u64 {
 fn notify(ctx: &SyncContext, session: &mut Session, festivals: &[Id]) {
     let wanted = ctx.wanted();
     session.add_festivals(&wanted);
-    let node = ctx.node.lock().expect("node");
-    let store = StoreSync(&node.store);
-    for f in festivals {
-        let heights = sync::SyncStore::heights(&store, f);
-        session.notify_heights(f, &heights);
-    }
+    let _ = crate::locked(&ctx.node, |node| {
+        let store = StoreSync(&node.store);
+        for f in festivals {
+            let heights = sync::SyncStore::heights(&store, f);
+            session.notify_heights(f, &heights);
+        }
+    });
 }
 
 async fn flush(ctx: &SyncContext, session: &mut Session, outgoing: &mpsc::Sender<Vec<u8>>) -> Result<(), NetError> {
     loop {
-        let next = {
-            let node = ctx.node.lock().expect("node");
-            session.poll(&StoreSync(&node.store))
-        };
+        let next = crate::locked(&ctx.node, |node| session.poll(&StoreSync(&node.store)))
+            .map_err(|p| NetError::Node(p.to_string()))?;
         match next {
             Some(Output::Send(bytes)) => outgoing.send(bytes).await.map_err(|_| NetError::Disconnected)?,
             Some(_) => {}
@@ -297,10 +313,8 @@ async fn pump(
     progress: &mut (impl FnMut(u64, u64) + Send),
 ) -> Result<(), NetError> {
     loop {
-        let next = {
-            let node = ctx.node.lock().expect("node");
-            session.poll(&StoreSync(&node.store))
-        };
+        let next = crate::locked(&ctx.node, |node| session.poll(&StoreSync(&node.store)))
+            .map_err(|p| NetError::Node(p.to_string()))?;
         let Some(output) = next else { return Ok(()) };
         match output {
             Output::Send(bytes) => {
@@ -369,8 +383,7 @@ async fn pump(
 
 /// Verifies and stores a batch (see [`service::hub::store_batch`]), off the async workers' lock.
 fn store_batch(node: &Mutex<Node>, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, String> {
-    let mut node = node.lock().map_err(|_| "the node crashed".to_string())?;
-    service::hub::store_batch(&mut node, items)
+    crate::locked(node, |node| service::hub::store_batch(node, items)).unwrap_or_else(|p| Err(p.to_string()))
 }
 
 fn update_status(ctx: &SyncContext, slot: u64, session: &Session, summary: &Summary, announced: u64) {

@@ -10,6 +10,11 @@ pub use service::invite::{SYNC_PATH, ws_url as sync_url};
 
 use crate::driver::{ConnectionInfo, Direction, NetError, Summary, SyncContext, drive};
 
+/// A WebSocket sends a ping after this long without sending anything…
+pub const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// …and is closed after this long without receiving anything (a ping's pong included).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Dials a peer's sync endpoint; returns the channels [`drive`] runs on.
 pub async fn connect(address: &str) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>), NetError> {
     let url = sync_url(address);
@@ -21,15 +26,21 @@ pub async fn connect(address: &str) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Rece
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
     let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
     tokio::spawn(async move {
-        while let Some(bytes) = out_rx.recv().await {
-            if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+        loop {
+            let message = match tokio::time::timeout(PING_INTERVAL, out_rx.recv()).await {
+                Ok(Some(bytes)) => WsMessage::Binary(bytes.into()),
+                Ok(None) => break,
+                Err(_) => WsMessage::Ping(Vec::new().into()),
+            };
+            if sink.send(message).await.is_err() {
                 return;
             }
         }
         let _ = sink.close().await;
     });
     tokio::spawn(async move {
-        while let Some(Ok(message)) = stream.next().await {
+        // A peer that sends nothing, not even a pong, for IDLE_TIMEOUT is gone.
+        while let Ok(Some(Ok(message))) = tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
             let bytes = match message {
                 WsMessage::Binary(b) => b.to_vec(),
                 WsMessage::Close(_) => break,

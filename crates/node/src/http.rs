@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,14 +38,12 @@ pub struct AppState {
     pub sync: net::SyncContext,
     /// Wakes the watcher at once after a write here.
     pub written: Arc<Notify>,
-    /// Required on every API call when set.
-    pub token: Option<String>,
     /// Read-only key for the `.ics` feeds, so that a calendar app never holds the token.
     pub calendar_key: Option<String>,
 }
 
 impl AppState {
-    pub fn new(node: Node, token: Option<String>) -> AppState {
+    pub fn new(node: Node, token: Option<&str>) -> AppState {
         let node = Arc::new(Mutex::new(node));
         let sync = net::SyncContext::new(node.clone());
         AppState {
@@ -53,12 +51,27 @@ impl AppState {
             changes: sync.changes.clone(),
             sync,
             written: Arc::new(Notify::new()),
-            calendar_key: token
-                .as_ref()
-                .map(|t| bamboo::Hash::of(format!("pandafest calendar {t}").as_bytes()).to_hex()[..32].to_string()),
-            token,
+            calendar_key: token.map(calendar_key),
         }
     }
+}
+
+/// The token of this node's HTTP API: made on first use and kept in the data directory
+/// (readable by its user only), so that the web UI's stored token and scripts keep working
+/// across restarts. Loopback is no boundary between the users of one machine, so the API
+/// asks for it on every address.
+pub fn api_token(node: &Node) -> ApiResult<String> {
+    if let Some(token) = node.store.setting("api_token")? {
+        return Ok(token);
+    }
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    node.store.set_setting("api_token", Some(&token))?;
+    Ok(token)
+}
+
+/// The read-only key of the calendar feeds of a node with `token`.
+pub fn calendar_key(token: &str) -> String {
+    bamboo::Hash::of(format!("pandafest calendar {token}").as_bytes()).to_hex()[..32].to_string()
 }
 
 /// An [`ApiError`] as an HTTP answer: its status and `{"error": message}`.
@@ -93,10 +106,12 @@ async fn with_node<T: Send + 'static>(
 ) -> HttpResult<T> {
     let node = state.node.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let mut node = node.lock().map_err(|_| ApiError::internal("the node crashed earlier; restart it"))?;
-        // Entries stored meanwhile by another process (a CLI command) are folded in first.
-        node.store.refresh()?;
-        f(&mut node)
+        net::locked(&node, |node| {
+            // Entries stored meanwhile by another process (a CLI command) are folded in first.
+            node.store.refresh()?;
+            f(node)
+        })
+        .unwrap_or_else(|p| Err(ApiError::internal(p.to_string())))
     })
     .await
     .map_err(|e| ApiError::internal(format!("the request failed: {e}")))?;
@@ -195,15 +210,23 @@ async fn sync_socket(
             let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
             let (in_tx, in_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
             tokio::spawn(async move {
-                while let Some(bytes) = out_rx.recv().await {
-                    if sink.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                loop {
+                    let message = match tokio::time::timeout(net::PING_INTERVAL, out_rx.recv()).await {
+                        Ok(Some(bytes)) => WsMessage::Binary(bytes.into()),
+                        Ok(None) => break,
+                        Err(_) => WsMessage::Ping(Vec::new().into()),
+                    };
+                    if sink.send(message).await.is_err() {
                         return;
                     }
                 }
                 let _ = sink.close().await;
             });
             tokio::spawn(async move {
-                while let Some(Ok(message)) = futures_util::StreamExt::next(&mut stream).await {
+                // A peer that sends nothing, not even a pong, for IDLE_TIMEOUT is gone.
+                while let Ok(Some(Ok(message))) =
+                    tokio::time::timeout(net::IDLE_TIMEOUT, futures_util::StreamExt::next(&mut stream)).await
+                {
                     let bytes = match message {
                         WsMessage::Binary(b) => b.to_vec(),
                         WsMessage::Text(t) => t.as_bytes().to_vec(),
@@ -239,34 +262,6 @@ async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 
-async fn require_token(State(s): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Response {
-    let Some(token) = &s.token else { return next.run(request).await };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let query =
-        request.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))).map(str::to_string);
-    if bearer.as_ref() == Some(token) || query.as_ref() == Some(token) {
-        return next.run(request).await;
-    }
-    let calendar = request.uri().path().ends_with(".ics")
-        && request
-            .uri()
-            .query()
-            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("key=")))
-            .is_some_and(|k| Some(k) == s.calendar_key.as_deref());
-    if calendar {
-        return next.run(request).await;
-    }
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(serde_json::json!({ "error": "this node needs its token: Authorization: Bearer TOKEN" })),
-    )
-        .into_response()
-}
-
 /// The API routes under `/api/v1`.
 pub fn api(state: AppState) -> Router {
     Router::new()
@@ -280,7 +275,6 @@ pub fn api(state: AppState) -> Router {
         .route("/stream", get(stream))
         .route("/openapi.json", get(openapi))
         .fallback(shared_api)
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
 
@@ -311,29 +305,109 @@ async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Js
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "festival": invite.festival.to_hex(), "message": message }))))
 }
 
-/// The whole app: the API, and the web UI's files from `web_dir` if given.
-pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
-    let router = Router::new().route("/sync", get(sync_socket)).with_state(state.clone()).nest("/api/v1", api(state));
-    match web_dir {
+/// The whole app: the peers' `/sync`, and behind the [`guard`](crate::guard) the API and
+/// the web UI's files from `web_dir` if given.
+pub fn app(state: AppState, web_dir: Option<PathBuf>, policy: crate::guard::Policy) -> Router {
+    let guarded = Router::new().nest("/api/v1", api(state.clone()));
+    let guarded = match web_dir {
         Some(dir) => {
             let index = dir.join("index.html");
-            router.fallback_service(
+            guarded.fallback_service(
                 tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
             )
         }
-        None => router.fallback(|| async {
+        None => guarded.fallback(|| async {
             (StatusCode::NOT_FOUND, "the web UI is not built; run `cargo xtask run`, or use the API under /api/v1")
         }),
+    };
+    let cors = (!policy.origins.is_empty()).then(|| cors(&policy.origins));
+    let guarded = guarded.layer(middleware::from_fn_with_state(Arc::new(policy), crate::guard::check));
+    let guarded = match cors {
+        // Outside the guard: a preflight carries no token.
+        Some(cors) => guarded.layer(cors),
+        None => guarded,
+    };
+    Router::new()
+        .route("/sync", get(sync_socket))
+        .with_state(state)
+        .merge(guarded)
+        // A panic in a handler answers 500 and leaves the node serving (see `crate::locked`).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            HttpError(ApiError::internal("the node failed on this request; it keeps serving")).into_response()
+        }))
+        // Bodies are read whole before the node's lock is taken; none needs more.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+}
+
+/// How long a client may take to send a request's headers, and its body.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more wait in the kernel's backlog.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// Serves `app` on `listener` until Ctrl-C: HTTP/1.1 with WebSocket upgrades, a deadline for
+/// each request's headers (a half-sent request does not hold a connection for ever), and a
+/// bound on the connections served at once.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service;
+    let mut make = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit?,
+            _ = &mut stop => break,
+        };
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let service = match make.call(addr).await {
+            Ok(service) => service,
+            Err(never) => match never {},
+        };
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(service))
+            .with_upgrades();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {addr}: {e}");
+            }
+        });
     }
+    // Connections end with the process: every write is a transaction, so none is left half done.
+    Ok(())
+}
+
+/// The largest request body: an event with every request it may make takes a few KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// CORS for the origins given with `--allow-origin` (a web UI served from elsewhere).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    let origins: Vec<axum::http::HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PUT])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
 }
 
 /// Watches for new entries (from anyone), runs the agent when others' entries arrived,
 /// and publishes what changed. Runs until the process ends.
 pub async fn watch(state: AppState) {
-    let mut seen = {
-        let node = state.node.lock().expect("node");
-        node.store.last_received()
-    };
+    let mut seen = net::locked(&state.node, |node| node.store.last_received()).unwrap_or(0);
     loop {
         tokio::select! {
             _ = state.written.notified() => {}
@@ -341,21 +415,8 @@ pub async fn watch(state: AppState) {
         }
         let node = state.node.clone();
         let result = tokio::task::spawn_blocking(move || -> ApiResult<Option<(Change, i64)>> {
-            let mut node = node.lock().map_err(|_| ApiError::internal("poisoned"))?;
-            node.store.refresh()?;
-            if node.store.last_received() == seen {
-                return Ok(None);
-            }
-            let me = node.me();
-            let new = node.store.received_after(seen)?;
-            let from_others = new.iter().any(|id| node.state().op(id).is_some_and(|op| op.author != me));
-            if from_others {
-                node.run_agent()?;
-            }
-            // Read again: the agent's decisions just written belong to this change too.
-            let (festivals, kinds) = service::summarize(&node, &node.store.received_after(seen)?);
-            let change = Change { festivals, kinds };
-            Ok(Some((change, node.store.last_received())))
+            net::locked(&node, |node| changes_since(node, seen))
+                .unwrap_or_else(|p| Err(ApiError::internal(p.to_string())))
         })
         .await;
         match result {
@@ -368,4 +429,23 @@ pub async fn watch(state: AppState) {
             Err(e) => tracing::warn!("watching for changes: {e}"),
         }
     }
+}
+
+/// What entries stored after `seen` changed (running the agent if others' entries came), and
+/// the new mark; `None` if nothing came.
+fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>> {
+    node.store.refresh()?;
+    if node.store.last_received() == seen {
+        return Ok(None);
+    }
+    let me = node.me();
+    let new = node.store.received_after(seen)?;
+    let from_others = new.iter().any(|id| node.state().op(id).is_some_and(|op| op.author != me));
+    if from_others {
+        node.run_agent()?;
+    }
+    // Read again: the agent's decisions just written belong to this change too.
+    let (festivals, kinds) = service::summarize(&node, &node.store.received_after(seen)?);
+    let change = Change { festivals, kinds };
+    Ok(Some((change, node.store.last_received())))
 }

@@ -8,6 +8,7 @@
 
 pub use service::{agent, error, ical, node, views};
 
+pub mod guard;
 pub mod hooks;
 pub mod http;
 pub mod openapi;

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", cmd::clean(&format!("{err:#}")));
             ExitCode::from(1)
         }
     }

@@ -20,11 +20,12 @@ fn agent() -> ureq::Agent {
 fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let url = format!("{}/api/v1{path}", server.base);
     let a = agent();
+    let auth = server.bearer();
     let mut response = match (method, body) {
-        ("GET", _) => a.get(&url).call().unwrap(),
-        ("POST", Some(b)) => a.post(&url).send_json(&b).unwrap(),
-        ("POST", None) => a.post(&url).send_empty().unwrap(),
-        ("PUT", Some(b)) => a.put(&url).send_json(&b).unwrap(),
+        ("GET", _) => a.get(&url).header("Authorization", &auth).call().unwrap(),
+        ("POST", Some(b)) => a.post(&url).header("Authorization", &auth).send_json(&b).unwrap(),
+        ("POST", None) => a.post(&url).header("Authorization", &auth).send_json(serde_json::json!({})).unwrap(),
+        ("PUT", Some(b)) => a.put(&url).header("Authorization", &auth).send_json(&b).unwrap(),
         _ => unreachable!(),
     };
     let status = response.status().as_u16();
@@ -129,8 +130,11 @@ fn plan_a_festival_over_http() {
     assert_eq!(status, 404);
 
     let (_, ics) = {
-        let mut r =
-            agent().get(format!("{}/api/v1/festivals/{}/schedule.ics", server.base, s(&sub["id"]))).call().unwrap();
+        let mut r = agent()
+            .get(format!("{}/api/v1/festivals/{}/schedule.ics", server.base, s(&sub["id"])))
+            .header("Authorization", &server.bearer())
+            .call()
+            .unwrap();
         assert_eq!(r.headers().get("content-type").unwrap(), "text/calendar; charset=utf-8");
         (0, r.body_mut().read_to_string().unwrap())
     };
@@ -162,12 +166,22 @@ fn openapi_documents_every_route() {
 }
 
 #[test]
-fn token_is_required_when_set() {
+fn the_token_is_required() {
     let ana = Person::new("Ana");
     let server = serve(&ana, &["--token", "s3cret"]);
-    let (status, err) = call(&server, "GET", "/festivals", None);
-    assert_eq!(status, 401);
-    assert!(err["error"].as_str().unwrap().contains("token"));
+    let mut denied = agent().get(format!("{}/api/v1/festivals", server.base)).call().unwrap();
+    assert_eq!(denied.status().as_u16(), 401);
+    assert!(denied.body_mut().read_to_string().unwrap().contains("token"));
+    // Without --token, the node's own token (which `pandafest token` prints) is required.
+    let bo = Person::new("Bo");
+    let server = serve(&bo, &[]);
+    assert_eq!(bo.ok(&["token"]).trim(), server.token);
+    let denied = agent().get(format!("{}/api/v1/identity", server.base)).call().unwrap();
+    assert_eq!(denied.status().as_u16(), 401);
+    drop(server);
+    let again = serve(&bo, &[]);
+    assert_eq!(again.token, bo.ok(&["token"]).trim(), "the token stays across restarts");
+    let server = serve(&ana, &["--token", "s3cret"]);
     let mut ok = agent()
         .get(format!("{}/api/v1/festivals", server.base))
         .header("Authorization", "Bearer s3cret")
@@ -217,7 +231,7 @@ fn the_live_stream_shows_a_confirm_made_from_the_cli() {
         &stage,
     ]);
     let server = serve(&ana, &[]);
-    let response = agent().get(format!("{}/api/v1/stream", server.base)).call().unwrap();
+    let response = agent().get(format!("{}/api/v1/stream?token={}", server.base, server.token)).call().unwrap();
     let mut reader = BufReader::new(response.into_body().into_reader());
     let mut hello = String::new();
     reader.read_line(&mut hello).unwrap();

@@ -100,6 +100,8 @@ pub fn s(v: &Value) -> String {
 pub struct Server {
     pub child: std::process::Child,
     pub base: String,
+    /// The API's token, from the link the server printed.
+    pub token: String,
 }
 
 impl Drop for Server {
@@ -110,6 +112,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// `Authorization: Bearer TOKEN`, as a header value.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
     /// host:port of the server.
     pub fn address(&self) -> String {
         self.base.trim_start_matches("http://").to_string()
@@ -131,8 +138,8 @@ pub fn serve_at(p: &Person, listen: &str, extra: &[&str]) -> Server {
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| panic!("unexpected: {first}"));
-    let base = url.split('#').next().unwrap().trim_end_matches('/').to_string();
-    Server { child, base }
+    let (base, token) = url.split_once("/#token=").unwrap_or_else(|| panic!("no token in {url}"));
+    Server { child, base: base.to_string(), token: token.to_string() }
 }
 
 /// Polls `check` until it holds, for at most `seconds`.

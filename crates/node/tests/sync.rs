@@ -75,8 +75,13 @@ fn three_nodes_converge_live_and_after_a_restart() {
         view(&a, &festival) == view(&b, &festival) && view(&b, &festival) == view(&c, &festival)
     });
     // The sync status names the peers.
-    let status: Value =
-        ureq::get(format!("{}/api/v1/sync", b_srv.base)).call().unwrap().body_mut().read_json().unwrap();
+    let status: Value = ureq::get(format!("{}/api/v1/sync", b_srv.base))
+        .header("Authorization", &b_srv.bearer())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
     let peers = status["peers"].as_array().unwrap();
     assert!(peers.iter().any(|p| p["connected"] == true && p["key"] == a.json(&["whoami"])["public_key"]), "{status}");
 }
@@ -204,8 +209,13 @@ fn a_peer_sending_a_forged_entry_is_disconnected_and_nothing_of_it_is_stored() {
     assert!(ended.contains("rejected") || ended.contains("signature"), "the node must refuse the entry: {ended}");
     let export = std::fs::read_to_string(a.export(&festival)).unwrap();
     assert_eq!(export.lines().count(), 2, "only Ana's festival and profile");
-    let status: serde_json::Value =
-        ureq::get(format!("{}/api/v1/sync", a_srv.base)).call().unwrap().body_mut().read_json().unwrap();
+    let status: serde_json::Value = ureq::get(format!("{}/api/v1/sync", a_srv.base))
+        .header("Authorization", &a_srv.bearer())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
     let err = status["peers"][0]["error"].as_str().unwrap_or_default().to_string();
     assert!(err.contains("signature"), "the sync status says why: {status}");
 }

@@ -44,34 +44,22 @@ fn body<T: DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
         .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
 }
 
-fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == key).then_some(v)
-    })
+/// The query's parameters, decoded (`form_urlencoded`: `+` is a space, `%xx` a byte).
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
-fn flag(query: &str, key: &str) -> bool {
+fn query_value<'q>(query: &'q [(String, String)], key: &str) -> Option<&'q str> {
+    query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn flag(query: &[(String, String)], key: &str) -> bool {
     query_value(query, key).is_some_and(|v| !matches!(v, "0" | "false" | "no"))
 }
 
-fn decode_component(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A path segment, percent-decoded; `None` if the bytes are not UTF-8.
+fn segment(s: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
 #[derive(Deserialize)]
@@ -100,7 +88,10 @@ struct CheckBody {
 /// it answers 404 like the native node.
 pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) -> Option<Answer> {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let segments: Vec<String> = path.trim_matches('/').split('/').map(decode_component).collect();
+    let query = query_pairs(query);
+    let Some(segments) = path.trim_matches('/').split('/').map(segment).collect::<Option<Vec<String>>>() else {
+        return Some(Answer::error(&ApiError::bad_input("the path is not UTF-8 once decoded")));
+    };
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     if matches!(
         (method, seg.as_slice()),
@@ -137,9 +128,9 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("POST", ["resources", id, "retire"]) => Answer::ok(to_json(node.retire_resource(id)?)),
             ("GET", ["resources", id, "calendar"]) => {
-                let start = decode_component(query_value(query, "start").unwrap_or(""));
-                let end = decode_component(query_value(query, "end").unwrap_or(""));
-                Answer::ok(to_json(node.calendar(id, &start, &end)?))
+                let start = query_value(&query, "start").unwrap_or("");
+                let end = query_value(&query, "end").unwrap_or("");
+                Answer::ok(to_json(node.calendar(id, start, end)?))
             }
             ("GET", ["resources", id, "schedule.ics"]) => {
                 let festival = node.resource(id)?.festival;
@@ -152,12 +143,11 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("GET", ["requests"]) => {
                 let filter = RequestFilter {
-                    mine: flag(query, "mine"),
-                    incoming: flag(query, "incoming"),
-                    pending: flag(query, "pending"),
+                    mine: flag(&query, "mine"),
+                    incoming: flag(&query, "incoming"),
+                    pending: flag(&query, "pending"),
                 };
-                let festival = query_value(query, "festival").map(decode_component);
-                Answer::ok(to_json(node.requests(filter, festival.as_deref())?))
+                Answer::ok(to_json(node.requests(filter, query_value(&query, "festival"))?))
             }
             ("GET", ["requests", id]) => Answer::ok(to_json(node.request(id)?)),
             ("POST", ["requests", id, verb]) => {

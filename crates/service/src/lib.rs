@@ -14,6 +14,8 @@
 pub mod agent;
 pub mod api;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod hub;
 pub mod ical;
 pub mod invite;

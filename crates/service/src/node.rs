@@ -11,6 +11,7 @@ use serde::Deserialize;
 use store::Store;
 
 use model::PolicyRegistry;
+use model::validate::MAX_REQUESTS_PER_EVENT;
 
 use crate::agent::{self, AgentAction};
 use crate::error::{ApiError, ApiResult};
@@ -134,9 +135,11 @@ fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {
 
 impl Node {
     /// Opens the node in `data_dir`, creating it (and the node's key pair) on first use.
+    /// The directory is private to the user (0700) and so is every file in it (0600),
+    /// whatever the umask: the database holds the secret key.
     pub fn open(data_dir: &Path) -> ApiResult<Node> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| ApiError::internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        private_dir(data_dir)
+            .map_err(|e| ApiError::internal(format!("cannot prepare data directory {}: {e}", data_dir.display())))?;
         let store = Store::open(&data_dir.join(DB_FILE))?;
         Ok(Node { store, policies: PolicyRegistry::default(), data_dir: Some(data_dir.to_path_buf()) })
     }
@@ -161,43 +164,69 @@ impl Node {
     // -------------------------------------------------------------------------------
     // Ids
 
-    /// Resolves a full id or a unique prefix (at least 6 hex digits) among `candidates`.
-    fn resolve<'a>(&self, what: &str, text: &str, candidates: impl Iterator<Item = &'a Id>) -> ApiResult<Id> {
+    /// Resolves a full id or a unique prefix (at least 6 hex digits) among `candidates`;
+    /// `known` tells whether a full id names one of them.
+    fn resolve<'a>(
+        &self,
+        what: &str,
+        text: &str,
+        known: impl Fn(&Id) -> bool,
+        candidates: impl Iterator<Item = &'a Id>,
+    ) -> ApiResult<Id> {
         let text = text.trim().to_ascii_lowercase();
+        let unknown = || ApiError::not_found(format!("no {what} with id {} is known here", shorten(&text)));
         if text.len() == 128
             && let Some(id) = Id::from_hex(&text)
         {
-            return Ok(id);
+            return if known(&id) { Ok(id) } else { Err(unknown()) };
         }
-        if text.len() < 6 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if text.len() < 6 || text.len() > 128 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::bad_input(format!(
-                "{text:?} is not a {what} id (128 hex digits, or a unique prefix of at least 6)"
+                "{:?} is not a {what} id (128 hex digits, or a unique prefix of at least 6)",
+                shorten(&text)
             )));
         }
         let mut found = candidates.filter(|id| id.to_hex().starts_with(&text));
         match (found.next(), found.next()) {
             (Some(id), None) => Ok(*id),
-            (None, _) => Err(ApiError::not_found(format!("no {what} with id {text} is known here"))),
+            (None, _) => Err(unknown()),
             (Some(_), Some(_)) => {
                 Err(ApiError::bad_input(format!("{text} names more than one {what}; give more digits")))
             }
         }
     }
 
+    /// A festival held here. One that was joined but whose creation has not arrived yet is
+    /// described as such: it comes with the next sync with a peer that holds it.
     pub fn festival_id(&self, text: &str) -> ApiResult<Id> {
-        self.resolve("festival", text, self.state().festivals().map(|f| &f.id))
+        let s = self.state();
+        self.resolve("festival", text, |id| s.festival(id).is_some(), s.festivals().map(|f| &f.id)).map_err(|e| {
+            let joined = crate::invite::joined(self);
+            let pending = joined.iter().find(|(id, _)| id.to_hex().starts_with(&text.trim().to_ascii_lowercase()));
+            match pending {
+                Some((id, peers)) if e.kind == crate::error::ErrorKind::NotFound => ApiError::not_found(format!(
+                    "festival {} was joined but has not arrived yet: it comes with the next sync with a peer that holds it ({} known)",
+                    id.short(),
+                    peers.len()
+                )),
+                _ => e,
+            }
+        })
     }
 
     pub fn resource_id(&self, text: &str) -> ApiResult<Id> {
-        self.resolve("resource", text, self.state().resources().map(|r| &r.id))
+        let s = self.state();
+        self.resolve("resource", text, |id| s.resource(id).is_some(), s.resources().map(|r| &r.id))
     }
 
     pub fn event_id(&self, text: &str) -> ApiResult<Id> {
-        self.resolve("event", text, self.state().events().map(|e| &e.id))
+        let s = self.state();
+        self.resolve("event", text, |id| s.event(id).is_some(), s.events().map(|e| &e.id))
     }
 
     pub fn request_id(&self, text: &str) -> ApiResult<Id> {
-        self.resolve("request", text, self.state().requests().map(|q| &q.id))
+        let s = self.state();
+        self.resolve("request", text, |id| s.request(id).is_some(), s.requests().map(|q| &q.id))
     }
 
     fn timezone_of(&self, festival: &Id) -> String {
@@ -210,7 +239,18 @@ impl Node {
     /// Signs `op` into this node's log of `festival`, introducing the node's name first
     /// when it writes there for the first time, then runs the policy agent.
     fn write(&mut self, festival: Id, op: Operation) -> ApiResult<Id> {
-        let creates = matches!(op, Operation::FestivalCreate { .. });
+        Ok(self.write_chain(festival, op, |_| Vec::new())?[0])
+    }
+
+    /// As [`Node::write`] for `first` and the operations `then` makes of its id (an event and
+    /// its requests), stored in one transaction.
+    fn write_chain(
+        &mut self,
+        festival: Id,
+        first: Operation,
+        then: impl FnOnce(Id) -> Vec<Operation>,
+    ) -> ApiResult<Vec<Id>> {
+        let creates = matches!(first, Operation::FestivalCreate { .. });
         let has_log = self.state().logs_of(&self.me()).iter().any(|(_, f)| *f == Some(festival));
         let name = self.store.setting("name")?;
         if !creates
@@ -219,18 +259,23 @@ impl Node {
         {
             self.store.append(festival, Operation::ProfileSet { name, about: String::new() })?;
         }
-        let id = self.store.append(festival, op)?;
+        let ids = self.store.append_chain(festival, first, then)?;
         if creates && let Some(name) = name {
-            self.store.append(id, Operation::ProfileSet { name, about: String::new() })?;
+            self.store.append(ids[0], Operation::ProfileSet { name, about: String::new() })?;
         }
-        if let Some(record) = self.state().op(&id)
-            && let OpStatus::NoEffect(rule) = &record.status
-        {
-            // Our own operation broke a rule the checks above did not foresee: report it.
-            return Err(ApiError::conflict(format!("written, but without effect: {}", self.state().describe(rule))));
+        for id in &ids {
+            if let Some(record) = self.state().op(id)
+                && let OpStatus::NoEffect(rule) = &record.status
+            {
+                // Our own operation broke a rule the checks above did not foresee: report it.
+                return Err(ApiError::conflict(format!(
+                    "written, but without effect: {}",
+                    self.state().describe(rule)
+                )));
+            }
         }
         self.run_agent()?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Lets the policy agent decide every pending request for this node's resources.
@@ -452,6 +497,12 @@ impl Node {
         let festival = self.festival_id(festival)?;
         let tz = self.timezone_of(&festival);
         let frame = parse_frame(&input.start, &input.end, &tz)?;
+        if input.requests.len() > MAX_REQUESTS_PER_EVENT {
+            return Err(ApiError::bad_input(format!(
+                "an event can request at most {MAX_REQUESTS_PER_EVENT} resources; this one asks for {}",
+                input.requests.len()
+            )));
+        }
         // Check every request before writing anything, so a typo creates no half event.
         let mut requests = Vec::new();
         for q in &input.requests {
@@ -478,11 +529,10 @@ impl Node {
             frame,
         });
         check(&op)?;
-        let event = self.write(festival, op)?;
-        for (resource, frame) in requests {
-            self.write(festival, Operation::RequestCreate { event, resource, frame })?;
-        }
-        self.event(&event.to_hex())
+        let ids = self.write_chain(festival, op, |event| {
+            requests.into_iter().map(|(resource, frame)| Operation::RequestCreate { event, resource, frame }).collect()
+        })?;
+        self.event(&ids[0].to_hex())
     }
 
     fn requestable(&self, festival: &Id, resource: &Id) -> ApiResult<()> {
@@ -511,6 +561,12 @@ impl Node {
         }
         if e.cancelled {
             return Err(ApiError::conflict(format!("{} is cancelled", e.fields.title)));
+        }
+        if e.requests.len() >= MAX_REQUESTS_PER_EVENT {
+            return Err(ApiError::conflict(format!(
+                "{} has {MAX_REQUESTS_PER_EVENT} requests, the most an event can have",
+                e.fields.title
+            )));
         }
         let resource = self.resource_id(&input.resource)?;
         let tz = self.timezone_of(&e.festival);
@@ -696,7 +752,8 @@ impl Node {
     }
 
     pub fn op(&self, id: &str) -> ApiResult<OpView> {
-        let id = self.resolve("operation", id, self.state().ops().map(|(id, _)| id))?;
+        let s = self.state();
+        let id = self.resolve("operation", id, |id| s.op(id).is_some(), s.ops().map(|(id, _)| id))?;
         let s = self.state();
         let r = s.op(&id).expect("resolved");
         Ok(OpView {
@@ -713,6 +770,34 @@ impl Node {
             },
         })
     }
+}
+
+/// At most 16 characters of what someone typed, for messages.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(16) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Creates `dir` (and its parents) and makes it and every file in it private to the user,
+/// creating the database file first so that SQLite, which gives its journal and WAL files
+/// the database's permissions, never makes a readable one.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(dir.join(DB_FILE))?;
+        for file in std::fs::read_dir(dir)? {
+            let file = file?;
+            if file.file_type()?.is_file() {
+                std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The field rules of the model, checked before signing so that a person gets the

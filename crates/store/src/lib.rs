@@ -211,6 +211,37 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Signs `first` into this node's log of `festival`, then the operations `then` makes of
+    /// its id, and stores them all in one transaction: an event with its requests is written
+    /// whole or not at all, and waits for the disk once.
+    pub fn append_chain(
+        &mut self,
+        festival: Id,
+        first: Operation,
+        then: impl FnOnce(Id) -> Vec<Operation>,
+    ) -> Result<Vec<Id>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        let mut ids = Vec::new();
+        let mut ops = vec![first];
+        let mut then = Some(then);
+        while let Some(op) = ops.pop() {
+            let signed = sign_next(&tx, &self.keypair, &self.state, festival, op)?;
+            let id = Id(signed.0.hash);
+            ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
+            ids.push(id);
+            if let Some(then) = then.take() {
+                ops = then(id);
+                ops.reverse();
+            }
+        }
+        tx.commit()?;
+        self.data_version = data_version(&self.conn)?;
+        Ok(ids)
+    }
+}
+
 fn data_version(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
 }
@@ -497,6 +528,15 @@ impl Store {
             out.push((k[full.len()..].to_string(), v));
         }
         Ok(out)
+    }
+
+    /// Throws the in-memory plan away and loads it again from the database, after a failure
+    /// left it in doubt: a failed write's transaction rolled back, so the stored rows are right.
+    pub fn reload(&mut self) -> Result<(), StoreError> {
+        self.state = self.load_plan()?;
+        self.last_received = max_received(&self.conn)?;
+        self.data_version = data_version(&self.conn)?;
+        Ok(())
     }
 
     /// Throws the plan away and folds it again from the stored entries, in batches,

@@ -255,14 +255,16 @@ export class HttpClient extends ApiClient {
 
   protected async send(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const headers: Record<string, string> = { Accept: 'application/json' }
-    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    // The node takes changes only as JSON (no form of another site can send that).
+    const write = method !== 'GET'
+    if (write) headers['Content-Type'] = 'application/json'
     if (this.token) headers.Authorization = `Bearer ${this.token}`
     let res: Response
     try {
       res = await this.fetchFn(this.url(path), {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: write ? JSON.stringify(body ?? {}) : undefined,
       })
     } catch {
       throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')

@@ -2,6 +2,7 @@
 //! with any bad line changes nothing; then the entries are stored in batches, each one
 //! transaction, so that a crash keeps every batch reported as stored.
 
+use super::output::{say, tell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +71,7 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     let clock = std::time::Instant::now();
     let phase = |name: &str| {
         if timing {
-            eprintln!("{name}: {:.2} s", clock.elapsed().as_secs_f64());
+            tell!("{name}: {:.2} s", clock.elapsed().as_secs_f64());
         }
     };
     let text = std::fs::read_to_string(file)
@@ -120,13 +121,13 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     if json {
         println!("{}", serde_json::to_string(&summary).expect("serialises"));
     } else {
-        println!("imported {} entries from {}: {new} new, {duplicates} already here", total, summary.file);
+        say!("imported {} entries from {}: {new} new, {duplicates} already here", total, summary.file);
         if forks > 0 {
-            println!("warning: {forks} forks found; those logs are frozen at the fork and their authors flagged");
+            say!("warning: {forks} forks found; those logs are frozen at the fork and their authors flagged");
         }
         for d in &summary.decisions {
             let reason = d.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-            println!("policy agent: {} request {}{reason}", d.action, &d.request[..8]);
+            say!("policy agent: {} request {}{reason}", d.action, &d.request[..8]);
         }
     }
     Ok(())

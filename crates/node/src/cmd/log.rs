@@ -1,3 +1,4 @@
+use super::output::{say, tell};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,7 +46,7 @@ pub fn run(cmd: LogCommand, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             Ok(ExitCode::from(1))
         }
     }
@@ -74,7 +75,7 @@ fn export(dir: &Option<PathBuf>, festival: &str, output: Option<PathBuf>) -> Res
         return Err(ApiError::internal(format!("cannot write the export: {e}")));
     }
     if output.is_some() {
-        eprintln!("exported {n} entries");
+        tell!("exported {n} entries");
     }
     Ok(())
 }
@@ -122,7 +123,7 @@ fn verify(file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read {}: {err}", file.display());
+            tell!("error: cannot read {}: {err}", file.display());
             return Ok(ExitCode::from(2));
         }
     };
@@ -168,7 +169,7 @@ fn print_text(v: &Verdict) {
         _ => "entry".to_string(),
     };
     match &v.error {
-        None => println!("line {}: ok      {what}", v.line),
-        Some(err) => println!("line {}: INVALID {what}: {err}", v.line),
+        None => say!("line {}: ok      {what}", v.line),
+        Some(err) => say!("line {}: INVALID {what}: {err}", v.line),
     }
 }

@@ -15,7 +15,8 @@ mod log;
 mod output;
 mod serve;
 
-use output::Printer;
+pub use output::clean;
+use output::{Printer, say, tell};
 
 /// Peer-to-peer planning for festivals, gatherings, hackerspaces and collectives.
 #[derive(Parser, Debug)]
@@ -100,6 +101,12 @@ pub enum Command {
     /// Raw Bamboo log plumbing: export, import, verify.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Print the token of this node's HTTP API (for scripts: `Authorization: Bearer TOKEN`;
+    /// the web UI takes it from the link `serve` prints).
+    Token {
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the plan from the stored logs.
     Rebuild,
     /// External authorization policies (hooks) of this node.
@@ -341,7 +348,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             Ok(ExitCode::from(1))
         }
     }
@@ -385,16 +392,14 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             let node = open(dir)?;
             let invite = pandafest::sync_cmds::invite(&node, &festival, &peer)?;
             if invite.peers.is_empty() {
-                eprintln!(
-                    "note: the link names no peer; run `pandafest serve --listen 0.0.0.0:7878` or give --peer ADDR"
-                );
+                tell!("note: the link names no peer; run `pandafest serve --listen 0.0.0.0:7878` or give --peer ADDR");
             }
             if json {
                 output::print_json(
                     &serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
                 );
             } else {
-                println!("{}", invite.to_link());
+                say!("{}", invite.to_link());
             }
             Ok(())
         }
@@ -402,13 +407,22 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             let node = open(dir)?;
             let invite = pandafest::sync_cmds::remember_join(&node, &link)?;
             if invite.peers.is_empty() {
-                println!(
+                say!(
                     "joined festival {}; the link names no peer: it arrives when `pandafest serve` finds a peer holding it on the local network (mDNS), or with `pandafest sync --peer ADDR`",
                     invite.festival.short()
                 );
                 return Ok(());
             }
             sync_with(node, &invite.peers, Some(invite.festival), json)
+        }
+        Command::Token { json } => {
+            let token = pandafest::http::api_token(&open(dir)?)?;
+            if json {
+                output::print_json(&serde_json::json!({ "token": token }));
+            } else {
+                say!("{token}");
+            }
+            Ok(())
         }
         Command::Rebuild => {
             let mut node = open(dir)?;
@@ -417,9 +431,9 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             bar.finish();
             let problems = node.store.check_integrity()?;
             for p in &problems {
-                eprintln!("problem: {p}");
+                tell!("problem: {p}");
             }
-            println!("rebuilt the plan from {} entries", node.store.entry_count()?);
+            say!("rebuilt the plan from {} entries", node.store.entry_count()?);
             if problems.is_empty() { Ok(()) } else { Err(ApiError::internal("the store has problems (see above)")) }
         }
         Command::Policy(cmd) => {
@@ -427,7 +441,7 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             match cmd {
                 PolicyCommand::Add { name, hook } => {
                     pandafest::hooks::add(&node.store, &name, &hook)?;
-                    println!("policy {name} now asks {hook}");
+                    say!("policy {name} now asks {hook}");
                     Ok(())
                 }
                 PolicyCommand::Remove { name } => pandafest::hooks::remove(&node.store, &name),
@@ -439,10 +453,10 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
                     if json {
                         output::print_json(&list);
                     } else {
-                        println!("fcfs     built in: first come, first served");
-                        println!("manual   built in: the owner decides");
+                        say!("fcfs     built in: first come, first served");
+                        say!("manual   built in: the owner decides");
                         for p in list {
-                            println!("{:<8} {}", p.name, p.hook);
+                            say!("{:<8} {}", p.name, p.hook);
                         }
                     }
                     Ok(())
@@ -470,7 +484,7 @@ fn sync_with(node: Node, peers: &[String], only: Option<Id>, json: bool) -> Resu
                     output::print_json(&summary);
                 } else {
                     let who = summary.peer.as_deref().map_or("?".to_string(), |k| k[..8].to_string());
-                    println!(
+                    say!(
                         "synced with {who} at {peer}: {} festivals, {} entries received ({} new)",
                         summary.festivals.len(),
                         summary.received,
@@ -478,14 +492,14 @@ fn sync_with(node: Node, peers: &[String], only: Option<Id>, json: bool) -> Resu
                     );
                     for f in &summary.festivals {
                         if let Some(f) = Id::from_hex(f).and_then(|id| node.state().festival(&id)) {
-                            println!("  {}  {}", f.id.short(), f.fields.name);
+                            say!("  {}  {}", f.id.short(), f.fields.name);
                         }
                     }
                 }
                 return Ok(());
             }
             Err(e) => {
-                eprintln!("{peer}: {e}");
+                tell!("{peer}: {e}");
                 last_error = Some(e);
             }
         }

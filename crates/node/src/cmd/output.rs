@@ -12,6 +12,29 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) {
     println!("{}", serde_json::to_string_pretty(value).expect("views serialise"));
 }
 
+/// Text for a terminal: names, titles and messages come from other people, so every
+/// control character but the line break (an escape sequence could rewrite the screen or
+/// the clipboard) and every bidirectional override is shown escaped, as `\u{1b}`.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(bad) {
+        return text.into();
+    }
+    text.chars().map(|c| if bad(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect::<String>().into()
+}
+
+/// `println!` for people: the line passes through [`clean`].
+macro_rules! say {
+    ($($arg:tt)*) => { println!("{}", $crate::cmd::output::clean(&format!($($arg)*))) };
+}
+
+/// `eprintln!` for people: the line passes through [`clean`].
+macro_rules! tell {
+    ($($arg:tt)*) => { eprintln!("{}", $crate::cmd::output::clean(&format!($($arg)*))) };
+}
+
+pub(crate) use {say, tell};
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(8)]
 }
@@ -49,9 +72,9 @@ impl Printer {
         if self.json {
             print_json(i);
         } else {
-            println!("{what}: {}", i.public_key);
-            println!("name: {}", i.name.as_deref().unwrap_or("(none; set one with `pandafest init --name NAME`)"));
-            println!("data: {}", i.data_dir.as_deref().unwrap_or("(none)"));
+            say!("{what}: {}", i.public_key);
+            say!("name: {}", i.name.as_deref().unwrap_or("(none; set one with `pandafest init --name NAME`)"));
+            say!("data: {}", i.data_dir.as_deref().unwrap_or("(none)"));
         }
         Ok(())
     }
@@ -60,7 +83,7 @@ impl Printer {
         if self.json {
             print_json(f);
         } else {
-            println!("created festival {} ({}, {})", f.name, f.id, f.timezone);
+            say!("created festival {} ({}, {})", f.name, f.id, f.timezone);
         }
         Ok(())
     }
@@ -71,11 +94,11 @@ impl Printer {
             return Ok(());
         }
         if list.is_empty() {
-            println!("no festivals yet: create one with `pandafest festival create --name NAME`");
+            say!("no festivals yet: create one with `pandafest festival create --name NAME`");
         }
         // As a tree: roots (or festivals whose parent is not held here) first.
         fn print(list: &[FestivalView], f: &FestivalView, depth: usize) {
-            println!("{}{}  {}  ({})", "  ".repeat(depth), short(&f.id), f.name, f.timezone);
+            say!("{}{}  {}  ({})", "  ".repeat(depth), short(&f.id), f.name, f.timezone);
             for c in list.iter().filter(|c| c.parent.as_deref() == Some(f.id.as_str())) {
                 print(list, c, depth + 1);
             }
@@ -87,20 +110,20 @@ impl Printer {
     }
 
     pub fn festival_detail(&self, f: &FestivalView, resources: &[ResourceView], events: &[EventView]) -> Out {
-        println!("{}  ({})", f.name, f.id);
+        say!("{}  ({})", f.name, f.id);
         if !f.description.is_empty() {
-            println!("{}", f.description);
+            say!("{}", f.description);
         }
-        println!("time zone: {}", f.timezone);
+        say!("time zone: {}", f.timezone);
         if let (Some(s), Some(e)) = (&f.start, &f.end) {
-            println!("when: {}", local_frame(s, e, &f.timezone));
+            say!("when: {}", local_frame(s, e, &f.timezone));
         }
-        println!("created by {}", who(&f.creator_name, &f.creator));
-        println!("\nresources:");
+        say!("created by {}", who(&f.creator_name, &f.creator));
+        say!("\nresources:");
         for r in resources {
             self.resource_text(r);
         }
-        println!("\nevents:");
+        say!("\nevents:");
         for e in events {
             self.event_text(e, &f.timezone);
         }
@@ -119,7 +142,7 @@ impl Printer {
             extra.push("retired".into());
         }
         let kind = serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        println!(
+        say!(
             "  {}  {}  [{kind}, {}, owner {}]{}",
             short(&r.id),
             r.name,
@@ -137,7 +160,7 @@ impl Printer {
         if self.json {
             print_json(r);
         } else {
-            println!("{what} {} ({})", r.name, r.id);
+            say!("{what} {} ({})", r.name, r.id);
         }
         Ok(())
     }
@@ -155,7 +178,7 @@ impl Printer {
 
     fn event_text(&self, e: &EventView, tz: &str) {
         let cancelled = if e.cancelled { "  (cancelled)" } else { "" };
-        println!(
+        say!(
             "  {}  {}  {}  by {}{cancelled}",
             short(&e.id),
             local_frame(&e.start, &e.end, tz),
@@ -164,7 +187,7 @@ impl Printer {
         );
         for q in &e.requests {
             let reason = q.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-            println!(
+            say!(
                 "      {}  {}  {}  {}{reason}",
                 short(&q.id),
                 q.resource_name.as_deref().unwrap_or("(resource not known here yet)"),
@@ -178,7 +201,7 @@ impl Printer {
         if self.json {
             print_json(e);
         } else {
-            println!("event {} ({})", e.title, e.id);
+            say!("event {} ({})", e.title, e.id);
             self.event_text(e, tz);
         }
         Ok(())
@@ -201,11 +224,11 @@ impl Printer {
             return Ok(());
         }
         if list.is_empty() {
-            println!("no requests");
+            say!("no requests");
         }
         for (q, tz) in list.iter().zip(tzs) {
             let reason = q.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-            println!(
+            say!(
                 "{}  {:<9}  {} @ {}  {}  by {}{reason}",
                 short(&q.id),
                 q.status,
@@ -237,10 +260,10 @@ impl Printer {
             let start = local(&s.start, tz);
             let d = start.split(' ').next().unwrap_or("").to_string();
             if d != day {
-                println!("{d}");
+                say!("{d}");
                 day = d;
             }
-            println!(
+            say!(
                 "  {}  {}  {}  ({})",
                 local_frame(&s.start, &s.end, tz).split_once(' ').map_or("", |(_, t)| t),
                 s.resource_name.as_deref().unwrap_or("?"),
@@ -249,7 +272,7 @@ impl Printer {
             );
         }
         if slots.is_empty() {
-            println!("nothing booked or requested yet");
+            say!("nothing booked or requested yet");
         }
         Ok(())
     }

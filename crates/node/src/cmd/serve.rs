@@ -1,15 +1,17 @@
 //! `pandafest serve`: the HTTP API, the web UI, the live stream and the policy agent.
 
+use super::output::{say, tell};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pandafest::guard;
 use pandafest::http::{self, AppState};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on. Off loopback, every API call needs the token.
+    /// Address to listen on (every API call needs the token, on loopback too).
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,
     /// Peers to keep syncing with: host:port or ws://host:port/sync (repeatable).
@@ -19,9 +21,18 @@ pub struct ServeArgs {
     /// when listening on a non-loopback address).
     #[arg(long)]
     pub no_mdns: bool,
-    /// The token API calls must carry [default: random when not on loopback].
+    /// The token API calls must carry, at least 16 characters off loopback [default: the
+    /// node's own, made on first use: `pandafest token` prints it].
     #[arg(long, env = "PANDAFEST_TOKEN")]
     pub token: Option<String>,
+    /// Another name this node answers to, e.g. the DNS name people reach it by (repeatable).
+    /// Requests naming any other host are refused (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// An origin whose pages may call the API, e.g. a web UI served elsewhere during
+    /// development: `http://localhost:5173` (repeatable). None by default.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
     /// The web UI's built files [default: web/dist beside the binary's source tree, if there].
     #[arg(long, env = "PANDAFEST_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -89,19 +100,34 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let node = match super::open(dir) {
         Ok(node) => node,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return Ok(ExitCode::from(1));
         }
     };
-    let token = match (&args.token, args.listen.ip().is_loopback()) {
-        (Some(t), _) => Some(t.clone()),
-        (None, true) => None,
-        (None, false) => Some(hex::encode(rand::random::<[u8; 16]>())),
+    let token = match &args.token {
+        Some(t) => t.clone(),
+        None => match http::api_token(&node) {
+            Ok(t) => t,
+            Err(e) => {
+                tell!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
     };
+    if let Err(e) = guard::check_token(&token, args.listen) {
+        tell!("error: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    for origin in &args.allow_origins {
+        if url::Url::parse(origin).map_or(true, |u| u.origin().ascii_serialization() != origin.trim_end_matches('/')) {
+            tell!("error: {origin:?} is not an origin (scheme://host[:port], e.g. http://localhost:5173)");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let web_dir = args.web_dir.clone().or_else(find_web_dir);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let state = AppState::new(node, token.clone());
+        let state = AppState::new(node, Some(&token));
         // The agent decides whatever arrived while the node was down.
         if let Ok(mut node) = state.node.lock()
             && let Err(e) = node.run_agent()
@@ -110,23 +136,21 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let addr = listener.local_addr()?;
-        let url = match &token {
-            Some(t) => format!("http://{addr}/#token={t}"),
-            None => format!("http://{addr}/"),
-        };
-        println!("pandafest is serving at {url}");
+        say!("pandafest is serving at http://{addr}/#token={token}");
         if web_dir.is_none() {
-            println!("(the web UI is not built: only the API under /api/v1 is served)");
+            say!("(the web UI is not built: only the API under /api/v1 is served)");
         }
         tokio::spawn(http::watch(state.clone()));
         start_sync(&state, &args, addr);
-        let app = http::app(state, web_dir);
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        anyhow::Ok(())
+        let policy = guard::Policy {
+            hosts: guard::Policy::for_listen(addr, &args.allow_hosts),
+            port: addr.port(),
+            origins: args.allow_origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            token: Some(guard::Secret::new(token.clone())),
+            calendar_key: state.calendar_key.clone().map(guard::Secret::new),
+        };
+        let app = http::app(state, web_dir, policy);
+        http::serve(listener, app).await
     })?;
     Ok(ExitCode::SUCCESS)
 }
