@@ -301,7 +301,7 @@ pub struct Session {
     /// The token the peer would name each of this side's festivals by. A token the peer
     /// sends that is not here names a festival this side does not hold: it is dropped.
     expected: HashMap<Token, FestivalId>,
-    /// The peer's list of festivals arrived (it may be empty).
+    /// The peer's whole first announcement arrived (it may be empty).
     heard_festivals: bool,
     fests: BTreeMap<FestivalId, Fest>,
     out: VecDeque<Output>,
@@ -593,8 +593,10 @@ impl Session {
         // A token takes 34 bytes on the wire; stay well inside the peer's message limit.
         let per_message = (limits.max_message_bytes as usize / 40).min(limits.max_festivals as usize).max(1);
         let tokens: Vec<Token> = festivals.iter().map(|f| self.token(f)).collect();
-        for chunk in tokens.chunks(per_message) {
-            self.queue(&Message::Festivals { tokens: chunk.to_vec() });
+        let chunks: Vec<&[Token]> = if tokens.is_empty() { vec![&[]] } else { tokens.chunks(per_message).collect() };
+        let last = chunks.len() - 1;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            self.queue(&Message::Festivals { tokens: chunk.to_vec(), done: i == last });
         }
     }
 
@@ -662,11 +664,7 @@ impl Session {
         self.out.push_back(Output::Ready { peer: key });
         let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
         // An empty list still tells the peer where this side stands.
-        if ours.is_empty() {
-            self.queue(&Message::Festivals { tokens: Vec::new() });
-        } else {
-            self.send_festivals(&ours);
-        }
+        self.send_festivals(&ours);
         Ok(())
     }
 
@@ -682,8 +680,8 @@ impl Session {
             Message::Hello(_) | Message::Auth { .. } => {
                 Err(SyncError::Unexpected { message: message.name(), context: "the handshake is over" })
             }
-            Message::Festivals { tokens } => {
-                self.heard_festivals = true;
+            Message::Festivals { tokens, done } => {
+                self.heard_festivals |= done;
                 // Tokens of festivals this side does not hold are dropped unremembered.
                 let shared: Vec<FestivalId> = tokens.iter().filter_map(|t| self.expected.get(t)).copied().collect();
                 for f in shared {

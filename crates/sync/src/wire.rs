@@ -210,9 +210,11 @@ pub enum Message {
     Auth {
         signature: [u8; 64],
     },
-    /// Tokens of festivals the sender wants, added to those it named before.
+    /// Tokens of festivals the sender wants, added to those it named before; `done` on the
+    /// last message of an announcement that takes several.
     Festivals {
         tokens: Vec<Token>,
+        done: bool,
     },
     /// Log heights the sender holds. Until `done`, part of the inventory; afterwards a note
     /// of heights that changed.
@@ -356,7 +358,9 @@ impl Message {
                 limits_value(&h.limits),
             ]),
             Message::Auth { signature } => fields.push(Value::Bytes(signature.to_vec())),
-            Message::Festivals { tokens } => fields.push(Value::Array(tokens.iter().map(token_value).collect())),
+            Message::Festivals { tokens, done } => {
+                fields.extend([Value::Array(tokens.iter().map(token_value).collect()), Value::Bool(*done)])
+            }
             Message::Have { festival, heights, done } => fields.extend([
                 token_value(festival),
                 Value::Array(heights.iter().map(height_value).collect()),
@@ -418,7 +422,7 @@ impl Message {
                 let items = f.array("tokens", limits.max_festivals as usize)?;
                 let tokens =
                     items.into_iter().map(|v| as_bytes_n::<32>(v, "token").map(Token)).collect::<Result<_, _>>()?;
-                Message::Festivals { tokens }
+                Message::Festivals { tokens, done: f.boolean("done")? }
             }
             kind::HAVE => {
                 let festival = f.festival()?;

@@ -241,13 +241,13 @@ fn echoed_tokens_share_nothing() {
     let tokens: Vec<sync::Token> = from_a
         .iter()
         .filter_map(|b| match Message::decode(b, &Limits::default()) {
-            Ok(Message::Festivals { tokens }) => Some(tokens),
+            Ok(Message::Festivals { tokens, .. }) => Some(tokens),
             _ => None,
         })
         .flatten()
         .collect();
     assert_eq!(tokens.len(), 1);
-    a.receive(&Message::Festivals { tokens: tokens.clone() }.encode()).unwrap();
+    a.receive(&Message::Festivals { tokens: tokens.clone(), done: true }.encode()).unwrap();
     assert_eq!(a.shared_festivals().count(), 0);
     let have = Message::Have { festival: tokens[0], heights: vec![], done: true };
     assert!(matches!(a.receive(&have.encode()), Err(SyncError::NotShared { .. })));

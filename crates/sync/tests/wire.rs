@@ -50,8 +50,8 @@ fn example_messages_have_the_documented_bytes() {
     expect!["83020601"].assert_eq(&hex::encode(Message::Credit { batches: 1 }.encode()));
     expect!["8402085820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319f4"]
         .assert_eq(&hex::encode(Message::Mode { festival: t, eager: false }.encode()));
-    let festivals = Message::Festivals { tokens: vec![t] };
-    expect!["830202815820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319"]
+    let festivals = Message::Festivals { tokens: vec![t], done: true };
+    expect!["840202815820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319f5"]
         .assert_eq(&hex::encode(festivals.encode()));
     let close = Message::Close { code: CloseCode::Auth, reason: "bad proof".into() };
     expect!["84020f03696261642070726f6f66"].assert_eq(&hex::encode(close.encode()));
@@ -80,7 +80,7 @@ fn every_message_round_trips() {
     let mut messages = vec![
         Message::Hello(Hello { minor: 3, key, nonce: [7; 32], limits: Limits::MIN }),
         Message::Auth { signature: [9; 64] },
-        Message::Festivals { tokens: vec![t, t] },
+        Message::Festivals { tokens: vec![t, t], done: false },
         Message::Have { festival: t, heights: vec![], done: false },
         Message::Plan { festival: t, entries: u64::MAX, bytes: 0 },
         Message::Entries { batch: 1 << 40, festival: t, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
@@ -142,6 +142,6 @@ fn the_decoder_refuses_what_it_must() {
     deep.extend(std::iter::repeat_n(0x81, 10_000));
     deep.push(0x00);
     assert!(matches!(decode(&deep), Err(WireError::NotCbor(_))));
-    let many = Message::Festivals { tokens: vec![t; 257] };
+    let many = Message::Festivals { tokens: vec![t; 257], done: true };
     assert!(matches!(decode(&many.encode()), Err(WireError::TooMany { what: "tokens", count: 257, max: 256 })));
 }
