@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::state::{OpStatus, Rule};
+use crate::rules::Rule;
+use crate::state::OpStatus;
 use crate::time::{Availability, TimeFrame, Timestamp};
 
 /// An operation of the owner's log that decides the resource's allocation.
@@ -186,51 +187,68 @@ impl Allocation {
         }
     }
 
+    /// The rule the next operation of the owner's log would break, if any. `check` is the
+    /// request's check for confirm, deny and release. The fold ([`Allocation::apply`]) and
+    /// the check before signing (`State::check_op`) both ask this.
+    pub fn rule(&self, op: &AllocOp, check: Option<&RequestCheck>) -> Result<(), Rule> {
+        match op {
+            AllocOp::Availability { .. } | AllocOp::Retire { .. } => Ok(()),
+            AllocOp::Confirm { request, .. } => {
+                let frame = match check {
+                    Some(RequestCheck::Valid(frame)) => *frame,
+                    Some(RequestCheck::Unknown(_, rule) | RequestCheck::Invalid(rule)) => return Err(rule.clone()),
+                    None => return Err(Rule::RequestUnknown { request: *request }),
+                };
+                if self.is_active(request) {
+                    return Err(Rule::AlreadyConfirmed { request: *request });
+                }
+                self.can_confirm(&frame)
+            }
+            AllocOp::Deny { .. } => match check {
+                Some(RequestCheck::Invalid(rule)) => Err(rule.clone()),
+                _ => Ok(()),
+            },
+            AllocOp::Release { request, .. } => {
+                if self.is_active(request) {
+                    Ok(())
+                } else {
+                    Err(Rule::NotConfirmed { request: *request })
+                }
+            }
+        }
+    }
+
     /// Applies the next operation of the owner's log. `check` is the request's check for
     /// confirm, deny and release. Returns the operation's effect.
     pub fn apply(&mut self, op: &AllocOp, check: Option<&RequestCheck>) -> OpStatus {
-        let refuse = |rule: Rule| OpStatus::NoEffect(rule);
+        if let Err(rule) = self.rule(op, check) {
+            // A confirm of a valid request that broke the allocation's rules is the owner's
+            // latest decision about it, shown as the reason it is invalid.
+            if let (AllocOp::Confirm { op, request }, Some(RequestCheck::Valid(_))) = (op, check)
+                && !self.is_active(request)
+            {
+                self.decisions.insert(*request, Decision::Refused { op: *op, rule: rule.clone() });
+            }
+            return OpStatus::NoEffect(rule);
+        }
         match op {
-            AllocOp::Availability { availability, .. } => {
-                self.availability = availability.clone();
-                OpStatus::Applied
-            }
-            AllocOp::Retire { .. } => {
-                self.retired = true;
-                OpStatus::Applied
-            }
+            AllocOp::Availability { availability, .. } => self.availability = availability.clone(),
+            AllocOp::Retire { .. } => self.retired = true,
             AllocOp::Confirm { op, request } => {
-                let frame = match check.expect("confirm comes with a check") {
-                    RequestCheck::Valid(frame) => *frame,
-                    RequestCheck::Unknown(_, rule) | RequestCheck::Invalid(rule) => return refuse(rule.clone()),
-                };
-                if self.is_active(request) {
-                    return refuse(Rule::AlreadyConfirmed { request: *request });
-                }
-                if let Err(rule) = self.can_confirm(&frame) {
-                    self.decisions.insert(*request, Decision::Refused { op: *op, rule: rule.clone() });
-                    return refuse(rule);
-                }
+                let Some(RequestCheck::Valid(frame)) = check else { unreachable!("the rule holds") };
                 self.active.insert(frame.start(), Slot { end: frame.end(), request: *request });
                 self.slot_of.insert(*request, frame.start());
                 self.decisions.insert(*request, Decision::Confirmed { op: *op });
-                OpStatus::Applied
             }
             AllocOp::Deny { op, request, reason } => {
-                if let Some(RequestCheck::Invalid(rule)) = check {
-                    return refuse(rule.clone());
-                }
                 self.deactivate(request);
                 self.decisions.insert(*request, Decision::Denied { op: *op, reason: reason.clone() });
-                OpStatus::Applied
             }
             AllocOp::Release { op, request } => {
-                if !self.deactivate(request) {
-                    return refuse(Rule::NotConfirmed { request: *request });
-                }
+                self.deactivate(request);
                 self.decisions.insert(*request, Decision::Released { op: *op });
-                OpStatus::Applied
             }
         }
+        OpStatus::Applied
     }
 }

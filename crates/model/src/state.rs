@@ -9,15 +9,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use bamboo::Hash;
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::{AllocOp, Allocation, Decision, RequestCheck};
+use crate::alloc::{AllocOp, Allocation, RequestCheck};
 use crate::id::{Id, Key};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
+use crate::rules::Rule;
 use crate::table::Table;
 use crate::time::{Availability, TimeFrame, Timestamp};
-use crate::validate::{FieldError, check_fields};
+use crate::validate::check_fields;
 
 /// A log: its author and log id.
 pub type LogKey = (Key, u64);
@@ -65,66 +65,6 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Request => "request",
         })
     }
-}
-
-/// Why an operation has no effect (or, for a reference not yet known, no effect yet).
-/// One variant per rule; [`State::describe`] words them for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum Rule {
-    #[error("malformed operation: {0}")]
-    Format(String),
-    #[error("{0}")]
-    Field(FieldError),
-    #[error(
-        "operation version {version} ({kind}) is not supported by this version of pandafest; it is kept and passed on"
-    )]
-    Unsupported { version: u64, kind: String },
-    #[error("the first entry of a log must name its festival")]
-    NoFestival,
-    #[error("only the first entry of a log names its festival")]
-    FestivalNamedLate,
-    #[error("a festival is created by the first entry of its own log")]
-    FestivalCreateNotFirst,
-    #[error("the first entry of this log is invalid, so the log belongs to no festival")]
-    LogWithoutFestival,
-    #[error("{kind} {} was not created in this log: only its creator changes it, in the log where it was created", id.short())]
-    NotInLog { kind: ObjectKind, id: Id },
-    #[error("only the owner of resource {} decides its requests, in the log where it was created", resource.short())]
-    NotOwner { resource: Id },
-    #[error("event {} is cancelled", event.short())]
-    EventCancelled { event: Id },
-    #[error("the requested time frame lies outside the time frame of event {}", event.short())]
-    RequestOutsideEvent { event: Id },
-    #[error("event {} has {} requests already, the most an event can have", event.short(), crate::validate::MAX_REQUESTS_PER_EVENT)]
-    TooManyRequests { event: Id },
-    #[error("request {} is withdrawn already", request.short())]
-    AlreadyWithdrawn { request: Id },
-    #[error("resource {} is not known (yet)", resource.short())]
-    ResourceUnknown { resource: Id },
-    #[error("festival {} is not known (yet)", festival.short())]
-    FestivalUnknown { festival: Id },
-    #[error("resource {} belongs to festival {}, which is neither this festival nor one of its parents", resource.short(), resource_festival.short())]
-    NotInAncestry { resource: Id, resource_festival: Id },
-    #[error("festivals nest deeper than {MAX_NESTING} levels")]
-    NestingTooDeep,
-    #[error("request {} is not known (yet)", request.short())]
-    RequestUnknown { request: Id },
-    #[error("request {} is invalid: {reason}", request.short())]
-    RequestInvalid { request: Id, reason: Box<Rule> },
-    #[error("request {} is for resource {}, not this one", request.short(), resource.short())]
-    RequestForOtherResource { request: Id, resource: Id },
-    #[error("the resource is retired")]
-    ResourceRetired,
-    #[error("the requested time frame is outside the resource's availability")]
-    OutsideAvailability,
-    #[error("overlaps confirmed request {} ({:?})", request.short(), frame)]
-    Overlaps { request: Id, frame: TimeFrame },
-    #[error("request {} is confirmed already", request.short())]
-    AlreadyConfirmed { request: Id },
-    #[error("request {} is not confirmed, so there is nothing to release", request.short())]
-    NotConfirmed { request: Id },
-    #[error("the resource is retired already")]
-    AlreadyRetired,
 }
 
 /// The effect of one operation.
@@ -251,91 +191,32 @@ impl RequestStatus {
     }
 }
 
-/// What happened to the state when entries were applied or a fork was noted.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// Entries applied now (including buffered ones whose turn came).
-    pub applied: Vec<Id>,
-    /// A fork froze a log behind entries already applied: the state must be rebuilt
-    /// from the stored entries (see [`State::needs_rebuild`]).
-    pub needs_rebuild: bool,
-}
-
 /// Indexes derived from the tables, rebuilt on load rather than stored.
 #[derive(Clone, Debug, Default)]
-struct Indexes {
-    children: HashMap<Id, BTreeSet<Id>>,
-    resources_by_festival: HashMap<Id, BTreeSet<Id>>,
-    events_by_festival: HashMap<Id, BTreeSet<Id>>,
+pub(crate) struct Indexes {
+    pub(crate) children: HashMap<Id, BTreeSet<Id>>,
+    pub(crate) resources_by_festival: HashMap<Id, BTreeSet<Id>>,
+    pub(crate) events_by_festival: HashMap<Id, BTreeSet<Id>>,
     /// Requests per resource by start, for conflicts and holds; with the longest request
     /// seen per resource so that an overlap query scans a bounded range.
-    requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
-    logs_by_author: HashMap<Key, BTreeSet<u64>>,
+    pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
+    pub(crate) logs_by_author: HashMap<Key, BTreeSet<u64>>,
 }
 
 /// The materialised plan.
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    logs: Table<LogKey, LogProgress>,
-    festivals: Table<Id, Festival>,
-    profiles: Table<(Id, Key), Profile>,
-    resources: Table<Id, Resource>,
-    events: Table<Id, Event>,
-    requests: Table<Id, Request>,
-    ops: Table<Id, OpRecord>,
+    pub(crate) logs: Table<LogKey, LogProgress>,
+    pub(crate) festivals: Table<Id, Festival>,
+    pub(crate) profiles: Table<(Id, Key), Profile>,
+    pub(crate) resources: Table<Id, Resource>,
+    pub(crate) events: Table<Id, Event>,
+    pub(crate) requests: Table<Id, Request>,
+    pub(crate) ops: Table<Id, OpRecord>,
     /// Ids not known yet → resources whose allocation looked them up.
-    waiting: Table<Id, BTreeSet<Id>>,
-    idx: Indexes,
-    needs_rebuild: bool,
-}
-
-/// Restores a [`State`] from rows, one at a time.
-pub struct Loader {
-    state: State,
-}
-
-impl Loader {
-    /// One persisted row: table name, CBOR key, CBOR value.
-    pub fn row(&mut self, table: &str, k: &[u8], v: &[u8]) -> Result<(), String> {
-        fn put<K: for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone, V: for<'de> Deserialize<'de>>(
-            table: &mut Table<K, V>,
-            k: &[u8],
-            v: &[u8],
-        ) -> Result<(), String> {
-            let k: K = ciborium::from_reader(k).map_err(|e| e.to_string())?;
-            let v: V = ciborium::from_reader(v).map_err(|e| e.to_string())?;
-            table.load(k, v);
-            Ok(())
-        }
-        let s = &mut self.state;
-        match table {
-            "logs" => put(&mut s.logs, k, v),
-            "festivals" => put(&mut s.festivals, k, v),
-            "profiles" => put(&mut s.profiles, k, v),
-            "resources" => put(&mut s.resources, k, v),
-            "events" => put(&mut s.events, k, v),
-            "requests" => put(&mut s.requests, k, v),
-            "ops" => put(&mut s.ops, k, v),
-            "waiting" => put(&mut s.waiting, k, v),
-            other => Err(format!("unknown table {other}")),
-        }
-        .map_err(|e| format!("cannot load {table}: {e}"))
-    }
-
-    /// The state, with its indexes rebuilt.
-    pub fn finish(mut self) -> State {
-        self.state.rebuild_indexes();
-        self.state
-    }
-}
-
-/// A changed row, for a store to persist: table name, CBOR key, CBOR value (`None`: deleted).
-pub type Row = (&'static str, Vec<u8>, Option<Vec<u8>>);
-
-fn cbor<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing to a Vec cannot fail");
-    out
+    pub(crate) waiting: Table<Id, BTreeSet<Id>>,
+    pub(crate) idx: Indexes,
+    pub(crate) needs_rebuild: bool,
 }
 
 impl State {
@@ -344,28 +225,25 @@ impl State {
     }
 
     /// Applies one verified entry. Entries may come in any order and more than once.
-    pub fn apply(&mut self, entry: LogEntry) -> Outcome {
-        let mut outcome = Outcome::default();
+    pub fn apply(&mut self, entry: LogEntry) {
         let key = (entry.author, entry.log_id);
         let progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         if entry.seq < progress.next_seq || progress.buffered.contains_key(&entry.seq) {
-            return outcome;
+            return;
         }
         if progress.frozen_at.is_some_and(|f| entry.seq >= f) {
-            return outcome;
+            return;
         }
         if entry.seq > progress.next_seq {
             let mut progress = progress;
             progress.buffered.insert(entry.seq, entry);
             self.logs.insert(key, progress);
-            return outcome;
+            return;
         }
         self.idx.logs_by_author.entry(entry.author).or_default().insert(entry.log_id);
         let mut next = Some(entry);
         while let Some(entry) = next.take() {
-            let id = entry.hash;
             self.apply_in_order(&entry);
-            outcome.applied.push(id);
             let progress = self.logs.get_mut(&key).expect("apply_in_order records the log");
             progress.next_seq = entry.seq + 1;
             if progress.frozen_at.is_some_and(|f| progress.next_seq >= f) {
@@ -373,12 +251,11 @@ impl State {
             }
             next = progress.buffered.remove(&progress.next_seq);
         }
-        outcome
     }
 
     /// Notes that the author forked a log at `seq`: entries from `seq` on are not applied.
     /// If some were applied already, the state must be rebuilt from the stored entries.
-    pub fn freeze_log(&mut self, author: Key, log_id: u64, seq: u64) -> Outcome {
+    pub fn freeze_log(&mut self, author: Key, log_id: u64, seq: u64) {
         let key = (author, log_id);
         let mut progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         let frozen = progress.frozen_at.map_or(seq, |f| f.min(seq));
@@ -387,7 +264,6 @@ impl State {
         let applied_past = progress.next_seq > frozen;
         self.logs.insert(key, progress);
         self.needs_rebuild |= applied_past;
-        Outcome { applied: Vec::new(), needs_rebuild: applied_past }
     }
 
     /// Whether a fork invalidated applied entries; a rebuild starts from a fresh state,
@@ -488,6 +364,12 @@ impl State {
     fn apply_op(&mut self, entry: &LogEntry, festival: Id, op: Operation) -> Result<(), Rule> {
         let id = entry.hash;
         let log = (entry.author, entry.log_id);
+        // The rules of this log's own order (`rules.rs`); a request breaking one is still
+        // created, as an invalid request, so that its status can say why.
+        let broken = self.rule_in_log(Some(log), &op);
+        if !matches!(op, Operation::RequestCreate { .. }) {
+            broken.clone()?;
+        }
         match op {
             Operation::FestivalCreate { parent, fields } => {
                 self.festivals.insert(id, Festival { id, creator: entry.author, log, parent, fields });
@@ -497,9 +379,7 @@ impl State {
                 self.resolved(id);
             }
             Operation::FestivalUpdate { festival: target, fields } => {
-                let f = self.festivals.get_mut(&target).filter(|f| f.log == log);
-                let f = f.ok_or(Rule::NotInLog { kind: ObjectKind::Festival, id: target })?;
-                f.fields = fields;
+                self.festivals.get_mut(&target).expect("checked").fields = fields;
             }
             Operation::ProfileSet { name, about } => {
                 self.profiles.insert((festival, entry.author), Profile { name, about, seq: entry.seq });
@@ -524,16 +404,13 @@ impl State {
                 self.resolved(id);
             }
             Operation::ResourceUpdate { resource, fields } => {
-                let r = self.own_resource(resource, log)?;
+                let r = self.resources.get_mut(&resource).expect("checked");
                 r.alloc_ops.push(AllocOp::Availability { op: id, availability: fields.availability.clone() });
                 r.fields = fields;
                 self.fold_last(resource, None);
             }
             Operation::ResourceRetire { resource } => {
-                let r = self.own_resource(resource, log)?;
-                if r.retired {
-                    return Err(Rule::AlreadyRetired);
-                }
+                let r = self.resources.get_mut(&resource).expect("checked");
                 r.retired = true;
                 r.alloc_ops.push(AllocOp::Retire { op: id });
                 self.fold_last(resource, None);
@@ -554,30 +431,13 @@ impl State {
                 self.idx.events_by_festival.entry(festival).or_default().insert(id);
             }
             Operation::EventUpdate { event, fields } => {
-                let e = self.own_event(event, log)?;
-                if e.cancelled {
-                    return Err(Rule::EventCancelled { event });
-                }
-                e.fields = fields;
+                self.events.get_mut(&event).expect("checked").fields = fields;
             }
             Operation::EventCancel { event } => {
-                let e = self.own_event(event, log)?;
-                if e.cancelled {
-                    return Err(Rule::EventCancelled { event });
-                }
-                e.cancelled = true;
+                self.events.get_mut(&event).expect("checked").cancelled = true;
             }
             Operation::RequestCreate { event, resource, frame } => {
-                let e = self.events.get(&event).filter(|e| e.log == log);
-                let invalid = match e {
-                    None => Some(Rule::NotInLog { kind: ObjectKind::Event, id: event }),
-                    Some(e) if e.cancelled => Some(Rule::EventCancelled { event }),
-                    Some(e) if !e.fields.frame.contains(&frame) => Some(Rule::RequestOutsideEvent { event }),
-                    Some(e) if e.requests.len() >= crate::validate::MAX_REQUESTS_PER_EVENT => {
-                        Some(Rule::TooManyRequests { event })
-                    }
-                    Some(_) => None,
-                };
+                let invalid = broken.err();
                 let request = Request {
                     id,
                     author: entry.author,
@@ -603,48 +463,31 @@ impl State {
                 }
             }
             Operation::RequestWithdraw { request } => {
-                let r = self.requests.get_mut(&request).filter(|r| r.log == log);
-                let r = r.ok_or(Rule::NotInLog { kind: ObjectKind::Request, id: request })?;
-                if r.withdrawn {
-                    return Err(Rule::AlreadyWithdrawn { request });
-                }
-                r.withdrawn = true;
+                self.requests.get_mut(&request).expect("checked").withdrawn = true;
             }
+            // The owner's decisions are kept in the resource's fold, which decides their
+            // effect in the owner's log order (`Allocation::rule`).
             Operation::Confirm { request, resource } => {
-                self.owned_for_decision(resource, log)?.alloc_ops.push(AllocOp::Confirm { op: id, request });
+                self.push_alloc(resource, AllocOp::Confirm { op: id, request });
                 self.fold_last(resource, Some(request));
             }
             Operation::Deny { request, resource, reason } => {
-                self.owned_for_decision(resource, log)?.alloc_ops.push(AllocOp::Deny { op: id, request, reason });
+                self.push_alloc(resource, AllocOp::Deny { op: id, request, reason });
                 self.fold_last(resource, Some(request));
             }
             Operation::Release { request, resource } => {
-                self.owned_for_decision(resource, log)?.alloc_ops.push(AllocOp::Release { op: id, request });
+                self.push_alloc(resource, AllocOp::Release { op: id, request });
                 self.fold_last(resource, Some(request));
             }
         }
         Ok(())
     }
 
-    fn own_resource(&mut self, resource: Id, log: LogKey) -> Result<&mut Resource, Rule> {
-        self.resources
-            .get_mut(&resource)
-            .filter(|r| r.log == log)
-            .ok_or(Rule::NotInLog { kind: ObjectKind::Resource, id: resource })
+    fn push_alloc(&mut self, resource: Id, op: AllocOp) {
+        self.resources.get_mut(&resource).expect("checked").alloc_ops.push(op);
     }
 
-    fn owned_for_decision(&mut self, resource: Id, log: LogKey) -> Result<&mut Resource, Rule> {
-        self.resources.get_mut(&resource).filter(|r| r.log == log).ok_or(Rule::NotOwner { resource })
-    }
-
-    fn own_event(&mut self, event: Id, log: LogKey) -> Result<&mut Event, Rule> {
-        self.events
-            .get_mut(&event)
-            .filter(|e| e.log == log)
-            .ok_or(Rule::NotInLog { kind: ObjectKind::Event, id: event })
-    }
-
-    fn index_request(&mut self, resource: Id, frame: TimeFrame, id: Id) {
+    pub(crate) fn index_request(&mut self, resource: Id, frame: TimeFrame, id: Id) {
         let (set, longest) = self.idx.requests_by_resource.entry(resource).or_default();
         set.insert((frame.start(), id));
         *longest = (*longest).max(frame.end().0 - frame.start().0);
@@ -670,20 +513,21 @@ impl State {
         if q.resource != resource {
             return RequestCheck::Invalid(Rule::RequestForOtherResource { request, resource: q.resource });
         }
-        match self.check_ancestry(q) {
+        match self.check_ancestry(q.festival, q.resource) {
             Ok(()) => RequestCheck::Valid(q.frame),
             Err((Some(missing), rule)) => RequestCheck::Unknown(missing, rule),
             Err((None, rule)) => RequestCheck::Invalid(Rule::RequestInvalid { request, reason: Box::new(rule) }),
         }
     }
 
-    /// Whether the request's resource is in the request's festival or one of its ancestors.
-    /// On failure: the id still missing (if the answer may change) and the rule.
-    fn check_ancestry(&self, q: &Request) -> Result<(), (Option<Id>, Rule)> {
-        let Some(r) = self.resources.get(&q.resource) else {
-            return Err((Some(q.resource), Rule::ResourceUnknown { resource: q.resource }));
+    /// Whether `resource` is in `festival` or one of its ancestors, i.e. whether an event of
+    /// `festival` may request it. On failure: the id still missing (if the answer may change)
+    /// and the rule.
+    pub(crate) fn check_ancestry(&self, festival: Id, resource: Id) -> Result<(), (Option<Id>, Rule)> {
+        let Some(r) = self.resources.get(&resource) else {
+            return Err((Some(resource), Rule::ResourceUnknown { resource }));
         };
-        let mut festival = q.festival;
+        let mut festival = festival;
         for _ in 0..MAX_NESTING {
             if festival == r.festival {
                 return Ok(());
@@ -693,9 +537,7 @@ impl State {
             };
             match f.parent {
                 Some(parent) => festival = parent,
-                None => {
-                    return Err((None, Rule::NotInAncestry { resource: q.resource, resource_festival: r.festival }));
-                }
+                None => return Err((None, Rule::NotInAncestry { resource, resource_festival: r.festival })),
             }
         }
         Err((None, Rule::NestingTooDeep))
@@ -742,257 +584,5 @@ impl State {
                 self.ops.get_mut(&op.op()).expect("present").status = effect;
             }
         }
-    }
-
-    // -----------------------------------------------------------------------------------
-    // Queries
-
-    pub fn festival(&self, id: &Id) -> Option<&Festival> {
-        self.festivals.get(id)
-    }
-
-    pub fn festivals(&self) -> impl Iterator<Item = &Festival> {
-        self.festivals.values()
-    }
-
-    /// The sub-festivals of `id` known here.
-    pub fn children(&self, id: &Id) -> impl Iterator<Item = &Festival> {
-        self.idx.children.get(id).into_iter().flatten().filter_map(|c| self.festivals.get(c))
-    }
-
-    /// `id` and its known ancestors, nearest first.
-    pub fn ancestry(&self, id: &Id) -> Vec<Id> {
-        let mut out = vec![*id];
-        let mut cur = *id;
-        while let Some(parent) = self.festivals.get(&cur).and_then(|f| f.parent) {
-            if out.len() > MAX_NESTING || out.contains(&parent) {
-                break;
-            }
-            out.push(parent);
-            cur = parent;
-        }
-        out
-    }
-
-    pub fn resource(&self, id: &Id) -> Option<&Resource> {
-        self.resources.get(id)
-    }
-
-    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.values()
-    }
-
-    /// Resources of a festival (not of its ancestors).
-    pub fn resources_in(&self, festival: &Id) -> impl Iterator<Item = &Resource> {
-        self.idx.resources_by_festival.get(festival).into_iter().flatten().filter_map(|r| self.resources.get(r))
-    }
-
-    pub fn event(&self, id: &Id) -> Option<&Event> {
-        self.events.get(id)
-    }
-
-    pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.events.values()
-    }
-
-    pub fn events_in(&self, festival: &Id) -> impl Iterator<Item = &Event> {
-        self.idx.events_by_festival.get(festival).into_iter().flatten().filter_map(|e| self.events.get(e))
-    }
-
-    pub fn request(&self, id: &Id) -> Option<&Request> {
-        self.requests.get(id)
-    }
-
-    pub fn requests(&self) -> impl Iterator<Item = &Request> {
-        self.requests.values()
-    }
-
-    /// Every request naming `resource`, ordered by start.
-    pub fn requests_for(&self, resource: &Id) -> impl Iterator<Item = &Request> {
-        self.idx
-            .requests_by_resource
-            .get(resource)
-            .into_iter()
-            .flat_map(|(set, _)| set)
-            .filter_map(|(_, q)| self.requests.get(q))
-    }
-
-    /// Requests naming `resource` whose frame overlaps `frame`. Logarithmic plus the matches:
-    /// the scan starts at the longest request's length before `frame`.
-    pub fn requests_overlapping(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
-        let Some((set, longest)) = self.idx.requests_by_resource.get(resource) else { return Vec::new() };
-        let from = (Timestamp(frame.start().0.saturating_sub(*longest)), Id(Hash([0; 64])));
-        let to = (frame.end(), Id(Hash([0; 64])));
-        set.range(from..to).filter_map(|(_, q)| self.requests.get(q)).filter(|q| q.frame.overlaps(frame)).collect()
-    }
-
-    pub fn profile(&self, festival: &Id, author: &Key) -> Option<&Profile> {
-        self.profiles.get(&(*festival, *author))
-    }
-
-    /// A display name for `author`: their profile in `festival` or its ancestors, else in
-    /// any festival (the one from the greatest festival id, so every peer picks the same).
-    pub fn display_name(&self, festival: Option<&Id>, author: &Key) -> Option<&str> {
-        if let Some(f) = festival {
-            for f in self.ancestry(f) {
-                if let Some(p) = self.profiles.get(&(f, *author)) {
-                    return Some(&p.name);
-                }
-            }
-        }
-        self.profiles
-            .iter()
-            .filter(|((_, a), _)| a == author)
-            .max_by_key(|((f, _), _)| *f)
-            .map(|(_, p)| p.name.as_str())
-    }
-
-    pub fn op(&self, id: &Id) -> Option<&OpRecord> {
-        self.ops.get(id)
-    }
-
-    pub fn ops(&self) -> impl Iterator<Item = (&Id, &OpRecord)> {
-        self.ops.iter()
-    }
-
-    pub fn log(&self, author: &Key, log_id: u64) -> Option<&LogProgress> {
-        self.logs.get(&(*author, log_id))
-    }
-
-    /// Every log this state knows, with its festival.
-    pub fn logs(&self) -> impl Iterator<Item = (&LogKey, &LogProgress)> {
-        self.logs.iter()
-    }
-
-    /// The status of a request, derived from the request, its event, and the allocation
-    /// of its resource.
-    pub fn request_status(&self, id: &Id) -> Option<RequestStatus> {
-        let q = self.requests.get(id)?;
-        if let Some(rule) = &q.invalid {
-            return Some(RequestStatus::Invalid { reason: rule.clone() });
-        }
-        let decision = self.resources.get(&q.resource).and_then(|r| r.alloc.decision(id));
-        let cancelled = self.events.get(&q.event).is_some_and(|e| e.cancelled);
-        if q.withdrawn || cancelled {
-            let holds_slot = self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
-            return Some(RequestStatus::Withdrawn { holds_slot });
-        }
-        if let Err((missing, rule)) = self.check_ancestry(q) {
-            return Some(match missing {
-                Some(_) => RequestStatus::Pending { waiting_for: Some(rule) },
-                None => RequestStatus::Invalid { reason: rule },
-            });
-        }
-        Some(match decision {
-            None => RequestStatus::Pending { waiting_for: None },
-            Some(Decision::Confirmed { .. }) => RequestStatus::Confirmed,
-            Some(Decision::Denied { reason, .. }) => RequestStatus::Denied { reason: reason.clone() },
-            Some(Decision::Released { .. }) => RequestStatus::Released,
-            Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: rule.clone() },
-        })
-    }
-
-    /// A rule in words for people: ids become titles, times the festival's local time.
-    pub fn describe(&self, rule: &Rule) -> String {
-        match rule {
-            Rule::Overlaps { request, frame } => {
-                let q = self.requests.get(request);
-                let title = q.and_then(|q| self.events.get(&q.event)).map(|e| e.fields.title.as_str());
-                let tz = q.and_then(|q| self.festivals.get(&q.festival)).map_or("UTC", |f| f.fields.timezone.as_str());
-                match title {
-                    Some(t) => format!("overlaps confirmed request {} ({t}, {})", request.short(), frame.to_local(tz)),
-                    None => format!("overlaps confirmed request {} ({})", request.short(), frame.to_local(tz)),
-                }
-            }
-            Rule::RequestInvalid { request, reason } => {
-                format!("request {} is invalid: {}", request.short(), self.describe(reason))
-            }
-            other => other.to_string(),
-        }
-    }
-
-    // -----------------------------------------------------------------------------------
-    // Persistence
-
-    /// The rows changed since the last call, for a store to write in the same transaction
-    /// as the entries that changed them.
-    pub fn take_changes(&mut self) -> Vec<Row> {
-        let mut rows = Vec::new();
-        fn drain<K: Serialize + std::hash::Hash + Eq + Clone, V: Serialize>(
-            name: &'static str,
-            table: &mut Table<K, V>,
-            rows: &mut Vec<Row>,
-        ) {
-            for (k, v) in table.take_dirty() {
-                rows.push((name, cbor(&k), v.map(cbor)));
-            }
-        }
-        drain("logs", &mut self.logs, &mut rows);
-        drain("festivals", &mut self.festivals, &mut rows);
-        drain("profiles", &mut self.profiles, &mut rows);
-        drain("resources", &mut self.resources, &mut rows);
-        drain("events", &mut self.events, &mut rows);
-        drain("requests", &mut self.requests, &mut rows);
-        drain("ops", &mut self.ops, &mut rows);
-        drain("waiting", &mut self.waiting, &mut rows);
-        rows
-    }
-
-    /// Whether rows changed since the last [`State::take_changes`].
-    pub fn has_changes(&self) -> bool {
-        self.logs.has_changes() || self.ops.has_changes()
-    }
-
-    /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 8] =
-        ["logs", "festivals", "profiles", "resources", "events", "requests", "ops", "waiting"];
-
-    /// Restores a state from persisted rows and rebuilds the indexes.
-    pub fn load(rows: impl IntoIterator<Item = (String, Vec<u8>, Vec<u8>)>) -> Result<State, String> {
-        let mut loader = State::loader();
-        for (table, k, v) in rows {
-            loader.row(&table, &k, &v)?;
-        }
-        Ok(loader.finish())
-    }
-
-    /// Restores a state row by row, so that a store can stream its rows without holding
-    /// them all: call [`Loader::row`] for each, then [`Loader::finish`].
-    pub fn loader() -> Loader {
-        Loader { state: State::default() }
-    }
-
-    fn rebuild_indexes(&mut self) {
-        let mut idx = Indexes::default();
-        for f in self.festivals.values() {
-            if let Some(p) = f.parent {
-                idx.children.entry(p).or_default().insert(f.id);
-            }
-        }
-        for r in self.resources.values() {
-            idx.resources_by_festival.entry(r.festival).or_default().insert(r.id);
-        }
-        for e in self.events.values() {
-            idx.events_by_festival.entry(e.festival).or_default().insert(e.id);
-        }
-        for (author, log_id) in self.logs.iter().map(|(k, _)| *k) {
-            idx.logs_by_author.entry(author).or_default().insert(log_id);
-        }
-        self.idx = idx;
-        let requests: Vec<(Id, TimeFrame, Id)> = self.requests.values().map(|q| (q.resource, q.frame, q.id)).collect();
-        for (resource, frame, id) in requests {
-            self.index_request(resource, frame, id);
-        }
-    }
-
-    /// Logs of `author` known here, with the festival each belongs to.
-    pub fn logs_of(&self, author: &Key) -> Vec<(u64, Option<Id>)> {
-        self.idx
-            .logs_by_author
-            .get(author)
-            .into_iter()
-            .flatten()
-            .map(|l| (*l, self.logs.get(&(*author, *l)).and_then(|p| p.festival)))
-            .collect()
     }
 }

@@ -163,3 +163,33 @@ fn random_worlds_exercise_every_outcome() {
     }
     assert_eq!(seen.len(), 9, "outcomes seen: {seen:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    // Scenario: a random festival's entries, applied in the order they were written; before
+    // each, `State::check_op` is asked about its operation.
+    // Assert: whatever check_op accepts takes effect, and an operation without effect was
+    // refused by check_op for the same rule: the check before signing is the fold's rule.
+    #[test]
+    fn check_op_agrees_with_the_fold(seed in any::<u64>()) {
+        let w = random_world(seed);
+        let mut s = State::new();
+        for e in &w.entries {
+            let model::Decoded::Op(payload) = model::op::decode(&e.payload) else { unreachable!() };
+            let festival = match (&payload.op, s.log(&e.author, e.log_id).and_then(|l| l.festival)) {
+                (Operation::FestivalCreate { .. }, _) => e.hash,
+                (_, Some(f)) => f,
+                (_, None) => payload.festival.expect("a first entry names its festival"),
+            };
+            let verdict = s.check_op(&e.author, &festival, &payload.op);
+            s.apply(e.clone());
+            let status = s.op(&e.hash).unwrap().status.clone();
+            match (&verdict, &status) {
+                (Ok(()), status) => prop_assert_eq!(status, &model::OpStatus::Applied),
+                (verdict, model::OpStatus::NoEffect(rule)) => prop_assert_eq!(verdict, &Err(rule.clone())),
+                _ => {}
+            }
+        }
+    }
+}

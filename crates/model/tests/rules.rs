@@ -64,8 +64,9 @@ fn confirm_by_someone_other_than_the_owner_has_no_effect() {
         resource Room of ana: Room
         event Talk: Talk 2026-07-01 10:00–11:00
         request q-talk for Room: pending
-        no effect: auth/confirm bo-confirms: only the owner of resource Room decides its requests, in the log where it was created
-    "#]].assert_eq(&w.render(&w.state()));
+        no effect: auth/confirm bo-confirms: only the owner of Room decides its requests
+    "#]]
+    .assert_eq(&w.render(&w.state()));
 }
 
 #[test]
@@ -147,9 +148,9 @@ fn cancelled_event_withdraws_its_requests() {
         resource Room of ana: Room
         event Party cancelled: Party 2026-07-04 20:00–23:00
         request q-party for Room: withdrawn
-        request q-after-cancel for Room: invalid (event Party is cancelled)
-        no effect: event/update update-cancelled: event Party is cancelled
-        no effect: request/create q-after-cancel: event Party is cancelled
+        request q-after-cancel for Room: invalid (Party is cancelled)
+        no effect: event/update update-cancelled: Party is cancelled
+        no effect: request/create q-after-cancel: Party is cancelled
     "#]]
     .assert_eq(&w.render(&w.state()));
 }
@@ -175,9 +176,9 @@ fn resource_of_a_parent_festival_requested_from_a_sub_festival() {
         resource Square of ana: Square
           booked 2026-07-05 18:00–21:00 by q-square
         event Gig: Gig 2026-07-05 18:00–21:00
-        request q-shed for Shed: invalid (resource Shed belongs to festival Other, which is neither this festival nor one of its parents)
+        request q-shed for Shed: invalid (Shed belongs to Other, which is neither this festival nor one above it; an event can request the resources of its festival and of the festivals above it)
         request q-square for Square: confirmed
-        no effect: auth/confirm confirm-shed: request q-shed is invalid: resource Shed belongs to festival Other, which is neither this festival nor one of its parents
+        no effect: auth/confirm confirm-shed: request q-shed is invalid: Shed belongs to Other, which is neither this festival nor one above it; an event can request the resources of its festival and of the festivals above it
     "#]].assert_eq(&w.render(&w.state()));
 }
 
@@ -280,14 +281,15 @@ fn changes_only_by_the_creator_in_the_creating_log() {
         festival Fest: Fest
         resource Room of ana: Room
         event Talk: Talk 2026-07-01 10:00–11:00
-        request ana-outside-event for Room: invalid (the requested time frame lies outside the time frame of event Talk)
-        request bo-requests-for-talk for Room: invalid (event Talk was not created in this log: only its creator changes it, in the log where it was created)
-        no effect: resource/retire bo-retires-room: resource Room was not created in this log: only its creator changes it, in the log where it was created
-        no effect: request/create ana-outside-event: the requested time frame lies outside the time frame of event Talk
-        no effect: event/cancel bo-cancels-talk: event Talk was not created in this log: only its creator changes it, in the log where it was created
-        no effect: festival/update bo-renames-fest: festival Fest was not created in this log: only its creator changes it, in the log where it was created
-        no effect: request/create bo-requests-for-talk: event Talk was not created in this log: only its creator changes it, in the log where it was created
-    "#]].assert_eq(&w.render(&w.state()));
+        request ana-outside-event for Room: invalid (the requested time lies outside Talk (2026-07-01 10:00–11:00))
+        request bo-requests-for-talk for Room: invalid (Talk belongs to someone else: only its organiser can change it)
+        no effect: resource/retire bo-retires-room: Room belongs to someone else: only its owner can change it
+        no effect: request/create ana-outside-event: the requested time lies outside Talk (2026-07-01 10:00–11:00)
+        no effect: event/cancel bo-cancels-talk: Talk belongs to someone else: only its organiser can change it
+        no effect: festival/update bo-renames-fest: Fest belongs to someone else: only its creator can change it
+        no effect: request/create bo-requests-for-talk: Talk belongs to someone else: only its organiser can change it
+    "#]]
+    .assert_eq(&w.render(&w.state()));
 }
 
 #[test]

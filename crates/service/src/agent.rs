@@ -88,13 +88,11 @@ pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentA
                         Some(reason),
                     ),
                 };
-                let frame = q.frame;
-                let confirming = action == "confirm";
-                // Written only if still pending and, for a confirm, still free: another
-                // process may have decided meanwhile.
-                let written = store.append_if(r.festival, op, |s| {
-                    still_pending(s, &id)
-                        && (!confirming || s.resource(&r.id).is_some_and(|r| r.alloc.can_confirm(&frame).is_ok()))
+                // Written only if still pending and still taking effect (a confirm: still
+                // free): another process may have decided meanwhile.
+                let me = store.me();
+                let written = store.append_if(r.festival, op.clone(), |s| {
+                    still_pending(s, &id) && s.check_op(&me, &r.festival, &op).is_ok()
                 })?;
                 if written.is_some() {
                     actions.push(AgentAction { request: id.to_hex(), action, reason });

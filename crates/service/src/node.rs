@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 
 use model::op::{EventFields, FestivalFields, GeoPoint, ResourceFields, ResourceKind};
 use model::state::Request;
-use model::{Availability, Id, Key, OpStatus, Operation, RequestStatus, State, TimeFrame, Timestamp};
+use model::{Availability, Id, Key, OpStatus, Operation, RequestStatus, Rule, State, TimeFrame, Timestamp};
 use serde::Deserialize;
 use store::Store;
 
 use model::PolicyRegistry;
-use model::validate::MAX_REQUESTS_PER_EVENT;
 
 use crate::agent::{self, AgentAction};
 use crate::error::{ApiError, ApiResult};
@@ -236,14 +235,29 @@ impl Node {
     // -------------------------------------------------------------------------------
     // Writing
 
-    /// Signs `op` into this node's log of `festival`, introducing the node's name first
-    /// when it writes there for the first time, then runs the policy agent.
-    fn write(&mut self, festival: Id, op: Operation) -> ApiResult<Id> {
+    /// Signs `op` into this node's log of `festival` if the model says it would take effect
+    /// (`State::check_op`), introducing the node's name first when it writes there for the
+    /// first time, then runs the policy agent. `verb` words a refusal: "cannot {verb}: …".
+    fn write(&mut self, verb: &str, festival: Id, op: Operation) -> ApiResult<Id> {
+        if let Err(rule) = self.state().check_op(&self.me(), &festival, &op) {
+            return Err(self.refused(verb, rule));
+        }
         Ok(self.write_chain(festival, op, |_| Vec::new())?[0])
     }
 
-    /// As [`Node::write`] for `first` and the operations `then` makes of its id (an event and
-    /// its requests), stored in one transaction.
+    /// The model's verdict on an operation, as an error for a person.
+    fn refused(&self, verb: &str, rule: Rule) -> ApiError {
+        let message = format!("cannot {verb}: {}", self.state().describe(&rule));
+        match rule {
+            Rule::Field(_) | Rule::RequestOutsideEvent { .. } | Rule::NotInAncestry { .. } => {
+                ApiError::bad_input(message)
+            }
+            _ => ApiError::conflict(message),
+        }
+    }
+
+    /// Signs `first` and the operations `then` makes of its id (an event and its requests)
+    /// in one transaction, after their check; see [`Node::write`].
     fn write_chain(
         &mut self,
         festival: Id,
@@ -267,9 +281,9 @@ impl Node {
             if let Some(record) = self.state().op(id)
                 && let OpStatus::NoEffect(rule) = &record.status
             {
-                // Our own operation broke a rule the checks above did not foresee: report it.
-                return Err(ApiError::conflict(format!(
-                    "written, but without effect: {}",
+                // The model checked it before signing: reaching here is a bug in the model.
+                return Err(ApiError::internal(format!(
+                    "an operation the model accepted took no effect ({}); please report this",
                     self.state().describe(rule)
                 )));
             }
@@ -297,13 +311,12 @@ impl Node {
     /// Sets the display name and announces it in every festival this node writes in.
     pub fn set_name(&mut self, name: &str) -> ApiResult<IdentityView> {
         let name = name.trim();
-        if name.is_empty() || name.len() > model::validate::MAX_NAME {
-            return Err(ApiError::bad_input("a name has 1 to 200 characters"));
-        }
+        let profile = Operation::ProfileSet { name: name.to_string(), about: String::new() };
+        model::validate::check_fields(&profile).map_err(|e| ApiError::bad_input(e.to_string()))?;
         self.store.set_setting("name", Some(name))?;
         let festivals: Vec<Id> = self.state().logs_of(&self.me()).into_iter().filter_map(|(_, f)| f).collect();
         for f in festivals {
-            self.store.append(f, Operation::ProfileSet { name: name.to_string(), about: String::new() })?;
+            self.store.append(f, profile.clone())?;
         }
         self.identity()
     }
@@ -313,6 +326,8 @@ impl Node {
 
     pub fn create_festival(&mut self, input: NewFestival) -> ApiResult<FestivalView> {
         let timezone = input.timezone.unwrap_or_else(|| "UTC".to_string());
+        // The protocol checks a zone's syntax only (peers' databases differ); a person gets
+        // told of a typo before it is signed.
         if !Timestamp::is_known_timezone(&timezone) {
             return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
         }
@@ -324,8 +339,8 @@ impl Node {
         };
         let fields =
             FestivalFields { name: input.name.trim().to_string(), description: input.description, timezone, frame };
-        check(&Operation::FestivalCreate { parent, fields: fields.clone() })?;
-        let id = self.write(Id(bamboo::Hash([0; 64])), Operation::FestivalCreate { parent, fields })?;
+        let id =
+            self.write("create the festival", Id(bamboo::Hash([0; 64])), Operation::FestivalCreate { parent, fields })?;
         self.festival(&id.to_hex())
     }
 
@@ -393,45 +408,23 @@ impl Node {
 
     pub fn create_resource(&mut self, festival: &str, input: ResourceInput) -> ApiResult<ResourceView> {
         let festival = self.festival_id(festival)?;
-        if input.name.as_deref().unwrap_or("").trim().is_empty() {
-            return Err(ApiError::bad_input("a resource needs a name"));
-        }
         let fields = self.resource_fields(input, None, &self.timezone_of(&festival))?;
-        let op = Operation::ResourceCreate(fields);
-        check(&op)?;
-        let id = self.write(festival, op)?;
+        let id = self.write("create the resource", festival, Operation::ResourceCreate(fields))?;
         self.resource(&id.to_hex())
     }
 
-    fn own_resource(&self, id: &str) -> ApiResult<Id> {
-        let id = self.resource_id(id)?;
-        let r = self.state().resource(&id).expect("resolved");
-        if r.owner != self.me() {
-            return Err(ApiError::conflict(format!(
-                "resource {} belongs to someone else; only its owner can change it",
-                r.fields.name
-            )));
-        }
-        Ok(id)
-    }
-
     pub fn update_resource(&mut self, id: &str, input: ResourceInput) -> ApiResult<ResourceView> {
-        let id = self.own_resource(id)?;
+        let id = self.resource_id(id)?;
         let r = self.state().resource(&id).expect("resolved").clone();
         let fields = self.resource_fields(input, Some(&r.fields), &self.timezone_of(&r.festival))?;
-        let op = Operation::ResourceUpdate { resource: id, fields };
-        check(&op)?;
-        self.write(r.festival, op)?;
+        self.write("change the resource", r.festival, Operation::ResourceUpdate { resource: id, fields })?;
         self.resource(&id.to_hex())
     }
 
     pub fn retire_resource(&mut self, id: &str) -> ApiResult<ResourceView> {
-        let id = self.own_resource(id)?;
-        let r = self.state().resource(&id).expect("resolved").clone();
-        if r.retired {
-            return Err(ApiError::conflict(format!("{} is retired already", r.fields.name)));
-        }
-        self.write(r.festival, Operation::ResourceRetire { resource: id })?;
+        let id = self.resource_id(id)?;
+        let festival = self.state().resource(&id).expect("resolved").festival;
+        self.write("retire the resource", festival, Operation::ResourceRetire { resource: id })?;
         self.resource(&id.to_hex())
     }
 
@@ -497,13 +490,6 @@ impl Node {
         let festival = self.festival_id(festival)?;
         let tz = self.timezone_of(&festival);
         let frame = parse_frame(&input.start, &input.end, &tz)?;
-        if input.requests.len() > MAX_REQUESTS_PER_EVENT {
-            return Err(ApiError::bad_input(format!(
-                "an event can request at most {MAX_REQUESTS_PER_EVENT} resources; this one asks for {}",
-                input.requests.len()
-            )));
-        }
-        // Check every request before writing anything, so a typo creates no half event.
         let mut requests = Vec::new();
         for q in &input.requests {
             let resource = self.resource_id(&q.resource)?;
@@ -512,90 +498,47 @@ impl Node {
                 (None, None) => frame,
                 _ => return Err(ApiError::bad_input("a request gives both start and end, or neither")),
             };
-            if !frame.contains(&qframe) {
-                return Err(ApiError::bad_input(format!(
-                    "the request for {} ({}) lies outside the event ({})",
-                    self.state().resource(&resource).expect("resolved").fields.name,
-                    qframe.to_local(&tz),
-                    frame.to_local(&tz)
-                )));
-            }
-            self.requestable(&festival, &resource)?;
             requests.push((resource, qframe));
         }
-        let op = Operation::EventCreate(EventFields {
-            title: input.title.trim().to_string(),
-            description: input.description,
-            frame,
-        });
-        check(&op)?;
-        let ids = self.write_chain(festival, op, |event| {
+        let fields = EventFields { title: input.title.trim().to_string(), description: input.description, frame };
+        // Every request is checked before anything is written, so a typo creates no half event.
+        if let Err((index, rule)) = self.state().check_new_event(&self.me(), &festival, &fields, &requests) {
+            if let Rule::TooManyRequests { .. } = rule {
+                return Err(ApiError::bad_input(format!(
+                    "cannot create the event: an event can have at most {} requests; this one asks for {}",
+                    model::validate::MAX_REQUESTS_PER_EVENT,
+                    requests.len()
+                )));
+            }
+            let verb = match index.and_then(|i| self.state().resource(&requests[i].0)) {
+                Some(r) => format!("request {}", r.fields.name),
+                None => "create the event".to_string(),
+            };
+            return Err(self.refused(&verb, rule));
+        }
+        let ids = self.write_chain(festival, Operation::EventCreate(fields), |event| {
             requests.into_iter().map(|(resource, frame)| Operation::RequestCreate { event, resource, frame }).collect()
         })?;
         self.event(&ids[0].to_hex())
     }
 
-    fn requestable(&self, festival: &Id, resource: &Id) -> ApiResult<()> {
-        let s = self.state();
-        let r = s.resource(resource).expect("resolved");
-        if !s.ancestry(festival).contains(&r.festival) {
-            return Err(ApiError::bad_input(format!(
-                "{} belongs to another festival; an event can request the resources of its festival and of the festivals above it",
-                r.fields.name
-            )));
-        }
-        if r.retired {
-            return Err(ApiError::conflict(format!("{} is retired", r.fields.name)));
-        }
-        Ok(())
-    }
-
     pub fn add_request(&mut self, event: &str, input: NewRequest) -> ApiResult<RequestView> {
         let event = self.event_id(event)?;
         let e = self.state().event(&event).expect("resolved").clone();
-        if e.organiser != self.me() {
-            return Err(ApiError::conflict(format!(
-                "only the organiser of {} can request resources for it",
-                e.fields.title
-            )));
-        }
-        if e.cancelled {
-            return Err(ApiError::conflict(format!("{} is cancelled", e.fields.title)));
-        }
-        if e.requests.len() >= MAX_REQUESTS_PER_EVENT {
-            return Err(ApiError::conflict(format!(
-                "{} has {MAX_REQUESTS_PER_EVENT} requests, the most an event can have",
-                e.fields.title
-            )));
-        }
         let resource = self.resource_id(&input.resource)?;
-        let tz = self.timezone_of(&e.festival);
         let frame = match (&input.start, &input.end) {
-            (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
+            (Some(s), Some(en)) => parse_frame(s, en, &self.timezone_of(&e.festival))?,
             (None, None) => e.fields.frame,
             _ => return Err(ApiError::bad_input("give both start and end, or neither")),
         };
-        if !e.fields.frame.contains(&frame) {
-            return Err(ApiError::bad_input(format!(
-                "the request lies outside the event ({})",
-                e.fields.frame.to_local(&tz)
-            )));
-        }
-        self.requestable(&e.festival, &resource)?;
-        let id = self.write(e.festival, Operation::RequestCreate { event, resource, frame })?;
+        let id = self.write("request it", e.festival, Operation::RequestCreate { event, resource, frame })?;
         self.request(&id.to_hex())
     }
 
     pub fn cancel_event(&mut self, id: &str) -> ApiResult<EventView> {
         let id = self.event_id(id)?;
-        let e = self.state().event(&id).expect("resolved").clone();
-        if e.organiser != self.me() {
-            return Err(ApiError::conflict(format!("only the organiser can cancel {}", e.fields.title)));
-        }
-        if e.cancelled {
-            return Err(ApiError::conflict(format!("{} is cancelled already", e.fields.title)));
-        }
-        self.write(e.festival, Operation::EventCancel { event: id })?;
+        let festival = self.state().event(&id).expect("resolved").festival;
+        self.write("cancel the event", festival, Operation::EventCancel { event: id })?;
         self.event(&id.to_hex())
     }
 
@@ -636,95 +579,38 @@ impl Node {
         Ok(out.into_iter().map(|q| RequestView::of(s, &me, q)).collect())
     }
 
-    fn owned_request(&self, id: &str, verb: &str) -> ApiResult<(Id, Request)> {
+    /// A request and the festival of its resource, where its owner's decisions are written.
+    fn decided_request(&self, id: &str) -> ApiResult<(Id, Id, Id)> {
         let id = self.request_id(id)?;
         let s = self.state();
-        let q = s.request(&id).expect("resolved").clone();
-        let r = s.resource(&q.resource).ok_or_else(|| {
-            ApiError::conflict(format!("cannot {verb}: the requested resource is not known here yet"))
-        })?;
-        if r.owner != self.me() {
-            return Err(ApiError::conflict(format!(
-                "cannot {verb}: only the owner of {} decides its requests",
-                r.fields.name
-            )));
-        }
-        Ok((id, q))
-    }
-
-    fn describe_request(&self, q: &Request) -> String {
-        let s = self.state();
-        let title = s.event(&q.event).map_or("an event", |e| e.fields.title.as_str());
-        format!("{} ({title}, {})", q.id.short(), q.frame.to_local(&self.timezone_of(&q.festival)))
+        let q = s.request(&id).expect("resolved");
+        let festival = s.resource(&q.resource).map_or(q.festival, |r| r.festival);
+        Ok((id, q.resource, festival))
     }
 
     pub fn confirm(&mut self, id: &str) -> ApiResult<RequestView> {
-        let (id, q) = self.owned_request(id, "confirm")?;
-        let s = self.state();
-        let r = s.resource(&q.resource).expect("owned_request checked");
-        match s.request_status(&id) {
-            Some(RequestStatus::Invalid { reason }) => {
-                return Err(ApiError::conflict(format!(
-                    "cannot confirm: the request is invalid: {}",
-                    s.describe(&reason)
-                )));
-            }
-            Some(RequestStatus::Withdrawn { .. }) => {
-                return Err(ApiError::conflict("cannot confirm: the request was withdrawn"));
-            }
-            Some(RequestStatus::Confirmed) => return Err(ApiError::conflict("the request is confirmed already")),
-            Some(RequestStatus::Pending { waiting_for: Some(rule) }) => {
-                return Err(ApiError::conflict(format!("cannot confirm yet: {}", s.describe(&rule))));
-            }
-            _ => {}
-        }
-        if let Err(rule) = r.alloc.can_confirm(&q.frame) {
-            let message = match &rule {
-                model::Rule::Overlaps { request, .. } => {
-                    let other = s.request(request).expect("active confirms name known requests");
-                    format!("cannot confirm: overlaps confirmed request {}", self.describe_request(other))
-                }
-                other => format!("cannot confirm: {}", s.describe(other)),
-            };
-            return Err(ApiError::conflict(message));
-        }
-        self.write(r.festival, Operation::Confirm { request: id, resource: q.resource })?;
+        let (id, resource, festival) = self.decided_request(id)?;
+        self.write("confirm", festival, Operation::Confirm { request: id, resource })?;
         self.request(&id.to_hex())
     }
 
     pub fn deny(&mut self, id: &str, reason: Option<String>) -> ApiResult<RequestView> {
-        let (id, q) = self.owned_request(id, "deny")?;
-        let festival = self.state().resource(&q.resource).expect("checked").festival;
-        if let Some(RequestStatus::Withdrawn { holds_slot: false }) = self.state().request_status(&id) {
-            return Err(ApiError::conflict("cannot deny: the request was withdrawn"));
-        }
-        let op = Operation::Deny { request: id, resource: q.resource, reason: reason.unwrap_or_default() };
-        check(&op)?;
-        self.write(festival, op)?;
+        let (id, resource, festival) = self.decided_request(id)?;
+        let op = Operation::Deny { request: id, resource, reason: reason.unwrap_or_default() };
+        self.write("deny", festival, op)?;
         self.request(&id.to_hex())
     }
 
     pub fn release(&mut self, id: &str) -> ApiResult<RequestView> {
-        let (id, q) = self.owned_request(id, "release")?;
-        let r = self.state().resource(&q.resource).expect("checked");
-        if !r.alloc.is_active(&id) {
-            return Err(ApiError::conflict("cannot release: the request is not confirmed"));
-        }
-        let festival = r.festival;
-        self.write(festival, Operation::Release { request: id, resource: q.resource })?;
+        let (id, resource, festival) = self.decided_request(id)?;
+        self.write("release", festival, Operation::Release { request: id, resource })?;
         self.request(&id.to_hex())
     }
 
     pub fn withdraw(&mut self, id: &str) -> ApiResult<RequestView> {
         let id = self.request_id(id)?;
-        let q = self.state().request(&id).expect("resolved").clone();
-        if q.author != self.me() {
-            return Err(ApiError::conflict("cannot withdraw: only the event's organiser can withdraw its requests"));
-        }
-        if q.withdrawn {
-            return Err(ApiError::conflict("the request is withdrawn already"));
-        }
-        self.write(q.festival, Operation::RequestWithdraw { request: id })?;
+        let festival = self.state().request(&id).expect("resolved").festival;
+        self.write("withdraw", festival, Operation::RequestWithdraw { request: id })?;
         self.request(&id.to_hex())
     }
 
@@ -798,10 +684,4 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The field rules of the model, checked before signing so that a person gets the
-/// error instead of an operation without effect.
-fn check(op: &Operation) -> ApiResult<()> {
-    model::validate::check_fields(op).map_err(|e| ApiError::bad_input(e.to_string()))
 }

@@ -1,0 +1,171 @@
+//! What a node asks of the plan: objects, their indexes, statuses and names.
+
+use bamboo::Hash;
+
+use crate::alloc::Decision;
+use crate::id::{Id, Key};
+use crate::state::{
+    Event, Festival, LogKey, LogProgress, MAX_NESTING, OpRecord, Profile, Request, RequestStatus, Resource, State,
+};
+use crate::time::{TimeFrame, Timestamp};
+
+impl State {
+    // -----------------------------------------------------------------------------------
+    // Queries
+
+    pub fn festival(&self, id: &Id) -> Option<&Festival> {
+        self.festivals.get(id)
+    }
+
+    pub fn festivals(&self) -> impl Iterator<Item = &Festival> {
+        self.festivals.values()
+    }
+
+    /// The sub-festivals of `id` known here.
+    pub fn children(&self, id: &Id) -> impl Iterator<Item = &Festival> {
+        self.idx.children.get(id).into_iter().flatten().filter_map(|c| self.festivals.get(c))
+    }
+
+    /// `id` and its known ancestors, nearest first.
+    pub fn ancestry(&self, id: &Id) -> Vec<Id> {
+        let mut out = vec![*id];
+        let mut cur = *id;
+        while let Some(parent) = self.festivals.get(&cur).and_then(|f| f.parent) {
+            if out.len() > MAX_NESTING || out.contains(&parent) {
+                break;
+            }
+            out.push(parent);
+            cur = parent;
+        }
+        out
+    }
+
+    pub fn resource(&self, id: &Id) -> Option<&Resource> {
+        self.resources.get(id)
+    }
+
+    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.values()
+    }
+
+    /// Resources of a festival (not of its ancestors).
+    pub fn resources_in(&self, festival: &Id) -> impl Iterator<Item = &Resource> {
+        self.idx.resources_by_festival.get(festival).into_iter().flatten().filter_map(|r| self.resources.get(r))
+    }
+
+    pub fn event(&self, id: &Id) -> Option<&Event> {
+        self.events.get(id)
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.events.values()
+    }
+
+    pub fn events_in(&self, festival: &Id) -> impl Iterator<Item = &Event> {
+        self.idx.events_by_festival.get(festival).into_iter().flatten().filter_map(|e| self.events.get(e))
+    }
+
+    pub fn request(&self, id: &Id) -> Option<&Request> {
+        self.requests.get(id)
+    }
+
+    pub fn requests(&self) -> impl Iterator<Item = &Request> {
+        self.requests.values()
+    }
+
+    /// Every request naming `resource`, ordered by start.
+    pub fn requests_for(&self, resource: &Id) -> impl Iterator<Item = &Request> {
+        self.idx
+            .requests_by_resource
+            .get(resource)
+            .into_iter()
+            .flat_map(|(set, _)| set)
+            .filter_map(|(_, q)| self.requests.get(q))
+    }
+
+    /// Requests naming `resource` whose frame overlaps `frame`. Logarithmic plus the matches:
+    /// the scan starts at the longest request's length before `frame`.
+    pub fn requests_overlapping(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
+        let Some((set, longest)) = self.idx.requests_by_resource.get(resource) else { return Vec::new() };
+        let from = (Timestamp(frame.start().0.saturating_sub(*longest)), Id(Hash([0; 64])));
+        let to = (frame.end(), Id(Hash([0; 64])));
+        set.range(from..to).filter_map(|(_, q)| self.requests.get(q)).filter(|q| q.frame.overlaps(frame)).collect()
+    }
+
+    pub fn profile(&self, festival: &Id, author: &Key) -> Option<&Profile> {
+        self.profiles.get(&(*festival, *author))
+    }
+
+    /// A display name for `author`: their profile in `festival` or its ancestors, else in
+    /// any festival (the one from the greatest festival id, so every peer picks the same).
+    pub fn display_name(&self, festival: Option<&Id>, author: &Key) -> Option<&str> {
+        if let Some(f) = festival {
+            for f in self.ancestry(f) {
+                if let Some(p) = self.profiles.get(&(f, *author)) {
+                    return Some(&p.name);
+                }
+            }
+        }
+        self.profiles
+            .iter()
+            .filter(|((_, a), _)| a == author)
+            .max_by_key(|((f, _), _)| *f)
+            .map(|(_, p)| p.name.as_str())
+    }
+
+    pub fn op(&self, id: &Id) -> Option<&OpRecord> {
+        self.ops.get(id)
+    }
+
+    pub fn ops(&self) -> impl Iterator<Item = (&Id, &OpRecord)> {
+        self.ops.iter()
+    }
+
+    pub fn log(&self, author: &Key, log_id: u64) -> Option<&LogProgress> {
+        self.logs.get(&(*author, log_id))
+    }
+
+    /// Every log this state knows, with its festival.
+    pub fn logs(&self) -> impl Iterator<Item = (&LogKey, &LogProgress)> {
+        self.logs.iter()
+    }
+
+    /// The status of a request, derived from the request, its event, and the allocation
+    /// of its resource.
+    pub fn request_status(&self, id: &Id) -> Option<RequestStatus> {
+        let q = self.requests.get(id)?;
+        if let Some(rule) = &q.invalid {
+            return Some(RequestStatus::Invalid { reason: rule.clone() });
+        }
+        let decision = self.resources.get(&q.resource).and_then(|r| r.alloc.decision(id));
+        let cancelled = self.events.get(&q.event).is_some_and(|e| e.cancelled);
+        if q.withdrawn || cancelled {
+            let holds_slot = self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
+            return Some(RequestStatus::Withdrawn { holds_slot });
+        }
+        if let Err((missing, rule)) = self.check_ancestry(q.festival, q.resource) {
+            return Some(match missing {
+                Some(_) => RequestStatus::Pending { waiting_for: Some(rule) },
+                None => RequestStatus::Invalid { reason: rule },
+            });
+        }
+        Some(match decision {
+            None => RequestStatus::Pending { waiting_for: None },
+            Some(Decision::Confirmed { .. }) => RequestStatus::Confirmed,
+            Some(Decision::Denied { reason, .. }) => RequestStatus::Denied { reason: reason.clone() },
+            Some(Decision::Released { .. }) => RequestStatus::Released,
+            Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: rule.clone() },
+        })
+    }
+
+    /// Logs of `author` known here, with the festival each belongs to.
+    pub fn logs_of(&self, author: &Key) -> Vec<(u64, Option<Id>)> {
+        self.idx
+            .logs_by_author
+            .get(author)
+            .into_iter()
+            .flatten()
+            .map(|l| (*l, self.logs.get(&(*author, *l)).and_then(|p| p.festival)))
+            .collect()
+    }
+}
