@@ -101,10 +101,18 @@ fn test(_args: &[String]) -> Result<()> {
     }
     let nextest = tools::has_nextest();
     if nextest {
-        sh(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+        // The simulation (HyParView, whole festivals) is a feature nodes are built without.
+        sh(cargo().args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--no-fail-fast",
+            "--features",
+            "pandafest-sync/simulation",
+        ]))?;
         sh(cargo().args(["test", "--workspace", "--doc"]))?;
     } else {
-        sh(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
+        sh(cargo().args(["test", "--workspace", "--no-fail-fast", "--features", "pandafest-sync/simulation"]))?;
     }
     // The core compiled to wasm, run by wasm-bindgen's test runner (in Node.js).
     let runner = tools::tool_cache().join("bin/wasm-bindgen-test-runner");
@@ -134,7 +142,16 @@ fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest-bamboo", "--bench", "codec"]))?;
     sh(cargo().args(["bench", "-p", "pandafest-model", "--bench", "materialise"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "ingest"]))?;
-    sh(cargo().args(["run", "--release", "-p", "pandafest-sync", "--example", "simulate"]))?;
+    sh(cargo().args([
+        "run",
+        "--release",
+        "-p",
+        "pandafest-sync",
+        "--features",
+        "simulation",
+        "--example",
+        "simulate",
+    ]))?;
     // The browser peer: bundle sizes and its ingest rate against the native node's.
     wasm()?;
     if tools::build_web()?.is_some() {

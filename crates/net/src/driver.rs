@@ -212,7 +212,6 @@ pub async fn drive(
             }
             continue;
         }
-        let timeout = session.poll_timeout().map(|t| Duration::from_millis(t.saturating_sub(elapsed(started))));
         tokio::select! {
             message = incoming.recv() => match message {
                 Some(bytes) => {
@@ -246,9 +245,6 @@ pub async fn drive(
                     let _ = session.send_overlay(f, message);
                 }
             },
-            _ = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600))), if timeout.is_some() => {
-                session.tick(elapsed(started));
-            },
             _ = tokio::time::sleep(HANDSHAKE_TIMEOUT.saturating_sub(started.elapsed())), if session.peer().is_none() => {
                 session.close("no proof of key in time");
                 let _ = flush(&ctx, &mut session, &outgoing).await;
@@ -265,10 +261,6 @@ pub async fn drive(
     ctx.status.lock().expect("status").end(slot, result.as_ref().err().map(|e| e.to_string()));
     summary.festivals = session.shared_festivals().map(|f| f.to_hex()).collect();
     result.map(|()| summary)
-}
-
-fn elapsed(started: Instant) -> u64 {
-    started.elapsed().as_millis() as u64
 }
 
 /// Pushes the store's current heights of `festivals` into the session, and adds

@@ -244,12 +244,6 @@ impl Hub {
         }
     }
 
-    pub fn tick(&mut self, now_ms: u64) {
-        for slot in self.slots.values_mut() {
-            slot.session.tick(now_ms);
-        }
-    }
-
     pub fn ids(&self) -> Vec<u32> {
         self.slots.keys().copied().collect()
     }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p pandafest-sync --example simulate [PEERS...] [--seed N] [--plumtree | --no-plumtree] [--graft-ms N] [--no-rotation]`
+//! `cargo run --release -p pandafest-sync --example simulate [PEERS...] [--seed N] [--no-rotation]`
 //!
 //! Simulates festivals of 100 and 1000 peers (or the sizes given) with churn and a healed
 //! partition, and prints what the simulation measured, ready to paste into a note.
@@ -6,17 +6,12 @@
 fn main() {
     let mut sizes = Vec::new();
     let mut seed = 1;
-    let mut plumtree = vec![true, false];
-    let mut graft = 500;
     let mut rotate = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seed" => seed = args.next().and_then(|s| s.parse().ok()).expect("--seed N"),
-            "--no-plumtree" => plumtree = vec![false],
             "--no-rotation" => rotate = Some(0),
-            "--plumtree" => plumtree = vec![true],
-            "--graft-ms" => graft = args.next().and_then(|s| s.parse().ok()).expect("--graft-ms N"),
             n => sizes.push(n.parse::<usize>().expect("peer counts are numbers")),
         }
     }
@@ -24,13 +19,9 @@ fn main() {
         sizes = vec![100, 1000];
     }
     for peers in sizes {
-        for &pt in &plumtree {
-            let mut config = sync::sim::SimConfig::new(peers, seed);
-            config.plumtree = pt;
-            config.graft_timeout_ms = graft;
-            config.rotate_every = rotate;
-            let report = sync::sim::run(config);
-            println!("{report}\n");
-        }
+        let mut config = sync::sim::SimConfig::new(peers, seed);
+        config.rotate_every = rotate;
+        let report = sync::sim::run(config);
+        println!("{report}\n");
     }
 }

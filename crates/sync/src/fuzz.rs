@@ -5,9 +5,9 @@ use std::sync::OnceLock;
 
 use crate::overlay::OverlayMessage;
 use crate::session::{Output, Session, SessionConfig};
-use crate::sim::Writer;
 use crate::store::MemoryStore;
 use crate::wire::{Limits, LogHeight, Message};
+use crate::writer::Writer;
 use crate::{FestivalId, SyncStore};
 
 /// Decodes arbitrary bytes as a sync message; whatever decodes must re-encode to a message
@@ -96,9 +96,11 @@ pub fn ready() -> &'static Ready {
         let next_messages = [
             Message::Entries { batch: batches, festival: token, entries: vec![next] },
             Message::Have { festival: token, heights: vec![height], done: true },
-            Message::Mode { festival: token, eager: false },
             Message::Credit { batches: 1 },
-            Message::Overlay { festival: token, message: OverlayMessage::Disconnect { alive: true } },
+            Message::Overlay {
+                festival: token,
+                message: OverlayMessage::Introduce { peer: crate::Peer::new(founder.author(), "") },
+            },
             Message::Close { code: crate::CloseCode::Normal, reason: "bye".into() },
         ]
         .iter()
@@ -144,13 +146,10 @@ pub fn session_receive(data: &[u8]) {
     let mut session = ready.session.clone();
     let mut store = ready.store.clone();
     let mut rest = data;
-    let mut now = 0;
     while let [hi, lo, tail @ ..] = rest {
         let len = (u16::from_be_bytes([*hi, *lo]) as usize).min(tail.len());
         let (frame, tail) = tail.split_at(len);
         rest = tail;
-        now += 250;
-        session.tick(now);
         if session.receive(frame).is_err() {
             assert!(session.is_closed());
             let outputs: Vec<Output> = std::iter::from_fn(|| session.poll(&store)).collect();

@@ -6,17 +6,21 @@
 //! - [`Session`]: one connection's protocol. A handshake proves both keys; the festivals
 //!   both sides want are synced: inventories of log heights, announced totals ([`Output::Plan`]),
 //!   missing entries streamed in log order in bounded, credited batches, then live pushes of
-//!   new entries (or, with [`PlumtreeConfig`], notes of new heights to peers that asked).
+//!   new entries.
 //!   Received entries leave as [`Output::Entries`]; the caller verifies and stores them, then
 //!   calls [`Session::stored`] (or [`Session::rejected`]).
 //! - [`SyncStore`]: what a session reads from the store; [`MemoryStore`] implements it in memory.
 //! - [`Message`]: the wire format (CBOR, versioned), with [`Limits`] checked on decoding.
-//! - [`Overlay`]: one festival's partial view (HyParView, with [`OverlayConfig::for_size`]
-//!   giving about ln(N) + 1 neighbours); its [`OverlayMessage`]s ride in sessions.
+//! - [`OverlayMessage`]: introductions and relayed WebRTC signalling between peers of a
+//!   shared festival, carried in sessions.
+//! - `hyparview` and `sim` (feature `simulation`): a partial-view overlay and a
+//!   deterministic simulation of whole festivals, which nodes do not run yet.
 //!
 //! `docs/sync.md` specifies the protocol. The `sim` module (hidden) simulates whole
 //! festivals; `cargo run --release -p pandafest-sync --example simulate` reports on one.
 
+#[cfg(feature = "simulation")]
+pub mod hyparview;
 pub mod overlay;
 pub mod session;
 pub mod store;
@@ -25,8 +29,8 @@ pub mod wire;
 /// A festival's id: the hash of the entry that created it.
 pub type FestivalId = model::Id;
 
-pub use overlay::{Overlay, OverlayConfig, OverlayMessage, OverlayOutput, Peer};
-pub use session::{BatchId, Output, PlumtreeConfig, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
+pub use overlay::{OverlayMessage, Peer};
+pub use session::{BatchId, Output, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
 pub use store::{MemoryStore, StoreError, SyncStore, log_festival};
 pub use wire::{
     CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
@@ -34,5 +38,8 @@ pub use wire::{
 
 #[doc(hidden)]
 pub mod fuzz;
+#[cfg(feature = "simulation")]
 #[doc(hidden)]
 pub mod sim;
+#[doc(hidden)]
+pub mod writer;

@@ -1,9 +1,9 @@
 //! One sync session: the protocol between two peers over one connection.
 //!
-//! Handshake (`Hello`, `Auth`), then the festivals both want (`Festivals`), then per shared
-//! festival: inventories of log heights (`Have`), the catch-up announced (`Plan`), streamed
-//! in log order (`Entries`, credited by `Credit`) and finished (`Done`), then live pushes of
-//! new entries, or notes of new heights to a peer that asked for them (`Mode`).
+//! Handshake (`Hello`, `Auth`), then the festivals both want (`Festivals`, as blinded
+//! tokens), then per shared festival: inventories of log heights (`Have`), the catch-up
+//! announced (`Plan`), streamed in log order (`Entries`, credited by `Credit`) and finished
+//! (`Done`), then live pushes of new entries.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -22,16 +22,6 @@ use crate::wire::{
 /// Heights the peer may announce for logs this side does not hold, beyond those it holds:
 /// a peer must not make a session's memory grow without bound.
 const MAX_FOREIGN_HEIGHTS: usize = 65_536;
-/// Noted heights waiting for their entries (Plumtree), per festival.
-const MAX_LAGGING: usize = 4_096;
-
-/// How a session pushes new entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PlumtreeConfig {
-    /// After a note shows the peer holds entries this side lacks, wait this long for them to
-    /// arrive from another neighbour before asking this peer to push again.
-    pub graft_timeout_ms: u64,
-}
 
 /// What a session is told at its start.
 #[derive(Clone, Debug)]
@@ -40,16 +30,11 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// The festivals this side holds and wants: those it joined and their ancestors.
     pub festivals: Vec<FestivalId>,
-    /// `None`: new entries are always pushed to the peer. `Some`: Plumtree's lazy push: a
-    /// batch that brings only entries already held asks the peer to send notes instead
-    /// (`Mode` lazy), and notes that stay unanswered switch it back (`Mode` eager). The
-    /// caller must then call [`Session::tick`] by [`Session::poll_timeout`].
-    pub plumtree: Option<PlumtreeConfig>,
 }
 
 impl SessionConfig {
     pub fn new(festivals: impl IntoIterator<Item = FestivalId>) -> SessionConfig {
-        SessionConfig { limits: Limits::default(), festivals: festivals.into_iter().collect(), plumtree: None }
+        SessionConfig { limits: Limits::default(), festivals: festivals.into_iter().collect() }
     }
 }
 
@@ -190,51 +175,56 @@ struct InBatch {
     spans: BTreeMap<LogKey, (u64, u64)>,
 }
 
+/// Where the peer's catch-up of a festival stands, as this side receives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Receiving {
+    /// This side's inventory is not sent yet.
+    #[default]
+    Unstarted,
+    /// The inventory is sent; the peer's `Plan` comes next.
+    AwaitPlan,
+    /// The `Plan` came; its entries are streaming in.
+    CatchingUp,
+    /// The peer's `Done` came: from now on it pushes new entries.
+    Done,
+}
+
+/// Where this side's catch-up of a festival stands, as it sends to the peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Sending {
+    /// The peer's inventory is not complete yet.
+    #[default]
+    AwaitInventory,
+    /// The inventory is complete: the `Plan` is due.
+    PlanDue,
+    /// The `Plan` is sent; the entries it announced are streaming out.
+    CatchingUp,
+    /// `Done` is sent: from now on new entries are pushed.
+    Done,
+}
+
 /// The state of one shared festival.
 #[derive(Default, Clone)]
 struct Fest {
-    /// Heights were read from the store and the inventory is queued.
-    started: bool,
+    receiving: Receiving,
+    sending: Sending,
+    /// `Output::Live` was reported.
+    live: bool,
     /// Heights held here, as far as this session knows.
     local: BTreeMap<LogKey, u64>,
     /// Heights the peer holds, as far as this session knows.
     remote: BTreeMap<LogKey, u64>,
     /// The last seq handed out in batches not stored yet.
-    receiving: BTreeMap<LogKey, u64>,
-    /// Heights this side announced to the peer.
-    told: BTreeMap<LogKey, u64>,
-
-    // Sending.
-    their_inventory_done: bool,
-    plan_pending: bool,
-    plan_sent: bool,
+    in_store: BTreeMap<LogKey, u64>,
     /// The catch-up still to send: the height each log must reach.
     initial: BTreeMap<LogKey, u64>,
-    done_sent: bool,
     /// Logs with entries to push.
     dirty: BTreeSet<LogKey>,
     /// Logs whose next entry is too large to send, or missing from the store.
     parked: BTreeSet<LogKey>,
-    /// The peer wants pushes (true) or notes (false).
-    peer_eager: bool,
-    /// Logs whose new height the lazy peer must be told.
-    notes: BTreeSet<LogKey>,
-
-    // Receiving.
-    their_plan: bool,
-    their_done: bool,
-    live: bool,
-    /// What this side asked of the peer.
-    asked_eager: bool,
-    /// Plumtree: heights the peer noted that are not held here, with the time first seen.
-    lagging: BTreeMap<LogKey, (u64, u64)>,
 }
 
 impl Fest {
-    fn new() -> Fest {
-        Fest { peer_eager: true, asked_eager: true, ..Fest::default() }
-    }
-
     fn local(&self, key: &LogKey) -> u64 {
         self.local.get(key).copied().unwrap_or(0)
     }
@@ -245,7 +235,7 @@ impl Fest {
 
     /// The highest seq held or on its way to the store.
     fn reached(&self, key: &LogKey) -> u64 {
-        self.local(key).max(self.receiving.get(key).copied().unwrap_or(0))
+        self.local(key).max(self.in_store.get(key).copied().unwrap_or(0))
     }
 
     /// Re-derives what must be sent for one log after a height changed.
@@ -254,28 +244,17 @@ impl Fest {
         if self.initial.get(key).is_some_and(|&target| remote >= target) {
             self.initial.remove(key);
         }
-        if local <= remote || !self.their_inventory_done || self.parked.contains(key) {
+        let waiting = self.sending == Sending::AwaitInventory;
+        if local <= remote || waiting || self.parked.contains(key) {
             self.dirty.remove(key);
-            self.notes.remove(key);
-            return;
-        }
-        if self.peer_eager {
-            self.dirty.insert(*key);
-            self.notes.remove(key);
         } else {
-            self.dirty.remove(key);
-            if local > self.told.get(key).copied().unwrap_or(0) {
-                self.notes.insert(*key);
-            }
+            self.dirty.insert(*key);
         }
     }
 
     fn raise_local(&mut self, key: LogKey, seq: u64) {
         if seq > self.local(&key) {
             self.local.insert(key, seq);
-        }
-        if self.lagging.get(&key).is_some_and(|&(want, _)| self.reached(&key) >= want) {
-            self.lagging.remove(&key);
         }
         self.refresh(&key);
     }
@@ -292,7 +271,6 @@ pub struct Session {
     me: Author,
     limits: Limits,
     nonce: [u8; 32],
-    plumtree: Option<PlumtreeConfig>,
     phase: Phase,
     peer: Option<PeerInfo>,
     ours: BTreeSet<FestivalId>,
@@ -312,7 +290,6 @@ pub struct Session {
     cursor: Option<FestivalId>,
     next_batch_in: u64,
     inflight: BTreeMap<u64, InBatch>,
-    now: u64,
     stats: Stats,
     /// Something changed since [`Session::work`] last found nothing to do.
     stirred: bool,
@@ -328,7 +305,6 @@ impl Session {
             me,
             limits: config.limits,
             nonce,
-            plumtree: config.plumtree,
             phase: Phase::AwaitHello,
             peer: None,
             ours: config.festivals.into_iter().collect(),
@@ -342,7 +318,6 @@ impl Session {
             cursor: None,
             next_batch_in: 0,
             inflight: BTreeMap::new(),
-            now: 0,
             stats: Stats::default(),
             stirred: true,
         };
@@ -427,9 +402,7 @@ impl Session {
         self.handle(message).map_err(|e| self.fail(e))
     }
 
-    /// The caller verified and stored every entry of `batch`: more may come. Call it before
-    /// [`Session::notify_heights`] reaches this session for the same entries: with Plumtree,
-    /// a batch that brought only entries already held asks the peer for notes instead.
+    /// The caller verified and stored every entry of `batch`: more may come.
     pub fn stored(&mut self, batch: BatchId) -> Result<(), SyncError> {
         if self.phase == Phase::Closed {
             return Err(SyncError::Closed);
@@ -437,25 +410,16 @@ impl Session {
         let b = self.inflight.remove(&batch.0).ok_or(SyncError::UnknownBatch(batch.0))?;
         self.stirred = true;
         let fest = self.fests.get_mut(&b.festival).expect("batches belong to shared festivals");
-        let (mut total, mut duplicates) = (0, 0);
+        let mut duplicates = 0;
         for (key, (first, last)) in b.spans {
-            let held = fest.local(&key);
-            total += last - first + 1;
-            duplicates += held.min(last).saturating_sub(first - 1);
-            if fest.receiving.get(&key).is_some_and(|&r| r <= last) {
-                fest.receiving.remove(&key);
+            duplicates += fest.local(&key).min(last).saturating_sub(first - 1);
+            if fest.in_store.get(&key).is_some_and(|&r| r <= last) {
+                fest.in_store.remove(&key);
             }
             fest.raise_local(key, last);
         }
         self.stats.duplicates_received += duplicates;
-        let prune = self.plumtree.is_some() && fest.live && fest.asked_eager && duplicates == total;
-        if prune {
-            fest.asked_eager = false;
-        }
         self.queue(&Message::Credit { batches: 1 });
-        if prune {
-            self.queue(&Message::Mode { festival: self.token(&b.festival), eager: false });
-        }
         Ok(())
     }
 
@@ -471,7 +435,7 @@ impl Session {
             return;
         }
         // Before the start the store is read anyway.
-        let Some(fest) = self.fests.get_mut(festival).filter(|f| f.started) else { return };
+        let Some(fest) = self.fests.get_mut(festival).filter(|f| f.receiving != Receiving::Unstarted) else { return };
         self.stirred = true;
         for h in heights {
             fest.raise_local((h.author, h.log_id), h.seq);
@@ -514,37 +478,6 @@ impl Session {
             self.queue(&Message::Close { code: CloseCode::Normal, reason: reason.to_string() });
             self.phase = Phase::Closed;
         }
-    }
-
-    /// Runs the timers (Plumtree's graft). `now` in milliseconds on any monotonic clock.
-    pub fn tick(&mut self, now: u64) {
-        self.now = self.now.max(now);
-        let Some(pt) = self.plumtree else { return };
-        if self.phase != Phase::Ready {
-            return;
-        }
-        let mut grafts = Vec::new();
-        for (id, fest) in &mut self.fests {
-            let overdue = fest.lagging.values().any(|&(_, since)| since + pt.graft_timeout_ms <= self.now);
-            if !fest.asked_eager && overdue {
-                fest.asked_eager = true;
-                fest.lagging.clear();
-                grafts.push(*id);
-            }
-        }
-        for festival in grafts {
-            self.queue(&Message::Mode { festival: self.token(&festival), eager: true });
-        }
-    }
-
-    /// When [`Session::tick`] must be called next.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        let pt = self.plumtree?;
-        self.fests
-            .values()
-            .filter(|f| !f.asked_eager)
-            .flat_map(|f| f.lagging.values().map(|&(_, since)| since + pt.graft_timeout_ms))
-            .min()
     }
 
     // -----------------------------------------------------------------------------------
@@ -612,7 +545,7 @@ impl Session {
 
     fn start(&mut self, festival: FestivalId) {
         if let std::collections::btree_map::Entry::Vacant(slot) = self.fests.entry(festival) {
-            slot.insert(Fest::new());
+            slot.insert(Fest::default());
             self.out.push_back(Output::Started { festival });
         }
     }
@@ -674,8 +607,6 @@ impl Session {
     }
 
     fn on_ready_message(&mut self, message: Message) -> Result<(), SyncError> {
-        let plumtree = self.plumtree.is_some();
-        let now = self.now;
         match message {
             Message::Hello(_) | Message::Auth { .. } => {
                 Err(SyncError::Unexpected { message: message.name(), context: "the handshake is over" })
@@ -691,7 +622,9 @@ impl Session {
             }
             Message::Have { festival, heights, done } => {
                 let (_, fest) = self.shared("Have", festival)?;
-                let inventory = !fest.their_inventory_done;
+                if fest.sending != Sending::AwaitInventory {
+                    return Err(SyncError::Unexpected { message: "Have", context: "after the inventory" });
+                }
                 for h in &heights {
                     let key = (h.author, h.log_id);
                     let known = fest.local.contains_key(&key) || fest.remote.contains_key(&key);
@@ -699,27 +632,18 @@ impl Session {
                     if h.seq > fest.remote(&key) && (known || room) {
                         fest.remote.insert(key, h.seq);
                     }
-                    if inventory {
-                        continue;
-                    }
-                    let room = fest.lagging.len() < MAX_LAGGING || fest.lagging.contains_key(&key);
-                    if plumtree && !fest.asked_eager && h.seq > fest.reached(&key) && room {
-                        fest.lagging.entry(key).or_insert((h.seq, now)).0 = h.seq;
-                    }
-                    fest.refresh(&key);
                 }
-                if inventory && done {
-                    fest.their_inventory_done = true;
-                    fest.plan_pending = true;
+                if done {
+                    fest.sending = Sending::PlanDue;
                 }
                 Ok(())
             }
             Message::Plan { festival, entries, bytes } => {
                 let (festival, fest) = self.shared("Plan", festival)?;
-                if fest.their_plan || !fest.started {
+                if fest.receiving != Receiving::AwaitPlan {
                     return Err(SyncError::Unexpected { message: "Plan", context: "not after this side's inventory" });
                 }
-                fest.their_plan = true;
+                fest.receiving = Receiving::CatchingUp;
                 self.out.push_back(Output::Plan { festival, entries, bytes });
                 Ok(())
             }
@@ -730,28 +654,11 @@ impl Session {
             }
             Message::Done { festival } => {
                 let (festival, fest) = self.shared("Done", festival)?;
-                if !fest.their_plan || fest.their_done {
+                if fest.receiving != Receiving::CatchingUp {
                     return Err(SyncError::Unexpected { message: "Done", context: "not after a Plan" });
                 }
-                fest.their_done = true;
+                fest.receiving = Receiving::Done;
                 self.check_live(festival);
-                Ok(())
-            }
-            Message::Mode { festival: token, eager } => {
-                let (festival, fest) = self.shared("Mode", token)?;
-                fest.peer_eager = eager;
-                let keys: Vec<LogKey> = fest.local.keys().copied().collect();
-                for key in &keys {
-                    fest.refresh(key);
-                }
-                // A lazy peer takes notes instead of the rest of the catch-up.
-                let finish = !eager && fest.plan_sent && !fest.done_sent;
-                if finish {
-                    fest.initial.clear();
-                    fest.done_sent = true;
-                    self.queue(&Message::Done { festival: self.token(&festival) });
-                    self.check_live(festival);
-                }
                 Ok(())
             }
             Message::Overlay { festival, message } => {
@@ -768,7 +675,7 @@ impl Session {
         let inflight = self.inflight.len();
         let expected_batch = self.next_batch_in;
         let (festival, fest) = self.shared("Entries", token)?;
-        if !fest.started {
+        if fest.receiving == Receiving::Unstarted {
             return Err(SyncError::Unexpected { message: "Entries", context: "before this side's inventory" });
         }
         if batch != expected_batch {
@@ -806,14 +713,11 @@ impl Session {
             received.push(ReceivedEntry { entry, bytes, payload });
         }
         for (key, &(_, last)) in &spans {
-            if last > fest.receiving.get(key).copied().unwrap_or(0) {
-                fest.receiving.insert(*key, last);
+            if last > fest.in_store.get(key).copied().unwrap_or(0) {
+                fest.in_store.insert(*key, last);
             }
             if last > fest.remote(key) {
                 fest.remote.insert(*key, last);
-            }
-            if fest.lagging.get(key).is_some_and(|&(want, _)| last >= want) {
-                fest.lagging.remove(key);
             }
             fest.refresh(key);
         }
@@ -826,7 +730,7 @@ impl Session {
 
     fn check_live(&mut self, festival: FestivalId) {
         let fest = self.fests.get_mut(&festival).expect("a shared festival");
-        if !fest.live && fest.done_sent && fest.their_done {
+        if !fest.live && fest.sending == Sending::Done && fest.receiving == Receiving::Done {
             fest.live = true;
             self.out.push_back(Output::Live { festival });
         }
@@ -834,16 +738,13 @@ impl Session {
 
     /// Queues the next piece of store-backed work; false when there is none.
     fn work(&mut self, store: &(impl SyncStore + ?Sized)) -> bool {
-        if let Some(festival) = self.fests.iter().find(|(_, f)| !f.started).map(|(id, _)| *id) {
+        let next = |phase: &dyn Fn(&Fest) -> bool| self.fests.iter().find(|(_, f)| phase(f)).map(|(id, _)| *id);
+        if let Some(festival) = next(&|f| f.receiving == Receiving::Unstarted) {
             self.send_inventory(festival, store);
             return true;
         }
-        if let Some(festival) = self.fests.iter().find(|(_, f)| f.plan_pending).map(|(id, _)| *id) {
+        if let Some(festival) = next(&|f| f.sending == Sending::PlanDue) {
             self.send_plan(festival, store);
-            return true;
-        }
-        if let Some(festival) = self.fests.iter().find(|(_, f)| !f.notes.is_empty()).map(|(id, _)| *id) {
-            self.send_notes(festival);
             return true;
         }
         while self.credit > 0 {
@@ -871,11 +772,10 @@ impl Session {
         let heights = store.heights(&festival);
         let per_message = self.heights_per_message();
         let fest = self.fests.get_mut(&festival).expect("a shared festival");
-        fest.started = true;
+        fest.receiving = Receiving::AwaitPlan;
         for h in &heights {
             let key = (h.author, h.log_id);
             fest.local.insert(key, h.seq.max(fest.local(&key)));
-            fest.told.insert(key, h.seq);
         }
         let chunks: Vec<&[LogHeight]> =
             if heights.is_empty() { vec![&[]] } else { heights.chunks(per_message).collect() };
@@ -888,8 +788,7 @@ impl Session {
 
     fn send_plan(&mut self, festival: FestivalId, store: &(impl SyncStore + ?Sized)) {
         let fest = self.fests.get_mut(&festival).expect("a shared festival");
-        fest.plan_pending = false;
-        fest.plan_sent = true;
+        fest.sending = Sending::CatchingUp;
         let (mut entries, mut bytes) = (0u64, 0u64);
         let keys: Vec<LogKey> = fest.local.keys().copied().collect();
         for key in &keys {
@@ -905,24 +804,9 @@ impl Session {
         let token = self.token(&festival);
         self.queue(&Message::Plan { festival: token, entries, bytes });
         if done {
-            self.fests.get_mut(&festival).expect("a shared festival").done_sent = true;
+            self.fests.get_mut(&festival).expect("a shared festival").sending = Sending::Done;
             self.queue(&Message::Done { festival: token });
             self.check_live(festival);
-        }
-    }
-
-    fn send_notes(&mut self, festival: FestivalId) {
-        let per_message = self.heights_per_message();
-        let fest = self.fests.get_mut(&festival).expect("a shared festival");
-        let keys: Vec<LogKey> = std::mem::take(&mut fest.notes).into_iter().collect();
-        let heights: Vec<LogHeight> =
-            keys.iter().map(|key| LogHeight { author: key.0, log_id: key.1, seq: fest.local(key) }).collect();
-        for h in &heights {
-            fest.told.insert((h.author, h.log_id), h.seq);
-        }
-        let token = self.token(&festival);
-        for chunk in heights.chunks(per_message) {
-            self.queue(&Message::Have { festival: token, heights: chunk.to_vec(), done: true });
         }
     }
 
@@ -982,9 +866,9 @@ impl Session {
             fest.remote.insert(key, remote + added);
             fest.refresh(&key);
         }
-        let finished = fest.plan_sent && !fest.done_sent && fest.initial.is_empty();
+        let finished = fest.sending == Sending::CatchingUp && fest.initial.is_empty();
         if finished {
-            fest.done_sent = true;
+            fest.sending = Sending::Done;
         }
         if !items.is_empty() {
             self.cursor = Some(festival);

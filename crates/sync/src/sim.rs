@@ -1,114 +1,23 @@
-//! Writers of realistic logs (real Bamboo entries, the model's payloads) for tests, and a
-//! deterministic simulation of whole festivals: many peers, each running the real
-//! [`Overlay`] and real [`Session`]s over a simulated network with latency, churn and a
-//! partition. Not part of the API.
+//! A deterministic simulation of whole festivals: many peers, each running the real
+//! HyParView [`Overlay`] and real [`Session`]s over a simulated network with latency, churn
+//! and a partition. Not part of the API.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 
-use bamboo::{Author, Keypair, LogWriter};
-use model::op::{EventFields, FestivalFields, Operation, Payload, ResourceFields, ResourceKind};
-use model::{Availability, TimeFrame, Timestamp};
+use bamboo::Author;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 
 use crate::FestivalId;
-use crate::overlay::{Overlay, OverlayConfig, OverlayMessage, OverlayOutput, Peer};
-use crate::session::{Output, PlumtreeConfig, Session, SessionConfig};
+use crate::hyparview::{Overlay, OverlayConfig, OverlayOutput, ViewMessage};
+use crate::overlay::Peer;
+use crate::session::{Output, Session, SessionConfig};
 use crate::store::MemoryStore;
 use crate::wire::{LogHeight, WireEntry};
-
-/// One person writing logs: one log per festival, the festival named on its first entry.
-pub struct Writer {
-    keypair: Keypair,
-    logs: BTreeMap<FestivalId, LogWriter>,
-    next_log: u64,
-    written: u64,
-}
-
-impl Writer {
-    pub fn new(secret: [u8; 32]) -> Writer {
-        Writer { keypair: Keypair::from_secret(secret), logs: BTreeMap::new(), next_log: 0, written: 0 }
-    }
-
-    /// A writer whose key derives from `seed`.
-    pub fn seeded(seed: u64) -> Writer {
-        let mut secret = [0u8; 32];
-        StdRng::seed_from_u64(seed ^ 0x5eed_f00d).fill(&mut secret);
-        Writer::new(secret)
-    }
-
-    pub fn author(&self) -> Author {
-        self.keypair.author()
-    }
-
-    pub fn keypair(&self) -> &Keypair {
-        &self.keypair
-    }
-
-    /// Creates a festival in a new log; its id is the hash of that first entry.
-    pub fn create_festival(&mut self, name: &str, parent: Option<FestivalId>) -> (FestivalId, WireEntry) {
-        let fields = FestivalFields {
-            name: name.into(),
-            description: String::new(),
-            timezone: "Europe/Berlin".into(),
-            frame: None,
-        };
-        let payload = Payload { festival: None, op: Operation::FestivalCreate { parent, fields } }.encode();
-        let mut writer = LogWriter::new(self.keypair.clone(), self.next_log);
-        self.next_log += 1;
-        let signed = writer.append(&payload);
-        let id = model::Id(signed.hash);
-        self.logs.insert(id, writer);
-        (id, WireEntry { entry: signed.bytes, payload })
-    }
-
-    /// Appends `op` to this writer's log of `festival`, opening the log if needed.
-    pub fn write(&mut self, festival: FestivalId, op: Operation) -> WireEntry {
-        let first = !self.logs.contains_key(&festival);
-        if first {
-            self.logs.insert(festival, LogWriter::new(self.keypair.clone(), self.next_log));
-            self.next_log += 1;
-        }
-        let payload = Payload { festival: first.then_some(festival), op }.encode();
-        let signed = self.logs.get_mut(&festival).expect("opened above").append(&payload);
-        self.written += 1;
-        WireEntry { entry: signed.bytes, payload }
-    }
-
-    /// A plausible next operation: a profile first, then resources and events.
-    pub fn post(&mut self, festival: FestivalId) -> WireEntry {
-        let n = self.written;
-        let op = if !self.logs.contains_key(&festival) {
-            Operation::ProfileSet { name: format!("person {}", &self.author().to_hex()[..6]), about: String::new() }
-        } else if n.is_multiple_of(3) {
-            Operation::ResourceCreate(ResourceFields {
-                name: format!("tent {n}"),
-                kind: ResourceKind::Location,
-                description: "a tent with room for twenty".into(),
-                geo: None,
-                address: String::new(),
-                url: String::new(),
-                availability: Availability::Always,
-                policy: "fcfs".into(),
-            })
-        } else {
-            let start = 1_782_900_000 + 3600 * n as i64;
-            let frame = TimeFrame::new(Timestamp(start), Timestamp(start + 3600)).expect("a valid frame");
-            Operation::EventCreate(EventFields {
-                title: format!("workshop {n}"),
-                description: "bring a cup".into(),
-                frame,
-            })
-        };
-        self.write(festival, op)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The simulation
+pub use crate::writer::Writer;
 
 /// What to simulate.
 #[derive(Clone, Debug)]
@@ -124,9 +33,6 @@ pub struct SimConfig {
     pub joins: usize,
     /// Cut the peers into two random halves for the middle third of the writing time.
     pub partition: bool,
-    /// Plumtree's lazy push in the sessions, and its graft timeout.
-    pub plumtree: bool,
-    pub graft_timeout_ms: u64,
     /// One-way latency of a message, drawn uniformly, in ms.
     pub latency_ms: (u64, u64),
     /// Verify every signature and link on storing (slower; the sessions do not care).
@@ -148,8 +54,6 @@ impl SimConfig {
             leaves: peers / 10,
             joins: peers / 10,
             partition: true,
-            plumtree: true,
-            graft_timeout_ms: 500,
             latency_ms: (20, 120),
             verify: false,
             join_spacing_ms: 50,
@@ -215,13 +119,12 @@ impl fmt::Display for Report {
         let s = |ms: u64| format!("{:.1} s", ms as f64 / 1000.0);
         writeln!(
             f,
-            "{} peers (+{} joining, -{} leaving), {} entries, seed {}, plumtree {}, partition {}, latency {}-{} ms",
+            "{} peers (+{} joining, -{} leaving), {} entries, seed {}, partition {}, latency {}-{} ms",
             c.peers,
             c.joins,
             c.leaves,
             self.entries,
             c.seed,
-            if c.plumtree { "on" } else { "off" },
             if c.partition { "yes" } else { "no" },
             c.latency_ms.0,
             c.latency_ms.1
@@ -497,9 +400,7 @@ impl Sim {
                     return;
                 }
                 let peer = self.links[link].ends[to];
-                let now = self.now;
                 let l = &mut self.links[link];
-                l.sessions[to].tick(now);
                 if l.sessions[to].receive(&bytes).is_err() {
                     // A simulation runs honest peers only: any error is a bug.
                     panic!("session error at peer {peer}: {:?}", l.sessions[to].receive(&bytes));
@@ -514,7 +415,7 @@ impl Sim {
                     self.schedule(at, Event::Failed { at: from, failed: to });
                     return;
                 }
-                let message = OverlayMessage::decode(&bytes, usize::MAX).expect("overlay messages decode");
+                let message = ViewMessage::decode(&bytes, usize::MAX).expect("overlay messages decode");
                 let key = self.peers[from].writer.author();
                 let now = self.now;
                 self.peers[to].overlay.handle(key, message, now);
@@ -536,11 +437,6 @@ impl Sim {
                 }
                 let now = self.now;
                 self.peers[peer].overlay.tick(now);
-                let links: Vec<LinkIx> = self.peers[peer].links.values().copied().collect();
-                for l in links {
-                    let side = self.side_of(l, peer);
-                    self.links[l].sessions[side].tick(now);
-                }
                 self.pump_peer(peer);
             }
             Event::Join { peer } => {
@@ -642,11 +538,7 @@ impl Sim {
     }
 
     fn open_link(&mut self, a: PeerIx, b: PeerIx) -> LinkIx {
-        let config = SessionConfig {
-            limits: crate::Limits::default(),
-            festivals: vec![self.festival],
-            plumtree: self.config.plumtree.then_some(PlumtreeConfig { graft_timeout_ms: self.config.graft_timeout_ms }),
-        };
+        let config = SessionConfig { limits: crate::Limits::default(), festivals: vec![self.festival] };
         let mut nonces = [[0u8; 32]; 2];
         self.rng.fill(&mut nonces[0]);
         self.rng.fill(&mut nonces[1]);
@@ -705,14 +597,7 @@ impl Sim {
     }
 
     fn schedule_timer(&mut self, peer: PeerIx) {
-        let mut next = self.peers[peer].overlay.poll_timeout();
-        for &l in self.peers[peer].links.values() {
-            let side = if self.links[l].ends[0] == peer { 0 } else { 1 };
-            if let Some(t) = self.links[l].sessions[side].poll_timeout() {
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
-        }
-        if let Some(t) = next {
+        if let Some(t) = self.peers[peer].overlay.poll_timeout() {
             let t = t.max(self.now + 1);
             if self.peers[peer].timer_at.is_none_or(|at| t < at) {
                 self.peers[peer].timer_at = Some(t);

@@ -36,7 +36,6 @@ pub(crate) mod kind {
     pub const ENTRIES: u64 = 5;
     pub const CREDIT: u64 = 6;
     pub const DONE: u64 = 7;
-    pub const MODE: u64 = 8;
     pub const OVERLAY: u64 = 9;
     pub const CLOSE: u64 = 15;
 }
@@ -216,8 +215,7 @@ pub enum Message {
         tokens: Vec<Token>,
         done: bool,
     },
-    /// Log heights the sender holds. Until `done`, part of the inventory; afterwards a note
-    /// of heights that changed.
+    /// Log heights the sender holds: its inventory, the last message with `done`.
     Have {
         festival: Token,
         heights: Vec<LogHeight>,
@@ -241,11 +239,6 @@ pub enum Message {
     /// The sender has sent everything its `Plan` announced.
     Done {
         festival: Token,
-    },
-    /// Whether the sender wants new entries pushed (`eager`) or only notes of new heights.
-    Mode {
-        festival: Token,
-        eager: bool,
     },
     Overlay {
         festival: Token,
@@ -337,7 +330,6 @@ impl Message {
             Message::Entries { .. } => kind::ENTRIES,
             Message::Credit { .. } => kind::CREDIT,
             Message::Done { .. } => kind::DONE,
-            Message::Mode { .. } => kind::MODE,
             Message::Overlay { .. } => kind::OVERLAY,
             Message::Close { .. } => kind::CLOSE,
         }
@@ -381,7 +373,6 @@ impl Message {
             ]),
             Message::Credit { batches } => fields.push(uint((*batches).into())),
             Message::Done { festival } => fields.push(token_value(festival)),
-            Message::Mode { festival, eager } => fields.extend([token_value(festival), Value::Bool(*eager)]),
             Message::Overlay { festival, message } => fields.extend([token_value(festival), message.to_value()]),
             Message::Close { code, reason } => fields.extend([uint(code.to_u64()), Value::Text(reason.clone())]),
         }
@@ -447,7 +438,6 @@ impl Message {
                 Message::Credit { batches }
             }
             kind::DONE => Message::Done { festival: f.festival()? },
-            kind::MODE => Message::Mode { festival: f.festival()?, eager: f.boolean("eager")? },
             kind::OVERLAY => {
                 let festival = f.festival()?;
                 let message = OverlayMessage::from_value(f.next("message")?)?;
@@ -474,7 +464,6 @@ pub(crate) fn type_name(ty: u64) -> &'static str {
         kind::ENTRIES => "Entries",
         kind::CREDIT => "Credit",
         kind::DONE => "Done",
-        kind::MODE => "Mode",
         kind::OVERLAY => "Overlay",
         kind::CLOSE => "Close",
         _ => "message",

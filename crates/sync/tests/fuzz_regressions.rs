@@ -60,13 +60,8 @@ fn write_fuzz_seed_corpora() {
     write("session_receive", "seed-replay".into(), &framed(&ready.peer_messages));
     let me = sync::Peer::new(bamboo::Keypair::from_secret([5; 32]).author(), "wss://example.org/sync");
     let overlay = [
-        sync::OverlayMessage::Join { addr: me.addr.clone() },
-        sync::OverlayMessage::ForwardJoin { peer: me.clone(), ttl: 6 },
-        sync::OverlayMessage::Neighbor { addr: String::new(), high: true },
-        sync::OverlayMessage::NeighborReply { addr: me.addr.clone(), accepted: false },
-        sync::OverlayMessage::Disconnect { alive: true },
-        sync::OverlayMessage::Shuffle { origin: me.clone(), ttl: 4, peers: vec![me.clone(), me.clone()] },
-        sync::OverlayMessage::ShuffleReply { peers: vec![me] },
+        sync::OverlayMessage::Introduce { peer: me.clone() },
+        sync::OverlayMessage::Signal { to: me.key, from: me.key, data: "{\"sdp\":\"v=0\"}".into() },
     ];
     for (i, m) in overlay.iter().enumerate() {
         write("decode_overlay", format!("seed-{i}"), &m.encode());

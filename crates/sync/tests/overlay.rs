@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use bamboo::{Author, Keypair};
-use sync::{Overlay, OverlayConfig, OverlayMessage, OverlayOutput, Peer};
+use sync::Peer;
+use sync::hyparview::{Overlay, OverlayConfig, OverlayOutput, ViewMessage};
 
 struct World {
     overlays: Vec<Overlay>,
     index: BTreeMap<Author, usize>,
-    queue: VecDeque<(usize, usize, OverlayMessage)>,
+    queue: VecDeque<(usize, usize, ViewMessage)>,
     online: Vec<bool>,
     now: u64,
     sent: usize,
@@ -36,7 +37,7 @@ impl World {
                 self.sent += 1;
                 let j = self.index[&to.key];
                 // A message must survive its encoding.
-                let decoded = OverlayMessage::decode(&message.encode(), usize::MAX).unwrap();
+                let decoded = ViewMessage::decode(&message.encode(), usize::MAX).unwrap();
                 assert_eq!(decoded, message);
                 self.queue.push_back((i, j, message));
             }
@@ -178,14 +179,14 @@ fn failed_and_departed_neighbours_are_replaced() {
 #[test]
 fn overlay_decoding_enforces_its_limits() {
     let me = Peer::new(Keypair::from_secret([1; 32]).author(), "x".repeat(256));
-    let fine = OverlayMessage::ShuffleReply { peers: vec![me.clone(); 64] };
-    assert!(OverlayMessage::decode(&fine.encode(), usize::MAX).is_ok());
-    let crowded = OverlayMessage::ShuffleReply { peers: vec![me.clone(); 65] };
+    let fine = ViewMessage::ShuffleReply { peers: vec![me.clone(); 64] };
+    assert!(ViewMessage::decode(&fine.encode(), usize::MAX).is_ok());
+    let crowded = ViewMessage::ShuffleReply { peers: vec![me.clone(); 65] };
     assert!(matches!(
-        OverlayMessage::decode(&crowded.encode(), usize::MAX),
+        ViewMessage::decode(&crowded.encode(), usize::MAX),
         Err(sync::WireError::TooMany { count: 65, .. })
     ));
-    let long = OverlayMessage::Join { addr: "x".repeat(257) };
-    assert!(OverlayMessage::decode(&long.encode(), usize::MAX).is_err());
-    assert!(OverlayMessage::decode(&fine.encode(), 100).is_err(), "the byte limit holds");
+    let long = ViewMessage::Join { addr: "x".repeat(257) };
+    assert!(ViewMessage::decode(&long.encode(), usize::MAX).is_err());
+    assert!(ViewMessage::decode(&fine.encode(), 100).is_err(), "the byte limit holds");
 }

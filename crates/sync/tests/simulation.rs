@@ -19,22 +19,11 @@ fn check(report: &Report) {
 
 // Scenario: 100 peers join one by one; 100 entries are written by random peers while 10
 // peers leave (half crash), 10 new peers join, and the peers are cut into two halves for a
-// third of the time; Plumtree's lazy push is on.
+// third of the time.
 // Assert: every peer at the end holds every entry; views stay within ceil(ln N) + 1.
 #[test]
 fn hundred_peers_with_churn_and_a_healed_partition() {
     check(&run(SimConfig::new(100, 7)));
-}
-
-// Scenario: as above, with eager push only.
-// Assert: the same delivery, and more copies per entry than with Plumtree on the same run.
-#[test]
-fn hundred_peers_eager_push_sends_more_copies_than_plumtree() {
-    let eager = run(SimConfig { plumtree: false, ..SimConfig::new(100, 8) });
-    let lazy = run(SimConfig::new(100, 8));
-    check(&eager);
-    check(&lazy);
-    assert!(eager.copies_per_delivery > lazy.copies_per_delivery);
 }
 
 // Scenario: 1000 peers, 100 leaving and 100 joining, a partition that heals, 60 entries over
@@ -46,13 +35,13 @@ fn thousand_peers_with_churn_and_a_healed_partition() {
     check(&run(config));
 }
 
-// Scenario: a 100-peer run (seed 2, eager push) with and without the overlay's rotation.
+// Scenario: a 100-peer run (seed 2) with and without the overlay's rotation.
 // Assert: with plain HyParView the halves stay apart after the network heals (here, no
 // churn after the heal happens to reconnect them), so entries written during the partition
 // never cross; with rotation, the same run delivers everything.
 #[test]
 fn without_rotation_a_partition_may_never_heal() {
-    let config = SimConfig { plumtree: false, ..SimConfig::new(100, 2) };
+    let config = SimConfig::new(100, 2);
     let plain = run(SimConfig { rotate_every: Some(0), ..config.clone() });
     println!("{plain}\n");
     assert!(plain.delivered < plain.expected);

@@ -4,7 +4,7 @@
 use bamboo::Keypair;
 use expect_test::expect;
 use model::Operation;
-use sync::sim::Writer;
+use sync::writer::Writer;
 use sync::{
     CloseCode, FestivalId, Hello, Limits, LogHeight, Message, OverlayMessage, Peer, Token, WireEntry, WireError,
 };
@@ -48,8 +48,6 @@ fn example_messages_have_the_documented_bytes() {
     expect!["850205005820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319818258a6008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000163004057b60227933183762f99216d8c07c944048da6f47e387a5270c3265a577e02a0bb326c3c71157f24b5e7786ef40946102fd1930897bc0f1e330fa571b81f6d209cc65e6866abf4ef74495d718cd695b92df8d60c8c46e888cb224b1004937b93f5d744a913470c198fc566cebacc4821a3b173ec8d6a7f06153618913e7fb1085863a4617601626f706b70726f66696c652f7365746466657374584076c0742ce413bc9a15761220aabf59fd6ec831bb093c8eab35e24ca0cc396691941c098ed2e7a0e4e8ed37cff48cde34b280400e90710eec827a464c8930cc72646e616d6563416e61"].assert_eq(&hex::encode(entries.encode()));
 
     expect!["83020601"].assert_eq(&hex::encode(Message::Credit { batches: 1 }.encode()));
-    expect!["8402085820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319f4"]
-        .assert_eq(&hex::encode(Message::Mode { festival: t, eager: false }.encode()));
     let festivals = Message::Festivals { tokens: vec![t], done: true };
     expect!["840202815820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319f5"]
         .assert_eq(&hex::encode(festivals.encode()));
@@ -69,13 +67,12 @@ fn every_message_round_trips() {
     let key = Keypair::from_secret([2; 32]).author();
     let peer = Peer::new(key, "wss://example.org/sync");
     let overlay = [
-        OverlayMessage::Join { addr: peer.addr.clone() },
-        OverlayMessage::ForwardJoin { peer: peer.clone(), ttl: 6 },
-        OverlayMessage::Neighbor { addr: String::new(), high: true },
-        OverlayMessage::NeighborReply { addr: peer.addr.clone(), accepted: false },
-        OverlayMessage::Disconnect { alive: true },
-        OverlayMessage::Shuffle { origin: peer.clone(), ttl: 4, peers: vec![peer.clone()] },
-        OverlayMessage::ShuffleReply { peers: vec![] },
+        OverlayMessage::Introduce { peer: peer.clone() },
+        OverlayMessage::Signal {
+            to: key,
+            from: Keypair::from_secret([3; 32]).author(),
+            data: "{\"sdp\":\"…\"}".into(),
+        },
     ];
     let mut messages = vec![
         Message::Hello(Hello { minor: 3, key, nonce: [7; 32], limits: Limits::MIN }),
@@ -86,7 +83,6 @@ fn every_message_round_trips() {
         Message::Entries { batch: 1 << 40, festival: t, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
         Message::Credit { batches: u32::MAX },
         Message::Done { festival: t },
-        Message::Mode { festival: t, eager: true },
         Message::Close { code: CloseCode::Other(99), reason: "é".repeat(10) },
     ];
     messages.extend(overlay.into_iter().map(|message| Message::Overlay { festival: t, message }));

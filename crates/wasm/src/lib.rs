@@ -240,11 +240,6 @@ impl WasmNode {
         self.hub.remove(id);
     }
 
-    #[wasm_bindgen(js_name = syncTick)]
-    pub fn sync_tick(&mut self, now_ms: f64) {
-        self.hub.tick(now_ms as u64);
-    }
-
     /// Connection ids that may have something to do (after a local write, poll them all).
     #[wasm_bindgen(js_name = syncIds)]
     pub fn sync_ids(&self) -> Vec<u32> {

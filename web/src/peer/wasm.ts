@@ -27,7 +27,6 @@ export interface WasmNodeApi {
   syncClose(id: number, reason: string): void
   /** Forgets a closed session (it leaves the status). Not in docs/browser.md; the pkg has it. */
   syncRemove?(id: number): void
-  syncTick(nowMs: number): void
   /** JSON like GET /api/v1/sync: {"peers":[...]}. */
   syncStatus(): string
   publicKey(): string

@@ -230,12 +230,6 @@ describe('PeerEngine: calls, changes, identity', () => {
     expect(await call(3, { op: 'exportKey' })).toMatchObject({ ok: true, value: '7'.repeat(64) })
   })
 
-  it('ticks the sessions about once a second', async () => {
-    const { node, clock, engine } = setup()
-    await engine.start()
-    clock.advance(3000)
-    expect(node.ticks).toEqual([1_001_000, 1_002_000, 1_003_000])
-  })
 })
 
 describe('PeerEngine: WebRTC sessions and signalling', () => {

@@ -17,7 +17,6 @@ export class FakeWasmNode implements WasmNodeApi {
   signals: { id: number; to: string; data: string }[] = []
   closed: { id: number; reason: string }[] = []
   removed: number[] = []
-  ticks: number[] = []
   changes: { festivals: string[]; kinds: string[] }[] = []
   events = new Map<number, SyncEvent[]>()
   status: { peers: unknown[] } = { peers: [] }
@@ -67,9 +66,6 @@ export class FakeWasmNode implements WasmNodeApi {
   }
   syncRemove(id: number): void {
     this.removed.push(id)
-  }
-  syncTick(nowMs: number): void {
-    this.ticks.push(nowMs)
   }
   syncStatus(): string {
     return JSON.stringify(this.status)

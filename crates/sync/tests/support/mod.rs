@@ -6,10 +6,10 @@ use std::collections::VecDeque;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sync::sim::Writer;
+use sync::writer::Writer;
 use sync::{
-    BatchId, FestivalId, Limits, LogHeight, MemoryStore, Message, Output, PlumtreeConfig, ReceivedEntry, Session,
-    SessionConfig, SyncError, WireEntry,
+    BatchId, FestivalId, Limits, LogHeight, MemoryStore, Message, Output, ReceivedEntry, Session, SessionConfig,
+    SyncError, WireEntry,
 };
 
 /// What a session reported, kept for assertions.
@@ -27,7 +27,6 @@ pub struct Node {
     pub store: MemoryStore,
     pub festivals: Vec<FestivalId>,
     pub limits: Limits,
-    pub plumtree: Option<PlumtreeConfig>,
     /// Received batches wait here until [`Net::store_pending`] when set.
     pub defer: bool,
     pub pending: VecDeque<(usize, usize, FestivalId, BatchId, Vec<ReceivedEntry>)>,
@@ -69,7 +68,6 @@ impl Net {
             store: MemoryStore::new(),
             festivals: festivals.to_vec(),
             limits: Limits::default(),
-            plumtree: None,
             defer: false,
             pending: VecDeque::new(),
         });
@@ -104,8 +102,7 @@ impl Net {
         let mut sessions = Vec::new();
         for n in [a, b] {
             let node = &self.nodes[n];
-            let config =
-                SessionConfig { limits: node.limits, festivals: node.festivals.clone(), plumtree: node.plumtree };
+            let config = SessionConfig { limits: node.limits, festivals: node.festivals.clone() };
             let mut nonce = [0u8; 32];
             rand::RngExt::fill(&mut self.rng, &mut nonce);
             sessions.push(Session::new(node.writer.keypair().clone(), config, nonce));
@@ -239,23 +236,6 @@ impl Net {
     /// The id the next batch from `side`'s peer must carry.
     pub fn next_batch(&self, link: usize, side: usize) -> u64 {
         self.messages(link, 1 - side).iter().filter(|m| matches!(m, Message::Entries { .. })).count() as u64
-    }
-
-    /// Runs until nothing moves, advancing the clock to each session timer (Plumtree's
-    /// grafts) and running again, until no timer is set.
-    pub fn settle(&mut self) {
-        for _ in 0..1_000 {
-            self.run();
-            let next = self.links.iter().flat_map(|l| l.sessions.iter()).filter_map(|s| s.poll_timeout()).min();
-            let Some(at) = next else { return };
-            self.now = self.now.max(at);
-            for link in &mut self.links {
-                for session in &mut link.sessions {
-                    session.tick(self.now);
-                }
-            }
-        }
-        panic!("timers kept firing");
     }
 
     /// Messages one side of a link sent, decoded.
