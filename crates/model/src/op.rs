@@ -532,3 +532,21 @@ fn read_resource(r: &mut MapReader) -> R<ResourceFields> {
 fn read_event(r: &mut MapReader) -> R<EventFields> {
     Ok(EventFields { title: r.text("title")?, description: r.opt_text("desc")?, frame: r.frame()? })
 }
+
+/// The festival a log belongs to, read from its first entry (whose hash is `first_entry`):
+/// a log that opens with `festival/create` is the festival it creates; any other log names
+/// its festival in the envelope's `fest` field. `None`: the log belongs to no festival. Every
+/// operation version keeps this envelope rule, so a sync session can hold festival boundaries
+/// with it before anything is stored, and the fold uses it too.
+pub fn log_festival(first_entry: Id, decoded: &Decoded) -> Option<Id> {
+    let (named, is_create) = match decoded {
+        Decoded::Op(p) => (p.festival, matches!(p.op, Operation::FestivalCreate { .. })),
+        Decoded::Unsupported { festival, kind, .. } => (*festival, kind == "festival/create"),
+        Decoded::Malformed { festival, .. } => (*festival, false),
+    };
+    match named {
+        Some(f) if !is_create => Some(f),
+        None if is_create => Some(first_entry),
+        _ => None,
+    }
+}

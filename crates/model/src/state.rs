@@ -299,20 +299,8 @@ impl State {
             self.logs.insert(key, LogProgress { next_seq: 1, ..Default::default() });
         }
         let decoded = op::decode(&entry.payload);
-        let named = match &decoded {
-            Decoded::Op(p) => p.festival,
-            Decoded::Unsupported { festival, .. } | Decoded::Malformed { festival, .. } => *festival,
-        };
-        // The log's festival comes from its first entry, by the envelope rule every version keeps.
-        let is_create = matches!(&decoded, Decoded::Op(p) if matches!(p.op, Operation::FestivalCreate { .. }))
-            || matches!(&decoded, Decoded::Unsupported { kind, .. } if kind == "festival/create");
         if entry.seq == 1 {
-            let festival = match named {
-                Some(f) if !is_create => Some(f),
-                None if is_create => Some(entry.hash),
-                _ => None,
-            };
-            self.logs.get_mut(&key).expect("inserted above").festival = festival;
+            self.logs.get_mut(&key).expect("inserted above").festival = op::log_festival(entry.hash, &decoded);
         }
         let festival = self.logs.get(&key).and_then(|p| p.festival);
         let kind = match &decoded {

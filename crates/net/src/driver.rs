@@ -12,15 +12,8 @@ use service::Node;
 use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncError};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::StoreSync;
-
 /// Entries were stored (by anyone): sessions push the new heights, the UI refetches.
-#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct Change {
-    /// Festival ids in hex; empty with `kinds == ["*"]` means "anything".
-    pub festivals: Vec<String>,
-    pub kinds: Vec<String>,
-}
+pub use service::Change;
 
 pub use service::hub::{Direction, PeerStatus};
 
@@ -269,9 +262,8 @@ fn notify(ctx: &SyncContext, session: &mut Session, festivals: &[Id]) {
     let wanted = ctx.wanted();
     session.add_festivals(&wanted);
     let _ = crate::locked(&ctx.node, |node| {
-        let store = StoreSync(&node.store);
         for f in festivals {
-            let heights = sync::SyncStore::heights(&store, f);
+            let heights = sync::SyncStore::heights(&node.store, f);
             session.notify_heights(f, &heights);
         }
     });
@@ -279,8 +271,8 @@ fn notify(ctx: &SyncContext, session: &mut Session, festivals: &[Id]) {
 
 async fn flush(ctx: &SyncContext, session: &mut Session, outgoing: &mpsc::Sender<Vec<u8>>) -> Result<(), NetError> {
     loop {
-        let next = crate::locked(&ctx.node, |node| session.poll(&StoreSync(&node.store)))
-            .map_err(|p| NetError::Node(p.to_string()))?;
+        let next =
+            crate::locked(&ctx.node, |node| session.poll(&node.store)).map_err(|p| NetError::Node(p.to_string()))?;
         match next {
             Some(Output::Send(bytes)) => outgoing.send(bytes).await.map_err(|_| NetError::Disconnected)?,
             Some(_) => {}
@@ -305,8 +297,8 @@ async fn pump(
     progress: &mut (impl FnMut(u64, u64) + Send),
 ) -> Result<(), NetError> {
     loop {
-        let next = crate::locked(&ctx.node, |node| session.poll(&StoreSync(&node.store)))
-            .map_err(|p| NetError::Node(p.to_string()))?;
+        let next =
+            crate::locked(&ctx.node, |node| session.poll(&node.store)).map_err(|p| NetError::Node(p.to_string()))?;
         let Some(output) = next else { return Ok(()) };
         match output {
             Output::Send(bytes) => {

@@ -18,7 +18,6 @@ mod ws;
 
 pub use driver::{Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, SyncStatus, drive};
 pub use invite::reachable_addresses;
-pub use service::hub::Reader as StoreSync;
 pub use service::invite::Invite;
 pub use shared::{Panicked, locked};
 pub use ws::{IDLE_TIMEOUT, PING_INTERVAL, SYNC_PATH, connect, keep_syncing, sync_once, sync_url as ws_url};

@@ -445,7 +445,6 @@ fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>>
         node.run_agent()?;
     }
     // Read again: the agent's decisions just written belong to this change too.
-    let (festivals, kinds) = service::summarize(&node, &node.store.received_after(seen)?);
-    let change = Change { festivals, kinds };
+    let change = service::summarize(node, &node.store.received_after(seen)?);
     Ok(Some((change, node.store.last_received())))
 }

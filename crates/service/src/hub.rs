@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use bamboo::Author;
 use model::Id;
 use serde::Serialize;
-use sync::{FestivalId, LogHeight, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore, WireEntry};
+use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore};
 
 use crate::node::Node;
 
@@ -101,42 +101,6 @@ pub struct Hub {
     slots: BTreeMap<u32, Slot>,
     next: u32,
     introduced: Introductions,
-}
-
-/// The store as a sync session reads it (native nodes and browsers alike).
-pub struct Reader<'a>(pub &'a store::Store);
-
-impl SyncStore for Reader<'_> {
-    fn heights(&self, festival: &FestivalId) -> Vec<LogHeight> {
-        self.0
-            .heights(festival)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|h| LogHeight { author: h.author, log_id: h.log_id, seq: h.seq })
-            .collect()
-    }
-
-    fn entries(
-        &self,
-        author: &Author,
-        log_id: u64,
-        from_seq: u64,
-        max_count: usize,
-        max_bytes: usize,
-    ) -> Vec<WireEntry> {
-        // The store returns consecutive entries only; here they are cut to the byte budget.
-        let mut bytes = 0;
-        self.0
-            .entries_from(*author, log_id, from_seq, max_count)
-            .unwrap_or_default()
-            .into_iter()
-            .take_while(|(entry, payload)| {
-                bytes += entry.len() + payload.len();
-                bytes <= max_bytes
-            })
-            .map(|(entry, payload)| WireEntry { entry, payload })
-            .collect()
-    }
 }
 
 /// Festivals this node syncs: those it holds and those it joined (or only `only`), with
@@ -234,12 +198,11 @@ impl Hub {
     /// learns of newly wanted festivals.
     pub fn notify_all(&mut self, node: &Node) {
         let wanted = wanted(node, None);
-        let reader = Reader(&node.store);
         for slot in self.slots.values_mut() {
             slot.session.add_festivals(&wanted);
             let shared: Vec<FestivalId> = slot.session.shared_festivals().copied().collect();
             for f in shared {
-                slot.session.notify_heights(&f, &reader.heights(&f));
+                slot.session.notify_heights(&f, &SyncStore::heights(&node.store, &f));
             }
         }
     }
@@ -272,7 +235,7 @@ impl Hub {
         let mut stored_any = false;
         loop {
             let Some(slot) = self.slots.get_mut(&id) else { return };
-            let Some(output) = slot.session.poll(&Reader(&node.store)) else { break };
+            let Some(output) = slot.session.poll(&node.store) else { break };
             match output {
                 Output::Send(bytes) => {
                     slot.sent += 1;

@@ -34,9 +34,17 @@ pub fn now() -> model::Timestamp {
     model::Timestamp(ms)
 }
 
-/// What the entries `ids` changed, as the live stream names it: the festivals touched and
-/// the kinds of objects (`festival`, `profile`, `resource`, `event`, `request`).
-pub fn summarize(node: &Node, ids: &[model::Id]) -> (Vec<String>, Vec<String>) {
+/// What new entries changed, as the live streams of native nodes and browsers send it.
+#[derive(serde::Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// Festival ids in hex; empty with `kinds == ["*"]` means "anything".
+    pub festivals: Vec<String>,
+    /// `festival`, `profile`, `resource`, `event`, `request`, or `*`.
+    pub kinds: Vec<String>,
+}
+
+/// What the entries `ids` changed: the festivals touched and the kinds of objects.
+pub fn summarize(node: &Node, ids: &[model::Id]) -> Change {
     let mut festivals = std::collections::BTreeSet::new();
     let mut kinds = std::collections::BTreeSet::new();
     for id in ids {
@@ -48,5 +56,5 @@ pub fn summarize(node: &Node, ids: &[model::Id]) -> (Vec<String>, Vec<String>) {
             kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request"));
         }
     }
-    (festivals.into_iter().collect(), kinds.into_iter().collect())
+    Change { festivals: festivals.into_iter().collect(), kinds: kinds.into_iter().collect() }
 }

@@ -104,20 +104,11 @@ pub struct NewRequest {
 }
 
 /// Which requests to list.
-#[derive(Deserialize, Default, Debug, Clone, Copy)]
+#[derive(Default, Debug, Clone, Copy)]
 pub struct RequestFilter {
-    #[serde(default, deserialize_with = "flag")]
     pub mine: bool,
-    #[serde(default, deserialize_with = "flag")]
     pub incoming: bool,
-    #[serde(default, deserialize_with = "flag")]
     pub pending: bool,
-}
-
-/// Query flags: `?mine`, `?mine=1`, `?mine=true`.
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let s = String::deserialize(d)?;
-    Ok(!matches!(s.as_str(), "0" | "false" | "no"))
 }
 
 fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {

@@ -8,13 +8,15 @@
 //! - [`verify_entries`]: decoding, batched signature checks and payload checks: the only
 //!   way, besides signing one's own entries, to obtain a [`VerifiedEntry`].
 //! - [`Store::append`]: signs an operation into the node's own log of a festival.
-//! - [`LogHeight`], [`Store::heights`], [`Store::entries_from`]: what replication needs.
+//! - [`Store::heights`], [`Store::entries_from`] and the [`sync::SyncStore`] they make: what
+//!   replication reads, natively and in a browser.
 //!
 //! Schema changes are versioned migrations; the plan's rows carry the model's format
 //! version, and a store whose plan is of another version rebuilds it at open.
 
 mod migrations;
 mod sql_log;
+mod sync_store;
 mod verified;
 
 use std::path::Path;
@@ -23,6 +25,7 @@ use bamboo::{Admission, Author, Hash, Keypair, LogView, VerifyError};
 use model::op::Payload;
 use model::{Id, Key, LogEntry, Operation, State};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sync::LogHeight;
 
 pub use sql_log::SqlLog;
 pub use verified::{VerifiedEntry, verify_entries};
@@ -46,14 +49,6 @@ pub enum StoreError {
     KeyInUse,
     #[error("cannot sign the entry: {0}")]
     Build(#[from] bamboo::BuildError),
-}
-
-/// The newest sequence number this store holds of one log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct LogHeight {
-    pub author: Author,
-    pub log_id: u64,
-    pub seq: u64,
 }
 
 /// What happened to a batch.
@@ -260,8 +255,8 @@ fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Re
     let mut rows = stmt.query([*last_received])?;
     while let Some(row) = rows.next()? {
         state.apply(LogEntry {
-            hash: Id(Hash(row.get::<_, Vec<u8>>(0)?.try_into().unwrap_or([0; 64]))),
-            author: Key(author_of(row.get::<_, Vec<u8>>(1)?)),
+            hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
+            author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
             log_id: row.get::<_, i64>(2)? as u64,
             seq: row.get::<_, i64>(3)? as u64,
             payload: row.get(4)?,
@@ -387,7 +382,7 @@ impl Store {
             .prepare_cached("SELECT author, log_id, max_seq FROM logs WHERE festival = ?1 ORDER BY author, log_id")?;
         let rows = stmt.query_map([festival.0.0.as_slice()], |r| {
             Ok(LogHeight {
-                author: author_of(r.get::<_, Vec<u8>>(0)?),
+                author: Author(r.get::<_, [u8; 32]>(0)?),
                 log_id: r.get::<_, i64>(1)? as u64,
                 seq: r.get::<_, i64>(2)? as u64,
             })
@@ -461,12 +456,8 @@ impl Store {
     /// Ids of the entries received after `after`, in the order received.
     pub fn received_after(&self, after: i64) -> Result<Vec<Id>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT hash FROM entries WHERE received > ?1 ORDER BY received")?;
-        let rows = stmt.query_map([after], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(Id(Hash(row?.try_into().map_err(|_| StoreError::CorruptPlan("bad hash".into()))?)));
-        }
-        Ok(out)
+        let rows = stmt.query_map([after], |r| r.get::<_, [u8; 64]>(0))?;
+        Ok(rows.map(|h| h.map(|h| Id(Hash(h)))).collect::<Result<_, _>>()?)
     }
 
     /// Number of entries stored.
@@ -478,7 +469,7 @@ impl Store {
     pub fn forks(&self) -> Result<Vec<(Author, u64, u64)>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT author, log_id, seq FROM forks ORDER BY author, log_id, seq")?;
         let rows = stmt.query_map([], |r| {
-            Ok((author_of(r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+            Ok((Author(r.get::<_, [u8; 32]>(0)?), r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -556,10 +547,8 @@ impl Store {
             let mut done = 0u64;
             while let Some(row) = rows.next()? {
                 state.apply(LogEntry {
-                    hash: Id(Hash(
-                        row.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| StoreError::CorruptPlan("bad hash".into()))?,
-                    )),
-                    author: Key(author_of(row.get::<_, Vec<u8>>(1)?)),
+                    hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
+                    author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
                     log_id: row.get::<_, i64>(2)? as u64,
                     seq: row.get::<_, i64>(3)? as u64,
                     payload: row.get(4)?,
@@ -597,7 +586,7 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                author_of(r.get::<_, Vec<u8>>(0)?),
+                Author(r.get::<_, [u8; 32]>(0)?),
                 r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
@@ -616,10 +605,6 @@ impl Store {
         }
         Ok(problems)
     }
-}
-
-fn author_of(bytes: Vec<u8>) -> Author {
-    Author(bytes.try_into().unwrap_or([0; 32]))
 }
 
 fn load_or_create_key(conn: &Connection) -> Result<Keypair, StoreError> {

@@ -31,7 +31,13 @@ pub type FestivalId = model::Id;
 
 pub use overlay::{OverlayMessage, Peer};
 pub use session::{BatchId, Output, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
-pub use store::{MemoryStore, StoreError, SyncStore, log_festival};
+pub use store::{MemoryStore, StoreError, SyncStore};
+
+/// The festival of the log an entry (its bytes) opens, by the model's rule
+/// ([`model::op::log_festival`]).
+pub fn log_festival(entry: &[u8], payload: &[u8]) -> Option<FestivalId> {
+    model::op::log_festival(model::Id(bamboo::Hash::of(entry)), &model::op::decode(payload))
+}
 pub use wire::{
     CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
 };

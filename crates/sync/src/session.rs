@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use bamboo::{Author, Entry, Hash, Keypair, LogKey};
+use bamboo::{Author, Entry, Keypair, LogKey};
 use ed25519_zebra::{Signature, VerificationKey};
 use thiserror::Error;
 
 use crate::FestivalId;
 use crate::overlay::OverlayMessage;
-use crate::store::{SyncStore, log_festival};
+use crate::store::SyncStore;
 use crate::wire::{
     self, CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
     auth_message, entries_frame_len, entry_item_len,
@@ -706,7 +706,7 @@ impl Session {
                 let expected = spans.get(&key).map_or(fest.reached(&key) + 1, |&(_, last)| last + 1);
                 return Err(SyncError::NotInLogOrder { author: key.0, log_id: key.1, expected, got: seq });
             }
-            if seq == 1 && log_festival(&Hash::of(&bytes), &payload) != Some(festival) {
+            if seq == 1 && crate::log_festival(&bytes, &payload) != Some(festival) {
                 return Err(SyncError::WrongFestival { author: key.0, log_id: key.1, festival });
             }
             spans.entry(key).and_modify(|s| s.1 = seq).or_insert((seq, seq));

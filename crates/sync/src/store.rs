@@ -1,10 +1,10 @@
-//! What a session needs from storage ([`SyncStore`]), the festival rule for a log's first
-//! entry ([`log_festival`]), and [`MemoryStore`], an in-memory store for tests and simulations.
+//! What a session needs from storage ([`SyncStore`]), and [`MemoryStore`], an in-memory store
+//! for tests and simulations.
 
 use std::collections::BTreeMap;
 
-use bamboo::{Admission, Author, Entry, Hash, LogKey, MemoryLogs};
-use model::op::{self, Decoded, Operation};
+use bamboo::{Admission, Author, Entry, LogKey, MemoryLogs};
+
 use thiserror::Error;
 
 use crate::FestivalId;
@@ -44,26 +44,6 @@ pub trait SyncStore {
             total += chunk.iter().map(|e| (e.entry.len() + e.payload.len()) as u64).sum::<u64>();
         }
         total
-    }
-}
-
-/// The festival a log belongs to, read from its first entry: a log that opens with
-/// `festival/create` is the festival it creates (its id is the entry's hash); any other log
-/// names its festival in the payload's `fest` field. `None`: the log belongs to no festival.
-///
-/// This is the rule of `model::State` (by the envelope that every operation version keeps),
-/// repeated here so that a session can hold festival boundaries before anything is stored.
-pub fn log_festival(first_entry_hash: &Hash, payload: &[u8]) -> Option<FestivalId> {
-    let decoded = op::decode(payload);
-    let (named, is_create) = match &decoded {
-        Decoded::Op(p) => (p.festival, matches!(p.op, Operation::FestivalCreate { .. })),
-        Decoded::Unsupported { festival, kind, .. } => (*festival, kind == "festival/create"),
-        Decoded::Malformed { festival, .. } => (*festival, false),
-    };
-    match named {
-        Some(f) if !is_create => Some(f),
-        None if is_create => Some(model::Id(*first_entry_hash)),
-        _ => None,
     }
 }
 
@@ -128,7 +108,7 @@ impl MemoryStore {
         }
         let log_festival_ok = match self.logs.get(&key) {
             Some(log) => log.festival == festival,
-            None => log_festival(&Hash::of(entry), payload) == Some(festival),
+            None => crate::log_festival(entry, payload) == Some(festival),
         };
         if !log_festival_ok {
             return Err(StoreError::WrongFestival);

@@ -19,13 +19,6 @@ fn err(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
 }
 
-/// A change, as the native node's live stream sends it.
-#[derive(Serialize)]
-struct Change {
-    festivals: Vec<String>,
-    kinds: Vec<String>,
-}
-
 #[wasm_bindgen]
 pub struct WasmNode {
     node: Node,
@@ -152,10 +145,9 @@ impl WasmNode {
         if last == self.seen {
             return "[]".into();
         }
-        let (festivals, kinds) =
-            service::summarize(&self.node, &self.node.store.received_after(self.seen).unwrap_or_default());
+        let change = service::summarize(&self.node, &self.node.store.received_after(self.seen).unwrap_or_default());
         self.seen = last;
-        serde_json::to_string(&[Change { festivals, kinds }]).expect("serialises")
+        serde_json::to_string(&[change]).expect("serialises")
     }
 
     #[wasm_bindgen(js_name = exportKey)]
