@@ -1,22 +1,23 @@
-//! The network side of a native pandafest node: the loop that drives a [`sync::Session`]
-//! over a connection, WebSocket connections with reconnection and backoff, LAN discovery
-//! by mDNS, and invite links.
+//! The network side of a native pandafest node: the thread that hosts the sync sessions,
+//! WebSocket connections with reconnection and backoff, LAN discovery by mDNS, and invite
+//! addresses. The protocol and the session host itself live in `sync` and `service::hub`
+//! (shared with the browser peer); here are only byte pipes, dialers and discovery.
 //!
-//! - [`drive`]: runs one session over any message link given as a pair of channels; the
-//!   node's HTTP server hands it accepted WebSockets, [`connect`] dials out.
-//! - [`SyncContext`]: what every session of a node shares: the node, the stream of
-//!   [`Change`]s (new entries, from any source), the [`SyncStatus`] shown to people.
+//! - [`SyncContext`]: a node's session host (one thread driving `service::hub::Hub`), its
+//!   stream of [`Change`]s, and its sync status.
+//! - [`drive`]: pumps one connection's messages, given as a pair of channels, to and from
+//!   the host; the node's HTTP server hands it accepted WebSockets, [`connect`] dials out.
 //! - [`sync_once`] (`pandafest sync`, `pandafest join`) and [`keep_syncing`] (`pandafest serve`).
-//! - [`Invite`]: `pandafest://join?festival=…&peer=…` links.
 //! - [`discovery`]: mDNS announcement and browsing of `_pandafest._tcp.local.`.
+//! - [`locked`]: the one way to use the node shared by HTTP handlers and the host.
 
 pub mod discovery;
-mod driver;
+mod host;
 mod invite;
 mod shared;
 mod ws;
 
-pub use driver::{Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, SyncStatus, drive};
+pub use host::{Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary, SyncContext, drive};
 pub use invite::reachable_addresses;
 pub use service::invite::Invite;
 pub use shared::{Panicked, locked};

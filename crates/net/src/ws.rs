@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub use service::invite::{SYNC_PATH, ws_url as sync_url};
 
-use crate::driver::{ConnectionInfo, Direction, NetError, Summary, SyncContext, drive};
+use crate::host::{ConnectionInfo, Direction, NetError, Summary, SyncContext, drive};
 
 /// A WebSocket sends a ping after this long without sending anything…
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
@@ -65,19 +65,19 @@ pub async fn sync_once(
 ) -> Result<Summary, NetError> {
     let (tx, rx) = connect(address).await?;
     let info = ConnectionInfo { address: sync_url(address), direction: Direction::Outgoing, once: true };
-    drive(ctx, tx, rx, info, progress).await
+    drive(&ctx, tx, rx, info, progress).await
 }
 
-/// Keeps a live session with the peer at `address`, reconnecting with exponential
-/// backoff (1 s doubling to 60 s, reset after a session that lasted a minute).
+/// Keeps a live session with the peer at `address`, redialing as `service::hub`'s
+/// [`redial_delay_ms`](service::hub::redial_delay_ms) says (browsers redial alike).
 pub async fn keep_syncing(ctx: SyncContext, address: String) {
-    let mut backoff = Duration::from_secs(1);
+    let mut attempt = 0;
     loop {
         let began = std::time::Instant::now();
         match connect(&address).await {
             Ok((tx, rx)) => {
                 let info = ConnectionInfo { address: sync_url(&address), direction: Direction::Outgoing, once: false };
-                match drive(ctx.clone(), tx, rx, info, |_, _| {}).await {
+                match drive(&ctx, tx, rx, info, |_, _| {}).await {
                     Ok(_) => tracing::info!("sync with {address} ended"),
                     Err(NetError::SelfConnection) => {
                         tracing::info!("{address} is this node itself: not dialling it again");
@@ -88,10 +88,10 @@ pub async fn keep_syncing(ctx: SyncContext, address: String) {
             }
             Err(e) => tracing::debug!("{e}"),
         }
-        if began.elapsed() > Duration::from_secs(60) {
-            backoff = Duration::from_secs(1);
+        if began.elapsed() >= Duration::from_millis(service::hub::REDIAL_RESET_MS) {
+            attempt = 0;
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(service::hub::redial_delay_ms(attempt, rand::random()))).await;
+        attempt += 1;
     }
 }

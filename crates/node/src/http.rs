@@ -191,7 +191,7 @@ async fn shared_api(State(s): State<AppState>, method: axum::http::Method, uri: 
 }
 
 async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
-    let peers = s.sync.status.lock().map(|st| st.list()).unwrap_or_default();
+    let peers = s.sync.status().await;
     Ok(Json(serde_json::json!({ "peers": peers })))
 }
 
@@ -240,7 +240,7 @@ async fn sync_socket(
             });
             let info =
                 net::ConnectionInfo { address: addr.to_string(), direction: net::Direction::Incoming, once: false };
-            match net::drive(s.sync.clone(), out_tx, in_rx, info, |_, _| {}).await {
+            match net::drive(&s.sync, out_tx, in_rx, info, |_, _| {}).await {
                 Ok(summary) => tracing::info!("sync with {addr} ended: {} entries stored", summary.stored),
                 Err(e) => tracing::warn!("sync with {addr}: {e}"),
             }
@@ -297,6 +297,7 @@ async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Js
     let JoinBody { link } = body(&b)?;
     let invite = with_node(&s, true, move |n| crate::sync_cmds::remember_join(n, &link)).await?;
     // Sessions already open learn that this festival is wanted now.
+    s.sync.notify();
     let _ = s.changes.send(Change { festivals: vec![invite.festival.to_hex()], kinds: vec!["festival".into()] });
     for peer in &invite.peers {
         tokio::spawn(net::keep_syncing(s.sync.clone(), peer.clone()));
@@ -422,6 +423,8 @@ pub async fn watch(state: AppState) {
         match result {
             Ok(Ok(Some((change, last)))) => {
                 seen = last;
+                // Sessions push what is new (entries a session stored are pushed already).
+                state.sync.notify();
                 let _ = state.changes.send(change);
             }
             Ok(Ok(None)) => {}

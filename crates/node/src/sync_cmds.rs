@@ -45,7 +45,9 @@ pub async fn sync_once(
     only: Option<Id>,
     progress: impl FnMut(u64, u64) + Send,
 ) -> ApiResult<net::Summary> {
-    let mut ctx = SyncContext::new(node);
-    ctx.only = only;
+    let ctx = match only {
+        Some(festival) => SyncContext::only(node, festival),
+        None => SyncContext::new(node),
+    };
     net::sync_once(ctx, peer, progress).await.map_err(|e| ApiError::conflict(e.to_string()))
 }

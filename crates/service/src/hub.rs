@@ -1,10 +1,12 @@
-//! The sync sessions of a single-threaded node (the browser peer): each connection's
-//! [`sync::Session`], received entries verified and stored at once, introductions of
-//! peers to each other (Spray's join), and WebRTC signalling relayed one hop.
+//! The one host of a node's sync sessions, natively and in a browser: each connection's
+//! [`sync::Session`], received entries verified and stored at once, the festivals to sync,
+//! introductions of peers to each other (Spray's join), WebRTC signalling relayed one hop,
+//! handshake deadlines, one-shot syncs, and the sync status people see.
 //!
-//! The host moves bytes: [`Hub::receive`] for each message of a connection, then
-//! [`Hub::poll`] and act on every [`HubEvent`]. The native node runs the same protocol with
-//! one task per connection (`crates/net`).
+//! The transport moves bytes: [`Hub::open`] a connection, [`Hub::receive`] each message,
+//! then [`Hub::poll`] it and act on every [`HubEvent`]; [`Hub::remove`] it when the
+//! transport is gone. The browser's worker drives it directly; the native node drives it from
+//! one thread (`net::Host`), its connections being byte pumps.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -27,8 +29,38 @@ pub enum HubEvent {
     Introduce { peer: Author },
     /// WebRTC signalling from `from`, relayed by this connection's peer.
     Signal { from: Author, data: String },
-    /// The session is over: close the connection.
-    Closed { reason: String },
+    /// The session is over: close the connection. `retry`: whether dialing this address
+    /// again makes sense (not when it was this node itself).
+    Closed { reason: String, retry: bool },
+}
+
+/// How long to wait before dialing a node again after its connection ended (the
+/// `attempt`th time in a row): 1 s doubling to 60 s, each ±25 % (`random` in 0..1) so that many
+/// peers do not all come back at the same moment. Native nodes and browsers redial alike.
+pub fn redial_delay_ms(attempt: u32, random: f64) -> u64 {
+    let base = (REDIAL_FIRST_MS << attempt.min(16)).min(REDIAL_MAX_MS);
+    (base as f64 * (0.75 + 0.5 * random.clamp(0.0, 1.0))) as u64
+}
+
+/// The first redial delay, and the longest.
+pub const REDIAL_FIRST_MS: u64 = 1_000;
+pub const REDIAL_MAX_MS: u64 = 60_000;
+/// A connection that held this long was a success: the next redial starts over.
+pub const REDIAL_RESET_MS: u64 = 10_000;
+
+/// A peer must prove its key this soon after its connection opened.
+pub const HANDSHAKE_TIMEOUT_MS: i64 = 10_000;
+/// Ended connections the status remembers (the newest), besides the open ones.
+pub const STATUS_HISTORY: usize = 32;
+
+/// What a finished session did (a one-shot sync reports it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub peer: Option<String>,
+    pub festivals: Vec<String>,
+    pub received: u64,
+    pub stored: u64,
+    pub sent: u64,
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,12 +96,31 @@ struct Slot {
     session: Session,
     label: String,
     direction: Direction,
+    opened_at: i64,
+    /// End once every shared festival is caught up (a one-shot sync).
+    once: bool,
     sent: u64,
     peer: Option<Author>,
     events: VecDeque<HubEvent>,
     announced: u64,
     received: u64,
-    closed: Option<String>,
+    stored: u64,
+    closed: Option<Closing>,
+}
+
+#[derive(Clone)]
+struct Closing {
+    reason: String,
+    /// Ended as planned (a one-shot sync that caught up), not by an error.
+    done: bool,
+    retry: bool,
+    reported: bool,
+}
+
+impl Closing {
+    fn error(reason: String) -> Closing {
+        Closing { reason, done: false, retry: true, reported: false }
+    }
 }
 
 /// Which peers a node introduced to each other (Spray's join): each pair once, and again
@@ -101,6 +152,9 @@ pub struct Hub {
     slots: BTreeMap<u32, Slot>,
     next: u32,
     introduced: Introductions,
+    /// Only this festival (and its ancestors): `pandafest sync --festival F`.
+    only: Option<Id>,
+    history: VecDeque<PeerStatus>,
 }
 
 /// Festivals this node syncs: those it holds and those it joined (or only `only`), with
@@ -122,33 +176,105 @@ pub fn wanted(node: &Node, only: Option<Id>) -> Vec<FestivalId> {
 }
 
 impl Hub {
+    /// A hub that syncs only `festival` and its ancestors.
+    pub fn only(festival: Id) -> Hub {
+        Hub { only: Some(festival), ..Hub::default() }
+    }
+
     /// Opens a session for a new connection; its first message is ready in [`Hub::poll`].
     pub fn open(&mut self, node: &Node, label: &str, direction: Direction) -> u32 {
+        self.open_with(node, label, direction, false)
+    }
+
+    /// As [`Hub::open`] for a one-shot sync: once every festival both sides want is caught
+    /// up both ways, the hub closes the session ([`HubEvent::Closed`], "caught up").
+    pub fn open_once(&mut self, node: &Node, label: &str, direction: Direction) -> u32 {
+        self.open_with(node, label, direction, true)
+    }
+
+    fn open_with(&mut self, node: &Node, label: &str, direction: Direction, once: bool) -> u32 {
         self.next += 1;
-        let session =
-            Session::new(node.store.keypair().clone(), SessionConfig::new(wanted(node, None)), rand::random());
+        let config = SessionConfig::new(wanted(node, self.only));
+        let session = Session::new(node.store.keypair().clone(), config, rand::random());
         self.slots.insert(
             self.next,
             Slot {
                 session,
                 label: label.to_string(),
                 direction,
+                opened_at: crate::now().0,
+                once,
                 sent: 0,
                 peer: None,
                 events: VecDeque::new(),
                 announced: 0,
                 received: 0,
+                stored: 0,
                 closed: None,
             },
         );
         self.next
     }
 
+    /// Closes the sessions whose peer has not proven its key within
+    /// [`HANDSHAKE_TIMEOUT_MS`]; call it now and then (the native host does every second).
+    pub fn expire(&mut self) {
+        let now = crate::now().0;
+        let late: Vec<u32> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.peer.is_none() && s.closed.is_none() && now - s.opened_at > HANDSHAKE_TIMEOUT_MS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            self.close(id, "the peer did not prove its key in time");
+        }
+    }
+
+    /// What session `id` did so far.
+    pub fn summary(&self, id: u32) -> Option<Summary> {
+        let s = self.slots.get(&id)?;
+        Some(Summary {
+            peer: s.peer.map(|k| k.to_hex()),
+            festivals: s.session.shared_festivals().map(|f| f.to_hex()).collect(),
+            received: s.received,
+            stored: s.stored,
+            sent: s.sent,
+        })
+    }
+
+    /// Entries stored from session `id`'s peer, and the total its plans announced: a
+    /// progress bar.
+    pub fn progress(&self, id: u32) -> Option<(u64, u64)> {
+        self.slots.get(&id).map(|s| (s.stored, s.announced.max(s.stored)))
+    }
+
+    /// Whether a one-shot session is over: the peer's festivals are known, every shared one
+    /// is live both ways, nothing waits to be stored, and no festival became wanted meanwhile
+    /// (one that arrived may name a parent this node wants too).
+    fn caught_up(&mut self, node: &Node, id: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(&id) else { return false };
+        let s = &slot.session;
+        let live = s.heard_festivals() && s.shared_festivals().all(|f| s.is_live(f)) && s.in_flight() == 0;
+        if !live {
+            return false;
+        }
+        let before = slot.session.shared_festivals().count();
+        slot.session.add_festivals(&wanted(node, self.only));
+        slot.session.shared_festivals().count() == before
+    }
+
     /// A message from the connection's peer. Problems end the session (see [`HubEvent::Closed`]).
     pub fn receive(&mut self, node: &mut Node, id: u32, bytes: &[u8]) {
         let Some(slot) = self.slots.get_mut(&id) else { return };
         if let Err(e) = slot.session.receive(bytes) {
-            slot.closed.get_or_insert(e.to_string());
+            let normal = matches!(e, sync::SyncError::PeerClosed { code: sync::CloseCode::Normal, .. });
+            let retry = !matches!(e, sync::SyncError::SelfConnection);
+            // The peer ending a session normally is no error, unless a one-shot sync was not
+            // caught up yet.
+            let all_live = slot.session.shared_festivals().all(|f| slot.session.is_live(f));
+            let done = normal && (!slot.once || all_live);
+            slot.closed.get_or_insert(Closing { reason: e.to_string(), done, retry, reported: false });
         }
         self.run(node, id);
     }
@@ -156,18 +282,30 @@ impl Hub {
     /// Everything the host must do now for connection `id`.
     pub fn poll(&mut self, node: &mut Node, id: u32) -> Vec<HubEvent> {
         self.run(node, id);
+        if self.slots.get(&id).is_some_and(|s| s.once && s.closed.is_none()) && self.caught_up(node, id) {
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.session.close("caught up");
+                slot.closed = Some(Closing { reason: "caught up".into(), done: true, retry: true, reported: false });
+            }
+            self.run(node, id);
+        }
         let Some(slot) = self.slots.get_mut(&id) else { return Vec::new() };
         let mut events: Vec<HubEvent> = slot.events.drain(..).collect();
-        if let Some(reason) = slot.closed.clone()
+        if let Some(closing) = slot.closed.as_mut()
             && slot.session.is_closed()
-            && !events.iter().any(|e| matches!(e, HubEvent::Closed { .. }))
+            && !closing.reported
         {
-            events.push(HubEvent::Closed { reason });
-            // Reported once; the slot stays for the status until the host closes it.
-            slot.closed = Some(String::new());
+            // Reported once; the slot stays for the status until the host removes it.
+            closing.reported = true;
+            events.push(HubEvent::Closed { reason: closing.reason.clone(), retry: closing.retry });
         }
-        events.retain(|e| !matches!(e, HubEvent::Closed { reason } if reason.is_empty()));
         events
+    }
+
+    /// Whether session `id` ended as planned (a one-shot sync that caught up) rather than by
+    /// an error.
+    pub fn ended_well(&self, id: u32) -> bool {
+        self.slots.get(&id).and_then(|s| s.closed.as_ref()).is_some_and(|c| c.done)
     }
 
     /// Sends WebRTC signalling to `to` through the peer of connection `id`.
@@ -183,21 +321,31 @@ impl Hub {
     pub fn close(&mut self, id: u32, reason: &str) {
         if let Some(slot) = self.slots.get_mut(&id) {
             slot.session.close(reason);
-            slot.closed.get_or_insert(reason.to_string());
+            slot.closed.get_or_insert(Closing {
+                reason: reason.to_string(),
+                done: false,
+                retry: true,
+                reported: false,
+            });
         }
     }
 
-    /// Forgets a closed connection; its peer may be introduced again by a later session.
+    /// Forgets a connection whose transport is gone; its peer may be introduced again by a
+    /// later session. The status keeps the last [`STATUS_HISTORY`] ended connections.
     pub fn remove(&mut self, id: u32) {
+        let Some(mut status) = self.status_of(id) else { return };
         if let Some(peer) = self.slots.remove(&id).and_then(|s| s.peer) {
             self.introduced.forget(peer);
         }
+        status.connected = false;
+        self.history.push_front(status);
+        self.history.truncate(STATUS_HISTORY);
     }
 
     /// The store gained entries (a local write): every session pushes the new heights and
     /// learns of newly wanted festivals.
     pub fn notify_all(&mut self, node: &Node) {
-        let wanted = wanted(node, None);
+        let wanted = wanted(node, self.only);
         for slot in self.slots.values_mut() {
             slot.session.add_festivals(&wanted);
             let shared: Vec<FestivalId> = slot.session.shared_festivals().copied().collect();
@@ -211,22 +359,26 @@ impl Hub {
         self.slots.keys().copied().collect()
     }
 
+    /// Every open connection, then the last ended ones, newest first.
     pub fn status(&self) -> Vec<PeerStatus> {
-        self.slots
-            .values()
-            .map(|s| PeerStatus {
-                address: s.label.clone(),
-                key: s.peer.map(|k| k.to_hex()),
-                direction: s.direction,
-                sent: s.sent,
-                connected: !s.session.is_closed(),
-                festivals: s.session.shared_festivals().map(|f| f.to_hex()).collect(),
-                behind: s.announced.saturating_sub(s.received),
-                live: s.session.heard_festivals() && s.session.shared_festivals().all(|f| s.session.is_live(f)),
-                received: s.received,
-                error: s.closed.clone().filter(|r| !r.is_empty()),
-            })
-            .collect()
+        let open = self.slots.keys().filter_map(|id| self.status_of(*id));
+        open.chain(self.history.iter().cloned()).collect()
+    }
+
+    fn status_of(&self, id: u32) -> Option<PeerStatus> {
+        let s = self.slots.get(&id)?;
+        Some(PeerStatus {
+            address: s.label.clone(),
+            key: s.peer.map(|k| k.to_hex()),
+            direction: s.direction,
+            sent: s.sent,
+            connected: !s.session.is_closed(),
+            festivals: s.session.shared_festivals().map(|f| f.to_hex()).collect(),
+            behind: s.announced.saturating_sub(s.received),
+            live: s.session.heard_festivals() && s.session.shared_festivals().all(|f| s.session.is_live(f)),
+            received: s.received,
+            error: s.closed.as_ref().filter(|c| !c.done).map(|c| c.reason.clone()),
+        })
     }
 
     /// Drains session `id`'s outputs: stores received batches, relays signalling,
@@ -254,13 +406,14 @@ impl Hub {
                     match store_batch(node, items) {
                         Ok(new) => {
                             stored_any |= new > 0;
+                            slot.stored += new;
                             if let Err(e) = slot.session.stored(batch) {
-                                slot.closed.get_or_insert(e.to_string());
+                                slot.closed.get_or_insert(Closing::error(e.to_string()));
                             }
                         }
                         Err(reason) => {
                             let e = slot.session.rejected(batch, &reason);
-                            slot.closed.get_or_insert(e.to_string());
+                            slot.closed.get_or_insert(Closing::error(e.to_string()));
                         }
                     }
                 }

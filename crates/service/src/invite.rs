@@ -17,53 +17,18 @@ pub struct Invite {
     pub peers: Vec<String>,
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 impl Invite {
     pub fn to_link(&self) -> String {
-        let mut link = format!("pandafest://join?festival={}", self.festival.to_hex());
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("festival", &self.festival.to_hex());
         for p in &self.peers {
-            link.push_str("&peer=");
-            link.push_str(&encode(p));
+            query.append_pair("peer", p);
         }
-        link
+        format!("pandafest://join?{}", query.finish())
     }
 
     /// Reads a `pandafest://join?…` link, or any URL whose query (or `#/join?` fragment)
-    /// carries `festival=` and `peer=`.
+    /// carries `festival=` and `peer=`. Peers that are no sync address are left out.
     pub fn parse(link: &str) -> Result<Invite, String> {
         let query = link
             .split_once("join?")
@@ -71,14 +36,12 @@ impl Invite {
             .ok_or_else(|| format!("{link:?} is not an invite link (pandafest://join?festival=…&peer=…)"))?;
         let mut festival = None;
         let mut peers = Vec::new();
-        for pair in query.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = decode(value).ok_or_else(|| format!("the invite link has a broken value: {pair}"))?;
-            match key {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
                 "festival" => {
                     festival = Some(Id::from_hex(&value).ok_or("the invite link's festival id is not 128 hex digits")?)
                 }
-                "peer" if !value.is_empty() => peers.push(value),
+                "peer" => peers.extend(sync_url(&value)),
                 _ => {}
             }
         }
@@ -87,19 +50,35 @@ impl Invite {
     }
 }
 
-/// `host:port`, `http://host:port` or `ws://host:port/sync` → the sync endpoint's URL.
-pub fn ws_url(address: &str) -> String {
-    let a = address.trim().trim_end_matches('/');
-    let with_scheme = if let Some(rest) = a.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else if let Some(rest) = a.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if a.starts_with("ws://") || a.starts_with("wss://") {
-        a.to_string()
-    } else {
-        format!("ws://{a}")
+/// A node's sync endpoint from an address as people type it or links carry it:
+/// `host:port`, `http(s)://host:port` or `ws(s)://host:port[/path]`; the path is `/sync`
+/// unless one is given. `None` if it is no such address. The browser peer uses this rule too.
+pub fn sync_url(address: &str) -> Option<String> {
+    let a = address.trim();
+    let with_scheme = if a.contains("://") { a.to_string() } else { format!("ws://{a}") };
+    // `http::Uri` parses without the IDNA tables of `url`, which would weigh on the wasm.
+    let uri: http::Uri = with_scheme.parse().ok()?;
+    let scheme = match uri.scheme_str()? {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        _ => return None,
     };
-    if with_scheme.ends_with(SYNC_PATH) { with_scheme } else { format!("{with_scheme}{SYNC_PATH}") }
+    let authority = uri.authority().filter(|a| !a.host().is_empty())?;
+    // Only host[:port]: no user info, and a port that is a port.
+    let port_ok = authority.port_u16().is_some() || authority.as_str() == authority.host();
+    if !port_ok || authority.as_str().contains('@') {
+        return None;
+    }
+    let path = match uri.path_and_query().map(|p| p.as_str()) {
+        None | Some("" | "/") => SYNC_PATH,
+        Some(p) => p,
+    };
+    Some(format!("{scheme}://{authority}{path}"))
+}
+
+/// [`sync_url`], or the address as given when it is none (dialing it then says why).
+pub fn ws_url(address: &str) -> String {
+    sync_url(address).unwrap_or_else(|| address.trim().to_string())
 }
 
 fn setting_key(festival: &Id) -> String {
@@ -161,13 +140,18 @@ mod tests {
         assert_eq!(ws_url("http://10.0.0.2:7878/"), "ws://10.0.0.2:7878/sync");
         assert_eq!(ws_url("https://fest.example"), "wss://fest.example/sync");
         assert_eq!(ws_url("ws://a:1/sync"), "ws://a:1/sync");
+        assert_eq!(ws_url("[::1]:7878"), "ws://[::1]:7878/sync");
+        assert_eq!(ws_url("wss://relay.example/festival/sync"), "wss://relay.example/festival/sync");
+        for bad in ["", "  ", "ftp://x/", "ws://", "javascript:alert(1)", "ws://a b/"] {
+            assert_eq!(sync_url(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
     fn round_trip_and_web_form() {
         let invite = Invite {
             festival: Id(bamboo::Hash([0xab; 64])),
-            peers: vec!["ws://10.0.0.2:7878/sync".into(), "fest.example:443".into()],
+            peers: vec!["ws://10.0.0.2:7878/sync".into(), "wss://fest.example/sync".into()],
         };
         let link = invite.to_link();
         assert!(link.starts_with("pandafest://join?festival=abab"));

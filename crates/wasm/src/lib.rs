@@ -19,6 +19,25 @@ fn err(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
 }
 
+/// A node's sync endpoint from an address as people type it (`service::invite::sync_url`):
+/// the one rule of native nodes and browsers.
+#[wasm_bindgen(js_name = syncUrl)]
+pub fn sync_url(address: &str) -> Option<String> {
+    service::invite::sync_url(address)
+}
+
+/// How long to wait before dialing a node again (`service::hub::redial_delay_ms`).
+#[wasm_bindgen(js_name = redialDelayMs)]
+pub fn redial_delay_ms(attempt: u32, random: f64) -> f64 {
+    service::hub::redial_delay_ms(attempt, random) as f64
+}
+
+/// A connection that held this long was a success: the next redial starts over.
+#[wasm_bindgen(js_name = redialResetMs)]
+pub fn redial_reset_ms() -> f64 {
+    service::hub::REDIAL_RESET_MS as f64
+}
+
 #[wasm_bindgen]
 pub struct WasmNode {
     node: Node,
@@ -204,9 +223,10 @@ impl WasmNode {
                     set("from", from.to_hex().into());
                     set("data", data.into());
                 }
-                HubEvent::Closed { reason } => {
+                HubEvent::Closed { reason, retry } => {
                     set("type", "closed".into());
                     set("reason", reason.into());
+                    set("retry", retry.into());
                 }
             }
             out.push(&o);
@@ -230,6 +250,12 @@ impl WasmNode {
     #[wasm_bindgen(js_name = syncRemove)]
     pub fn sync_remove(&mut self, id: u32) {
         self.hub.remove(id);
+    }
+
+    /// Closes sessions whose peer has not proven its key in time (call about once a second).
+    #[wasm_bindgen(js_name = syncExpire)]
+    pub fn sync_expire(&mut self) {
+        self.hub.expire();
     }
 
     /// Connection ids that may have something to do (after a local write, poll them all).

@@ -6,7 +6,10 @@
 
 import type { Peer, SyncStatus } from '../client/types'
 import type { FromWorker, NodeEntry, Op, ToWorker } from './protocol'
-import { syncUrl } from './protocol'
+import { redialDelayMs, redialResetMs, syncUrl as wasmSyncUrl } from 'virtual:pandafest-wasm'
+
+/** A node's sync endpoint from an address (the node's rule, `service::invite::sync_url`). */
+export const syncUrl = (address: string): string | null => wasmSyncUrl(address) ?? null
 import type { SyncEvent, WasmNodeApi } from './wasm'
 
 /** The part of WebSocket the engine uses. */
@@ -48,9 +51,6 @@ export interface EngineOptions {
   store: NodeStore
   clock?: Clock
   random?: () => number
-  /** First reconnection delay (doubles up to `maxBackoffMs`). */
-  backoffMs?: number
-  maxBackoffMs?: number
   tickMs?: number
   /** Sync status is posted at most this often while it changes. */
   statusEveryMs?: number
@@ -86,8 +86,6 @@ interface Session {
   closed: boolean
 }
 
-/** Stays up this long before a disconnection counts as a new problem (backoff restarts). */
-const STABLE_MS = 10_000
 
 export class PeerEngine {
   private readonly node: WasmNodeApi
@@ -96,8 +94,6 @@ export class PeerEngine {
   private readonly store: NodeStore
   private readonly clock: Clock
   private readonly random: () => number
-  private readonly backoffMs: number
-  private readonly maxBackoffMs: number
   private readonly statusEveryMs: number
   private readonly dialers = new Map<string, Dialer>()
   private readonly sessions = new Map<number, Session>()
@@ -114,8 +110,6 @@ export class PeerEngine {
     this.store = opts.store
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? Math.random
-    this.backoffMs = opts.backoffMs ?? 1000
-    this.maxBackoffMs = opts.maxBackoffMs ?? 60_000
     this.statusEveryMs = opts.statusEveryMs ?? 250
     this.clock.setInterval(() => this.tick(), opts.tickMs ?? 1000)
   }
@@ -365,12 +359,11 @@ export class PeerEngine {
 
   private retry(d: Dialer) {
     if (d.gone) return
-    if (d.readySince !== null && this.clock.now() - d.readySince >= STABLE_MS) d.attempt = 0
+    // The redial rule is the node's (service::hub::redial_delay_ms), native and here alike.
+    if (d.readySince !== null && this.clock.now() - d.readySince >= redialResetMs()) d.attempt = 0
     d.readySince = null
-    const base = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** d.attempt)
+    const delay = redialDelayMs(d.attempt, this.random())
     d.attempt += 1
-    // Jitter, so that many browsers do not all come back at the same moment.
-    const delay = Math.round(base * (0.75 + 0.5 * this.random()))
     this.clock.clearTimeout(d.timer)
     d.timer = this.clock.setTimeout(() => this.connect(d), delay)
     this.postStatus(false)
@@ -512,8 +505,14 @@ export class PeerEngine {
     return false
   }
 
-  /** A safety net: whatever a session may have to say goes out within a second. */
+  /** Once a second: sessions whose peer never proved its key end; whatever a session may
+   * have to say goes out (a safety net). */
   private tick() {
+    try {
+      this.node.syncExpire?.()
+    } catch {
+      // nothing to expire
+    }
     this.pumpAll()
   }
 

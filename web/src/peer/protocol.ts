@@ -72,22 +72,3 @@ export type FromWorker =
   /** The key changed (key import): every WebRTC connection belongs to the old key. */
   | { t: 'identity'; publicKey: string }
 
-/** Accepts ws(s) URLs, and http(s) addresses of a node (its /sync). Null if it is neither. */
-export function syncUrl(input: string): string | null {
-  let s = input.trim()
-  if (!s) return null
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) s = `ws://${s}`
-  let u: URL
-  try {
-    u = new URL(s)
-  } catch {
-    return null
-  }
-  if (u.protocol === 'http:') u.protocol = 'ws:'
-  else if (u.protocol === 'https:') u.protocol = 'wss:'
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return null
-  if (!u.hostname) return null
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/sync'
-  u.hash = ''
-  return u.toString()
-}

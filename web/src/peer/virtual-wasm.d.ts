@@ -4,5 +4,11 @@
 declare module 'virtual:pandafest-wasm' {
   const init: (input?: unknown) => Promise<unknown>
   export default init
+  /** Loads the module from its bytes at once (Node.js: the tests). */
+  export function initSync(input: { module: BufferSource }): unknown
   export const WasmNode: unknown
+  /** The node's rules for the transports (service::invite, service::hub). */
+  export function syncUrl(address: string): string | undefined
+  export function redialDelayMs(attempt: number, random: number): number
+  export function redialResetMs(): number
 }

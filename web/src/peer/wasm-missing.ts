@@ -8,6 +8,22 @@ export default async function init(): Promise<never> {
   throw new Error(MISSING)
 }
 
+export function initSync(): never {
+  throw new Error(MISSING)
+}
+
+export function syncUrl(): never {
+  throw new Error(MISSING)
+}
+
+export function redialDelayMs(): never {
+  throw new Error(MISSING)
+}
+
+export function redialResetMs(): never {
+  throw new Error(MISSING)
+}
+
 export const WasmNode = {
   open(): Promise<never> {
     return Promise.reject(new Error(MISSING))

@@ -26,6 +26,7 @@ export interface WasmNodeApi {
   syncSignal(id: number, to: string, data: string): void
   syncClose(id: number, reason: string): void
   /** Forgets a closed session (it leaves the status). Not in docs/browser.md; the pkg has it. */
+  syncExpire?(): void
   syncRemove?(id: number): void
   /** JSON like GET /api/v1/sync: {"peers":[...]}. */
   syncStatus(): string

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { PeerEngine } from '../peer/engine'
-import { syncUrl, type FromWorker, type Op } from '../peer/protocol'
+import { syncUrl } from '../peer/engine'
+import type { FromWorker, Op } from '../peer/protocol'
 import { FakeSocket, FakeWasmNode, ManualClock, MemoryNodeStore } from './peerFakes'
 
 const NODE = 'ws://127.0.0.1:7878/sync'

@@ -1,0 +1,240 @@
+//! The native node's sync sessions: one thread drives the node's [`Hub`] (the same session
+//! host the browser peer runs), and each connection is a byte pump ([`drive`]) between a
+//! transport and that thread.
+//!
+//! The hub stores received batches on its thread, under the node's lock; connections never
+//! touch the node. A local write reaches the sessions by [`SyncContext::notify`] (the HTTP
+//! server's watcher calls it for every change).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::Duration;
+
+use model::Id;
+use service::Node;
+use service::hub::{Hub, HubEvent};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use service::Change;
+pub use service::hub::{Direction, PeerStatus, Summary};
+
+#[derive(thiserror::Error, Debug)]
+pub enum NetError {
+    #[error("{0}")]
+    Sync(String),
+    #[error("cannot connect to {address}: {reason}")]
+    Connect { address: String, reason: String },
+    #[error("the connection closed before the sync was complete")]
+    Disconnected,
+    #[error("that address is this node itself")]
+    SelfConnection,
+    #[error("the node's sync host has stopped")]
+    HostGone,
+}
+
+/// Who is at the other end, as far as the transport knows.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    pub address: String,
+    pub direction: Direction,
+    /// End once every shared festival is live (a one-shot sync) instead of staying live.
+    pub once: bool,
+}
+
+/// What the hub thread tells one connection.
+enum Out {
+    Send(Vec<u8>),
+    Progress(u64, u64),
+    Closed { reason: String, retry: bool, summary: Option<Summary> },
+}
+
+enum Command {
+    Open {
+        info: ConnectionInfo,
+        out: mpsc::UnboundedSender<Out>,
+        reply: oneshot::Sender<u32>,
+    },
+    Receive {
+        id: u32,
+        bytes: Vec<u8>,
+    },
+    /// The transport is gone; the reply says what the session did, if it ended well.
+    Gone {
+        id: u32,
+        reply: oneshot::Sender<Option<Summary>>,
+    },
+    Notify,
+    Status {
+        reply: oneshot::Sender<Vec<PeerStatus>>,
+    },
+}
+
+/// What every session of a node shares: the node, the stream of changes (from any source)
+/// that the live stream and the sessions follow, and the thread that hosts the sessions.
+#[derive(Clone)]
+pub struct SyncContext {
+    pub node: Arc<Mutex<Node>>,
+    pub changes: broadcast::Sender<Change>,
+    commands: std_mpsc::Sender<Command>,
+}
+
+impl SyncContext {
+    /// Starts the host of `node`'s sessions, syncing every festival the node wants.
+    pub fn new(node: Arc<Mutex<Node>>) -> SyncContext {
+        SyncContext::with_hub(node, Hub::default())
+    }
+
+    /// As [`SyncContext::new`], syncing only `festival` and its ancestors (`pandafest sync
+    /// --festival F`, `pandafest join`).
+    pub fn only(node: Arc<Mutex<Node>>, festival: Id) -> SyncContext {
+        SyncContext::with_hub(node, Hub::only(festival))
+    }
+
+    fn with_hub(node: Arc<Mutex<Node>>, hub: Hub) -> SyncContext {
+        let (commands, rx) = std_mpsc::channel();
+        let host_node = node.clone();
+        std::thread::Builder::new()
+            .name("pandafest-sync".into())
+            .spawn(move || run(host_node, hub, rx))
+            .expect("a thread for the sync host");
+        SyncContext { node, changes: broadcast::channel(1024).0, commands }
+    }
+
+    /// The store gained entries outside the sessions (a local write, an import): every
+    /// session pushes them.
+    pub fn notify(&self) {
+        let _ = self.commands.send(Command::Notify);
+    }
+
+    /// The sync status: open connections, then the last ended ones.
+    pub async fn status(&self) -> Vec<PeerStatus> {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Status { reply }).is_err() {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+}
+
+/// The hub's thread: one command at a time, then every connection's events.
+fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Command>) {
+    let mut conns: HashMap<u32, (mpsc::UnboundedSender<Out>, (u64, u64))> = HashMap::new();
+    loop {
+        // A second without commands still expires handshakes.
+        let command = match commands.recv_timeout(Duration::from_secs(1)) {
+            Ok(command) => Some(command),
+            Err(std_mpsc::RecvTimeoutError::Timeout) => None,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let stepped = crate::locked(&node, |node| {
+            match command {
+                Some(Command::Open { info, out, reply }) => {
+                    let id = if info.once {
+                        hub.open_once(node, &info.address, info.direction)
+                    } else {
+                        hub.open(node, &info.address, info.direction)
+                    };
+                    conns.insert(id, (out, (0, 0)));
+                    let _ = reply.send(id);
+                }
+                Some(Command::Receive { id, bytes }) => hub.receive(node, id, &bytes),
+                Some(Command::Gone { id, reply }) => {
+                    let ended_well = hub.ended_well(id);
+                    let summary = hub.summary(id);
+                    hub.close(id, "the connection closed");
+                    hub.remove(id);
+                    conns.remove(&id);
+                    let _ = reply.send(summary.filter(|_| ended_well));
+                }
+                Some(Command::Notify) => hub.notify_all(node),
+                Some(Command::Status { reply }) => {
+                    let _ = reply.send(hub.status());
+                }
+                None => {}
+            }
+            hub.expire();
+            for (&id, (out, progress)) in conns.iter_mut() {
+                for event in hub.poll(node, id) {
+                    let _ = match event {
+                        HubEvent::Send(bytes) => out.send(Out::Send(bytes)),
+                        HubEvent::Closed { reason, retry } => {
+                            let summary = hub.summary(id).filter(|_| hub.ended_well(id));
+                            out.send(Out::Closed { reason, retry, summary })
+                        }
+                        HubEvent::Ready { peer } => {
+                            tracing::info!("sync: connected to {}", &peer.to_hex()[..8]);
+                            Ok(())
+                        }
+                        // A native node has no WebRTC: introductions and signalling addressed
+                        // to it are for browsers; it relays others' (in the hub).
+                        HubEvent::Introduce { .. } | HubEvent::Signal { .. } => Ok(()),
+                    };
+                }
+                if let Some(now) = hub.progress(id)
+                    && now != *progress
+                {
+                    *progress = now;
+                    let _ = out.send(Out::Progress(now.0, now.1));
+                }
+            }
+        });
+        if let Err(e) = stepped {
+            tracing::error!("sync host: {e}");
+        }
+    }
+}
+
+/// Runs one session: `outgoing` takes the messages to send, `incoming` yields the peer's
+/// messages (and ends when the connection does). The node's hub verifies and stores what
+/// arrives, batch by batch, all or nothing. `progress` hears (stored, announced).
+pub async fn drive(
+    ctx: &SyncContext,
+    outgoing: mpsc::Sender<Vec<u8>>,
+    mut incoming: mpsc::Receiver<Vec<u8>>,
+    info: ConnectionInfo,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<Summary, NetError> {
+    let once = info.once;
+    let (out, mut events) = mpsc::unbounded_channel();
+    let (reply, id) = oneshot::channel();
+    ctx.commands.send(Command::Open { info, out, reply }).map_err(|_| NetError::HostGone)?;
+    let id = id.await.map_err(|_| NetError::HostGone)?;
+    let ended = loop {
+        tokio::select! {
+            message = incoming.recv() => match message {
+                Some(bytes) => {
+                    if ctx.commands.send(Command::Receive { id, bytes }).is_err() {
+                        break Err(NetError::HostGone);
+                    }
+                }
+                None => break Ok(None),
+            },
+            event = events.recv() => match event {
+                Some(Out::Send(bytes)) => {
+                    if outgoing.send(bytes).await.is_err() {
+                        break Ok(None);
+                    }
+                }
+                Some(Out::Progress(stored, announced)) => progress(stored, announced),
+                Some(Out::Closed { summary: Some(summary), .. }) => break Ok(Some(summary)),
+                Some(Out::Closed { retry: false, .. }) => break Err(NetError::SelfConnection),
+                Some(Out::Closed { reason, .. }) => break Err(NetError::Sync(reason)),
+                None => break Err(NetError::HostGone),
+            },
+        }
+    };
+    let (reply, gone) = oneshot::channel();
+    let _ = ctx.commands.send(Command::Gone { id, reply });
+    let after = gone.await.ok().flatten();
+    match ended {
+        Ok(Some(summary)) => Ok(summary),
+        // The transport ended: fine for a live session, not for a one-shot sync before it
+        // caught up.
+        Ok(None) => match after {
+            Some(summary) => Ok(summary),
+            None if once => Err(NetError::Disconnected),
+            None => Ok(Summary::default()),
+        },
+        Err(e) => Err(e),
+    }
+}
