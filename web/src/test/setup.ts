@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import '@testing-library/jest-dom/vitest'
 import { cleanup } from '@testing-library/react'
 import { readFileSync } from 'node:fs'
