@@ -1,35 +1,30 @@
 // Made-up data for the demo mode (`?demo`) and the screenshots: a festival by a river with a
-// few people, rooms, things and skills, and requests in every state. Built through the mock
-// client's own API, acting as each person in turn, so the rules apply to it too.
+// few people, rooms, things and skills, and requests in every state. Each person is a real
+// pandafest node in this page's memory (client/local.ts); the data is made through their API,
+// acting as each person in turn, so the node's rules apply to it.
 
 import { dayKey, nextDayKey, zonedInputToUtc } from '../lib/time'
-import { MockClient, MockWorld } from './mock'
+import { type LocalClient, LocalWorld } from './local'
 import type { Id, ResourceRequest } from './types'
 
 export const DEMO_TZ = 'Europe/Berlin'
 
 export interface Demo {
-  client: MockClient
-  world: MockWorld
-  people: Record<'ana' | 'bo' | 'chidi' | 'dara', MockClient>
+  client: LocalClient
+  world: LocalWorld
+  people: Record<'ana' | 'bo' | 'chidi' | 'dara', LocalClient>
   ids: Record<string, Id>
   /** The festival's first day ("2026-07-01"). */
   firstDay: string
 }
 
-/** The demo starts two days after `now`, in Berlin. */
-export async function createDemo(now = Date.now(), opts: { latencyMs?: number } = {}): Promise<Demo> {
-  const world = new MockWorld(7)
-  const keys = {
-    ana: world.newKey('Ana'),
-    bo: world.newKey('Bo'),
-    chidi: world.newKey('Chidi'),
-    dara: world.newKey('Dara'),
-  }
-  const ana = new MockClient(world, keys.ana)
-  const bo = ana.as(keys.bo)
-  const chidi = ana.as(keys.chidi)
-  const dara = ana.as(keys.dara)
+/** The demo starts two days after `now`, in Berlin. The wasm module must be loaded. */
+export async function createDemo(now = Date.now()): Promise<Demo> {
+  const world = new LocalWorld()
+  const ana = await world.person('Ana')
+  const bo = await world.person('Bo')
+  const chidi = await world.person('Chidi')
+  const dara = await world.person('Dara')
 
   const day1 = dayKey(now + 2 * 86_400_000, DEMO_TZ)
   const at = (day: number, hhmm: string) => zonedInputToUtc(`${nextDayKey(day1, day)}T${hhmm}`, DEMO_TZ)!
@@ -44,6 +39,8 @@ export async function createDemo(now = Date.now(), opts: { latencyMs?: number } 
     start: at(0, '12:00'),
     end: at(3, '00:00'),
   })
+  // Everyone got the link (a festival's id is what lets a node fetch it).
+  await world.share(camp.id)
   const workshops = await ana.createFestival({
     name: 'Workshop weekend',
     description: 'Hands-on workshops during the camp.',
@@ -63,6 +60,7 @@ export async function createDemo(now = Date.now(), opts: { latencyMs?: number } 
     description: 'Tools and skills of our space, bookable all year.',
     timezone: DEMO_TZ,
   })
+  for (const f of [workshops, kids, space]) await world.share(f.id)
   Object.assign(ids, { camp: camp.id, workshops: workshops.id, kids: kids.id, space: space.id })
 
   // Resources
@@ -188,16 +186,13 @@ export async function createDemo(now = Date.now(), opts: { latencyMs?: number } 
   })
   await chidi.confirm(req(cooking, kitchen.id).id)
 
-  const soundcheck = await ana.createEvent(camp.id, {
+  // Overlaps the cooking class: Chidi's inbox shows the conflict.
+  await ana.createEvent(camp.id, {
     title: 'Sound check',
     start: at(0, '17:00'),
     end: at(0, '18:00'),
     requests: [{ resource: kitchen.id }, { resource: firstAid.id }],
   })
-  // As if Chidi had confirmed on a second device before it synced: the later confirm is invalid.
-  const sc = world.requests.get(req(soundcheck, kitchen.id).id)!
-  sc.status = 'invalid'
-  sc.reason = `overlaps confirmed request ${req(cooking, kitchen.id).id.slice(0, 8)} (Cooking class, ${day1} 16:00–18:00)`
 
   const yoga = await chidi.createEvent(camp.id, {
     title: 'Yoga by the river',
@@ -270,25 +265,12 @@ export async function createDemo(now = Date.now(), opts: { latencyMs?: number } 
   await dara.confirm(req(intro, laser.id).id)
 
   // A festival a peer can hand over: paste its invite link into "Join a festival".
-  world.joinable.set('a1b2c3'.padEnd(128, '0'), {
-    id: 'a1b2c3'.padEnd(128, '0'),
+  const swap = await dara.createFestival({
     name: 'Autumn swap market',
     description: 'Swap clothes, books and tools.',
     timezone: DEMO_TZ,
-    parent: null,
-    start: null,
-    end: null,
-    creator: keys.dara,
   })
+  ids.swapLink = await dara.invite(swap.id)
 
-  world.sync = {
-    peers: [
-      { address: '192.168.1.23:7313', key: keys.bo, connected: true, festivals: [camp.id, workshops.id, kids.id], behind: 0 },
-      { address: 'wss://riverside.example.org/sync', key: keys.dara, connected: true, festivals: [camp.id, space.id], behind: 42 },
-      { address: '192.168.1.40:7313', key: keys.chidi, connected: false, festivals: [camp.id], behind: null },
-    ],
-  }
-
-  const client = new MockClient(world, keys.ana, { latencyMs: opts.latencyMs ?? 0 })
-  return { client, world, people: { ana, bo, chidi, dara }, ids, firstDay: day1 }
+  return { client: ana, world, people: { ana, bo, chidi, dara }, ids, firstDay: day1 }
 }

@@ -80,9 +80,12 @@ async function peerClient(loc: Location): Promise<PandafestClient> {
 
 export async function chooseClient(loc: Location = window.location): Promise<PandafestClient> {
   if (isDemo(loc)) {
-    // The demo (and the mock behind it) is its own chunk: the real app does not load it.
+    // The demo is its own chunk: the real app does not load it. Its people are nodes in
+    // this page's memory: the browser peer's wasm module, loaded here.
+    const { default: init } = await import('virtual:pandafest-wasm')
+    await init()
     const { createDemo } = await import('./demo')
-    return (await createDemo(Date.now(), { latencyMs: 60 })).client
+    return (await createDemo(Date.now())).client
   }
   if (peerRequested(loc)) return peerClient(loc)
   const token = takeToken(loc)

@@ -1,7 +1,8 @@
 // The ONE client interface of the web UI. Every screen talks to pandafest through a
-// `PandafestClient` (given by <ClientProvider>), never through fetch: today it is backed by
-// the node's HTTP API (http.ts) or an in-memory mock (mock.ts); later by a peer running in
-// the browser. Object shapes are those of docs/api.md.
+// `PandafestClient` (given by <ClientProvider>), never through fetch. It is backed by the
+// node's HTTP API (http.ts), by the browser peer in its worker (peer.ts), or by a node in this
+// page's memory (local.ts: the demo and the tests); all three carry the same API calls to a
+// real node. Object shapes are those of docs/api.md.
 
 export type Id = string // 128 hex digits (an entry hash); a unique prefix of >= 6 also works
 export type PublicKey = string // 64 hex digits
@@ -250,8 +251,9 @@ export interface BrowserPeer {
 // ---- The interface -------------------------------------------------------------------------
 
 export interface PandafestClient {
-  /** Which implementation this is: the node's HTTP API, the in-memory mock, or a browser peer. */
-  readonly kind: 'http' | 'mock' | 'peer'
+  /** Which implementation this is: the node's HTTP API, a node in this page's memory (the
+   * demo, the tests), or the browser peer in its worker. */
+  readonly kind: 'http' | 'local' | 'peer'
   /** Set when pandafest runs in this browser: its storage, key import and nodes. */
   readonly browser?: BrowserPeer
 

@@ -5,7 +5,7 @@
 // timers; the unit tests give it fakes.
 
 import type { Peer, SyncStatus } from '../client/types'
-import type { FromWorker, NodeEntry, Op, ToWorker } from './protocol'
+import { changedByWrite, type FromWorker, type NodeEntry, type Op, type ToWorker } from './protocol'
 import { redialDelayMs, redialResetMs, syncUrl as wasmSyncUrl } from 'virtual:pandafest-wasm'
 
 /** A node's sync endpoint from an address (the node's rule, `service::invite::sync_url`). */
@@ -188,7 +188,7 @@ export class PeerEngine {
           if (call.path === '/join' && call.method === 'POST') this.joined(answer.body)
           // A write that stored no entry (a name before any festival, a join) changed things
           // all the same: the screens reload.
-          if (!this.flushChanges()) this.post({ t: 'changes', changes: [{ festivals: [], kinds: [kindOf(call.path)] }] })
+          if (!this.flushChanges()) this.post({ t: 'changes', changes: [{ festivals: [], kinds: [changedByWrite(call.path)] }] })
         }
         return answer
       }
@@ -581,11 +581,6 @@ function message(e: unknown): string {
 }
 
 /** The kind of object a write path touches, as the change stream names them. */
-function kindOf(path: string): string {
-  if (path.startsWith('/identity')) return 'profile'
-  if (path.startsWith('/join')) return 'festival'
-  return '*'
-}
 
 function toBytes(data: unknown): Uint8Array | null {
   if (data instanceof Uint8Array) return data

@@ -72,3 +72,13 @@ export type FromWorker =
   /** The key changed (key import): every WebRTC connection belongs to the old key. */
   | { t: 'identity'; publicKey: string }
 
+
+/**
+ * What a write by this page changed when the node's own summary names nothing (a name set
+ * before writing in any festival, a join): the screens refetch what it may touch.
+ */
+export function changedByWrite(path: string): string {
+  if (path.startsWith('/identity')) return 'profile'
+  if (path.startsWith('/join')) return 'festival'
+  return '*'
+}

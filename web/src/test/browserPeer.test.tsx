@@ -1,15 +1,16 @@
-// The screens when pandafest runs in this browser: a MockClient seen as a browser peer (kind
-// 'peer' and the `browser` controls), so the screens' wording and controls can be checked
-// without a worker.
+// The screens when pandafest runs in this browser: a real node in memory seen as a browser
+// peer (kind 'peer' and the `browser` controls, whose storage and connections are made up:
+// the worker's transport), so the screens' wording and controls can be checked without a
+// worker.
 
 import { screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { MockClient, MockWorld } from '../client/mock'
-import { ApiError, type BrowserPeer, type NodeLink, type PandafestClient } from '../client/types'
-import { renderApp } from './fixture'
+import { LocalClient } from '../client/local'
+import { ApiError, type BrowserPeer, type NodeLink, type PandafestClient, type SyncStatus } from '../client/types'
+import { alone, renderApp } from './fixture'
 
-function asBrowserPeer(mock: MockClient, browser: Partial<BrowserPeer> = {}) {
+function asBrowserPeer(node: LocalClient, browser: Partial<BrowserPeer> = {}) {
   let nodes: NodeLink[] = [{ url: 'ws://10.0.0.2:7878/sync', source: 'join', connected: true, error: null }]
   let wrote = false
   const controls: BrowserPeer & { imported: string[] } = {
@@ -19,7 +20,7 @@ function asBrowserPeer(mock: MockClient, browser: Partial<BrowserPeer> = {}) {
     async importSecretKey(hex) {
       if (wrote) throw new ApiError(409, 'this browser has written already')
       controls.imported.push(hex)
-      return { ...(await mock.identity()), public_key: 'c0ffee'.padEnd(64, '0') }
+      return { ...(await node.identity()), public_key: 'c0ffee'.padEnd(64, '0') }
     },
     async nodes() {
       return nodes
@@ -35,7 +36,7 @@ function asBrowserPeer(mock: MockClient, browser: Partial<BrowserPeer> = {}) {
     },
     ...browser,
   }
-  const client = new Proxy(mock, {
+  const client = new Proxy(node, {
     get(target, prop) {
       if (prop === 'kind') return 'peer'
       if (prop === 'browser') return controls
@@ -48,14 +49,14 @@ function asBrowserPeer(mock: MockClient, browser: Partial<BrowserPeer> = {}) {
 
 describe('the browser peer in the UI', () => {
   it('says in the top bar that pandafest runs in this browser', async () => {
-    const { client } = asBrowserPeer(new MockClient(new MockWorld()))
+    const { client } = asBrowserPeer(await alone())
     renderApp(client, '/')
     expect(await screen.findByRole('link', { name: 'in this browser' })).toHaveAttribute('href', '#/me')
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
   })
 
   it('warns on every screen when nothing is kept', async () => {
-    const { client } = asBrowserPeer(new MockClient(new MockWorld()), {
+    const { client } = asBrowserPeer(await alone(), {
       storage: 'memory',
       warning: 'this browser gives pandafest no storage of its own (OPFS)',
     })
@@ -65,7 +66,7 @@ describe('the browser peer in the UI', () => {
 
   it('the identity screen: where the data is, key export and key import', async () => {
     const user = userEvent.setup()
-    const { client, controls, write } = asBrowserPeer(new MockClient(new MockWorld()))
+    const { client, controls, write } = asBrowserPeer(await alone())
     renderApp(client, '/me')
     expect(await screen.findByRole('heading', { name: 'pandafest runs in this browser' })).toBeInTheDocument()
     expect(screen.getByText(/stored in this browser, on this device/)).toBeInTheDocument()
@@ -77,7 +78,7 @@ describe('the browser peer in the UI', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Paste the secret key first.')
     await user.type(field, 'ab'.repeat(32))
     await user.click(screen.getByRole('button', { name: 'Import key' }))
-    expect(await screen.findByText(/Done: this browser now acts as key c0ffee00…/)).toBeInTheDocument()
+    expect(await screen.findByText(/Done: this browser now acts as Ana, key c0ffee00…/)).toBeInTheDocument()
     expect(controls.imported).toEqual(['ab'.repeat(32)])
     expect(field).toHaveValue('')
     write()
@@ -89,7 +90,7 @@ describe('the browser peer in the UI', () => {
   })
 
   it('a node shows no browser controls', async () => {
-    renderApp(new MockClient(new MockWorld()), '/me')
+    renderApp(await alone(), '/me')
     expect(await screen.findByText(/You are a key made on this device/)).toBeInTheDocument()
     expect(screen.queryByLabelText('Secret key to import (64 hex digits)')).not.toBeInTheDocument()
     expect(screen.queryByText('in this browser')).not.toBeInTheDocument()
@@ -97,14 +98,15 @@ describe('the browser peer in the UI', () => {
 
   it('the sync screen: connect to a node, forget one, see why one is not connected', async () => {
     const user = userEvent.setup()
-    const world = new MockWorld()
-    world.sync = {
+    const status: SyncStatus = {
       peers: [
         { address: 'ws://10.0.0.2:7878/sync', key: 'ab'.repeat(32), connected: true, festivals: [], behind: 0 },
         { address: 'ws://10.0.0.9:7878/sync', key: null, connected: false, festivals: [], behind: null, error: 'cannot connect to ws://10.0.0.9:7878/sync' },
       ],
     }
-    const { client } = asBrowserPeer(new MockClient(world))
+    const node = await alone()
+    node.sync = async () => status
+    const { client } = asBrowserPeer(node)
     renderApp(client, '/sync')
     expect(await screen.findByText(/it syncs with pandafest nodes, and through them directly with other browsers/)).toBeInTheDocument()
     const rows = within(await screen.findByRole('list', { name: 'Peers' })).getAllByRole('listitem')

@@ -13,7 +13,7 @@ describe('an event page', () => {
     // Already requested resources are not offered again.
     const select = await screen.findByLabelText(/Resource \(for Wed 1 Jul, 19:00–21:00\)/)
     const offered = within(select).getAllByRole('option').map((o) => o.textContent)
-    expect(offered).toEqual(['Choose…', 'Tent B', 'PA system'])
+    expect(offered).toEqual(['Choose…', 'PA system', 'Tent B'])
     await user.selectOptions(select, 'Tent B')
     // Tent B closes at 22:00 and is free at 19:00–21:00.
     const form = select.closest('form')!

@@ -1,13 +1,13 @@
 import { screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { MockClient, MockWorld } from '../client/mock'
-import { fixture, renderApp } from './fixture'
+import { LocalWorld } from '../client/local'
+import { alone, fixture, renderApp } from './fixture'
 
 describe('festivals', () => {
   it('creates a festival in the chosen time zone, converting its times to UTC', async () => {
     const user = userEvent.setup()
-    const client = new MockClient(new MockWorld())
+    const client = await alone()
     renderApp(client, '/festivals/new')
 
     await user.type(await screen.findByLabelText('Name'), 'Tokyo Jam')
@@ -32,7 +32,7 @@ describe('festivals', () => {
 
   it('says what is missing instead of sending a bad festival', async () => {
     const user = userEvent.setup()
-    const client = new MockClient(new MockWorld())
+    const client = await alone()
     renderApp(client, '/festivals/new')
     await user.type(await screen.findByLabelText('Name'), 'Half')
     await user.type(screen.getByLabelText('Starts'), '2026-04-01T10:00')
@@ -63,28 +63,21 @@ describe('festivals', () => {
 
   it('joins from a pasted invite link, and explains a wrong one', async () => {
     const user = userEvent.setup()
-    const world = new MockWorld()
-    const client = new MockClient(world)
-    const id = 'abcdef'.padEnd(128, '0')
-    world.joinable.set(id, {
-      id,
-      name: 'Swap market',
-      description: '',
-      timezone: 'UTC',
-      parent: null,
-      start: null,
-      end: null,
-      creator: client.me,
-    })
-    renderApp(client, '/')
+    // Bo's festival reaches Ana by its link alone: her node names it to his.
+    const world = new LocalWorld()
+    const ana = await world.person('Ana')
+    const bo = await world.person('Bo')
+    const swap = await bo.createFestival({ name: 'Swap market' })
+    const link = await bo.invite(swap.id)
+    renderApp(ana, '/')
     const box = await screen.findByLabelText('Invite link')
     await user.type(box, 'https://example.org/hello')
     await user.click(screen.getByRole('button', { name: 'Join' }))
-    expect(await screen.findByRole('alert')).toHaveTextContent('That is not a pandafest invite link')
+    expect(await screen.findByRole('alert')).toHaveTextContent('"https://example.org/hello" is not an invite link')
 
     await user.clear(box)
-    await user.type(box, `pandafest://join?festival=${id}&peer=10.0.0.1:7313`)
+    await user.type(box, link)
     await user.click(screen.getByRole('button', { name: 'Join' }))
-    expect(await screen.findByRole('heading', { level: 1, name: 'Swap market' })).toBeInTheDocument()
+    expect(await screen.findByRole('link', { name: 'Swap market' })).toBeInTheDocument()
   })
 })

@@ -1,25 +1,27 @@
 // A small, fixed world for component tests: one festival in Berlin (1–3 July 2026), a few
-// resources owned by different people, a confirmed booking and a competing request.
+// resources owned by different people, a confirmed booking and a competing request. Each
+// person is a real pandafest node (the wasm build, in memory), synced with the others over
+// real sessions: the screens see exactly what a node answers.
 
 import { render } from '@testing-library/react'
 import type { ReactElement } from 'react'
 import { App } from '../App'
 import { ClientProvider } from '../client/context'
-import { MockClient, MockWorld } from '../client/mock'
+import { LocalClient, LocalWorld } from '../client/local'
 import type { PandafestClient } from '../client/types'
 
 export async function fixture() {
-  const world = new MockWorld(42)
-  const keys = { ana: world.newKey('Ana'), bo: world.newKey('Bo'), chidi: world.newKey('Chidi') }
-  const ana = new MockClient(world, keys.ana)
-  const bo = ana.as(keys.bo)
-  const chidi = ana.as(keys.chidi)
+  const world = new LocalWorld()
+  const ana = await world.person('Ana')
+  const bo = await world.person('Bo')
+  const chidi = await world.person('Chidi')
   const fest = await bo.createFestival({
     name: 'Fusion',
     timezone: 'Europe/Berlin',
     start: '2026-07-01T10:00:00Z',
     end: '2026-07-03T22:00:00Z',
   })
+  await world.share(fest.id)
   // Ana's stage: she decides. Berlin is UTC+2 in July.
   const stage = await ana.createResource(fest.id, {
     name: 'Main stage',
@@ -53,7 +55,12 @@ export async function fixture() {
     end: '2026-07-01T19:00:00Z',
     requests: [{ resource: stage.id }, { resource: meadow.id }],
   })
-  return { world, keys, ana, bo, chidi, fest, stage, tent, pa, meadow, opening, jam }
+  return { world, ana, bo, chidi, fest, stage, tent, pa, meadow, opening, jam }
+}
+
+/** One person alone: a fresh node with a name. */
+export async function alone(name = 'Ana'): Promise<LocalClient> {
+  return new LocalWorld().person(name)
 }
 
 export function renderWith(client: PandafestClient, ui: ReactElement) {

@@ -18,7 +18,7 @@ describe("the owner's inbox", () => {
 
     await user.click(within(card).getByRole('button', { name: 'Confirm' }))
     expect(await within(card).findByRole('alert')).toHaveTextContent(
-      /Cannot confirm: overlaps confirmed request [0-9a-f]{8} \(Opening, 2026-07-01 18:00–20:00\)/,
+      /cannot confirm: overlaps confirmed request [0-9a-f]{8} \(Opening, 2026-07-01 18:00–20:00\)/,
     )
 
     // Once the Opening is released, the same confirm works and the inbox empties.

@@ -20,7 +20,7 @@ describe('my requests', () => {
     expect(notConfirmed).toHaveTextContent('(1)')
     const night = screen.getByRole('listitem', { name: 'Night talk: Tent B' })
     expect(night).toHaveTextContent('Denied')
-    expect(night).toHaveTextContent('Reason: outside the times Tent B is available')
+    expect(night).toHaveTextContent("Reason: the requested time frame is outside the resource's availability")
     // 21:00–22:00 UTC is 23:00–00:00 in Berlin: ending at midnight stays on the same day.
     expect(night).toHaveTextContent('Wed 1 Jul, 23:00–00:00')
   })

@@ -24,12 +24,13 @@ describe('creating an event', () => {
       />,
     )
     // 19:30–22:30 Berlin: the stage is taken by the Opening until 20:00; the tent closes at 22:00;
-    // the meadow has a hold (Jam session); the PA is free.
+    // the meadow (only requested by the Jam session, not confirmed) and the PA are free: the
+    // node's check counts confirmed bookings only.
     expect(screen.getByLabelText('Starts')).toHaveValue('2026-07-01T19:30')
     expect(screen.getByLabelText('Ends')).toHaveValue('2026-07-01T22:30')
     await waitFor(() => expect(statusOf('Main stage')).toHaveTextContent('Taken by Opening 18:00–20:00'))
     expect(statusOf('Tent B')).toHaveTextContent(/Not available at this time/)
-    expect(statusOf('Meadow')).toHaveTextContent('Free, but also requested for Jam session 19:00–21:00: waiting for the owner')
+    expect(statusOf('Meadow')).toHaveTextContent(/^✓ Free$/)
     expect(statusOf('PA system')).toHaveTextContent(/^✓ Free$/)
 
     // Moving the event after the Opening frees the stage; the duration stays.
@@ -37,7 +38,7 @@ describe('creating an event', () => {
     await user.clear(start)
     await user.type(start, '2026-07-01T20:00')
     expect(screen.getByLabelText('Ends')).toHaveValue('2026-07-01T23:00')
-    await waitFor(() => expect(statusOf('Main stage')).toHaveTextContent('Free, but also requested for Jam session'))
+    await waitFor(() => expect(statusOf('Main stage')).toHaveTextContent(/^✓ Free$/))
 
     // The chosen resources are summed up.
     await user.click(screen.getByRole('checkbox', { name: /PA system/ }))
@@ -63,10 +64,12 @@ describe('creating an event', () => {
     const paCard = screen.getByRole('listitem', { name: 'Breakfast talk: PA system' })
     expect(within(paCard).getByText('Waiting for you')).toBeInTheDocument()
     const [ev] = (await ana.events(fest.id)).filter((e) => e.title === 'Breakfast talk')
-    expect(ev.requests.map((r) => [r.resource, r.start, r.end])).toEqual([
-      [tent.id, '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z'],
-      [pa.id, '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z'],
-    ])
+    expect(ev.requests.map((r) => [r.resource, r.start, r.end]).sort()).toEqual(
+      [
+        [tent.id, '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z'],
+        [pa.id, '2026-07-01T10:00:00Z', '2026-07-01T11:00:00Z'],
+      ].sort(),
+    )
   })
 
   it('shows the error of the API in words', async () => {
@@ -78,6 +81,6 @@ describe('creating an event', () => {
     await user.type(screen.getByLabelText('Title'), 'Late idea')
     await user.click(screen.getByRole('checkbox', { name: /Main stage/ }))
     await user.click(screen.getByRole('button', { name: /Create event/ }))
-    expect(await screen.findByRole('alert')).toHaveTextContent('Main stage has been retired by its owner.')
+    expect(await screen.findByRole('alert')).toHaveTextContent('cannot request Main stage: the resource is retired')
   })
 })

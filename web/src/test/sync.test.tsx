@@ -1,20 +1,64 @@
 import { screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { MockClient, MockWorld } from '../client/mock'
-import { renderApp } from './fixture'
+import { LocalWorld } from '../client/local'
+import type { ChangeListener, PandafestClient, SyncStatus } from '../client/types'
+import { alone, renderApp } from './fixture'
+
+/**
+ * A real node whose sync status is the one given: the states of connections (behind, not
+ * connected) that nodes synced in memory never show, for the screen's wording. Only the
+ * transport's state is made up; everything else is the node's.
+ */
+function withStatus(client: PandafestClient, status: SyncStatus) {
+  const listeners = new Set<ChangeListener>()
+  let current = status
+  const proxy = new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'sync') return async () => current
+      if (prop === 'subscribe')
+        return (l: ChangeListener) => {
+          listeners.add(l)
+          const off = target.subscribe(l)
+          return () => {
+            listeners.delete(l)
+            off()
+          }
+        }
+      const v = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+  const set = (s: SyncStatus) => {
+    current = s
+    for (const l of [...listeners]) l({ type: 'sync', sync: s })
+  }
+  return { client: proxy as PandafestClient, set }
+}
 
 describe('sync status', () => {
-  it('shows the peers, how far behind, and updates live', async () => {
-    const world = new MockWorld()
-    const client = new MockClient(world)
-    const f = await client.createFestival({ name: 'Fusion' })
-    world.sync = {
+  it("shows the node's real peers and the festivals they share", async () => {
+    const world = new LocalWorld()
+    const ana = await world.person('Ana')
+    await world.person('Bo')
+    const f = await ana.createFestival({ name: 'Fusion' })
+    await world.share(f.id)
+    renderApp(ana, '/sync')
+    expect(await screen.findByText(/Connected to/)).toHaveTextContent('Connected to 1 of 1 peer. Everything is up to date.')
+    const [row] = within(screen.getByRole('list', { name: 'Peers' })).getAllByRole('listitem')
+    expect(row).toHaveTextContent('Up to date')
+    expect(row).toHaveTextContent('Fusion')
+  })
+
+  it('words every state of a connection, and updates live', async () => {
+    const ana = await alone()
+    const f = await ana.createFestival({ name: 'Fusion' })
+    const { client, set } = withStatus(ana, {
       peers: [
         { address: '192.168.1.23:7313', key: 'ab'.repeat(32), connected: true, festivals: [f.id], behind: 0 },
         { address: 'wss://relay.example.org', key: null, connected: true, festivals: [f.id], behind: 42 },
         { address: '192.168.1.40:7313', key: null, connected: false, festivals: 2, behind: null },
       ],
-    }
+    })
     renderApp(client, '/sync')
     expect(await screen.findByText(/Connected to/)).toHaveTextContent('Connected to 2 of 3 peers. 42 entries still to fetch.')
     const rows = within(screen.getByRole('list', { name: 'Peers' })).getAllByRole('listitem')
@@ -26,12 +70,12 @@ describe('sync status', () => {
     expect(rows[0]).toHaveTextContent('Fusion')
     expect(rows[2]).toHaveTextContent('2 festivals')
 
-    world.setSync({ peers: [{ ...world.sync.peers[1], behind: 0 }] })
+    set({ peers: [{ address: 'wss://relay.example.org', key: null, connected: true, festivals: [f.id], behind: 0 }] })
     expect(await screen.findByText('Connected to 1 of 1 peer. Everything is up to date.')).toBeInTheDocument()
   })
 
   it('explains what to do with no peers', async () => {
-    renderApp(new MockClient(new MockWorld()), '/sync')
+    renderApp(await alone(), '/sync')
     expect(await screen.findByText(/What you plan is on this device only/)).toBeInTheDocument()
   })
 })

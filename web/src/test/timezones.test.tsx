@@ -2,11 +2,10 @@
 
 import { screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { MockClient, MockWorld } from '../client/mock'
-import { renderApp } from './fixture'
+import { alone, renderApp } from './fixture'
 
 async function festivalIn(timezone: string) {
-  const client = new MockClient(new MockWorld())
+  const client = await alone()
   const f = await client.createFestival({ name: `Fest in ${timezone}`, timezone })
   await client.createEvent(f.id, { title: 'Opening', start: '2026-07-01T16:00:00Z', end: '2026-07-01T18:00:00Z' })
   return { client, f }
