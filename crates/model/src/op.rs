@@ -26,6 +26,9 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    pub const ALL: [ResourceKind; 4] =
+        [ResourceKind::Location, ResourceKind::Thing, ResourceKind::Skill, ResourceKind::Other];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Location => "location",

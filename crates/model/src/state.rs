@@ -179,6 +179,9 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// Every name [`RequestStatus::name`] gives.
+    pub const NAMES: [&'static str; 6] = ["pending", "confirmed", "denied", "released", "withdrawn", "invalid"];
+
     pub fn name(&self) -> &'static str {
         match self {
             RequestStatus::Pending { .. } => "pending",

@@ -18,7 +18,6 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, broadcast};
 use tokio_stream::StreamExt;
@@ -131,10 +130,9 @@ type J<T> = HttpResult<Json<T>>;
 
 /// The identity with the calendar key, which only this layer knows.
 fn identity_json(s: &AppState, identity: crate::views::IdentityView) -> Json<serde_json::Value> {
-    let mut v = serde_json::to_value(identity).expect("serialises");
-    // Calendar links carry this read-only key instead of the token.
-    v["calendar_key"] = serde_json::json!(s.calendar_key);
-    Json(v)
+    // Calendar links carry this read-only key instead of the token; only this layer knows it.
+    let identity = crate::views::IdentityView { calendar_key: s.calendar_key.clone(), ..identity };
+    Json(serde_json::to_value(identity).expect("serialises"))
 }
 
 async fn get_identity(State(s): State<AppState>) -> J<serde_json::Value> {
@@ -142,14 +140,8 @@ async fn get_identity(State(s): State<AppState>) -> J<serde_json::Value> {
     Ok(identity_json(&s, identity))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NameBody {
-    name: String,
-}
-
 async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<serde_json::Value> {
-    let NameBody { name } = body(&b)?;
+    let service::api::NameBody { name } = body(&b)?;
     let identity = with_node(&s, true, move |n| n.set_name(&name)).await?;
     Ok(identity_json(&s, identity))
 }
@@ -191,8 +183,7 @@ async fn shared_api(State(s): State<AppState>, method: axum::http::Method, uri: 
 }
 
 async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
-    let peers = s.sync.status().await;
-    Ok(Json(serde_json::json!({ "peers": peers })))
+    Ok(Json(serde_json::to_value(service::views::SyncView { peers: s.sync.status().await }).unwrap_or_default()))
 }
 
 /// A peer's sync session over a WebSocket (`/sync`). Not behind the token: peers prove
@@ -280,21 +271,13 @@ pub fn api(state: AppState) -> Router {
 
 async fn invite(State(s): State<AppState>, Path(id): Path<String>) -> J<serde_json::Value> {
     let invite = with_node(&s, false, move |n| crate::sync_cmds::invite(n, &id, &[])).await?;
-    Ok(Json(
-        serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JoinBody {
-    link: String,
+    Ok(Json(serde_json::to_value(service::views::InviteView::of(&invite)).unwrap_or_default()))
 }
 
 /// Remembers the festival and syncs with the link's peers in the background: the answer
 /// comes at once (202), the festival arrives on the live stream.
 async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Json<serde_json::Value>)> {
-    let JoinBody { link } = body(&b)?;
+    let service::api::JoinBody { link } = body(&b)?;
     let invite = with_node(&s, true, move |n| crate::sync_cmds::remember_join(n, &link)).await?;
     // Sessions already open learn that this festival is wanted now.
     s.sync.notify();
@@ -302,8 +285,8 @@ async fn join(State(s): State<AppState>, b: Bytes) -> HttpResult<(StatusCode, Js
     for peer in &invite.peers {
         tokio::spawn(net::keep_syncing(s.sync.clone(), peer.clone()));
     }
-    let message = format!("joining: fetching the festival from {} peer(s)", invite.peers.len());
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "festival": invite.festival.to_hex(), "message": message }))))
+    let joining = serde_json::to_value(service::views::JoiningView::of(&invite)).unwrap_or_default();
+    Ok((StatusCode::ACCEPTED, Json(joining)))
 }
 
 /// The whole app: the peers' `/sync`, and behind the [`guard`](crate::guard) the API and

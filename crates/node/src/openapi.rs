@@ -7,10 +7,6 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
-fn nullable(t: &str) -> Value {
-    json!({ "type": [t, "null"] })
-}
-
 fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -23,22 +19,8 @@ fn array_of(name: &str) -> Value {
 fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, Value, &'static str)> {
     vec![
         ("get", "/identity", "This node's identity", None, schema("Identity"), "200"),
-        (
-            "put",
-            "/identity",
-            "Set the display name",
-            Some(json!({ "type": "object", "required": ["name"], "properties": { "name": string() } })),
-            schema("Identity"),
-            "200",
-        ),
-        (
-            "get",
-            "/identity/secret",
-            "Export the secret key",
-            None,
-            json!({ "type": "object", "properties": { "secret_key": string() } }),
-            "200",
-        ),
+        ("put", "/identity", "Set the display name", Some(schema("NameBody")), schema("Identity"), "200"),
+        ("get", "/identity/secret", "Export the secret key", None, schema("SecretKey"), "200"),
         ("get", "/festivals", "Every festival this node holds", None, array_of("Festival"), "200"),
         ("post", "/festivals", "Create a festival", Some(schema("NewFestival")), schema("Festival"), "201"),
         ("get", "/festivals/{id}", "One festival", None, schema("Festival"), "200"),
@@ -69,21 +51,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
         ),
         ("get", "/festivals/{id}/schedule", "Confirmed and pending slots", None, array_of("Slot"), "200"),
         ("get", "/festivals/{id}/schedule.ics", "The schedule as iCalendar", None, json!({ "type": "string" }), "200"),
-        (
-            "get",
-            "/festivals/{id}/invite",
-            "An invite link",
-            None,
-            json!({ "type": "object", "properties": { "link": string() } }),
-            "200",
-        ),
+        ("get", "/festivals/{id}/invite", "An invite link", None, schema("Invite"), "200"),
         (
             "post",
             "/join",
-            "Join a festival from an invite link",
-            Some(json!({ "type": "object", "properties": { "link": string() } })),
-            schema("Festival"),
-            "200",
+            "Join a festival from an invite link: remembered at once, fetched from the link's peers",
+            Some(schema("JoinBody")),
+            schema("Joining"),
+            "202",
         ),
         ("get", "/resources/{id}", "One resource", None, schema("Resource"), "200"),
         (
@@ -138,28 +113,19 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
             schema("Request"),
             "200",
         ),
-        (
-            "post",
-            "/requests/{id}/deny",
-            "Deny (owner only)",
-            Some(json!({ "type": "object", "properties": { "reason": string() } })),
-            schema("Request"),
-            "200",
-        ),
+        ("post", "/requests/{id}/deny", "Deny (owner only)", Some(schema("ReasonBody")), schema("Request"), "200"),
         ("post", "/requests/{id}/release", "Release a confirmed slot (owner only)", None, schema("Request"), "200"),
         ("post", "/requests/{id}/withdraw", "Withdraw (the event's organiser only)", None, schema("Request"), "200"),
         (
             "post",
             "/check",
             "Would a request for this frame be confirmable now?",
-            Some(
-                json!({ "type": "object", "required": ["resource", "start", "end"], "properties": { "resource": string(), "start": string(), "end": string() } }),
-            ),
+            Some(schema("CheckBody")),
             schema("Check"),
             "200",
         ),
         ("get", "/ops/{id}", "The effect of one operation and the reason it had none", None, schema("Op"), "200"),
-        ("get", "/sync", "Peers and how far behind they are", None, json!({ "type": "object" }), "200"),
+        ("get", "/sync", "Peers and how far behind they are", None, schema("SyncStatus"), "200"),
         (
             "get",
             "/stream",
@@ -177,6 +143,8 @@ pub fn documented() -> Vec<(&'static str, &'static str)> {
     operations().into_iter().map(|(m, p, ..)| (m, p)).collect()
 }
 
+/// The document: the routes above, with the schemas of the types the node answers with and
+/// takes (`service::views`, `service::api`, `service::node`), generated from those types.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, request, response, status) in operations() {
@@ -196,50 +164,123 @@ pub fn document() -> Value {
         let entry = paths.entry(format!("/api/v1{path}")).or_insert_with(|| json!({}));
         entry[method] = op;
     }
-    let frame = json!({ "type": "object", "properties": { "start": string(), "end": string() } });
     json!({
         "openapi": "3.1.0",
         "info": { "title": "pandafest node", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "Peer-to-peer planning for festivals. Times are RFC 3339; ids are 128 hex digits. Off loopback every call needs `Authorization: Bearer TOKEN`." },
+                  "description": "Peer-to-peer planning for festivals. Times are RFC 3339; ids are 128 hex digits. Every call needs `Authorization: Bearer TOKEN` (docs/security.md)." },
         "paths": paths,
-        "components": { "schemas": {
-            "Error": { "type": "object", "required": ["error"], "properties": { "error": string() } },
-            "Identity": { "type": "object", "properties": { "public_key": string(), "name": nullable("string"), "data_dir": string() } },
-            "Festival": { "type": "object", "required": ["id", "name", "timezone"], "properties": {
-                "id": string(), "name": string(), "description": string(), "timezone": string(), "parent": nullable("string"),
-                "start": nullable("string"), "end": nullable("string"), "creator": string(), "creator_name": nullable("string"),
-                "children": { "type": "array", "items": string() } } },
-            "NewFestival": { "type": "object", "required": ["name"], "properties": {
-                "name": string(), "description": string(), "timezone": string(), "parent": string(), "start": string(), "end": string() } },
-            "Resource": { "type": "object", "required": ["id", "name", "kind", "policy"], "properties": {
-                "id": string(), "festival": string(), "owner": string(), "owner_name": nullable("string"), "mine": { "type": "boolean" },
-                "name": string(), "kind": { "enum": ["location", "thing", "skill", "other"] }, "description": string(),
-                "location": { "type": ["object", "null"], "properties": { "lat": { "type": "number" }, "lon": { "type": "number" } } },
-                "address": string(), "url": string(),
-                "availability": { "oneOf": [ { "const": "always" }, { "type": "array", "items": frame } ] },
-                "policy": string(), "retired": { "type": "boolean" } } },
-            "ResourceInput": { "type": "object", "properties": {
-                "name": string(), "kind": string(), "description": string(), "lat": { "type": "number" }, "lon": { "type": "number" },
-                "address": string(), "url": string(), "availability": { "type": "array", "items": frame }, "policy": string() } },
-            "Request": { "type": "object", "required": ["id", "event", "resource", "start", "end", "status"], "properties": {
-                "id": string(), "event": string(), "event_title": nullable("string"), "resource": string(), "resource_name": nullable("string"),
-                "festival": string(), "author": string(), "author_name": nullable("string"), "mine": { "type": "boolean" },
-                "incoming": { "type": "boolean" }, "start": string(), "end": string(),
-                "status": { "enum": ["pending", "confirmed", "denied", "released", "withdrawn", "invalid"] },
-                "reason": nullable("string"), "policy": nullable("string") } },
-            "NewRequest": { "type": "object", "required": ["resource"], "properties": { "resource": string(), "start": string(), "end": string() } },
-            "Event": { "type": "object", "required": ["id", "title", "start", "end", "requests"], "properties": {
-                "id": string(), "festival": string(), "organiser": string(), "organiser_name": nullable("string"), "mine": { "type": "boolean" },
-                "title": string(), "description": string(), "start": string(), "end": string(), "cancelled": { "type": "boolean" },
-                "requests": array_of("Request") } },
-            "NewEvent": { "type": "object", "required": ["title", "start", "end"], "properties": {
-                "title": string(), "description": string(), "start": string(), "end": string(), "requests": array_of("NewRequest") } },
-            "Slot": { "type": "object", "properties": {
-                "resource": string(), "resource_name": nullable("string"), "event": nullable("string"), "event_title": nullable("string"),
-                "request": nullable("string"), "start": string(), "end": string(), "status": { "enum": ["confirmed", "pending", "free"] } } },
-            "Calendar": { "type": "object", "properties": { "free": array_of("Slot"), "confirmed": array_of("Slot"), "pending": array_of("Slot") } },
-            "Check": { "type": "object", "properties": { "free": { "type": "boolean" }, "reason": nullable("string"), "conflicts": array_of("Slot") } },
-            "Op": { "type": "object", "properties": { "id": string(), "kind": string(), "author": string(), "status": string(), "reason": nullable("string") } }
-        } }
+        "components": { "schemas": schemas() },
     })
+}
+
+/// The schema of every type the API takes or answers with, by the name the document uses.
+fn schemas() -> Value {
+    use service::api::{CheckBody, JoinBody, NameBody, ReasonBody};
+    use service::hub::{Direction, PeerStatus};
+    use service::node::{AlwaysWord, AvailabilityInput, FrameInput, NewEvent, NewFestival, NewRequest, ResourceInput};
+    use service::views::*;
+    let components = utoipa::openapi::ComponentsBuilder::new()
+        .schema_from::<IdentityView>()
+        .schema_from::<FestivalView>()
+        .schema_from::<GeoView>()
+        .schema_from::<FrameView>()
+        .schema_from::<Always>()
+        .schema_from::<AvailabilityView>()
+        .schema_from::<ResourceView>()
+        .schema_from::<RequestView>()
+        .schema_from::<EventView>()
+        .schema_from::<SlotView>()
+        .schema_from::<CalendarView>()
+        .schema_from::<CheckView>()
+        .schema_from::<OpView>()
+        .schema_from::<SecretKeyView>()
+        .schema_from::<InviteView>()
+        .schema_from::<JoiningView>()
+        .schema_from::<SyncView>()
+        .schema_from::<PeerStatus>()
+        .schema_from::<Direction>()
+        .schema_from::<ErrorView>()
+        .schema_from::<NewFestival>()
+        .schema_from::<ResourceInput>()
+        .schema_from::<AvailabilityInput>()
+        .schema_from::<AlwaysWord>()
+        .schema_from::<FrameInput>()
+        .schema_from::<NewEvent>()
+        .schema_from::<NewRequest>()
+        .schema_from::<NameBody>()
+        .schema_from::<ReasonBody>()
+        .schema_from::<CheckBody>()
+        .schema_from::<JoinBody>()
+        .build();
+    serde_json::to_value(components).expect("schemas serialise")["schemas"].take()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` in `value`.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.trim_start_matches("#/components/schemas/").to_string());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    // Scenario: the document as the node serves it.
+    // Assert: every schema it refers to is one generated from the code's types.
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in all {
+            assert!(schemas.contains_key(&name), "the document refers to {name}, which no type defines");
+        }
+    }
+
+    // Scenario: the document, and the copy the web UI's types are generated from.
+    // Assert: they are the same (`UPDATE_OPENAPI=1 cargo test -p pandafest openapi` writes
+    // the copy anew after a change of the API's types).
+    #[test]
+    fn the_web_ui_builds_from_this_document() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/src/client/openapi.json");
+        let now = serde_json::to_string_pretty(&document()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &now).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == now,
+            "web/src/client/openapi.json is not the document: run UPDATE_OPENAPI=1 cargo test -p pandafest openapi"
+        );
+    }
+
+    // Scenario: the routes of docs/api.md's table, and the document's.
+    // Assert: the same (method, path) pairs, so the docs, the document and the router (which
+    // `tests/http.rs` checks against the document) agree.
+    #[test]
+    fn docs_api_md_lists_the_documented_routes() {
+        let text = include_str!("../../../docs/api.md");
+        let mut in_docs: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`').map(|(route, _)| route))
+            .filter_map(|route| route.split_once(" /api/v1"))
+            .map(|(method, path)| (method.to_lowercase(), path.split('?').next().unwrap_or(path).to_string()))
+            .collect();
+        in_docs.sort();
+        in_docs.dedup();
+        let mut documented: Vec<(String, String)> =
+            documented().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        documented.sort();
+        assert_eq!(in_docs, documented);
+    }
 }

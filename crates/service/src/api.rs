@@ -62,24 +62,43 @@ fn segment(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
+/// `PUT /identity`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct NameBody {
-    name: String,
+pub struct NameBody {
+    pub name: String,
 }
 
+/// `POST /requests/{id}/deny` (and the other decisions, which take `{}`).
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: Option<String>,
+pub struct ReasonBody {
+    pub reason: Option<String>,
 }
 
+/// `POST /check`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct CheckBody {
-    resource: String,
-    start: String,
-    end: String,
+pub struct CheckBody {
+    pub resource: String,
+    pub start: String,
+    pub end: String,
+}
+
+/// `POST /join`.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    pub link: String,
+}
+
+/// A request body as the call takes it, or why not.
+pub fn parse_body<T: DeserializeOwned>(text: Option<&str>) -> ApiResult<T> {
+    body(text)
 }
 
 /// Serves one API call: `path` is what follows `/api/v1` (with its query string).
@@ -106,9 +125,9 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 let NameBody { name } = body(payload)?;
                 Answer::ok(to_json(node.set_name(&name)?))
             }
-            ("GET", ["identity", "secret"]) => {
-                Answer::ok(json!({ "secret_key": hex::encode(node.store.keypair().secret()) }))
-            }
+            ("GET", ["identity", "secret"]) => Answer::ok(to_json(crate::views::SecretKeyView {
+                secret_key: hex::encode(node.store.keypair().secret()),
+            })),
             ("GET", ["festivals"]) => Answer::ok(to_json(node.festivals())),
             ("POST", ["festivals"]) => Answer::created(to_json(node.create_festival(body::<NewFestival>(payload)?)?)),
             ("GET", ["festivals", id]) => Answer::ok(to_json(node.festival(id)?)),

@@ -64,6 +64,7 @@ pub struct Summary {
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// The peer connected to us.
@@ -75,6 +76,7 @@ pub enum Direction {
 /// One peer as people see it in the sync status (`GET /api/v1/sync`), natively and in a
 /// browser alike.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeerStatus {
     pub address: String,
     pub key: Option<String>,

@@ -28,6 +28,7 @@ pub struct Node {
 
 /// What a festival is created with (CLI flags, HTTP body).
 #[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewFestival {
     pub name: String,
@@ -41,6 +42,7 @@ pub struct NewFestival {
 
 /// A resource's fields as given by a person; absent fields keep their value on update.
 #[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResourceInput {
     pub name: Option<String>,
@@ -59,6 +61,7 @@ pub struct ResourceInput {
 
 /// `"always"`, or windows (an empty list also means always).
 #[derive(Deserialize, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum AvailabilityInput {
     Always(AlwaysWord),
@@ -66,6 +69,7 @@ pub enum AvailabilityInput {
 }
 
 #[derive(Deserialize, Debug, Clone, Copy)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlwaysWord {
     Always,
@@ -77,6 +81,7 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 }
 
 #[derive(Deserialize, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FrameInput {
     pub start: String,
@@ -84,6 +89,7 @@ pub struct FrameInput {
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub title: String,
@@ -96,6 +102,7 @@ pub struct NewEvent {
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub resource: String,
@@ -296,6 +303,7 @@ impl Node {
             public_key: self.me().to_hex(),
             name: self.store.setting("name")?,
             data_dir: self.data_dir.as_ref().map(|d| d.display().to_string()),
+            calendar_key: None,
         })
     }
 

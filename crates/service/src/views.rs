@@ -11,14 +11,19 @@ pub fn time(t: Timestamp) -> String {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Identity))]
 pub struct IdentityView {
     pub public_key: String,
     pub name: Option<String>,
     /// `None` in a browser.
     pub data_dir: Option<String>,
+    /// The read-only key of the native node's calendar feeds, which calendar links carry
+    /// instead of the token; `None` in a browser.
+    pub calendar_key: Option<String>,
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Festival))]
 pub struct FestivalView {
     pub id: String,
     pub name: String,
@@ -52,12 +57,14 @@ impl FestivalView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = GeoPoint))]
 pub struct GeoView {
     pub lat: f64,
     pub lon: f64,
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TimeFrame))]
 pub struct FrameView {
     pub start: String,
     pub end: String,
@@ -69,14 +76,24 @@ impl FrameView {
     }
 }
 
+/// Available at any time.
+#[derive(Serialize, Clone, Copy, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Always {
+    Always,
+}
+
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Availability))]
 #[serde(untagged)]
 pub enum AvailabilityView {
-    Always(&'static str),
+    Always(Always),
     Windows(Vec<FrameView>),
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Resource))]
 pub struct ResourceView {
     pub id: String,
     pub festival: String,
@@ -84,6 +101,7 @@ pub struct ResourceView {
     pub owner_name: Option<String>,
     pub mine: bool,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::resource_kind))]
     pub kind: ResourceKind,
     pub description: String,
     pub location: Option<GeoView>,
@@ -109,7 +127,7 @@ impl ResourceView {
             address: r.fields.address.clone(),
             url: r.fields.url.clone(),
             availability: match &r.fields.availability {
-                Availability::Always => AvailabilityView::Always("always"),
+                Availability::Always => AvailabilityView::Always(Always::Always),
                 Availability::Windows(ws) => AvailabilityView::Windows(ws.iter().map(FrameView::of).collect()),
             },
             policy: r.fields.policy.clone(),
@@ -119,6 +137,7 @@ impl ResourceView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Request))]
 pub struct RequestView {
     pub id: String,
     pub event: String,
@@ -132,6 +151,7 @@ pub struct RequestView {
     pub incoming: bool,
     pub start: String,
     pub end: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::request_status))]
     pub status: &'static str,
     pub reason: Option<String>,
     pub policy: Option<String>,
@@ -184,6 +204,7 @@ impl RequestView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Event))]
 pub struct EventView {
     pub id: String,
     pub festival: String,
@@ -218,6 +239,7 @@ impl EventView {
 
 /// One line of a schedule or a resource's calendar.
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Slot))]
 pub struct SlotView {
     pub resource: String,
     pub resource_name: Option<String>,
@@ -226,6 +248,7 @@ pub struct SlotView {
     pub request: Option<String>,
     pub start: String,
     pub end: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::slot_status))]
     pub status: &'static str,
 }
 
@@ -258,6 +281,7 @@ impl SlotView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Calendar))]
 pub struct CalendarView {
     pub free: Vec<SlotView>,
     pub confirmed: Vec<SlotView>,
@@ -265,6 +289,7 @@ pub struct CalendarView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Check))]
 pub struct CheckView {
     pub free: bool,
     pub reason: Option<String>,
@@ -272,10 +297,98 @@ pub struct CheckView {
 }
 
 #[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Op))]
 pub struct OpView {
     pub id: String,
     pub kind: String,
     pub author: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::op_status))]
     pub status: &'static str,
     pub reason: Option<String>,
 }
+
+/// `GET /identity/secret`.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SecretKey))]
+pub struct SecretKeyView {
+    pub secret_key: String,
+}
+
+/// `GET /festivals/{id}/invite`.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Invite))]
+pub struct InviteView {
+    pub link: String,
+    pub festival: String,
+    pub peers: Vec<String>,
+}
+
+impl InviteView {
+    pub fn of(invite: &crate::invite::Invite) -> InviteView {
+        InviteView { link: invite.to_link(), festival: invite.festival.to_hex(), peers: invite.peers.clone() }
+    }
+}
+
+/// `POST /join` (202: the festival arrives by sync).
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Joining))]
+pub struct JoiningView {
+    pub festival: String,
+    pub message: String,
+    pub peers: Vec<String>,
+}
+
+impl JoiningView {
+    pub fn of(invite: &crate::invite::Invite) -> JoiningView {
+        JoiningView {
+            festival: invite.festival.to_hex(),
+            message: format!("joining: fetching the festival from {} peer(s)", invite.peers.len()),
+            peers: invite.peers.clone(),
+        }
+    }
+}
+
+/// `GET /sync`.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SyncStatus))]
+pub struct SyncView {
+    pub peers: Vec<crate::hub::PeerStatus>,
+}
+
+/// Every answer with a 4xx or 5xx status.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Error))]
+pub struct ErrorView {
+    pub error: String,
+}
+
+/// Schemas of fields whose values are a fixed set of words, from the lists the code uses.
+#[cfg(feature = "openapi")]
+pub mod schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    fn words(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
+    }
+
+    pub fn resource_kind() -> utoipa::openapi::Object {
+        words(model::op::ResourceKind::ALL.map(|k| k.as_str()))
+    }
+
+    pub fn request_status() -> utoipa::openapi::Object {
+        words(model::RequestStatus::NAMES)
+    }
+
+    pub fn slot_status() -> utoipa::openapi::Object {
+        words(super::SLOT_STATUSES)
+    }
+
+    pub fn op_status() -> utoipa::openapi::Object {
+        words(super::OP_STATUSES)
+    }
+}
+
+/// The statuses a [`SlotView`] has: free time, or a request's.
+pub const SLOT_STATUSES: [&str; 3] = ["free", "confirmed", "pending"];
+/// The statuses an [`OpView`] has.
+pub const OP_STATUSES: [&str; 2] = ["applied", "no effect"];

@@ -94,7 +94,8 @@ impl WasmNode {
     pub fn request(&mut self, method: &str, path: &str, body: Option<String>) -> String {
         let answer = match (method, path.split('?').next().unwrap_or("")) {
             ("GET", "/sync") => {
-                Some(service::api::Answer { status: 200, body: serde_json::json!({ "peers": self.hub.status() }) })
+                let status = service::views::SyncView { peers: self.hub.status() };
+                Some(service::api::Answer { status: 200, body: serde_json::to_value(status).unwrap_or_default() })
             }
             ("POST", "/join") => Some(self.join(body.as_deref())),
             (m, p) if m == "GET" && p.starts_with("/festivals/") && p.ends_with("/invite") => {
@@ -115,22 +116,12 @@ impl WasmNode {
     }
 
     fn join(&mut self, body: Option<&str>) -> service::api::Answer {
-        #[derive(serde::Deserialize)]
-        struct JoinBody {
-            link: String,
-        }
         let result = (|| -> Result<serde_json::Value, service::ApiError> {
-            let JoinBody { link } = serde_json::from_str(body.unwrap_or("{}")).map_err(|e| {
-                service::ApiError::bad_input(format!("the request body is not what this call takes: {e}"))
-            })?;
+            let service::api::JoinBody { link } = service::api::parse_body(body)?;
             // A browser has no address of its own to leave out.
             let invite = service::invite::remember_join(&self.node, &link, &[])?;
             self.hub.notify_all(&self.node);
-            Ok(serde_json::json!({
-                "festival": invite.festival.to_hex(),
-                "message": format!("joining: fetching the festival from {} peer(s)", invite.peers.len()),
-                "peers": invite.peers,
-            }))
+            Ok(serde_json::to_value(service::views::JoiningView::of(&invite)).unwrap_or_default())
         })();
         match result {
             Ok(body) => service::api::Answer { status: 202, body },
@@ -151,7 +142,7 @@ impl WasmNode {
         match service::invite::invite(&self.node, festival, connected) {
             Ok(invite) => service::api::Answer {
                 status: 200,
-                body: serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
+                body: serde_json::to_value(service::views::InviteView::of(&invite)).unwrap_or_default(),
             },
             Err(e) => service::api::Answer::error(&e),
         }
@@ -266,6 +257,6 @@ impl WasmNode {
 
     #[wasm_bindgen(js_name = syncStatus)]
     pub fn sync_status(&self) -> String {
-        serde_json::json!({ "peers": self.hub.status() }).to_string()
+        serde_json::to_string(&service::views::SyncView { peers: self.hub.status() }).unwrap_or_default()
     }
 }

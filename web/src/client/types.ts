@@ -2,203 +2,55 @@
 // `PandafestClient` (given by <ClientProvider>), never through fetch. It is backed by the
 // node's HTTP API (http.ts), by the browser peer in its worker (peer.ts), or by a node in this
 // page's memory (local.ts: the demo and the tests); all three carry the same API calls to a
-// real node. Object shapes are those of docs/api.md.
+// real node.
+//
+// The shapes of what the API takes and answers are generated (api.gen.ts, by
+// openapi-typescript in `npm run build`) from the OpenAPI document the node generates from
+// its Rust types (openapi.json, kept equal to it by a test in crates/node): they are defined
+// once, in Rust.
+
+import type { components } from './api.gen'
+
+type Schemas = components['schemas']
 
 export type Id = string // 128 hex digits (an entry hash); a unique prefix of >= 6 also works
 export type PublicKey = string // 64 hex digits
 export type Rfc3339 = string // "2026-07-01T16:00:00Z"
 
-export interface Identity {
-  public_key: PublicKey
-  name: string | null
-  /** Where the node keeps its data; null in a browser peer. */
-  data_dir: string | null
-  /**
-   * A read-only key for iCal links (`?key=`), set when the node needs a token: a calendar app
-   * gets this key, never the token. Null when the node needs no token.
-   */
-  calendar_key: string | null
-}
-
-export interface Festival {
-  id: Id
-  name: string
-  description: string
-  timezone: string // IANA, e.g. "Europe/Berlin"
-  parent: Id | null
-  start: Rfc3339 | null
-  end: Rfc3339 | null
-  creator: PublicKey
-  creator_name: string | null
-  children: Id[]
-}
-
-export type ResourceKind = 'location' | 'thing' | 'skill' | 'other'
-
+export type Identity = Schemas['Identity']
+export type Festival = Schemas['Festival']
+export type Resource = Schemas['Resource']
+export type ResourceKind = Resource['kind']
 /** "fcfs" and "manual" ship; any other name is a custom policy. */
 export type Policy = 'fcfs' | 'manual' | (string & {})
-
-export interface TimeFrame {
-  start: Rfc3339
-  end: Rfc3339
-}
-
-export interface GeoPoint {
-  lat: number
-  lon: number
-}
-
-export interface Resource {
-  id: Id
-  festival: Id
-  owner: PublicKey
-  owner_name: string | null
-  mine: boolean
-  name: string
-  kind: ResourceKind
-  description: string
-  location: GeoPoint | null
-  address: string
-  url: string
-  availability: 'always' | TimeFrame[]
-  policy: Policy
-  retired: boolean
-}
-
-export type RequestStatus = 'pending' | 'confirmed' | 'denied' | 'released' | 'withdrawn' | 'invalid'
-
+export type TimeFrame = Schemas['TimeFrame']
+export type GeoPoint = Schemas['GeoPoint']
 /** A request of an event for a resource ("Request" in docs/api.md). */
-export interface ResourceRequest {
-  id: Id
-  event: Id
-  event_title: string
-  resource: Id
-  resource_name: string
-  festival: Id
-  author: PublicKey
-  author_name: string | null
-  mine: boolean
-  incoming: boolean
-  start: Rfc3339
-  end: Rfc3339
-  status: RequestStatus
-  reason: string | null
-  policy: Policy
-}
-
+export type ResourceRequest = Schemas['Request']
+export type RequestStatus = ResourceRequest['status']
 /** An event ("Event" in docs/api.md). */
-export interface FestivalEvent {
-  id: Id
-  festival: Id
-  organiser: PublicKey
-  organiser_name: string | null
-  mine: boolean
-  title: string
-  description: string
-  start: Rfc3339
-  end: Rfc3339
-  cancelled: boolean
-  requests: ResourceRequest[]
-}
-
-export type SlotStatus = 'confirmed' | 'pending' | 'free'
-
-export interface Slot {
-  resource: Id
-  resource_name: string
-  event: Id | null
-  event_title: string | null
-  request: Id | null
-  start: Rfc3339
-  end: Rfc3339
-  status: SlotStatus
-}
-
-export interface Calendar {
-  free: Slot[]
-  confirmed: Slot[]
-  pending: Slot[]
-}
-
-export interface CheckResult {
-  /** Would a request for this frame be confirmable now? */
-  free: boolean
-  /** Why not, in words (outside availability, overlaps...). */
-  reason: string | null
-  /** Slots overlapping the frame: confirmed ones block it; pending ones are holds. */
-  conflicts: Slot[]
-}
-
-export interface Peer {
-  address: string
-  key: PublicKey | null
-  connected: boolean
-  /** The festivals exchanged with this peer (ids), or their number. */
-  festivals: Id[] | number
-  /** How many entries we still miss from this peer (0 = up to date), or null if unknown. */
-  behind: number | null
-  /** What went wrong with this peer last, in words (e.g. why it is not connected). */
-  error?: string | null
-}
-
-export interface SyncStatus {
-  peers: Peer[]
-}
+export type FestivalEvent = Schemas['Event']
+export type Slot = Schemas['Slot']
+export type SlotStatus = Slot['status']
+export type Calendar = Schemas['Calendar']
+export type CheckResult = Schemas['Check']
+export type Peer = Schemas['PeerStatus']
+export type SyncStatus = Schemas['SyncStatus']
 
 // ---- Inputs --------------------------------------------------------------------------------
 
-export interface NewFestival {
-  name: string
-  description?: string
-  timezone?: string
-  parent?: Id
-  start?: Rfc3339
-  end?: Rfc3339
-}
-
-export interface ResourceInput {
-  name?: string
-  kind?: ResourceKind
-  description?: string
-  lat?: number | null
-  lon?: number | null
-  address?: string
-  url?: string
-  /** A list of windows, or "always" (the default). */
-  availability?: TimeFrame[] | 'always'
-  policy?: Policy
-}
-
-export interface NewResource extends ResourceInput {
-  name: string
-}
-
-export interface NewRequest {
-  resource: Id
-  /** Defaults to the event's frame. */
-  start?: Rfc3339
-  end?: Rfc3339
-}
-
-export interface NewEvent {
-  title: string
-  description?: string
-  start: Rfc3339
-  end: Rfc3339
-  requests?: NewRequest[]
-}
+export type NewFestival = Schemas['NewFestival']
+export type ResourceInput = Schemas['ResourceInput']
+export type NewResource = ResourceInput & { name: string }
+export type NewRequest = Schemas['NewRequest']
+export type NewEvent = Schemas['NewEvent']
+export type CheckInput = Schemas['CheckBody']
 
 export interface RequestFilter {
   mine?: boolean
   incoming?: boolean
   pending?: boolean
   festival?: Id
-}
-
-export interface CheckInput {
-  resource: Id
-  start: Rfc3339
-  end: Rfc3339
 }
 
 export type JoinResult =

@@ -24,7 +24,8 @@ export function policyText(policy: Policy): string {
   return `Decided by "${policy}" (a custom rule of the owner)`
 }
 
-export function policyShort(policy: Policy): string {
+export function policyShort(policy: Policy | null | undefined): string {
+  if (!policy) return 'not known here yet'
   if (policy === 'fcfs') return 'Automatic (first come, first served)'
   if (policy === 'manual') return 'Owner decides'
   return `Custom rule "${policy}"`

@@ -536,7 +536,18 @@ export class PeerEngine {
     const listed = new Set(peers.map((p) => p.address))
     const waiting: Peer[] = [...this.dialers.values()]
       .filter((d) => !listed.has(d.url))
-      .map((d) => ({ address: d.url, key: null, connected: false, festivals: [], behind: null, error: d.error }))
+      .map((d) => ({
+        address: d.url,
+        key: null,
+        direction: 'outgoing' as const,
+        connected: false,
+        festivals: [],
+        behind: 0,
+        live: false,
+        received: 0,
+        sent: 0,
+        error: d.error,
+      }))
     return { peers: [...peers, ...waiting] }
   }
 

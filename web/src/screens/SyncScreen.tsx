@@ -134,7 +134,6 @@ function NodesBox({ browser }: { browser: BrowserPeer }) {
 
 function behindText(p: Peer): string {
   if (!p.connected) return p.error ? `Not connected: ${p.error}` : 'Not connected'
-  if (p.behind === null || p.behind === undefined) return 'Connected'
   if (p.behind === 0) return 'Up to date'
   return `${plural(p.behind, 'entry', 'entries')} still to fetch`
 }
@@ -175,11 +174,7 @@ export function SyncView({ status, festivalName }: { status: SyncStatus; festiva
                 </>
               ) : null}
               Festivals shared:{' '}
-              {Array.isArray(p.festivals)
-                ? p.festivals.length
-                  ? p.festivals.map(festivalName).join(', ')
-                  : 'none'
-                : plural(p.festivals, 'festival')}
+              {p.festivals.length ? p.festivals.map(festivalName).join(', ') : 'none'}
             </p>
           </li>
         ))}

@@ -100,8 +100,8 @@ describe('the browser peer in the UI', () => {
     const user = userEvent.setup()
     const status: SyncStatus = {
       peers: [
-        { address: 'ws://10.0.0.2:7878/sync', key: 'ab'.repeat(32), connected: true, festivals: [], behind: 0 },
-        { address: 'ws://10.0.0.9:7878/sync', key: null, connected: false, festivals: [], behind: null, error: 'cannot connect to ws://10.0.0.9:7878/sync' },
+        { address: 'ws://10.0.0.2:7878/sync', key: 'ab'.repeat(32), direction: 'outgoing', connected: true, festivals: [], behind: 0, live: true, received: 0, sent: 0 },
+        { address: 'ws://10.0.0.9:7878/sync', key: null, direction: 'outgoing', connected: false, festivals: [], behind: 0, live: false, received: 0, sent: 0, error: 'cannot connect to ws://10.0.0.9:7878/sync' },
       ],
     }
     const node = await alone()

@@ -171,7 +171,7 @@ describe('PeerEngine: WebSockets to native nodes', () => {
       value: {
         peers: [
           { address: 'webrtc:cccc', connected: true },
-          { address: NODE, key: null, connected: false, behind: null, error: `cannot connect to ${NODE}` },
+          { address: NODE, key: null, connected: false, behind: 0, live: false, error: `cannot connect to ${NODE}` },
         ],
       },
     })

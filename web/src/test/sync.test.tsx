@@ -1,8 +1,13 @@
 import { screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { LocalWorld } from '../client/local'
-import type { ChangeListener, PandafestClient, SyncStatus } from '../client/types'
+import type { ChangeListener, PandafestClient, Peer, SyncStatus } from '../client/types'
 import { alone, renderApp } from './fixture'
+
+/** A peer in the status, as the node words it. */
+function peer(p: Partial<Peer> & { address: string }): Peer {
+  return { key: null, direction: 'outgoing', connected: true, festivals: [], behind: 0, live: true, received: 0, sent: 0, error: null, ...p }
+}
 
 /**
  * A real node whose sync status is the one given: the states of connections (behind, not
@@ -54,9 +59,9 @@ describe('sync status', () => {
     const f = await ana.createFestival({ name: 'Fusion' })
     const { client, set } = withStatus(ana, {
       peers: [
-        { address: '192.168.1.23:7313', key: 'ab'.repeat(32), connected: true, festivals: [f.id], behind: 0 },
-        { address: 'wss://relay.example.org', key: null, connected: true, festivals: [f.id], behind: 42 },
-        { address: '192.168.1.40:7313', key: null, connected: false, festivals: 2, behind: null },
+        peer({ address: '192.168.1.23:7313', key: 'ab'.repeat(32), festivals: [f.id] }),
+        peer({ address: 'wss://relay.example.org', festivals: [f.id], behind: 42, live: false }),
+        peer({ address: '192.168.1.40:7313', connected: false, festivals: [], live: false }),
       ],
     })
     renderApp(client, '/sync')
@@ -68,9 +73,9 @@ describe('sync status', () => {
       ' Not connected',
     ])
     expect(rows[0]).toHaveTextContent('Fusion')
-    expect(rows[2]).toHaveTextContent('2 festivals')
+    expect(rows[2]).toHaveTextContent('Festivals shared: none')
 
-    set({ peers: [{ address: 'wss://relay.example.org', key: null, connected: true, festivals: [f.id], behind: 0 }] })
+    set({ peers: [peer({ address: 'wss://relay.example.org', festivals: [f.id] })] })
     expect(await screen.findByText('Connected to 1 of 1 peer. Everything is up to date.')).toBeInTheDocument()
   })
 
