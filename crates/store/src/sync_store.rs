@@ -20,17 +20,8 @@ impl SyncStore for Store {
         max_count: usize,
         max_bytes: usize,
     ) -> Vec<WireEntry> {
-        // The store returns consecutive entries only; here they are cut to the byte budget.
-        let mut bytes = 0;
-        self.entries_from(*author, log_id, from_seq, max_count)
-            .unwrap_or_default()
-            .into_iter()
-            .take_while(|(entry, payload)| {
-                bytes += entry.len() + payload.len();
-                bytes <= max_bytes
-            })
-            .map(|(entry, payload)| WireEntry { entry, payload })
-            .collect()
+        let entries = self.entries_from(*author, log_id, from_seq, max_count).unwrap_or_default();
+        sync::store::within(entries.into_iter().map(|(entry, payload)| WireEntry { entry, payload }), max_bytes)
     }
 
     fn bytes_between(&self, author: &Author, log_id: u64, from_seq: u64, to_seq: u64) -> u64 {

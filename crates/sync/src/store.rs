@@ -177,15 +177,19 @@ impl SyncStore for MemoryStore {
     ) -> Vec<WireEntry> {
         let Some(log) = self.logs.get(&(*author, log_id)) else { return Vec::new() };
         let start = usize::try_from(from_seq.max(1) - 1).unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        let mut bytes = 0usize;
-        for e in log.entries.iter().skip(start).take(max_count) {
-            bytes = bytes.saturating_add(e.entry.len() + e.payload.len());
-            if bytes > max_bytes {
-                break;
-            }
-            out.push(e.clone());
-        }
-        out
+        within(log.entries.iter().skip(start).take(max_count).cloned(), max_bytes)
     }
+}
+
+/// The first of `entries` that fit in `max_bytes` (entries plus payloads), in order: what
+/// [`SyncStore::entries`] answers.
+pub fn within(entries: impl IntoIterator<Item = WireEntry>, max_bytes: usize) -> Vec<WireEntry> {
+    let mut bytes = 0usize;
+    entries
+        .into_iter()
+        .take_while(|e| {
+            bytes = bytes.saturating_add(e.entry.len() + e.payload.len());
+            bytes <= max_bytes
+        })
+        .collect()
 }

@@ -11,6 +11,7 @@ import {
   type Calendar,
   type CalendarLink,
   type CalendarTarget,
+  type Change,
   type ChangeListener,
   type CheckInput,
   type CheckResult,
@@ -227,6 +228,37 @@ export abstract class ApiClient implements PandafestClient {
   }
 
   abstract calendarLink(target: CalendarTarget): Promise<CalendarLink>
+
+  /**
+   * Where no server can be subscribed to (a node in this browser), the schedule is a one-off
+   * download: the node answers `.ics` paths with `{"text": ...}`.
+   */
+  protected async calendarDownload(target: CalendarTarget): Promise<CalendarLink> {
+    const path =
+      'festival' in target
+        ? `/festivals/${p(target.festival)}/schedule.ics`
+        : `/resources/${p(target.resource)}/schedule.ics`
+    const body = await this.get<{ text?: string } | string>(path)
+    const text = typeof body === 'string' ? body : (body?.text ?? '')
+    if (!text.startsWith('BEGIN:VCALENDAR')) throw new ApiError(500, 'The node made no calendar for this.')
+    return { url: `data:text/calendar;charset=utf-8,${p(text)}`, subscribable: false }
+  }
+}
+
+/** The listeners of a client's changes. */
+export class Listeners {
+  private readonly all = new Set<ChangeListener>()
+
+  add(listener: ChangeListener): () => void {
+    this.all.add(listener)
+    return () => {
+      this.all.delete(listener)
+    }
+  }
+
+  emit(change: Change) {
+    for (const l of [...this.all]) l(change)
+  }
 }
 
 export class HttpClient extends ApiClient {

@@ -8,10 +8,9 @@
 import { initSync, WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
 import { changedByWrite } from '../peer/protocol'
 import type { SyncEvent, WasmNodeApi, WasmNodeStatics } from '../peer/wasm'
-import { ApiClient, type ApiAnswer } from './http'
-import { ApiError, type CalendarLink, type CalendarTarget, type Change, type ChangeListener, type SyncStatus } from './types'
+import { ApiClient, type ApiAnswer, Listeners } from './http'
+import type { CalendarLink, CalendarTarget, Change, ChangeListener, SyncStatus } from './types'
 
-const p = encodeURIComponent
 const WasmNode = WasmNodeExport as WasmNodeStatics
 
 /** Loads the wasm module from its bytes (Node.js; a page uses the module's own loader). */
@@ -22,7 +21,7 @@ export function loadWasm(bytes: BufferSource): void {
 export class LocalClient extends ApiClient {
   readonly kind = 'local' as const
   readonly node: WasmNodeApi
-  private readonly listeners = new Set<ChangeListener>()
+  private readonly listeners = new Listeners()
   private world: LocalWorld | null = null
 
   constructor(node: WasmNodeApi = WasmNode.openInMemory()) {
@@ -65,26 +64,16 @@ export class LocalClient extends ApiClient {
   }
 
   /** As the browser peer: a one-off download of the schedule, not a subscription. */
-  async calendarLink(target: CalendarTarget): Promise<CalendarLink> {
-    const path =
-      'festival' in target
-        ? `/festivals/${p(target.festival)}/schedule.ics`
-        : `/resources/${p(target.resource)}/schedule.ics`
-    const body = await this.get<{ text?: string }>(path)
-    const text = body?.text ?? ''
-    if (!text.startsWith('BEGIN:VCALENDAR')) throw new ApiError(500, 'The node made no calendar for this.')
-    return { url: `data:text/calendar;charset=utf-8,${p(text)}`, subscribable: false }
+  calendarLink(target: CalendarTarget): Promise<CalendarLink> {
+    return this.calendarDownload(target)
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
+    return this.listeners.add(listener)
   }
 
   private emit(change: Change) {
-    for (const l of [...this.listeners]) l(change)
+    this.listeners.emit(change)
   }
 
   /** @internal */

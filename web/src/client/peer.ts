@@ -7,7 +7,7 @@
 
 import { RtcManager, type RtcOptions } from '../peer/rtc'
 import type { FromWorker, NodeEntry, Op, PeerInfo, ToWorker } from '../peer/protocol'
-import { ApiClient, type ApiAnswer } from './http'
+import { ApiClient, type ApiAnswer, Listeners } from './http'
 import {
   ApiError,
   type BrowserPeer,
@@ -34,8 +34,6 @@ export interface PeerClientOptions {
   rtc?: RtcOptions | null
 }
 
-const p = encodeURIComponent
-
 export class PeerClient extends ApiClient {
   readonly kind = 'peer' as const
   readonly browser: BrowserPeer
@@ -45,7 +43,7 @@ export class PeerClient extends ApiClient {
   private info: PeerInfo | null = null
   private failure: string | null = null
   private readonly worker: WorkerLike
-  private readonly listeners = new Set<ChangeListener>()
+  private readonly listeners = new Listeners()
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
   private nextId = 1
 
@@ -167,30 +165,16 @@ export class PeerClient extends ApiClient {
     return { peers: Array.isArray(s?.peers) ? s.peers : [] }
   }
 
-  /**
-   * There is no server to subscribe to: the schedule is a one-off download, made here (the
-   * browser peer answers `.ics` paths with `{"text": ...}`).
-   */
-  async calendarLink(target: CalendarTarget): Promise<CalendarLink> {
-    const path =
-      'festival' in target
-        ? `/festivals/${p(target.festival)}/schedule.ics`
-        : `/resources/${p(target.resource)}/schedule.ics`
-    const body = await this.get<{ text?: string } | string>(path)
-    const text = typeof body === 'string' ? body : (body?.text ?? '')
-    if (!text.startsWith('BEGIN:VCALENDAR')) throw new ApiError(500, 'The browser peer made no calendar for this.')
-    return { url: `data:text/calendar;charset=utf-8,${p(text)}`, subscribable: false }
+  calendarLink(target: CalendarTarget): Promise<CalendarLink> {
+    return this.calendarDownload(target)
   }
 
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
+    return this.listeners.add(listener)
   }
 
   private emit(change: Change) {
-    for (const l of [...this.listeners]) l(change)
+    this.listeners.emit(change)
   }
 }
 
