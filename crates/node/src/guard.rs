@@ -24,6 +24,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+/// The largest request body: an event with every request it may make takes a few KB. A
+/// request announcing more is refused before any of it is read.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// The shortest token a node listening off loopback accepts.
 pub const MIN_TOKEN_LEN: usize = 16;
 
@@ -173,6 +177,13 @@ fn verdict(policy: &Policy, method: &Method, uri: &axum::http::Uri, headers: &He
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "pages of other sites cannot use this node; its own web UI and tools without an Origin can",
+        ));
+    }
+    let announced = header_str(headers, header::CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
+    if announced.is_some_and(|l| l > MAX_BODY_BYTES as u64) {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("a request body has at most {} KiB", MAX_BODY_BYTES / 1024),
         ));
     }
     let path = uri.path();

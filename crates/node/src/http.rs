@@ -376,8 +376,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Re
     Ok(())
 }
 
-/// The largest request body: an event with every request it may make takes a few KB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub use crate::guard::MAX_BODY_BYTES;
 
 /// CORS for the origins given with `--allow-origin` (a web UI served from elsewhere).
 fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
