@@ -85,11 +85,6 @@ impl State {
         rows
     }
 
-    /// Whether rows changed since the last [`State::take_changes`].
-    pub fn has_changes(&self) -> bool {
-        self.logs.has_changes() || self.ops.has_changes()
-    }
-
     /// The names of the tables [`State::take_changes`] writes.
     pub const TABLES: [&'static str; 8] =
         ["logs", "festivals", "profiles", "resources", "events", "requests", "ops", "waiting"];

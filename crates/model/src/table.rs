@@ -77,8 +77,4 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
             })
             .collect()
     }
-
-    pub fn has_changes(&self) -> bool {
-        !self.dirty.is_empty()
-    }
 }
