@@ -101,7 +101,16 @@ export abstract class ApiClient implements PandafestClient {
    */
   protected abstract send(method: string, path: string, body?: unknown): Promise<ApiAnswer>
 
-  abstract subscribe(listener: ChangeListener): () => void
+  /** The listeners of this client's changes; subclasses `emit` what they learn. */
+  protected readonly listeners = new Listeners()
+
+  subscribe(listener: ChangeListener): () => void {
+    return this.listeners.add(listener)
+  }
+
+  protected emit(change: Change) {
+    this.listeners.emit(change)
+  }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
     const { status, data } = await this.send(method, path, body)
@@ -227,13 +236,11 @@ export abstract class ApiClient implements PandafestClient {
     return this.get('/sync')
   }
 
-  abstract calendarLink(target: CalendarTarget): Promise<CalendarLink>
-
   /**
    * Where no server can be subscribed to (a node in this browser), the schedule is a one-off
-   * download: the node answers `.ics` paths with `{"text": ...}`.
+   * download: the node answers `.ics` paths with `{"text": ...}`. `HttpClient` gives a link.
    */
-  protected async calendarDownload(target: CalendarTarget): Promise<CalendarLink> {
+  async calendarLink(target: CalendarTarget): Promise<CalendarLink> {
     const path =
       'festival' in target
         ? `/festivals/${p(target.festival)}/schedule.ics`
@@ -246,8 +253,12 @@ export abstract class ApiClient implements PandafestClient {
 }
 
 /** The listeners of a client's changes. */
-export class Listeners {
+class Listeners {
   private readonly all = new Set<ChangeListener>()
+
+  get size(): number {
+    return this.all.size
+  }
 
   add(listener: ChangeListener): () => void {
     this.all.add(listener)
@@ -267,7 +278,6 @@ export class HttpClient extends ApiClient {
   private readonly token: string | null
   private readonly fetchFn: typeof fetch
   private readonly EventSourceCtor: EventSourceCtor | null
-  private listeners = new Set<ChangeListener>()
   private stream: EventSource | null = null
 
   constructor(opts: HttpClientOptions = {}) {
@@ -354,17 +364,14 @@ export class HttpClient extends ApiClient {
     return this.calendarKeyPromise
   }
 
+  /** The first listener opens the node's event stream; the last one to leave closes it. */
   subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener)
+    const remove = super.subscribe(listener)
     this.openStream()
     return () => {
-      this.listeners.delete(listener)
+      remove()
       if (this.listeners.size === 0) this.closeStream()
     }
-  }
-
-  private emit(change: Parameters<ChangeListener>[0]) {
-    for (const l of [...this.listeners]) l(change)
   }
 
   private openStream() {

@@ -8,8 +8,8 @@
 import { initSync, WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
 import { changedByWrite } from '../peer/protocol'
 import type { SyncEvent, WasmNodeApi, WasmNodeStatics } from '../peer/wasm'
-import { ApiClient, type ApiAnswer, Listeners } from './http'
-import type { CalendarLink, CalendarTarget, Change, ChangeListener, SyncStatus } from './types'
+import { ApiClient, type ApiAnswer } from './http'
+import type { SyncStatus } from './types'
 
 const WasmNode = WasmNodeExport as WasmNodeStatics
 
@@ -21,7 +21,6 @@ export function loadWasm(bytes: BufferSource): void {
 export class LocalClient extends ApiClient {
   readonly kind = 'local' as const
   readonly node: WasmNodeApi
-  private readonly listeners = new Listeners()
   private world: LocalWorld | null = null
 
   constructor(node: WasmNodeApi = WasmNode.openInMemory()) {
@@ -63,18 +62,6 @@ export class LocalClient extends ApiClient {
     return { peers: Array.isArray(s?.peers) ? s.peers : [] }
   }
 
-  /** As the browser peer: a one-off download of the schedule, not a subscription. */
-  calendarLink(target: CalendarTarget): Promise<CalendarLink> {
-    return this.calendarDownload(target)
-  }
-
-  subscribe(listener: ChangeListener): () => void {
-    return this.listeners.add(listener)
-  }
-
-  private emit(change: Change) {
-    this.listeners.emit(change)
-  }
 
   /** @internal */
   joinWorld(world: LocalWorld) {

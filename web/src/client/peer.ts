@@ -7,14 +7,10 @@
 
 import { RtcManager, type RtcOptions } from '../peer/rtc'
 import type { FromWorker, NodeEntry, Op, PeerInfo, ToWorker } from '../peer/protocol'
-import { ApiClient, type ApiAnswer, Listeners } from './http'
+import { ApiClient, type ApiAnswer } from './http'
 import {
   ApiError,
   type BrowserPeer,
-  type CalendarLink,
-  type CalendarTarget,
-  type Change,
-  type ChangeListener,
   type Identity,
   type NodeLink,
   type SyncStatus,
@@ -43,7 +39,6 @@ export class PeerClient extends ApiClient {
   private info: PeerInfo | null = null
   private failure: string | null = null
   private readonly worker: WorkerLike
-  private readonly listeners = new Listeners()
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
   private nextId = 1
 
@@ -165,17 +160,6 @@ export class PeerClient extends ApiClient {
     return { peers: Array.isArray(s?.peers) ? s.peers : [] }
   }
 
-  calendarLink(target: CalendarTarget): Promise<CalendarLink> {
-    return this.calendarDownload(target)
-  }
-
-  subscribe(listener: ChangeListener): () => void {
-    return this.listeners.add(listener)
-  }
-
-  private emit(change: Change) {
-    this.listeners.emit(change)
-  }
 }
 
 function toLinks(v: unknown): NodeLink[] {
