@@ -39,6 +39,8 @@ pub struct AppState {
     pub written: Arc<Notify>,
     /// Read-only key for the `.ics` feeds, so that a calendar app never holds the token.
     pub calendar_key: Option<String>,
+    /// Incoming sync sessions left before `/sync` answers 503.
+    pub sync_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             sync,
             written: Arc::new(Notify::new()),
             calendar_key: token.map(calendar_key),
+            sync_slots: Arc::new(tokio::sync::Semaphore::new(MAX_SYNC_SESSIONS)),
         }
     }
 }
@@ -187,14 +190,23 @@ async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
 }
 
 /// A peer's sync session over a WebSocket (`/sync`). Not behind the token: peers prove
-/// their keys in the handshake, and a peer learns only festivals whose ids it names.
+/// their keys in the handshake, and a peer learns only festivals whose ids it names. Any page
+/// may open one too (browser peers are pages of other origins), so at most
+/// [`MAX_SYNC_SESSIONS`] are served at once: sockets held open by a hostile page or peer
+/// cannot take the connections the API needs.
 async fn sync_socket(
     State(s): State<AppState>,
     ws: axum::extract::ws::WebSocketUpgrade,
     axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
 ) -> Response {
+    let Ok(slot) = s.sync_slots.clone().try_acquire_owned() else {
+        tracing::warn!("sync from {addr} refused: {MAX_SYNC_SESSIONS} sessions are open");
+        let said = format!("this node already serves {MAX_SYNC_SESSIONS} sync sessions; try again later");
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": said }))).into_response();
+    };
     ws.max_message_size(sync::Limits::default().max_message_bytes as usize + 1024).on_upgrade(
         move |socket| async move {
+            let _slot = slot;
             use axum::extract::ws::Message as WsMessage;
             use futures_util::SinkExt;
             let (mut sink, mut stream) = futures_util::StreamExt::split(socket);
@@ -329,6 +341,8 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once; more wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Incoming sync sessions served at once: half the connections, so the rest stay for the API.
+pub const MAX_SYNC_SESSIONS: usize = MAX_CONNECTIONS / 2;
 
 /// Serves `app` on `listener` until Ctrl-C: HTTP/1.1 with WebSocket upgrades, a deadline for
 /// each request's headers (a half-sent request does not hold a connection for ever), and a

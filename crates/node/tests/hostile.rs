@@ -356,6 +356,34 @@ fn silent_clients_are_timed_out() {
     assert_eq!(raw(&server, "GET", "/api/v1/festivals", &[("Host", &host(&server))], "").0, 200);
 }
 
+// Scenario: a page (or a peer) opens sync sockets and holds them, as many as it can.
+// Assert: past the cap /sync answers 503 while the API keeps answering; a socket let go
+// frees its place.
+#[test]
+fn held_sync_sockets_leave_the_api_room() {
+    let ana = Person::new("Ana");
+    let server = serve(&ana, &[]);
+    let url = format!("ws://{}/sync", server.address());
+    let mut held: Vec<_> = (0..pandafest::http::MAX_SYNC_SESSIONS)
+        .map(|i| tungstenite::connect(&url).unwrap_or_else(|e| panic!("socket {i}: {e}")).0)
+        .collect();
+    match tungstenite::connect(&url) {
+        Err(tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 503),
+        other => panic!("one socket past the cap: {:?}", other.map(|_| ())),
+    }
+    assert_eq!(raw(&server, "GET", "/api/v1/festivals", &[("Host", &host(&server))], "").0, 200);
+    let _ = held.pop().unwrap().close(None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reopened = loop {
+        match tungstenite::connect(&url) {
+            Ok(_) => break true,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => break false,
+        }
+    };
+    assert!(reopened, "a closed socket frees its place");
+}
+
 /// Runs a sync session as `keypair` wanting `festivals` against the node's `/sync`, to its
 /// end or for `seconds`; returns every message the node sent and the festivals that started.
 fn anonymous_peer(server: &Server, festivals: Vec<model::Id>, seconds: u64) -> (Vec<Vec<u8>>, Vec<model::Id>) {
