@@ -40,10 +40,6 @@ impl Secret {
         Secret(value)
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Whether `given` is this secret; the time taken does not depend on where they differ.
     pub fn matches(&self, given: &str) -> bool {
         self.0.as_bytes().ct_eq(given.as_bytes()).into()
@@ -79,9 +75,10 @@ pub struct Policy {
     pub port: u16,
     /// Further origins whose pages may call the API (`--allow-origin`), e.g. a UI served elsewhere.
     pub origins: Vec<String>,
-    pub token: Option<Secret>,
+    /// Opens the whole API, on every address (loopback is no boundary between users).
+    pub token: Secret,
     /// Opens the `.ics` feeds only.
-    pub calendar_key: Option<Secret>,
+    pub calendar_key: Secret,
 }
 
 impl Policy {
@@ -209,7 +206,7 @@ fn verdict(policy: &Policy, method: &Method, uri: &axum::http::Uri, headers: &He
             ));
         }
     }
-    let Some(token) = &policy.token else { return Ok(()) };
+    let token = &policy.token;
     let bearer = header_str(headers, header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "));
     let given = bearer.or_else(|| query_value(uri.query(), "token"));
     if given.is_some_and(|g| token.matches(g)) {
@@ -217,7 +214,7 @@ fn verdict(policy: &Policy, method: &Method, uri: &axum::http::Uri, headers: &He
     }
     let calendar = method == Method::GET
         && path.ends_with(".ics")
-        && query_value(uri.query(), "key").zip(policy.calendar_key.as_ref()).is_some_and(|(k, key)| key.matches(k));
+        && query_value(uri.query(), "key").is_some_and(|k| policy.calendar_key.matches(k));
     if calendar {
         return Ok(());
     }
@@ -232,13 +229,15 @@ fn verdict(policy: &Policy, method: &Method, uri: &axum::http::Uri, headers: &He
 mod tests {
     use super::*;
 
-    fn policy(token: Option<&str>) -> Policy {
+    const TOKEN: &str = "0123456789abcdef";
+
+    fn policy() -> Policy {
         Policy {
             hosts: Policy::for_listen("127.0.0.1:7878".parse().unwrap(), &["camp.example".into()]),
             port: 7878,
             origins: vec!["http://127.0.0.1:5173".into()],
-            token: token.map(|t| Secret::new(t.into())),
-            calendar_key: Some(Secret::new("calkey".into())),
+            token: Secret::new(TOKEN.into()),
+            calendar_key: Secret::new("calkey".into()),
         }
     }
 
@@ -256,7 +255,8 @@ mod tests {
 
     #[test]
     fn hosts_origins_and_body_types() {
-        let p = policy(None);
+        let p = policy();
+        let bearer = format!("Bearer {TOKEN}");
         let local = ("host", "127.0.0.1:7878");
         let json = ("content-type", "application/json; charset=utf-8");
         let cases: Vec<(&str, &str, Vec<(&str, &str)>, u16)> = vec![
@@ -288,14 +288,15 @@ mod tests {
             ),
             ("GET", "/", vec![local, ("sec-fetch-site", "cross-site")], 200),
         ];
-        for (method, uri, headers, status) in cases {
+        for (method, uri, mut headers, status) in cases {
+            headers.push(("authorization", &bearer));
             assert_eq!(check(&p, method, uri, &headers), status, "{method} {uri} {headers:?}");
         }
     }
 
     #[test]
     fn tokens_and_calendar_keys() {
-        let p = policy(Some("0123456789abcdef"));
+        let p = policy();
         let local = ("host", "127.0.0.1");
         assert_eq!(check(&p, "GET", "/api/v1/identity", &[local]), 401);
         assert_eq!(check(&p, "GET", "/api/v1/identity", &[local, ("authorization", "Bearer 0123456789abcdef")]), 200);

@@ -38,13 +38,13 @@ pub struct AppState {
     /// Wakes the watcher at once after a write here.
     pub written: Arc<Notify>,
     /// Read-only key for the `.ics` feeds, so that a calendar app never holds the token.
-    pub calendar_key: Option<String>,
+    pub calendar_key: String,
     /// Incoming sync sessions left before `/sync` answers 503.
     pub sync_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
-    pub fn new(node: Node, token: Option<&str>) -> AppState {
+    pub fn new(node: Node, token: &str) -> AppState {
         let node = Arc::new(Mutex::new(node));
         let sync = net::SyncContext::new(node.clone());
         AppState {
@@ -52,7 +52,7 @@ impl AppState {
             changes: sync.changes.clone(),
             sync,
             written: Arc::new(Notify::new()),
-            calendar_key: token.map(calendar_key),
+            calendar_key: calendar_key(token),
             sync_slots: Arc::new(tokio::sync::Semaphore::new(MAX_SYNC_SESSIONS)),
         }
     }
@@ -123,10 +123,11 @@ async fn with_node<T: Send + 'static>(
     Ok(result?)
 }
 
+/// The request body as the call takes it: `service::api`'s reading, on the bytes as sent.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> HttpResult<T> {
-    let text = if bytes.is_empty() { &b"{}"[..] } else { &bytes[..] };
-    serde_json::from_slice(text)
-        .map_err(|e| HttpError(ApiError::bad_input(format!("the request body is not what this call takes: {e}"))))
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| HttpError(ApiError::bad_input("the request body is not UTF-8 text".to_string())))?;
+    Ok(service::api::parse_body(Some(text))?)
 }
 
 type J<T> = HttpResult<Json<T>>;
@@ -134,7 +135,7 @@ type J<T> = HttpResult<Json<T>>;
 /// The identity with the calendar key, which only this layer knows.
 fn identity_json(s: &AppState, identity: crate::views::IdentityView) -> Json<serde_json::Value> {
     // Calendar links carry this read-only key instead of the token; only this layer knows it.
-    let identity = crate::views::IdentityView { calendar_key: s.calendar_key.clone(), ..identity };
+    let identity = crate::views::IdentityView { calendar_key: Some(s.calendar_key.clone()), ..identity };
     Json(serde_json::to_value(identity).expect("serialises"))
 }
 

@@ -38,12 +38,6 @@ fn to_json<T: serde::Serialize>(v: T) -> Value {
     serde_json::to_value(v).expect("views serialise")
 }
 
-fn body<T: DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
-    let text = body.filter(|b| !b.trim().is_empty()).unwrap_or("{}");
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
-}
-
 /// The query's parameters, decoded (`form_urlencoded`: `+` is a space, `%xx` a byte).
 fn query_pairs(query: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
@@ -96,9 +90,11 @@ pub struct JoinBody {
     pub link: String,
 }
 
-/// A request body as the call takes it, or why not.
-pub fn parse_body<T: DeserializeOwned>(text: Option<&str>) -> ApiResult<T> {
-    body(text)
+/// A request body as the call takes it, or why not; none, or an empty one, is `{}`.
+pub fn parse_body<T: DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
+    let text = body.filter(|b| !b.trim().is_empty()).unwrap_or("{}");
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_input(format!("the request body is not what this call takes: {e}")))
 }
 
 /// Serves one API call: `path` is what follows `/api/v1` (with its query string).
@@ -122,28 +118,30 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
         Ok(match (method, seg.as_slice()) {
             ("GET", ["identity"]) => Answer::ok(to_json(node.identity()?)),
             ("PUT", ["identity"]) => {
-                let NameBody { name } = body(payload)?;
+                let NameBody { name } = parse_body(payload)?;
                 Answer::ok(to_json(node.set_name(&name)?))
             }
             ("GET", ["identity", "secret"]) => Answer::ok(to_json(crate::views::SecretKeyView {
                 secret_key: hex::encode(node.store.keypair().secret()),
             })),
             ("GET", ["festivals"]) => Answer::ok(to_json(node.festivals())),
-            ("POST", ["festivals"]) => Answer::created(to_json(node.create_festival(body::<NewFestival>(payload)?)?)),
+            ("POST", ["festivals"]) => {
+                Answer::created(to_json(node.create_festival(parse_body::<NewFestival>(payload)?)?))
+            }
             ("GET", ["festivals", id]) => Answer::ok(to_json(node.festival(id)?)),
             ("GET", ["festivals", id, "resources"]) => Answer::ok(to_json(node.resources(id)?)),
             ("POST", ["festivals", id, "resources"]) => {
-                Answer::created(to_json(node.create_resource(id, body::<ResourceInput>(payload)?)?))
+                Answer::created(to_json(node.create_resource(id, parse_body::<ResourceInput>(payload)?)?))
             }
             ("GET", ["festivals", id, "events"]) => Answer::ok(to_json(node.events(id)?)),
             ("POST", ["festivals", id, "events"]) => {
-                Answer::created(to_json(node.create_event(id, body::<NewEvent>(payload)?)?))
+                Answer::created(to_json(node.create_event(id, parse_body::<NewEvent>(payload)?)?))
             }
             ("GET", ["festivals", id, "schedule"]) => Answer::ok(to_json(node.schedule(id, None)?)),
             ("GET", ["festivals", id, "schedule.ics"]) => Answer::ok(json!({ "text": ical(node, id, None)? })),
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {
-                Answer::ok(to_json(node.update_resource(id, body::<ResourceInput>(payload)?)?))
+                Answer::ok(to_json(node.update_resource(id, parse_body::<ResourceInput>(payload)?)?))
             }
             ("POST", ["resources", id, "retire"]) => Answer::ok(to_json(node.retire_resource(id)?)),
             ("GET", ["resources", id, "calendar"]) => {
@@ -158,7 +156,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             ("GET", ["events", id]) => Answer::ok(to_json(node.event(id)?)),
             ("POST", ["events", id, "cancel"]) => Answer::ok(to_json(node.cancel_event(id)?)),
             ("POST", ["events", id, "requests"]) => {
-                Answer::created(to_json(node.add_request(id, body::<NewRequest>(payload)?)?))
+                Answer::created(to_json(node.add_request(id, parse_body::<NewRequest>(payload)?)?))
             }
             ("GET", ["requests"]) => {
                 let filter = RequestFilter {
@@ -170,7 +168,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("GET", ["requests", id]) => Answer::ok(to_json(node.request(id)?)),
             ("POST", ["requests", id, verb]) => {
-                let ReasonBody { reason } = body(payload)?;
+                let ReasonBody { reason } = parse_body(payload)?;
                 Answer::ok(to_json(match *verb {
                     "confirm" => node.confirm(id)?,
                     "deny" => node.deny(id, reason)?,
@@ -180,7 +178,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 }))
             }
             ("POST", ["check"]) => {
-                let c: CheckBody = body(payload)?;
+                let c: CheckBody = parse_body(payload)?;
                 Answer::ok(to_json(node.check(&c.resource, &c.start, &c.end)?))
             }
             ("GET", ["ops", id]) => Answer::ok(to_json(node.op(id)?)),

@@ -127,7 +127,7 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let web_dir = args.web_dir.clone().or_else(find_web_dir);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let state = AppState::new(node, Some(&token));
+        let state = AppState::new(node, &token);
         // The agent decides whatever arrived while the node was down.
         if let Ok(mut node) = state.node.lock()
             && let Err(e) = node.run_agent()
@@ -146,8 +146,8 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
             hosts: guard::Policy::for_listen(addr, &args.allow_hosts),
             port: addr.port(),
             origins: args.allow_origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
-            token: Some(guard::Secret::new(token.clone())),
-            calendar_key: state.calendar_key.clone().map(guard::Secret::new),
+            token: guard::Secret::new(token.clone()),
+            calendar_key: guard::Secret::new(state.calendar_key.clone()),
         };
         let app = http::app(state, web_dir, policy);
         http::serve(listener, app).await
