@@ -24,13 +24,21 @@ pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `println!` for people: the line passes through [`clean`].
+/// A closed stdout (a reader that went away, `| head`) is not an error worth dying for:
+/// `serve` goes on serving after its reader left.
 macro_rules! say {
-    ($($arg:tt)*) => { println!("{}", $crate::cmd::output::clean(&format!($($arg)*))) };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "{}", $crate::cmd::output::clean(&format!($($arg)*)));
+    }};
 }
 
 /// `eprintln!` for people: the line passes through [`clean`].
 macro_rules! tell {
-    ($($arg:tt)*) => { eprintln!("{}", $crate::cmd::output::clean(&format!($($arg)*))) };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{}", $crate::cmd::output::clean(&format!($($arg)*)));
+    }};
 }
 
 pub(crate) use {say, tell};
@@ -84,6 +92,15 @@ impl Printer {
             print_json(f);
         } else {
             say!("created festival {} ({}, {})", f.name, f.id, f.timezone);
+        }
+        Ok(())
+    }
+
+    pub fn festival_line(&self, f: &FestivalView, what: &str) -> Out {
+        if self.json {
+            print_json(f);
+        } else {
+            say!("{what} festival {} ({}, {})", f.name, f.id, f.timezone);
         }
         Ok(())
     }
@@ -207,6 +224,41 @@ impl Printer {
         Ok(())
     }
 
+    /// An event's change, with what it means for the owners of its requests.
+    pub fn event_update(&self, u: &EventUpdateView, tz: &str) -> Out {
+        if self.json {
+            print_json(u);
+            return Ok(());
+        }
+        let e = &u.event;
+        match u.signed {
+            true => say!("updated event {} ({})", e.title, e.id),
+            false => say!("dry run, nothing signed: what changing {} would do", e.title),
+        }
+        if u.signed {
+            self.event_text(e, tz);
+        }
+        if u.moves.is_empty() {
+            say!("no request has to move");
+        }
+        for m in &u.moves {
+            let owner = m.owner_name.as_deref().unwrap_or("its owner");
+            let held = if m.confirmed {
+                format!("; the confirmed slot stays held until {owner} decides")
+            } else {
+                String::new()
+            };
+            say!(
+                "{} {} ({owner}): {} → {}{held}",
+                if u.signed { "moved" } else { "would move" },
+                m.resource_name.as_deref().unwrap_or("(resource not known)"),
+                local_frame(&m.from.start, &m.from.end, tz),
+                local_frame(&m.to.start, &m.to.end, tz),
+            );
+        }
+        Ok(())
+    }
+
     pub fn events(&self, list: &[EventView], tz: &str) -> Out {
         if self.json {
             print_json(list);
@@ -227,7 +279,16 @@ impl Printer {
             say!("no requests");
         }
         for (q, tz) in list.iter().zip(tzs) {
-            let reason = q.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+            let mut reason = q.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+            if let Some(from) = &q.moved_from {
+                reason.push_str(&format!(" (moved from {})", local_frame(&from.start, &from.end, tz)));
+            }
+            if let Some(why) = &q.cannot_confirm {
+                reason.push_str(&format!(" (cannot be confirmed: {why})"));
+            }
+            if !q.competing.is_empty() {
+                reason.push_str(&format!(" (also requested by {} other event(s))", q.competing.len()));
+            }
             say!(
                 "{}  {:<9}  {} @ {}  {}  by {}{reason}",
                 short(&q.id),
