@@ -94,8 +94,12 @@ fn main() {
         let fields = EventFields { title: format!("Event {i}"), description: String::new(), frame };
         let event = push(&mut entries, &mut writers[organiser], festival, Operation::EventCreate(fields));
         let (resource, owner) = resources[rng.random_range(0..RESOURCES)];
-        let request =
-            push(&mut entries, &mut writers[organiser], festival, Operation::RequestCreate { event, resource, frame });
+        let request = push(
+            &mut entries,
+            &mut writers[organiser],
+            festival,
+            Operation::RequestCreate { event, resource, frame, replaces: None },
+        );
         requests.push((request, resource, owner));
     }
     for (request, resource, owner) in requests.iter().filter(|_| rng.random_bool(0.5)) {
@@ -103,7 +107,7 @@ fn main() {
             &mut entries,
             &mut writers[*owner],
             festival,
-            Operation::Confirm { request: *request, resource: *resource },
+            Operation::Confirm { request: *request, resource: *resource, frame: None },
         );
     }
     // Deliver log by log interleaved, as a sync would.

@@ -12,11 +12,28 @@ use crate::time::{Availability, TimeFrame, Timestamp};
 /// An operation of the owner's log that decides the resource's allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AllocOp {
-    Availability { op: Id, availability: Availability },
-    Retire { op: Id },
-    Confirm { op: Id, request: Id },
-    Deny { op: Id, request: Id, reason: String },
-    Release { op: Id, request: Id },
+    Availability {
+        op: Id,
+        availability: Availability,
+    },
+    Retire {
+        op: Id,
+    },
+    /// `frame`: the slot the owner says it takes (version 2 confirms).
+    Confirm {
+        op: Id,
+        request: Id,
+        frame: Option<TimeFrame>,
+    },
+    Deny {
+        op: Id,
+        request: Id,
+        reason: String,
+    },
+    Release {
+        op: Id,
+        request: Id,
+    },
 }
 
 impl AllocOp {
@@ -119,6 +136,14 @@ impl Allocation {
         slot_frame.overlaps(frame).then_some((slot_frame, slot.request))
     }
 
+    /// As [`Allocation::conflict`], not counting the slot of `except`.
+    fn conflict_except(&self, frame: &TimeFrame, except: Option<Id>) -> Option<(TimeFrame, Id)> {
+        match except {
+            None => self.conflict(frame),
+            Some(except) => self.active_in(frame).into_iter().find(|(_, q)| *q != except),
+        }
+    }
+
     /// Active confirms overlapping `frame`, by start.
     pub fn active_in(&self, frame: &TimeFrame) -> Vec<(TimeFrame, Id)> {
         let first = self.active.range(..=frame.start()).next_back().map(|(s, _)| *s).unwrap_or(frame.start());
@@ -165,16 +190,37 @@ impl Allocation {
 
     /// Whether a confirm of `frame` would hold now; the rule that forbids it otherwise.
     pub fn can_confirm(&self, frame: &TimeFrame) -> Result<(), Rule> {
+        self.can_confirm_except(frame, None)
+    }
+
+    /// As [`Allocation::can_confirm`] once the slot of `except` is released: a moved
+    /// request's new frame may overlap the slot it replaces (`State::confirmable`).
+    pub fn can_confirm_except(&self, frame: &TimeFrame, except: Option<Id>) -> Result<(), Rule> {
         if self.retired {
             return Err(Rule::ResourceRetired);
         }
         if !self.availability.contains(frame) {
             return Err(Rule::OutsideAvailability);
         }
-        if let Some((frame, request)) = self.conflict(frame) {
+        if let Some((frame, request)) = self.conflict_except(frame, except) {
             return Err(Rule::Overlaps { request, frame });
         }
         Ok(())
+    }
+
+    /// The slot a confirm takes: the request's frame, which must be the one the confirm
+    /// names if it names one; for a request this peer does not know (yet), the frame the
+    /// owner named, so that the owner's log alone says what is busy.
+    fn confirm_frame(request: &Id, named: Option<TimeFrame>, check: Option<&RequestCheck>) -> Result<TimeFrame, Rule> {
+        match (check, named) {
+            (Some(RequestCheck::Valid(frame)), Some(named)) if *frame != named => {
+                Err(Rule::ConfirmFrameMismatch { request: *request })
+            }
+            (Some(RequestCheck::Valid(frame)), _) => Ok(*frame),
+            (Some(RequestCheck::Unknown(..)), Some(named)) => Ok(named),
+            (Some(RequestCheck::Unknown(_, rule) | RequestCheck::Invalid(rule)), _) => Err(rule.clone()),
+            (None, _) => Err(Rule::RequestUnknown { request: *request }),
+        }
     }
 
     fn deactivate(&mut self, request: &Id) -> bool {
@@ -193,12 +239,8 @@ impl Allocation {
     pub fn rule(&self, op: &AllocOp, check: Option<&RequestCheck>) -> Result<(), Rule> {
         match op {
             AllocOp::Availability { .. } | AllocOp::Retire { .. } => Ok(()),
-            AllocOp::Confirm { request, .. } => {
-                let frame = match check {
-                    Some(RequestCheck::Valid(frame)) => *frame,
-                    Some(RequestCheck::Unknown(_, rule) | RequestCheck::Invalid(rule)) => return Err(rule.clone()),
-                    None => return Err(Rule::RequestUnknown { request: *request }),
-                };
+            AllocOp::Confirm { request, frame, .. } => {
+                let frame = Self::confirm_frame(request, *frame, check)?;
                 if self.is_active(request) {
                     return Err(Rule::AlreadyConfirmed { request: *request });
                 }
@@ -224,7 +266,7 @@ impl Allocation {
         if let Err(rule) = self.rule(op, check) {
             // A confirm of a valid request that broke the allocation's rules is the owner's
             // latest decision about it, shown as the reason it is invalid.
-            if let (AllocOp::Confirm { op, request }, Some(RequestCheck::Valid(_))) = (op, check)
+            if let (AllocOp::Confirm { op, request, .. }, Some(RequestCheck::Valid(_))) = (op, check)
                 && !self.is_active(request)
             {
                 self.decisions.insert(*request, Decision::Refused { op: *op, rule: rule.clone() });
@@ -234,8 +276,8 @@ impl Allocation {
         match op {
             AllocOp::Availability { availability, .. } => self.availability = availability.clone(),
             AllocOp::Retire { .. } => self.retired = true,
-            AllocOp::Confirm { op, request } => {
-                let Some(RequestCheck::Valid(frame)) = check else { unreachable!("the rule holds") };
+            AllocOp::Confirm { op, request, frame } => {
+                let frame = Self::confirm_frame(request, *frame, check).expect("the rule holds");
                 self.active.insert(frame.start(), Slot { end: frame.end(), request: *request });
                 self.slot_of.insert(*request, frame.start());
                 self.decisions.insert(*request, Decision::Confirmed { op: *op });

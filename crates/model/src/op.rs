@@ -10,8 +10,11 @@ use ciborium::Value;
 use crate::id::Id;
 use crate::time::{Availability, TimeFrame, Timestamp};
 
-/// The operation format this code writes and interprets.
-pub const VERSION: u64 = 1;
+/// The newest operation format this code writes and interprets. An operation is written with
+/// the lowest version that has all its fields: version 2 added a request's `repl` (the
+/// request it replaces when its event moved) and a confirm's `start`/`end` (the slot it
+/// takes), so older peers keep and pass on what they cannot read (`docs/protocol.md`).
+pub const VERSION: u64 = 2;
 /// The largest payload this code interprets; larger payloads are stored but have no effect.
 pub const MAX_PAYLOAD: usize = 16 * 1024;
 
@@ -102,20 +105,62 @@ pub struct EventFields {
 /// One operation: what an entry's payload says.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Operation {
-    FestivalCreate { parent: Option<Id>, fields: FestivalFields },
-    FestivalUpdate { festival: Id, fields: FestivalFields },
-    ProfileSet { name: String, about: String },
+    FestivalCreate {
+        parent: Option<Id>,
+        fields: FestivalFields,
+    },
+    FestivalUpdate {
+        festival: Id,
+        fields: FestivalFields,
+    },
+    ProfileSet {
+        name: String,
+        about: String,
+    },
     ResourceCreate(ResourceFields),
-    ResourceUpdate { resource: Id, fields: ResourceFields },
-    ResourceRetire { resource: Id },
+    ResourceUpdate {
+        resource: Id,
+        fields: ResourceFields,
+    },
+    ResourceRetire {
+        resource: Id,
+    },
     EventCreate(EventFields),
-    EventUpdate { event: Id, fields: EventFields },
-    EventCancel { event: Id },
-    RequestCreate { event: Id, resource: Id, frame: TimeFrame },
-    RequestWithdraw { request: Id },
-    Confirm { request: Id, resource: Id },
-    Deny { request: Id, resource: Id, reason: String },
-    Release { request: Id, resource: Id },
+    EventUpdate {
+        event: Id,
+        fields: EventFields,
+    },
+    EventCancel {
+        event: Id,
+    },
+    /// `replaces`: an earlier request of the same event for the same resource, withdrawn
+    /// with it, whose confirmed slot the owner keeps until this one is decided.
+    RequestCreate {
+        event: Id,
+        resource: Id,
+        frame: TimeFrame,
+        replaces: Option<Id>,
+    },
+    RequestWithdraw {
+        request: Id,
+    },
+    /// `frame`: the slot it takes (the request's frame), so that a peer that does not hold
+    /// the request (an event of a sub-festival) still knows what is busy. Version 1
+    /// confirms have none.
+    Confirm {
+        request: Id,
+        resource: Id,
+        frame: Option<TimeFrame>,
+    },
+    Deny {
+        request: Id,
+        resource: Id,
+        reason: String,
+    },
+    Release {
+        request: Id,
+        resource: Id,
+    },
 }
 
 impl Operation {
@@ -136,6 +181,14 @@ impl Operation {
             Operation::Confirm { .. } => "auth/confirm",
             Operation::Deny { .. } => "auth/deny",
             Operation::Release { .. } => "auth/release",
+        }
+    }
+
+    /// The lowest operation version that has every field this operation uses.
+    pub fn version(&self) -> u64 {
+        match self {
+            Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
+            _ => 1,
         }
     }
 }
@@ -234,7 +287,7 @@ impl Payload {
     /// The deterministic CBOR encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut m = MapWriter(Vec::new());
-        m.int("v", VERSION as i64);
+        m.int("v", self.op.version() as i64);
         m.text("op", self.op.kind());
         if let Some(f) = &self.festival {
             m.id("fest", f);
@@ -266,13 +319,23 @@ impl Payload {
                 event_fields(&mut m, fields);
             }
             Operation::EventCancel { event } => m.id("id", event),
-            Operation::RequestCreate { event, resource, frame } => {
+            Operation::RequestCreate { event, resource, frame, replaces } => {
                 m.id("event", event);
                 m.id("res", resource);
                 m.frame(frame);
+                if let Some(old) = replaces {
+                    m.id("repl", old);
+                }
             }
             Operation::RequestWithdraw { request } => m.id("id", request),
-            Operation::Confirm { request, resource } | Operation::Release { request, resource } => {
+            Operation::Confirm { request, resource, frame } => {
+                m.id("req", request);
+                m.id("res", resource);
+                if let Some(frame) = frame {
+                    m.frame(frame);
+                }
+            }
+            Operation::Release { request, resource } => {
                 m.id("req", request);
                 m.id("res", resource);
             }
@@ -351,10 +414,10 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         Some(Value::Text(k)) => k,
         _ => return malformed(FormatError::NoKind),
     };
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Decoded::Unsupported { version, kind, festival };
     }
-    let op = match read_op(&kind, &mut r) {
+    let op = match read_op(&kind, version, &mut r) {
         Ok(Some(op)) => op,
         Ok(None) => return Decoded::Unsupported { version, kind, festival },
         Err(error) => return malformed(error),
@@ -458,7 +521,10 @@ fn as_i64(v: &Value, field: &'static str) -> R<i64> {
     }
 }
 
-fn read_op(kind: &str, r: &mut MapReader) -> R<Option<Operation>> {
+/// Reads the fields of `kind` in `version`; fields of a later version are left unread, so
+/// that they are reported as unknown.
+fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> {
+    let v2 = version >= 2;
     Ok(Some(match kind {
         "festival/create" => {
             let parent = r.take("parent").map(|v| as_id(&v, "parent")).transpose()?;
@@ -472,11 +538,18 @@ fn read_op(kind: &str, r: &mut MapReader) -> R<Option<Operation>> {
         "event/create" => Operation::EventCreate(read_event(r)?),
         "event/update" => Operation::EventUpdate { event: r.id("id")?, fields: read_event(r)? },
         "event/cancel" => Operation::EventCancel { event: r.id("id")? },
-        "request/create" => {
-            Operation::RequestCreate { event: r.id("event")?, resource: r.id("res")?, frame: r.frame()? }
-        }
+        "request/create" => Operation::RequestCreate {
+            event: r.id("event")?,
+            resource: r.id("res")?,
+            frame: r.frame()?,
+            replaces: if v2 { r.take("repl").map(|v| as_id(&v, "repl")).transpose()? } else { None },
+        },
         "request/withdraw" => Operation::RequestWithdraw { request: r.id("id")? },
-        "auth/confirm" => Operation::Confirm { request: r.id("req")?, resource: r.id("res")? },
+        "auth/confirm" => Operation::Confirm {
+            request: r.id("req")?,
+            resource: r.id("res")?,
+            frame: if v2 { r.opt_frame()? } else { None },
+        },
         "auth/deny" => Operation::Deny { request: r.id("req")?, resource: r.id("res")?, reason: r.opt_text("reason")? },
         "auth/release" => Operation::Release { request: r.id("req")?, resource: r.id("res")? },
         _ => return Ok(None),

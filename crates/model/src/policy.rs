@@ -38,7 +38,7 @@ pub struct FirstComeFirstServed;
 
 impl Policy for FirstComeFirstServed {
     fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {
-        match input.resource.alloc.can_confirm(&input.request.frame) {
+        match input.state.confirmable(input.request) {
             Ok(()) => PolicyDecision::Confirm,
             Err(rule) => PolicyDecision::Deny(input.state.describe(&rule)),
         }

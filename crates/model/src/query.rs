@@ -40,6 +40,26 @@ impl State {
         out
     }
 
+    /// `id` and the festivals below it held here, parents before children; at most
+    /// [`MAX_NESTING`] levels deep.
+    pub fn descendants(&self, id: &Id) -> Vec<Id> {
+        let mut out = vec![*id];
+        let mut level = vec![*id];
+        for _ in 0..MAX_NESTING {
+            let next: Vec<Id> = level
+                .iter()
+                .flat_map(|f| self.idx.children.get(f).into_iter().flatten().copied())
+                .filter(|c| !out.contains(c))
+                .collect();
+            if next.is_empty() {
+                break;
+            }
+            out.extend(&next);
+            level = next;
+        }
+        out
+    }
+
     pub fn resource(&self, id: &Id) -> Option<&Resource> {
         self.resources.get(id)
     }
@@ -156,6 +176,20 @@ impl State {
             Some(Decision::Released { .. }) => RequestStatus::Released,
             Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: rule.clone() },
         })
+    }
+
+    /// The valid request that replaces `old`, if one does.
+    pub fn replacement(&self, old: &Id) -> Option<&Request> {
+        self.idx.replacements.get(old).and_then(|id| self.requests.get(id))
+    }
+
+    /// Pending requests of `resource` overlapping `frame` (holds): what a confirm of an
+    /// overlapping frame would block.
+    pub fn holds(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
+        self.requests_overlapping(resource, frame)
+            .into_iter()
+            .filter(|q| matches!(self.request_status(&q.id), Some(RequestStatus::Pending { .. })))
+            .collect()
     }
 
     /// Logs of `author` known here, with the festival each belongs to.

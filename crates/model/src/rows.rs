@@ -120,6 +120,11 @@ impl State {
         for (author, log_id) in self.logs.iter().map(|(k, _)| *k) {
             idx.logs_by_author.entry(author).or_default().insert(log_id);
         }
+        for q in self.requests.values().filter(|q| q.invalid.is_none()) {
+            if let Some(old) = q.replaces {
+                idx.replacements.insert(old, q.id);
+            }
+        }
         self.idx = idx;
         let requests: Vec<(Id, TimeFrame, Id)> = self.requests.values().map(|q| (q.resource, q.frame, q.id)).collect();
         for (resource, frame, id) in requests {

@@ -5,11 +5,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::AllocOp;
+use std::collections::HashMap;
+
+use crate::alloc::{AllocOp, Allocation};
 use crate::id::{Id, Key};
 use crate::op::{EventFields, Operation};
-use crate::state::{Event, LogKey, MAX_NESTING, ObjectKind, State};
-use crate::time::TimeFrame;
+use crate::state::RequestStatus;
+use crate::state::{Event, LogKey, MAX_NESTING, ObjectKind, Request, State};
+use crate::time::{TimeFrame, Timestamp};
 use crate::validate::{FieldError, MAX_REQUESTS_PER_EVENT, check_fields};
 
 /// Why an operation has no effect (or, for a reference not yet known, no effect yet).
@@ -70,6 +73,10 @@ pub enum Rule {
     NotConfirmed { request: Id },
     #[error("the resource is retired already")]
     AlreadyRetired,
+    #[error("the confirm names another time frame than request {} asks for", request.short())]
+    ConfirmFrameMismatch { request: Id },
+    #[error("request {} can only be replaced by a request of its own event for the same resource, from the same log, while it is not withdrawn", request.short())]
+    BadReplacement { request: Id },
 }
 
 impl State {
@@ -89,9 +96,19 @@ impl State {
                 let q = self.requests.get(request);
                 let title = q.and_then(|q| self.events.get(&q.event)).map(|e| e.fields.title.as_str());
                 let tz = q.and_then(|q| self.festivals.get(&q.festival)).map_or("UTC", |f| f.fields.timezone.as_str());
-                match title {
-                    Some(t) => format!("overlaps confirmed request {} ({t}, {})", request.short(), frame.to_local(tz)),
-                    None => format!("overlaps confirmed request {} ({})", request.short(), frame.to_local(tz)),
+                match (q, title) {
+                    (_, Some(t)) => {
+                        format!("overlaps confirmed request {} ({t}, {})", request.short(), frame.to_local(tz))
+                    }
+                    (Some(_), None) => {
+                        format!("overlaps confirmed request {} ({})", request.short(), frame.to_local(tz))
+                    }
+                    // The owner's confirm named the slot; its event is in a festival not held here.
+                    (None, _) => format!(
+                        "overlaps a slot its owner confirmed for an event not held here (request {}, {} UTC)",
+                        request.short(),
+                        frame.to_local("UTC")
+                    ),
                 }
             }
             Rule::RequestInvalid { request, reason } => {
@@ -175,7 +192,13 @@ impl State {
                 }
             }
             Operation::EventUpdate { event, .. } | Operation::EventCancel { event } => own_event(event).map(drop),
-            Operation::RequestCreate { event, frame, .. } => request_rule(*event, own_event(event)?, frame),
+            Operation::RequestCreate { event, frame, resource, replaces } => {
+                request_rule(*event, own_event(event)?, frame)?;
+                match replaces {
+                    Some(old) => self.replaceable(log, *old, *event, *resource),
+                    None => Ok(()),
+                }
+            }
             Operation::RequestWithdraw { request } => {
                 let q = self.requests.get(request).filter(|q| mine(&q.log));
                 let q = q.ok_or(Rule::NotInLog { kind: ObjectKind::Request, id: *request })?;
@@ -199,38 +222,114 @@ impl State {
     /// here, retired, or outside the festival's tree (it could never be confirmed), and a
     /// confirm or deny of a request that was withdrawn (its slot is released at once).
     pub fn check_op(&self, author: &Key, festival: &Id, op: &Operation) -> Result<(), Rule> {
+        self.check_ops(author, festival, std::slice::from_ref(op)).map_err(|(_, rule)| rule)
+    }
+
+    /// As [`State::check_op`] for operations signed one after the other into the same log,
+    /// where each later decision about a resource sees the allocation the earlier ones
+    /// leave (a moved request's release, then its replacement's confirm). Other operations
+    /// are checked against the plan as it is. On failure: the index and the rule.
+    pub fn check_ops(&self, author: &Key, festival: &Id, ops: &[Operation]) -> Result<(), (usize, Rule)> {
+        let log = self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l));
+        let mut changed: HashMap<Id, Allocation> = HashMap::new();
+        for (i, op) in ops.iter().enumerate() {
+            let log = if matches!(op, Operation::FestivalCreate { .. }) { None } else { log };
+            self.check_one(log, festival, op, &mut changed, i + 1 < ops.len()).map_err(|rule| (i, rule))?;
+        }
+        Ok(())
+    }
+
+    fn check_one(
+        &self,
+        log: Option<LogKey>,
+        festival: &Id,
+        op: &Operation,
+        changed: &mut HashMap<Id, Allocation>,
+        more: bool,
+    ) -> Result<(), Rule> {
         check_fields(op).map_err(Rule::Field)?;
-        let log = match op {
-            Operation::FestivalCreate { .. } => None,
-            _ => self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l)),
-        };
         self.rule_in_log(log, op)?;
-        let decision = |resource: &Id, alloc_op: AllocOp, request: &Id| {
-            let r = self.resources.get(resource).ok_or(Rule::NotOwner { resource: *resource })?;
-            r.alloc.rule(&alloc_op, Some(&self.check_request(*request, *resource)))
-        };
         let withdrawn = |request: &Id| {
             self.requests
                 .get(request)
                 .is_some_and(|q| q.withdrawn || self.events.get(&q.event).is_some_and(|e| e.cancelled))
         };
         let none = Id(bamboo::Hash([0; 64]));
-        match op {
-            Operation::RequestCreate { resource, .. } => self.requestable(festival, resource),
-            // The fold's rules first, then what would be useless.
-            Operation::Confirm { request, resource } => {
-                decision(resource, AllocOp::Confirm { op: none, request: *request }, request)?;
-                if withdrawn(request) { Err(Rule::AlreadyWithdrawn { request: *request }) } else { Ok(()) }
+        let (resource, alloc_op) = match op {
+            Operation::RequestCreate { resource, .. } => return self.requestable(festival, resource),
+            Operation::Confirm { request, resource, frame } => {
+                (resource, AllocOp::Confirm { op: none, request: *request, frame: *frame })
             }
             Operation::Deny { request, resource, reason } => {
-                decision(resource, AllocOp::Deny { op: none, request: *request, reason: reason.clone() }, request)?;
-                let holds = self.resources.get(resource).is_some_and(|r| r.alloc.is_active(request));
-                if withdrawn(request) && !holds { Err(Rule::AlreadyWithdrawn { request: *request }) } else { Ok(()) }
+                (resource, AllocOp::Deny { op: none, request: *request, reason: reason.clone() })
             }
-            Operation::Release { request, resource } => {
-                decision(resource, AllocOp::Release { op: none, request: *request }, request)
+            Operation::Release { request, resource } => (resource, AllocOp::Release { op: none, request: *request }),
+            _ => return Ok(()),
+        };
+        let r = self.resources.get(resource).ok_or(Rule::NotOwner { resource: *resource })?;
+        let alloc = changed.get(resource).unwrap_or(&r.alloc);
+        let request = alloc_op.request().expect("decisions name a request");
+        let check = self.check_request(request, *resource);
+        // The fold's rules first, then what would be useless.
+        alloc.rule(&alloc_op, Some(&check))?;
+        match &alloc_op {
+            AllocOp::Confirm { .. } if withdrawn(&request) => return Err(Rule::AlreadyWithdrawn { request }),
+            AllocOp::Deny { .. } if withdrawn(&request) && !alloc.is_active(&request) => {
+                return Err(Rule::AlreadyWithdrawn { request });
             }
-            _ => Ok(()),
+            _ => {}
+        }
+        if more {
+            let mut next = alloc.clone();
+            next.apply(&alloc_op, Some(&check));
+            changed.insert(*resource, next);
+        }
+        Ok(())
+    }
+
+    /// Whether the owner could confirm request `q` now: its resource's availability and
+    /// active slots, not counting the slot of the request it replaces (which the owner
+    /// releases in the same breath, [`State::decision_ops`]).
+    pub fn confirmable(&self, q: &Request) -> Result<(), Rule> {
+        let r = self.resources.get(&q.resource).ok_or(Rule::ResourceUnknown { resource: q.resource })?;
+        r.alloc.can_confirm_except(&q.frame, self.held_replaced(q))
+    }
+
+    /// The request `q` replaces, if its slot is still held.
+    fn held_replaced(&self, q: &Request) -> Option<Id> {
+        let old = q.replaces?;
+        self.resources.get(&q.resource).filter(|r| r.alloc.is_active(&old)).map(|_| old)
+    }
+
+    /// The owner's operations that confirm (`deny: None`) or deny request `q`: a request
+    /// that replaces one whose slot is still held also releases that slot, before a confirm
+    /// (the new frame may overlap the old) and after a deny. Check them with
+    /// [`State::check_ops`].
+    pub fn decision_ops(&self, q: &Request, deny: Option<String>) -> Vec<Operation> {
+        let (request, resource) = (q.id, q.resource);
+        let release = self.held_replaced(q).map(|old| Operation::Release { request: old, resource });
+        match deny {
+            None => {
+                release.into_iter().chain([Operation::Confirm { request, resource, frame: Some(q.frame) }]).collect()
+            }
+            Some(reason) => [Operation::Deny { request, resource, reason }].into_iter().chain(release).collect(),
+        }
+    }
+
+    /// The rule a `replaces` of `old` breaks in `log`: it names a request of the same log,
+    /// event and resource that is not withdrawn.
+    fn replaceable(&self, log: Option<LogKey>, old: Id, event: Id, resource: Id) -> Result<(), Rule> {
+        match self.requests.get(&old) {
+            Some(q)
+                if Some(q.log) == log
+                    && q.event == event
+                    && q.resource == resource
+                    && q.invalid.is_none()
+                    && !q.withdrawn =>
+            {
+                Ok(())
+            }
+            _ => Err(Rule::BadReplacement { request: old }),
         }
     }
 
@@ -260,6 +359,61 @@ impl State {
                 .and_then(|()| self.requestable(festival, resource))
                 .map_err(|rule| (Some(i), rule))?;
             event.requests.push(Id(bamboo::Hash([0; 64])));
+        }
+        Ok(())
+    }
+
+    /// The requests of `event` that must move when its frame becomes `to`, each with the
+    /// frame it moves to: every pending or confirmed request that no longer lies within the
+    /// event. A request for the whole event asks for the whole new frame; a part of the
+    /// event keeps its place relative to the start (cut to the new frame, or the whole new
+    /// frame if nothing of it is left). The organiser's node then requests each anew,
+    /// replacing the old one (`docs/protocol.md`, "Moving an event").
+    pub fn moves(&self, event: &Id, to: &TimeFrame) -> Vec<(Id, TimeFrame)> {
+        let Some(e) = self.events.get(event) else { return Vec::new() };
+        let from = e.fields.frame;
+        let shift = to.start().0 - from.start().0;
+        e.requests
+            .iter()
+            .filter_map(|id| self.requests.get(id))
+            .filter(|q| !q.withdrawn && !to.contains(&q.frame))
+            .filter(|q| {
+                matches!(self.request_status(&q.id), Some(RequestStatus::Pending { .. } | RequestStatus::Confirmed))
+            })
+            .map(|q| {
+                let shifted = TimeFrame::new(Timestamp(q.frame.start().0 + shift), Timestamp(q.frame.end().0 + shift));
+                let cut = shifted.and_then(|f| TimeFrame::new(f.start().max(to.start()), f.end().min(to.end())));
+                let frame = if q.frame == from { *to } else { cut.unwrap_or(*to) };
+                (q.id, frame)
+            })
+            .collect()
+    }
+
+    /// As [`State::check_op`] for an update of `event` signed together with the requests
+    /// that move with it (the request each replaces, and its new frame): the update's rules,
+    /// then each new request's against the event as it will be. On failure, the index of
+    /// the move (if one) and the rule.
+    pub fn check_event_update(
+        &self,
+        author: &Key,
+        festival: &Id,
+        event: Id,
+        fields: &EventFields,
+        moves: &[(Id, TimeFrame)],
+    ) -> Result<(), (Option<usize>, Rule)> {
+        self.check_op(author, festival, &Operation::EventUpdate { event, fields: fields.clone() })
+            .map_err(|rule| (None, rule))?;
+        let log = self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l));
+        let mut e = self.events.get(&event).expect("the update's check found it").clone();
+        e.fields = fields.clone();
+        for (i, (old, frame)) in moves.iter().enumerate() {
+            let resource =
+                self.requests.get(old).map(|q| q.resource).ok_or((Some(i), Rule::RequestUnknown { request: *old }))?;
+            request_rule(event, &e, frame)
+                .and_then(|()| self.requestable(festival, &resource))
+                .and_then(|()| self.replaceable(log, *old, event, resource))
+                .map_err(|rule| (Some(i), rule))?;
+            e.requests.push(Id(bamboo::Hash([0; 64])));
         }
         Ok(())
     }

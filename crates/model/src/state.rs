@@ -150,6 +150,8 @@ pub struct Request {
     pub event: Id,
     pub resource: Id,
     pub frame: TimeFrame,
+    /// The request of the same event and resource this one replaces (its event moved).
+    pub replaces: Option<Id>,
     /// Broken rules found when the request was applied (its own log's rules).
     pub invalid: Option<Rule>,
     pub withdrawn: bool,
@@ -204,6 +206,8 @@ pub(crate) struct Indexes {
     /// seen per resource so that an overlap query scans a bounded range.
     pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
     pub(crate) logs_by_author: HashMap<Key, BTreeSet<u64>>,
+    /// A replaced request → the valid request that replaces it.
+    pub(crate) replacements: HashMap<Id, Id>,
 }
 
 /// The materialised plan.
@@ -427,7 +431,7 @@ impl State {
             Operation::EventCancel { event } => {
                 self.events.get_mut(&event).expect("checked").cancelled = true;
             }
-            Operation::RequestCreate { event, resource, frame } => {
+            Operation::RequestCreate { event, resource, frame, replaces } => {
                 let invalid = broken.err();
                 let request = Request {
                     id,
@@ -438,6 +442,7 @@ impl State {
                     event,
                     resource,
                     frame,
+                    replaces,
                     invalid: invalid.clone(),
                     withdrawn: false,
                 };
@@ -446,6 +451,11 @@ impl State {
                     && let Some(e) = self.events.get_mut(&event)
                 {
                     e.requests.push(id);
+                }
+                if invalid.is_none()
+                    && let Some(old) = replaces
+                {
+                    self.idx.replacements.insert(old, id);
                 }
                 self.index_request(resource, frame, id);
                 self.resolved(id);
@@ -458,8 +468,8 @@ impl State {
             }
             // The owner's decisions are kept in the resource's fold, which decides their
             // effect in the owner's log order (`Allocation::rule`).
-            Operation::Confirm { request, resource } => {
-                self.push_alloc(resource, AllocOp::Confirm { op: id, request });
+            Operation::Confirm { request, resource, frame } => {
+                self.push_alloc(resource, AllocOp::Confirm { op: id, request, frame });
                 self.fold_last(resource, Some(request));
             }
             Operation::Deny { request, resource, reason } => {

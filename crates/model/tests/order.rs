@@ -4,7 +4,7 @@
 
 mod support;
 
-use model::{Availability, LogEntry, Operation, State};
+use model::{Availability, LogEntry, Operation, State, Timestamp};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -12,8 +12,9 @@ use rand::{RngExt, SeedableRng};
 use support::{World, frame, t};
 
 /// A random but plausible festival: nested festivals, resources with and without
-/// availability windows, events, requests (some invalid), and owners confirming,
-/// denying and releasing in random order (so some confirms conflict).
+/// availability windows, events, requests (some invalid), owners confirming (naming the
+/// slot or not, sometimes wrongly), denying and releasing in random order (so some confirms
+/// conflict), and events moving with requests that replace the old ones.
 fn random_world(seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut w = World::new();
@@ -47,20 +48,40 @@ fn random_world(seed: u64) -> World {
         for j in 0..rng.random_range(0..3) {
             let (res, ..) = *resources.choose(&mut rng).unwrap();
             let s = rng.random_range(start..start + len);
-            let q = w.request(who, fest, &format!("q{i}.{j}"), ev, res, frame(t(day, s, 0), t(day, start + len, 0)));
-            requests.push((q, res, who, fest));
+            let f = frame(t(day, s, 0), t(day, start + len, 0));
+            let q = w.request(who, fest, &format!("q{i}.{j}"), ev, res, f);
+            requests.push((q, res, who, fest, ev, f));
         }
     }
     for k in 0..rng.random_range(0..25) {
-        let &(q, res, requester, qfest) = match requests.choose(&mut rng) {
+        let &(q, res, requester, qfest, ev, qframe) = match requests.choose(&mut rng) {
             Some(r) => r,
             None => break,
         };
         let (_, owner, rfest) = *resources.iter().find(|(id, ..)| *id == res).unwrap();
         // Mostly the owner decides; sometimes someone else tries to.
         let decider = if rng.random_bool(0.85) { owner } else { *people.choose(&mut rng).unwrap() };
+        let named = match rng.random_range(0..4) {
+            0 => None,
+            1 => Some(frame(t(1, 9, 0), t(1, 11, 0))),
+            _ => Some(qframe),
+        };
+        if rng.random_bool(0.15) {
+            // The event moves by an hour; the request follows, replacing the old one
+            // (sometimes naming a request it cannot replace).
+            let to = frame(t(1, 6, 0), t(2, 23, 0));
+            let fields = support::event_fields(&format!("moved{k}"), to);
+            w.write(requester, qfest, Operation::EventUpdate { event: ev, fields }, &format!("m{k}"));
+            let later = frame(Timestamp(qframe.start().0 + 3600), Timestamp(qframe.end().0 + 3600));
+            let replaces = if rng.random_bool(0.8) { Some(q) } else { Some(requests.choose(&mut rng).unwrap().0) };
+            let op = Operation::RequestCreate { event: ev, resource: res, frame: later, replaces };
+            let n = w.write(requester, qfest, op, &format!("n{k}"));
+            w.write(requester, qfest, Operation::RequestWithdraw { request: q }, &format!("mw{k}"));
+            requests.push((n, res, requester, qfest, ev, later));
+            continue;
+        }
         let op = match rng.random_range(0..10) {
-            0..=5 => Operation::Confirm { request: q, resource: res },
+            0..=5 => Operation::Confirm { request: q, resource: res, frame: named },
             6..=7 => Operation::Deny { request: q, resource: res, reason: format!("no {k}") },
             8 => Operation::Release { request: q, resource: res },
             _ => {
@@ -153,15 +174,25 @@ fn random_worlds_exercise_every_outcome() {
             s.apply(e.clone());
         }
         text.push_str(&w.render(&s));
-        for needle in
-            ["confirmed", "denied", "released", "withdrawn", "invalid", "pending", "overlaps", "not known", "booked"]
-        {
+        for needle in [
+            "confirmed",
+            "denied",
+            "released",
+            "withdrawn",
+            "invalid",
+            "pending",
+            "overlaps",
+            "not known",
+            "booked",
+            "can only be replaced",
+            "names another time frame",
+        ] {
             if text.contains(needle) {
                 seen.insert(needle);
             }
         }
     }
-    assert_eq!(seen.len(), 9, "outcomes seen: {seen:?}");
+    assert_eq!(seen.len(), 11, "outcomes seen: {seen:?}");
 }
 
 proptest! {

@@ -17,8 +17,8 @@ fn two_overlapping_confirms_only_the_first_in_the_owners_log_holds() {
     let q1 = w.request("bo", fest, "q-opening", opening, stage, frame(t(1, 18, 0), t(1, 20, 0)));
     let concert = w.event("cy", fest, "Concert", frame(t(1, 19, 0), t(1, 22, 0)));
     let q2 = w.request("cy", fest, "q-concert", concert, stage, frame(t(1, 19, 0), t(1, 22, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q2, resource: stage }, "confirm-concert");
-    w.write("ana", fest, Operation::Confirm { request: q1, resource: stage }, "confirm-opening");
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: stage, frame: None }, "confirm-concert");
+    w.write("ana", fest, Operation::Confirm { request: q1, resource: stage, frame: None }, "confirm-opening");
     expect![[r#"
         festival Fest: Fest
         resource Stage of ana: Stage
@@ -40,7 +40,7 @@ fn confirm_outside_availability_has_no_effect() {
     let room = w.resource("ana", fest, "Room", avail, "manual");
     let late = w.event("bo", fest, "Late", frame(t(1, 17, 0), t(1, 19, 0)));
     let q = w.request("bo", fest, "q-late", late, room, frame(t(1, 17, 0), t(1, 19, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q, resource: room }, "confirm-late");
+    w.write("ana", fest, Operation::Confirm { request: q, resource: room, frame: None }, "confirm-late");
     expect![[r#"
         festival Fest: Fest
         resource Room of ana: Room
@@ -58,7 +58,7 @@ fn confirm_by_someone_other_than_the_owner_has_no_effect() {
     let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
     let talk = w.event("bo", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
     let q = w.request("bo", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
-    w.write("bo", fest, Operation::Confirm { request: q, resource: room }, "bo-confirms");
+    w.write("bo", fest, Operation::Confirm { request: q, resource: room, frame: None }, "bo-confirms");
     expect![[r#"
         festival Fest: Fest
         resource Room of ana: Room
@@ -78,9 +78,9 @@ fn release_then_confirm_of_another_request() {
     let q1 = w.request("bo", fest, "q-rehearsal", e1, pa, frame(t(2, 10, 0), t(2, 12, 0)));
     let e2 = w.event("cy", fest, "Karaoke", frame(t(2, 11, 0), t(2, 13, 0)));
     let q2 = w.request("cy", fest, "q-karaoke", e2, pa, frame(t(2, 11, 0), t(2, 13, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q1, resource: pa }, "confirm-rehearsal");
+    w.write("ana", fest, Operation::Confirm { request: q1, resource: pa, frame: None }, "confirm-rehearsal");
     w.write("ana", fest, Operation::Release { request: q1, resource: pa }, "release-rehearsal");
-    w.write("ana", fest, Operation::Confirm { request: q2, resource: pa }, "confirm-karaoke");
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: pa, frame: None }, "confirm-karaoke");
     w.write("ana", fest, Operation::Release { request: q1, resource: pa }, "release-again");
     expect![[r#"
         festival Fest: Fest
@@ -102,7 +102,7 @@ fn withdrawn_request_keeps_its_slot_until_released() {
     let bike = w.resource("ana", fest, "Bike", Availability::Always, "manual");
     let tour = w.event("bo", fest, "Tour", frame(t(3, 9, 0), t(3, 17, 0)));
     let q = w.request("bo", fest, "q-tour", tour, bike, frame(t(3, 9, 0), t(3, 17, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q, resource: bike }, "confirm-tour");
+    w.write("ana", fest, Operation::Confirm { request: q, resource: bike, frame: None }, "confirm-tour");
     w.write("bo", fest, Operation::RequestWithdraw { request: q }, "withdraw-tour");
     let before_release = w.render(&w.state());
     w.write("ana", fest, Operation::Release { request: q, resource: bike }, "release-tour");
@@ -166,8 +166,8 @@ fn resource_of_a_parent_festival_requested_from_a_sub_festival() {
     let gig = w.event("bo", venue, "Gig", frame(t(5, 18, 0), t(5, 21, 0)));
     let q_square = w.request("bo", venue, "q-square", gig, square, frame(t(5, 18, 0), t(5, 21, 0)));
     let q_shed = w.request("bo", venue, "q-shed", gig, shed, frame(t(5, 18, 0), t(5, 21, 0)));
-    w.write("ana", city, Operation::Confirm { request: q_square, resource: square }, "confirm-square");
-    w.write("cy", other, Operation::Confirm { request: q_shed, resource: shed }, "confirm-shed");
+    w.write("ana", city, Operation::Confirm { request: q_square, resource: square, frame: None }, "confirm-square");
+    w.write("cy", other, Operation::Confirm { request: q_shed, resource: shed, frame: None }, "confirm-shed");
     expect![[r#"
         festival Other: Other
         festival City: City
@@ -254,7 +254,12 @@ fn changes_only_by_the_creator_in_the_creating_log() {
     w.write(
         "bo",
         fest,
-        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 10, 0), t(1, 11, 0)) },
+        Operation::RequestCreate {
+            event: talk,
+            resource: room,
+            frame: frame(t(1, 10, 0), t(1, 11, 0)),
+            replaces: None,
+        },
         "bo-requests-for-talk",
     );
     w.write(
@@ -274,7 +279,7 @@ fn changes_only_by_the_creator_in_the_creating_log() {
     w.write(
         "ana",
         fest,
-        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 9, 0), t(1, 11, 0)) },
+        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 9, 0), t(1, 11, 0)), replaces: None },
         "ana-outside-event",
     );
     expect![[r#"
@@ -301,10 +306,10 @@ fn deny_then_confirm_and_retired_resource() {
     let q = w.request("bo", fest, "q-move", move_, van, frame(t(6, 8, 0), t(6, 12, 0)));
     w.write("ana", fest, Operation::Deny { request: q, resource: van, reason: "needs repair".into() }, "deny-move");
     let denied = w.render(&w.state());
-    w.write("ana", fest, Operation::Confirm { request: q, resource: van }, "confirm-move");
+    w.write("ana", fest, Operation::Confirm { request: q, resource: van, frame: None }, "confirm-move");
     w.write("ana", fest, Operation::ResourceRetire { resource: van }, "retire-van");
     let q2 = w.request("bo", fest, "q-move-2", move_, van, frame(t(6, 8, 0), t(6, 9, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q2, resource: van }, "confirm-after-retire");
+    w.write("ana", fest, Operation::Confirm { request: q2, resource: van, frame: None }, "confirm-after-retire");
     expect![[r#"
         festival Fest: Fest
         resource Van of ana: Van
@@ -331,7 +336,7 @@ fn confirm_arriving_before_its_request_takes_effect_when_the_request_arrives() {
     let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
     let talk = w.event("bo", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
     let q = w.request("bo", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
-    w.write("ana", fest, Operation::Confirm { request: q, resource: room }, "confirm-talk");
+    w.write("ana", fest, Operation::Confirm { request: q, resource: room, frame: None }, "confirm-talk");
     // Deliver ana's log first, bo's later.
     let mut s = model::State::new();
     let ana_key = w.key("ana");
@@ -382,6 +387,102 @@ fn field_rules() {
         no effect: resource/create bad-lat: latitude 91 is outside -90..=90 degrees
         no effect: resource/create empty-name: the name must not be empty
         no effect: resource/create bad-policy: "no spaces" is not a policy name (letters, digits, '-' and '_')
+    "#]]
+    .assert_eq(&w.render(&w.state()));
+}
+
+/// Scenario: Ana's bike belongs to the festival; Bo's sub-festival's event books it, and
+/// Ana's confirm names the slot. Cy holds the festival but not the sub-festival.
+/// Assert: Cy sees the bike busy (by a request it does not know), a competing confirm
+/// has no effect there as everywhere, and once the sub-festival arrives Cy's plan is Ana's.
+#[test]
+fn a_confirm_names_its_slot_so_the_owners_log_alone_says_what_is_busy() {
+    let mut w = World::new();
+    let camp = w.festival("ana", "Camp", None);
+    let bike = w.resource("ana", camp, "Bike", Availability::Always, "manual");
+    let tent = w.festival("bo", "Tent", Some(camp));
+    let repair = w.event("bo", tent, "Repair", frame(t(1, 10, 0), t(1, 12, 0)));
+    let q_repair = w.request("bo", tent, "q-repair", repair, bike, frame(t(1, 10, 0), t(1, 12, 0)));
+    let named = Some(frame(t(1, 10, 0), t(1, 12, 0)));
+    w.write("ana", camp, Operation::Confirm { request: q_repair, resource: bike, frame: named }, "confirm-repair");
+    let tour = w.event("cy", camp, "Tour", frame(t(1, 11, 0), t(1, 13, 0)));
+    let q_tour = w.request("cy", camp, "q-tour", tour, bike, frame(t(1, 11, 0), t(1, 13, 0)));
+    let full = w.state();
+    let in_tent = |e: &model::LogEntry| full.log(&e.author, e.log_id).and_then(|l| l.festival) == Some(tent);
+    let mut cy = model::State::new();
+    for e in w.entries.iter().filter(|e| !in_tent(e)) {
+        cy.apply(e.clone());
+    }
+    expect![[r#"
+        festival Camp: Camp
+        resource Bike of ana: Bike
+          booked 2026-07-01 10:00–12:00 by q-repair
+        event Tour: Tour 2026-07-01 11:00–13:00
+        request q-tour for Bike: pending
+    "#]]
+    .assert_eq(&w.render(&cy));
+    let ana = w.key("ana");
+    let confirm_tour =
+        Operation::Confirm { request: q_tour, resource: bike, frame: Some(frame(t(1, 11, 0), t(1, 13, 0))) };
+    expect![[r#"Err("overlaps a slot its owner confirmed for an event not held here (request q-repair, 2026-07-01 10:00–12:00 UTC)")"#]]
+        .assert_eq(&w.relabel(&format!("{:?}", cy.check_op(&ana, &camp, &confirm_tour).map_err(|r| cy.describe(&r)))));
+    for e in w.entries.iter().filter(|e| in_tent(e)) {
+        cy.apply(e.clone());
+    }
+    assert_eq!(w.render(&cy), w.render(&full));
+}
+
+/// Scenario: the Opening's stage slot is confirmed; Bo moves the Opening an hour later, so
+/// its request is requested anew, replacing the old one, which is withdrawn. Ana decides
+/// the new request with the operations the model gives for it.
+/// Assert: the old slot stays held while the new request waits; confirming releases the
+/// old slot first (the new frame overlaps it), then takes the new one.
+#[test]
+fn a_moved_request_keeps_its_slot_until_the_new_one_is_decided() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let stage = w.resource("ana", fest, "Stage", Availability::Always, "manual");
+    let opening = w.event("bo", fest, "Opening", frame(t(1, 18, 0), t(1, 20, 0)));
+    let old = w.request("bo", fest, "q-old", opening, stage, frame(t(1, 18, 0), t(1, 20, 0)));
+    let named = Some(frame(t(1, 18, 0), t(1, 20, 0)));
+    w.write("ana", fest, Operation::Confirm { request: old, resource: stage, frame: named }, "confirm-old");
+    let fields = support::event_fields("Opening", frame(t(1, 19, 0), t(1, 21, 0)));
+    w.write("bo", fest, Operation::EventUpdate { event: opening, fields }, "move");
+    let to = frame(t(1, 19, 0), t(1, 21, 0));
+    let new = w.write(
+        "bo",
+        fest,
+        Operation::RequestCreate { event: opening, resource: stage, frame: to, replaces: Some(old) },
+        "q-new",
+    );
+    w.write("bo", fest, Operation::RequestWithdraw { request: old }, "withdraw-old");
+    let s = w.state();
+    expect![[r#"
+        festival Fest: Fest
+        resource Stage of ana: Stage
+          booked 2026-07-01 18:00–20:00 by q-old
+        event Opening: Opening 2026-07-01 19:00–21:00
+        request q-old for Stage: withdrawn (slot not released yet)
+        request q-new for Stage: pending
+    "#]]
+    .assert_eq(&w.render(&s));
+    let q = s.request(&new).unwrap();
+    assert_eq!(s.confirmable(q), Ok(()), "the old slot does not count against its replacement");
+    let ops = s.decision_ops(q, None);
+    expect!["[Release { request: Id(q-old), resource: Id(Stage) }, Confirm { request: Id(q-new), resource: Id(Stage), frame: Some([2026-07-01T19:00:00Z, 2026-07-01T21:00:00Z)) }]"].assert_eq(&w.relabel(&format!("{ops:?}")));
+    let ana = w.key("ana");
+    assert_eq!(s.check_ops(&ana, &fest, &ops), Ok(()));
+    assert!(s.check_op(&ana, &fest, ops.last().unwrap()).is_err(), "alone, the confirm overlaps the old slot");
+    for (i, op) in ops.into_iter().enumerate() {
+        w.write("ana", fest, op, &format!("decide-{i}"));
+    }
+    expect![[r#"
+        festival Fest: Fest
+        resource Stage of ana: Stage
+          booked 2026-07-01 19:00–21:00 by q-new
+        event Opening: Opening 2026-07-01 19:00–21:00
+        request q-old for Stage: withdrawn
+        request q-new for Stage: confirmed
     "#]]
     .assert_eq(&w.render(&w.state()));
 }

@@ -25,6 +25,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
         ("post", "/festivals", "Create a festival", Some(schema("NewFestival")), schema("Festival"), "201"),
         ("get", "/festivals/{id}", "One festival", None, schema("Festival"), "200"),
         (
+            "put",
+            "/festivals/{id}",
+            "Change a festival (its creator only; absent fields unchanged)",
+            Some(schema("FestivalChange")),
+            schema("Festival"),
+            "200",
+        ),
+        (
             "get",
             "/festivals/{id}/resources",
             "Resources requestable from this festival (its own and its ancestors')",
@@ -40,7 +48,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
             schema("Resource"),
             "201",
         ),
-        ("get", "/festivals/{id}/events", "The festival's events", None, array_of("Event"), "200"),
+        (
+            "get",
+            "/festivals/{id}/events",
+            "The events of the festival and of its sub-festivals held here",
+            None,
+            array_of("Event"),
+            "200",
+        ),
         (
             "post",
             "/festivals/{id}/events",
@@ -87,6 +102,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
             "200",
         ),
         ("get", "/events/{id}", "One event with its requests", None, schema("Event"), "200"),
+        (
+            "put",
+            "/events/{id}",
+            "Change an event (its organiser only); requests that no longer fit move with it, replacing the old ones; with preview, only say what would change",
+            Some(schema("EventChange")),
+            schema("EventUpdate"),
+            "200",
+        ),
         ("post", "/events/{id}/cancel", "Cancel an event", None, schema("Event"), "200"),
         (
             "post",
@@ -177,7 +200,10 @@ pub fn document() -> Value {
 fn schemas() -> Value {
     use service::api::{CheckBody, JoinBody, NameBody, ReasonBody};
     use service::hub::{Direction, PeerStatus};
-    use service::node::{AlwaysWord, AvailabilityInput, FrameInput, NewEvent, NewFestival, NewRequest, ResourceInput};
+    use service::node::{
+        AlwaysWord, AvailabilityInput, EventChange, FestivalChange, FrameInput, NewEvent, NewFestival, NewRequest,
+        ResourceInput,
+    };
     use service::views::*;
     let components = utoipa::openapi::ComponentsBuilder::new()
         .schema_from::<IdentityView>()
@@ -192,6 +218,10 @@ fn schemas() -> Value {
         .schema_from::<SlotView>()
         .schema_from::<CalendarView>()
         .schema_from::<CheckView>()
+        .schema_from::<MoveView>()
+        .schema_from::<EventUpdateView>()
+        .schema_from::<FestivalChange>()
+        .schema_from::<EventChange>()
         .schema_from::<OpView>()
         .schema_from::<SecretKeyView>()
         .schema_from::<InviteView>()

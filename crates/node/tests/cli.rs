@@ -521,3 +521,139 @@ fn an_http_endpoint_decides_as_the_owners_policy() {
     assert_eq!(seen[0]["resource"]["name"], "Studio");
     assert!(seen[0]["free"].is_boolean() && seen[0]["festival"]["timezone"] == "Europe/Berlin", "{}", seen[0]);
 }
+
+// Scenario: Bo's Opening has the stage confirmed; Bo moves it an hour later, first as a
+// dry run; Ana's node learns of it and Ana confirms the moved request.
+// Assert: the dry run signs nothing and says what moves for whom; the move withdraws the
+// old request and requests the new frame, replacing it; the old slot stays held until Ana
+// decides, then the new one holds and the old is released. Only a festival's creator
+// changes it. Errors speak the festival's local time.
+#[test]
+fn an_event_moves_with_its_requests_and_the_slot_follows_the_owners_decision() {
+    let (ana, bo, _cy, festival, stage) = festival_with_stage("manual");
+    let opening = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Opening",
+        "--start",
+        "2026-07-01T18:00",
+        "--end",
+        "2026-07-01T20:00",
+        "--request",
+        &stage,
+    ]);
+    let event = s(&opening["id"]);
+    let old = s(&opening["requests"][0]["id"]);
+    ana.receive(&bo, &festival);
+    ana.ok(&["request", "confirm", &old]);
+    bo.receive(&ana, &festival);
+
+    let err = bo.fails(&["festival", "update", &festival, "--name", "Bo's camp"]);
+    assert!(err.contains("belongs to someone else: only its creator can change it"), "{err}");
+    let renamed = ana.json(&["festival", "update", &festival, "--name", "Summer Camp 2026"]);
+    assert_eq!(renamed["name"], "Summer Camp 2026");
+    assert_eq!(renamed["timezone"], "Europe/Berlin", "fields not given stay");
+
+    let dry =
+        bo.ok(&["event", "update", &event, "--start", "2026-07-01T19:00", "--end", "2026-07-01T21:00", "--dry-run"]);
+    assert!(dry.contains("dry run, nothing signed"), "{dry}");
+    assert!(
+        dry.contains("would move Main stage (Ana): 2026-07-01 18:00–20:00 → 2026-07-01 19:00–21:00; the confirmed slot stays held until Ana decides"),
+        "{dry}"
+    );
+    assert_eq!(bo.json(&["event", "list", "--festival", &festival])[0]["start"], "2026-07-01T16:00:00Z");
+
+    let err = bo.fails(&["event", "update", &event, "--start", "2026-07-01T16:00", "--end", "2026-07-01T15:00"]);
+    assert_eq!(
+        err.trim(),
+        "error: the time frame 2026-07-01 16:00 – 2026-07-01 15:00 (Europe/Berlin) ends before it starts"
+    );
+
+    let moved = bo.json(&["event", "update", &event, "--start", "2026-07-01T19:00", "--end", "2026-07-01T21:00"]);
+    assert_eq!(moved["signed"], true);
+    assert_eq!(moved["moves"][0]["request"], old.as_str());
+    assert_eq!(moved["moves"][0]["confirmed"], true);
+    assert_eq!(moved["event"]["start"], "2026-07-01T17:00:00Z");
+    let requests = moved["event"]["requests"].as_array().unwrap();
+    let new = s(&requests.iter().find(|q| q["status"] == "pending").unwrap()["id"]);
+
+    ana.receive(&bo, &festival);
+    let inbox = ana.json(&["request", "list", "--incoming", "--pending"]);
+    assert_eq!(inbox.as_array().unwrap().len(), 1);
+    assert_eq!(inbox[0]["id"], new.as_str());
+    assert_eq!(inbox[0]["replaces"], old.as_str());
+    assert_eq!(inbox[0]["moved_from"]["start"], "2026-07-01T16:00:00Z");
+    let listing = ana.ok(&["request", "list", "--incoming", "--pending"]);
+    assert!(listing.contains("(moved from 2026-07-01 18:00–20:00)"), "{listing}");
+    let held = ana.json(&["request", "show", &old]);
+    assert_eq!((held["status"].as_str(), held["holds_slot"].as_bool()), (Some("withdrawn"), Some(true)));
+    assert_eq!(held["replaced_by"], new.as_str());
+
+    let confirmed = ana.json(&["request", "confirm", &new]);
+    assert_eq!(confirmed["status"], "confirmed");
+    let released = ana.json(&["request", "show", &old]);
+    assert_eq!(released["holds_slot"], false);
+    let schedule = ana.ok(&["schedule", "--festival", &festival]);
+    assert!(schedule.contains("19:00–21:00  Main stage  Opening  (confirmed)"), "{schedule}");
+}
+
+// Scenario: a request outside the stage's availability (manual policy), and a sub-festival's
+// event booking the stage, seen by Cy, who holds the festival but not the sub-festival.
+// Assert: Ana's node denies what can never be confirmed under every policy, saying why; Cy
+// sees the stage busy at the sub-festival's slot without seeing its event.
+#[test]
+fn unconfirmable_requests_are_denied_and_sub_festival_bookings_are_busy_for_everyone() {
+    let (ana, bo, cy, festival, stage) = festival_with_stage("manual");
+    let late = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "After party",
+        "--start",
+        "2026-07-06T20:00",
+        "--end",
+        "2026-07-06T23:00",
+        "--request",
+        &stage,
+    ]);
+    let q_late = s(&late["requests"][0]["id"]);
+    let out = ana.receive(&bo, &festival);
+    assert!(out.contains("policy agent: deny request"), "{out}");
+    let denied = ana.json(&["request", "show", &q_late]);
+    assert_eq!(denied["status"], "denied");
+    assert_eq!(denied["reason"], "the requested time frame is outside the resource's availability");
+
+    let tent = ana.json(&["festival", "create", "--name", "Workshop tent", "--parent", &festival]);
+    let tent = s(&tent["id"]);
+    let repair = ana.json(&[
+        "event",
+        "create",
+        "--festival",
+        &tent,
+        "--title",
+        "Bike repair",
+        "--start",
+        "2026-07-02T10:00",
+        "--end",
+        "2026-07-02T12:00",
+        "--request",
+        &stage,
+    ]);
+    ana.ok(&["request", "confirm", &s(&repair["requests"][0]["id"])]);
+    cy.receive(&ana, &festival);
+    let err = cy.fails(&["festival", "show", &tent]);
+    assert!(err.contains("no festival"), "Cy has not joined the sub-festival: {err}");
+    let busy = cy.json(&["schedule", "--festival", &festival, "--resource", &stage]);
+    let slot = busy
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["start"] == "2026-07-02T08:00:00Z")
+        .unwrap_or_else(|| panic!("the slot is busy: {busy}"));
+    assert_eq!((slot["status"].as_str(), slot["event"].as_str()), (Some("confirmed"), None));
+}

@@ -1,8 +1,11 @@
 //! The owner's policy agent: this node holds its owner's key, so it alone can decide the
 //! requests for its resources. Whenever entries arrive (a local write, an import, a sync)
 //! it runs each pending request's policy, in the order in which the node learned of the
-//! requests, and writes the decisions into the owner's log. It also releases the slots of
-//! withdrawn requests and cancelled events.
+//! requests, and writes the decisions into the owner's log. Under every policy it denies
+//! what could never be confirmed now (outside the availability, a retired resource, a
+//! confirmed slot in the way), saying why. It also releases the slots of withdrawn
+//! requests and cancelled events, except a slot whose request was replaced by a pending
+//! one (its event moved): that is released with the replacement's decision.
 
 use model::policy::PolicyInput;
 use model::{Id, Operation, PolicyDecision, RequestStatus, State};
@@ -35,7 +38,9 @@ fn work(store: &Store) -> ApiResult<Vec<Work>> {
         for q in s.requests_for(&r.id) {
             match s.request_status(&q.id) {
                 Some(RequestStatus::Pending { waiting_for: None }) => found.push((q.id, true)),
-                Some(RequestStatus::Withdrawn { holds_slot: true }) => found.push((q.id, false)),
+                Some(RequestStatus::Withdrawn { holds_slot: true }) if !replacement_pending(s, &q.id) => {
+                    found.push((q.id, false))
+                }
                 _ => {}
             }
         }
@@ -46,6 +51,11 @@ fn work(store: &Store) -> ApiResult<Vec<Work>> {
     }
     ordered.sort();
     Ok(ordered.into_iter().map(|(_, id, decide)| if decide { Work::Decide(id) } else { Work::Release(id) }).collect())
+}
+
+/// Whether a request replaces `old` and waits for the owner's decision.
+fn replacement_pending(s: &State, old: &Id) -> bool {
+    s.replacement(old).is_some_and(|n| matches!(s.request_status(&n.id), Some(RequestStatus::Pending { .. })))
 }
 
 fn still_pending(s: &State, id: &Id) -> bool {
@@ -64,6 +74,7 @@ pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentA
                 let (festival, resource) = (r.festival, r.id);
                 let written = store.append_if(festival, Operation::Release { request: id, resource }, |s| {
                     matches!(s.request_status(&id), Some(RequestStatus::Withdrawn { holds_slot: true }))
+                        && !replacement_pending(s, &id)
                 })?;
                 if written.is_some() {
                     actions.push(AgentAction { request: id.to_hex(), action: "release", reason: None });
@@ -76,26 +87,34 @@ pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentA
                 }
                 let q = s.request(&id).expect("pending requests are known").clone();
                 let r = s.resource(&q.resource).expect("pending requests name a known resource").clone();
-                // A policy this node does not know leaves the request to the owner, like `manual`.
-                let Some(policy) = policies.get(&r.fields.policy) else { continue };
-                let decision = policy.decide(&PolicyInput { state: s, request: &q, resource: &r });
-                let (op, action, reason) = match decision {
-                    PolicyDecision::Defer => continue,
-                    PolicyDecision::Confirm => (Operation::Confirm { request: id, resource: r.id }, "confirm", None),
-                    PolicyDecision::Deny(reason) => (
-                        Operation::Deny { request: id, resource: r.id, reason: truncate(&reason) },
-                        "deny",
-                        Some(reason),
-                    ),
+                // What cannot be confirmed now is denied under every policy, with the reason.
+                let decision = match s.confirmable(&q) {
+                    Err(rule) => PolicyDecision::Deny(s.describe(&rule)),
+                    // A policy this node does not know leaves the request to the owner, like `manual`.
+                    Ok(()) => match policies.get(&r.fields.policy) {
+                        Some(policy) => policy.decide(&PolicyInput { state: s, request: &q, resource: &r }),
+                        None => continue,
+                    },
                 };
+                let (deny, action, reason) = match decision {
+                    PolicyDecision::Defer => continue,
+                    PolicyDecision::Confirm => (None, "confirm", None),
+                    PolicyDecision::Deny(reason) => (Some(truncate(&reason)), "deny", Some(reason)),
+                };
+                let ops = s.decision_ops(&q, deny);
+                let releases = ops.iter().filter(|op| matches!(op, Operation::Release { .. })).count();
                 // Written only if still pending and still taking effect (a confirm: still
                 // free): another process may have decided meanwhile.
                 let me = store.me();
-                let written = store.append_if(r.festival, op.clone(), |s| {
-                    still_pending(s, &id) && s.check_op(&me, &r.festival, &op).is_ok()
+                let festival = r.festival;
+                let written = store.append_all_if(festival, ops.clone(), |s| {
+                    still_pending(s, &id) && s.check_ops(&me, &festival, &ops).is_ok()
                 })?;
                 if written.is_some() {
                     actions.push(AgentAction { request: id.to_hex(), action, reason });
+                    if let (1, Some(old)) = (releases, q.replaces) {
+                        actions.push(AgentAction { request: old.to_hex(), action: "release", reason: None });
+                    }
                 }
             }
         }

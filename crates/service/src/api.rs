@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::node::{NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+use crate::node::{EventChange, FestivalChange, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
 
 /// An answer: the HTTP status it would have, and its JSON body.
 pub struct Answer {
@@ -129,6 +129,9 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::created(to_json(node.create_festival(parse_body::<NewFestival>(payload)?)?))
             }
             ("GET", ["festivals", id]) => Answer::ok(to_json(node.festival(id)?)),
+            ("PUT", ["festivals", id]) => {
+                Answer::ok(to_json(node.update_festival(id, parse_body::<FestivalChange>(payload)?)?))
+            }
             ("GET", ["festivals", id, "resources"]) => Answer::ok(to_json(node.resources(id)?)),
             ("POST", ["festivals", id, "resources"]) => {
                 Answer::created(to_json(node.create_resource(id, parse_body::<ResourceInput>(payload)?)?))
@@ -154,6 +157,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(json!({ "text": ical(node, &festival, Some(id))? }))
             }
             ("GET", ["events", id]) => Answer::ok(to_json(node.event(id)?)),
+            ("PUT", ["events", id]) => Answer::ok(to_json(node.update_event(id, parse_body::<EventChange>(payload)?)?)),
             ("POST", ["events", id, "cancel"]) => Answer::ok(to_json(node.cancel_event(id)?)),
             ("POST", ["events", id, "requests"]) => {
                 Answer::created(to_json(node.add_request(id, parse_body::<NewRequest>(payload)?)?))

@@ -40,6 +40,37 @@ pub struct NewFestival {
     pub end: Option<String>,
 }
 
+/// A festival's fields to change (`PUT /festivals/{id}`); absent fields keep their value.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FestivalChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub timezone: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// An event's fields to change (`PUT /events/{id}`); absent fields keep their value. When
+/// the time frame changes, the requests that no longer fit move with it (`State::moves`),
+/// to the frames given in `moves` for their resources if any.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EventChange {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// The frame a moving request of this resource asks for instead.
+    #[serde(default)]
+    pub moves: Vec<NewRequest>,
+    /// Say what would change for others, and sign nothing.
+    #[serde(default)]
+    pub preview: bool,
+}
+
 /// A resource's fields as given by a person; absent fields keep their value on update.
 #[derive(Deserialize, Default, Debug, Clone)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -121,11 +152,12 @@ pub struct RequestFilter {
 fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {
     let start = Timestamp::parse_in(start, tz).map_err(ApiError::bad_input)?;
     let end = Timestamp::parse_in(end, tz).map_err(ApiError::bad_input)?;
+    // Said in the festival's time, as the person typed it.
     TimeFrame::new(start, end).ok_or_else(|| {
         ApiError::bad_input(format!(
-            "the time frame {} – {} ends before it starts",
-            start.to_rfc3339(),
-            end.to_rfc3339()
+            "the time frame {} – {} ({tz}) ends before it starts",
+            start.to_local(tz),
+            end.to_local(tz)
         ))
     })
 }
@@ -243,6 +275,16 @@ impl Node {
         Ok(self.write_chain(festival, op, |_| Vec::new())?[0])
     }
 
+    /// Signs `ops` one after the other if the model says each would take effect after the
+    /// ones before it (`State::check_ops`): an owner's decision about a moved request.
+    fn write_ops(&mut self, verb: &str, festival: Id, mut ops: Vec<Operation>) -> ApiResult<Vec<Id>> {
+        if let Err((_, rule)) = self.state().check_ops(&self.me(), &festival, &ops) {
+            return Err(self.refused(verb, rule));
+        }
+        let first = ops.remove(0);
+        self.write_chain(festival, first, |_| ops)
+    }
+
     /// The model's verdict on an operation, as an error for a person.
     fn refused(&self, verb: &str, rule: Rule) -> ApiError {
         let message = format!("cannot {verb}: {}", self.state().describe(&rule));
@@ -324,13 +366,17 @@ impl Node {
     // Festivals
 
     pub fn create_festival(&mut self, input: NewFestival) -> ApiResult<FestivalView> {
-        let timezone = input.timezone.unwrap_or_else(|| "UTC".to_string());
+        let parent = input.parent.as_deref().map(|p| self.festival_id(p)).transpose()?;
+        // A sub-festival is where its parent is, unless told otherwise.
+        let timezone = input.timezone.unwrap_or_else(|| match parent {
+            Some(p) => self.timezone_of(&p),
+            None => "UTC".to_string(),
+        });
         // The protocol checks a zone's syntax only (peers' databases differ); a person gets
         // told of a typo before it is signed.
         if !Timestamp::is_known_timezone(&timezone) {
             return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
         }
-        let parent = input.parent.as_deref().map(|p| self.festival_id(p)).transpose()?;
         let frame = match (&input.start, &input.end) {
             (Some(s), Some(e)) => Some(parse_frame(s, e, &timezone)?),
             (None, None) => None,
@@ -340,6 +386,28 @@ impl Node {
             FestivalFields { name: input.name.trim().to_string(), description: input.description, timezone, frame };
         let id =
             self.write("create the festival", Id(bamboo::Hash([0; 64])), Operation::FestivalCreate { parent, fields })?;
+        self.festival(&id.to_hex())
+    }
+
+    pub fn update_festival(&mut self, id: &str, input: FestivalChange) -> ApiResult<FestivalView> {
+        let id = self.festival_id(id)?;
+        let f = self.state().festival(&id).expect("resolved").fields.clone();
+        let timezone = input.timezone.unwrap_or(f.timezone);
+        if !Timestamp::is_known_timezone(&timezone) {
+            return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
+        }
+        let frame = match (&input.start, &input.end) {
+            (Some(s), Some(e)) => Some(parse_frame(s, e, &timezone)?),
+            (None, None) => f.frame,
+            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
+        };
+        let fields = FestivalFields {
+            name: input.name.map_or(f.name, |n| n.trim().to_string()),
+            description: input.description.unwrap_or(f.description),
+            timezone,
+            frame,
+        };
+        self.write("change the festival", id, Operation::FestivalUpdate { festival: id, fields })?;
         self.festival(&id.to_hex())
     }
 
@@ -446,40 +514,48 @@ impl Node {
         Ok(out)
     }
 
-    /// Free, confirmed and pending time of a resource within `[start, end)`.
+    /// Free, confirmed and pending time of a resource within `[start, end)`. Confirmed
+    /// slots come from the owner's log alone, so those of events this node does not hold
+    /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
     pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {
         let id = self.resource_id(id)?;
         let s = self.state();
         let r = s.resource(&id).expect("resolved");
         let frame = parse_frame(start, end, &self.timezone_of(&r.festival))?;
         let free = r.alloc.free_in(&frame).iter().map(|f| SlotView::free(s, &id, f)).collect();
-        let mut confirmed = Vec::new();
-        let mut pending = Vec::new();
-        for q in s.requests_overlapping(&id, &frame) {
-            if r.alloc.is_active(&q.id) {
-                confirmed.push(SlotView::of_request(s, q, "confirmed"));
-            } else if matches!(s.request_status(&q.id), Some(RequestStatus::Pending { .. })) {
-                pending.push(SlotView::of_request(s, q, "pending"));
-            }
-        }
+        let confirmed = self.taken(&id, &frame);
+        let pending = s.holds(&id, &frame).into_iter().map(|q| SlotView::of_request(s, q, "pending")).collect();
         Ok(CalendarView { free, confirmed, pending })
     }
 
-    /// Would a request of `resource` for this frame be confirmable now?
+    /// The confirmed slots of `resource` overlapping `frame`, by start.
+    fn taken(&self, resource: &Id, frame: &TimeFrame) -> Vec<SlotView> {
+        let s = self.state();
+        let Some(r) = s.resource(resource) else { return Vec::new() };
+        r.alloc
+            .active_in(frame)
+            .into_iter()
+            .map(|(slot, q)| match s.request(&q) {
+                Some(q) => SlotView::of_request(s, q, "confirmed"),
+                None => SlotView::unseen(s, resource, &slot, &q),
+            })
+            .collect()
+    }
+
+    /// Would a request of `resource` for this frame be confirmable now? With the confirmed
+    /// slots in the way and the pending requests it would compete with.
     pub fn check(&self, resource: &str, start: &str, end: &str) -> ApiResult<CheckView> {
         let id = self.resource_id(resource)?;
         let s = self.state();
         let r = s.resource(&id).expect("resolved");
         let frame = parse_frame(start, end, &self.timezone_of(&r.festival))?;
         let verdict = r.alloc.can_confirm(&frame);
-        let conflicts = r
-            .alloc
-            .active_in(&frame)
-            .into_iter()
-            .filter_map(|(_, q)| s.request(&q))
-            .map(|q| SlotView::of_request(s, q, "confirmed"))
-            .collect();
-        Ok(CheckView { free: verdict.is_ok(), reason: verdict.err().map(|rule| s.describe(&rule)), conflicts })
+        Ok(CheckView {
+            free: verdict.is_ok(),
+            reason: verdict.err().map(|rule| s.describe(&rule)),
+            conflicts: self.taken(&id, &frame),
+            holds: s.holds(&id, &frame).into_iter().map(|q| SlotView::of_request(s, q, "pending")).collect(),
+        })
     }
 
     // -------------------------------------------------------------------------------
@@ -516,7 +592,10 @@ impl Node {
             return Err(self.refused(&verb, rule));
         }
         let ids = self.write_chain(festival, Operation::EventCreate(fields), |event| {
-            requests.into_iter().map(|(resource, frame)| Operation::RequestCreate { event, resource, frame }).collect()
+            requests
+                .into_iter()
+                .map(|(resource, frame)| Operation::RequestCreate { event, resource, frame, replaces: None })
+                .collect()
         })?;
         self.event(&ids[0].to_hex())
     }
@@ -530,8 +609,82 @@ impl Node {
             (None, None) => e.fields.frame,
             _ => return Err(ApiError::bad_input("give both start and end, or neither")),
         };
-        let id = self.write("request it", e.festival, Operation::RequestCreate { event, resource, frame })?;
+        let id =
+            self.write("request it", e.festival, Operation::RequestCreate { event, resource, frame, replaces: None })?;
         self.request(&id.to_hex())
+    }
+
+    /// Changes an event; its requests that no longer fit are requested anew for the new
+    /// frame, each replacing the old one, in one transaction (`docs/protocol.md`, "Moving an
+    /// event"). With `preview`, only says what would change.
+    pub fn update_event(&mut self, id: &str, input: EventChange) -> ApiResult<EventUpdateView> {
+        let id = self.event_id(id)?;
+        let e = self.state().event(&id).expect("resolved").clone();
+        let tz = self.timezone_of(&e.festival);
+        let frame = match (&input.start, &input.end) {
+            (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
+            (None, None) => e.fields.frame,
+            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
+        };
+        let fields = EventFields {
+            title: input.title.map_or(e.fields.title.clone(), |t| t.trim().to_string()),
+            description: input.description.unwrap_or(e.fields.description.clone()),
+            frame,
+        };
+        let mut moves = self.state().moves(&id, &frame);
+        for pick in &input.moves {
+            let resource = self.resource_id(&pick.resource)?;
+            let to = match (&pick.start, &pick.end) {
+                (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
+                (None, None) => frame,
+                _ => return Err(ApiError::bad_input("a move gives both start and end, or neither")),
+            };
+            let s = self.state();
+            let mut found = false;
+            for (old, new) in moves.iter_mut() {
+                if s.request(old).is_some_and(|q| q.resource == resource) {
+                    *new = to;
+                    found = true;
+                }
+            }
+            if !found {
+                let name = s.resource(&resource).map_or("that resource", |r| r.fields.name.as_str());
+                return Err(ApiError::bad_input(format!(
+                    "no request for {name} has to move: a frame can be picked only for the requests that no longer fit the event"
+                )));
+            }
+        }
+        if let Err((index, rule)) = self.state().check_event_update(&self.me(), &e.festival, id, &fields, &moves) {
+            let verb = match index.and_then(|i| self.state().request(&moves[i].0)) {
+                Some(q) => format!(
+                    "move the request for {}",
+                    self.state().resource(&q.resource).map_or("a resource", |r| r.fields.name.as_str())
+                ),
+                None => "change the event".to_string(),
+            };
+            return Err(self.refused(&verb, rule));
+        }
+        let views = {
+            let s = self.state();
+            moves
+                .iter()
+                .map(|(old, to)| MoveView::of(s, s.request(old).expect("moves are known requests"), to))
+                .collect()
+        };
+        if !input.preview {
+            let follow: Vec<Operation> = moves
+                .iter()
+                .flat_map(|(old, frame)| {
+                    let resource = self.state().request(old).expect("moves are known requests").resource;
+                    [
+                        Operation::RequestCreate { event: id, resource, frame: *frame, replaces: Some(*old) },
+                        Operation::RequestWithdraw { request: *old },
+                    ]
+                })
+                .collect();
+            self.write_chain(e.festival, Operation::EventUpdate { event: id, fields }, |_| follow)?;
+        }
+        Ok(EventUpdateView { event: self.event(&id.to_hex())?, moves: views, signed: !input.preview })
     }
 
     pub fn cancel_event(&mut self, id: &str) -> ApiResult<EventView> {
@@ -547,10 +700,11 @@ impl Node {
         Ok(EventView::of(s, &self.me(), s.event(&id).expect("resolved")))
     }
 
+    /// The events of a festival and of its sub-festivals held here: its whole programme.
     pub fn events(&self, festival: &str) -> ApiResult<Vec<EventView>> {
         let festival = self.festival_id(festival)?;
         let s = self.state();
-        let mut out: Vec<&model::state::Event> = s.events_in(&festival).collect();
+        let mut out: Vec<&model::state::Event> = s.descendants(&festival).iter().flat_map(|f| s.events_in(f)).collect();
         out.sort_by_key(|e| (e.fields.frame.start(), e.id));
         Ok(out.into_iter().map(|e| EventView::of(s, &self.me(), e)).collect())
     }
@@ -587,17 +741,21 @@ impl Node {
         Ok((id, q.resource, festival))
     }
 
-    pub fn confirm(&mut self, id: &str) -> ApiResult<RequestView> {
-        let (id, resource, festival) = self.decided_request(id)?;
-        self.write("confirm", festival, Operation::Confirm { request: id, resource })?;
+    /// Confirms or denies (`deny: Some(reason)`) a request; a request that replaces one
+    /// whose slot is still held also releases that slot (`State::decision_ops`).
+    fn decide(&mut self, verb: &str, id: &str, deny: Option<String>) -> ApiResult<RequestView> {
+        let (id, _, festival) = self.decided_request(id)?;
+        let ops = self.state().decision_ops(self.state().request(&id).expect("resolved"), deny);
+        self.write_ops(verb, festival, ops)?;
         self.request(&id.to_hex())
     }
 
+    pub fn confirm(&mut self, id: &str) -> ApiResult<RequestView> {
+        self.decide("confirm", id, None)
+    }
+
     pub fn deny(&mut self, id: &str, reason: Option<String>) -> ApiResult<RequestView> {
-        let (id, resource, festival) = self.decided_request(id)?;
-        let op = Operation::Deny { request: id, resource, reason: reason.unwrap_or_default() };
-        self.write("deny", festival, op)?;
-        self.request(&id.to_hex())
+        self.decide("deny", id, Some(reason.unwrap_or_default()))
     }
 
     pub fn release(&mut self, id: &str) -> ApiResult<RequestView> {
@@ -616,24 +774,39 @@ impl Node {
     // -------------------------------------------------------------------------------
     // Schedules
 
-    /// Confirmed and pending slots of a festival's events (or of one resource), by start.
+    /// Confirmed and pending slots of the events of a festival and of the sub-festivals held
+    /// here (or of one resource, with the slots its owner confirmed for events not held
+    /// here), by start.
     pub fn schedule(&self, festival: &str, resource: Option<&str>) -> ApiResult<Vec<SlotView>> {
         let festival = self.festival_id(festival)?;
         let resource = resource.map(|r| self.resource_id(r)).transpose()?;
         let s = self.state();
-        let mut requests: Vec<&Request> = match resource {
+        let requests: Vec<&Request> = match resource {
             Some(r) => s.requests_for(&r).collect(),
-            None => s.events_in(&festival).flat_map(|e| e.requests.iter()).filter_map(|q| s.request(q)).collect(),
+            None => s
+                .descendants(&festival)
+                .iter()
+                .flat_map(|f| s.events_in(f))
+                .flat_map(|e| e.requests.iter())
+                .filter_map(|q| s.request(q))
+                .collect(),
         };
-        requests.sort_by_key(|q| (q.frame.start(), q.id));
-        Ok(requests
+        let mut slots: Vec<(Timestamp, SlotView)> = requests
             .into_iter()
             .filter_map(|q| match s.request_status(&q.id)? {
-                RequestStatus::Confirmed => Some(SlotView::of_request(s, q, "confirmed")),
-                RequestStatus::Pending { waiting_for: None } => Some(SlotView::of_request(s, q, "pending")),
+                RequestStatus::Confirmed => Some((q.frame.start(), SlotView::of_request(s, q, "confirmed"))),
+                RequestStatus::Pending { waiting_for: None } => {
+                    Some((q.frame.start(), SlotView::of_request(s, q, "pending")))
+                }
                 _ => None,
             })
-            .collect())
+            .collect();
+        if let Some(r) = resource.and_then(|r| s.resource(&r)) {
+            let unseen = r.alloc.active().filter(|(_, q)| s.request(q).is_none());
+            slots.extend(unseen.map(|(frame, q)| (frame.start(), SlotView::unseen(s, &r.id, &frame, &q))));
+        }
+        slots.sort_by(|a, b| (a.0, &a.1.request).cmp(&(b.0, &b.1.request)));
+        Ok(slots.into_iter().map(|(_, slot)| slot).collect())
     }
 
     pub fn op(&self, id: &str) -> ApiResult<OpView> {

@@ -158,6 +158,17 @@ pub struct RequestView {
     /// Whether the request holds a confirmed slot (true when confirmed, and for a
     /// withdrawn request until the owner releases it).
     pub holds_slot: bool,
+    /// The request this one replaces because its event moved, and that request's frame:
+    /// "moved from … to …". Its slot stays held until this one is decided.
+    pub replaces: Option<String>,
+    pub moved_from: Option<FrameView>,
+    /// The request that replaced this one, if its event moved.
+    pub replaced_by: Option<String>,
+    /// For a pending request: why the owner could not confirm it now, if so.
+    pub cannot_confirm: Option<String>,
+    /// For a pending request: the other pending requests of the resource that a confirm
+    /// of this one would block (they overlap it).
+    pub competing: Vec<SlotView>,
 }
 
 impl RequestView {
@@ -199,6 +210,22 @@ impl RequestView {
             reason,
             policy: resource.map(|r| r.fields.policy.clone()),
             holds_slot: resource.is_some_and(|r| r.alloc.is_active(&q.id)),
+            replaces: q.replaces.map(|id| id.to_hex()),
+            moved_from: q.replaces.and_then(|id| s.request(&id)).map(|old| FrameView::of(&old.frame)),
+            replaced_by: s.replacement(&q.id).map(|n| n.id.to_hex()),
+            cannot_confirm: match status {
+                RequestStatus::Pending { waiting_for: None } => s.confirmable(q).err().map(|rule| s.describe(&rule)),
+                _ => None,
+            },
+            competing: match status {
+                RequestStatus::Pending { .. } => s
+                    .holds(&q.resource, &q.frame)
+                    .into_iter()
+                    .filter(|other| other.id != q.id)
+                    .map(|other| SlotView::of_request(s, other, "pending"))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -237,6 +264,47 @@ impl EventView {
     }
 }
 
+/// A request that moves with its event: what its owner sees as "moved from … to …".
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Move))]
+pub struct MoveView {
+    /// The request that is withdrawn and replaced.
+    pub request: String,
+    pub resource: String,
+    pub resource_name: Option<String>,
+    pub owner_name: Option<String>,
+    pub from: FrameView,
+    pub to: FrameView,
+    /// Whether the old request holds a confirmed slot, which stays held until the owner
+    /// decides the new one.
+    pub confirmed: bool,
+}
+
+impl MoveView {
+    pub fn of(s: &State, q: &Request, to: &TimeFrame) -> MoveView {
+        let r = s.resource(&q.resource);
+        MoveView {
+            request: q.id.to_hex(),
+            resource: q.resource.to_hex(),
+            resource_name: r.map(|r| r.fields.name.clone()),
+            owner_name: r.and_then(|r| s.display_name(Some(&r.festival), &r.owner)).map(str::to_string),
+            from: FrameView::of(&q.frame),
+            to: FrameView::of(to),
+            confirmed: r.is_some_and(|r| r.alloc.is_active(&q.id)),
+        }
+    }
+}
+
+/// What `PUT /events/{id}` did, or with `preview` would do.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = EventUpdate))]
+pub struct EventUpdateView {
+    pub event: EventView,
+    pub moves: Vec<MoveView>,
+    /// False for a preview: nothing was signed.
+    pub signed: bool,
+}
+
 /// One line of a schedule or a resource's calendar.
 #[derive(Serialize, Clone, Debug)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Slot))]
@@ -266,6 +334,12 @@ impl SlotView {
         }
     }
 
+    /// A slot the owner confirmed for a request this node does not hold (an event of a
+    /// sub-festival it has not joined): busy, with no event to name.
+    pub fn unseen(s: &State, resource: &Id, frame: &TimeFrame, request: &Id) -> SlotView {
+        SlotView { request: Some(request.to_hex()), status: "confirmed", ..SlotView::free(s, resource, frame) }
+    }
+
     pub fn free(s: &State, resource: &Id, frame: &TimeFrame) -> SlotView {
         SlotView {
             resource: resource.to_hex(),
@@ -293,7 +367,10 @@ pub struct CalendarView {
 pub struct CheckView {
     pub free: bool,
     pub reason: Option<String>,
+    /// Confirmed slots overlapping the frame.
     pub conflicts: Vec<SlotView>,
+    /// Pending requests overlapping the frame: free, but also requested.
+    pub holds: Vec<SlotView>,
 }
 
 #[derive(Serialize, Clone, Debug)]

@@ -31,7 +31,7 @@ pub use sql_log::SqlLog;
 pub use verified::{VerifiedEntry, verify_entries};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-const MODEL_ROWS_VERSION: i64 = 1;
+const MODEL_ROWS_VERSION: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -190,19 +190,10 @@ impl Store {
         op: Operation,
         condition: impl FnOnce(&State) -> bool,
     ) -> Result<Option<Id>, StoreError> {
-        // The write lock is taken before the log's head is read, so that two processes
-        // appending at once cannot sign two entries with the same sequence number.
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        catch_up(&tx, &mut self.state, &mut self.last_received)?;
-        if !condition(&self.state) {
-            return Ok(None);
-        }
-        let signed = sign_next(&tx, &self.keypair, &self.state, festival, op)?;
-        let id = Id(signed.0.hash);
-        ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
-        tx.commit()?;
-        self.data_version = data_version(&self.conn)?;
-        Ok(Some(id))
+        // The write lock is taken before the log's head is read (in `append_chain_if`), so
+        // that two processes appending at once cannot sign two entries with the same
+        // sequence number.
+        Ok(self.append_chain_if(festival, op, |_| Vec::new(), condition)?.map(|ids| ids[0]))
     }
 }
 
@@ -216,8 +207,38 @@ impl Store {
         first: Operation,
         then: impl FnOnce(Id) -> Vec<Operation>,
     ) -> Result<Vec<Id>, StoreError> {
+        let ids = self.append_chain_if(festival, first, then, |_| true)?;
+        Ok(ids.expect("the condition holds"))
+    }
+
+    /// Signs `ops` one after the other into this node's log of `festival` in one
+    /// transaction, if `condition` holds of the plan under the write lock (see
+    /// [`Store::append_if`]): an owner's release and confirm of a moved request.
+    pub fn append_all_if(
+        &mut self,
+        festival: Id,
+        mut ops: Vec<Operation>,
+        condition: impl FnOnce(&State) -> bool,
+    ) -> Result<Option<Vec<Id>>, StoreError> {
+        if ops.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let first = ops.remove(0);
+        self.append_chain_if(festival, first, |_| ops, condition)
+    }
+
+    fn append_chain_if(
+        &mut self,
+        festival: Id,
+        first: Operation,
+        then: impl FnOnce(Id) -> Vec<Operation>,
+        condition: impl FnOnce(&State) -> bool,
+    ) -> Result<Option<Vec<Id>>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        if !condition(&self.state) {
+            return Ok(None);
+        }
         let mut ids = Vec::new();
         let mut ops = vec![first];
         let mut then = Some(then);
@@ -233,7 +254,7 @@ impl Store {
         }
         tx.commit()?;
         self.data_version = data_version(&self.conn)?;
-        Ok(ids)
+        Ok(Some(ids))
     }
 }
 

@@ -142,7 +142,7 @@ impl World {
     }
 
     pub fn request(&mut self, who: &str, festival: Id, label: &str, event: Id, resource: Id, frame: TimeFrame) -> Id {
-        self.write(who, festival, Operation::RequestCreate { event, resource, frame }, label)
+        self.write(who, festival, Operation::RequestCreate { event, resource, frame, replaces: None }, label)
     }
 
     /// The state after applying every entry in the order written.

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use model::Id;
 use pandafest::error::ApiError;
-use pandafest::node::{FrameInput, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+use pandafest::node::{
+    EventChange, FestivalChange, FrameInput, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput,
+};
 use pandafest::views::*;
 use serde::Serialize;
 
@@ -143,6 +145,22 @@ pub enum FestivalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a festival you created; fields not given stay as they are.
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long, requires = "end")]
+        start: Option<String>,
+        #[arg(long, requires = "start")]
+        end: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -230,6 +248,28 @@ pub enum EventCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an event you organise; fields not given stay as they are. Requests that no
+    /// longer fit a new time move with it: each is requested anew, and a confirmed slot
+    /// stays held until its owner decides the new request.
+    Update {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, requires = "end")]
+        start: Option<String>,
+        #[arg(long, requires = "start")]
+        end: Option<String>,
+        /// The time a moving request of RESOURCE asks for instead (repeatable).
+        #[arg(long = "move", value_name = "RESOURCE@START/END")]
+        moves: Vec<String>,
+        /// Only show what would change for others; sign nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     Cancel {
         id: String,
         #[arg(long)]
@@ -275,6 +315,12 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One request: its status, why, and what moved.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -302,6 +348,17 @@ pub fn default_data_dir() -> PathBuf {
 fn open(cli_dir: &Option<PathBuf>) -> Result<Node, ApiError> {
     let dir = cli_dir.clone().unwrap_or_else(default_data_dir);
     pandafest::open(&dir)
+}
+
+/// RESOURCE (for the event's time) or RESOURCE@START/END.
+fn request_arg(r: &str) -> Result<NewRequest, ApiError> {
+    match r.split_once('@') {
+        None => Ok(NewRequest { resource: r.to_string(), start: None, end: None }),
+        Some((resource, frame)) => {
+            let f = frame_arg(frame)?;
+            Ok(NewRequest { resource: resource.to_string(), start: Some(f.start), end: Some(f.end) })
+        }
+    }
 }
 
 fn frame_arg(s: &str) -> Result<FrameInput, ApiError> {
@@ -529,6 +586,11 @@ fn festival(cmd: FestivalCommand, dir: &Option<PathBuf>) -> Result<(), ApiError>
             let events = node.events(&id)?;
             Printer::new(false).festival_detail(&f, &resources, &events)
         }
+        FestivalCommand::Update { id, name, description, timezone, start, end, json } => {
+            let mut node = open(dir)?;
+            let f = node.update_festival(&id, FestivalChange { name, description, timezone, start, end })?;
+            Printer::new(json).festival_line(&f, "updated")
+        }
     }
 }
 
@@ -555,16 +617,7 @@ fn event(cmd: EventCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
     let mut node = open(dir)?;
     match cmd {
         EventCommand::Create { festival, title, description, start, end, requests, json } => {
-            let requests = requests
-                .iter()
-                .map(|r| match r.split_once('@') {
-                    None => Ok(NewRequest { resource: r.clone(), start: None, end: None }),
-                    Some((resource, frame)) => {
-                        let f = frame_arg(frame)?;
-                        Ok(NewRequest { resource: resource.to_string(), start: Some(f.start), end: Some(f.end) })
-                    }
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
+            let requests = requests.iter().map(|r| request_arg(r)).collect::<Result<Vec<_>, ApiError>>()?;
             let e = node.create_event(&festival, NewEvent { title, description, start, end, requests })?;
             let tz = node.festival(&e.festival)?.timezone;
             Printer::new(json).created_event(&e, &tz)
@@ -572,6 +625,13 @@ fn event(cmd: EventCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
         EventCommand::List { festival, json } => {
             let tz = node.festival(&festival)?.timezone;
             Printer::new(json).events(&node.events(&festival)?, &tz)
+        }
+        EventCommand::Update { id, title, description, start, end, moves, dry_run, json } => {
+            let moves = moves.iter().map(|r| request_arg(r)).collect::<Result<Vec<_>, ApiError>>()?;
+            let change = EventChange { title, description, start, end, moves, preview: dry_run };
+            let u = node.update_event(&id, change)?;
+            let tz = node.festival(&u.event.festival)?.timezone;
+            Printer::new(json).event_update(&u, &tz)
         }
         EventCommand::Cancel { id, json } => {
             let e = node.cancel_event(&id)?;
@@ -595,6 +655,7 @@ fn request(cmd: RequestCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
         RequestCommand::Deny { id, reason, json } => (node.deny(&id, reason)?, json),
         RequestCommand::Release { id, json } => (node.release(&id)?, json),
         RequestCommand::Withdraw { id, json } => (node.withdraw(&id)?, json),
+        RequestCommand::Show { id, json } => (node.request(&id)?, json),
     };
     let tz = tz_of(&node, &q);
     Printer::new(json).request(&q, &tz)
