@@ -173,6 +173,11 @@ export function formatDay(iso: string | number, timeZone: string): string {
   return fmt(timeZone, { weekday: 'short', day: 'numeric', month: 'short' }).format(ms(iso))
 }
 
+/** "Wed" */
+export function formatWeekday(iso: string | number, timeZone: string): string {
+  return fmt(timeZone, { weekday: 'short' }).format(ms(iso))
+}
+
 /** "Wednesday 1 July 2026" */
 export function formatLongDay(iso: string | number, timeZone: string): string {
   return fmt(timeZone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
@@ -212,6 +217,59 @@ export function offsetLabel(timeZone: string, at: number = Date.now()): string {
   const sign = off < 0 ? '−' : '+'
   const a = Math.abs(off)
   return `UTC${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`
+}
+
+/**
+ * The offset of `timeZone` over a frame (the dates being entered): "UTC+02:00", or, when
+ * daylight saving time changes within it, "UTC+02:00, then UTC+01:00 from Sun 25 Oct".
+ */
+export function offsetText(timeZone: string, start: number, end: number = start): string {
+  const first = offsetLabel(timeZone, start)
+  if (!(end > start) || offsetLabel(timeZone, end) === first) return first
+  // The first change: bisect to the minute.
+  let a = start
+  let b = end
+  while (b - a > MINUTE) {
+    const m = a + Math.floor((b - a) / 2)
+    if (offsetLabel(timeZone, m) === first) a = m
+    else b = m
+  }
+  return `${first}, then ${offsetLabel(timeZone, b)} from ${formatDay(b, timeZone)}`
+}
+
+/**
+ * The offset for times typed into a form (datetime-local values, read in `timeZone`), from
+ * the earliest to the latest of them; `now`'s if none can be read yet.
+ */
+export function offsetOfTyped(timeZone: string, values: string[], now: number): string {
+  const at = values.flatMap((v) => {
+    const t = zonedInputToUtc(v, timeZone)
+    return t ? [Date.parse(t)] : []
+  })
+  if (!at.length) return offsetLabel(timeZone, now)
+  return offsetText(timeZone, Math.min(...at), Math.max(...at))
+}
+
+/**
+ * The days of a frame in words: "1–3 July 2027", "30 June – 2 July 2027", or with the hours
+ * when it does not start and end at midnight: "1 July 2027 12:00 – 3 July 2027 24:00".
+ */
+export function formatDaySpan(start: string | number, end: string | number, timeZone: string): string {
+  const s = ms(start)
+  const e = ms(end)
+  const first = wallClock(s, timeZone)
+  const last = wallClock(Math.max(s, e - 1), timeZone)
+  const date = (t: number) => fmt(timeZone, { day: 'numeric', month: 'long', year: 'numeric' }).format(t)
+  const midnight = (t: number) => formatTime(t, timeZone) === '00:00'
+  if (!midnight(s) || !midnight(e)) {
+    const endTime = midnight(e) ? '24:00' : formatTime(e, timeZone)
+    return `${date(s)} ${formatTime(s, timeZone)} – ${date(Math.max(s, e - 1))} ${endTime}`
+  }
+  if (first.year !== last.year) return `${date(s)} – ${date(e - 1)}`
+  const dayMonth = (t: number) => fmt(timeZone, { day: 'numeric', month: 'long' }).format(t)
+  if (first.month !== last.month) return `${dayMonth(s)} – ${dayMonth(e - 1)} ${first.year}`
+  if (first.day !== last.day) return `${first.day}–${date(e - 1)}`
+  return date(s)
 }
 
 /** The browser's time zone, or UTC. */
