@@ -1,14 +1,39 @@
-// The timeline: days × resources. Each resource's day is a track from 00:00 to 24:00 in the
-// festival's time zone. Booked (confirmed) time is solid, holds (pending requests, waiting for
-// the owner) are hatched in lanes below, free time is green, and time outside the resource's
-// availability stays grey. Every block is a list item with its words, so the timeline reads
-// as lists for screen readers and keyboard users can tab to the events.
+// The timeline: days × resources. Each resource's day is a track in the festival's time zone,
+// cropped to the hours where something happens (lib/timeline.ts: activeHours), with a button
+// for the whole day. A slot crossing midnight is drawn on both days. Booked (confirmed) time
+// is solid, holds (pending requests, waiting for the owner) are hatched in lanes below, free
+// time is green, and time outside the resource's availability stays grey. Every block is a
+// list item whose link carries its full words (aria-label, and a tooltip), however narrow the
+// block is drawn: narrow blocks drop the time, the narrowest show initials (styles.css). So the
+// timeline reads as lists for screen readers, and keyboard users can tab to the events.
 
-import { useLayoutEffect, useMemo, useRef, type ReactNode } from 'react'
+import { useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react'
 import type { Calendar, Id, Resource, Slot, TimeFrame } from '../client/types'
 import { href, newEventHref } from '../lib/router'
-import { dayStart, formatDay, formatTimeRange, HOUR, nextDayKey, toRfc3339, zonedInputToUtc } from '../lib/time'
-import { freeText, lanes } from '../lib/timeline'
+import {
+  dayKey,
+  dayStart,
+  formatDay,
+  formatTime,
+  formatTimeRange,
+  formatWeekday,
+  HOUR,
+  nextDayKey,
+  toRfc3339,
+} from '../lib/time'
+import {
+  activeHours,
+  ALL_DAY,
+  dayAxis,
+  freeText,
+  hoursShown,
+  hoursText,
+  initials,
+  lanes,
+  tickStep,
+  type DayAxis,
+  type HourRun,
+} from '../lib/timeline'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
 import { ErrorNote, Loading } from './ui'
@@ -34,7 +59,7 @@ interface DayCalendar {
 }
 
 export function Timeline(props: TimelineProps) {
-  const { timeZone, resources, days } = props
+  const { timeZone, resources, days, highlight } = props
   const from = days.length ? toRfc3339(dayStart(days[0], timeZone)) : ''
   const to = days.length ? toRfc3339(dayStart(nextDayKey(days[days.length - 1]), timeZone)) : ''
   const ids = resources.map((r) => r.id).join(',')
@@ -45,19 +70,43 @@ export function Timeline(props: TimelineProps) {
       ),
     [ids, from, to],
   )
+  const [wholeDay, setWholeDay] = useState(false)
+  const active = useMemo(() => {
+    if (!cals.data) return ALL_DAY
+    const frames: TimeFrame[] = cals.data.flatMap(({ calendar: c }) => [...c.confirmed, ...c.pending])
+    if (highlight) frames.push(highlight)
+    const limits = resources.flatMap((r) => (r.availability === 'always' ? [] : r.availability))
+    return activeHours(frames, days, timeZone, limits)
+  }, [cals.data, highlight, resources, days, timeZone])
 
   if (!days.length || !resources.length) return null
   if (!cals.data) return cals.error ? <ErrorNote message={cals.error} /> : <Loading what="the timeline" />
+  const cropped = hoursShown(active) < 24
+  const runs = wholeDay ? ALL_DAY : active
 
   return (
     <div className="timeline">
       <Legend />
+      {cropped ? (
+        <p className="hint tl-hours">
+          {wholeDay ? 'Showing all 24 hours. ' : `Showing ${hoursText(active)}, the hours when something happens. `}
+          <button type="button" className="link" onClick={() => setWholeDay(!wholeDay)}>
+            {wholeDay ? 'Show only those hours' : 'Show all 24 hours'}
+          </button>
+        </p>
+      ) : null}
       <ErrorNote message={cals.error} />
       {props.byDay ? (
-        <DayBlock {...props} title={null} rows={days.map((d) => ({ day: d, cal: cals.data![0] }))} />
+        <DayBlock {...props} runs={runs} title={null} rows={days.map((d) => ({ day: d, cal: cals.data![0] }))} />
       ) : (
         days.map((d) => (
-          <DayBlock key={d} {...props} title={formatDay(dayStart(d, timeZone), timeZone)} rows={cals.data!.map((cal) => ({ day: d, cal }))} />
+          <DayBlock
+            key={d}
+            {...props}
+            runs={runs}
+            title={formatDay(dayStart(d, timeZone), timeZone)}
+            rows={cals.data!.map((cal) => ({ day: d, cal }))}
+          />
         ))
       )}
     </div>
@@ -88,33 +137,37 @@ interface Row {
   cal: DayCalendar
 }
 
-function DayBlock(props: TimelineProps & { title: string | null; rows: Row[] }) {
-  const { timeZone, title, rows, highlight } = props
+type AxisProps = TimelineProps & { runs: HourRun[] }
+
+const pct = (n: number) => `${n}%`
+
+function DayBlock(props: AxisProps & { title: string | null; rows: Row[] }) {
+  const { timeZone, title, rows, highlight, runs } = props
   const first = rows[0]?.day
   const scroller = useRef<HTMLDivElement>(null)
-  // On a narrow screen the day scrolls sideways: start at 08:00, or earlier if something happens earlier.
-  const focusHour = useMemo(() => {
-    if (!first) return 8
+  // On a narrow screen the day scrolls sideways: start at 08:00, or earlier if something
+  // happens earlier (with the hours cropped, that is usually where the day starts).
+  const focus = useMemo(() => {
+    if (!first) return 0
     const d0 = dayStart(first, timeZone)
-    const starts = rows.flatMap((r) =>
-      [...r.cal.calendar.confirmed, ...r.cal.calendar.pending].map((s) => Date.parse(s.start)),
-    )
+    const starts = rows.flatMap((r) => [...r.cal.calendar.confirmed, ...r.cal.calendar.pending].map((s) => Date.parse(s.start)))
     if (highlight) starts.push(Date.parse(highlight.start))
-    const inDay = starts.filter((t) => t >= d0 && t < d0 + 24 * HOUR).map((t) => (t - d0) / HOUR)
-    return Math.max(0, Math.min(8, ...inDay.map((h) => Math.floor(h) - 1)))
-  }, [first, rows, highlight, timeZone])
+    const inDay = starts.filter((t) => t >= d0 && t < d0 + 24 * HOUR)
+    const at8 = d0 + 8 * HOUR
+    return dayAxis(first, runs, timeZone).at(Math.max(d0, Math.min(at8, ...inDay.map((t) => t - HOUR))))
+  }, [first, rows, highlight, timeZone, runs])
   useLayoutEffect(() => {
     const el = scroller.current
     if (!el || el.scrollWidth <= el.clientWidth) return
     const track = el.querySelector('.tl-track') as HTMLElement | null
-    if (track) el.scrollLeft = track.offsetLeft + (track.offsetWidth * focusHour) / 24 - 8
-  }, [focusHour])
+    if (track) el.scrollLeft = track.offsetLeft + (track.offsetWidth * focus) / 100 - 8
+  }, [focus])
   return (
     <section className="tl-day" aria-label={title ?? undefined}>
       {title ? <h3 className="tl-day-title">{title}</h3> : null}
       <div className="tl-scroll" ref={scroller}>
-        <div className="tl-table">
-          {first ? <Ruler day={first} timeZone={timeZone} /> : null}
+        <div className="tl-table" style={{ '--tl-hours': hoursShown(runs) } as CSSProperties}>
+          {first ? <Ruler axis={dayAxis(first, runs, timeZone)} hours={hoursShown(runs)} /> : null}
           {rows.map((row) => (
             <TrackRow key={`${row.day}-${row.cal.resource.id}`} {...props} row={row} />
           ))}
@@ -124,120 +177,159 @@ function DayBlock(props: TimelineProps & { title: string | null; rows: Row[] }) 
   )
 }
 
-function Ruler({ day, timeZone }: { day: string; timeZone: string }) {
-  const d0 = dayStart(day, timeZone)
-  const d1 = dayStart(nextDayKey(day), timeZone)
-  const ticks = [0, 3, 6, 9, 12, 15, 18, 21].map((h) => {
-    const at = Date.parse(zonedInputToUtc(`${day}T${String(h).padStart(2, '0')}:00`, timeZone)!)
-    return { h, left: ((at - d0) / (d1 - d0)) * 100 }
-  })
+function Ruler({ axis, hours }: { axis: DayAxis; hours: number }) {
   return (
     <div className="tl-row tl-ruler" aria-hidden="true">
       <div className="tl-name" />
       <div className="tl-ticks">
-        {ticks.map((t) => (
-          <span key={t.h} style={{ left: `${t.left}%` }}>
-            {String(t.h).padStart(2, '0')}:00
+        {axis.ticks(tickStep(hours)).map((t) => (
+          <span key={t.hour} style={{ left: pct(t.left) }}>
+            {String(t.hour).padStart(2, '0')}:00
           </span>
+        ))}
+        {axis.breaks.map((b) => (
+          <i key={b} className="tl-break" style={{ left: pct(b) }} />
         ))}
       </div>
     </div>
   )
 }
 
-function TrackRow(props: TimelineProps & { row: Row }) {
-  const { timeZone, row, highlight, festival, byDay } = props
+/** The time of a block: "18:00–20:00", or over midnight "Wed 21:00–Thu 02:00". */
+function blockTime(s: { start: string; end: string }, timeZone: string): string {
+  if (dayKey(s.start, timeZone) === dayKey(Date.parse(s.end) - 1, timeZone)) return formatTimeRange(s.start, s.end, timeZone)
+  const at = (t: string) => `${formatWeekday(t, timeZone)} ${formatTime(t, timeZone)}`
+  return `${at(s.start)}–${at(s.end)}`
+}
+
+function TrackRow(props: AxisProps & { row: Row }) {
+  const { timeZone, row, highlight, festival, byDay, runs } = props
   const { resource, calendar } = row.cal
   const d0 = dayStart(row.day, timeZone)
   const d1 = dayStart(nextDayKey(row.day), timeZone)
+  const axis = dayAxis(row.day, runs, timeZone)
   const dayName = formatDay(d0, timeZone)
   const inDay = (s: Slot | TimeFrame) => Date.parse(s.start) < d1 && Date.parse(s.end) > d0
-  const pos = (s: { start: string; end: string }) => {
-    const a = Math.max(Date.parse(s.start), d0)
-    const b = Math.min(Date.parse(s.end), d1)
-    return { left: `${((a - d0) / (d1 - d0)) * 100}%`, width: `${((b - a) / (d1 - d0)) * 100}%` }
+  /** Where a block goes; null if it lies in hours not shown. */
+  const pos = (s: { start: string; end: string }): CSSProperties | null => {
+    const p = axis.place({ start: Math.max(Date.parse(s.start), d0), end: Math.min(Date.parse(s.end), d1) })
+    return p && { left: pct(p.left), width: pct(p.width) }
   }
-  const free = calendar.free.filter(inDay)
-  const booked = calendar.confirmed.filter(inDay)
-  const holds = lanes(calendar.pending.filter(inDay))
+  /** A slot going on from the day before or into the next day shows a cut edge there. */
+  const cut = (s: Slot) =>
+    `${Date.parse(s.start) < d0 ? ' tl-from-before' : ''}${Date.parse(s.end) > d1 ? ' tl-goes-on' : ''}`
+  const shown = <T extends Slot>(list: T[]) =>
+    list.filter(inDay).flatMap((s) => {
+      const style = pos(s)
+      return style ? [{ s, style }] : []
+    })
+  const free = shown(calendar.free)
+  const booked = shown(calendar.confirmed)
+  const holds = lanes(calendar.pending.filter(inDay)).flatMap(({ slot, lane }) => {
+    const style = pos(slot)
+    return style ? [{ s: slot, lane, style }] : []
+  })
   const laneCount = holds.reduce((m, h) => Math.max(m, h.lane + 1), 0)
   const mounted = useNow()
   const now = props.now ?? mounted
-  const showNow = now >= d0 && now < d1
+  const nowAt = now >= d0 && now < d1 ? axis.place({ start: now, end: now + 60_000 }) : null
+  const mark = highlight && inDay(highlight) ? pos(highlight) : null
 
   return (
     <div className="tl-row">
       <div className="tl-name">
         {byDay ? dayName : <a href={href('/resources', resource.id)}>{resource.name}</a>}
       </div>
-      <ul
-        className="tl-track"
-        aria-label={`${resource.name}, ${dayName}`}
-        style={{ height: `${2 + 1.6 * laneCount}rem` }}
-      >
-        {free.map((s) => (
-          <li key={`f${s.start}`} className="tl-block tl-free" style={pos(s)}>
-            {props.linkFree === false ? (
-              <FreeLabel slot={s} timeZone={timeZone} d0={d0} d1={d1} />
-            ) : (
-              <a
-                href={newEventHref(festival, { resource: resource.id, start: toRfc3339(Math.max(Date.parse(s.start), d0)), end: freeEnd(s, d0) })}
-                title={`${freeText(s, timeZone, d0, d1)}: plan an event here`}
-              >
-                <FreeLabel slot={s} timeZone={timeZone} d0={d0} d1={d1} />
-              </a>
-            )}
-          </li>
-        ))}
-        {booked.map((s) => (
-          <li
-            key={`c${s.request ?? s.start}`}
-            className="tl-block tl-booked"
-            style={pos(s)}
-            title={`Booked: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`}
-          >
-            <SlotLink slot={s}>
-              <span className="sr-only">Booked:</span> {s.event_title ?? 'Booked'} <span className="t">{formatTimeRange(s.start, s.end, timeZone)}</span>
-            </SlotLink>
-          </li>
-        ))}
-        {holds.map(({ slot: s, lane }) => (
-          <li
-            key={`p${s.request ?? s.start}`}
-            className="tl-block tl-hold"
-            style={{ ...pos(s), top: `${2 + 1.6 * lane}rem` }}
-            title={`Hold, waiting for the owner: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`}
-          >
-            <SlotLink slot={s}>
-              <span className="sr-only">Hold, waiting for the owner:</span> {s.event_title ?? 'Requested'} <span className="t">{formatTimeRange(s.start, s.end, timeZone)}</span>
-            </SlotLink>
-          </li>
-        ))}
-        {highlight && inDay(highlight) ? (
-          <li className="tl-highlight" style={pos(highlight)}>
-            <span className="sr-only">Your event: {formatTimeRange(highlight.start, highlight.end, timeZone)}</span>
+      <ul className="tl-track" aria-label={`${resource.name}, ${dayName}`} style={{ height: `${2 + 1.6 * laneCount}rem` }}>
+        {free.map(({ s, style }) => {
+          const text = freeText(s, timeZone, d0, d1)
+          return (
+            <li key={`f${s.start}`} className="tl-block tl-free" style={style}>
+              {props.linkFree === false ? (
+                <span title={text}>
+                  <FreeLabel text={text} />
+                </span>
+              ) : (
+                <a
+                  href={newEventHref(festival, { resource: resource.id, start: toRfc3339(Math.max(Date.parse(s.start), d0)), end: freeEnd(s, d0) })}
+                  aria-label={text}
+                  title={`${text}: plan an event here`}
+                >
+                  <FreeLabel text={text} />
+                </a>
+              )}
+            </li>
+          )
+        })}
+        {booked.map(({ s, style }) => {
+          const label = `Booked: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`
+          return (
+            <li key={`c${s.request ?? s.start}`} className={`tl-block tl-booked${cut(s)}`} style={style} title={label}>
+              <SlotLink slot={s} label={label}>
+                <span className="sr-only">Booked:</span> {s.event_title ?? 'Booked'} <span className="t">{blockTime(s, timeZone)}</span>
+              </SlotLink>
+            </li>
+          )
+        })}
+        {holds.map(({ s, lane, style }) => {
+          const label = `Hold, waiting for the owner: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`
+          return (
+            <li
+              key={`p${s.request ?? s.start}`}
+              className={`tl-block tl-hold${cut(s)}`}
+              style={{ ...style, top: `${2 + 1.6 * lane}rem` }}
+              title={label}
+            >
+              <SlotLink slot={s} label={label}>
+                <span className="sr-only">Hold, waiting for the owner:</span> {s.event_title ?? 'Requested'}{' '}
+                <span className="t">{blockTime(s, timeZone)}</span>
+              </SlotLink>
+            </li>
+          )
+        })}
+        {mark ? (
+          <li className="tl-highlight" style={mark}>
+            <span className="sr-only">Your event: {formatTimeRange(highlight!.start, highlight!.end, timeZone)}</span>
           </li>
         ) : null}
-        {showNow ? <li className="tl-now" style={{ left: pos({ start: toRfc3339(now), end: toRfc3339(now) }).left }} aria-hidden="true" /> : null}
+        {axis.breaks.map((b) => (
+          <li key={`b${b}`} className="tl-break" style={{ left: pct(b) }} aria-hidden="true" />
+        ))}
+        {nowAt ? <li className="tl-now" style={{ left: pct(nowAt.left) }} aria-hidden="true" /> : null}
       </ul>
     </div>
   )
 }
 
 /** "Free all day", or the free part of this day: "Free 12:00–24:00". */
-function FreeLabel({ slot, timeZone, d0, d1 }: { slot: Slot; timeZone: string; d0: number; d1: number }) {
-  const text = freeText(slot, timeZone, d0, d1)
-  if (text === 'Free all day') return <span>{text}</span>
+function FreeLabel({ text }: { text: string }) {
+  if (text === 'Free all day') return <span className="tl-text">{text}</span>
   return (
-    <span>
+    <span className="tl-text">
       Free <span className="t">{text.slice('Free '.length)}</span>
     </span>
   )
 }
 
-function SlotLink({ slot, children }: { slot: Slot; children: ReactNode }) {
-  if (!slot.event) return <span>{children}</span>
-  return <a href={href('/events', slot.event)}>{children}</a>
+/**
+ * A booking's or a hold's words: a link to its event named with the full text. The text in
+ * the block may be cut by the block's width (styles.css); `data-short` (initials) stands in
+ * when even the title cannot be read.
+ */
+function SlotLink({ slot, label, children }: { slot: Slot; label: string; children: ReactNode }) {
+  const short = initials(slot.event_title ?? '')
+  const text = <span className="tl-text">{children}</span>
+  if (!slot.event)
+    return (
+      <span data-short={short} title={label}>
+        {text}
+      </span>
+    )
+  return (
+    <a href={href('/events', slot.event)} aria-label={label} data-short={short}>
+      {text}
+    </a>
+  )
 }
 
 /** A suggestion for a new event in a free window: its first two hours on this day. */
