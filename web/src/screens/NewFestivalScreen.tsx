@@ -1,11 +1,12 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type NewFestival } from '../client/types'
 import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
 import { ErrorNote, Field, Loading } from '../components/ui'
 import { href, navigate } from '../lib/router'
-import { browserTimeZone, offsetLabel, zonedInputToUtc } from '../lib/time'
+import { browserTimeZone, offsetOfTyped, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
+import { useNow } from '../lib/useNow'
 
 export function NewFestivalScreen({ parent }: { parent?: string }) {
   const parentData = useData((c) => (parent ? c.festival(parent) : Promise.resolve(null)), [parent])
@@ -20,31 +21,44 @@ export function FestivalForm({ parent }: { parent: Festival | null }) {
   const [name, setName] = useState('')
   const [description, setDescription] = useState('')
   const [timezone, setTimezone] = useState(parent?.timezone ?? browserTimeZone())
+  const now = useNow()
   const [start, setStart] = useState('')
   const [end, setEnd] = useState('')
   const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  // After a first try, what is wrong is worked out again from the fields as they change: a
+  // fixed problem goes away, the next one shows. What the node said goes with any change.
+  const [tried, setTried] = useState(false)
+  const [failure, setFailure] = useState<string | null>(null)
+  useEffect(() => setFailure(null), [name, description, timezone, start, end])
 
-  async function submit(e: FormEvent) {
-    e.preventDefault()
-    setError(null)
-    if (!name.trim()) return setError('Give the festival a name.')
+  function build(): NewFestival | string {
+    if (!name.trim()) return 'Give the festival a name.'
     const input: NewFestival = { name: name.trim(), description: description.trim(), timezone }
     if (parent) input.parent = parent.id
     if (start || end) {
       const s = zonedInputToUtc(start, timezone)
       const t = zonedInputToUtc(end, timezone)
-      if (!s || !t) return setError('Give both a start and an end, or leave both empty.')
-      if (Date.parse(t) <= Date.parse(s)) return setError('The end must be after the start.')
+      if (!s || !t) return 'Give both a start and an end, or leave both empty.'
+      if (Date.parse(t) <= Date.parse(s)) return 'The end must be after the start.'
       input.start = s
       input.end = t
     }
+    return input
+  }
+  const input = build()
+  const error = failure ?? (tried && typeof input === 'string' ? input : null)
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    setTried(true)
+    setFailure(null)
+    if (typeof input === 'string') return
     setBusy(true)
     try {
       const f = await client.createFestival(input)
       navigate(href('/festivals', f.id))
     } catch (err) {
-      setError(errorMessage(err))
+      setFailure(errorMessage(err))
       setBusy(false)
     }
   }
@@ -73,17 +87,19 @@ export function FestivalForm({ parent }: { parent: Festival | null }) {
           label="Time zone"
           hint="Everyone sees the festival's times in this zone, wherever they are."
         >
-          <TimeZoneSelect id="f-tz" value={timezone} onChange={setTimezone} />
+          <TimeZoneSelect id="f-tz" value={timezone} onChange={setTimezone} date={start || end} />
         </Field>
         <fieldset>
           <legend>When (optional)</legend>
-          <p className="hint">In {timezone.replace(/_/g, ' ')} time ({offsetLabel(timezone)}).</p>
+          <p className="hint" id="f-when-tz">
+            In {timezone.replace(/_/g, ' ')} time ({offsetOfTyped(timezone, [start, end], now)}).
+          </p>
           <div className="two">
             <Field id="f-start" label="Starts">
-              <DateTimeInput id="f-start" value={start} onChange={setStart} />
+              <DateTimeInput id="f-start" value={start} onChange={setStart} describedBy="f-when-tz" />
             </Field>
             <Field id="f-end" label="Ends">
-              <DateTimeInput id="f-end" value={end} onChange={setEnd} min={start || undefined} />
+              <DateTimeInput id="f-end" value={end} onChange={setEnd} min={start || undefined} describedBy="f-when-tz" />
             </Field>
           </div>
         </fieldset>

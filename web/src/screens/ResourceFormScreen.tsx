@@ -1,11 +1,12 @@
-import { useId, useState, type FormEvent } from 'react'
+import { useEffect, useId, useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type Resource, type ResourceInput, type ResourceKind } from '../client/types'
 import { DateTimeInput } from '../components/TimeInputs'
 import { ErrorNote, Field, Loading } from '../components/ui'
 import { href, navigate } from '../lib/router'
-import { offsetLabel, utcToZonedInput, zonedInputToUtc } from '../lib/time'
+import { offsetOfTyped, utcToZonedInput, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
+import { useNow } from '../lib/useNow'
 import { KIND_TEXT } from '../lib/words'
 
 export function NewResourceScreen({ festival }: { festival: string }) {
@@ -60,7 +61,11 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   )
   const [customPolicy, setCustomPolicy] = useState(initialPolicy !== 'manual' && initialPolicy !== 'fcfs' ? initialPolicy : '')
   const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  // After a first try, what is wrong is worked out again from the fields as they change: a
+  // fixed problem goes away, the next one shows. What the node said goes with any change.
+  const [tried, setTried] = useState(false)
+  const [failure, setFailure] = useState<string | null>(null)
+  const now = useNow()
   const [geoNote, setGeoNote] = useState<string | null>(null)
 
   function here() {
@@ -119,17 +124,24 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
     return input
   }
 
+  const input = build()
+  useEffect(
+    () => setFailure(null),
+    [name, kind, description, address, url, lat, lon, always, windows, policy, customPolicy],
+  )
+  const error = failure ?? (tried && typeof input === 'string' ? input : null)
+
   async function submit(e: FormEvent) {
     e.preventDefault()
-    setError(null)
-    const input = build()
-    if (typeof input === 'string') return setError(input)
+    setTried(true)
+    setFailure(null)
+    if (typeof input === 'string') return
     setBusy(true)
     try {
       const saved = r ? await client.updateResource(r.id, input) : await client.createResource(f.id, { ...input, name: input.name! })
       navigate(href('/resources', saved.id))
     } catch (err) {
-      setError(errorMessage(err))
+      setFailure(errorMessage(err))
       setBusy(false)
     }
   }
@@ -204,16 +216,28 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
           </div>
           {!always ? (
             <div className="windows">
-              <p className="hint">
-                In {tz.replace(/_/g, ' ')} time ({offsetLabel(tz)}), the festival's time zone.
+              <p className="hint" id={`${uid}-tz`}>
+                In {tz.replace(/_/g, ' ')} time (
+                {offsetOfTyped(tz, windows.flatMap((w) => [w.start, w.end]), f.start ? Date.parse(f.start) : now)}), the
+                festival's time zone.
               </p>
               {windows.map((w, i) => (
                 <div className="window" key={w.key}>
                   <Field id={`${uid}-ws${w.key}`} label={`From (time ${i + 1})`}>
-                    <DateTimeInput id={`${uid}-ws${w.key}`} value={w.start} onChange={(v) => setWindow(w.key, { start: v })} />
+                    <DateTimeInput
+                      id={`${uid}-ws${w.key}`}
+                      value={w.start}
+                      onChange={(v) => setWindow(w.key, { start: v })}
+                      describedBy={`${uid}-tz`}
+                    />
                   </Field>
                   <Field id={`${uid}-we${w.key}`} label={`Until (time ${i + 1})`}>
-                    <DateTimeInput id={`${uid}-we${w.key}`} value={w.end} onChange={(v) => setWindow(w.key, { end: v })} />
+                    <DateTimeInput
+                      id={`${uid}-we${w.key}`}
+                      value={w.end}
+                      onChange={(v) => setWindow(w.key, { end: v })}
+                      describedBy={`${uid}-tz`}
+                    />
                   </Field>
                   {windows.length > 1 ? (
                     <button
