@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
 import { errorMessage, type CheckResult, type Festival, type Id, type Resource, type TimeFrame } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
@@ -6,7 +6,7 @@ import { DateTimeInput } from '../components/TimeInputs'
 import { Timeline } from '../components/Timeline'
 import { ErrorNote, Field, Loading } from '../components/ui'
 import { href, navigate, type EventPreset } from '../lib/router'
-import { dayKey, HOUR, offsetLabel, utcToZonedInput, zonedInputToUtc } from '../lib/time'
+import { daysBetween, formatDateTime, formatDaySpan, HOUR, offsetLabel, utcToZonedInput, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useDebounced } from '../lib/useDebounced'
 import { useNow } from '../lib/useNow'
@@ -31,6 +31,23 @@ function initialFrame(f: Festival, preset: EventPreset, now = Date.now()): { sta
   let s = Math.ceil(now / HOUR) * HOUR
   if (f.start && Date.parse(f.start) > s) s = Date.parse(f.start)
   return { start: utcToZonedInput(s, tz), end: utcToZonedInput(s + HOUR, tz) }
+}
+
+/**
+ * A warning if the event starts or ends outside its festival's time frame (it can still be
+ * created): "This is outside Summer Camp (1–3 July 2027)."
+ */
+export function outsideFestival(f: Festival, frame: TimeFrame): string | null {
+  const before = f.start ? Date.parse(frame.start) < Date.parse(f.start) : false
+  const after = f.end ? Date.parse(frame.end) > Date.parse(f.end) : false
+  if (!before && !after) return null
+  const when =
+    f.start && f.end
+      ? formatDaySpan(f.start, f.end, f.timezone)
+      : f.start
+        ? `from ${formatDateTime(f.start, f.timezone)}`
+        : `until ${formatDateTime(f.end!, f.timezone)}`
+  return `This is outside ${f.name} (${when}). You can still create it.`
 }
 
 function summarise(results: (CheckResult | undefined)[]): string {
@@ -62,13 +79,20 @@ export function EventForm({
   const [end, setEnd] = useState(first.end)
   const [picked, setPicked] = useState<Set<Id>>(() => new Set(preset.resource ? [preset.resource] : []))
   const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  // After a first try, what is wrong is worked out again from the fields as they change: a
+  // fixed problem goes away, the next one shows. What the node said goes with any change.
+  const [tried, setTried] = useState(false)
+  const [failure, setFailure] = useState<string | null>(null)
+  useEffect(() => setFailure(null), [title, description, start, end, picked])
 
   const startUtc = zonedInputToUtc(start, tz)
   const endUtc = zonedInputToUtc(end, tz)
   const frameError =
     !startUtc || !endUtc ? 'Choose when the event starts and ends.' : Date.parse(endUtc) <= Date.parse(startUtc) ? 'The end must be after the start.' : null
   const frame: TimeFrame | null = frameError ? null : { start: startUtc!, end: endUtc! }
+  const problem = !title.trim() ? 'Give the event a title.' : frameError
+  const error = failure ?? (tried ? problem : null)
+  const outside = frame ? outsideFestival(f, frame) : null
   const checked = useDebounced(frame ? `${frame.start}/${frame.end}` : '', debounceMs)
   const ids = resources.map((r) => r.id).join(',')
   const checks = useData(
@@ -107,9 +131,9 @@ export function EventForm({
 
   async function submit(e: FormEvent) {
     e.preventDefault()
-    setError(null)
-    if (!title.trim()) return setError('Give the event a title.')
-    if (!frame) return setError(frameError)
+    setTried(true)
+    setFailure(null)
+    if (problem || !frame) return
     setBusy(true)
     try {
       const ev = await client.createEvent(f.id, {
@@ -121,14 +145,15 @@ export function EventForm({
       })
       navigate(href('/events', ev.id))
     } catch (err) {
-      setError(errorMessage(err))
+      setFailure(errorMessage(err))
       setBusy(false)
     }
   }
 
   const summary = summarise(resources.filter((r) => picked.has(r.id)).map((r) => checks.data?.get(r.id)))
 
-  const previewDay = frame ? dayKey(frame.start, tz) : null
+  // The days the event touches (an event past midnight shows on both), at most three.
+  const previewDays = frame ? daysBetween(Date.parse(frame.start), Date.parse(frame.end), tz, 3) : []
   const previewResources = picked.size ? resources.filter((r) => picked.has(r.id)) : resources
 
   return (
@@ -152,13 +177,31 @@ export function EventForm({
             </p>
             <div className="two">
               <Field id="e-start" label="Starts">
-                <DateTimeInput id="e-start" value={start} onChange={changeStart} required describedBy="e-tz" />
+                <DateTimeInput
+                  id="e-start"
+                  value={start}
+                  onChange={changeStart}
+                  required
+                  describedBy={outside ? 'e-tz e-outside' : 'e-tz'}
+                />
               </Field>
               <Field id="e-end" label="Ends">
-                <DateTimeInput id="e-end" value={end} onChange={changeEnd} required describedBy="e-tz" min={start} />
+                <DateTimeInput
+                  id="e-end"
+                  value={end}
+                  onChange={changeEnd}
+                  required
+                  describedBy={outside ? 'e-tz e-outside' : 'e-tz'}
+                  min={start}
+                />
               </Field>
             </div>
             {frameError ? <p className="note error">{frameError}</p> : null}
+            {outside ? (
+              <p className="note warn" id="e-outside">
+                {outside}
+              </p>
+            ) : null}
           </fieldset>
         </div>
 
@@ -216,9 +259,9 @@ export function EventForm({
         </div>
       </form>
 
-      {previewDay && previewResources.length ? (
+      {previewDays.length && previewResources.length ? (
         <section className="preview">
-          <h2>That day at a glance</h2>
+          <h2>{previewDays.length > 1 ? 'Those days at a glance' : 'That day at a glance'}</h2>
           <p className="hint">
             {picked.size ? 'Your chosen resources' : 'All resources'}; the outlined box is your event.
           </p>
@@ -226,7 +269,7 @@ export function EventForm({
             timeZone={tz}
             festival={f.id}
             resources={previewResources}
-            days={[previewDay]}
+            days={previewDays}
             highlight={frame}
             linkFree={false}
           />
