@@ -15,6 +15,9 @@ import {
   type ChangeListener,
   type CheckInput,
   type CheckResult,
+  type EventChange,
+  type EventUpdate,
+  type FestivalChange,
   type Festival,
   type FestivalEvent,
   type Id,
@@ -152,6 +155,9 @@ export abstract class ApiClient implements PandafestClient {
   createFestival(input: NewFestival): Promise<Festival> {
     return this.post('/festivals', input)
   }
+  updateFestival(id: Id, change: FestivalChange): Promise<Festival> {
+    return this.put(`/festivals/${p(id)}`, change)
+  }
   async invite(festival: Id): Promise<string> {
     return (await this.get<{ link: string }>(`/festivals/${p(festival)}/invite`)).link
   }
@@ -194,6 +200,9 @@ export abstract class ApiClient implements PandafestClient {
   }
   createEvent(festival: Id, input: NewEvent): Promise<FestivalEvent> {
     return this.post(`/festivals/${p(festival)}/events`, input)
+  }
+  updateEvent(id: Id, change: EventChange): Promise<EventUpdate> {
+    return this.put(`/events/${p(id)}`, change)
   }
   cancelEvent(id: Id): Promise<FestivalEvent> {
     return this.post(`/events/${p(id)}/cancel`)

@@ -34,6 +34,9 @@ export type Slot = Schemas['Slot']
 export type SlotStatus = Slot['status']
 export type Calendar = Schemas['Calendar']
 export type CheckResult = Schemas['Check']
+/** A request that moves with its event ("Move" in docs/api.md). */
+export type Move = Schemas['Move']
+export type EventUpdate = Schemas['EventUpdate']
 export type Peer = Schemas['PeerStatus']
 export type SyncStatus = Schemas['SyncStatus']
 
@@ -44,6 +47,8 @@ export type ResourceInput = Schemas['ResourceInput']
 export type NewResource = ResourceInput & { name: string }
 export type NewRequest = Schemas['NewRequest']
 export type NewEvent = Schemas['NewEvent']
+export type FestivalChange = Schemas['FestivalChange']
+export type EventChange = Schemas['EventChange']
 export type CheckInput = Schemas['CheckBody']
 
 export interface RequestFilter {
@@ -119,6 +124,8 @@ export interface PandafestClient {
   festivals(): Promise<Festival[]>
   festival(id: Id): Promise<Festival>
   createFestival(input: NewFestival): Promise<Festival>
+  /** Change a festival (its creator only); absent fields stay. */
+  updateFestival(id: Id, change: FestivalChange): Promise<Festival>
   invite(festival: Id): Promise<string>
   join(link: string): Promise<JoinResult>
 
@@ -135,6 +142,9 @@ export interface PandafestClient {
   events(festival: Id): Promise<FestivalEvent[]>
   event(id: Id): Promise<FestivalEvent>
   createEvent(festival: Id, input: NewEvent): Promise<FestivalEvent>
+  /** Change an event (its organiser only): requests that no longer fit move with it. With
+   * `preview`, nothing is signed and the answer says what would move for whom. */
+  updateEvent(id: Id, change: EventChange): Promise<EventUpdate>
   cancelEvent(id: Id): Promise<FestivalEvent>
   addRequest(event: Id, input: NewRequest): Promise<ResourceRequest>
   requests(filter?: RequestFilter): Promise<ResourceRequest[]>
@@ -147,7 +157,7 @@ export interface PandafestClient {
   check(input: CheckInput): Promise<CheckResult>
 
   // schedules
-  /** Every confirmed and pending slot of the festival's events. */
+  /** Every confirmed and pending slot of the events of the festival and its sub-festivals. */
   schedule(festival: Id): Promise<Slot[]>
   /** An iCal (RFC 5545) link for a festival's or a resource's schedule. */
   calendarLink(target: CalendarTarget): Promise<CalendarLink>

@@ -5,10 +5,10 @@ import { useId, useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
 import { errorMessage, type ResourceRequest } from '../client/types'
 import { href } from '../lib/router'
-import { formatRange } from '../lib/time'
+import { formatRange, formatTimeRange } from '../lib/time'
 import { useData } from '../lib/useData'
 import { personName, policyShort } from '../lib/words'
-import { describeCheck } from '../lib/checks'
+import { describeCheck, eventName } from '../lib/checks'
 import { CheckNote } from './CheckNote'
 import { ErrorNote, StatusBadge } from './ui'
 
@@ -19,9 +19,12 @@ export interface RequestCardProps {
   heading: 'event' | 'resource'
   /** Show whether the time is still free (the owner's inbox). */
   showConflicts?: boolean
+  /** Bulk decisions (the inbox): the selected requests, and how to change the selection. */
+  selected?: ReadonlySet<string>
+  onSelect?: (id: string, on: boolean) => void
 }
 
-export function RequestCard({ request: q, timeZone, heading, showConflicts }: RequestCardProps) {
+export function RequestCard({ request: q, timeZone, heading, showConflicts, selected, onSelect }: RequestCardProps) {
   const client = useClient()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -63,6 +66,15 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts }: Re
   return (
     <li className={`card request status-${q.status}`} aria-label={`${q.event_title}: ${q.resource_name}`}>
       <div className="request-head">
+        {onSelect && canDecide ? (
+          <input
+            type="checkbox"
+            className="select"
+            aria-label={`Select ${q.event_title ?? 'this request'}: ${q.resource_name ?? ''}`}
+            checked={selected?.has(q.id) ?? false}
+            onChange={(e) => onSelect(q.id, e.target.checked)}
+          />
+        ) : null}
         <h3>{title}</h3>
         <StatusBadge status={q.status} forOwner={q.incoming} />
       </div>
@@ -86,6 +98,28 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts }: Re
             {q.reason}
           </p>
         )
+      ) : null}
+      {q.moved_from ? (
+        <p className="moved">
+          <strong>Moved</strong> from {formatRange(q.moved_from.start, q.moved_from.end, timeZone)} to{' '}
+          {formatRange(q.start, q.end, timeZone)}
+          {q.incoming && q.status === 'pending' ? ': the old time stays booked for it until you decide.' : '.'}
+        </p>
+      ) : null}
+      {q.incoming && q.cannot_confirm ? (
+        <p className="conflict">
+          <strong>Cannot be confirmed: </strong>
+          {q.cannot_confirm}{' '}
+          <button type="button" disabled={busy} onClick={() => act(() => client.deny(q.id, q.cannot_confirm ?? undefined))}>
+            Deny with this reason
+          </button>
+        </p>
+      ) : null}
+      {q.incoming && q.status === 'pending' && q.competing.length ? (
+        <p className="competing">
+          Confirming this turns away:{' '}
+          {q.competing.map((c) => `${eventName(c)} (${formatTimeRange(c.start, c.end, timeZone)})`).join(', ')}
+        </p>
       ) : null}
       {showConflicts && canDecide && check.data && (q.status === 'pending' || !confirmable) ? (
         <p className="conflict">

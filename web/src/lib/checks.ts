@@ -3,8 +3,14 @@ import { formatTimeRange } from './time'
 
 export type CheckTone = 'free' | 'hold' | 'taken' | 'closed'
 
+/** A slot's event; a slot with no event is one the owner confirmed for an event of a
+ * festival not held here (a sub-festival not joined). */
+export function eventName(s: Slot): string {
+  return s.event_title ?? (s.event ? 'another event' : 'an event of a sub-festival')
+}
+
 function list(slots: Slot[], timeZone: string): string {
-  const parts = slots.map((s) => `${s.event_title ?? 'another event'} ${formatTimeRange(s.start, s.end, timeZone)}`)
+  const parts = slots.map((s) => `${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`)
   return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`
 }
 
@@ -13,9 +19,8 @@ function list(slots: Slot[], timeZone: string): string {
  * time (…)", or "Free, but also requested by …". `ignore`: a request not to count against itself.
  */
 export function describeCheck(result: CheckResult, timeZone: string, ignore?: Id): { tone: CheckTone; text: string } {
-  const others = result.conflicts.filter((s) => !ignore || s.request !== ignore)
-  const confirmed = others.filter((s) => s.status === 'confirmed')
-  const holds = others.filter((s) => s.status === 'pending')
+  const confirmed = result.conflicts.filter((s) => !ignore || s.request !== ignore)
+  const holds = result.holds.filter((s) => !ignore || s.request !== ignore)
   if (!result.free && confirmed.length) return { tone: 'taken', text: `Taken by ${list(confirmed, timeZone)}` }
   if (!result.free) {
     return { tone: 'closed', text: `Not available at this time${result.reason ? ` (${result.reason})` : ''}` }

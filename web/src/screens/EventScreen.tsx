@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
-import { errorMessage, type Festival, type FestivalEvent } from '../client/types'
+import { errorMessage, type EventChange, type EventUpdate, type Festival, type FestivalEvent } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
 import { RequestCard } from '../components/RequestCard'
+import { DateTimeInput } from '../components/TimeInputs'
 import { Timeline } from '../components/Timeline'
 import { ErrorNote, Loading } from '../components/ui'
 import { href } from '../lib/router'
-import { dayKey, formatRange } from '../lib/time'
+import { dayKey, formatRange, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
 import { personName } from '../lib/words'
 
@@ -48,6 +49,7 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
         <p className="muted">This event has not requested any resources.</p>
       )}
       {!e.cancelled && e.requests.length ? <EventDay event={e} festival={f} /> : null}
+      {e.mine && !e.cancelled ? <EditEvent key={`${e.title}|${e.start}|${e.end}|${e.description}`} event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <AddRequest event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <CancelBox event={e} /> : null}
     </section>
@@ -129,6 +131,136 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
         </button>
       </div>
     </form>
+  )
+}
+
+/**
+ * The organiser changes the event. Before anything is signed, the node says what changes for
+ * others: which requests move (each is requested anew for the new time, replacing the old
+ * one; a booked slot stays held until its owner decides the new time).
+ */
+function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: Festival }) {
+  const client = useClient()
+  const tz = f.timezone
+  const [open, setOpen] = useState(false)
+  const [title, setTitle] = useState(e.title)
+  const [description, setDescription] = useState(e.description)
+  const [start, setStart] = useState(utcToZonedInput(e.start, tz))
+  const [end, setEnd] = useState(utcToZonedInput(e.end, tz))
+  const [preview, setPreview] = useState<EventUpdate | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  function change(): EventChange {
+    const c: EventChange = {}
+    if (title !== e.title) c.title = title
+    if (description !== e.description) c.description = description
+    if (start !== utcToZonedInput(e.start, tz) || end !== utcToZonedInput(e.end, tz)) {
+      c.start = start
+      c.end = end
+    }
+    return c
+  }
+  // A changed field makes the preview (and any error) stale.
+  function edited(set: (v: string) => void) {
+    return (v: string) => {
+      set(v)
+      setPreview(null)
+      setError(null)
+    }
+  }
+  async function run(signed: boolean) {
+    setBusy(true)
+    setError(null)
+    try {
+      const answer = await client.updateEvent(e.id, { ...change(), preview: !signed })
+      if (signed) {
+        setPreview(null)
+        setOpen(false)
+      } else setPreview(answer)
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  function review(ev: FormEvent) {
+    ev.preventDefault()
+    void run(false)
+  }
+
+  if (!open) {
+    return (
+      <div className="actions">
+        <button type="button" onClick={() => setOpen(true)}>
+          Edit event…
+        </button>
+      </div>
+    )
+  }
+  const nothing = Object.keys(change()).length === 0
+  return (
+    <form className="card form edit-event" onSubmit={review} aria-label="Edit event">
+      <h2>Edit {e.title}</h2>
+      <div className="field">
+        <label htmlFor="edit-title">Title</label>
+        <input id="edit-title" value={title} onChange={(x) => edited(setTitle)(x.target.value)} required />
+      </div>
+      <div className="field">
+        <label htmlFor="edit-desc">Description</label>
+        <textarea id="edit-desc" value={description} onChange={(x) => edited(setDescription)(x.target.value)} />
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="edit-start">Starts ({tz.replace(/_/g, ' ')})</label>
+          <DateTimeInput id="edit-start" value={start} onChange={edited(setStart)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="edit-end">Ends</label>
+          <DateTimeInput id="edit-end" value={end} onChange={edited(setEnd)} required />
+        </div>
+      </div>
+      <ErrorNote message={error} />
+      {preview ? <MovePreview update={preview} timeZone={tz} /> : null}
+      <div className="actions">
+        {preview ? (
+          <button type="button" className="primary" disabled={busy} onClick={() => void run(true)}>
+            Save changes
+          </button>
+        ) : (
+          <button type="submit" className="primary" disabled={busy || nothing}>
+            Review changes
+          </button>
+        )}
+        <button type="button" onClick={() => setOpen(false)}>
+          Close
+        </button>
+      </div>
+    </form>
+  )
+}
+
+/** What saving would change for others, as the node's preview says. */
+function MovePreview({ update, timeZone }: { update: EventUpdate; timeZone: string }) {
+  return (
+    <div className="preview" role="status" aria-label="What changes for others">
+      <h3>What changes for others</h3>
+      {update.moves.length ? (
+        <ul>
+          {update.moves.map((m) => (
+            <li key={m.request}>
+              <strong>{m.resource_name ?? 'A resource'}</strong> ({m.owner_name ?? 'its owner'}): moved from{' '}
+              {formatRange(m.from.start, m.from.end, timeZone)} to {formatRange(m.to.start, m.to.end, timeZone)}.{' '}
+              {m.confirmed
+                ? `The booked slot stays yours until ${m.owner_name ?? 'the owner'} decides the new time.`
+                : `${m.owner_name ?? 'The owner'} is asked for the new time instead.`}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>No request has to move: everyone sees the new details once you save.</p>
+      )}
+    </div>
   )
 }
 

@@ -1,8 +1,11 @@
-import type { Festival } from '../client/types'
+import { useState, type FormEvent } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type Festival, type FestivalChange } from '../client/types'
+import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
 import { ErrorNote, Loading } from '../components/ui'
 import { ancestry, dateSpan } from '../lib/festivals'
 import { href, newEventHref, type FestivalTab } from '../lib/router'
-import { offsetLabel } from '../lib/time'
+import { offsetLabel, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
 import { personName } from '../lib/words'
@@ -51,6 +54,7 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
         </div>
       </div>
       <FestivalFacts festival={f} />
+      <EditFestival key={`${f.name}|${f.description}|${f.timezone}|${f.start}|${f.end}`} festival={f} />
       <SubFestivals festival={f} subs={children} />
       <nav className="tabs" aria-label="Festival views">
         {TABS.map((t) => (
@@ -103,5 +107,86 @@ function SubFestivals({ festival, subs }: { festival: Festival; subs: Festival[]
       ) : null}
       <a href={href('/festivals', festival.id, 'new-sub')}>Add a festival inside this one</a>
     </div>
+  )
+}
+
+/** The festival's creator changes its name, description, time zone or dates. */
+function EditFestival({ festival: f }: { festival: Festival }) {
+  const client = useClient()
+  const me = useData((c) => c.identity(), [])
+  const [open, setOpen] = useState(false)
+  const [name, setName] = useState(f.name)
+  const [description, setDescription] = useState(f.description)
+  const [timezone, setTimezone] = useState(f.timezone)
+  const [start, setStart] = useState(f.start ? utcToZonedInput(f.start, f.timezone) : '')
+  const [end, setEnd] = useState(f.end ? utcToZonedInput(f.end, f.timezone) : '')
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  if (me.data?.public_key !== f.creator) return null
+  if (!open) {
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Edit festival…
+      </button>
+    )
+  }
+  async function save(ev: FormEvent) {
+    ev.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      const change: FestivalChange = { name, description, timezone }
+      if (start || end) {
+        change.start = start
+        change.end = end
+      }
+      await client.updateFestival(f.id, change)
+      setOpen(false)
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  // Any change makes an earlier error stale.
+  const edited = (set: (v: string) => void) => (v: string) => {
+    set(v)
+    setError(null)
+  }
+  return (
+    <form className="card form edit-festival" onSubmit={save} aria-label="Edit festival">
+      <h2>Edit {f.name}</h2>
+      <div className="field">
+        <label htmlFor="fest-name">Name</label>
+        <input id="fest-name" value={name} onChange={(x) => edited(setName)(x.target.value)} required />
+      </div>
+      <div className="field">
+        <label htmlFor="fest-desc">Description</label>
+        <textarea id="fest-desc" value={description} onChange={(x) => edited(setDescription)(x.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="fest-tz">Time zone</label>
+        <TimeZoneSelect id="fest-tz" value={timezone} onChange={edited(setTimezone)} date={start || undefined} />
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="fest-start">Starts</label>
+          <DateTimeInput id="fest-start" value={start} onChange={edited(setStart)} />
+        </div>
+        <div className="field">
+          <label htmlFor="fest-end">Ends</label>
+          <DateTimeInput id="fest-end" value={end} onChange={edited(setEnd)} />
+        </div>
+      </div>
+      <ErrorNote message={error} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          Save changes
+        </button>
+        <button type="button" onClick={() => setOpen(false)}>
+          Close
+        </button>
+      </div>
+    </form>
   )
 }

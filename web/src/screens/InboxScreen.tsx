@@ -1,27 +1,101 @@
-import { useState } from 'react'
+import { useId, useMemo, useState } from 'react'
+import { useClient } from '../client/context'
+import { errorMessage, type Festival, type Id, type RequestStatus, type ResourceRequest } from '../client/types'
 import { RequestsByFestival } from '../components/RequestList'
 import { EmptyState, ErrorNote, Loading } from '../components/ui'
+import { dayKey, formatLongDay } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useFestivalIndex } from '../lib/useFestivalIndex'
 
+type StatusFilter = 'waiting' | 'all' | RequestStatus
+
+const STATUSES: { value: StatusFilter; label: string }[] = [
+  { value: 'waiting', label: 'Waiting for you' },
+  { value: 'confirmed', label: 'Confirmed' },
+  { value: 'denied', label: 'Denied' },
+  { value: 'withdrawn', label: 'Withdrawn' },
+  { value: 'all', label: 'All requests' },
+]
+
+/** The day of a request in its festival's time zone ("2026-07-01"). */
+function dayOf(q: ResourceRequest, festivals: Map<Id, Festival>): string {
+  return dayKey(q.start, festivals.get(q.festival)?.timezone ?? 'UTC')
+}
+
 export function InboxScreen() {
-  const [all, setAll] = useState(false)
   const incoming = useData((c) => c.requests({ incoming: true }), [])
   const { byId, error } = useFestivalIndex()
-  const waiting = (incoming.data ?? []).filter((q) => q.status === 'pending')
-  const shown = all ? (incoming.data ?? []) : waiting
+  const [status, setStatus] = useState<StatusFilter>('waiting')
+  const [resource, setResource] = useState('')
+  const [day, setDay] = useState('')
+  const [selected, setSelected] = useState<ReadonlySet<Id>>(new Set())
+  const ids = useId()
+
+  const all = incoming.data ?? []
+  const waiting = all.filter((q) => q.status === 'pending')
+  const resources = useMemo(() => {
+    const names = new Map<Id, string>()
+    for (const q of all) names.set(q.resource, q.resource_name ?? q.resource.slice(0, 8))
+    return [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]))
+  }, [all])
+  const days = useMemo(() => (byId ? [...new Set(all.map((q) => dayOf(q, byId)))].sort() : []), [all, byId])
+  const shown = all.filter(
+    (q) =>
+      (status === 'all' || (status === 'waiting' ? q.status === 'pending' : q.status === status)) &&
+      (!resource || q.resource === resource) &&
+      (!day || (byId && dayOf(q, byId) === day)),
+  )
+  // Only what is shown and can still be decided stays selected.
+  const decidable = new Set(shown.filter((q) => q.status === 'pending' || q.status === 'denied').map((q) => q.id))
+  const chosen = [...selected].filter((id) => decidable.has(id))
+
+  function select(id: Id, on: boolean) {
+    setSelected((old) => {
+      const next = new Set(old)
+      if (on) next.add(id)
+      else next.delete(id)
+      return next
+    })
+  }
 
   return (
     <section>
       <h1>Inbox</h1>
       <p className="lead">Requests for the resources you own. Confirm the ones you agree to; the time is then booked for that event.</p>
-      <div className="segmented" role="group" aria-label="Which requests">
-        <button type="button" aria-pressed={!all} onClick={() => setAll(false)}>
-          Waiting for you ({waiting.length})
-        </button>
-        <button type="button" aria-pressed={all} onClick={() => setAll(true)}>
-          All requests ({incoming.data?.length ?? 0})
-        </button>
+      <div className="filters" role="group" aria-label="Filter requests">
+        <div className="field">
+          <label htmlFor={`${ids}-status`}>Show</label>
+          <select id={`${ids}-status`} value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)}>
+            {STATUSES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+                {s.value === 'waiting' ? ` (${waiting.length})` : s.value === 'all' ? ` (${all.length})` : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-resource`}>Resource</label>
+          <select id={`${ids}-resource`} value={resource} onChange={(e) => setResource(e.target.value)}>
+            <option value="">All resources</option>
+            {resources.map(([id, name]) => (
+              <option key={id} value={id}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-day`}>Day</label>
+          <select id={`${ids}-day`} value={day} onChange={(e) => setDay(e.target.value)}>
+            <option value="">All days</option>
+            {days.map((d) => (
+              <option key={d} value={d}>
+                {formatLongDay(`${d}T12:00:00Z`, 'UTC')}
+              </option>
+            ))}
+          </select>
+        </div>
       </div>
       <ErrorNote message={incoming.error ?? error} />
       {!incoming.data || !byId ? (
@@ -29,14 +103,106 @@ export function InboxScreen() {
       ) : shown.length === 0 ? (
         <EmptyState>
           <p>
-            {all
-              ? 'Nobody has requested your resources yet.'
-              : 'Nothing is waiting for you. When someone requests one of your resources, it shows up here.'}
+            {status !== 'waiting' || resource || day
+              ? 'No request matches these filters.'
+              : all.length
+                ? 'Nothing is waiting for you. When someone requests one of your resources, it shows up here.'
+                : 'Nobody has requested your resources yet.'}
           </p>
         </EmptyState>
       ) : (
-        <RequestsByFestival requests={shown} festivals={byId} heading="event" showConflicts />
+        <>
+          <BulkBar
+            shown={shown.filter((q) => decidable.has(q.id))}
+            chosen={chosen}
+            onSelectAll={(on) => setSelected(on ? new Set(decidable) : new Set())}
+            onDone={() => setSelected(new Set())}
+          />
+          <RequestsByFestival
+            requests={shown}
+            festivals={byId}
+            heading="event"
+            showConflicts
+            selected={selected}
+            onSelect={select}
+          />
+        </>
       )}
     </section>
+  )
+}
+
+/** Confirm or deny many requests at once; each is decided on its own, and what a rule
+ * refuses is said per request. */
+function BulkBar({
+  shown,
+  chosen,
+  onSelectAll,
+  onDone,
+}: {
+  shown: ResourceRequest[]
+  chosen: Id[]
+  onSelectAll: (on: boolean) => void
+  onDone: () => void
+}) {
+  const client = useClient()
+  const id = useId()
+  const [reason, setReason] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [report, setReport] = useState<string | null>(null)
+  const [problems, setProblems] = useState<string[]>([])
+  if (!shown.length) return null
+
+  async function decide(confirm: boolean) {
+    setBusy(true)
+    setReport(null)
+    const failed: string[] = []
+    let done = 0
+    for (const q of shown.filter((q) => chosen.includes(q.id))) {
+      try {
+        await (confirm ? client.confirm(q.id) : client.deny(q.id, reason.trim() || undefined))
+        done += 1
+      } catch (e) {
+        failed.push(`${q.event_title ?? 'A request'} (${q.resource_name ?? 'a resource'}): ${errorMessage(e)}`)
+      }
+    }
+    setReport(`${done} ${confirm ? 'confirmed' : 'denied'}${failed.length ? `, ${failed.length} refused` : ''}.`)
+    setProblems(failed)
+    setBusy(false)
+    onDone()
+  }
+
+  const all = chosen.length === shown.length
+  return (
+    <div className="card bulk" role="group" aria-label="Decide several requests">
+      <label className="check">
+        <input type="checkbox" checked={all} onChange={(e) => onSelectAll(e.target.checked)} /> Select all shown (
+        {shown.length})
+      </label>
+      <div className="field">
+        <label htmlFor={id}>Reason for a deny (optional)</label>
+        <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} />
+      </div>
+      <div className="actions">
+        <button type="button" disabled={busy || !chosen.length} onClick={() => void decide(true)}>
+          Confirm selected ({chosen.length})
+        </button>
+        <button type="button" className="danger" disabled={busy || !chosen.length} onClick={() => void decide(false)}>
+          Deny selected ({chosen.length})
+        </button>
+      </div>
+      {report ? (
+        <p role="status" className="report">
+          {report}
+        </p>
+      ) : null}
+      {problems.length ? (
+        <ul className="problems">
+          {problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
   )
 }

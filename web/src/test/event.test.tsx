@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react'
+import { cleanup, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { fixture, renderApp } from './fixture'
@@ -10,10 +10,11 @@ describe('an event page', () => {
     renderApp(chidi, `/events/${jam.id}`)
     expect(await screen.findByRole('heading', { level: 1, name: /Jam session/ })).toBeInTheDocument()
     expect(screen.getByText('Wed 1 Jul, 19:00–21:00', { selector: 'p.when.big' })).toBeInTheDocument()
-    // Already requested resources are not offered again.
+    // Resources requested and still pending or confirmed are not offered again; the stage,
+    // which Ana's node denied (taken by the Opening), is.
     const select = await screen.findByLabelText(/Resource \(for Wed 1 Jul, 19:00–21:00\)/)
     const offered = within(select).getAllByRole('option').map((o) => o.textContent)
-    expect(offered).toEqual(['Choose…', 'PA system', 'Tent B'])
+    expect(offered).toEqual(['Choose…', 'Main stage', 'PA system', 'Tent B'])
     await user.selectOptions(select, 'Tent B')
     // Tent B closes at 22:00 and is free at 19:00–21:00.
     const form = select.closest('form')!
@@ -44,5 +45,51 @@ describe('an event page', () => {
     expect(screen.queryByRole('button', { name: 'Cancel event…' })).not.toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Withdraw' })).not.toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Confirm' })).not.toBeInTheDocument()
+  })
+
+  it('edits an event: the node says first what moves for whom, then the requests follow', async () => {
+    const user = userEvent.setup()
+    const { bo, opening } = await fixture()
+    renderApp(bo, `/events/${opening.id}`)
+    await user.click(await screen.findByRole('button', { name: 'Edit event…' }))
+    const form = screen.getByRole('form', { name: 'Edit event' })
+    const start = within(form).getByLabelText(/Starts/)
+    await user.clear(start)
+    await user.type(start, '2026-07-01T19:00')
+    const end = within(form).getByLabelText('Ends')
+    await user.clear(end)
+    await user.type(end, '2026-07-01T21:00')
+    await user.click(within(form).getByRole('button', { name: 'Review changes' }))
+    const preview = await within(form).findByRole('status', { name: 'What changes for others' })
+    expect(preview).toHaveTextContent(
+      'Main stage (Ana): moved from Wed 1 Jul, 18:00–20:00 to Wed 1 Jul, 19:00–21:00. The booked slot stays yours until Ana decides the new time.',
+    )
+    // Nothing is signed before saving.
+    expect((await bo.event(opening.id)).start).toBe('2026-07-01T16:00:00Z')
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }))
+    expect(await screen.findByText('Wed 1 Jul, 19:00–21:00', { selector: 'p.when.big' })).toBeInTheDocument()
+    const e = await bo.event(opening.id)
+    expect(e.requests.map((q) => [q.status, q.holds_slot, q.moved_from?.start ?? null])).toEqual([
+      ['withdrawn', true, null],
+      ['pending', false, '2026-07-01T16:00:00Z'],
+    ])
+  })
+
+  it('lets only the festival’s creator change it', async () => {
+    const user = userEvent.setup()
+    const { ana, bo, fest } = await fixture()
+    renderApp(bo, `/festivals/${fest.id}`)
+    await user.click(await screen.findByRole('button', { name: 'Edit festival…' }))
+    const form = screen.getByRole('form', { name: 'Edit festival' })
+    await user.clear(within(form).getByLabelText('Name'))
+    await user.type(within(form).getByLabelText('Name'), 'Fusion 2026')
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }))
+    expect(await screen.findByRole('heading', { level: 1, name: 'Fusion 2026' })).toBeInTheDocument()
+    expect((await bo.festival(fest.id)).timezone).toBe('Europe/Berlin')
+    cleanup()
+    renderApp(ana, `/festivals/${fest.id}`)
+    expect(await screen.findByRole('heading', { level: 1, name: 'Fusion 2026' })).toBeInTheDocument()
+    await ana.identity()
+    expect(screen.queryByRole('button', { name: 'Edit festival…' })).not.toBeInTheDocument()
   })
 })

@@ -14,10 +14,14 @@ describe('my requests', () => {
     })
     void bo
     renderApp(chidi, '/requests')
+    // Waiting: the meadow. Not confirmed: the night talk, and the stage, which Ana's node
+    // denied at once because the Opening has it.
     const waiting = await screen.findByRole('heading', { name: /Waiting for the owner/ })
-    expect(waiting).toHaveTextContent('(2)')
+    expect(waiting).toHaveTextContent('(1)')
     const notConfirmed = screen.getByRole('heading', { name: /Not confirmed/ })
-    expect(notConfirmed).toHaveTextContent('(1)')
+    expect(notConfirmed).toHaveTextContent('(2)')
+    const stage = screen.getByRole('listitem', { name: 'Jam session: Main stage' })
+    expect(stage).toHaveTextContent(/Reason: overlaps confirmed request [0-9a-f]{8} \(Opening, 2026-07-01 18:00–20:00\)/)
     const night = screen.getByRole('listitem', { name: 'Night talk: Tent B' })
     expect(night).toHaveTextContent('Denied')
     expect(night).toHaveTextContent("Reason: the requested time frame is outside the resource's availability")
@@ -29,9 +33,9 @@ describe('my requests', () => {
     const { chidi, ana, opening, jam, stage } = await fixture()
     renderApp(chidi, '/requests')
     const card = await screen.findByRole('listitem', { name: 'Jam session: Main stage' })
-    expect(within(card).getByText('Waiting for the owner')).toBeInTheDocument()
+    expect(within(card).getByText('Denied')).toBeInTheDocument()
 
-    // Ana, elsewhere, releases the Opening and confirms the Jam session. No reload here.
+    // Ana, elsewhere, releases the Opening and confirms the Jam session after all. No reload here.
     await ana.release(opening.requests[0].id)
     await ana.confirm(jam.requests.find((r) => r.resource === stage.id)!.id)
     await waitFor(() =>

@@ -5,8 +5,12 @@ import { dayKey, formatLongDay, formatTimeRange } from '../../lib/time'
 import { useData } from '../../lib/useData'
 import { personName } from '../../lib/words'
 
+/** The festival's whole programme: its events and those of the sub-festivals held here,
+ * each of those labelled with its sub-festival. */
 export function EventsTab({ festival: f }: { festival: Festival }) {
   const events = useData((c) => c.events(f.id), [f.id])
+  const festivals = useData((c) => c.festivals(), [])
+  const names = new Map((festivals.data ?? []).map((x) => [x.id, x.name]))
   if (!events.data) return events.error ? <ErrorNote message={events.error} /> : <Loading what="events" />
   if (!events.data.length) {
     return (
@@ -29,7 +33,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
           <h2 className="day-title">{formatLongDay(list[0].start, f.timezone)}</h2>
           <ul className="list">
             {list.map((e) => (
-              <EventRow key={e.id} event={e} timeZone={f.timezone} />
+              <EventRow key={e.id} event={e} timeZone={f.timezone} within={e.festival === f.id ? null : (names.get(e.festival) ?? 'a sub-festival')} />
             ))}
           </ul>
         </section>
@@ -38,7 +42,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
   )
 }
 
-function EventRow({ event: e, timeZone }: { event: FestivalEvent; timeZone: string }) {
+function EventRow({ event: e, timeZone, within }: { event: FestivalEvent; timeZone: string; within: string | null }) {
   return (
     <li className={`card event-row${e.cancelled ? ' cancelled' : ''}`}>
       <div className="when">{formatTimeRange(e.start, e.end, timeZone)}</div>
@@ -47,7 +51,10 @@ function EventRow({ event: e, timeZone }: { event: FestivalEvent; timeZone: stri
           {e.title}
         </a>
         {e.cancelled ? <span className="badge status-withdrawn">Cancelled</span> : null}
-        <p className="meta">by {personName(e.organiser_name, e.organiser, e.mine)}</p>
+        <p className="meta">
+          by {personName(e.organiser_name, e.organiser, e.mine)}
+          {within ? <> · in {within}</> : null}
+        </p>
         {e.requests.length ? (
           <ul className="chips" aria-label="Requested resources">
             {e.requests.map((r) => (
