@@ -140,6 +140,9 @@ interface Row {
 type AxisProps = TimelineProps & { runs: HourRun[] }
 
 const pct = (n: number) => `${n}%`
+/** Heights in rem (styles.css): the resource's own lane, and each lane of holds below it. */
+const LANE0 = 2.7
+const LANE = 2.5
 
 function DayBlock(props: AxisProps & { title: string | null; rows: Row[] }) {
   const { timeZone, title, rows, highlight, runs } = props
@@ -240,7 +243,7 @@ function TrackRow(props: AxisProps & { row: Row }) {
       <div className="tl-name">
         {byDay ? dayName : <a href={href('/resources', resource.id)}>{resource.name}</a>}
       </div>
-      <ul className="tl-track" aria-label={`${resource.name}, ${dayName}`} style={{ height: `${2 + 1.6 * laneCount}rem` }}>
+      <ul className="tl-track" aria-label={`${resource.name}, ${dayName}`} style={{ height: `${LANE0 + LANE * laneCount}rem` }}>
         {free.map(({ s, style }) => {
           const text = freeText(s, timeZone, d0, d1)
           return (
@@ -266,7 +269,8 @@ function TrackRow(props: AxisProps & { row: Row }) {
           return (
             <li key={`c${s.request ?? s.start}`} className={`tl-block tl-booked${cut(s)}`} style={style} title={label}>
               <SlotLink slot={s} label={label}>
-                <span className="sr-only">Booked:</span> {s.event_title ?? 'Booked'} <span className="t">{blockTime(s, timeZone)}</span>
+                <span className="sr-only">Booked:</span> <span className="tl-title">{s.event_title ?? 'Booked'}</span>{' '}
+                <span className="t">{blockTime(s, timeZone)}</span>
               </SlotLink>
             </li>
           )
@@ -277,11 +281,12 @@ function TrackRow(props: AxisProps & { row: Row }) {
             <li
               key={`p${s.request ?? s.start}`}
               className={`tl-block tl-hold${cut(s)}`}
-              style={{ ...style, top: `${2 + 1.6 * lane}rem` }}
+              style={{ ...style, top: `${LANE0 + LANE * lane}rem` }}
               title={label}
             >
               <SlotLink slot={s} label={label}>
-                <span className="sr-only">Hold, waiting for the owner:</span> {s.event_title ?? 'Requested'}{' '}
+                <span className="sr-only">Hold, waiting for the owner:</span>{' '}
+                <span className="tl-title">{s.event_title ?? 'Requested'}</span>{' '}
                 <span className="t">{blockTime(s, timeZone)}</span>
               </SlotLink>
             </li>
@@ -303,10 +308,15 @@ function TrackRow(props: AxisProps & { row: Row }) {
 
 /** "Free all day", or the free part of this day: "Free 12:00–24:00". */
 function FreeLabel({ text }: { text: string }) {
-  if (text === 'Free all day') return <span className="tl-text">{text}</span>
+  if (text === 'Free all day')
+    return (
+      <span className="tl-text">
+        <span className="tl-title">{text}</span>
+      </span>
+    )
   return (
     <span className="tl-text">
-      Free <span className="t">{text.slice('Free '.length)}</span>
+      <span className="tl-title">Free</span> <span className="t">{text.slice('Free '.length)}</span>
     </span>
   )
 }
