@@ -127,11 +127,13 @@ fn test(_args: &[String]) -> Result<()> {
             .current_dir(project_root().join("web"))
             .args(["run", "e2e"])
             .env("PANDAFEST_BIN", &bin))?;
-        if tools::npm_script_exists("e2e:peer")? {
-            sh(Command::new("npm")
-                .current_dir(project_root().join("web"))
-                .args(["run", "e2e:peer"])
-                .env("PANDAFEST_BIN", &bin))?;
+        for script in ["e2e:peer", "e2e:plan"] {
+            if tools::npm_script_exists(script)? {
+                sh(Command::new("npm")
+                    .current_dir(project_root().join("web"))
+                    .args(["run", script])
+                    .env("PANDAFEST_BIN", &bin))?;
+            }
         }
     }
     eprintln!("all tests passed");

@@ -51,7 +51,12 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
     [q.id, q.start, q.end, q.status, showConflicts],
   )
   const tone = check.data ? describeCheck(check.data, timeZone, q.id).tone : null
-  const confirmable = tone === null || tone === 'free' || tone === 'hold'
+  // A pending request: the node says whether it could be confirmed now (counting the old slot
+  // of a moved request as free); otherwise the check's tone.
+  const confirmable =
+    q.status === 'pending' ? !q.cannot_confirm : tone === null || tone === 'free' || tone === 'hold'
+  // A moved request's own old slot is in the check's way: the "Moved" line says it instead.
+  const showCheck = !(q.status === 'pending' && q.moved_from)
   const title =
     heading === 'event' ? (
       <>
@@ -121,7 +126,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           {q.competing.map((c) => `${eventName(c)} (${formatTimeRange(c.start, c.end, timeZone)})`).join(', ')}
         </p>
       ) : null}
-      {showConflicts && canDecide && check.data && (q.status === 'pending' || !confirmable) ? (
+      {showConflicts && showCheck && canDecide && check.data && (q.status === 'pending' || !confirmable) ? (
         <p className="conflict">
           <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
         </p>

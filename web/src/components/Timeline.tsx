@@ -7,6 +7,7 @@
 // block is drawn: narrow blocks drop the time, the narrowest show initials (styles.css). So the
 // timeline reads as lists for screen readers, and keyboard users can tab to the events.
 
+import { eventName } from '../lib/checks'
 import { useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react'
 import type { Calendar, Id, Resource, Slot, TimeFrame } from '../client/types'
 import { href, newEventHref } from '../lib/router'
@@ -265,18 +266,19 @@ function TrackRow(props: AxisProps & { row: Row }) {
           )
         })}
         {booked.map(({ s, style }) => {
-          const label = `Booked: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`
+          // A booking without an event is one the owner confirmed for a sub-festival not held here.
+          const label = `Booked: ${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`
           return (
             <li key={`c${s.request ?? s.start}`} className={`tl-block tl-booked${cut(s)}`} style={style} title={label}>
               <SlotLink slot={s} label={label}>
-                <span className="sr-only">Booked:</span> <span className="tl-title">{s.event_title ?? 'Booked'}</span>{' '}
+                <span className="sr-only">Booked:</span> <span className="tl-title">{s.event_title ?? (s.event ? 'Booked' : 'Sub-festival')}</span>{' '}
                 <span className="t">{blockTime(s, timeZone)}</span>
               </SlotLink>
             </li>
           )
         })}
         {holds.map(({ s, lane, style }) => {
-          const label = `Hold, waiting for the owner: ${s.event_title ?? 'an event'} ${formatTimeRange(s.start, s.end, timeZone)}`
+          const label = `Hold, waiting for the owner: ${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`
           return (
             <li
               key={`p${s.request ?? s.start}`}

@@ -24,13 +24,15 @@ describe('creating an event', () => {
       />,
     )
     // 19:30–22:30 Berlin: the stage is taken by the Opening until 20:00; the tent closes at 22:00;
-    // the meadow (only requested by the Jam session, not confirmed) and the PA are free: the
-    // node's check counts confirmed bookings only.
+    // the meadow is free but also requested by the Jam session (a hold, not confirmed), and
+    // the PA is free.
     expect(screen.getByLabelText('Starts')).toHaveValue('2026-07-01T19:30')
     expect(screen.getByLabelText('Ends')).toHaveValue('2026-07-01T22:30')
     await waitFor(() => expect(statusOf('Main stage')).toHaveTextContent('Taken by Opening 18:00–20:00'))
     expect(statusOf('Tent B')).toHaveTextContent(/Not available at this time/)
-    expect(statusOf('Meadow')).toHaveTextContent(/^✓ Free$/)
+    expect(statusOf('Meadow')).toHaveTextContent(
+      '◐ Free, but also requested for Jam session 19:00–21:00: waiting for the owner',
+    )
     expect(statusOf('PA system')).toHaveTextContent(/^✓ Free$/)
 
     // Moving the event after the Opening frees the stage; the duration stays.
