@@ -14,8 +14,9 @@
 //   festival's iCal link carries the read-only calendar key, never the token, and works.
 //   Bo (a second data directory, CLI only): gets the festival through `log export`/`log import`,
 //   requests the same resource for an overlapping time; his log is imported into Ana's data
-//   directory while her inbox is open: the request must appear without a reload, and a deny
-//   from Ana's CLI must show up live too.
+//   directory while her inbox is open: the request must appear without a reload, already
+//   denied by her node with the conflict as the reason, and a deny with another reason from
+//   Ana's CLI must show up live too.
 // Screenshots of every screen it passes go to test-output/e2e/ (their paths are printed).
 //
 // Env: PANDAFEST_BIN (default ../target/debug/pandafest), CHROMIUM (default /usr/bin/chromium),
@@ -482,7 +483,7 @@ async function main() {
     await card.getByRole('button', { name: 'Confirm' }).click()
     await expectGone(card, 'the confirmed request should leave "Waiting for you"')
     await expectText(page.getByRole('main'), /Nothing is waiting for you/, 'the empty inbox')
-    await expectText(page.getByRole('button', { name: /All requests/ }), 'All requests (1)', 'the inbox filter')
+    await expectText(page.getByLabel('Show'), /All requests \(1\)/, 'the inbox filter')
     const q = await call('GET', `/requests?incoming=1`)
     if (q.length !== 1 || q[0].status !== 'confirmed') fail(`after Confirm the node says ${JSON.stringify(q)}`)
     if (await mainNav.getByText(/waiting for you/).count()) fail('the top bar still counts a waiting request')
@@ -575,10 +576,11 @@ async function main() {
     }
   })
 
-  await step("Bo's request appears in Ana's open inbox without a reload", async () => {
+  await step("Bo's request appears in Ana's open inbox without a reload, turned away by her node", async () => {
     await mainNav.getByRole('link', { name: /Inbox/ }).click()
     await page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor()
     await expectText(page.getByRole('main'), /Nothing is waiting for you/, 'the inbox before the import')
+    await page.getByLabel('Show').selectOption('all')
     // A reload would lose this mark (and count as a navigation).
     await page.evaluate(() => (window.__e2eNoReload = true))
     let loads = 0
@@ -591,27 +593,26 @@ async function main() {
     await card.waitFor({ timeout: LIVE_TIMEOUT_MS }).catch(() => fail(`Bo's request did not appear within ${LIVE_TIMEOUT_MS} ms of the import`))
     log(`  appeared ${Date.now() - t0} ms after the import finished`)
     if (loads || !(await page.evaluate(() => window.__e2eNoReload === true))) fail('the page was reloaded')
-    await expectText(card, /Waiting for you/, "Bo's request")
+    // The time is taken, so Ana's node denied it at once (under every policy), saying why.
+    await expectText(card, /Denied/, "Bo's request")
+    await expectText(card, /Reason: overlaps confirmed request [0-9a-f]{8} \(Opening concert, \S+ 18:00–20:00\)/, 'the reason her node gave')
     await expectText(card, /Asked by Bo · Policy: Owner decides/, 'who asked')
     await expectText(card, /19:00–21:00/, "Bo's time, in Berlin time")
     await expectText(card, new RegExp(`Taken by ${eventTitle} 18:00–20:00`), 'the conflict with the confirmed concert')
-    if (await card.getByRole('button', { name: 'Confirm' }).evaluate((b) => b.classList.contains('primary'))) {
+    if (await card.getByRole('button', { name: 'Confirm after all' }).evaluate((b) => b.classList.contains('primary'))) {
       fail('Confirm is offered as the next step although the time is taken')
     }
-    await expectText(mainNav.getByRole('link', { name: /Inbox/ }), /Inbox\s*1/, 'the inbox count in the top bar')
+    if (await mainNav.getByText(/waiting for you/).count()) fail('the top bar counts a request nobody has to decide')
     await shot('inbox-live-request-from-bo')
     page.removeAllListeners('load')
   })
 
   await step("a deny from Ana's CLI shows up live, with its reason", async () => {
-    await page.getByRole('button', { name: /All requests/ }).click()
     const card = page.getByRole('listitem', { name: `${boTitle}: ${resourceName}` })
-    await expectText(card, /Waiting for you/, "Bo's request under All requests")
     const reason = 'The hall is booked for the opening concert until 20:00.'
     const denied = await cliJson(anaDir, ['request', 'deny', boRequest.id, '--reason', reason, '--json'])
     if (denied.status !== 'denied') fail(`pandafest request deny answered ${JSON.stringify(denied)}`)
-    await expectText(card, /Denied/, "Bo's request after the deny", LIVE_TIMEOUT_MS)
-    await expectText(card, `Reason: ${reason}`, 'the reason of the deny')
+    await expectText(card, `Reason: ${reason}`, 'the reason of the deny', LIVE_TIMEOUT_MS)
     await expectText(card, /Taken by Opening concert 18:00–20:00/, 'why it cannot be confirmed after all')
     await card.getByRole('button', { name: 'Confirm after all' }).waitFor()
     if (!(await page.evaluate(() => window.__e2eNoReload === true))) fail('the page was reloaded')
