@@ -217,7 +217,7 @@ async function main() {
     await bulk.getByRole('checkbox').check()
     await bulk.getByLabel(/Reason for a deny/).fill('The stage is being rigged')
     await bulk.getByRole('button', { name: 'Deny selected (3)' }).click()
-    await expectText(bulk.getByRole('status'), /3 denied\./, 'the bulk report')
+    await expectText(page.getByRole('status', { name: 'What the bulk decision did' }), /3 denied\./, 'the bulk report')
     await shot(anaB, 'inbox-bulk-denied')
     const denied = (await ana('GET', '/requests?incoming=1')).filter((q) => q.resource === ids.stage && q.status === 'denied')
     if (denied.length !== 3 || denied.some((q) => q.reason !== 'The stage is being rigged')) {

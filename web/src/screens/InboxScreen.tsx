@@ -29,6 +29,8 @@ export function InboxScreen() {
   const [resource, setResource] = useState('')
   const [day, setDay] = useState('')
   const [selected, setSelected] = useState<ReadonlySet<Id>>(new Set())
+  // What the last bulk decision did: kept here, since the decided requests may leave the list.
+  const [report, setReport] = useState<{ text: string; problems: string[] } | null>(null)
   const ids = useId()
 
   const all = incoming.data ?? []
@@ -98,6 +100,18 @@ export function InboxScreen() {
         </div>
       </div>
       <ErrorNote message={incoming.error ?? error} />
+      {report ? (
+        <div className="bulk-report" role="status" aria-label="What the bulk decision did">
+          <p>{report.text}</p>
+          {report.problems.length ? (
+            <ul className="problems">
+              {report.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
       {!incoming.data || !byId ? (
         incoming.error ? null : <Loading what="requests" />
       ) : shown.length === 0 ? (
@@ -116,7 +130,11 @@ export function InboxScreen() {
             shown={shown.filter((q) => decidable.has(q.id))}
             chosen={chosen}
             onSelectAll={(on) => setSelected(on ? new Set(decidable) : new Set())}
-            onDone={() => setSelected(new Set())}
+            onStart={() => setReport(null)}
+            onDone={(text, problems) => {
+              setSelected(new Set())
+              setReport({ text, problems })
+            }}
           />
           <RequestsByFestival
             requests={shown}
@@ -138,24 +156,24 @@ function BulkBar({
   shown,
   chosen,
   onSelectAll,
+  onStart,
   onDone,
 }: {
   shown: ResourceRequest[]
   chosen: Id[]
   onSelectAll: (on: boolean) => void
-  onDone: () => void
+  onStart: () => void
+  onDone: (report: string, problems: string[]) => void
 }) {
   const client = useClient()
   const id = useId()
   const [reason, setReason] = useState('')
   const [busy, setBusy] = useState(false)
-  const [report, setReport] = useState<string | null>(null)
-  const [problems, setProblems] = useState<string[]>([])
   if (!shown.length) return null
 
   async function decide(confirm: boolean) {
     setBusy(true)
-    setReport(null)
+    onStart()
     const failed: string[] = []
     let done = 0
     for (const q of shown.filter((q) => chosen.includes(q.id))) {
@@ -166,10 +184,8 @@ function BulkBar({
         failed.push(`${q.event_title ?? 'A request'} (${q.resource_name ?? 'a resource'}): ${errorMessage(e)}`)
       }
     }
-    setReport(`${done} ${confirm ? 'confirmed' : 'denied'}${failed.length ? `, ${failed.length} refused` : ''}.`)
-    setProblems(failed)
     setBusy(false)
-    onDone()
+    onDone(`${done} ${confirm ? 'confirmed' : 'denied'}${failed.length ? `, ${failed.length} refused` : ''}.`, failed)
   }
 
   const all = chosen.length === shown.length
@@ -191,18 +207,6 @@ function BulkBar({
           Deny selected ({chosen.length})
         </button>
       </div>
-      {report ? (
-        <p role="status" className="report">
-          {report}
-        </p>
-      ) : null}
-      {problems.length ? (
-        <ul className="problems">
-          {problems.map((p) => (
-            <li key={p}>{p}</li>
-          ))}
-        </ul>
-      ) : null}
     </div>
   )
 }

@@ -88,7 +88,7 @@ describe("the owner's inbox", () => {
     const bulk = screen.getByRole('group', { name: 'Decide several requests' })
     await user.type(within(bulk).getByLabelText(/Reason for a deny/), 'The meadow is being mowed')
     await user.click(within(bulk).getByRole('button', { name: 'Deny selected (2)' }))
-    expect(await within(bulk).findByRole('status')).toHaveTextContent('2 denied.')
+    expect(await screen.findByRole('status', { name: 'What the bulk decision did' })).toHaveTextContent('2 denied.')
     await waitFor(() => expect(screen.queryByRole('listitem', { name: 'Picnic: Meadow' })).not.toBeInTheDocument())
     expect(screen.getByRole('listitem', { name: 'Breakfast: Meadow' })).toBeInTheDocument()
     const mine = await chidi.requests({ incoming: true })
