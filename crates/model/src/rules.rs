@@ -12,7 +12,7 @@ use crate::id::{Id, Key};
 use crate::op::{EventFields, Operation};
 use crate::state::RequestStatus;
 use crate::state::{Event, LogKey, MAX_NESTING, ObjectKind, Request, State};
-use crate::time::{TimeFrame, Timestamp};
+use crate::time::{Availability, TimeFrame, Timestamp};
 use crate::validate::{FieldError, MAX_REQUESTS_PER_EVENT, check_fields};
 
 /// Why an operation has no effect (or, for a reference not yet known, no effect yet).
@@ -299,6 +299,31 @@ impl State {
     fn held_replaced(&self, q: &Request) -> Option<Id> {
         let old = q.replaces?;
         self.resources.get(&q.resource).filter(|r| r.alloc.is_active(&old)).map(|_| old)
+    }
+
+    /// What changing `resource`'s availability to `to` would mean for its requests, as the
+    /// fold and the owner's node will take it: the pending requests that could no longer be
+    /// confirmed (the owner's node denies them, saying why), and the confirmed ones that lie
+    /// outside `to` (they stay booked until the owner releases them).
+    pub fn availability_effects(&self, resource: &Id, to: &Availability) -> (Vec<(&Request, Rule)>, Vec<&Request>) {
+        let Some(r) = self.resources.get(resource) else { return (Vec::new(), Vec::new()) };
+        let none = Id(bamboo::Hash([0; 64]));
+        let mut alloc = r.alloc.clone();
+        alloc.apply(&AllocOp::Availability { op: none, availability: to.clone() }, None);
+        let mut turned_away = Vec::new();
+        let mut outside = Vec::new();
+        for q in self.requests_for(resource) {
+            match self.request_status(&q.id) {
+                Some(RequestStatus::Pending { waiting_for: None }) => {
+                    if let Err(rule) = alloc.can_confirm_except(&q.frame, self.held_replaced(q)) {
+                        turned_away.push((q, rule));
+                    }
+                }
+                Some(RequestStatus::Confirmed) if !to.contains(&q.frame) => outside.push(q),
+                _ => {}
+            }
+        }
+        (turned_away, outside)
     }
 
     /// The owner's operations that confirm (`deny: None`) or deny request `q`: a request

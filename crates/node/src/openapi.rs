@@ -86,6 +86,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
         ),
         ("post", "/resources/{id}/retire", "Retire a resource", None, schema("Resource"), "200"),
         (
+            "post",
+            "/resources/{id}/preview",
+            "What an update with these fields would mean for others; signs nothing",
+            Some(schema("ResourceInput")),
+            schema("ResourceChange"),
+            "200",
+        ),
+        (
             "get",
             "/resources/{id}/calendar",
             "Free, confirmed and pending time within ?start=&end=",
@@ -219,6 +227,8 @@ fn schemas() -> Value {
         .schema_from::<CalendarView>()
         .schema_from::<CheckView>()
         .schema_from::<MoveView>()
+        .schema_from::<AffectedView>()
+        .schema_from::<ResourceChangeView>()
         .schema_from::<EventUpdateView>()
         .schema_from::<FestivalChange>()
         .schema_from::<EventChange>()

@@ -628,6 +628,34 @@ fn unconfirmable_requests_are_denied_and_sub_festival_bookings_are_busy_for_ever
     assert_eq!(denied["status"], "denied");
     assert_eq!(denied["reason"], "the requested time frame is outside the resource's availability");
 
+    // Shrinking the stage's times: the dry run names what would be turned away; the update
+    // then denies it.
+    let talk = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Morning talk",
+        "--start",
+        "2026-07-03T10:00",
+        "--end",
+        "2026-07-03T11:00",
+        "--request",
+        &stage,
+    ]);
+    ana.receive(&bo, &festival);
+    let dry = ana.ok(&["resource", "update", &stage, "--available", "2026-07-01T10:00/2026-07-02T22:00", "--dry-run"]);
+    assert!(dry.contains("dry run, nothing signed"), "{dry}");
+    assert!(
+        dry.contains("would be denied: Morning talk 2026-07-03 10:00–11:00 by Bo (the requested time frame is outside the resource's availability)"),
+        "{dry}"
+    );
+    let q_talk = s(&talk["requests"][0]["id"]);
+    assert_eq!(ana.json(&["request", "show", &q_talk])["status"], "pending", "a dry run signs nothing");
+    ana.ok(&["resource", "update", &stage, "--available", "2026-07-01T10:00/2026-07-02T22:00"]);
+    assert_eq!(ana.json(&["request", "show", &q_talk])["status"], "denied");
+
     let tent = ana.json(&["festival", "create", "--name", "Workshop tent", "--parent", &festival]);
     let tent = s(&tent["id"]);
     let repair = ana.json(&[

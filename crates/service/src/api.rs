@@ -147,6 +147,9 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(node.update_resource(id, parse_body::<ResourceInput>(payload)?)?))
             }
             ("POST", ["resources", id, "retire"]) => Answer::ok(to_json(node.retire_resource(id)?)),
+            ("POST", ["resources", id, "preview"]) => {
+                Answer::ok(to_json(node.preview_resource(id, parse_body::<ResourceInput>(payload)?)?))
+            }
             ("GET", ["resources", id, "calendar"]) => {
                 let start = query_value(&query, "start").unwrap_or("");
                 let end = query_value(&query, "end").unwrap_or("");

@@ -488,6 +488,23 @@ impl Node {
         self.resource(&id.to_hex())
     }
 
+    /// What `update_resource` with `input` would mean for others, without signing anything.
+    pub fn preview_resource(&self, id: &str, input: ResourceInput) -> ApiResult<ResourceChangeView> {
+        let id = self.resource_id(id)?;
+        let s = self.state();
+        let r = s.resource(&id).expect("resolved");
+        let fields = self.resource_fields(input, Some(&r.fields), &self.timezone_of(&r.festival))?;
+        let me = self.me();
+        let (turned_away, outside) = s.availability_effects(&id, &fields.availability);
+        Ok(ResourceChangeView {
+            turned_away: turned_away
+                .into_iter()
+                .map(|(q, rule)| AffectedView { request: RequestView::of(s, &me, q), why: s.describe(&rule) })
+                .collect(),
+            outside: outside.into_iter().map(|q| RequestView::of(s, &me, q)).collect(),
+        })
+    }
+
     pub fn retire_resource(&mut self, id: &str) -> ApiResult<ResourceView> {
         let id = self.resource_id(id)?;
         let festival = self.state().resource(&id).expect("resolved").festival;

@@ -305,6 +305,24 @@ pub struct EventUpdateView {
     pub signed: bool,
 }
 
+/// A request a change affects, and why.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Affected))]
+pub struct AffectedView {
+    pub request: RequestView,
+    pub why: String,
+}
+
+/// What changing a resource would mean for others (`POST /resources/{id}/preview`).
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ResourceChange))]
+pub struct ResourceChangeView {
+    /// Waiting requests that could no longer be confirmed: the owner's node denies them.
+    pub turned_away: Vec<AffectedView>,
+    /// Confirmed requests outside the new availability: they stay booked until released.
+    pub outside: Vec<RequestView>,
+}
+
 /// One line of a schedule or a resource's calendar.
 #[derive(Serialize, Clone, Debug)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Slot))]

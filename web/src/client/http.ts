@@ -30,6 +30,7 @@ import {
   type PandafestClient,
   type RequestFilter,
   type Resource,
+  type ResourceChange,
   type ResourceInput,
   type ResourceRequest,
   type Slot,
@@ -184,6 +185,9 @@ export abstract class ApiClient implements PandafestClient {
   }
   updateResource(id: Id, input: ResourceInput): Promise<Resource> {
     return this.put(`/resources/${p(id)}`, input)
+  }
+  previewResource(id: Id, input: ResourceInput): Promise<ResourceChange> {
+    return this.post(`/resources/${p(id)}/preview`, input)
   }
   retireResource(id: Id): Promise<Resource> {
     return this.post(`/resources/${p(id)}/retire`)

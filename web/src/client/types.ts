@@ -37,6 +37,8 @@ export type CheckResult = Schemas['Check']
 /** A request that moves with its event ("Move" in docs/api.md). */
 export type Move = Schemas['Move']
 export type EventUpdate = Schemas['EventUpdate']
+/** What a resource's change would mean for others ("ResourceChange" in docs/api.md). */
+export type ResourceChange = Schemas['ResourceChange']
 export type Peer = Schemas['PeerStatus']
 export type SyncStatus = Schemas['SyncStatus']
 
@@ -134,6 +136,8 @@ export interface PandafestClient {
   resource(id: Id): Promise<Resource>
   createResource(festival: Id, input: NewResource): Promise<Resource>
   updateResource(id: Id, input: ResourceInput): Promise<Resource>
+  /** What `updateResource` with `input` would mean for others; signs nothing. */
+  previewResource(id: Id, input: ResourceInput): Promise<ResourceChange>
   retireResource(id: Id): Promise<Resource>
   /** Free, confirmed and pending slots of a resource within [start, end). */
   calendar(resource: Id, start: Rfc3339, end: Rfc3339): Promise<Calendar>

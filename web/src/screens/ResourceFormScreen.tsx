@@ -1,10 +1,10 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { useClient } from '../client/context'
-import { errorMessage, type Festival, type Resource, type ResourceInput, type ResourceKind } from '../client/types'
+import { errorMessage, type Festival, type Resource, type ResourceChange, type ResourceInput, type ResourceKind } from '../client/types'
 import { DateTimeInput } from '../components/TimeInputs'
 import { ErrorNote, Field, Loading } from '../components/ui'
 import { href, navigate } from '../lib/router'
-import { offsetOfTyped, utcToZonedInput, zonedInputToUtc } from '../lib/time'
+import { formatRange, offsetOfTyped, utcToZonedInput, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
 import { KIND_TEXT } from '../lib/words'
@@ -131,6 +131,12 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   )
   const error = failure ?? (tried && typeof input === 'string' ? input : null)
 
+  // Before a change is signed, the node says what it would mean for others; when it affects
+  // anyone, the owner saves a second time, having seen it.
+  const inputKey = JSON.stringify(input)
+  const [effects, setEffects] = useState<{ key: string; change: ResourceChange } | null>(null)
+  const seen = effects?.key === inputKey
+
   async function submit(e: FormEvent) {
     e.preventDefault()
     setTried(true)
@@ -138,6 +144,14 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
     if (typeof input === 'string') return
     setBusy(true)
     try {
+      if (r && !seen) {
+        const change = await client.previewResource(r.id, input)
+        if (change.turned_away.length || change.outside.length) {
+          setEffects({ key: inputKey, change })
+          setBusy(false)
+          return
+        }
+      }
       const saved = r ? await client.updateResource(r.id, input) : await client.createResource(f.id, { ...input, name: input.name! })
       navigate(href('/resources', saved.id))
     } catch (err) {
@@ -291,9 +305,10 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
           ) : null}
         </fieldset>
         <ErrorNote message={error} />
+        {seen && effects ? <ChangeEffects change={effects.change} timeZone={tz} /> : null}
         <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Saving…' : r ? 'Save changes' : 'Share it'}
+          <button type="submit" className={seen ? 'danger' : 'primary'} disabled={busy}>
+            {busy ? 'Saving…' : seen ? 'Save anyway' : r ? 'Save changes' : 'Share it'}
           </button>
           <a className="button" href={back}>
             Cancel
@@ -301,5 +316,39 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
         </div>
       </form>
     </section>
+  )
+}
+
+/** What a change of the resource would mean for others, as the node's preview says. */
+function ChangeEffects({ change, timeZone }: { change: ResourceChange; timeZone: string }) {
+  return (
+    <div className="preview" role="status" aria-label="What changes for others">
+      <h3>What changes for others</h3>
+      {change.turned_away.length ? (
+        <>
+          <p>These waiting requests could no longer be confirmed; your node will deny them, saying why:</p>
+          <ul>
+            {change.turned_away.map(({ request: q, why }) => (
+              <li key={q.id}>
+                {q.event_title ?? 'An event'} ({formatRange(q.start, q.end, timeZone)}), asked by{' '}
+                {q.author_name ?? 'someone'}: {why}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {change.outside.length ? (
+        <>
+          <p>These bookings lie outside the new times; they stay booked until you release them:</p>
+          <ul>
+            {change.outside.map((q) => (
+              <li key={q.id}>
+                {q.event_title ?? 'An event'} ({formatRange(q.start, q.end, timeZone)})
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </div>
   )
 }

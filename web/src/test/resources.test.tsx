@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react'
+import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { fixture, renderApp } from './fixture'
@@ -82,5 +82,32 @@ describe('editing a resource', () => {
     await user.click(screen.getByRole('button', { name: 'Save changes' }))
     expect(await screen.findByText('The owner confirms or denies each request')).toBeInTheDocument()
     expect(await bo.resource(tent.id)).toMatchObject({ availability: 'always', policy: 'manual', name: 'Tent B' })
+  })
+
+  it('says first which waiting requests a narrower availability would turn away', async () => {
+    const user = userEvent.setup()
+    const { chidi, meadow, jam } = await fixture()
+    renderApp(chidi, `/resources/${meadow.id}/edit`)
+    expect(await screen.findByRole('heading', { level: 1, name: 'Edit Meadow' })).toBeInTheDocument()
+    // Only the morning of 1 July: the Jam session (19:00–21:00) waits for the meadow.
+    await user.click(screen.getByRole('radio', { name: 'Only at these times' }))
+    const from = screen.getByLabelText('From (time 1)')
+    const until = screen.getByLabelText('Until (time 1)')
+    await user.clear(from)
+    await user.type(from, '2026-07-01T08:00')
+    await user.clear(until)
+    await user.type(until, '2026-07-01T12:00')
+    await user.click(screen.getByRole('button', { name: 'Save changes' }))
+    const effects = await screen.findByRole('status', { name: 'What changes for others' })
+    expect(effects).toHaveTextContent(
+      "Jam session (Wed 1 Jul, 19:00–21:00), asked by Chidi: the requested time frame is outside the resource's availability",
+    )
+    const q = jam.requests.find((r) => r.resource === meadow.id)!
+    expect((await chidi.request(q.id)).status).toBe('pending')
+    await user.click(screen.getByRole('button', { name: 'Save anyway' }))
+    await waitFor(async () => expect((await chidi.request(q.id)).status).toBe('denied'))
+    expect((await chidi.resource(meadow.id)).availability).toEqual([
+      { start: '2026-07-01T06:00:00Z', end: '2026-07-01T10:00:00Z' },
+    ])
   })
 })

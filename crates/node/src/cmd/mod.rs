@@ -213,6 +213,9 @@ pub enum ResourceCommand {
         id: String,
         #[command(flatten)]
         flags: ResourceFlags,
+        /// Only show what the change would mean for others; sign nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -602,7 +605,12 @@ fn resource(cmd: ResourceCommand, dir: &Option<PathBuf>) -> Result<(), ApiError>
             Printer::new(json).created_resource(&r)
         }
         ResourceCommand::List { festival, json } => Printer::new(json).resources(&node.resources(&festival)?),
-        ResourceCommand::Update { id, flags, json } => {
+        ResourceCommand::Update { id, flags, dry_run: true, json } => {
+            let change = node.preview_resource(&id, resource_input(flags)?)?;
+            let tz = node.festival(&node.resource(&id)?.festival)?.timezone;
+            Printer::new(json).resource_change(&change, &tz)
+        }
+        ResourceCommand::Update { id, flags, dry_run: false, json } => {
             let r = node.update_resource(&id, resource_input(flags)?)?;
             Printer::new(json).resource_line(&r, "updated")
         }

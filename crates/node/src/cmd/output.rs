@@ -259,6 +259,36 @@ impl Printer {
         Ok(())
     }
 
+    /// What a resource's change would mean for others (a dry run).
+    pub fn resource_change(&self, c: &ResourceChangeView, tz: &str) -> Out {
+        if self.json {
+            print_json(c);
+            return Ok(());
+        }
+        say!("dry run, nothing signed");
+        if c.turned_away.is_empty() && c.outside.is_empty() {
+            say!("no request is affected");
+        }
+        for a in &c.turned_away {
+            let q = &a.request;
+            say!(
+                "would be denied: {} {} by {} ({})",
+                q.event_title.as_deref().unwrap_or("(event not known)"),
+                local_frame(&q.start, &q.end, tz),
+                who(&q.author_name, &q.author),
+                a.why
+            );
+        }
+        for q in &c.outside {
+            say!(
+                "stays booked outside the new times: {} {}",
+                q.event_title.as_deref().unwrap_or("(event not known)"),
+                local_frame(&q.start, &q.end, tz)
+            );
+        }
+        Ok(())
+    }
+
     pub fn events(&self, list: &[EventView], tz: &str) -> Out {
         if self.json {
             print_json(list);
