@@ -150,9 +150,13 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
   const [preview, setPreview] = useState<EventUpdate | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  // Times the organiser picks for moving requests, by resource (else the node's choice).
+  const [picks, setPicks] = useState<Record<string, { start: string; end: string }>>({})
 
   function change(): EventChange {
     const c: EventChange = {}
+    const moves = Object.entries(picks).map(([resource, t]) => ({ resource, start: t.start, end: t.end }))
+    if (moves.length) c.moves = moves
     if (title !== e.title) c.title = title
     if (description !== e.description) c.description = description
     if (start !== utcToZonedInput(e.start, tz) || end !== utcToZonedInput(e.end, tz)) {
@@ -221,7 +225,22 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
         </div>
       </div>
       <ErrorNote message={error} />
-      {preview ? <MovePreview update={preview} timeZone={tz} /> : null}
+      {preview ? (
+        <MovePreview
+          update={preview}
+          timeZone={tz}
+          picks={picks}
+          onPick={(resource, t) => {
+            setPicks((old) => {
+              const next = { ...old }
+              if (t) next[resource] = t
+              else delete next[resource]
+              return next
+            })
+            setPreview(null)
+          }}
+        />
+      ) : null}
       <div className="actions">
         {preview ? (
           <button type="button" className="primary" disabled={busy} onClick={() => void run(true)}>
@@ -240,8 +259,19 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
   )
 }
 
-/** What saving would change for others, as the node's preview says. */
-function MovePreview({ update, timeZone }: { update: EventUpdate; timeZone: string }) {
+/** What saving would change for others, as the node's preview says; the organiser may pick
+ * another time for each moving request (then reviews again). */
+function MovePreview({
+  update,
+  timeZone,
+  picks,
+  onPick,
+}: {
+  update: EventUpdate
+  timeZone: string
+  picks: Record<string, { start: string; end: string }>
+  onPick: (resource: string, time: { start: string; end: string } | null) => void
+}) {
   return (
     <div className="preview" role="status" aria-label="What changes for others">
       <h3>What changes for others</h3>
@@ -253,7 +283,8 @@ function MovePreview({ update, timeZone }: { update: EventUpdate; timeZone: stri
               {formatRange(m.from.start, m.from.end, timeZone)} to {formatRange(m.to.start, m.to.end, timeZone)}.{' '}
               {m.confirmed
                 ? `The booked slot stays yours until ${m.owner_name ?? 'the owner'} decides the new time.`
-                : `${m.owner_name ?? 'The owner'} is asked for the new time instead.`}
+                : `${m.owner_name ?? 'The owner'} is asked for the new time instead.`}{' '}
+              <MovePick move={m} timeZone={timeZone} picked={picks[m.resource]} onPick={(t) => onPick(m.resource, t)} />
             </li>
           ))}
         </ul>
@@ -261,6 +292,44 @@ function MovePreview({ update, timeZone }: { update: EventUpdate; timeZone: stri
         <p>No request has to move: everyone sees the new details once you save.</p>
       )}
     </div>
+  )
+}
+
+/** "Another time for the Cargo bike…": two times, then Review changes again. */
+function MovePick({
+  move: m,
+  timeZone,
+  picked,
+  onPick,
+}: {
+  move: EventUpdate['moves'][number]
+  timeZone: string
+  picked?: { start: string; end: string }
+  onPick: (time: { start: string; end: string } | null) => void
+}) {
+  const [open, setOpen] = useState(false)
+  const [start, setStart] = useState(picked?.start ?? utcToZonedInput(m.to.start, timeZone))
+  const [end, setEnd] = useState(picked?.end ?? utcToZonedInput(m.to.end, timeZone))
+  const name = m.resource_name ?? 'this resource'
+  if (!open) {
+    return (
+      <button type="button" className="link" onClick={() => setOpen(true)}>
+        Another time for {name}…
+      </button>
+    )
+  }
+  return (
+    <span className="move-pick">
+      <label>
+        From <DateTimeInput id={`pick-s-${m.request}`} value={start} onChange={setStart} />
+      </label>{' '}
+      <label>
+        until <DateTimeInput id={`pick-e-${m.request}`} value={end} onChange={setEnd} />
+      </label>{' '}
+      <button type="button" onClick={() => onPick({ start, end })}>
+        Use this time for {name}
+      </button>
+    </span>
   )
 }
 

@@ -75,6 +75,41 @@ describe('an event page', () => {
     ])
   })
 
+  it('lets the organiser pick another time for a request that moves', async () => {
+    const user = userEvent.setup()
+    const { bo, opening } = await fixture()
+    renderApp(bo, `/events/${opening.id}`)
+    await user.click(await screen.findByRole('button', { name: 'Edit event…' }))
+    const form = screen.getByRole('form', { name: 'Edit event' })
+    const start = within(form).getByLabelText(/Starts/)
+    await user.clear(start)
+    await user.type(start, '2026-07-01T19:00')
+    const end = within(form).getByLabelText('Ends')
+    await user.clear(end)
+    await user.type(end, '2026-07-01T22:00')
+    await user.click(within(form).getByRole('button', { name: 'Review changes' }))
+    await user.click(await within(form).findByRole('button', { name: 'Another time for Main stage…' }))
+    const from = within(form).getByLabelText('From')
+    await user.clear(from)
+    await user.type(from, '2026-07-01T19:30')
+    const until = within(form).getByLabelText('until')
+    await user.clear(until)
+    await user.type(until, '2026-07-01T21:00')
+    await user.click(within(form).getByRole('button', { name: 'Use this time for Main stage' }))
+    await user.click(within(form).getByRole('button', { name: 'Review changes' }))
+    expect(await within(form).findByRole('status', { name: 'What changes for others' })).toHaveTextContent(
+      'Main stage (Ana): moved from Wed 1 Jul, 18:00–20:00 to Wed 1 Jul, 19:30–21:00.',
+    )
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }))
+    await waitFor(async () => {
+      const e = await bo.event(opening.id)
+      expect(e.requests.map((q) => [q.status, q.start, q.end])).toEqual([
+        ['withdrawn', '2026-07-01T16:00:00Z', '2026-07-01T18:00:00Z'],
+        ['pending', '2026-07-01T17:30:00Z', '2026-07-01T19:00:00Z'],
+      ])
+    })
+  })
+
   it('lets only the festival’s creator change it', async () => {
     const user = userEvent.setup()
     const { ana, bo, fest } = await fixture()
