@@ -10,6 +10,7 @@ import { InboxScreen } from './screens/InboxScreen'
 import { MyRequestsScreen } from './screens/MyRequestsScreen'
 import { NewEventScreen } from './screens/NewEventScreen'
 import { NewFestivalScreen } from './screens/NewFestivalScreen'
+import { ProgrammeScreen } from './screens/ProgrammeScreen'
 import { ResourceScreen } from './screens/ResourceScreen'
 import { SyncScreen } from './screens/SyncScreen'
 
@@ -60,6 +61,8 @@ function Screen({ route }: { route: Route }) {
       return <NewFestivalScreen parent={route.parent} />
     case 'festival':
       return <FestivalScreen id={route.id} tab={route.tab} />
+    case 'programme':
+      return <ProgrammeScreen id={route.id} view={route.view} />
     case 'newResource':
       return <NewResourceScreen festival={route.festival} />
     case 'resource':

@@ -7,7 +7,7 @@ const NAV: { to: string; label: string; short?: string; active: Route['name'][] 
   {
     to: '#/',
     label: 'Festivals',
-    active: ['festivals', 'festival', 'newFestival', 'newEvent', 'newResource', 'resource', 'editResource', 'event'],
+    active: ['festivals', 'festival', 'programme', 'newFestival', 'newEvent', 'newResource', 'resource', 'editResource', 'event'],
   },
   { to: '#/inbox', label: 'Inbox', active: ['inbox'] },
   { to: '#/requests', label: 'My requests', short: 'Requests', active: ['requests'] },
@@ -20,6 +20,17 @@ export function TopBar({ route }: { route: Route }) {
   const waiting = useData((c) => c.requests({ incoming: true, pending: true }), [])
   const me = useData((c) => c.identity(), [])
   const count = waiting.data?.length ?? 0
+  // The public programme is for visitors: no one's name, inbox or planning screens.
+  if (route.name === 'programme') {
+    return (
+      <header className="topbar">
+        <a className="brand" href="#/">
+          <img src="./favicon.svg" alt="" width="28" height="28" />
+          pandafest
+        </a>
+      </header>
+    )
+  }
   return (
     <header className="topbar">
       <a className="brand" href="#/">

@@ -6,6 +6,8 @@ export type Route =
   | { name: 'festivals' }
   | { name: 'newFestival'; parent?: string }
   | { name: 'festival'; id: string; tab: FestivalTab }
+  /** The public, read-only programme for visitors; `view` as chosen in the address. */
+  | { name: 'programme'; id: string; view?: ProgrammeView }
   | { name: 'newResource'; festival: string }
   | { name: 'resource'; id: string }
   | { name: 'editResource'; id: string }
@@ -23,6 +25,8 @@ export interface EventPreset {
   start?: string
   end?: string
 }
+
+export type ProgrammeView = 'grid' | 'list'
 
 export const FESTIVAL_TABS = ['timeline', 'events', 'resources', 'map', 'share'] as const
 export type FestivalTab = (typeof FESTIVAL_TABS)[number]
@@ -47,6 +51,10 @@ export function parseRoute(hash: string): Route {
       }
       return { name: 'newEvent', festival: b, preset }
     }
+    if (c === 'programme' && !d) {
+      const view = params.get('view')
+      return view === 'grid' || view === 'list' ? { name: 'programme', id: b, view } : { name: 'programme', id: b }
+    }
     const tab = (FESTIVAL_TABS as readonly string[]).includes(c ?? '') ? (c as FestivalTab) : 'timeline'
     if (!c || tab === c) return { name: 'festival', id: b, tab }
   }
@@ -70,6 +78,11 @@ export function newEventHref(festival: string, preset: EventPreset = {}): string
   for (const [k, v] of Object.entries(preset)) if (v) q.set(k, v)
   const qs = q.toString()
   return href('/festivals', festival, 'events', 'new') + (qs ? `?${qs}` : '')
+}
+
+/** "#/festivals/F/programme", or with "?view=list". */
+export function programmeHref(festival: string, view?: ProgrammeView): string {
+  return href('/festivals', festival, 'programme') + (view ? `?view=${view}` : '')
 }
 
 export function navigate(to: string) {

@@ -4,7 +4,7 @@ import { errorMessage, type Festival, type FestivalChange } from '../client/type
 import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
 import { ErrorNote, Loading } from '../components/ui'
 import { ancestry, dateSpan } from '../lib/festivals'
-import { href, newEventHref, type FestivalTab } from '../lib/router'
+import { href, newEventHref, programmeHref, type FestivalTab } from '../lib/router'
 import { offsetLabel, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
@@ -62,6 +62,8 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
             {t.label}
           </a>
         ))}
+        {/* The visitors' page: read-only, printable, its own screen. */}
+        <a href={programmeHref(f.id)}>Programme</a>
       </nav>
       <div className="tab-body">
         {tab === 'timeline' ? <TimelineTab festival={f} /> : null}

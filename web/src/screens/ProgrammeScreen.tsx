@@ -1,0 +1,198 @@
+// The public programme of a festival, for visitors: read-only, no identity, nothing to
+// decide. Only confirmed bookings are shown (see lib/programme.ts for what counts). Two
+// views: a days × places grid (like pretalx's schedule) and a list by day and time; the list
+// is the default on a phone. It prints: styles.css has its print rules (.programme).
+
+import { useEffect, useState, type CSSProperties } from 'react'
+import type { Resource } from '../client/types'
+import { ErrorNote, Loading } from '../components/ui'
+import { dateSpan } from '../lib/festivals'
+import {
+  descendants,
+  gridDay,
+  programmeDays,
+  programmeItems,
+  type Booking,
+  type ProgrammeDay,
+  type ProgrammeItem,
+} from '../lib/programme'
+import { href, programmeHref, type ProgrammeView } from '../lib/router'
+import { dayStart, formatDateTime, formatLongDay, formatTime, formatTimeRange, offsetLabel } from '../lib/time'
+import { useData } from '../lib/useData'
+import { useNow } from '../lib/useNow'
+
+const HOUR = 3_600_000
+/** Narrower than this, the list is the default view. */
+const NARROW = '(max-width: 600px)'
+
+export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView }) {
+  const data = useData(
+    async (c) => {
+      const [festival, festivals, events] = await Promise.all([c.festival(id), c.festivals(), c.events(id)])
+      const subs = descendants(festivals, id)
+      // A sub-festival's own resources are not in this festival's list (only ancestors' are).
+      const lists = await Promise.all([id, ...subs.map((s) => s.id)].map((f) => c.resources(f).catch(() => [] as Resource[])))
+      const resources = [...new Map(lists.flat().map((r) => [r.id, r])).values()]
+      return { festival, subs, items: programmeItems(festival, events, resources, festivals) }
+    },
+    [id],
+  )
+  const narrow = useMedia(NARROW)
+  const now = useNow()
+  if (!data.data) return data.error ? <ErrorNote message={data.error} /> : <Loading what="the programme" />
+  const { festival: f, subs, items } = data.data
+  const shown: ProgrammeView = view ?? (narrow ? 'list' : 'grid')
+  const days = programmeDays(items)
+  const tz = f.timezone
+
+  return (
+    <article className={`programme programme-${shown}`} aria-labelledby="programme-title">
+      <header className="pg-header">
+        <p className="pg-kicker">Programme</p>
+        <h1 id="programme-title">{f.name}</h1>
+        {f.description ? <p className="desc">{f.description}</p> : null}
+        <p className="meta">
+          {f.start && f.end ? <span>{dateSpan(f)} · </span> : null}
+          <span>
+            Times in {tz.replace(/_/g, ' ')} ({offsetLabel(tz, f.start ? Date.parse(f.start) : now)})
+          </span>
+          {subs.length ? <span> · with {subs.map((s) => s.name).join(', ')}</span> : null}
+        </p>
+        <p className="meta pg-asof">Confirmed events as of {formatDateTime(now, tz)}.</p>
+      </header>
+
+      <div className="pg-controls">
+        <nav className="pg-views" aria-label="Show the programme as">
+          <a href={programmeHref(f.id, 'grid')} aria-current={shown === 'grid' ? 'page' : undefined}>
+            Grid
+          </a>
+          <a href={programmeHref(f.id, 'list')} aria-current={shown === 'list' ? 'page' : undefined}>
+            List
+          </a>
+        </nav>
+        <button type="button" onClick={() => window.print()}>
+          Print
+        </button>
+        <a className="pg-planning" href={href('/festivals', f.id)}>
+          Planning view
+        </a>
+      </div>
+
+      {days.length === 0 ? (
+        <div className="empty">
+          <p>Nothing is confirmed yet. Events appear here once a place or a thing they asked for is confirmed.</p>
+        </div>
+      ) : (
+        days.map((d) => (
+          <section key={d.day} className="pg-day" aria-labelledby={`pg-day-${d.day}`}>
+            <h2 className="pg-day-title" id={`pg-day-${d.day}`}>
+              {formatLongDay(dayStart(d.day, tz), tz)}
+            </h2>
+            {shown === 'grid' ? <GridView day={d} timeZone={tz} /> : <ListView day={d} timeZone={tz} />}
+          </section>
+        ))
+      )}
+    </article>
+  )
+}
+
+/** The places of one day side by side, time running down, like a printed festival schedule. */
+function GridView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
+  const g = gridDay(day, dayStart(day.day, timeZone))
+  const hours = Math.round((g.to - g.from) / HOUR)
+  const at = (t: number) => (t - g.from) / HOUR
+  const style = { '--pg-hours': hours, '--pg-cols': g.columns.length } as CSSProperties
+  return (
+    <div className="pg-scroll">
+      <div className="pg-grid" style={style}>
+        <div className="pg-corner" aria-hidden="true" />
+        {g.columns.map((c) => (
+          <h3 key={c.key} className="pg-head" id={`pg-${day.day}-${c.key}`}>
+            {c.name}
+          </h3>
+        ))}
+        <div className="pg-times" aria-hidden="true">
+          {Array.from({ length: hours }, (_, i) => (
+            <span key={i} style={{ top: `calc(${i} * var(--pg-hour))` }}>
+              {formatTime(g.from + i * HOUR, timeZone)}
+            </span>
+          ))}
+        </div>
+        {g.columns.map((c) => (
+          <ol key={c.key} className="pg-track" aria-labelledby={`pg-${day.day}-${c.key}`}>
+            {g.blocks
+              .filter((b) => b.column === c.key)
+              .map((b) => {
+                const when = formatTimeRange(b.booked.start, b.booked.end, timeZone)
+                const others = b.item.others.map((o) => o.name).join(', ')
+                const place: CSSProperties = {
+                  top: `calc(${at(b.start)} * var(--pg-hour))`,
+                  height: `calc(${at(b.end) - at(b.start)} * var(--pg-hour))`,
+                  left: `${(b.lane / b.lanes) * 100}%`,
+                  width: `${100 / b.lanes}%`,
+                }
+                const tip = [b.item.title, when, b.item.within ? `in ${b.item.within}` : '', others ? `with ${others}` : '', b.item.description]
+                  .filter(Boolean)
+                  .join('\n')
+                return (
+                  <li key={`${b.item.id}-${c.key}`} className="pg-block" style={place} title={tip}>
+                    <span className="pg-title">{b.item.title}</span>
+                    <span className="pg-when">{when}</span>
+                    {b.item.within ? <span className="pg-within">{b.item.within}</span> : null}
+                    {others ? <span className="pg-with">with {others}</span> : null}
+                  </li>
+                )
+              })}
+          </ol>
+        ))}
+      </div>
+    </div>
+  )
+}
+
+/** One day's events in order of time. */
+function ListView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
+  return (
+    <ol className="pg-list">
+      {day.items.map((i) => (
+        <ListItem key={i.id} item={i} timeZone={timeZone} />
+      ))}
+    </ol>
+  )
+}
+
+function ListItem({ item: i, timeZone }: { item: ProgrammeItem; timeZone: string }) {
+  // A booking for part of the event says when.
+  const name = (b: Booking) =>
+    b.start === i.start && b.end === i.end ? b.name : `${b.name} (${formatTimeRange(b.start, b.end, timeZone)})`
+  return (
+    <li className="pg-item">
+      <div className="pg-item-when">{formatTimeRange(i.start, i.end, timeZone)}</div>
+      <div className="pg-item-what">
+        <h3 className="pg-item-title">{i.title}</h3>
+        <p className="pg-item-where">
+          {i.locations.length ? <span>at {i.locations.map(name).join(', ')}</span> : null}
+          {i.locations.length && i.others.length ? ' · ' : null}
+          {i.others.length ? <span>with {i.others.map(name).join(', ')}</span> : null}
+          {i.within ? <span className="pg-within">{i.within}</span> : null}
+        </p>
+        {i.description ? <p className="pg-item-desc">{i.description}</p> : null}
+      </div>
+    </li>
+  )
+}
+
+/** Whether a media query matches (false where the browser cannot tell). */
+function useMedia(query: string): boolean {
+  const get = () => typeof window.matchMedia === 'function' && window.matchMedia(query).matches
+  const [matches, setMatches] = useState(get)
+  useEffect(() => {
+    if (typeof window.matchMedia !== 'function') return
+    const m = window.matchMedia(query)
+    const on = () => setMatches(m.matches)
+    on()
+    m.addEventListener('change', on)
+    return () => m.removeEventListener('change', on)
+  }, [query])
+  return matches
+}
