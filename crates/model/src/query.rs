@@ -178,6 +178,39 @@ impl State {
         })
     }
 
+    /// The public programme of `festival` and of its sub-festivals held here, by start: every
+    /// event that is not cancelled and has at least one confirmed request (or never asked for
+    /// any resource), with its confirmed resources. Pending, denied and withdrawn requests never show. With `cancelled`, also
+    /// the cancelled events that had a booking, so that a calendar can cancel them.
+    pub fn programme(&self, festival: &Id, cancelled: bool) -> Vec<(&Event, Vec<&Resource>)> {
+        let mut out = Vec::new();
+        for f in self.descendants(festival) {
+            for e in self.events_in(&f) {
+                let confirmed: Vec<&Resource> = e
+                    .requests
+                    .iter()
+                    .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
+                    .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
+                    .collect();
+                let booked = !confirmed.is_empty();
+                let was_booked = || {
+                    e.requests.iter().filter_map(|q| self.requests.get(q)).any(|q| {
+                        self.resources
+                            .get(&q.resource)
+                            .and_then(|r| r.alloc.decision(&q.id))
+                            .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
+                    })
+                };
+                // An event that asks for nothing is in the programme as it is.
+                if (!e.cancelled && (booked || e.requests.is_empty())) || (e.cancelled && cancelled && was_booked()) {
+                    out.push((e, confirmed));
+                }
+            }
+        }
+        out.sort_by_key(|(e, _)| (e.fields.frame.start(), e.id));
+        out
+    }
+
     /// The valid request that replaces `old`, if one does.
     pub fn replacement(&self, old: &Id) -> Option<&Request> {
         self.idx.replacements.get(old).and_then(|id| self.requests.get(id))

@@ -378,6 +378,7 @@ impl State {
             fields: fields.clone(),
             cancelled: false,
             requests: Vec::new(),
+            sequence: 0,
         };
         for (i, (resource, frame)) in requests.iter().enumerate() {
             request_rule(event.id, &event, frame)

@@ -138,6 +138,8 @@ pub struct Event {
     pub fields: EventFields,
     pub cancelled: bool,
     pub requests: Vec<Id>,
+    /// How often the organiser changed it (updates and the cancel): a calendar's SEQUENCE.
+    pub sequence: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -421,15 +423,20 @@ impl State {
                         fields,
                         cancelled: false,
                         requests: Vec::new(),
+                        sequence: 0,
                     },
                 );
                 self.idx.events_by_festival.entry(festival).or_default().insert(id);
             }
             Operation::EventUpdate { event, fields } => {
-                self.events.get_mut(&event).expect("checked").fields = fields;
+                let e = self.events.get_mut(&event).expect("checked");
+                e.fields = fields;
+                e.sequence += 1;
             }
             Operation::EventCancel { event } => {
-                self.events.get_mut(&event).expect("checked").cancelled = true;
+                let e = self.events.get_mut(&event).expect("checked");
+                e.cancelled = true;
+                e.sequence += 1;
             }
             Operation::RequestCreate { event, resource, frame, replaces } => {
                 let invalid = broken.err();

@@ -46,6 +46,35 @@ impl Timestamp {
         }
     }
 
+    /// The instant in the given IANA time zone (UTC if unknown), formatted by `strftime`
+    /// (jiff's): `%Y-%m-%dT%H:%M:%S%:z` for RFC 3339 with the zone's offset.
+    pub fn format_in(self, timezone: &str, strftime: &str) -> String {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(self.0) else { return self.to_rfc3339() };
+        let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        ts.to_zoned_datetime(tz).strftime(strftime).to_string()
+    }
+
+    /// The starts (local midnight) of the days in `timezone` that `frame` touches, and the
+    /// start of the day after the last: a schedule's days.
+    pub fn days_of(frame: &TimeFrame, timezone: &str) -> Vec<Timestamp> {
+        let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let Ok(first) = jiff::Timestamp::from_millisecond(frame.start().0) else { return Vec::new() };
+        let mut day = first.to_zoned_datetime(tz.clone()).date();
+        let mut out = Vec::new();
+        // A festival of a few years at most: the bound keeps a hostile frame cheap.
+        for _ in 0..=3660 {
+            let Ok(start) = day.to_zoned_datetime(tz.clone()) else { break };
+            let start = Timestamp(start.timestamp().as_millisecond());
+            out.push(start);
+            if start >= frame.end() {
+                break;
+            }
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
+        }
+        out
+    }
+
     /// `2026-07-01 18:00` in the given IANA time zone (UTC if the zone is unknown).
     pub fn to_local(self, timezone: &str) -> String {
         let Ok(ts) = jiff::Timestamp::from_millisecond(self.0) else { return self.to_rfc3339() };

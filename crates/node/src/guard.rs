@@ -77,7 +77,7 @@ pub struct Policy {
     pub origins: Vec<String>,
     /// Opens the whole API, on every address (loopback is no boundary between users).
     pub token: Secret,
-    /// Opens the `.ics` feeds only.
+    /// Opens what festivals publish only: the `.ics`, frab and c3voc feeds and the programme.
     pub calendar_key: Secret,
 }
 
@@ -212,8 +212,10 @@ fn verdict(policy: &Policy, method: &Method, uri: &axum::http::Uri, headers: &He
     if given.is_some_and(|g| token.matches(g)) {
         return Ok(());
     }
+    // The read-only key opens what a festival publishes: its schedule feeds and programme.
+    let published = [".ics", "/schedule.xml", "/schedule.json", "/programme"].iter().any(|end| path.ends_with(end));
     let calendar = method == Method::GET
-        && path.ends_with(".ics")
+        && published
         && query_value(uri.query(), "key").is_some_and(|k| policy.calendar_key.matches(k));
     if calendar {
         return Ok(());
@@ -305,6 +307,12 @@ mod tests {
         assert_eq!(check(&p, "GET", "/api/v1/stream?token=", &[local]), 401);
         assert_eq!(check(&p, "GET", "/api/v1/festivals/x/schedule.ics?key=calkey", &[local]), 200);
         assert_eq!(check(&p, "GET", "/api/v1/identity?key=calkey", &[local]), 401);
+        for published in ["schedule.xml", "schedule.json", "programme"] {
+            let uri = format!("/api/v1/festivals/x/{published}?key=calkey");
+            assert_eq!(check(&p, "GET", &uri, &[local]), 200, "{uri}");
+            assert_eq!(check(&p, "GET", &uri.replace("calkey", "wrong"), &[local]), 401, "{uri}");
+        }
+        assert_eq!(check(&p, "GET", "/api/v1/festivals/x/events?key=calkey", &[local]), 401);
         assert_eq!(check(&p, "GET", "/", &[local]), 200, "the UI's files need no token");
     }
 

@@ -160,6 +160,18 @@ async fn festival_ics(State(s): State<AppState>, Path(id): Path<String>) -> Http
     with_node(&s, false, move |n| ical_for(n, &id, None)).await.map(ics)
 }
 
+async fn festival_frab(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
+    let text =
+        with_node(&s, false, move |n| service::api::export(n, &id, None, service::publish::Format::Frab)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], text).into_response())
+}
+
+async fn festival_c3voc(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
+    let text =
+        with_node(&s, false, move |n| service::api::export(n, &id, None, service::publish::Format::C3voc)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
 async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
     with_node(&s, false, move |n| {
         let festival = n.resource(&id)?.festival;
@@ -272,6 +284,8 @@ pub fn api(state: AppState) -> Router {
         // What only the native node answers; everything else is `service::api`.
         .route("/identity", get(get_identity).put(put_identity))
         .route("/festivals/{id}/schedule.ics", get(festival_ics))
+        .route("/festivals/{id}/schedule.xml", get(festival_frab))
+        .route("/festivals/{id}/schedule.json", get(festival_c3voc))
         .route("/resources/{id}/schedule.ics", get(resource_ics))
         .route("/festivals/{id}/invite", get(invite))
         .route("/join", post(join))

@@ -6,7 +6,7 @@
 //! - [`http`]: the HTTP API under `/api/v1`, its OpenAPI document ([`openapi`]), the live
 //!   stream, and the web UI's files.
 
-pub use service::{agent, error, ical, node, views};
+pub use service::{agent, api, error, node, publish, views};
 
 pub mod guard;
 pub mod hooks;

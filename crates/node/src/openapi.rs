@@ -65,7 +65,38 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
             "201",
         ),
         ("get", "/festivals/{id}/schedule", "Confirmed and pending slots", None, array_of("Slot"), "200"),
-        ("get", "/festivals/{id}/schedule.ics", "The schedule as iCalendar", None, json!({ "type": "string" }), "200"),
+        (
+            "get",
+            "/festivals/{id}/schedule.ics",
+            "The programme as iCalendar: one VEVENT per event (?key= the calendar key works instead of the token)",
+            None,
+            json!({ "type": "string" }),
+            "200",
+        ),
+        (
+            "get",
+            "/festivals/{id}/schedule.xml",
+            "The programme as frab/Pentabarf schedule XML (?key= the calendar key works too)",
+            None,
+            json!({ "type": "string" }),
+            "200",
+        ),
+        (
+            "get",
+            "/festivals/{id}/schedule.json",
+            "The programme as c3voc schedule.json (?key= the calendar key works too)",
+            None,
+            json!({ "type": "object" }),
+            "200",
+        ),
+        (
+            "get",
+            "/festivals/{id}/programme",
+            "The public programme: events with a confirmed booking, sub-festivals included (?key= works too)",
+            None,
+            schema("Programme"),
+            "200",
+        ),
         ("get", "/festivals/{id}/invite", "An invite link", None, schema("Invite"), "200"),
         (
             "post",
@@ -227,6 +258,8 @@ fn schemas() -> Value {
         .schema_from::<CalendarView>()
         .schema_from::<CheckView>()
         .schema_from::<MoveView>()
+        .schema_from::<ProgrammeView>()
+        .schema_from::<ProgrammeEventView>()
         .schema_from::<AffectedView>()
         .schema_from::<ResourceChangeView>()
         .schema_from::<EventUpdateView>()

@@ -146,6 +146,23 @@ fn request_confirm_deny_flow_between_three_identities() {
             && ical.contains("STATUS:CONFIRMED\r\n")
     );
     assert!(!ical.contains("Concert"), "denied requests are not in the calendar");
+    assert!(
+        ical.contains(&format!("UID:{}", &opening["id"].as_str().unwrap()[..60])),
+        "the UID is the event's id: {ical}"
+    );
+    let frab = ana.ok(&["schedule", "--festival", &festival, "--format", "frab"]);
+    assert!(
+        frab.starts_with("<?xml")
+            && frab.contains("<title>Opening</title>")
+            && frab.contains("<room name=\"Main stage\">"),
+        "{frab}"
+    );
+    let c3voc: serde_json::Value =
+        serde_json::from_str(&ana.ok(&["schedule", "--festival", &festival, "--format", "json"])).unwrap();
+    assert_eq!(c3voc["schedule"]["conference"]["acronym"], "summer_camp");
+    assert_eq!(c3voc["schedule"]["conference"]["days"][0]["rooms"]["Main stage"][0]["title"], "Opening");
+    let err = ana.fails(&["schedule", "--festival", &festival, "--format", "pdf"]);
+    assert!(err.contains("--format \"pdf\" is none of ical, frab, json"), "{err}");
     let json = ana.json(&["schedule", "--festival", &festival]);
     assert_eq!(json[0]["status"], "confirmed");
     assert_eq!(json[0]["event_title"], "Opening");

@@ -142,6 +142,16 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("GET", ["festivals", id, "schedule"]) => Answer::ok(to_json(node.schedule(id, None)?)),
             ("GET", ["festivals", id, "schedule.ics"]) => Answer::ok(json!({ "text": ical(node, id, None)? })),
+            ("GET", ["festivals", id, "schedule.xml"]) => {
+                Answer::ok(json!({ "text": export(node, id, None, crate::publish::Format::Frab)? }))
+            }
+            ("GET", ["festivals", id, "schedule.json"]) => {
+                Answer::ok(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? }))
+            }
+            ("GET", ["festivals", id, "programme"]) => {
+                let f = node.festival_id(id)?;
+                Answer::ok(to_json(crate::publish::programme(node.state(), &f).expect("resolved")))
+            }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {
                 Answer::ok(to_json(node.update_resource(id, parse_body::<ResourceInput>(payload)?)?))
@@ -195,14 +205,37 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
     Some(result.unwrap_or_else(|e| Answer::error(&e)))
 }
 
-/// The iCalendar text of a festival's schedule, or of one resource's.
-pub fn ical(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
+/// A festival's schedule in an export format (`publish::Format`), or for iCalendar, one
+/// resource's.
+pub fn export(
+    node: &Node,
+    festival: &str,
+    resource: Option<&str>,
+    format: crate::publish::Format,
+) -> ApiResult<String> {
     let f = node.festival(festival)?;
-    let slots = node.schedule(festival, resource)?;
-    let ids: Vec<model::Id> = slots.iter().filter_map(|s| s.request.as_deref().and_then(model::Id::from_hex)).collect();
-    let name = match resource {
-        Some(r) => format!("{} – {}", node.resource(r)?.name, f.name),
-        None => f.name.clone(),
-    };
-    Ok(crate::ical::calendar(node.state(), &name, &f.timezone, &ids, crate::now()))
+    let id = node.festival_id(festival)?;
+    let s = node.state();
+    // The schedule's version: how many entries this node holds (it grows with every change).
+    let version = node.store.entry_count()?.to_string();
+    Ok(match format {
+        crate::publish::Format::Ical => {
+            let r = resource.map(|r| node.resource_id(r)).transpose()?;
+            let name = match &r {
+                Some(r) => format!("{} – {}", node.resource(&r.to_hex())?.name, f.name),
+                None => f.name.clone(),
+            };
+            crate::publish::ical(s, &id, r.as_ref(), &name, crate::now())
+        }
+        crate::publish::Format::Frab => crate::publish::frab(s, &id, &version).expect("the festival is known"),
+        crate::publish::Format::C3voc => {
+            let json = crate::publish::c3voc(s, &id, &version).expect("the festival is known");
+            serde_json::to_string_pretty(&json).expect("JSON values serialise")
+        }
+    })
+}
+
+/// The iCalendar text of a festival's programme, or of one resource's bookings.
+pub fn ical(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
+    export(node, festival, resource, crate::publish::Format::Ical)
 }

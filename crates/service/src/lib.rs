@@ -17,9 +17,9 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod hub;
-pub mod ical;
 pub mod invite;
 pub mod node;
+pub mod publish;
 pub mod views;
 
 pub use error::{ApiError, ApiResult, ErrorKind};

@@ -305,6 +305,33 @@ pub struct EventUpdateView {
     pub signed: bool,
 }
 
+/// One event of a public programme: only confirmed bookings show.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ProgrammeEvent))]
+pub struct ProgrammeEventView {
+    pub id: String,
+    /// The festival or sub-festival it belongs to.
+    pub festival: String,
+    pub festival_name: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub start: String,
+    pub end: String,
+    pub organiser_name: Option<String>,
+    /// Where it happens: its confirmed locations (none: somewhere in the festival).
+    pub locations: Vec<String>,
+    /// Its other confirmed resources.
+    pub resources: Vec<String>,
+}
+
+/// A festival's public programme (`GET /festivals/{id}/programme`).
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Programme))]
+pub struct ProgrammeView {
+    pub festival: FestivalView,
+    pub events: Vec<ProgrammeEventView>,
+}
+
 /// A request a change affects, and why.
 #[derive(Serialize, Clone, Debug)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Affected))]

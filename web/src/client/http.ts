@@ -16,6 +16,7 @@ import {
   type CheckInput,
   type CheckResult,
   type EventChange,
+  type ExportFormat,
   type EventUpdate,
   type FestivalChange,
   type Festival,
@@ -28,6 +29,7 @@ import {
   type NewRequest,
   type NewResource,
   type PandafestClient,
+  type Programme,
   type RequestFilter,
   type Resource,
   type ResourceChange,
@@ -248,6 +250,14 @@ export abstract class ApiClient implements PandafestClient {
   sync(): Promise<SyncStatus> {
     return this.get('/sync')
   }
+  programme(festival: Id): Promise<Programme> {
+    return this.get(`/festivals/${p(festival)}/programme`)
+  }
+  /** A node without HTTP answers export paths with `{"text": ...}`; `HttpClient` fetches the file. */
+  async exportSchedule(festival: Id, format: ExportFormat): Promise<string> {
+    const body = await this.get<{ text?: string } | string>(`/festivals/${p(festival)}/schedule.${format}`)
+    return typeof body === 'string' ? body : (body?.text ?? '')
+  }
 
   /**
    * Where no server can be subscribed to (a node in this browser), the schedule is a one-off
@@ -359,6 +369,21 @@ export class HttpClient extends ApiClient {
     }
     const absolute = typeof window === 'undefined' ? relative : new URL(relative, window.location.href).toString()
     return { url: absolute, subscribable: true }
+  }
+
+  /** The native node serves export files as they are (XML, JSON, iCalendar): read the text. */
+  override async exportSchedule(festival: Id, format: ExportFormat): Promise<string> {
+    const headers: Record<string, string> = {}
+    if (this.token) headers.Authorization = `Bearer ${this.token}`
+    let res: Response
+    try {
+      res = await this.fetchFn(this.url(`/festivals/${p(festival)}/schedule.${format}`), { headers })
+    } catch {
+      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
+    }
+    const text = await res.text()
+    if (!res.ok) throw new ApiError(res.status, fallbackMessage(res.status))
+    return text
   }
 
   private calendarKeyPromise: Promise<string | null> | null = null

@@ -37,6 +37,11 @@ export type CheckResult = Schemas['Check']
 /** A request that moves with its event ("Move" in docs/api.md). */
 export type Move = Schemas['Move']
 export type EventUpdate = Schemas['EventUpdate']
+/** A festival's public programme: events with a confirmed booking, sub-festivals included. */
+export type Programme = Schemas['Programme']
+export type ProgrammeEvent = Schemas['ProgrammeEvent']
+/** The formats other tools read: iCalendar, frab/Pentabarf XML, c3voc schedule.json. */
+export type ExportFormat = 'ics' | 'xml' | 'json'
 /** What a resource's change would mean for others ("ResourceChange" in docs/api.md). */
 export type ResourceChange = Schemas['ResourceChange']
 export type Peer = Schemas['PeerStatus']
@@ -165,6 +170,11 @@ export interface PandafestClient {
   schedule(festival: Id): Promise<Slot[]>
   /** An iCal (RFC 5545) link for a festival's or a resource's schedule. */
   calendarLink(target: CalendarTarget): Promise<CalendarLink>
+
+  /** The public programme (only confirmed bookings; sub-festivals held here included). */
+  programme(festival: Id): Promise<Programme>
+  /** The programme as a file other tools read. */
+  exportSchedule(festival: Id, format: ExportFormat): Promise<string>
 
   // sync
   sync(): Promise<SyncStatus>

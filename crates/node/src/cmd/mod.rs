@@ -64,9 +64,13 @@ pub enum Command {
         festival: String,
         #[arg(long)]
         resource: Option<String>,
-        /// Print an iCalendar (RFC 5545) file.
-        #[arg(long, conflicts_with = "json")]
+        /// Print an iCalendar (RFC 5545) file (the same as --format ical).
+        #[arg(long, conflicts_with_all = ["json", "format"])]
         ical: bool,
+        /// Print the programme for other tools: ical (RFC 5545), frab (the frab/Pentabarf
+        /// schedule XML) or json (the c3voc schedule.json), as offline schedule apps read them.
+        #[arg(long, value_name = "ical|frab|json", conflicts_with = "json")]
+        format: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -429,10 +433,21 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
         Command::Resource(cmd) => resource(cmd, dir),
         Command::Event(cmd) => event(cmd, dir),
         Command::Request(cmd) => request(cmd, dir),
-        Command::Schedule { festival, resource, ical, json } => {
+        Command::Schedule { festival, resource, ical, format, json } => {
             let node = open(dir)?;
-            if ical {
-                print!("{}", pandafest::http::ical_for(&node, &festival, resource.as_deref())?);
+            let format = match (ical, format.as_deref()) {
+                (true, _) => Some(pandafest::publish::Format::Ical),
+                (false, Some(f)) => Some(
+                    pandafest::publish::Format::parse(f)
+                        .ok_or_else(|| ApiError::bad_input(format!("--format {f:?} is none of ical, frab, json")))?,
+                ),
+                (false, None) => None,
+            };
+            if let Some(format) = format {
+                if resource.is_some() && format != pandafest::publish::Format::Ical {
+                    return Err(ApiError::bad_input("--resource goes with --format ical only"));
+                }
+                print!("{}", pandafest::api::export(&node, &festival, resource.as_deref(), format)?);
                 return Ok(());
             }
             let slots = node.schedule(&festival, resource.as_deref())?;

@@ -1,0 +1,426 @@
+//! A festival's public programme and the formats other tools read: iCalendar (RFC 5545, one
+//! VEVENT per event, by the `icalendar` crate), the frab/Pentabarf schedule XML and the c3voc
+//! `schedule.json`, which offline schedule apps (Giggity, EventFahrplan, info-beamer) read.
+//!
+//! What is in the programme is the model's rule (`State::programme`): events that are not
+//! cancelled and have a confirmed booking, never pending or denied requests. A location
+//! booked for an event is where it happens (LOCATION, the frab/c3voc room); its other
+//! resources are listed in the description. Ids are stable: the iCal UID and the c3voc/frab
+//! `guid` come from the event's id, and SEQUENCE counts the organiser's changes.
+
+use icalendar::{Calendar, Component, EventLike, EventStatus};
+use model::op::ResourceKind;
+use model::state::{Event, Resource};
+use model::{Id, State, TimeFrame, Timestamp};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as Xml};
+use serde_json::{Value, json};
+
+use crate::views::{ProgrammeEventView, ProgrammeView};
+
+/// The export formats of a schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ical,
+    Frab,
+    C3voc,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "ical" | "ics" => Format::Ical,
+            "frab" | "xml" => Format::Frab,
+            "json" | "c3voc" => Format::C3voc,
+            _ => return None,
+        })
+    }
+}
+
+/// One event of the programme, with where it happens and what else it has.
+pub struct Item<'a> {
+    pub event: &'a Event,
+    pub locations: Vec<&'a Resource>,
+    pub others: Vec<&'a Resource>,
+}
+
+/// The programme of `festival` (sub-festivals included), by start; with `cancelled`, also
+/// the cancelled events that had a booking.
+pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> {
+    s.programme(festival, cancelled)
+        .into_iter()
+        .map(|(event, booked)| {
+            let (locations, others) = booked.into_iter().partition(|r| r.fields.kind == ResourceKind::Location);
+            Item { event, locations, others }
+        })
+        .collect()
+}
+
+/// The programme as the web UI's public page shows it.
+pub fn programme(s: &State, festival: &Id) -> Option<ProgrammeView> {
+    let f = s.festival(festival)?;
+    let events = items(s, festival, false)
+        .into_iter()
+        .map(|i| {
+            let e = i.event;
+            ProgrammeEventView {
+                id: e.id.to_hex(),
+                festival: e.festival.to_hex(),
+                festival_name: s.festival(&e.festival).map(|f| f.fields.name.clone()),
+                title: e.fields.title.clone(),
+                description: e.fields.description.clone(),
+                start: crate::views::time(e.fields.frame.start()),
+                end: crate::views::time(e.fields.frame.end()),
+                organiser_name: s.display_name(Some(&e.festival), &e.organiser).map(str::to_string),
+                locations: i.locations.iter().map(|r| r.fields.name.clone()).collect(),
+                resources: i.others.iter().map(|r| r.fields.name.clone()).collect(),
+            }
+        })
+        .collect();
+    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f), events })
+}
+
+fn names(rs: &[&Resource]) -> String {
+    rs.iter().map(|r| r.fields.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Where an event happens, in words: its booked locations, else the festival's name.
+fn room(s: &State, i: &Item) -> String {
+    if i.locations.is_empty() {
+        return s.festival(&i.event.festival).map_or_else(|| "Elsewhere".to_string(), |f| f.fields.name.clone());
+    }
+    names(&i.locations)
+}
+
+/// The event's description, with the other resources it has.
+fn description(i: &Item) -> String {
+    let mut text = i.event.fields.description.clone();
+    if !i.others.is_empty() {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&format!("With: {}", names(&i.others)));
+    }
+    text
+}
+
+/// A UUID made from an id (the first 16 bytes of its hash), as version 8 ("custom"): stable
+/// across exports and peers.
+fn guid(id: &Id) -> String {
+    let bytes: [u8; 16] = id.0.0[..16].try_into().expect("64-byte hashes");
+    uuid::Builder::from_custom_bytes(bytes).into_uuid().to_string()
+}
+
+/// A positive integer id (frab and c3voc want one) from the first 6 bytes of the id: exact
+/// in JSON and unique in practice.
+fn number(id: &Id) -> u64 {
+    id.0.0[..6].iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)) + 1
+}
+
+fn chrono_utc(t: Timestamp) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(t.0).unwrap_or_default()
+}
+
+/// iCalendar of the festival's programme (or of the events that booked `resource`, with the
+/// slots its owner confirmed for events not held here). Cancelled events that had a booking
+/// stay in, as CANCELLED, so that subscribed calendars drop them.
+pub fn ical(s: &State, festival: &Id, resource: Option<&Id>, name: &str, now: Timestamp) -> String {
+    let tz = s.festival(festival).map_or("UTC", |f| f.fields.timezone.as_str());
+    let mut cal = Calendar::new();
+    cal.name(name).timezone(tz);
+    for i in items(s, festival, true) {
+        if let Some(r) = resource
+            && !i.locations.iter().chain(&i.others).any(|x| x.id == *r)
+            && !i.event.cancelled
+        {
+            continue;
+        }
+        let e = i.event;
+        let mut ev = icalendar::Event::new();
+        ev.uid(&format!("{}@pandafest", e.id.to_hex()))
+            .timestamp(chrono_utc(now))
+            .sequence(e.sequence)
+            .summary(&e.fields.title)
+            .starts(chrono_utc(e.fields.frame.start()))
+            .ends(chrono_utc(e.fields.frame.end()))
+            .status(if e.cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
+        if !i.locations.is_empty() {
+            ev.location(&names(&i.locations));
+        }
+        let text = description(&i);
+        if !text.is_empty() {
+            ev.description(&text);
+        }
+        if let Some(g) = i.locations.iter().find_map(|r| r.fields.geo) {
+            ev.add_property("GEO", format!("{:.6};{:.6}", g.lat(), g.lon()));
+        }
+        cal.push(ev.done());
+    }
+    if let Some(r) = resource.and_then(|r| s.resource(r)) {
+        for (frame, request) in r.alloc.active().filter(|(_, q)| s.request(q).is_none()) {
+            let mut ev = icalendar::Event::new();
+            ev.uid(&format!("{}@pandafest", request.to_hex()))
+                .timestamp(chrono_utc(now))
+                .summary(&format!("{} booked (an event of a sub-festival)", r.fields.name))
+                .starts(chrono_utc(frame.start()))
+                .ends(chrono_utc(frame.end()))
+                .status(EventStatus::Confirmed);
+            cal.push(ev.done());
+        }
+    }
+    cal.done().to_string()
+}
+
+/// The conference's days: local midnights from the festival's frame (or the programme's
+/// span), and the day after the last.
+fn days(s: &State, festival: &Id, list: &[Item]) -> (Vec<Timestamp>, String) {
+    let f = s.festival(festival).expect("the caller found it");
+    let tz = f.fields.timezone.clone();
+    let span = f.fields.frame.or_else(|| {
+        let start = list.iter().map(|i| i.event.fields.frame.start()).min()?;
+        let end = list.iter().map(|i| i.event.fields.frame.end()).max()?;
+        TimeFrame::new(start, end)
+    });
+    let days = span.map(|frame| Timestamp::days_of(&frame, &tz)).unwrap_or_default();
+    (days, tz)
+}
+
+/// A conference acronym as c3voc wants it (`^[a-z0-9_-][a-z0-9_]{3,}`): the name's letters
+/// and digits, words joined by `_`, at least four characters.
+fn acronym(name: &str, id: &Id) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let mut a = words.join("_");
+    if a.len() < 4 {
+        a.push_str(&format!("_{}", &id.to_hex()[..6]));
+    }
+    a
+}
+
+/// `slug` (`^[a-z0-9_-]+[a-z0-9]$`): acronym, number, title words.
+fn slug(acronym: &str, e: &Event) -> String {
+    let title: Vec<String> = e
+        .fields
+        .title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let mut slug = format!("{acronym}-{}", number(&e.id));
+    if !title.is_empty() {
+        slug.push('-');
+        slug.push_str(&title.join("-"));
+    }
+    slug
+}
+
+fn duration(frame: &TimeFrame) -> String {
+    let minutes = (frame.end().0 - frame.start().0) / 60_000;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+const ISO: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+/// The programme grouped by day and room, as both schedule formats lay it out.
+struct Layout<'a> {
+    title: String,
+    acronym: String,
+    tz: String,
+    /// (index from 1, day start, day end, rooms with their events)
+    days: Vec<(usize, Timestamp, Timestamp, Vec<(String, Vec<&'a Item<'a>>)>)>,
+    rooms: Vec<String>,
+}
+
+fn layout<'a>(s: &State, festival: &Id, list: &'a [Item<'a>]) -> Layout<'a> {
+    let f = s.festival(festival).expect("the caller found it");
+    let (starts, tz) = days(s, festival, list);
+    let mut rooms: Vec<String> = Vec::new();
+    for i in list {
+        let r = room(s, i);
+        if !rooms.contains(&r) {
+            rooms.push(r);
+        }
+    }
+    let days = starts
+        .windows(2)
+        .enumerate()
+        .map(|(n, w)| {
+            let on_day: Vec<&Item> = list
+                .iter()
+                .filter(|i| i.event.fields.frame.start() >= w[0] && i.event.fields.frame.start() < w[1])
+                .collect();
+            let by_room = rooms
+                .iter()
+                .map(|r| (r.clone(), on_day.iter().copied().filter(|i| room(s, i) == *r).collect::<Vec<_>>()))
+                .filter(|(_, events)| !events.is_empty())
+                .collect();
+            (n + 1, w[0], w[1], by_room)
+        })
+        .collect();
+    Layout { title: f.fields.name.clone(), acronym: acronym(&f.fields.name, festival), tz, days, rooms }
+}
+
+/// The c3voc `schedule.json` (https://c3voc.de/schedule/schema.json): one conference, its
+/// days, each with its rooms and their events.
+pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
+    s.festival(festival)?;
+    let list = items(s, festival, false);
+    let l = layout(s, festival, &list);
+    let person = |e: &Event| {
+        let name = s
+            .display_name(Some(&e.festival), &e.organiser)
+            .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
+        json!({ "name": name, "guid": guid(&Id(bamboo::Hash({
+            let mut h = [0u8; 64];
+            h[..32].copy_from_slice(&e.organiser.0.0);
+            h
+        }))) })
+    };
+    let event = |i: &Item| {
+        let e = i.event;
+        let start = e.fields.frame.start();
+        json!({
+            "id": number(&e.id),
+            "guid": guid(&e.id),
+            "date": start.format_in(&l.tz, ISO),
+            "start": start.format_in(&l.tz, "%H:%M"),
+            "duration": duration(&e.fields.frame),
+            "room": room(s, i),
+            "slug": slug(&l.acronym, e),
+            "url": format!("pandafest://event/{}", e.id.to_hex()),
+            "title": e.fields.title,
+            "subtitle": "",
+            "track": Value::Null,
+            "type": "other",
+            "language": "",
+            "abstract": "",
+            "description": description(i),
+            "persons": [person(e)],
+            "links": [],
+        })
+    };
+    let days: Vec<Value> = l
+        .days
+        .iter()
+        .map(|(index, start, end, rooms)| {
+            let rooms: serde_json::Map<String, Value> = rooms
+                .iter()
+                .map(|(r, events)| (r.clone(), Value::Array(events.iter().map(|i| event(i)).collect())))
+                .collect();
+            json!({
+                "index": index,
+                "date": start.format_in(&l.tz, "%Y-%m-%d"),
+                "day_start": start.format_in(&l.tz, ISO),
+                "day_end": end.format_in(&l.tz, ISO),
+                "rooms": rooms,
+            })
+        })
+        .collect();
+    let first = l.days.first().map(|d| d.1);
+    let last = l.days.last().map(|d| Timestamp(d.2.0 - 1));
+    Some(json!({
+        "$schema": "https://c3voc.de/schedule/schema.json",
+        "generator": { "name": "pandafest", "version": env!("CARGO_PKG_VERSION") },
+        "schedule": {
+            "version": version,
+            "conference": {
+                "acronym": l.acronym,
+                "title": l.title,
+                "start": first.map_or(String::new(), |t| t.format_in(&l.tz, "%Y-%m-%d")),
+                "end": last.map_or(String::new(), |t| t.format_in(&l.tz, "%Y-%m-%d")),
+                "daysCount": l.days.len(),
+                "timeslot_duration": "00:15",
+                "time_zone_name": l.tz,
+                "rooms": l.rooms.iter().map(|r| json!({ "name": r, "guid": guid(&room_id(festival, r)) })).collect::<Vec<_>>(),
+                "days": days,
+            }
+        }
+    }))
+}
+
+/// A stable id for a room name within a festival (for its guid).
+fn room_id(festival: &Id, room: &str) -> Id {
+    let mut h = festival.0.0;
+    for (n, b) in room.bytes().enumerate() {
+        h[n % 64] ^= b.rotate_left((n / 64) as u32);
+    }
+    Id(bamboo::Hash(h))
+}
+
+/// The frab/Pentabarf schedule XML: `<schedule>` with `<conference>` and `<day>`s of
+/// `<room>`s of `<event>`s, the elements offline schedule apps read.
+pub fn frab(s: &State, festival: &Id, version: &str) -> Option<String> {
+    s.festival(festival)?;
+    let list = items(s, festival, false);
+    let l = layout(s, festival, &list);
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let text = |w: &mut Writer<Vec<u8>>, name: &str, value: &str| {
+        w.write_event(Xml::Start(BytesStart::new(name))).expect("writing to a Vec");
+        w.write_event(Xml::Text(BytesText::new(value))).expect("writing to a Vec");
+        w.write_event(Xml::End(BytesEnd::new(name))).expect("writing to a Vec");
+    };
+    let write = |w: &mut Writer<Vec<u8>>, e: Xml| w.write_event(e).expect("writing to a Vec");
+    write(&mut w, Xml::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    write(&mut w, Xml::Start(BytesStart::new("schedule")));
+    text(&mut w, "version", version);
+    write(&mut w, Xml::Start(BytesStart::new("conference")));
+    text(&mut w, "title", &l.title);
+    text(&mut w, "acronym", &l.acronym);
+    if let (Some(first), Some(last)) = (l.days.first(), l.days.last()) {
+        text(&mut w, "start", &first.1.format_in(&l.tz, "%Y-%m-%d"));
+        text(&mut w, "end", &Timestamp(last.2.0 - 1).format_in(&l.tz, "%Y-%m-%d"));
+    }
+    text(&mut w, "days", &l.days.len().to_string());
+    text(&mut w, "timeslot_duration", "00:15");
+    write(&mut w, Xml::End(BytesEnd::new("conference")));
+    for (index, start, end, rooms) in &l.days {
+        let mut day = BytesStart::new("day");
+        day.push_attribute(("index", index.to_string().as_str()));
+        day.push_attribute(("date", start.format_in(&l.tz, "%Y-%m-%d").as_str()));
+        day.push_attribute(("start", start.format_in(&l.tz, ISO).as_str()));
+        day.push_attribute(("end", end.format_in(&l.tz, ISO).as_str()));
+        write(&mut w, Xml::Start(day));
+        for (name, events) in rooms {
+            let mut r = BytesStart::new("room");
+            r.push_attribute(("name", name.as_str()));
+            write(&mut w, Xml::Start(r));
+            for i in events {
+                let e = i.event;
+                let mut ev = BytesStart::new("event");
+                ev.push_attribute(("id", number(&e.id).to_string().as_str()));
+                ev.push_attribute(("guid", guid(&e.id).as_str()));
+                write(&mut w, Xml::Start(ev));
+                let start = e.fields.frame.start();
+                text(&mut w, "date", &start.format_in(&l.tz, ISO));
+                text(&mut w, "start", &start.format_in(&l.tz, "%H:%M"));
+                text(&mut w, "duration", &duration(&e.fields.frame));
+                text(&mut w, "room", name);
+                text(&mut w, "slug", &slug(&l.acronym, e));
+                text(&mut w, "title", &e.fields.title);
+                text(&mut w, "subtitle", "");
+                text(&mut w, "track", "");
+                text(&mut w, "type", "other");
+                text(&mut w, "language", "");
+                text(&mut w, "abstract", "");
+                text(&mut w, "description", &description(i));
+                write(&mut w, Xml::Start(BytesStart::new("persons")));
+                let who = s
+                    .display_name(Some(&e.festival), &e.organiser)
+                    .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
+                text(&mut w, "person", &who);
+                write(&mut w, Xml::End(BytesEnd::new("persons")));
+                write(&mut w, Xml::Empty(BytesStart::new("links")));
+                write(&mut w, Xml::End(BytesEnd::new("event")));
+            }
+            write(&mut w, Xml::End(BytesEnd::new("room")));
+        }
+        write(&mut w, Xml::End(BytesEnd::new("day")));
+    }
+    write(&mut w, Xml::End(BytesEnd::new("schedule")));
+    let mut out = String::from_utf8(w.into_inner()).expect("the writer writes UTF-8");
+    out.push('\n');
+    Some(out)
+}
