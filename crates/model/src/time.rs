@@ -212,3 +212,119 @@ mod tests {
         assert!(Timestamp::parse_in("tomorrow", "UTC").is_err());
     }
 }
+
+/// A recurring time of day: "every day (or these weekdays) from `start` to `end`, from the
+/// date `from` to the date `to`", in a time zone. An `end` not after `start` is on the next
+/// day (14:00–01:00). Expanded to windows before signing: the operation holds the windows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Daily {
+    /// `YYYY-MM-DD`, the first and last day (inclusive).
+    pub from: String,
+    pub to: String,
+    /// `HH:MM`.
+    pub start: String,
+    pub end: String,
+    /// Lower-case English weekday names or their first three letters; empty: every day.
+    pub weekdays: Vec<String>,
+}
+
+impl Daily {
+    /// The windows, in `timezone`; at most `max` of them.
+    pub fn windows(&self, timezone: &str, max: usize) -> Result<Vec<TimeFrame>, String> {
+        use jiff::civil::{Date, Time, Weekday};
+        let tz = jiff::tz::TimeZone::get(timezone).map_err(|_| format!("unknown time zone {timezone:?}"))?;
+        let date = |s: &str| s.trim().parse::<Date>().map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"));
+        let time = |s: &str| s.trim().parse::<Time>().map_err(|_| format!("{s:?} is not a time of day (HH:MM)"));
+        let (from, to, start, end) = (date(&self.from)?, date(&self.to)?, time(&self.start)?, time(&self.end)?);
+        if to < from {
+            return Err(format!("the last day {to} is before the first {from}"));
+        }
+        let mut days = Vec::new();
+        for w in &self.weekdays {
+            let w = w.trim().to_ascii_lowercase();
+            let day = [
+                ("mon", Weekday::Monday),
+                ("tue", Weekday::Tuesday),
+                ("wed", Weekday::Wednesday),
+                ("thu", Weekday::Thursday),
+                ("fri", Weekday::Friday),
+                ("sat", Weekday::Saturday),
+                ("sun", Weekday::Sunday),
+            ]
+            .into_iter()
+            .find(|(short, _)| w.len() >= 3 && short.starts_with(&w[..3]) && w.chars().all(|c| c.is_ascii_alphabetic()))
+            .map(|(_, d)| d)
+            .ok_or_else(|| format!("{w:?} is not a weekday (mon, tue, … or monday, tuesday, …)"))?;
+            days.push(day);
+        }
+        let mut out = Vec::new();
+        let mut day = from;
+        while day <= to {
+            if days.is_empty() || days.contains(&day.weekday()) {
+                if out.len() == max {
+                    return Err(format!("that makes more than {max} windows"));
+                }
+                let end_day = if end <= start { day.tomorrow().map_err(|e| e.to_string())? } else { day };
+                let s = day.to_datetime(start).to_zoned_datetime(tz.clone()).map_err(|e| e.to_string())?;
+                let e = end_day.to_datetime(end).to_zoned_datetime(tz.clone()).map_err(|e| e.to_string())?;
+                let frame = TimeFrame::new(
+                    Timestamp(s.timestamp().as_millisecond()),
+                    Timestamp(e.timestamp().as_millisecond()),
+                )
+                .ok_or_else(|| format!("{} {}–{} is empty", day, self.start, self.end))?;
+                out.push(frame);
+            }
+            day = day.tomorrow().map_err(|e| e.to_string())?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod daily_tests {
+    use super::*;
+
+    fn daily(from: &str, to: &str, start: &str, end: &str, weekdays: &[&str]) -> Result<Vec<String>, String> {
+        let d = Daily {
+            from: from.into(),
+            to: to.into(),
+            start: start.into(),
+            end: end.into(),
+            weekdays: weekdays.iter().map(|w| w.to_string()).collect(),
+        };
+        Ok(d.windows("Europe/Berlin", 1000)?.iter().map(|f| f.to_local("Europe/Berlin")).collect())
+    }
+
+    #[test]
+    fn every_day_past_midnight_and_weekdays() {
+        assert_eq!(
+            daily("2027-07-01", "2027-07-03", "14:00", "01:00", &[]).unwrap(),
+            [
+                "2027-07-01 14:00 – 2027-07-02 01:00",
+                "2027-07-02 14:00 – 2027-07-03 01:00",
+                "2027-07-03 14:00 – 2027-07-04 01:00"
+            ]
+        );
+        // 1 July 2027 is a Thursday.
+        assert_eq!(
+            daily("2027-07-01", "2027-07-07", "10:00", "12:00", &["sat", "Sunday"]).unwrap(),
+            ["2027-07-03 10:00–12:00", "2027-07-04 10:00–12:00"]
+        );
+        assert_eq!(
+            daily("2027-07-03", "2027-07-01", "10:00", "12:00", &[]).unwrap_err(),
+            "the last day 2027-07-01 is before the first 2027-07-03"
+        );
+        assert!(daily("2027-07-01", "2027-07-01", "25:00", "12:00", &[]).unwrap_err().contains("not a time of day"));
+        assert!(
+            daily("2027-07-01", "2027-07-01", "10:00", "12:00", &["someday"]).unwrap_err().contains("not a weekday")
+        );
+        let long = Daily {
+            from: "2027-01-01".into(),
+            to: "2030-12-31".into(),
+            start: "10:00".into(),
+            end: "11:00".into(),
+            weekdays: vec![],
+        };
+        assert_eq!(long.windows("UTC", 1000).unwrap_err(), "that makes more than 1000 windows");
+    }
+}

@@ -240,8 +240,8 @@ fn schemas() -> Value {
     use service::api::{CheckBody, JoinBody, NameBody, ReasonBody};
     use service::hub::{Direction, PeerStatus};
     use service::node::{
-        AlwaysWord, AvailabilityInput, EventChange, FestivalChange, FrameInput, NewEvent, NewFestival, NewRequest,
-        ResourceInput,
+        AlwaysWord, AvailabilityInput, DailyInput, EventChange, FestivalChange, FrameInput, NewEvent, NewFestival,
+        NewRequest, ResourceInput,
     };
     use service::views::*;
     let components = utoipa::openapi::ComponentsBuilder::new()
@@ -278,6 +278,7 @@ fn schemas() -> Value {
         .schema_from::<AvailabilityInput>()
         .schema_from::<AlwaysWord>()
         .schema_from::<FrameInput>()
+        .schema_from::<DailyInput>()
         .schema_from::<NewEvent>()
         .schema_from::<NewRequest>()
         .schema_from::<NameBody>()

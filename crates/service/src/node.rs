@@ -90,13 +90,29 @@ pub struct ResourceInput {
     pub policy: Option<String>,
 }
 
-/// `"always"`, or windows (an empty list also means always).
+/// `"always"`, windows (an empty list also means always), or `{"daily": …}`: a time of
+/// every day (or of some weekdays) between two dates, expanded to windows before signing.
 #[derive(Deserialize, Debug, Clone)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum AvailabilityInput {
     Always(AlwaysWord),
     Windows(Vec<FrameInput>),
+    Daily { daily: DailyInput },
+}
+
+/// "Every day 14:00–01:00 from 2027-07-01 to 2027-07-03" (an end not after the start is on
+/// the next day), in the festival's time zone; `weekdays` (e.g. `["sat", "sun"]`) limits it.
+#[derive(Deserialize, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DailyInput {
+    pub from: String,
+    pub to: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default)]
+    pub weekdays: Vec<String>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy)]
@@ -457,6 +473,13 @@ impl Node {
             Some(AvailabilityInput::Windows(ws)) if ws.is_empty() => Availability::Always,
             Some(AvailabilityInput::Windows(ws)) => {
                 let frames = ws.iter().map(|w| parse_frame(&w.start, &w.end, tz)).collect::<ApiResult<Vec<_>>>()?;
+                Availability::normalised(frames)
+            }
+            Some(AvailabilityInput::Daily { daily: d }) => {
+                let rule = model::Daily { from: d.from, to: d.to, start: d.start, end: d.end, weekdays: d.weekdays };
+                let frames = rule
+                    .windows(tz, model::validate::MAX_WINDOWS)
+                    .map_err(|e| ApiError::bad_input(format!("availability every day: {e}")))?;
                 Availability::normalised(frames)
             }
         };

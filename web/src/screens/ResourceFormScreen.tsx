@@ -50,6 +50,13 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   const [lat, setLat] = useState(r?.location ? String(r.location.lat) : '')
   const [lon, setLon] = useState(r?.location ? String(r.location.lon) : '')
   const [always, setAlways] = useState(!r || r.availability === 'always')
+  // "Every day 14:00–01:00 from … to …": the node expands it into one window per day.
+  const [daily, setDaily] = useState(false)
+  const [dailyFrom, setDailyFrom] = useState(f.start ? utcToZonedInput(f.start, f.timezone).slice(0, 10) : '')
+  // The festival's last day: the one its last instant falls on (an end at midnight is the day before).
+  const [dailyTo, setDailyTo] = useState(f.end ? utcToZonedInput(Date.parse(f.end) - 1, f.timezone).slice(0, 10) : '')
+  const [dailyStart, setDailyStart] = useState('10:00')
+  const [dailyEnd, setDailyEnd] = useState('22:00')
   const [windows, setWindows] = useState<Window[]>(() =>
     r && r.availability !== 'always' && r.availability.length
       ? r.availability.map((w) => ({ key: windowKey++, start: utcToZonedInput(w.start, tz), end: utcToZonedInput(w.end, tz) }))
@@ -103,6 +110,10 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
     }
     if (always) {
       if (r) input.availability = 'always'
+    } else if (daily) {
+      if (!dailyFrom || !dailyTo) return 'Every day: give the first and the last day.'
+      if (!dailyStart || !dailyEnd) return 'Every day: give the hours.'
+      input.availability = { daily: { from: dailyFrom, to: dailyTo, start: dailyStart, end: dailyEnd } }
     } else {
       const frames = []
       for (const [i, w] of windows.entries()) {
@@ -127,7 +138,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   const input = build()
   useEffect(
     () => setFailure(null),
-    [name, kind, description, address, url, lat, lon, always, windows, policy, customPolicy],
+    [name, kind, description, address, url, lat, lon, always, windows, policy, customPolicy, daily, dailyFrom, dailyTo, dailyStart, dailyEnd],
   )
   const error = failure ?? (tried && typeof input === 'string' ? input : null)
 
@@ -221,14 +232,62 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
           <legend>When can it be requested?</legend>
           <div className="radios">
             <label className="radio">
-              <input type="radio" name="avail" checked={always} onChange={() => setAlways(true)} /> <span>Any time</span>
+              <input
+                type="radio"
+                name="avail"
+                checked={always}
+                onChange={() => {
+                  setAlways(true)
+                  setDaily(false)
+                }}
+              />{' '}
+              <span>Any time</span>
             </label>
             <label className="radio">
-              <input type="radio" name="avail" checked={!always} onChange={() => setAlways(false)} />{' '}
+              <input
+                type="radio"
+                name="avail"
+                checked={!always && daily}
+                onChange={() => {
+                  setAlways(false)
+                  setDaily(true)
+                }}
+              />{' '}
+              <span>Every day at the same hours</span>
+            </label>
+            <label className="radio">
+              <input
+                type="radio"
+                name="avail"
+                checked={!always && !daily}
+                onChange={() => {
+                  setAlways(false)
+                  setDaily(false)
+                }}
+              />{' '}
               <span>Only at these times</span>
             </label>
           </div>
-          {!always ? (
+          {!always && daily ? (
+            <div className="daily">
+              <p className="hint">
+                In {tz.replace(/_/g, ' ')} time. An end before the start is on the next day (14:00 until 01:00).
+              </p>
+              <Field id={`${uid}-df`} label="First day">
+                <input id={`${uid}-df`} type="date" value={dailyFrom} onChange={(e) => setDailyFrom(e.target.value)} />
+              </Field>
+              <Field id={`${uid}-dt`} label="Last day">
+                <input id={`${uid}-dt`} type="date" value={dailyTo} onChange={(e) => setDailyTo(e.target.value)} />
+              </Field>
+              <Field id={`${uid}-dh`} label="From (every day)">
+                <input id={`${uid}-dh`} type="time" value={dailyStart} onChange={(e) => setDailyStart(e.target.value)} />
+              </Field>
+              <Field id={`${uid}-de`} label="Until (every day)">
+                <input id={`${uid}-de`} type="time" value={dailyEnd} onChange={(e) => setDailyEnd(e.target.value)} />
+              </Field>
+            </div>
+          ) : null}
+          {!always && !daily ? (
             <div className="windows">
               <p className="hint" id={`${uid}-tz`}>
                 In {tz.replace(/_/g, ' ')} time (

@@ -110,4 +110,28 @@ describe('editing a resource', () => {
       { start: '2026-07-01T06:00:00Z', end: '2026-07-01T10:00:00Z' },
     ])
   })
+
+  it('takes a recurring time: every day 14:00–01:00 for the festival’s days', async () => {
+    const user = userEvent.setup()
+    const { chidi, fest } = await fixture()
+    renderApp(chidi, `/festivals/${fest.id}/resources/new`)
+    await user.type(await screen.findByLabelText('Name'), 'Bar')
+    await user.click(screen.getByRole('radio', { name: 'Every day at the same hours' }))
+    // The festival's days are the default; the hours are typed.
+    expect(screen.getByLabelText('First day')).toHaveValue('2026-07-01')
+    expect(screen.getByLabelText('Last day')).toHaveValue('2026-07-03')
+    await user.clear(screen.getByLabelText('From (every day)'))
+    await user.type(screen.getByLabelText('From (every day)'), '14:00')
+    await user.clear(screen.getByLabelText('Until (every day)'))
+    await user.type(screen.getByLabelText('Until (every day)'), '01:00')
+    await user.click(screen.getByRole('button', { name: 'Share it' }))
+    expect(await screen.findByRole('heading', { level: 1, name: /Bar/ })).toBeInTheDocument()
+    const bar = (await chidi.resources(fest.id)).find((r) => r.name === 'Bar')!
+    // Berlin is UTC+2 in July: 14:00–01:00 is 12:00–23:00 UTC, one window a day.
+    expect(bar.availability).toEqual([
+      { start: '2026-07-01T12:00:00Z', end: '2026-07-01T23:00:00Z' },
+      { start: '2026-07-02T12:00:00Z', end: '2026-07-02T23:00:00Z' },
+      { start: '2026-07-03T12:00:00Z', end: '2026-07-03T23:00:00Z' },
+    ])
+  })
 })

@@ -188,8 +188,21 @@ pub struct ResourceFlags {
     #[arg(long = "available", value_name = "START/END")]
     pub available: Vec<String>,
     /// Make it always available again (update).
-    #[arg(long, conflicts_with = "available")]
+    #[arg(long, conflicts_with_all = ["available", "daily"])]
     pub always: bool,
+    /// Available every day at these hours, HH:MM-HH:MM (an end before the start is on the
+    /// next day: 14:00-01:00), from --from to --to.
+    #[arg(long, value_name = "HH:MM-HH:MM", conflicts_with = "available", requires_all = ["from", "to"])]
+    pub daily: Option<String>,
+    /// The first day of --daily (YYYY-MM-DD).
+    #[arg(long, requires = "daily")]
+    pub from: Option<String>,
+    /// The last day of --daily (YYYY-MM-DD).
+    #[arg(long, requires = "daily")]
+    pub to: Option<String>,
+    /// Only on these weekdays (with --daily), e.g. sat,sun.
+    #[arg(long, value_delimiter = ',', requires = "daily")]
+    pub weekdays: Vec<String>,
     /// fcfs (first come, first served), manual, or the name of a hook.
     #[arg(long)]
     pub policy: Option<String>,
@@ -376,12 +389,26 @@ fn frame_arg(s: &str) -> Result<FrameInput, ApiError> {
 }
 
 fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
+    use pandafest::node::{AvailabilityInput, DailyInput};
     let availability = if flags.always {
-        Some(Vec::new())
+        Some(AvailabilityInput::Windows(Vec::new()))
+    } else if let Some(hours) = &flags.daily {
+        let (start, end) = hours
+            .split_once('-')
+            .ok_or_else(|| ApiError::bad_input(format!("--daily {hours:?} is not HH:MM-HH:MM, e.g. 14:00-01:00")))?;
+        Some(AvailabilityInput::Daily {
+            daily: DailyInput {
+                from: flags.from.clone().unwrap_or_default(),
+                to: flags.to.clone().unwrap_or_default(),
+                start: start.to_string(),
+                end: end.to_string(),
+                weekdays: flags.weekdays.clone(),
+            },
+        })
     } else if flags.available.is_empty() {
         None
     } else {
-        Some(flags.available.iter().map(|a| frame_arg(a)).collect::<Result<_, _>>()?)
+        Some(AvailabilityInput::Windows(flags.available.iter().map(|a| frame_arg(a)).collect::<Result<_, _>>()?))
     };
     Ok(ResourceInput {
         name: flags.name,
@@ -391,7 +418,7 @@ fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
         lon: flags.lon.map(Some),
         address: flags.address,
         url: flags.url,
-        availability: availability.map(pandafest::node::AvailabilityInput::Windows),
+        availability,
         policy: flags.policy,
     })
 }
