@@ -292,6 +292,39 @@ async function main() {
     await shot(carla, 'peer-timeline')
   })
 
+  await step("a visitor opens the programme link with no token: confirmed events only, on a phone, and as a PDF", async () => {
+    // Ana's Share tab says that nobody else can reach her node (it listens on loopback) and
+    // gives the programme link, with the read-only key and never the token.
+    const page = anaB.page
+    await page.setViewportSize({ width: 1280, height: 860 })
+    await page.evaluate((r) => (window.location.hash = r), `#/festivals/${ids.camp}/share`)
+    await expectText(page.getByRole('note', { name: 'Nobody else can use these links' }), /--listen 0\.0\.0\.0:7878/, 'the loopback hint')
+    const link = await page.getByLabel('Programme link').inputValue()
+    const { calendar_key: key } = await ana('GET', '/identity')
+    if (!link.endsWith(`#/festivals/${ids.camp}/programme?key=${key}`) || link.includes(anaNode.token)) fail(`the programme link: ${link}`)
+    await shot(anaB, 'share-tab')
+
+    const visitor = await launch(join(root, 'profile-visitor'), { name: 'visitor', problems })
+    browsers.push(visitor)
+    await visitor.page.setViewportSize({ width: 390, height: 844 })
+    await visitor.page.goto(link)
+    const main = visitor.page.getByRole('main')
+    await expectText(main, /Bike tour/, "the visitor's programme", SYNC_TIMEOUT_MS)
+    const text = await main.innerText()
+    for (const hidden of ['Cargo run', 'Jam 1', 'Ana', 'Ben']) {
+      if (text.includes(hidden)) fail(`the visitor's programme shows ${JSON.stringify(hidden)}: ${text.slice(0, 600)}`)
+    }
+    if (!/Bike repair basics/.test(text)) fail("the sub-festival's confirmed event is missing from the programme")
+    await shot(visitor, 'programme-visitor-phone')
+    const pdf = join(OUT, `${String(++shots).padStart(2, '0')}-visitor-programme.pdf`)
+    await visitor.page.emulateMedia({ media: 'print' })
+    await visitor.page.pdf({ path: pdf, format: 'A4', printBackground: true })
+    log(`  pdf: ${pdf}`)
+    // The key opens nothing else.
+    const res = await fetch(`${anaNode.origin}/api/v1/identity?key=${key}`)
+    if (res.status !== 401) fail(`the read-only key opened /identity (${res.status})`)
+  })
+
   await step('50 events on 8 resources: the timeline on a desktop and a phone', async () => {
     const more = ['Meadow', 'Kitchen', 'PA system', 'Projector', 'Sound engineer', 'Big tent']
     const resources = [ids.bike, ids.stage]

@@ -26,6 +26,8 @@ fn own_addresses(node: &Node) -> ApiResult<Vec<String>> {
 /// peers it learnt the festival from.
 pub fn invite(node: &Node, festival: &str, extra: &[String]) -> ApiResult<Invite> {
     let mut peers = extra.to_vec();
+    // The address others reach this node by comes first.
+    peers.extend(node.store.setting("public_url")?.and_then(|u| service::invite::sync_url(&u)));
     if let Some(listen) = node.store.setting("listen")?.and_then(|l| l.parse().ok()) {
         peers.extend(net::reachable_addresses(listen));
     }

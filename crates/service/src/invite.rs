@@ -11,6 +11,22 @@ use crate::node::Node;
 /// The WebSocket path of a node's sync endpoint.
 pub const SYNC_PATH: &str = "/sync";
 
+/// What a node that only this machine can reach tells the people sharing from it.
+pub const LOOPBACK_HINT: &str = "only this machine can reach this node, so invite and calendar links work only here: \
+     to let others in, restart it with `pandafest serve --listen 0.0.0.0:7878` (everyone on the festival's network) \
+     or `--public-url https://NAME` (behind a public address or relay)";
+
+/// Whether someone else could reach a sync address: not a loopback host.
+pub fn reachable(address: &str) -> bool {
+    let Some(url) = sync_url(address) else { return false };
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback() && !ip.is_unspecified(),
+        Err(_) => host != "localhost" && !host.ends_with(".localhost"),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invite {
     pub festival: Id,

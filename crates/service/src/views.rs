@@ -443,11 +443,22 @@ pub struct InviteView {
     pub link: String,
     pub festival: String,
     pub peers: Vec<String>,
+    /// Whether someone on another machine could use the link: one of its peers is not a
+    /// loopback address. If not, `hint` says how to let others in.
+    pub reachable: bool,
+    pub hint: Option<String>,
 }
 
 impl InviteView {
     pub fn of(invite: &crate::invite::Invite) -> InviteView {
-        InviteView { link: invite.to_link(), festival: invite.festival.to_hex(), peers: invite.peers.clone() }
+        let reachable = invite.peers.iter().any(|p| crate::invite::reachable(p));
+        InviteView {
+            link: invite.to_link(),
+            festival: invite.festival.to_hex(),
+            peers: invite.peers.clone(),
+            reachable,
+            hint: (!reachable).then(|| crate::invite::LOOPBACK_HINT.to_string()),
+        }
     }
 }
 

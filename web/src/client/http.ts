@@ -23,6 +23,7 @@ import {
   type FestivalEvent,
   type Id,
   type Identity,
+  type Invite,
   type JoinResult,
   type NewEvent,
   type NewFestival,
@@ -47,8 +48,16 @@ export interface HttpClientOptions {
   /** Where the node is ("" = the page's own origin, the usual case). */
   baseUrl?: string
   token?: string | null
+  /** A visitor's read-only key (a programme link's `key=`): opens what festivals publish. */
+  visitorKey?: string | null
   fetch?: typeof fetch
   EventSource?: EventSourceCtor | null
+}
+
+/** A visitor's read-only key from a programme link (`#/festivals/ID/programme?key=K`). */
+export function visitorKey(loc: Location = window.location): string | null {
+  const m = /[?&]key=([^&]+)/.exec(loc.hash)
+  return m ? decodeURIComponent(m[1]) : null
 }
 
 /**
@@ -86,6 +95,9 @@ function safeStorage(): Storage | null {
 }
 
 const p = encodeURIComponent
+
+/** What a festival publishes, which a visitor's read-only key opens (the node's guard). */
+const PUBLISHED = /^\/festivals\/[^/?]+\/(programme|schedule\.(ics|xml|json))(\?|$)/
 
 /** A raw answer of the API: its status and its parsed JSON body (null if none). */
 export interface ApiAnswer {
@@ -162,7 +174,10 @@ export abstract class ApiClient implements PandafestClient {
     return this.put(`/festivals/${p(id)}`, change)
   }
   async invite(festival: Id): Promise<string> {
-    return (await this.get<{ link: string }>(`/festivals/${p(festival)}/invite`)).link
+    return (await this.inviteInfo(festival)).link
+  }
+  inviteInfo(festival: Id): Promise<Invite> {
+    return this.get(`/festivals/${p(festival)}/invite`)
   }
   async join(link: string): Promise<JoinResult> {
     const { status, data } = await this.call<Festival | { message?: string } | null>('POST', '/join', { link })
@@ -253,6 +268,11 @@ export abstract class ApiClient implements PandafestClient {
   programme(festival: Id): Promise<Programme> {
     return this.get(`/festivals/${p(festival)}/programme`)
   }
+  /** The programme page of this browser: it works here only (print it, or export the programme). */
+  async programmeLink(festival: Id): Promise<CalendarLink> {
+    const here = typeof window === 'undefined' ? '/' : window.location.href.split('#')[0]
+    return { url: `${here}#/festivals/${festival}/programme`, subscribable: false }
+  }
   /** A node without HTTP answers export paths with `{"text": ...}`; `HttpClient` fetches the file. */
   async exportSchedule(festival: Id, format: ExportFormat): Promise<string> {
     const body = await this.get<{ text?: string } | string>(`/festivals/${p(festival)}/schedule.${format}`)
@@ -299,6 +319,7 @@ export class HttpClient extends ApiClient {
   readonly kind = 'http' as const
   private readonly base: string
   private readonly token: string | null
+  private readonly visitorKey: string | null
   private readonly fetchFn: typeof fetch
   private readonly EventSourceCtor: EventSourceCtor | null
   private stream: EventSource | null = null
@@ -307,6 +328,7 @@ export class HttpClient extends ApiClient {
     super()
     this.base = (opts.baseUrl ?? '').replace(/\/$/, '')
     this.token = opts.token ?? null
+    this.visitorKey = opts.token ? null : (opts.visitorKey ?? null)
     this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init))
     this.EventSourceCtor =
       opts.EventSource !== undefined ? opts.EventSource : typeof EventSource === 'undefined' ? null : EventSource
@@ -314,11 +336,28 @@ export class HttpClient extends ApiClient {
 
   private url(path: string, withToken = false): string {
     const u = `${this.base}/api/v1${path}`
+    // A visitor without the token reads what festivals publish with the read-only key.
+    if (this.visitorKey) return `${u}${u.includes('?') ? '&' : '?'}key=${p(this.visitorKey)}`
     if (!withToken || !this.token) return u
     return `${u}${u.includes('?') ? '&' : '?'}token=${p(this.token)}`
   }
 
+  /** The programme's address for visitors: with the read-only key, never the token. */
+  override async programmeLink(festival: Id): Promise<CalendarLink> {
+    const route = `#/festivals/${festival}/programme`
+    const here = typeof window === 'undefined' ? '/' : `${window.location.origin}/`
+    if (!this.token) return { url: `${here}${route}`, subscribable: true }
+    const key = await this.calendarKey()
+    if (!key) throw new ApiError(501, 'Your pandafest node gave no read-only key, so a programme link would have to contain your access token.')
+    return { url: `${here}${route}?key=${p(key)}`, subscribable: true }
+  }
+
   protected async send(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    // A visitor's key opens what festivals publish and nothing else: other calls are not
+    // even sent (the node would refuse them).
+    if (this.visitorKey && (method !== 'GET' || !PUBLISHED.test(path))) {
+      return { status: 401, data: { error: 'A programme link opens the programme only.' } }
+    }
     const headers: Record<string, string> = { Accept: 'application/json' }
     // The node takes changes only as JSON (no form of another site can send that).
     const write = method !== 'GET'
@@ -413,7 +452,8 @@ export class HttpClient extends ApiClient {
   }
 
   private openStream() {
-    if (this.stream || !this.EventSourceCtor) return
+    // A visitor's read-only key opens no live stream: the programme is read once.
+    if (this.stream || !this.EventSourceCtor || this.visitorKey) return
     const es = new this.EventSourceCtor(this.url('/stream', true))
     this.stream = es
     let dropped = false

@@ -6,7 +6,7 @@
 //   the origin has one: when `GET /api/v1/identity` answers no node identity (a static host),
 //   the browser peer, as with `?peer`.
 
-import { HttpClient, takeToken } from './http'
+import { HttpClient, takeToken, visitorKey } from './http'
 import type { PandafestClient } from './types'
 
 /** Remembers that this origin ran the browser peer, for when it is offline (no answer at all). */
@@ -89,6 +89,9 @@ export async function chooseClient(loc: Location = window.location): Promise<Pan
   }
   if (peerRequested(loc)) return peerClient(loc)
   const token = takeToken(loc)
+  // A visitor's programme link: read what the festival publishes, nothing else.
+  const key = visitorKey(loc)
+  if (!token && key) return new HttpClient({ visitorKey: key })
   const probe = await probeOrigin(undefined, token)
   if (probe === 'none' || (probe === 'unreachable' && storage()?.getItem(PEER_MODE_KEY) === '1')) return peerClient(loc)
   if (probe === 'node') storage()?.removeItem(PEER_MODE_KEY)

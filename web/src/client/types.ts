@@ -39,6 +39,8 @@ export type Move = Schemas['Move']
 export type EventUpdate = Schemas['EventUpdate']
 /** A festival's public programme: events with a confirmed booking, sub-festivals included. */
 export type Programme = Schemas['Programme']
+/** An invite link with its peers, and whether anyone else could use it (`hint` says how). */
+export type Invite = Schemas['Invite']
 export type ProgrammeEvent = Schemas['ProgrammeEvent']
 /** The formats other tools read: iCalendar, frab/Pentabarf XML, c3voc schedule.json. */
 export type ExportFormat = 'ics' | 'xml' | 'json'
@@ -134,6 +136,8 @@ export interface PandafestClient {
   /** Change a festival (its creator only); absent fields stay. */
   updateFestival(id: Id, change: FestivalChange): Promise<Festival>
   invite(festival: Id): Promise<string>
+  /** The invite link with its peers, and whether others could reach them. */
+  inviteInfo(festival: Id): Promise<Invite>
   join(link: string): Promise<JoinResult>
 
   // resources (a festival's list includes its ancestors' resources)
@@ -173,6 +177,8 @@ export interface PandafestClient {
 
   /** The public programme (only confirmed bookings; sub-festivals held here included). */
   programme(festival: Id): Promise<Programme>
+  /** The programme page's address for visitors (`subscribable`: others can open it). */
+  programmeLink(festival: Id): Promise<CalendarLink>
   /** The programme as a file other tools read. */
   exportSchedule(festival: Id, format: ExportFormat): Promise<string>
 

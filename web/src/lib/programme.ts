@@ -1,20 +1,19 @@
-// The public programme of a festival: what visitors may read. Only confirmed bookings count.
-//
-// An event is on the programme when it is not cancelled and at least one of its requests is
-// confirmed. An event whose requests are all pending, denied, withdrawn or released (or that
-// requested nothing) is not shown: nothing has agreed to host it yet, and a programme that
-// lists it would announce what may not happen. Of a shown event, only the confirmed
-// resources are named; pending and denied requests are never shown.
+// The public programme of a festival, laid out for visitors. What is on it is the node's
+// rule (`State::programme` in crates/model, served as GET /festivals/{id}/programme, by the
+// native node and the browser peer alike): events that are not cancelled and have a
+// confirmed booking (or never asked for any resource), with their confirmed resources only;
+// pending and denied requests never show. This file only arranges that answer.
 //
 // Events belong to the day (in the festival's zone) on which they start: a set from 23:00 to
 // 02:00 is part of Friday's programme, as on a printed festival schedule.
 
-import type { Festival, FestivalEvent, Id, Resource, ResourceRequest } from '../client/types'
+import type { Festival, Id, Programme } from '../client/types'
 import { dayKey } from './time'
 
-/** A confirmed booking of one resource, in the frame the owner confirmed. */
+/** A confirmed booking of one resource (for the event's time). */
 export interface Booking {
-  resource: Id
+  /** A key for its resource: its name, usable in an element id. */
+  resource: string
   name: string
   location: boolean
   start: string
@@ -42,65 +41,30 @@ export interface ProgrammeDay {
   items: ProgrammeItem[]
 }
 
-/** Every festival below `id` (children, their children, …) among those held here. */
-export function descendants(all: Festival[], id: Id): Festival[] {
-  const out: Festival[] = []
-  const seen = new Set<Id>([id])
-  const walk = (parent: Id) => {
-    for (const f of all) {
-      if (f.parent === parent && !seen.has(f.id)) {
-        seen.add(f.id)
-        out.push(f)
-        walk(f.id)
-      }
-    }
-  }
-  walk(id)
-  return out
-}
-
-const confirmed = (r: ResourceRequest) => r.status === 'confirmed'
-
-/**
- * The programme of `festival`: its events and those of its sub-festivals (as `events` gives
- * them), reduced to confirmed bookings, sorted by start, then title.
- */
-export function programmeItems(
-  festival: Festival,
-  events: FestivalEvent[],
-  resources: Resource[],
-  festivals: Festival[],
-): ProgrammeItem[] {
-  const byId = new Map(resources.map((r) => [r.id, r]))
-  const names = new Map(festivals.map((f) => [f.id, f.name]))
-  const items: ProgrammeItem[] = []
-  for (const e of events) {
-    if (e.cancelled) continue
-    const booked = e.requests.filter(confirmed)
-    if (!booked.length) continue
-    const bookings = booked.map((r): Booking => {
-      const res = byId.get(r.resource)
-      return {
-        resource: r.resource,
-        name: res?.name ?? r.resource_name ?? 'a resource',
-        location: res?.kind === 'location',
-        start: r.start,
-        end: r.end,
-      }
+/** The node's programme of `festival` as items to lay out, sorted by start, then title. */
+export function programmeItems(festival: Festival, programme: Programme): ProgrammeItem[] {
+  const items = programme.events.map((e): ProgrammeItem => {
+    // The resource's name, made safe as a part of an element id, keys its grid column.
+    const booking = (location: boolean) => (name: string): Booking => ({
+      resource: encodeURIComponent(name),
+      name,
+      location,
+      start: e.start,
+      end: e.end,
     })
     const byName = (a: Booking, b: Booking) => a.name.localeCompare(b.name)
-    items.push({
+    return {
       id: e.id,
       title: e.title,
       description: e.description,
       start: e.start,
       end: e.end,
       day: dayKey(e.start, festival.timezone),
-      within: e.festival === festival.id ? null : (names.get(e.festival) ?? 'a sub-festival'),
-      locations: bookings.filter((b) => b.location).sort(byName),
-      others: bookings.filter((b) => !b.location).sort(byName),
-    })
-  }
+      within: e.festival === festival.id ? null : (e.festival_name ?? 'a sub-festival'),
+      locations: e.locations.map(booking(true)).sort(byName),
+      others: e.resources.map(booking(false)).sort(byName),
+    }
+  })
   return items.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.title.localeCompare(b.title))
 }
 

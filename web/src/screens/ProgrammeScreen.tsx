@@ -4,11 +4,9 @@
 // is the default on a phone. It prints: styles.css has its print rules (.programme).
 
 import { useEffect, useState, type CSSProperties } from 'react'
-import type { Resource } from '../client/types'
 import { ErrorNote, Loading } from '../components/ui'
 import { dateSpan } from '../lib/festivals'
 import {
-  descendants,
   gridDay,
   programmeDays,
   programmeItems,
@@ -28,12 +26,11 @@ const NARROW = '(max-width: 600px)'
 export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView }) {
   const data = useData(
     async (c) => {
-      const [festival, festivals, events] = await Promise.all([c.festival(id), c.festivals(), c.events(id)])
-      const subs = descendants(festivals, id)
-      // A sub-festival's own resources are not in this festival's list (only ancestors' are).
-      const lists = await Promise.all([id, ...subs.map((s) => s.id)].map((f) => c.resources(f).catch(() => [] as Resource[])))
-      const resources = [...new Map(lists.flat().map((r) => [r.id, r])).values()]
-      return { festival, subs, items: programmeItems(festival, events, resources, festivals) }
+      // One call, which a visitor's read-only key opens too.
+      const programme = await c.programme(id)
+      const festival = programme.festival
+      const subs = [...new Map(programme.events.filter((e) => e.festival !== id).map((e) => [e.festival, { id: e.festival, name: e.festival_name ?? 'a sub-festival' }])).values()]
+      return { festival, subs, items: programmeItems(festival, programme) }
     },
     [id],
   )

@@ -492,16 +492,16 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
         }
         Command::Invite { festival, peer, json } => {
             let node = open(dir)?;
-            let invite = pandafest::sync_cmds::invite(&node, &festival, &peer)?;
+            let invite = pandafest::views::InviteView::of(&pandafest::sync_cmds::invite(&node, &festival, &peer)?);
             if invite.peers.is_empty() {
                 tell!("note: the link names no peer; run `pandafest serve --listen 0.0.0.0:7878` or give --peer ADDR");
+            } else if let Some(hint) = &invite.hint {
+                tell!("note: {hint}");
             }
             if json {
-                output::print_json(
-                    &serde_json::json!({ "link": invite.to_link(), "festival": invite.festival.to_hex(), "peers": invite.peers }),
-                );
+                output::print_json(&invite);
             } else {
-                say!("{}", invite.to_link());
+                say!("{}", invite.link);
             }
             Ok(())
         }

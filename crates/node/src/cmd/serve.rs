@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// development: `http://localhost:5173` (repeatable). None by default.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// Where others reach this node, e.g. https://camp.example.org (behind a reverse proxy
+    /// or relay) or http://10.0.0.2:7878: invite links name it first. Its host is also
+    /// allowed (as --allow-host).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<url::Url>,
     /// The web UI's built files [default: web/dist beside the binary's source tree, if there].
     #[arg(long, env = "PANDAFEST_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -46,8 +51,10 @@ fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
         for (_, addresses) in service::invite::joined(&node) {
             peers.extend(addresses);
         }
-        // Remember where this node listens, for invite links.
+        // Remember where this node listens and is reached, for invite links.
         let _ = node.store.set_setting("listen", Some(&addr.to_string()));
+        let public = args.public_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string());
+        let _ = node.store.set_setting("public_url", public.as_deref());
     }
     peers.sort();
     peers.dedup();
@@ -140,12 +147,22 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
         if web_dir.is_none() {
             say!("(the web UI is not built: only the API under /api/v1 is served)");
         }
+        if addr.ip().is_loopback() && args.public_url.is_none() {
+            say!("{}", service::invite::LOOPBACK_HINT);
+        }
         tokio::spawn(http::watch(state.clone()));
         start_sync(&state, &args, addr);
+        // The public address is one of this node's own names, and its pages are its own.
+        let mut hosts = args.allow_hosts.clone();
+        let mut origins: Vec<String> = args.allow_origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect();
+        if let Some(public) = &args.public_url {
+            hosts.extend(public.host_str().map(str::to_string));
+            origins.push(public.origin().ascii_serialization());
+        }
         let policy = guard::Policy {
-            hosts: guard::Policy::for_listen(addr, &args.allow_hosts),
+            hosts: guard::Policy::for_listen(addr, &hosts),
             port: addr.port(),
-            origins: args.allow_origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            origins,
             token: guard::Secret::new(token.clone()),
             calendar_key: guard::Secret::new(state.calendar_key.clone()),
         };
