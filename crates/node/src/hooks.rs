@@ -170,3 +170,87 @@ pub fn remove(store: &Store, name: &str) -> ApiResult<()> {
     store.set_setting(&format!("policy:{name}"), None)?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// Notification hooks: the same kinds of hooks, told of each notice (`service::notify`).
+
+/// At most this many failures are kept per hook (newest last).
+const FAILURES_KEPT: usize = 20;
+
+/// The notification hooks kept in the node's settings, by name.
+pub fn notify_list(store: &Store) -> ApiResult<Vec<(String, Hook)>> {
+    store.settings_with_prefix("notify:")?.into_iter().map(|(name, spec)| Ok((name, Hook::parse(&spec)?))).collect()
+}
+
+/// Registers a notification hook under `name`. Notices start from now: the past is not sent.
+pub fn notify_add(node: &Node, name: &str, spec: &str) -> ApiResult<()> {
+    model::validate::policy_name(name).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    Hook::parse(spec)?;
+    node.store.set_setting(&format!("notify:{name}"), Some(spec))?;
+    if node.store.setting("notify-cursor")?.is_none() {
+        node.store.set_setting("notify-cursor", Some(&node.store.last_received().to_string()))?;
+    }
+    Ok(())
+}
+
+pub fn notify_remove(store: &Store, name: &str) -> ApiResult<()> {
+    store.set_setting(&format!("notify:{name}"), None)?;
+    store.set_setting(&format!("notify-failed:{name}"), None)?;
+    Ok(())
+}
+
+/// The failures kept for a hook: (when, what), oldest first.
+pub fn notify_failures(store: &Store, name: &str) -> ApiResult<Vec<(String, String)>> {
+    let text = store.setting(&format!("notify-failed:{name}"))?.unwrap_or_default();
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// Hands every notice received since the last call to every notification hook: each hook
+/// is tried up to 4 times with growing pauses (0.2 s, 0.4 s, 0.8 s); what still fails is
+/// logged with the hook (`pandafest hook list` shows it) and not retried later. The node is
+/// locked only to read notices and to record the outcome, never while a hook runs.
+/// Returns how many notices were delivered to how many hooks.
+pub fn deliver_notices(node: &std::sync::Mutex<Node>) -> ApiResult<usize> {
+    use backon::{BlockingRetryable, ExponentialBuilder};
+    let (hooks, batch) = {
+        let mut n = node.lock().map_err(|_| ApiError::internal("the node's lock is poisoned"))?;
+        let hooks = notify_list(&n.store)?;
+        if hooks.is_empty() {
+            return Ok(0);
+        }
+        // Entries another process stored (an import, a CLI write) are in the plan first.
+        n.store.refresh()?;
+        let cursor = match n.store.setting("notify-cursor")?.and_then(|c| c.parse().ok()) {
+            Some(c) => c,
+            None => n.store.last_received(),
+        };
+        (hooks, service::notify::notices(&n, Some(cursor))?)
+    };
+    let mut delivered = 0;
+    let mut failures: Vec<(String, String)> = Vec::new();
+    for notice in &batch.notices {
+        for (name, hook) in &hooks {
+            let body = json!({ "hook": name, "notice": notice });
+            let attempt = || match hook {
+                Hook::Command(cmd) => run_command(cmd, &body.to_string()).map(drop),
+                Hook::Http(url) => run_http(url, &body).map(drop),
+            };
+            let backoff = ExponentialBuilder::default().with_min_delay(Duration::from_millis(200)).with_max_times(3);
+            match attempt.retry(backoff).sleep(std::thread::sleep).call() {
+                Ok(()) => delivered += 1,
+                Err(e) => failures.push((name.clone(), format!("notice {} ({}): {e}", notice.seq, notice.kind))),
+            }
+        }
+    }
+    let n = node.lock().map_err(|_| ApiError::internal("the node's lock is poisoned"))?;
+    for (name, failure) in failures {
+        eprintln!("notification hook {name:?}: {failure}; given up");
+        let mut kept = notify_failures(&n.store, &name)?;
+        kept.push((service::now().to_rfc3339(), failure));
+        let excess = kept.len().saturating_sub(FAILURES_KEPT);
+        kept.drain(..excess);
+        n.store.set_setting(&format!("notify-failed:{name}"), Some(&serde_json::to_string(&kept).expect("strings")))?;
+    }
+    n.store.set_setting("notify-cursor", Some(&batch.last.to_string()))?;
+    Ok(delivered)
+}

@@ -187,6 +187,14 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
             "200",
         ),
         ("get", "/ops/{id}", "The effect of one operation and the reason it had none", None, schema("Op"), "200"),
+        (
+            "get",
+            "/notices",
+            "What the owner should hear about in entries received after ?after=SEQ (without it: none, and where they start)",
+            None,
+            schema("Notices"),
+            "200",
+        ),
         ("get", "/sync", "Peers and how far behind they are", None, schema("SyncStatus"), "200"),
         (
             "get",
@@ -259,6 +267,8 @@ fn schemas() -> Value {
         .schema_from::<CheckView>()
         .schema_from::<MoveView>()
         .schema_from::<ProgrammeView>()
+        .schema_from::<service::notify::NoticeView>()
+        .schema_from::<service::notify::NoticesView>()
         .schema_from::<ProgrammeEventView>()
         .schema_from::<AffectedView>()
         .schema_from::<ResourceChangeView>()

@@ -702,3 +702,49 @@ fn unconfirmable_requests_are_denied_and_sub_festival_bookings_are_busy_for_ever
         .unwrap_or_else(|| panic!("the slot is busy: {busy}"));
     assert_eq!((slot["status"].as_str(), slot["event"].as_str()), (Some("confirmed"), None));
 }
+
+// Scenario: Ana's node runs with two notification hooks, one that appends each notice to a
+// file and one that always fails; Bo's request for her stage arrives (imported while the
+// node runs), then Ana confirms from the CLI (her own write: no news to her).
+// Assert: the working hook gets one JSON notice, "requested", naming the event; the failing
+// one is retried and its failure is listed by `hook list`.
+#[test]
+fn notification_hooks_hear_of_requests_and_failures_are_logged() {
+    let (ana, bo, _cy, festival, stage) = festival_with_stage("manual");
+    let file = ana.path().join("notices.jsonl");
+    ana.ok(&["hook", "add", "log", &format!("exec:cat >> '{}'; echo >> '{}'", file.display(), file.display())]);
+    ana.ok(&["hook", "add", "broken", "exec:exit 3"]);
+    let _server = support::serve(&ana, &[]);
+    bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Opening",
+        "--start",
+        "2026-07-01T18:00",
+        "--end",
+        "2026-07-01T20:00",
+        "--request",
+        &stage,
+    ]);
+    ana.receive(&bo, &festival);
+    support::eventually(20, "the notice reaches the hook", || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("requested"))
+    });
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["hook"], "log");
+    assert_eq!(lines[0]["notice"]["kind"], "requested");
+    assert_eq!(lines[0]["notice"]["text"], "Bo asks for Main stage for Opening, 2026-07-01 18:00–20:00");
+    support::eventually(20, "the failure is logged", || ana.ok(&["hook", "list"]).contains("failed"));
+    let listed = ana.json(&["hook", "list"]);
+    let broken = listed.as_array().unwrap().iter().find(|h| h["name"] == "broken").unwrap();
+    assert!(broken["failures"][0][1].as_str().unwrap().contains("exited with exit status: 3"), "{broken}");
+}

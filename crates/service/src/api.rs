@@ -199,6 +199,15 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(node.check(&c.resource, &c.start, &c.end)?))
             }
             ("GET", ["ops", id]) => Answer::ok(to_json(node.op(id)?)),
+            ("GET", ["notices"]) => {
+                let after = match query_value(&query, "after") {
+                    Some(a) => Some(
+                        a.parse::<i64>().map_err(|_| ApiError::bad_input(format!("after={a:?} is not a number")))?,
+                    ),
+                    None => None,
+                };
+                Answer::ok(to_json(crate::notify::notices(node, after)?))
+            }
             _ => return Err(ApiError::not_found("no such API call; see /api/v1/openapi.json")),
         })
     })();

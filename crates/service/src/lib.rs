@@ -19,6 +19,7 @@ pub mod fuzz;
 pub mod hub;
 pub mod invite;
 pub mod node;
+pub mod notify;
 pub mod publish;
 pub mod views;
 

@@ -459,6 +459,18 @@ impl Store {
         SqlLog::load(&self.conn, author, log_id)
     }
 
+    /// The entries received after `after` (in the order received), with their `received`
+    /// number and payload: what a notifier reads.
+    pub fn received_entries_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, Id, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT received, hash, payload FROM entries WHERE received > ?1 ORDER BY received LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![after, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, Id(Hash(r.get::<_, [u8; 64]>(1)?)), r.get::<_, Vec<u8>>(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The order in which this node received entries: smaller is earlier.
     pub fn received_order(&self, id: &Id) -> Result<Option<i64>, StoreError> {
         Ok(self

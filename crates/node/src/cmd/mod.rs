@@ -118,6 +118,11 @@ pub enum Command {
     /// External authorization policies (hooks) of this node.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Programs or web endpoints told of each notice while `serve` runs: a request for your
+    /// resources, a decision about your requests, a request that moved (for bots: mail,
+    /// Matrix, Signal bridges).
+    #[command(subcommand)]
+    Hook(HookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -344,6 +349,24 @@ pub enum RequestCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum HookCommand {
+    /// Tell NAME of every notice from now on.
+    Add {
+        name: String,
+        /// exec:COMMAND (the notice as JSON on stdin) or an http(s):// URL (POSTed as JSON).
+        hook: String,
+    },
+    Remove {
+        name: String,
+    },
+    /// The hooks, and the deliveries that failed.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
     /// Let an external program decide requests of resources whose policy is NAME.
     Add {
@@ -537,6 +560,36 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             }
             say!("rebuilt the plan from {} entries", node.store.entry_count()?);
             if problems.is_empty() { Ok(()) } else { Err(ApiError::internal("the store has problems (see above)")) }
+        }
+        Command::Hook(cmd) => {
+            let node = open(dir)?;
+            match cmd {
+                HookCommand::Add { name, hook } => {
+                    pandafest::hooks::notify_add(&node, &name, &hook)?;
+                    say!("hook {name} is told of every notice from now on, while `pandafest serve` runs: {hook}");
+                    Ok(())
+                }
+                HookCommand::Remove { name } => pandafest::hooks::notify_remove(&node.store, &name),
+                HookCommand::List { json } => {
+                    let mut list = Vec::new();
+                    for (name, hook) in pandafest::hooks::notify_list(&node.store)? {
+                        let failures = pandafest::hooks::notify_failures(&node.store, &name)?;
+                        list.push(serde_json::json!({ "name": name, "hook": hook.spec(), "failures": failures }));
+                    }
+                    if json {
+                        output::print_json(&list);
+                    } else if list.is_empty() {
+                        say!("no hooks: `pandafest hook add NAME exec:COMMAND` or an https:// URL");
+                    }
+                    for h in list.iter().filter(|_| !json) {
+                        say!("{:<12} {}", h["name"].as_str().unwrap_or(""), h["hook"].as_str().unwrap_or(""));
+                        for f in h["failures"].as_array().into_iter().flatten() {
+                            say!("  failed {}: {}", f[0].as_str().unwrap_or(""), f[1].as_str().unwrap_or(""));
+                        }
+                    }
+                    Ok(())
+                }
+            }
         }
         Command::Policy(cmd) => {
             let node = open(dir)?;

@@ -151,6 +151,16 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
             say!("{}", service::invite::LOOPBACK_HINT);
         }
         tokio::spawn(http::watch(state.clone()));
+        // Notification hooks: told of notices as entries arrive (a second's delay at most).
+        let notifier = state.node.clone();
+        std::thread::spawn(move || {
+            loop {
+                if let Err(e) = pandafest::hooks::deliver_notices(&notifier) {
+                    tracing::warn!("notification hooks: {e}");
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        });
         start_sync(&state, &args, addr);
         // The public address is one of this node's own names, and its pages are its own.
         let mut hosts = args.allow_hosts.clone();
