@@ -26,6 +26,7 @@ import {
   type Invite,
   type JoinResult,
   type NewEvent,
+  type Notices,
   type NewFestival,
   type NewRequest,
   type NewResource,
@@ -264,6 +265,9 @@ export abstract class ApiClient implements PandafestClient {
   }
   sync(): Promise<SyncStatus> {
     return this.get('/sync')
+  }
+  notices(after?: number): Promise<Notices> {
+    return this.get(after === undefined ? '/notices' : `/notices?after=${after}`)
   }
   programme(festival: Id): Promise<Programme> {
     return this.get(`/festivals/${p(festival)}/programme`)

@@ -39,6 +39,9 @@ export type Move = Schemas['Move']
 export type EventUpdate = Schemas['EventUpdate']
 /** A festival's public programme: events with a confirmed booking, sub-festivals included. */
 export type Programme = Schemas['Programme']
+/** What the owner should hear about ("Notices" in docs/api.md). */
+export type Notices = Schemas['Notices']
+export type Notice = Schemas['Notice']
 /** An invite link with its peers, and whether anyone else could use it (`hint` says how). */
 export type Invite = Schemas['Invite']
 export type ProgrammeEvent = Schemas['ProgrammeEvent']
@@ -177,6 +180,8 @@ export interface PandafestClient {
 
   /** The public programme (only confirmed bookings; sub-festivals held here included). */
   programme(festival: Id): Promise<Programme>
+  /** Notices in what arrived after `after` (none, and where to start, without it). */
+  notices(after?: number): Promise<Notices>
   /** The programme page's address for visitors (`subscribable`: others can open it). */
   programmeLink(festival: Id): Promise<CalendarLink>
   /** The programme as a file other tools read. */

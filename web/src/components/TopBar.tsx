@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { useClient } from '../client/context'
 import type { Route } from '../lib/router'
 import { useData } from '../lib/useData'
+import { useNotices } from '../lib/useNotices'
 
 const NAV: { to: string; label: string; short?: string; active: Route['name'][] }[] = [
   {
@@ -20,6 +21,7 @@ export function TopBar({ route }: { route: Route }) {
   const waiting = useData((c) => c.requests({ incoming: true, pending: true }), [])
   const me = useData((c) => c.identity(), [])
   const count = waiting.data?.length ?? 0
+  const { unseen } = useNotices(route.name === 'requests')
   // The public programme is for visitors: no one's name, inbox or planning screens.
   if (route.name === 'programme') {
     return (
@@ -64,6 +66,11 @@ export function TopBar({ route }: { route: Route }) {
                   {n.to === '#/inbox' && count > 0 ? (
                     <span className="count" aria-label={`, ${count} waiting for you`}>
                       {count}
+                    </span>
+                  ) : null}
+                  {n.to === '#/requests' && unseen.length > 0 ? (
+                    <span className="count" aria-label={`, ${unseen.length} new decisions`}>
+                      {unseen.length}
                     </span>
                   ) : null}
                 </a>

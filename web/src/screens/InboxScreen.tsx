@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from 'react'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type Id, type RequestStatus, type ResourceRequest } from '../client/types'
+import { NotifyToggle } from '../components/NotifyToggle'
 import { RequestsByFestival } from '../components/RequestList'
 import { EmptyState, ErrorNote, Loading } from '../components/ui'
 import { dayKey, formatLongDay } from '../lib/time'
@@ -64,6 +65,7 @@ export function InboxScreen() {
     <section>
       <h1>Inbox</h1>
       <p className="lead">Requests for the resources you own. Confirm the ones you agree to; the time is then booked for that event.</p>
+      <NotifyToggle />
       <div className="filters" role="group" aria-label="Filter requests">
         <div className="field">
           <label htmlFor={`${ids}-status`}>Show</label>
