@@ -167,6 +167,19 @@ async function main() {
   browsers.push(benB)
   const anaB = await launch(join(root, 'profile-ana'), { name: 'ana', problems })
   browsers.push(anaB)
+  // Ana allows notifications; what the page shows is recorded (headless Chromium shows none).
+  await anaB.context.grantPermissions(['notifications'], { origin: anaNode.origin })
+  await anaB.context.addInitScript(() => {
+    const Real = window.Notification
+    window.__notified = []
+    class Recording extends Real {
+      constructor(title, options) {
+        super(title, options)
+        window.__notified.push(options?.body ?? '')
+      }
+    }
+    window.Notification = Recording
+  })
   const open = async (who, node, route) => {
     await who.page.goto(`${node.origin}/#token=${node.token}`)
     await who.page.getByRole('heading', { level: 1 }).first().waitFor()
@@ -190,13 +203,20 @@ async function main() {
   await step('Ben asks for the bike twice (overlapping) and the stage three times; Ana sees the competition', async () => {
     const make = (title, start, end, resource) =>
       ben('POST', `/festivals/${ids.camp}/events`, { title, start, end, requests: [{ resource }] })
+    // Ana's inbox is open before the requests arrive.
+    await open(anaB, anaNode, '#/inbox')
+    await anaB.page.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor()
+    await sleep(500) // the page has read where notices start
     ids.tour = await make('Bike tour', '2027-07-02T14:00', '2027-07-02T16:00', ids.bike)
     ids.run = await make('Cargo run', '2027-07-02T15:00', '2027-07-02T17:00', ids.bike)
     for (const [i, h] of [19, 20, 21].entries()) await make(`Jam ${i + 1}`, `2027-07-01T${h}:00`, `2027-07-01T${h}:45`, ids.stage)
+    // Ana's open page notifies her of each request as it arrives.
+    await until("Ana's browser notified of the Bike tour request", async () =>
+      (await anaB.page.evaluate(() => window.__notified ?? [])).some((t) => /Ben asks for Cargo bike for Bike tour/.test(t)),
+    )
     await until('five requests waiting on Ana\'s node', async () =>
       (await ana('GET', '/requests?incoming=1&pending=1')).length === 5 ? true : null,
     )
-    await open(anaB, anaNode, '#/inbox')
     const tour = anaB.page.getByRole('listitem', { name: 'Bike tour: Cargo bike' })
     await expectText(tour, /Confirming this turns away: Cargo run \(15:00–17:00\)/, 'the competing request named')
     await shot(anaB, 'inbox-competing')
@@ -306,10 +326,13 @@ async function main() {
 
     const visitor = await launch(join(root, 'profile-visitor'), { name: 'visitor', problems })
     browsers.push(visitor)
-    await visitor.page.setViewportSize({ width: 390, height: 844 })
     await visitor.page.goto(link)
     const main = visitor.page.getByRole('main')
-    await expectText(main, /Bike tour/, "the visitor's programme", SYNC_TIMEOUT_MS)
+    await expectText(main, /Bike tour/, "the visitor's programme (desktop: the grid)", SYNC_TIMEOUT_MS)
+    await shot(visitor, 'programme-visitor-desktop')
+    await visitor.page.setViewportSize({ width: 390, height: 844 })
+    await visitor.page.reload()
+    await expectText(main, /Bike tour/, "the visitor's programme (phone: the list)", SYNC_TIMEOUT_MS)
     const text = await main.innerText()
     for (const hidden of ['Cargo run', 'Jam 1', 'Ana', 'Ben']) {
       if (text.includes(hidden)) fail(`the visitor's programme shows ${JSON.stringify(hidden)}: ${text.slice(0, 600)}`)
