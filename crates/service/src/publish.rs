@@ -80,6 +80,13 @@ pub fn programme(s: &State, festival: &Id) -> Option<ProgrammeView> {
     Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f), events })
 }
 
+/// Text as XML 1.0 and iCalendar can carry it: descriptions may hold control characters
+/// (only names are one line), which would make the whole feed unreadable; line breaks and
+/// tabs stay.
+fn clean(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
+}
+
 fn names(rs: &[&Resource]) -> String {
     rs.iter().map(|r| r.fields.name.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -94,7 +101,7 @@ fn room(s: &State, i: &Item) -> String {
 
 /// The event's description, with the other resources it has.
 fn description(i: &Item) -> String {
-    let mut text = i.event.fields.description.clone();
+    let mut text = clean(&i.event.fields.description);
     if !i.others.is_empty() {
         if !text.is_empty() {
             text.push_str("\n\n");
@@ -273,11 +280,7 @@ pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
         let name = s
             .display_name(Some(&e.festival), &e.organiser)
             .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
-        json!({ "name": name, "guid": guid(&Id(bamboo::Hash({
-            let mut h = [0u8; 64];
-            h[..32].copy_from_slice(&e.organiser.0.0);
-            h
-        }))) })
+        json!({ "name": name, "guid": guid(&derived_id(festival, &e.organiser.0.0)) })
     };
     let event = |i: &Item| {
         let e = i.event;
@@ -334,20 +337,16 @@ pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
                 "daysCount": l.days.len(),
                 "timeslot_duration": "00:15",
                 "time_zone_name": l.tz,
-                "rooms": l.rooms.iter().map(|r| json!({ "name": r, "guid": guid(&room_id(festival, r)) })).collect::<Vec<_>>(),
+                "rooms": l.rooms.iter().map(|r| json!({ "name": r, "guid": guid(&derived_id(festival, r.as_bytes())) })).collect::<Vec<_>>(),
                 "days": days,
             }
         }
     }))
 }
 
-/// A stable id for a room name within a festival (for its guid).
-fn room_id(festival: &Id, room: &str) -> Id {
-    let mut h = festival.0.0;
-    for (n, b) in room.bytes().enumerate() {
-        h[n % 64] ^= b.rotate_left((n / 64) as u32);
-    }
-    Id(bamboo::Hash(h))
+/// A stable id for a name within a festival (a room's, a person's guid): the hash of both.
+fn derived_id(festival: &Id, name: &[u8]) -> Id {
+    Id(bamboo::Hash::of(&[festival.0.0.as_slice(), name].concat()))
 }
 
 /// The frab/Pentabarf schedule XML: `<schedule>` with `<conference>` and `<day>`s of

@@ -27,7 +27,13 @@ async function world() {
   })
   await world.share(tent.id)
   await ana.confirm(repair.requests[0].id)
-  await bo.createEvent(fest.id, { title: 'Night walk', start: '2026-07-02T21:00:00Z', end: '2026-07-02T23:30:00Z' })
+  // A description may hold control characters; the feeds must stay readable.
+  await bo.createEvent(fest.id, {
+    title: 'Night walk',
+    description: 'Bring a torch\u0001\u0007.\nMeet at the gate.',
+    start: '2026-07-02T21:00:00Z',
+    end: '2026-07-02T23:30:00Z',
+  })
   const rain = await bo.createEvent(fest.id, {
     title: 'Rain dance',
     start: '2026-07-03T10:00:00Z',
@@ -62,6 +68,7 @@ describe('the exported programme', () => {
     expect(o.endDate.toJSDate().toISOString()).toBe('2026-07-01T18:00:00.000Z')
     expect(o.sequence).toBe(0)
     expect(events[1].description).toBe('With: PA system')
+    expect(events[2].description).toBe('Bring a torch.\nMeet at the gate.')
     expect(events[3].sequence).toBe(1)
 
     // A change keeps the UID and bumps SEQUENCE.
@@ -108,6 +115,10 @@ describe('the exported programme', () => {
       parseTagValue: false,
       isArray: (name) => ['day', 'room', 'event', 'person'].includes(name),
     })
+    // A strict XML 1.0 parse (jsdom's): a control character would make it a parser error.
+    const strict = new DOMParser().parseFromString(xml, 'application/xml')
+    expect(strict.getElementsByTagName('parsererror')).toHaveLength(0)
+    expect(strict.getElementsByTagName('event')).toHaveLength(3)
     const doc = parser.parse(xml, true)
     const s = doc.schedule
     expect(Object.keys(s.conference).sort()).toEqual(['acronym', 'days', 'end', 'start', 'timeslot_duration', 'title'])
