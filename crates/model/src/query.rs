@@ -44,12 +44,13 @@ impl State {
     /// [`MAX_NESTING`] levels deep.
     pub fn descendants(&self, id: &Id) -> Vec<Id> {
         let mut out = vec![*id];
+        let mut seen = std::collections::HashSet::from([*id]);
         let mut level = vec![*id];
         for _ in 0..MAX_NESTING {
             let next: Vec<Id> = level
                 .iter()
                 .flat_map(|f| self.idx.children.get(f).into_iter().flatten().copied())
-                .filter(|c| !out.contains(c))
+                .filter(|c| seen.insert(*c))
                 .collect();
             if next.is_empty() {
                 break;

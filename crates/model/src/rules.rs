@@ -215,6 +215,11 @@ impl State {
         }
     }
 
+    /// `author`'s log of `festival`, if it has one here.
+    fn log_of(&self, author: &Key, festival: &Id) -> Option<LogKey> {
+        self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l))
+    }
+
     /// Whether `op`, signed next by `author` into its log of `festival`, would take effect:
     /// the field rules, the rules of its log, and for the owner's decisions the allocation's
     /// rules, exactly as the fold will apply them. Beyond the fold's rules it also refuses
@@ -230,7 +235,7 @@ impl State {
     /// leave (a moved request's release, then its replacement's confirm). Other operations
     /// are checked against the plan as it is. On failure: the index and the rule.
     pub fn check_ops(&self, author: &Key, festival: &Id, ops: &[Operation]) -> Result<(), (usize, Rule)> {
-        let log = self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l));
+        let log = self.log_of(author, festival);
         let mut changed: HashMap<Id, Allocation> = HashMap::new();
         for (i, op) in ops.iter().enumerate() {
             let log = if matches!(op, Operation::FestivalCreate { .. }) { None } else { log };
@@ -429,7 +434,7 @@ impl State {
     ) -> Result<(), (Option<usize>, Rule)> {
         self.check_op(author, festival, &Operation::EventUpdate { event, fields: fields.clone() })
             .map_err(|rule| (None, rule))?;
-        let log = self.logs_of(author).into_iter().find(|(_, f)| f == &Some(*festival)).map(|(l, _)| (*author, l));
+        let log = self.log_of(author, festival);
         let mut e = self.events.get(&event).expect("the update's check found it").clone();
         e.fields = fields.clone();
         for (i, (old, frame)) in moves.iter().enumerate() {

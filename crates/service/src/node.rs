@@ -178,6 +178,24 @@ fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {
     })
 }
 
+/// A frame given as an optional start and end (in `tz`): both, or neither (`None`).
+fn given_frame(start: &Option<String>, end: &Option<String>, tz: &str) -> ApiResult<Option<TimeFrame>> {
+    match (start, end) {
+        (Some(s), Some(e)) => parse_frame(s, e, tz).map(Some),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::bad_input("give both start and end, or neither")),
+    }
+}
+
+/// A time zone a person typed. The protocol checks a zone's syntax only (peers' databases
+/// differ); a person gets told of a typo before it is signed.
+fn known_timezone(timezone: String) -> ApiResult<String> {
+    if !Timestamp::is_known_timezone(&timezone) {
+        return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
+    }
+    Ok(timezone)
+}
+
 impl Node {
     /// Opens the node in `data_dir`, creating it (and the node's key pair) on first use.
     /// The directory is private to the user (0700) and so is every file in it (0600),
@@ -384,20 +402,11 @@ impl Node {
     pub fn create_festival(&mut self, input: NewFestival) -> ApiResult<FestivalView> {
         let parent = input.parent.as_deref().map(|p| self.festival_id(p)).transpose()?;
         // A sub-festival is where its parent is, unless told otherwise.
-        let timezone = input.timezone.unwrap_or_else(|| match parent {
+        let timezone = known_timezone(input.timezone.unwrap_or_else(|| match parent {
             Some(p) => self.timezone_of(&p),
             None => "UTC".to_string(),
-        });
-        // The protocol checks a zone's syntax only (peers' databases differ); a person gets
-        // told of a typo before it is signed.
-        if !Timestamp::is_known_timezone(&timezone) {
-            return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
-        }
-        let frame = match (&input.start, &input.end) {
-            (Some(s), Some(e)) => Some(parse_frame(s, e, &timezone)?),
-            (None, None) => None,
-            _ => return Err(ApiError::bad_input("give both --start and --end, or neither")),
-        };
+        }))?;
+        let frame = given_frame(&input.start, &input.end, &timezone)?;
         let fields =
             FestivalFields { name: input.name.trim().to_string(), description: input.description, timezone, frame };
         let id =
@@ -408,15 +417,8 @@ impl Node {
     pub fn update_festival(&mut self, id: &str, input: FestivalChange) -> ApiResult<FestivalView> {
         let id = self.festival_id(id)?;
         let f = self.state().festival(&id).expect("resolved").fields.clone();
-        let timezone = input.timezone.unwrap_or(f.timezone);
-        if !Timestamp::is_known_timezone(&timezone) {
-            return Err(ApiError::bad_input(format!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)")));
-        }
-        let frame = match (&input.start, &input.end) {
-            (Some(s), Some(e)) => Some(parse_frame(s, e, &timezone)?),
-            (None, None) => f.frame,
-            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
-        };
+        let timezone = known_timezone(input.timezone.unwrap_or(f.timezone))?;
+        let frame = given_frame(&input.start, &input.end, &timezone)?.or(f.frame);
         let fields = FestivalFields {
             name: input.name.map_or(f.name, |n| n.trim().to_string()),
             description: input.description.unwrap_or(f.description),
@@ -608,11 +610,7 @@ impl Node {
         let mut requests = Vec::new();
         for q in &input.requests {
             let resource = self.resource_id(&q.resource)?;
-            let qframe = match (&q.start, &q.end) {
-                (Some(s), Some(e)) => parse_frame(s, e, &tz)?,
-                (None, None) => frame,
-                _ => return Err(ApiError::bad_input("a request gives both start and end, or neither")),
-            };
+            let qframe = given_frame(&q.start, &q.end, &tz)?.unwrap_or(frame);
             requests.push((resource, qframe));
         }
         let fields = EventFields { title: input.title.trim().to_string(), description: input.description, frame };
@@ -644,11 +642,7 @@ impl Node {
         let event = self.event_id(event)?;
         let e = self.state().event(&event).expect("resolved").clone();
         let resource = self.resource_id(&input.resource)?;
-        let frame = match (&input.start, &input.end) {
-            (Some(s), Some(en)) => parse_frame(s, en, &self.timezone_of(&e.festival))?,
-            (None, None) => e.fields.frame,
-            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
-        };
+        let frame = given_frame(&input.start, &input.end, &self.timezone_of(&e.festival))?.unwrap_or(e.fields.frame);
         let id =
             self.write("request it", e.festival, Operation::RequestCreate { event, resource, frame, replaces: None })?;
         self.request(&id.to_hex())
@@ -661,11 +655,7 @@ impl Node {
         let id = self.event_id(id)?;
         let e = self.state().event(&id).expect("resolved").clone();
         let tz = self.timezone_of(&e.festival);
-        let frame = match (&input.start, &input.end) {
-            (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
-            (None, None) => e.fields.frame,
-            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
-        };
+        let frame = given_frame(&input.start, &input.end, &tz)?.unwrap_or(e.fields.frame);
         let fields = EventFields {
             title: input.title.map_or(e.fields.title.clone(), |t| t.trim().to_string()),
             description: input.description.unwrap_or(e.fields.description.clone()),
@@ -674,11 +664,7 @@ impl Node {
         let mut moves = self.state().moves(&id, &frame);
         for pick in &input.moves {
             let resource = self.resource_id(&pick.resource)?;
-            let to = match (&pick.start, &pick.end) {
-                (Some(s), Some(en)) => parse_frame(s, en, &tz)?,
-                (None, None) => frame,
-                _ => return Err(ApiError::bad_input("a move gives both start and end, or neither")),
-            };
+            let to = given_frame(&pick.start, &pick.end, &tz)?.unwrap_or(frame);
             let s = self.state();
             let mut found = false;
             for (old, new) in moves.iter_mut() {
