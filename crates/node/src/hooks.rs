@@ -205,52 +205,57 @@ pub fn notify_failures(store: &Store, name: &str) -> ApiResult<Vec<(String, Stri
     Ok(serde_json::from_str(&text).unwrap_or_default())
 }
 
-/// Hands every notice received since the last call to every notification hook: each hook
-/// is tried up to 4 times with growing pauses (0.2 s, 0.4 s, 0.8 s); what still fails is
-/// logged with the hook (`pandafest hook list` shows it) and not retried later. The node is
-/// locked only to read notices and to record the outcome, never while a hook runs.
-/// Returns how many notices were delivered to how many hooks.
-pub fn deliver_notices(node: &std::sync::Mutex<Node>) -> ApiResult<usize> {
-    use backon::{BlockingRetryable, ExponentialBuilder};
-    let (hooks, batch) = {
-        let mut n = node.lock().map_err(|_| ApiError::internal("the node's lock is poisoned"))?;
-        let hooks = notify_list(&n.store)?;
-        if hooks.is_empty() {
-            return Ok(0);
-        }
-        // Entries another process stored (an import, a CLI write) are in the plan first.
-        n.store.refresh()?;
-        let cursor = match n.store.setting("notify-cursor")?.and_then(|c| c.parse().ok()) {
-            Some(c) => c,
-            None => n.store.last_received(),
-        };
-        (hooks, service::notify::notices(&n, Some(cursor))?)
+/// The notices since the last delivery and the hooks to tell, if any: read under the node's
+/// lock (`net::locked`), after `http::watch` folded in what arrived.
+pub fn pending_notices(node: &Node) -> ApiResult<Option<(Vec<(String, Hook)>, service::notify::NoticesView)>> {
+    let hooks = notify_list(&node.store)?;
+    if hooks.is_empty() {
+        return Ok(None);
+    }
+    let cursor = match node.store.setting("notify-cursor")?.and_then(|c| c.parse().ok()) {
+        Some(c) => c,
+        None => node.store.last_received(),
     };
-    let mut delivered = 0;
-    let mut failures: Vec<(String, String)> = Vec::new();
-    for notice in &batch.notices {
-        for (name, hook) in &hooks {
+    let batch = service::notify::notices(node, Some(cursor))?;
+    if batch.last == cursor {
+        return Ok(None);
+    }
+    Ok(Some((hooks, batch)))
+}
+
+/// Hands each notice to each hook, without the node's lock: each is tried up to 4 times
+/// with growing pauses (0.2 s, 0.4 s, 0.8 s). Returns what still failed: (hook, what).
+pub fn deliver(hooks: &[(String, Hook)], notices: &[service::notify::NoticeView]) -> Vec<(String, String)> {
+    use backon::{BlockingRetryable, ExponentialBuilder};
+    let mut failures = Vec::new();
+    for notice in notices {
+        for (name, hook) in hooks {
             let body = json!({ "hook": name, "notice": notice });
             let attempt = || match hook {
                 Hook::Command(cmd) => run_command(cmd, &body.to_string()).map(drop),
                 Hook::Http(url) => run_http(url, &body).map(drop),
             };
             let backoff = ExponentialBuilder::default().with_min_delay(Duration::from_millis(200)).with_max_times(3);
-            match attempt.retry(backoff).sleep(std::thread::sleep).call() {
-                Ok(()) => delivered += 1,
-                Err(e) => failures.push((name.clone(), format!("notice {} ({}): {e}", notice.seq, notice.kind))),
+            if let Err(e) = attempt.retry(backoff).sleep(std::thread::sleep).call() {
+                failures.push((name.clone(), format!("notice {} ({}): {e}", notice.seq, notice.kind)));
             }
         }
     }
-    let n = node.lock().map_err(|_| ApiError::internal("the node's lock is poisoned"))?;
+    failures
+}
+
+/// Records a delivery: the failures (kept per hook, not retried later; `pandafest hook
+/// list` shows them) and where the next one starts.
+pub fn record_delivery(node: &Node, failures: Vec<(String, String)>, last: i64) -> ApiResult<()> {
     for (name, failure) in failures {
         eprintln!("notification hook {name:?}: {failure}; given up");
-        let mut kept = notify_failures(&n.store, &name)?;
+        let mut kept = notify_failures(&node.store, &name)?;
         kept.push((service::now().to_rfc3339(), failure));
         let excess = kept.len().saturating_sub(FAILURES_KEPT);
         kept.drain(..excess);
-        n.store.set_setting(&format!("notify-failed:{name}"), Some(&serde_json::to_string(&kept).expect("strings")))?;
+        node.store
+            .set_setting(&format!("notify-failed:{name}"), Some(&serde_json::to_string(&kept).expect("strings")))?;
     }
-    n.store.set_setting("notify-cursor", Some(&batch.last.to_string()))?;
-    Ok(delivered)
+    node.store.set_setting("notify-cursor", Some(&last.to_string()))?;
+    Ok(())
 }

@@ -151,16 +151,7 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
             say!("{}", service::invite::LOOPBACK_HINT);
         }
         tokio::spawn(http::watch(state.clone()));
-        // Notification hooks: told of notices as entries arrive (a second's delay at most).
-        let notifier = state.node.clone();
-        std::thread::spawn(move || {
-            loop {
-                if let Err(e) = pandafest::hooks::deliver_notices(&notifier) {
-                    tracing::warn!("notification hooks: {e}");
-                }
-                std::thread::sleep(std::time::Duration::from_secs(1));
-            }
-        });
+        tokio::spawn(notify_hooks(state.clone()));
         start_sync(&state, &args, addr);
         // The public address is one of this node's own names, and its pages are its own.
         let mut hosts = args.allow_hosts.clone();
@@ -180,4 +171,33 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
         http::serve(listener, app).await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells the notification hooks of what `http::watch` announced: woken by the live stream of
+/// changes (and every 30 s, for a change announced while a delivery ran); hooks run on a
+/// blocking thread, without the node's lock.
+async fn notify_hooks(state: AppState) {
+    let mut changes = state.changes.subscribe();
+    loop {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), changes.recv()).await;
+        let node = state.node.clone();
+        let done = tokio::task::spawn_blocking(move || -> pandafest::error::ApiResult<()> {
+            let panicked = |p: net::Panicked| pandafest::error::ApiError::internal(p.to_string());
+            // Batch after batch, until the notices are caught up.
+            while let Some((hooks, batch)) =
+                net::locked(&node, |n| pandafest::hooks::pending_notices(n)).map_err(panicked)??
+            {
+                let failures = pandafest::hooks::deliver(&hooks, &batch.notices);
+                net::locked(&node, |n| pandafest::hooks::record_delivery(n, failures, batch.last))
+                    .map_err(panicked)??;
+            }
+            Ok(())
+        })
+        .await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("notification hooks: {e}"),
+            Err(e) => tracing::warn!("notification hooks: {e}"),
+        }
+    }
 }
