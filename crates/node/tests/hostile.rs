@@ -225,6 +225,9 @@ fn unknown_ids_are_answers_not_crashes() {
         format!("/api/v1/festivals/{unknown}/resources"),
         format!("/api/v1/festivals/{unknown}/schedule"),
         format!("/api/v1/festivals/{unknown}/schedule.ics"),
+        format!("/api/v1/festivals/{unknown}/schedule.xml"),
+        format!("/api/v1/festivals/{unknown}/schedule.json"),
+        format!("/api/v1/festivals/{unknown}/programme"),
         format!("/api/v1/festivals/{unknown}/invite"),
         format!("/api/v1/resources/{unknown}"),
         format!("/api/v1/resources/{unknown}/calendar?start=2026-01-01T00:00Z&end=2026-01-02T00:00Z"),
@@ -247,6 +250,16 @@ fn unknown_ids_are_answers_not_crashes() {
         assert_eq!(post(&path).0, 404, "{path}");
     }
     assert_eq!(post(&format!("/api/v1/events/{unknown}/cancel")).0, 404);
+    assert_eq!(post(&format!("/api/v1/resources/{unknown}/preview")).0, 404);
+    let put = |path: &str| raw(&server, "PUT", path, &[("Host", &h), ("Content-Type", "application/json")], "{}");
+    for path in ["festivals", "events", "resources"].map(|p| format!("/api/v1/{p}/{unknown}")) {
+        assert_eq!(put(&path).0, 404, "{path}");
+    }
+    let (status, body) = get("/api/v1/notices?after=yesterday");
+    assert_eq!(status, 400, "{body}");
+    for after in ["-9223372036854775808", "9223372036854775807"] {
+        assert_eq!(get(&format!("/api/v1/notices?after={after}")).0, 200, "after={after}");
+    }
     // A festival joined by link whose creation has not arrived: described, not a crash.
     ana.ok(&["join", &format!("pandafest://join?festival={unknown}")]);
     let (status, body) = get(&format!("/api/v1/festivals/{unknown}/events"));
