@@ -362,21 +362,7 @@ export class HttpClient extends ApiClient {
     if (this.visitorKey && (method !== 'GET' || !PUBLISHED.test(path))) {
       return { status: 401, data: { error: 'A programme link opens the programme only.' } }
     }
-    const headers: Record<string, string> = { Accept: 'application/json' }
-    // The node takes changes only as JSON (no form of another site can send that).
-    const write = method !== 'GET'
-    if (write) headers['Content-Type'] = 'application/json'
-    if (this.token) headers.Authorization = `Bearer ${this.token}`
-    let res: Response
-    try {
-      res = await this.fetchFn(this.url(path), {
-        method,
-        headers,
-        body: write ? JSON.stringify(body ?? {}) : undefined,
-      })
-    } catch {
-      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
-    }
+    const res = await this.fetchApi(method, path, body)
     const text = await res.text()
     let data: unknown = null
     if (text) {
@@ -387,6 +373,24 @@ export class HttpClient extends ApiClient {
       }
     }
     return { status: res.status, data }
+  }
+
+  /** One call to the node, with the token (or the visitor's key); the raw answer. */
+  private async fetchApi(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    // The node takes changes only as JSON (no form of another site can send that).
+    const write = method !== 'GET'
+    if (write) headers['Content-Type'] = 'application/json'
+    if (this.token) headers.Authorization = `Bearer ${this.token}`
+    try {
+      return await this.fetchFn(this.url(path), {
+        method,
+        headers,
+        body: write ? JSON.stringify(body ?? {}) : undefined,
+      })
+    } catch {
+      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
+    }
   }
 
   /**
@@ -416,14 +420,7 @@ export class HttpClient extends ApiClient {
 
   /** The native node serves export files as they are (XML, JSON, iCalendar): read the text. */
   override async exportSchedule(festival: Id, format: ExportFormat): Promise<string> {
-    const headers: Record<string, string> = {}
-    if (this.token) headers.Authorization = `Bearer ${this.token}`
-    let res: Response
-    try {
-      res = await this.fetchFn(this.url(`/festivals/${p(festival)}/schedule.${format}`), { headers })
-    } catch {
-      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
-    }
+    const res = await this.fetchApi('GET', `/festivals/${p(festival)}/schedule.${format}`)
     const text = await res.text()
     if (!res.ok) throw new ApiError(res.status, fallbackMessage(res.status))
     return text

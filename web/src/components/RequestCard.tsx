@@ -44,19 +44,19 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
   }
 
   const canDecide = q.incoming && (q.status === 'pending' || q.status === 'denied')
-  // For the owner: is the requested time still free? (Shown, and it decides whether
-  // "Confirm" is the obvious next step: a confirm of a taken time can only be refused.)
+  // A pending request carries the node's verdict (`cannot_confirm`, which counts the old slot
+  // of a moved request as free, and `competing`). A denied one the owner may confirm after
+  // all: is its time free now? (That decides whether "Confirm" is the obvious next step.)
   const check = useData(
-    (c) => (showConflicts && canDecide ? c.check({ resource: q.resource, start: q.start, end: q.end }) : Promise.resolve(null)),
+    (c) =>
+      showConflicts && q.incoming && q.status === 'denied'
+        ? c.check({ resource: q.resource, start: q.start, end: q.end })
+        : Promise.resolve(null),
     [q.id, q.start, q.end, q.status, showConflicts],
   )
   const tone = check.data ? describeCheck(check.data, timeZone, q.id).tone : null
-  // A pending request: the node says whether it could be confirmed now (counting the old slot
-  // of a moved request as free); otherwise the check's tone.
   const confirmable =
     q.status === 'pending' ? !q.cannot_confirm : tone === null || tone === 'free' || tone === 'hold'
-  // A moved request's own old slot is in the check's way: the "Moved" line says it instead.
-  const showCheck = !(q.status === 'pending' && q.moved_from)
   const title =
     heading === 'event' ? (
       <>
@@ -126,7 +126,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           {q.competing.map((c) => `${eventName(c)} (${formatTimeRange(c.start, c.end, timeZone)})`).join(', ')}
         </p>
       ) : null}
-      {showConflicts && showCheck && canDecide && check.data && (q.status === 'pending' || !confirmable) ? (
+      {showConflicts && check.data && !confirmable ? (
         <p className="conflict">
           <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
         </p>

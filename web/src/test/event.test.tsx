@@ -124,7 +124,9 @@ describe('an event page', () => {
     cleanup()
     renderApp(ana, `/festivals/${fest.id}`)
     expect(await screen.findByRole('heading', { level: 1, name: 'Fusion 2026' })).toBeInTheDocument()
-    await ana.identity()
+    // Ana's identity has arrived (her name is in the top bar): the button would be there now.
+    const nav = screen.getByRole('navigation', { name: 'Main' })
+    expect(await within(nav).findByRole('link', { name: 'Ana' })).toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Edit festival…' })).not.toBeInTheDocument()
   })
 })

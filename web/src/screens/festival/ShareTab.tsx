@@ -5,8 +5,8 @@ import { CalendarLinkBox } from '../../components/CalendarLinkBox'
 import { CopyField, ErrorNote } from '../../components/ui'
 import { useData } from '../../lib/useData'
 
+// iCalendar is the Calendar card's (a link to follow, or a download), not listed twice here.
 const EXPORTS: { format: ExportFormat; label: string; file: string; type: string }[] = [
-  { format: 'ics', label: 'iCalendar (.ics)', file: 'schedule.ics', type: 'text/calendar' },
   { format: 'xml', label: 'frab/Pentabarf XML (Giggity, EventFahrplan)', file: 'schedule.xml', type: 'application/xml' },
   { format: 'json', label: 'c3voc schedule.json (info-beamer, EventFahrplan)', file: 'schedule.json', type: 'application/json' },
 ]
