@@ -83,6 +83,7 @@ fn main() {
             url: String::new(),
             availability: Availability::Always,
             policy: "fcfs".into(),
+            capacity: model::Capacity::ONE,
         };
         resources.push((push(&mut entries, &mut writers[owner], festival, Operation::ResourceCreate(fields)), owner));
     }

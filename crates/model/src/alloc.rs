@@ -7,14 +7,16 @@ use serde::{Deserialize, Serialize};
 use crate::id::Id;
 use crate::rules::Rule;
 use crate::state::OpStatus;
-use crate::time::{Availability, TimeFrame, Timestamp};
+use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 
 /// An operation of the owner's log that decides the resource's allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AllocOp {
+    /// The terms a resource is booked on: `resource/create` and `resource/update`.
     Availability {
         op: Id,
         availability: Availability,
+        capacity: Capacity,
     },
     Retire {
         op: Id,
@@ -88,37 +90,49 @@ pub enum Decision {
     },
 }
 
-/// A confirmed, active slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Slot {
-    pub end: Timestamp,
-    pub request: Id,
-}
-
-/// Active confirms are kept by start time; they never overlap, so a conflict check
-/// looks only at the last slot starting before the frame ends: O(log n).
+/// A resource's allocation: its availability, capacity and confirmed slots, folded from its
+/// owner's log. Confirms are kept by start; with a capacity above one they may overlap, and
+/// a step function of how many are active ([`Allocation::load_in`]) answers the check in
+/// O(log n + the pieces within the frame).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     availability: Availability,
+    capacity: Capacity,
     retired: bool,
-    active: BTreeMap<Timestamp, Slot>,
-    slot_of: HashMap<Id, Timestamp>,
+    /// Active confirms: (start, request) to end.
+    active: BTreeMap<(Timestamp, Id), Timestamp>,
+    slot_of: HashMap<Id, TimeFrame>,
+    /// With a capacity of `n >= 2`: the number of active slots from each key to the next.
+    /// Empty otherwise (one: a check looks at the overlapping slots; unlimited: never full).
+    load: BTreeMap<Timestamp, u32>,
+    /// The longest slot confirmed so far: a slot overlapping a frame starts no earlier than
+    /// `longest` before it. It never shrinks, which costs only time.
+    longest: i64,
     decisions: HashMap<Id, Decision>,
 }
 
+const NO_ID: Id = Id(bamboo::Hash([0; 64]));
+
 impl Allocation {
-    pub fn new(availability: Availability) -> Allocation {
+    pub fn new(availability: Availability, capacity: Capacity) -> Allocation {
         Allocation {
             availability,
+            capacity,
             retired: false,
             active: BTreeMap::new(),
             slot_of: HashMap::new(),
+            load: BTreeMap::new(),
+            longest: 0,
             decisions: HashMap::new(),
         }
     }
 
     pub fn availability(&self) -> &Availability {
         &self.availability
+    }
+
+    pub fn capacity(&self) -> Capacity {
+        self.capacity
     }
 
     pub fn decision(&self, request: &Id) -> Option<&Decision> {
@@ -129,37 +143,46 @@ impl Allocation {
         self.slot_of.contains_key(request)
     }
 
-    /// The active confirm overlapping `frame`, if any.
-    pub fn conflict(&self, frame: &TimeFrame) -> Option<(TimeFrame, Id)> {
-        let (start, slot) = self.active.range(..frame.end()).next_back()?;
-        let slot_frame = TimeFrame::new(*start, slot.end).expect("slots are valid frames");
-        slot_frame.overlaps(frame).then_some((slot_frame, slot.request))
-    }
-
-    /// As [`Allocation::conflict`], not counting the slot of `except`.
-    fn conflict_except(&self, frame: &TimeFrame, except: Option<Id>) -> Option<(TimeFrame, Id)> {
-        match except {
-            None => self.conflict(frame),
-            Some(except) => self.active_in(frame).into_iter().find(|(_, q)| *q != except),
-        }
-    }
-
     /// Active confirms overlapping `frame`, by start.
     pub fn active_in(&self, frame: &TimeFrame) -> Vec<(TimeFrame, Id)> {
-        let first = self.active.range(..=frame.start()).next_back().map(|(s, _)| *s).unwrap_or(frame.start());
+        let from = Timestamp(frame.start().0.saturating_sub(self.longest).max(0));
         self.active
-            .range(first..frame.end())
-            .map(|(s, slot)| (TimeFrame::new(*s, slot.end).expect("valid"), slot.request))
+            .range((from, NO_ID)..(frame.end(), NO_ID))
+            .map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("slots are valid frames"), *q))
             .filter(|(f, _)| f.overlaps(frame))
             .collect()
     }
 
     /// All active confirms, by start.
     pub fn active(&self) -> impl Iterator<Item = (TimeFrame, Id)> + '_ {
-        self.active.iter().map(|(s, slot)| (TimeFrame::new(*s, slot.end).expect("valid"), slot.request))
+        self.active.iter().map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("valid"), *q))
     }
 
-    /// The parts of `frame` that are available and not confirmed to anyone.
+    /// How many active confirms overlap each piece of `frame`: consecutive pieces with
+    /// different counts, covering `frame`.
+    pub fn load_in(&self, frame: &TimeFrame) -> Vec<(TimeFrame, u32)> {
+        if !self.keeps_load() {
+            // No step function kept: count from the overlapping slots.
+            let mut steps = BTreeMap::new();
+            for (f, _) in self.active_in(frame) {
+                *steps.entry(f.start().max(frame.start())).or_insert(0i64) += 1;
+                *steps.entry(f.end().min(frame.end())).or_insert(0i64) -= 1;
+            }
+            let mut load = BTreeMap::new();
+            let (mut n, mut last) = (0i64, 0);
+            for (t, d) in steps {
+                n += d;
+                if n as u32 != last {
+                    load.insert(t, n as u32);
+                    last = n as u32;
+                }
+            }
+            return pieces(&load, frame);
+        }
+        pieces(&self.load, frame)
+    }
+
+    /// The parts of `frame` that are available and where another confirm fits.
     pub fn free_in(&self, frame: &TimeFrame) -> Vec<TimeFrame> {
         if self.retired {
             return Vec::new();
@@ -172,20 +195,34 @@ impl Allocation {
                 .filter_map(|w| TimeFrame::new(w.start().max(frame.start()), w.end().min(frame.end())))
                 .collect(),
         };
-        let mut free = Vec::new();
+        let Some(limit) = self.capacity.limit() else { return windows };
+        let mut free: Vec<TimeFrame> = Vec::new();
         for w in windows {
-            let mut cursor = w.start();
-            for (taken, _) in self.active_in(&w) {
-                if let Some(gap) = TimeFrame::new(cursor, taken.start()) {
-                    free.push(gap);
+            for (piece, n) in self.load_in(&w) {
+                if n >= limit {
+                    continue;
                 }
-                cursor = cursor.max(taken.end());
-            }
-            if let Some(gap) = TimeFrame::new(cursor, w.end()) {
-                free.push(gap);
+                match free.last_mut() {
+                    Some(last) if last.end() == piece.start() => {
+                        *last = TimeFrame::new(last.start(), piece.end()).expect("joined");
+                    }
+                    _ => free.push(piece),
+                }
             }
         }
         free
+    }
+
+    /// Whether `frame` lies within the availability of a resource not retired.
+    pub fn is_available(&self, frame: &TimeFrame) -> bool {
+        !self.retired && self.availability.contains(frame)
+    }
+
+    /// How many more confirms of `frame` would fit (the fewest over the frame); `None`
+    /// when the capacity is unlimited.
+    pub fn left_in(&self, frame: &TimeFrame) -> Option<u32> {
+        let limit = self.capacity.limit()?;
+        Some(self.load_in(frame).iter().map(|(_, n)| limit.saturating_sub(*n)).min().unwrap_or(limit))
     }
 
     /// Whether a confirm of `frame` would hold now; the rule that forbids it otherwise.
@@ -196,16 +233,53 @@ impl Allocation {
     /// As [`Allocation::can_confirm`] once the slot of `except` is released: a moved
     /// request's new frame may overlap the slot it replaces (`State::confirmable`).
     pub fn can_confirm_except(&self, frame: &TimeFrame, except: Option<Id>) -> Result<(), Rule> {
+        self.fits(frame, except, None)
+    }
+
+    /// Whether confirms of both `frame` and `other` would hold, `frame` after `other`:
+    /// false when confirming `other` turns `frame` away.
+    pub fn fit_together(&self, frame: &TimeFrame, other: &TimeFrame) -> bool {
+        self.fits(frame, None, Some(other)).is_ok()
+    }
+
+    /// The rule a confirm of `frame` breaks, with the slot of `except` released and a
+    /// slot `extra` taken first.
+    fn fits(&self, frame: &TimeFrame, except: Option<Id>, extra: Option<&TimeFrame>) -> Result<(), Rule> {
         if self.retired {
             return Err(Rule::ResourceRetired);
         }
         if !self.availability.contains(frame) {
             return Err(Rule::OutsideAvailability);
         }
-        if let Some((frame, request)) = self.conflict_except(frame, except) {
-            return Err(Rule::Overlaps { request, frame });
+        match self.capacity {
+            Capacity::Unlimited => Ok(()),
+            Capacity::Limited(n) if n.get() == 1 => {
+                if let Some(extra) = extra.filter(|x| x.overlaps(frame)) {
+                    return Err(Rule::AtCapacity { capacity: 1, frame: *extra });
+                }
+                match self.active_in(frame).into_iter().find(|(_, q)| Some(*q) != except) {
+                    Some((frame, request)) => Err(Rule::Overlaps { request, frame }),
+                    None => Ok(()),
+                }
+            }
+            Capacity::Limited(limit) => {
+                let released = except.and_then(|q| self.slot_of.get(&q)).copied();
+                let mut cuts: Vec<Timestamp> = Vec::new();
+                for f in released.iter().chain(extra) {
+                    cuts.extend([f.start(), f.end()].into_iter().filter(|t| frame.start() < *t && *t < frame.end()));
+                }
+                for (piece, n) in self.load_in(frame) {
+                    for piece in split(piece, &cuts) {
+                        let covers = |f: Option<&TimeFrame>| f.is_some_and(|f| f.contains(&piece)) as u32;
+                        let n = n - covers(released.as_ref()) + covers(extra);
+                        if n >= limit.get() {
+                            return Err(Rule::AtCapacity { capacity: limit.get(), frame: piece });
+                        }
+                    }
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// The slot a confirm takes: the request's frame, which must be the one the confirm
@@ -223,13 +297,39 @@ impl Allocation {
         }
     }
 
-    fn deactivate(&mut self, request: &Id) -> bool {
-        match self.slot_of.remove(request) {
-            Some(start) => {
-                self.active.remove(&start);
-                true
+    fn activate(&mut self, request: Id, frame: TimeFrame) {
+        self.active.insert((frame.start(), request), frame.end());
+        self.slot_of.insert(request, frame);
+        self.longest = self.longest.max(frame.end().0 - frame.start().0);
+        if self.keeps_load() {
+            add_load(&mut self.load, &frame, 1);
+        }
+    }
+
+    fn deactivate(&mut self, request: &Id) {
+        if let Some(frame) = self.slot_of.remove(request) {
+            self.active.remove(&(frame.start(), *request));
+            if self.keeps_load() {
+                add_load(&mut self.load, &frame, -1);
             }
-            None => false,
+        }
+    }
+
+    fn keeps_load(&self) -> bool {
+        matches!(self.capacity, Capacity::Limited(n) if n.get() >= 2)
+    }
+
+    fn set_capacity(&mut self, capacity: Capacity) {
+        if capacity == self.capacity {
+            return;
+        }
+        self.capacity = capacity;
+        self.load.clear();
+        if self.keeps_load() {
+            let frames: Vec<TimeFrame> = self.slot_of.values().copied().collect();
+            for f in frames {
+                add_load(&mut self.load, &f, 1);
+            }
         }
     }
 
@@ -274,12 +374,14 @@ impl Allocation {
             return OpStatus::NoEffect(rule);
         }
         match op {
-            AllocOp::Availability { availability, .. } => self.availability = availability.clone(),
+            AllocOp::Availability { availability, capacity, .. } => {
+                self.availability = availability.clone();
+                self.set_capacity(*capacity);
+            }
             AllocOp::Retire { .. } => self.retired = true,
             AllocOp::Confirm { op, request, frame } => {
                 let frame = Self::confirm_frame(request, *frame, check).expect("the rule holds");
-                self.active.insert(frame.start(), Slot { end: frame.end(), request: *request });
-                self.slot_of.insert(*request, frame.start());
+                self.activate(*request, frame);
                 self.decisions.insert(*request, Decision::Confirmed { op: *op });
             }
             AllocOp::Deny { op, request, reason } => {
@@ -292,5 +394,139 @@ impl Allocation {
             }
         }
         OpStatus::Applied
+    }
+}
+
+/// The pieces of `frame` with the count of a step function `load` (count from each key to
+/// the next, 0 before the first).
+fn pieces(load: &BTreeMap<Timestamp, u32>, frame: &TimeFrame) -> Vec<(TimeFrame, u32)> {
+    use std::ops::Bound::Excluded;
+    let mut out = Vec::new();
+    let mut cursor = frame.start();
+    let mut n = load.range(..=cursor).next_back().map_or(0, |(_, n)| *n);
+    for (&t, &m) in load.range((Excluded(frame.start()), Excluded(frame.end()))) {
+        out.push((TimeFrame::new(cursor, t).expect("keys are ordered"), n));
+        cursor = t;
+        n = m;
+    }
+    out.push((TimeFrame::new(cursor, frame.end()).expect("keys lie within the frame"), n));
+    out
+}
+
+/// `piece` cut at every `cuts` point inside it.
+fn split(piece: TimeFrame, cuts: &[Timestamp]) -> Vec<TimeFrame> {
+    let mut points: Vec<Timestamp> = cuts.iter().copied().filter(|t| piece.start() < *t && *t < piece.end()).collect();
+    points.sort();
+    points.dedup();
+    let mut out = Vec::with_capacity(points.len() + 1);
+    let mut cursor = piece.start();
+    for t in points {
+        out.push(TimeFrame::new(cursor, t).expect("ordered"));
+        cursor = t;
+    }
+    out.push(TimeFrame::new(cursor, piece.end()).expect("ordered"));
+    out
+}
+
+/// Adds `delta` to the step function `load` over `frame`, keeping no key whose count equals
+/// the one before it.
+fn add_load(load: &mut BTreeMap<Timestamp, u32>, frame: &TimeFrame, delta: i64) {
+    let at = |load: &BTreeMap<Timestamp, u32>, t: Timestamp| load.range(..=t).next_back().map_or(0, |(_, n)| *n);
+    for t in [frame.start(), frame.end()] {
+        let n = at(load, t);
+        load.entry(t).or_insert(n);
+    }
+    for (_, n) in load.range_mut(frame.start()..frame.end()) {
+        *n = u32::try_from(i64::from(*n) + delta).expect("a slot is removed only after it was added");
+    }
+    for t in [frame.end(), frame.start()] {
+        let before = load.range(..t).next_back().map_or(0, |(_, n)| *n);
+        if load.get(&t) == Some(&before) {
+            load.remove(&t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(a: i64, b: i64) -> TimeFrame {
+        TimeFrame::new(Timestamp(a), Timestamp(b)).unwrap()
+    }
+
+    fn id(n: u8) -> Id {
+        Id(bamboo::Hash([n; 64]))
+    }
+
+    fn confirm(a: &mut Allocation, n: u8, frame: TimeFrame) -> OpStatus {
+        let op = AllocOp::Confirm { op: id(100 + n), request: id(n), frame: None };
+        a.apply(&op, Some(&RequestCheck::Valid(frame)))
+    }
+
+    fn show(a: &Allocation, frame: TimeFrame) -> String {
+        let load: Vec<String> =
+            a.load_in(&frame).iter().map(|(p, n)| format!("{}-{}:{n}", p.start().0, p.end().0)).collect();
+        let free: Vec<String> = a.free_in(&frame).iter().map(|p| format!("{}-{}", p.start().0, p.end().0)).collect();
+        format!("load {} | free {} | left {:?}", load.join(" "), free.join(" "), a.left_in(&frame))
+    }
+
+    #[test]
+    fn a_capacity_of_three_takes_three_overlapping_confirms_and_no_fourth() {
+        let mut a = Allocation::new(Availability::Always, Capacity::limited(3).unwrap());
+        assert_eq!(confirm(&mut a, 1, f(10, 20)), OpStatus::Applied);
+        assert_eq!(confirm(&mut a, 2, f(15, 25)), OpStatus::Applied);
+        assert_eq!(confirm(&mut a, 3, f(0, 16)), OpStatus::Applied);
+        assert_eq!(
+            show(&a, f(0, 30)),
+            "load 0-10:1 10-15:2 15-16:3 16-20:2 20-25:1 25-30:0 | free 0-15 16-30 | left Some(0)"
+        );
+        // Full only within 15-16: a fourth overlapping it is refused, one beside it fits.
+        assert_eq!(
+            confirm(&mut a, 4, f(12, 18)),
+            OpStatus::NoEffect(Rule::AtCapacity { capacity: 3, frame: f(15, 16) })
+        );
+        assert_eq!(confirm(&mut a, 5, f(16, 30)), OpStatus::Applied);
+        // Releasing a slot frees its place and leaves no stale steps behind.
+        a.apply(&AllocOp::Release { op: id(200), request: id(3) }, None);
+        a.apply(&AllocOp::Release { op: id(201), request: id(5) }, None);
+        assert_eq!(show(&a, f(0, 30)), "load 0-10:0 10-15:1 15-20:2 20-25:1 25-30:0 | free 0-30 | left Some(1)");
+        assert_eq!(a.load.len(), 4, "steps at 10, 15, 20, 25: {:?}", a.load);
+    }
+
+    #[test]
+    fn a_moved_request_counts_its_old_slot_as_released_and_a_competing_one_as_taken() {
+        let mut a = Allocation::new(Availability::Always, Capacity::limited(2).unwrap());
+        confirm(&mut a, 1, f(0, 10));
+        confirm(&mut a, 2, f(5, 15));
+        assert!(matches!(a.can_confirm(&f(8, 12)), Err(Rule::AtCapacity { capacity: 2, .. })));
+        assert_eq!(a.can_confirm_except(&f(8, 12), Some(id(1))), Ok(()));
+        // 12-20 fits alone, but not together with another 14-16.
+        assert!(a.can_confirm(&f(12, 20)).is_ok());
+        assert!(!a.fit_together(&f(12, 20), &f(14, 16)));
+        assert!(a.fit_together(&f(16, 20), &f(12, 14)));
+    }
+
+    #[test]
+    fn changing_the_capacity_keeps_confirms_and_judges_new_ones_by_the_new_limit() {
+        let mut a = Allocation::new(Availability::Always, Capacity::limited(2).unwrap());
+        confirm(&mut a, 1, f(0, 10));
+        confirm(&mut a, 2, f(0, 10));
+        let to_one = AllocOp::Availability { op: id(50), availability: Availability::Always, capacity: Capacity::ONE };
+        a.apply(&to_one, None);
+        assert_eq!(a.active().count(), 2);
+        assert!(matches!(a.can_confirm(&f(5, 6)), Err(Rule::Overlaps { .. })));
+        let unlimited =
+            AllocOp::Availability { op: id(51), availability: Availability::Always, capacity: Capacity::Unlimited };
+        a.apply(&unlimited, None);
+        assert_eq!(confirm(&mut a, 3, f(0, 10)), OpStatus::Applied);
+        assert_eq!(show(&a, f(0, 20)), "load 0-10:3 10-20:0 | free 0-20 | left None");
+        let to_three = AllocOp::Availability {
+            op: id(52),
+            availability: Availability::Always,
+            capacity: Capacity::limited(3).unwrap(),
+        };
+        a.apply(&to_three, None);
+        assert_eq!(show(&a, f(0, 20)), "load 0-10:3 10-20:0 | free 10-20 | left Some(0)");
     }
 }

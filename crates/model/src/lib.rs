@@ -31,7 +31,7 @@ pub use policy::{Policy, PolicyDecision, PolicyRegistry};
 pub use rows::{Loader, Row};
 pub use rules::Rule;
 pub use state::{LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Request, RequestStatus, State};
-pub use time::{Availability, Daily, TimeFrame, Timestamp};
+pub use time::{Availability, Capacity, Daily, TimeFrame, Timestamp};
 pub use validate::FieldError;
 
 #[doc(hidden)]

@@ -8,13 +8,14 @@
 use ciborium::Value;
 
 use crate::id::Id;
-use crate::time::{Availability, TimeFrame, Timestamp};
+use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 
 /// The newest operation format this code writes and interprets. An operation is written with
 /// the lowest version that has all its fields: version 2 added a request's `repl` (the
 /// request it replaces when its event moved) and a confirm's `start`/`end` (the slot it
-/// takes), so older peers keep and pass on what they cannot read (`docs/protocol.md`).
-pub const VERSION: u64 = 2;
+/// takes), version 3 a resource's `cap` (how many confirms may overlap), so older peers keep
+/// and pass on what they cannot read (`docs/protocol.md`).
+pub const VERSION: u64 = 3;
 /// The largest payload this code interprets; larger payloads are stored but have no effect.
 pub const MAX_PAYLOAD: usize = 16 * 1024;
 
@@ -93,6 +94,7 @@ pub struct ResourceFields {
     pub availability: Availability,
     /// `fcfs`, `manual`, or the name of a policy registered at the owner's node.
     pub policy: String,
+    pub capacity: Capacity,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -187,6 +189,11 @@ impl Operation {
     /// The lowest operation version that has every field this operation uses.
     pub fn version(&self) -> u64 {
         match self {
+            Operation::ResourceCreate(fields) | Operation::ResourceUpdate { fields, .. }
+                if fields.capacity != Capacity::ONE =>
+            {
+                3
+            }
             Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
             _ => 1,
         }
@@ -378,6 +385,9 @@ fn resource_fields(m: &mut MapWriter, f: &ResourceFields) {
         m.put("avail", Value::Array(pairs));
     }
     m.text("policy", &f.policy);
+    if let Some(cap) = f.capacity.to_wire() {
+        m.int("cap", cap.into());
+    }
 }
 
 fn event_fields(m: &mut MapWriter, f: &EventFields) {
@@ -532,8 +542,8 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
         }
         "festival/update" => Operation::FestivalUpdate { festival: r.id("id")?, fields: read_festival(r)? },
         "profile/set" => Operation::ProfileSet { name: r.text("name")?, about: r.opt_text("about")? },
-        "resource/create" => Operation::ResourceCreate(read_resource(r)?),
-        "resource/update" => Operation::ResourceUpdate { resource: r.id("id")?, fields: read_resource(r)? },
+        "resource/create" => Operation::ResourceCreate(read_resource(r, version)?),
+        "resource/update" => Operation::ResourceUpdate { resource: r.id("id")?, fields: read_resource(r, version)? },
         "resource/retire" => Operation::ResourceRetire { resource: r.id("id")? },
         "event/create" => Operation::EventCreate(read_event(r)?),
         "event/update" => Operation::EventUpdate { event: r.id("id")?, fields: read_event(r)? },
@@ -565,7 +575,7 @@ fn read_festival(r: &mut MapReader) -> R<FestivalFields> {
     })
 }
 
-fn read_resource(r: &mut MapReader) -> R<ResourceFields> {
+fn read_resource(r: &mut MapReader, version: u64) -> R<ResourceFields> {
     let name = r.text("name")?;
     let kind_text = r.text("kind")?;
     let kind = ResourceKind::parse(&kind_text).ok_or(FormatError::UnknownResourceKind(kind_text))?;
@@ -602,7 +612,16 @@ fn read_resource(r: &mut MapReader) -> R<ResourceFields> {
         url: r.opt_text("url")?,
         availability,
         policy: r.text("policy")?,
+        capacity: if version >= 3 { read_capacity(r)? } else { Capacity::ONE },
     })
+}
+
+fn read_capacity(r: &mut MapReader) -> R<Capacity> {
+    let Some(cap) = r.opt_int("cap")? else { return Ok(Capacity::ONE) };
+    let cap = u32::try_from(cap)
+        .map_err(|_| FormatError::WrongType { field: "cap", expected: "an integer from 0 to 4294967295" })?;
+    // `cap: 1` is the default and so not canonical; re-encoding reports it.
+    Ok(Capacity::from_wire(Some(cap)))
 }
 
 fn read_event(r: &mut MapReader) -> R<EventFields> {

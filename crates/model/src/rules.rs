@@ -12,7 +12,7 @@ use crate::id::{Id, Key};
 use crate::op::{EventFields, Operation};
 use crate::state::RequestStatus;
 use crate::state::{Event, LogKey, MAX_NESTING, ObjectKind, Request, State};
-use crate::time::{Availability, TimeFrame, Timestamp};
+use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 use crate::validate::{FieldError, MAX_REQUESTS_PER_EVENT, check_fields};
 
 /// Why an operation has no effect (or, for a reference not yet known, no effect yet).
@@ -67,6 +67,8 @@ pub enum Rule {
     OutsideAvailability,
     #[error("overlaps confirmed request {} ({:?})", request.short(), frame)]
     Overlaps { request: Id, frame: TimeFrame },
+    #[error("all {capacity} are booked {frame:?}")]
+    AtCapacity { capacity: u32, frame: TimeFrame },
     #[error("request {} is confirmed already", request.short())]
     AlreadyConfirmed { request: Id },
     #[error("request {} is not confirmed, so there is nothing to release", request.short())]
@@ -152,6 +154,10 @@ impl State {
             Rule::RequestForOtherResource { request, resource: r } => {
                 format!("request {} is for {}, not this resource", short(request), resource(r))
             }
+            Rule::AtCapacity { capacity, frame } => match capacity {
+                1 => format!("booked {} UTC", frame.to_local("UTC")),
+                n => format!("all {n} are booked {} UTC", frame.to_local("UTC")),
+            },
             other => other.to_string(),
         }
     }
@@ -306,15 +312,31 @@ impl State {
         self.resources.get(&q.resource).filter(|r| r.alloc.is_active(&old)).map(|_| old)
     }
 
-    /// What changing `resource`'s availability to `to` would mean for its requests, as the
-    /// fold and the owner's node will take it: the pending requests that could no longer be
-    /// confirmed (the owner's node denies them, saying why), and the confirmed ones that lie
-    /// outside `to` (they stay booked until the owner releases them).
-    pub fn availability_effects(&self, resource: &Id, to: &Availability) -> (Vec<(&Request, Rule)>, Vec<&Request>) {
+    /// The pending requests that confirming `q` would turn away: confirmable now, but not
+    /// once `q` holds its slot (with a capacity of one: those overlapping it).
+    pub fn turned_away_by(&self, q: &Request) -> Vec<&Request> {
+        let Some(r) = self.resources.get(&q.resource) else { return Vec::new() };
+        self.holds(&q.resource, &q.frame)
+            .into_iter()
+            .filter(|o| o.id != q.id && self.confirmable(o).is_ok() && !r.alloc.fit_together(&o.frame, &q.frame))
+            .collect()
+    }
+
+    /// What changing `resource`'s availability to `to` and its capacity to `capacity` would
+    /// mean for its requests, as the fold and the owner's node will take it: the pending
+    /// requests that could no longer be confirmed (the owner's node denies them, saying
+    /// why), and the confirmed ones that lie outside `to` (they stay booked until the owner
+    /// releases them).
+    pub fn availability_effects(
+        &self,
+        resource: &Id,
+        to: &Availability,
+        capacity: Capacity,
+    ) -> (Vec<(&Request, Rule)>, Vec<&Request>) {
         let Some(r) = self.resources.get(resource) else { return (Vec::new(), Vec::new()) };
         let none = Id(bamboo::Hash([0; 64]));
         let mut alloc = r.alloc.clone();
-        alloc.apply(&AllocOp::Availability { op: none, availability: to.clone() }, None);
+        alloc.apply(&AllocOp::Availability { op: none, availability: to.clone(), capacity }, None);
         let mut turned_away = Vec::new();
         let mut outside = Vec::new();
         for q in self.requests_for(resource) {

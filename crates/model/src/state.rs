@@ -16,7 +16,7 @@ use crate::id::{Id, Key};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
 use crate::rules::Rule;
 use crate::table::Table;
-use crate::time::{Availability, TimeFrame, Timestamp};
+use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 use crate::validate::check_fields;
 
 /// A log: its author and log id.
@@ -122,8 +122,9 @@ pub struct Resource {
     pub log: LogKey,
     pub fields: ResourceFields,
     pub retired: bool,
-    /// Availability as created: the start of the allocation fold.
+    /// Availability and capacity as created: the start of the allocation fold.
     pub initial_availability: Availability,
+    pub initial_capacity: Capacity,
     /// Every operation of the owner's log that decides this resource's allocation, in log order.
     pub alloc_ops: Vec<AllocOp>,
     pub alloc: Allocation,
@@ -383,6 +384,7 @@ impl State {
             }
             Operation::ResourceCreate(fields) => {
                 let availability = fields.availability.clone();
+                let capacity = fields.capacity;
                 self.resources.insert(
                     id,
                     Resource {
@@ -392,8 +394,9 @@ impl State {
                         log,
                         fields,
                         retired: false,
-                        alloc: Allocation::new(availability.clone()),
+                        alloc: Allocation::new(availability.clone(), capacity),
                         initial_availability: availability,
+                        initial_capacity: capacity,
                         alloc_ops: Vec::new(),
                     },
                 );
@@ -402,7 +405,11 @@ impl State {
             }
             Operation::ResourceUpdate { resource, fields } => {
                 let r = self.resources.get_mut(&resource).expect("checked");
-                r.alloc_ops.push(AllocOp::Availability { op: id, availability: fields.availability.clone() });
+                r.alloc_ops.push(AllocOp::Availability {
+                    op: id,
+                    availability: fields.availability.clone(),
+                    capacity: fields.capacity,
+                });
                 r.fields = fields;
                 self.fold_last(resource, None);
             }
@@ -566,7 +573,7 @@ impl State {
         let checks: Vec<Option<RequestCheck>> =
             r.alloc_ops.iter().map(|op| op.request().map(|q| self.check_request(q, resource))).collect();
         let r = self.resources.get_mut(&resource).expect("present above");
-        let mut alloc = Allocation::new(r.initial_availability.clone());
+        let mut alloc = Allocation::new(r.initial_availability.clone(), r.initial_capacity);
         let mut effects = Vec::with_capacity(r.alloc_ops.len());
         for (op, check) in r.alloc_ops.iter().zip(checks) {
             let effect = alloc.apply(op, check.as_ref());

@@ -175,6 +175,54 @@ impl Availability {
     }
 }
 
+/// How many confirmed requests of a resource may overlap at any instant: one (a room),
+/// `n` (ten bikes, thirty seats) or any number (tickets).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Serialize, Deserialize)]
+pub enum Capacity {
+    Limited(std::num::NonZeroU32),
+    Unlimited,
+}
+
+impl Capacity {
+    pub const ONE: Capacity = Capacity::Limited(std::num::NonZeroU32::MIN);
+
+    /// `n` at a time; `None` for 0.
+    pub fn limited(n: u32) -> Option<Capacity> {
+        std::num::NonZeroU32::new(n).map(Capacity::Limited)
+    }
+
+    /// The limit, `None` when unlimited.
+    pub fn limit(self) -> Option<u32> {
+        match self {
+            Capacity::Limited(n) => Some(n.get()),
+            Capacity::Unlimited => None,
+        }
+    }
+
+    /// The number on the wire (`cap`): absent for one, 0 for unlimited, else the limit.
+    pub fn to_wire(self) -> Option<u32> {
+        match self {
+            Capacity::Limited(n) if n.get() == 1 => None,
+            Capacity::Limited(n) => Some(n.get()),
+            Capacity::Unlimited => Some(0),
+        }
+    }
+
+    pub fn from_wire(cap: Option<u32>) -> Capacity {
+        match cap {
+            None => Capacity::ONE,
+            Some(0) => Capacity::Unlimited,
+            Some(n) => Capacity::limited(n).expect("not zero"),
+        }
+    }
+}
+
+impl Default for Capacity {
+    fn default() -> Capacity {
+        Capacity::ONE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

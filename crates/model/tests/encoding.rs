@@ -54,6 +54,7 @@ fn resource_create_as_first_entry_of_a_log() {
                 url: String::new(),
                 availability: Availability::Windows(vec![frame()]),
                 policy: "fcfs".into(),
+                capacity: model::Capacity::ONE,
             }),
         },
         expect![
@@ -129,10 +130,71 @@ fn version_two_fields() {
         format!("{:?}", op::decode(&out))
     };
     // A version 1 confirm has no frame; a version 2 one without a frame is not canonical
-    // (it is version 1); a later version is kept and passed on, not interpreted.
+    // (it is version 1), nor is it in version 3 (it is version 2); a later version is kept
+    // and passed on, not interpreted.
     expect![[r#"Malformed { error: UnknownField("end"), festival: None }"#]].assert_eq(&map(1, true));
     expect![[r#"Malformed { error: NotCanonical, festival: None }"#]].assert_eq(&map(2, false));
-    expect![[r#"Unsupported { version: 3, kind: "auth/confirm", festival: None }"#]].assert_eq(&map(3, true));
+    expect![[r#"Malformed { error: NotCanonical, festival: None }"#]].assert_eq(&map(3, true));
+    expect![[r#"Unsupported { version: 4, kind: "auth/confirm", festival: None }"#]].assert_eq(&map(4, true));
+}
+
+#[test]
+fn version_three_capacity() {
+    let bikes = |capacity| ResourceFields {
+        name: "Bikes".into(),
+        kind: ResourceKind::Thing,
+        description: String::new(),
+        geo: None,
+        address: String::new(),
+        url: String::new(),
+        availability: Availability::Always,
+        policy: "fcfs".into(),
+        capacity,
+    };
+    check(
+        Payload { festival: None, op: Operation::ResourceCreate(bikes(model::Capacity::limited(10).unwrap())) },
+        expect![
+            "a6617603626f706f7265736f757263652f637265617465636361700a646b696e64657468696e67646e616d656542696b657366706f6c6963796466636673"
+        ],
+    );
+    check(
+        Payload { festival: None, op: Operation::ResourceCreate(bikes(model::Capacity::Unlimited)) },
+        expect![
+            "a6617603626f706f7265736f757263652f6372656174656363617000646b696e64657468696e67646e616d656542696b657366706f6c6963796466636673"
+        ],
+    );
+    let map = |v: u64, cap: Option<i64>| {
+        let mut entries = vec![
+            (ciborium::Value::Text("v".into()), ciborium::Value::Integer(v.into())),
+            (ciborium::Value::Text("op".into()), ciborium::Value::Text("resource/create".into())),
+            (ciborium::Value::Text("kind".into()), ciborium::Value::Text("thing".into())),
+            (ciborium::Value::Text("name".into()), ciborium::Value::Text("Bikes".into())),
+            (ciborium::Value::Text("policy".into()), ciborium::Value::Text("fcfs".into())),
+        ];
+        if let Some(cap) = cap {
+            entries.insert(2, (ciborium::Value::Text("cap".into()), ciborium::Value::Integer(cap.into())));
+        }
+        let mut out = Vec::new();
+        ciborium::into_writer(&ciborium::Value::Map(entries), &mut out).unwrap();
+        match op::decode(&out) {
+            Decoded::Op(p) => match p.op {
+                Operation::ResourceCreate(f) => format!("{:?}", f.capacity),
+                other => format!("{other:?}"),
+            },
+            other => format!("{other:?}"),
+        }
+    };
+    // One is the default, so `cap: 1` is not canonical; version 2 has no `cap`; a capacity
+    // is a 32-bit count.
+    expect![[r#"Limited(10)"#]].assert_eq(&map(3, Some(10)));
+    expect![[r#"Unlimited"#]].assert_eq(&map(3, Some(0)));
+    expect![[r#"Malformed { error: NotCanonical, festival: None }"#]].assert_eq(&map(3, Some(1)));
+    expect![[r#"Malformed { error: NotCanonical, festival: None }"#]].assert_eq(&map(3, None));
+    expect![[r#"Malformed { error: UnknownField("cap"), festival: None }"#]].assert_eq(&map(2, Some(10)));
+    expect![[r#"Malformed { error: WrongType { field: "cap", expected: "an integer from 0 to 4294967295" }, festival: None }"#]]
+        .assert_eq(&map(3, Some(-1)));
+    expect![[r#"Malformed { error: WrongType { field: "cap", expected: "an integer from 0 to 4294967295" }, festival: None }"#]]
+        .assert_eq(&map(3, Some(1 << 32)));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod support;
 
-use model::{Availability, LogEntry, Operation, State, Timestamp};
+use model::{Availability, Capacity, LogEntry, Operation, State, Timestamp};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use support::{World, frame, t};
 
 /// A random but plausible festival: nested festivals, resources with and without
-/// availability windows, events, requests (some invalid), owners confirming (naming the
+/// availability windows and with capacities of one, two, three or unlimited, events, requests (some invalid), owners confirming (naming the
 /// slot or not, sometimes wrongly), denying and releasing in random order (so some confirms
 /// conflict), and events moving with requests that replace the old ones.
 fn random_world(seed: u64) -> World {
@@ -32,7 +32,9 @@ fn random_world(seed: u64) -> World {
         } else {
             Availability::normalised(vec![frame(t(1, 8, 0), t(1, 20, 0)), frame(t(2, 8, 0), t(2, 20, 0))])
         };
-        let id = w.resource(owner, fest, &format!("r{i}"), avail, "manual");
+        let mut fields = support::resource_fields(&format!("r{i}"), avail, "manual");
+        fields.capacity = random_capacity(&mut rng);
+        let id = w.write(owner, fest, Operation::ResourceCreate(fields), &format!("r{i}"));
         resources.push((id, owner, fest));
     }
     let mut requests = Vec::new();
@@ -95,15 +97,26 @@ fn random_world(seed: u64) -> World {
             w.write(who, fest, Operation::EventCancel { event: ev }, &format!("c{k}"));
         }
         if rng.random_bool(0.1) {
-            let fields = support::resource_fields(
+            let mut fields = support::resource_fields(
                 "moved",
                 Availability::normalised(vec![frame(t(1, 10, 0), t(2, 12, 0))]),
                 "manual",
             );
+            fields.capacity = random_capacity(&mut rng);
             w.write(owner, rfest, Operation::ResourceUpdate { resource: res, fields }, &format!("u{k}"));
         }
     }
     w
+}
+
+/// Mostly one at a time; else two, three, or unlimited (which changes as resources update).
+fn random_capacity(rng: &mut StdRng) -> Capacity {
+    match rng.random_range(0..6) {
+        0..=2 => Capacity::ONE,
+        3 => Capacity::limited(2).unwrap(),
+        4 => Capacity::limited(3).unwrap(),
+        _ => Capacity::Unlimited,
+    }
 }
 
 /// The entries in a random order, some twice.
@@ -186,13 +199,15 @@ fn random_worlds_exercise_every_outcome() {
             "booked",
             "can only be replaced",
             "names another time frame",
+            "are booked",
+            "Unlimited",
         ] {
             if text.contains(needle) {
                 seen.insert(needle);
             }
         }
     }
-    assert_eq!(seen.len(), 11, "outcomes seen: {seen:?}");
+    assert_eq!(seen.len(), 13, "outcomes seen: {seen:?}");
 }
 
 proptest! {

@@ -48,6 +48,7 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
             url: String::new(),
             availability: Availability::Always,
             policy: "manual".into(),
+            capacity: model::Capacity::ONE,
         });
         resources.push(push(0, Payload { festival: None, op }.encode(), &mut logs));
     }
@@ -64,7 +65,7 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
             frame,
         });
         let event = push(a, Payload { festival: first.then_some(festival), op }.encode(), &mut logs);
-        let op = Operation::RequestCreate { event, resource: resources[i % resources.len()], frame };
+        let op = Operation::RequestCreate { event, resource: resources[i % resources.len()], frame, replaces: None };
         push(a, Payload { festival: None, op }.encode(), &mut logs);
         n += 2;
         i += 1;

@@ -248,8 +248,8 @@ fn schemas() -> Value {
     use service::api::{CheckBody, JoinBody, NameBody, ReasonBody};
     use service::hub::{Direction, PeerStatus};
     use service::node::{
-        AlwaysWord, AvailabilityInput, DailyInput, EventChange, FestivalChange, FrameInput, NewEvent, NewFestival,
-        NewRequest, ResourceInput,
+        AlwaysWord, AvailabilityInput, CapacityValue, DailyInput, EventChange, FestivalChange, FrameInput, NewEvent,
+        NewFestival, NewRequest, ResourceInput, UnlimitedWord,
     };
     use service::views::*;
     let components = utoipa::openapi::ComponentsBuilder::new()
@@ -264,6 +264,9 @@ fn schemas() -> Value {
         .schema_from::<EventView>()
         .schema_from::<SlotView>()
         .schema_from::<CalendarView>()
+        .schema_from::<LoadView>()
+        .schema_from::<CapacityValue>()
+        .schema_from::<UnlimitedWord>()
         .schema_from::<CheckView>()
         .schema_from::<MoveView>()
         .schema_from::<ProgrammeView>()

@@ -748,3 +748,81 @@ fn notification_hooks_hear_of_requests_and_failures_are_logged() {
     let broken = listed.as_array().unwrap().iter().find(|h| h["name"] == "broken").unwrap();
     assert!(broken["failures"][0][1].as_str().unwrap().contains("exited with exit status: 3"), "{broken}");
 }
+
+#[test]
+fn a_fleet_takes_as_many_overlapping_bookings_as_it_has_and_tickets_have_no_limit() {
+    let (ana, bo, cy, festival, _) = festival_with_stage("manual");
+    let r = ana.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "Cargo bikes",
+        "--kind",
+        "thing",
+        "--policy",
+        "fcfs",
+        "--capacity",
+        "2",
+    ]);
+    assert_eq!(r["capacity"], 2);
+    let bikes = s(&r["id"]);
+    assert!(ana.fails(&["resource", "update", &bikes, "--capacity", "0"]).contains("not a capacity"));
+    assert!(
+        ana.ok(&["resource", "list", "--festival", &festival])
+            .contains("Cargo bikes  [thing, fcfs, owner Ana]  2 at a time")
+    );
+    bo.receive(&ana, &festival);
+    cy.receive(&ana, &festival);
+    let event = |p: &Person, title: &str, start: &str, end: &str| {
+        let e = p.json(&[
+            "event",
+            "create",
+            "--festival",
+            &festival,
+            "--title",
+            title,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--request",
+            &bikes,
+        ]);
+        s(&e["requests"][0]["id"])
+    };
+    let tour = event(&bo, "Bike tour", "2026-07-02T10:00", "2026-07-02T12:00");
+    let run = event(&cy, "Cargo run", "2026-07-02T11:00", "2026-07-02T13:00");
+    let third = event(&cy, "Market trip", "2026-07-02T11:30", "2026-07-02T12:30");
+    ana.receive(&bo, &festival);
+    ana.receive(&cy, &festival);
+    let status = |id: &str| ana.json(&["request", "show", id]);
+    assert_eq!(status(&tour)["status"], "confirmed");
+    assert_eq!(status(&run)["status"], "confirmed", "two bikes: both overlapping requests hold");
+    let denied = status(&third);
+    assert_eq!(denied["status"], "denied");
+    assert_eq!(s(&denied["reason"]), "all 2 are booked 2026-07-02 09:30–10:00 UTC");
+    // 12:00–13:00 only the Cargo run holds a bike; 11:00–12:00 both are out.
+    assert_eq!(
+        ana.ok(&["resource", "check", &bikes, "--start", "2026-07-02T12:00", "--end", "2026-07-02T14:00"]),
+        "free: 1 of 2 left\n  booked  2026-07-02 11:00–13:00  Cargo run\n"
+    );
+    let busy = ana.ok(&["resource", "check", &bikes, "--start", "2026-07-02T11:00", "--end", "2026-07-02T12:00"]);
+    assert!(busy.starts_with("not free: all 2 are booked"), "{busy}");
+    let cal = ana.json(&["resource", "check", &bikes, "--start", "2026-07-02T09:00", "--end", "2026-07-02T14:00"]);
+    assert_eq!(cal["left"], 0);
+    assert_eq!(cal["conflicts"].as_array().unwrap().len(), 2);
+    // As tickets: no limit at all, and what was confirmed stays.
+    ana.ok(&["resource", "update", &bikes, "--capacity", "unlimited"]);
+    assert_eq!(
+        ana.ok(&["resource", "check", &bikes, "--start", "2026-07-02T11:00", "--end", "2026-07-02T12:00"])
+            .lines()
+            .next(),
+        Some("free: no limit")
+    );
+    // Everyone computes the same from the owner's log.
+    cy.receive(&ana, &festival);
+    assert_eq!(cy.json(&["request", "show", &third])["status"], "denied");
+    assert_eq!(cy.json(&["request", "show", &run])["status"], "confirmed");
+}

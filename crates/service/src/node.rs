@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use model::op::{EventFields, FestivalFields, GeoPoint, ResourceFields, ResourceKind};
 use model::state::Request;
 use model::{Availability, Id, Key, OpStatus, Operation, RequestStatus, Rule, State, TimeFrame, Timestamp};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::Store;
 
 use model::PolicyRegistry;
@@ -88,6 +88,46 @@ pub struct ResourceInput {
     pub url: Option<String>,
     pub availability: Option<AvailabilityInput>,
     pub policy: Option<String>,
+    /// How many requests may be confirmed at once: a number (1, the default, is a room) or
+    /// `"unlimited"` (tickets).
+    pub capacity: Option<CapacityValue>,
+}
+
+/// A resource's capacity in the API: how many confirms may overlap, or `"unlimited"`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Capacity))]
+#[serde(untagged)]
+pub enum CapacityValue {
+    /// At least 1.
+    Limited(u32),
+    Unlimited(UnlimitedWord),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum UnlimitedWord {
+    Unlimited,
+}
+
+impl CapacityValue {
+    pub fn of(capacity: model::Capacity) -> CapacityValue {
+        match capacity.limit() {
+            Some(n) => CapacityValue::Limited(n),
+            None => CapacityValue::Unlimited(UnlimitedWord::Unlimited),
+        }
+    }
+
+    pub fn to_model(self) -> ApiResult<model::Capacity> {
+        match self {
+            CapacityValue::Limited(n) => model::Capacity::limited(n).ok_or_else(|| {
+                ApiError::bad_input(
+                    "a capacity is at least 1 (or \"unlimited\"); to stop bookings, retire the resource",
+                )
+            }),
+            CapacityValue::Unlimited(_) => Ok(model::Capacity::Unlimited),
+        }
+    }
 }
 
 /// `"always"`, windows (an empty list also means always), or `{"daily": …}`: a time of
@@ -486,6 +526,10 @@ impl Node {
             }
         };
         let policy = input.policy.or_else(|| base.map(|b| b.policy.clone())).unwrap_or_else(|| "manual".to_string());
+        let capacity = match input.capacity {
+            Some(c) => c.to_model()?,
+            None => base.map_or(model::Capacity::ONE, |b| b.capacity),
+        };
         Ok(ResourceFields {
             name: input.name.or_else(|| base.map(|b| b.name.clone())).unwrap_or_default().trim().to_string(),
             kind,
@@ -495,6 +539,7 @@ impl Node {
             url: input.url.or_else(|| base.map(|b| b.url.clone())).unwrap_or_default(),
             availability,
             policy,
+            capacity,
         })
     }
 
@@ -520,7 +565,7 @@ impl Node {
         let r = s.resource(&id).expect("resolved");
         let fields = self.resource_fields(input, Some(&r.fields), &self.timezone_of(&r.festival))?;
         let me = self.me();
-        let (turned_away, outside) = s.availability_effects(&id, &fields.availability);
+        let (turned_away, outside) = s.availability_effects(&id, &fields.availability, fields.capacity);
         Ok(ResourceChangeView {
             turned_away: turned_away
                 .into_iter()
@@ -567,7 +612,7 @@ impl Node {
         let free = r.alloc.free_in(&frame).iter().map(|f| SlotView::free(s, &id, f)).collect();
         let confirmed = self.taken(&id, &frame);
         let pending = s.holds(&id, &frame).into_iter().map(|q| SlotView::of_request(s, q, "pending")).collect();
-        Ok(CalendarView { free, confirmed, pending })
+        Ok(CalendarView { free, confirmed, pending, load: LoadView::of(&r.alloc, &frame) })
     }
 
     /// The confirmed slots of `resource` overlapping `frame`, by start.
@@ -597,6 +642,8 @@ impl Node {
             reason: verdict.err().map(|rule| s.describe(&rule)),
             conflicts: self.taken(&id, &frame),
             holds: s.holds(&id, &frame).into_iter().map(|q| SlotView::of_request(s, q, "pending")).collect(),
+            left: r.alloc.left_in(&frame).map(|n| if r.alloc.is_available(&frame) { n } else { 0 }),
+            capacity: CapacityValue::of(r.alloc.capacity()),
         })
     }
 

@@ -6,6 +6,8 @@ use model::state::{Event, Festival, Request, Resource};
 use model::{Availability, Id, Key, RequestStatus, State, TimeFrame, Timestamp};
 use serde::Serialize;
 
+use crate::node::CapacityValue;
+
 pub fn time(t: Timestamp) -> String {
     t.to_rfc3339()
 }
@@ -110,6 +112,8 @@ pub struct ResourceView {
     pub availability: AvailabilityView,
     pub policy: String,
     pub retired: bool,
+    /// How many requests may be confirmed at once, or `"unlimited"`.
+    pub capacity: CapacityValue,
 }
 
 impl ResourceView {
@@ -132,6 +136,7 @@ impl ResourceView {
             },
             policy: r.fields.policy.clone(),
             retired: r.retired,
+            capacity: CapacityValue::of(r.fields.capacity),
         }
     }
 }
@@ -218,12 +223,9 @@ impl RequestView {
                 _ => None,
             },
             competing: match status {
-                RequestStatus::Pending { .. } => s
-                    .holds(&q.resource, &q.frame)
-                    .into_iter()
-                    .filter(|other| other.id != q.id)
-                    .map(|other| SlotView::of_request(s, other, "pending"))
-                    .collect(),
+                RequestStatus::Pending { .. } => {
+                    s.turned_away_by(q).into_iter().map(|other| SlotView::of_request(s, other, "pending")).collect()
+                }
                 _ => Vec::new(),
             },
         }
@@ -405,6 +407,38 @@ pub struct CalendarView {
     pub free: Vec<SlotView>,
     pub confirmed: Vec<SlotView>,
     pub pending: Vec<SlotView>,
+    /// For a resource with a capacity other than one: how many are booked in each piece of
+    /// the frame, and how many are left (`null`: unlimited). Empty for a capacity of one.
+    pub load: Vec<LoadView>,
+}
+
+/// How many of a resource are booked from `start` to `end`.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Load))]
+pub struct LoadView {
+    pub start: String,
+    pub end: String,
+    pub booked: u32,
+    pub left: Option<u32>,
+}
+
+impl LoadView {
+    pub fn of(alloc: &model::Allocation, frame: &TimeFrame) -> Vec<LoadView> {
+        if alloc.capacity() == model::Capacity::ONE {
+            return Vec::new();
+        }
+        let limit = alloc.capacity().limit();
+        alloc
+            .load_in(frame)
+            .into_iter()
+            .map(|(piece, booked)| LoadView {
+                start: time(piece.start()),
+                end: time(piece.end()),
+                booked,
+                left: limit.map(|n| n.saturating_sub(booked)),
+            })
+            .collect()
+    }
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -416,6 +450,10 @@ pub struct CheckView {
     pub conflicts: Vec<SlotView>,
     /// Pending requests overlapping the frame: free, but also requested.
     pub holds: Vec<SlotView>,
+    /// How many more could be confirmed over the whole frame (`null`: unlimited); with a
+    /// capacity of one, 1 when free and 0 when not.
+    pub left: Option<u32>,
+    pub capacity: CapacityValue,
 }
 
 #[derive(Serialize, Clone, Debug)]

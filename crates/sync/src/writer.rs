@@ -85,6 +85,7 @@ impl Writer {
                 url: String::new(),
                 availability: Availability::Always,
                 policy: "fcfs".into(),
+                capacity: model::Capacity::ONE,
             })
         } else {
             let start = 1_782_900_000 + 3600 * n as i64;

@@ -41,6 +41,7 @@ pub fn resource_fields(name: &str, availability: Availability, policy: &str) -> 
         url: String::new(),
         availability,
         policy: policy.into(),
+        capacity: model::Capacity::ONE,
     }
 }
 
@@ -190,11 +191,18 @@ pub fn render(s: &State) -> String {
             "resource {} of {}{retired}: {}",
             r.id.short(),
             r.owner.to_hex().get(..8).unwrap(),
-            r.fields.name
+            r.fields.name,
         )
         .unwrap();
         for (frame, q) in r.alloc.active() {
             writeln!(out, "  booked {} by {}", frame.to_local("UTC"), q.short()).unwrap();
+        }
+        if r.alloc.capacity() != model::Capacity::ONE {
+            // The step function the checks use, which must agree with the slots above.
+            let days = frame(t(1, 0, 0), t(4, 0, 0));
+            let load: Vec<String> =
+                r.alloc.load_in(&days).iter().map(|(f, n)| format!("{}={n}", f.to_local("UTC"))).collect();
+            writeln!(out, "  {:?}: load {}", r.alloc.capacity(), load.join(", ")).unwrap();
         }
     }
     let mut events: Vec<_> = s.events().collect();

@@ -211,6 +211,21 @@ pub struct ResourceFlags {
     /// fcfs (first come, first served), manual, or the name of a hook.
     #[arg(long)]
     pub policy: Option<String>,
+    /// How many requests may be confirmed at once: a number (1 is the default: a room, a
+    /// person) or "unlimited" (tickets).
+    #[arg(long, value_parser = capacity_arg)]
+    pub capacity: Option<pandafest::node::CapacityValue>,
+}
+
+fn capacity_arg(s: &str) -> Result<pandafest::node::CapacityValue, String> {
+    use pandafest::node::{CapacityValue, UnlimitedWord};
+    if s == "unlimited" {
+        return Ok(CapacityValue::Unlimited(UnlimitedWord::Unlimited));
+    }
+    match s.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(CapacityValue::Limited(n)),
+        _ => Err(format!("{s:?} is not a capacity: give a number from 1 or \"unlimited\"")),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -243,6 +258,16 @@ pub enum ResourceCommand {
     },
     Retire {
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether a request for START–END could be confirmed now, and how many are left.
+    Check {
+        id: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
         #[arg(long)]
         json: bool,
     },
@@ -443,6 +468,7 @@ fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
         url: flags.url,
         availability,
         policy: flags.policy,
+        capacity: flags.capacity,
     })
 }
 
@@ -712,6 +738,11 @@ fn resource(cmd: ResourceCommand, dir: &Option<PathBuf>) -> Result<(), ApiError>
         ResourceCommand::Retire { id, json } => {
             let r = node.retire_resource(&id)?;
             Printer::new(json).resource_line(&r, "retired")
+        }
+        ResourceCommand::Check { id, start, end, json } => {
+            let check = node.check(&id, &start, &end)?;
+            let tz = node.festival(&node.resource(&id)?.festival)?.timezone;
+            Printer::new(json).check(&check, &tz)
         }
     }
 }

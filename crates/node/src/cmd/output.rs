@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 use model::Timestamp;
 use pandafest::error::ApiError;
+use pandafest::node::CapacityValue;
 use pandafest::views::*;
 use serde::Serialize;
 
@@ -157,6 +158,11 @@ impl Printer {
         }
         if r.retired {
             extra.push("retired".into());
+        }
+        match r.capacity {
+            CapacityValue::Limited(1) => {}
+            CapacityValue::Limited(n) => extra.push(format!("{n} at a time")),
+            CapacityValue::Unlimited(_) => extra.push("no limit".into()),
         }
         let kind = serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         say!(
@@ -339,6 +345,38 @@ impl Printer {
             return Ok(());
         }
         self.requests(std::slice::from_ref(q), &[tz.to_string()])
+    }
+
+    pub fn check(&self, c: &CheckView, tz: &str) -> Out {
+        if self.json {
+            print_json(c);
+            return Ok(());
+        }
+        let left = match (c.left, c.capacity) {
+            (None, _) => "no limit".to_string(),
+            (Some(n), CapacityValue::Limited(cap)) if cap > 1 => format!("{n} of {cap} left"),
+            _ => String::new(),
+        };
+        match (&c.reason, left.is_empty()) {
+            (Some(why), _) => say!("not free: {why}"),
+            (None, true) => say!("free"),
+            (None, false) => say!("free: {left}"),
+        }
+        for q in &c.conflicts {
+            say!(
+                "  booked  {}  {}",
+                local_frame(&q.start, &q.end, tz),
+                q.event_title.as_deref().unwrap_or("(an event not held here)")
+            );
+        }
+        for q in &c.holds {
+            say!(
+                "  also requested  {}  {}",
+                local_frame(&q.start, &q.end, tz),
+                q.event_title.as_deref().unwrap_or("?")
+            );
+        }
+        Ok(())
     }
 
     pub fn slots(&self, slots: &[SlotView], tz: &str) -> Out {
