@@ -105,6 +105,7 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
             availability: Availability::Always,
             policy: "fcfs".into(),
             capacity: capacity(i),
+            needs: Vec::new(),
         };
         resources.push((push(&mut entries, &mut writers[owner], festival, Operation::ResourceCreate(fields)), owner));
     }
@@ -113,14 +114,14 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
         let organiser = rng.random_range(0..PEOPLE);
         let start = BASE + rng.random_range(0..24 * 30) * HOUR;
         let frame = TimeFrame::new(Timestamp(start), Timestamp(start + rng.random_range(1..4) * HOUR)).unwrap();
-        let fields = EventFields { title: format!("Event {i}"), description: String::new(), frame };
+        let fields = EventFields { title: format!("Event {i}"), description: String::new(), frame, bundle: false };
         let event = push(&mut entries, &mut writers[organiser], festival, Operation::EventCreate(fields));
         let (resource, owner) = resources[rng.random_range(0..RESOURCES)];
         let request = push(
             &mut entries,
             &mut writers[organiser],
             festival,
-            Operation::RequestCreate { event, resource, frame, replaces: None },
+            Operation::RequestCreate { event, resource, frame, replaces: None, until: None },
         );
         requests.push((request, resource, owner));
     }

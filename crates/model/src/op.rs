@@ -13,8 +13,10 @@ use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 /// The newest operation format this code writes and interprets. An operation is written with
 /// the lowest version that has all its fields: version 2 added a request's `repl` (the
 /// request it replaces when its event moved) and a confirm's `start`/`end` (the slot it
-/// takes), version 3 a resource's `cap` (how many confirms may overlap), so older peers keep
-/// and pass on what they cannot read (`docs/protocol.md`).
+/// takes), version 3 a resource's `cap` (how many confirms may overlap) and `needs` (the
+/// resources it cannot go without), an event's `all` (its requests all or nothing) and a
+/// request's `until` (its deadline), so older peers keep and pass on what they cannot read
+/// (`docs/protocol.md`).
 pub const VERSION: u64 = 3;
 /// The largest payload this code interprets; larger payloads are stored but have no effect.
 pub const MAX_PAYLOAD: usize = 16 * 1024;
@@ -95,6 +97,9 @@ pub struct ResourceFields {
     /// `fcfs`, `manual`, or the name of a policy registered at the owner's node.
     pub policy: String,
     pub capacity: Capacity,
+    /// Resources an event requesting this one must request too (the PA needs the sound
+    /// engineer): sorted, without duplicates.
+    pub needs: Vec<Id>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,6 +107,9 @@ pub struct EventFields {
     pub title: String,
     pub description: String,
     pub frame: TimeFrame,
+    /// All or nothing: the event is booked only when every request is confirmed, and its
+    /// organiser's node withdraws the rest when one is denied.
+    pub bundle: bool,
 }
 
 /// One operation: what an entry's payload says.
@@ -137,11 +145,13 @@ pub enum Operation {
     },
     /// `replaces`: an earlier request of the same event for the same resource, withdrawn
     /// with it, whose confirmed slot the owner keeps until this one is decided.
+    /// `until`: the deadline after which the organiser's node withdraws it if still pending.
     RequestCreate {
         event: Id,
         resource: Id,
         frame: TimeFrame,
         replaces: Option<Id>,
+        until: Option<Timestamp>,
     },
     RequestWithdraw {
         request: Id,
@@ -190,10 +200,12 @@ impl Operation {
     pub fn version(&self) -> u64 {
         match self {
             Operation::ResourceCreate(fields) | Operation::ResourceUpdate { fields, .. }
-                if fields.capacity != Capacity::ONE =>
+                if fields.capacity != Capacity::ONE || !fields.needs.is_empty() =>
             {
                 3
             }
+            Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } if fields.bundle => 3,
+            Operation::RequestCreate { until: Some(_), .. } => 3,
             Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
             _ => 1,
         }
@@ -252,6 +264,8 @@ pub enum FormatError {
     UnknownResourceKind(String),
     #[error("availability windows must be sorted, apart and non-overlapping")]
     UnsortedAvailability,
+    #[error("`needs` must list ids in ascending order without duplicates, and not be empty")]
+    UnsortedNeeds,
     #[error("not in canonical form (key order, integer width, empty fields or trailing bytes)")]
     NotCanonical,
 }
@@ -326,12 +340,15 @@ impl Payload {
                 event_fields(&mut m, fields);
             }
             Operation::EventCancel { event } => m.id("id", event),
-            Operation::RequestCreate { event, resource, frame, replaces } => {
+            Operation::RequestCreate { event, resource, frame, replaces, until } => {
                 m.id("event", event);
                 m.id("res", resource);
                 m.frame(frame);
                 if let Some(old) = replaces {
                     m.id("repl", old);
+                }
+                if let Some(until) = until {
+                    m.int("until", until.0);
                 }
             }
             Operation::RequestWithdraw { request } => m.id("id", request),
@@ -388,12 +405,18 @@ fn resource_fields(m: &mut MapWriter, f: &ResourceFields) {
     if let Some(cap) = f.capacity.to_wire() {
         m.int("cap", cap.into());
     }
+    if !f.needs.is_empty() {
+        m.put("needs", Value::Array(f.needs.iter().map(|id| Value::Bytes(id.0.0.to_vec())).collect()));
+    }
 }
 
 fn event_fields(m: &mut MapWriter, f: &EventFields) {
     m.text("title", &f.title);
     m.opt_text("desc", &f.description);
     m.frame(&f.frame);
+    if f.bundle {
+        m.put("all", Value::Bool(true));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -545,14 +568,15 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
         "resource/create" => Operation::ResourceCreate(read_resource(r, version)?),
         "resource/update" => Operation::ResourceUpdate { resource: r.id("id")?, fields: read_resource(r, version)? },
         "resource/retire" => Operation::ResourceRetire { resource: r.id("id")? },
-        "event/create" => Operation::EventCreate(read_event(r)?),
-        "event/update" => Operation::EventUpdate { event: r.id("id")?, fields: read_event(r)? },
+        "event/create" => Operation::EventCreate(read_event(r, version)?),
+        "event/update" => Operation::EventUpdate { event: r.id("id")?, fields: read_event(r, version)? },
         "event/cancel" => Operation::EventCancel { event: r.id("id")? },
         "request/create" => Operation::RequestCreate {
             event: r.id("event")?,
             resource: r.id("res")?,
             frame: r.frame()?,
             replaces: if v2 { r.take("repl").map(|v| as_id(&v, "repl")).transpose()? } else { None },
+            until: if version >= 3 { r.opt_int("until")?.map(|t| time(t, "until")).transpose()? } else { None },
         },
         "request/withdraw" => Operation::RequestWithdraw { request: r.id("id")? },
         "auth/confirm" => Operation::Confirm {
@@ -613,7 +637,20 @@ fn read_resource(r: &mut MapReader, version: u64) -> R<ResourceFields> {
         availability,
         policy: r.text("policy")?,
         capacity: if version >= 3 { read_capacity(r)? } else { Capacity::ONE },
+        needs: if version >= 3 { read_needs(r)? } else { Vec::new() },
     })
+}
+
+fn read_needs(r: &mut MapReader) -> R<Vec<Id>> {
+    let Some(v) = r.take("needs") else { return Ok(Vec::new()) };
+    let Value::Array(items) = v else {
+        return Err(FormatError::WrongType { field: "needs", expected: "an array of ids" });
+    };
+    let ids = items.iter().map(|v| as_id(v, "needs")).collect::<R<Vec<Id>>>()?;
+    if ids.is_empty() || !ids.windows(2).all(|w| w[0] < w[1]) {
+        return Err(FormatError::UnsortedNeeds);
+    }
+    Ok(ids)
 }
 
 fn read_capacity(r: &mut MapReader) -> R<Capacity> {
@@ -624,8 +661,21 @@ fn read_capacity(r: &mut MapReader) -> R<Capacity> {
     Ok(Capacity::from_wire(Some(cap)))
 }
 
-fn read_event(r: &mut MapReader) -> R<EventFields> {
-    Ok(EventFields { title: r.text("title")?, description: r.opt_text("desc")?, frame: r.frame()? })
+fn read_event(r: &mut MapReader, version: u64) -> R<EventFields> {
+    let bundle = match (version >= 3).then(|| r.take("all")).flatten() {
+        None => false,
+        // `all: false` is the default, so not canonical; re-encoding reports it.
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(FormatError::WrongType { field: "all", expected: "true" }),
+    };
+    Ok(EventFields { title: r.text("title")?, description: r.opt_text("desc")?, frame: r.frame()?, bundle })
+}
+
+fn time(t: i64, field: &'static str) -> R<Timestamp> {
+    // A frame starting at `t` is valid iff `t` is a valid instant.
+    TimeFrame::new(Timestamp(t), Timestamp(t + 1))
+        .map(|_| Timestamp(t))
+        .ok_or(FormatError::WrongType { field, expected: "a time from 0 to 253402300799998" })
 }
 
 /// The festival a log belongs to, read from its first entry (whose hash is `first_entry`):

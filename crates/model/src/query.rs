@@ -187,13 +187,16 @@ impl State {
         let mut out = Vec::new();
         for f in self.descendants(festival) {
             for e in self.events_in(&f) {
-                let confirmed: Vec<&Resource> = e
-                    .requests
-                    .iter()
-                    .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
-                    .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
-                    .collect();
-                let booked = !confirmed.is_empty();
+                let booked = self.is_booked(e);
+                let confirmed: Vec<&Resource> = if booked {
+                    e.requests
+                        .iter()
+                        .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
+                        .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let was_booked = || {
                     e.requests.iter().filter_map(|q| self.requests.get(q)).any(|q| {
                         self.resources
@@ -202,14 +205,57 @@ impl State {
                             .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
                     })
                 };
-                // An event that asks for nothing is in the programme as it is.
-                if (!e.cancelled && (booked || e.requests.is_empty())) || (e.cancelled && cancelled && was_booked()) {
+                if (!e.cancelled && booked) || (e.cancelled && cancelled && was_booked()) {
                     out.push((e, confirmed));
                 }
             }
         }
         out.sort_by_key(|(e, _)| (e.fields.frame.start(), e.id));
         out
+    }
+
+    /// An event's requests that are not withdrawn, and how many of them are confirmed.
+    pub fn booking(&self, e: &Event) -> (usize, usize) {
+        let live: Vec<RequestStatus> = e
+            .requests
+            .iter()
+            .filter_map(|q| self.request_status(q))
+            .filter(|st| !matches!(st, RequestStatus::Withdrawn { .. }))
+            .collect();
+        (live.iter().filter(|st| matches!(st, RequestStatus::Confirmed)).count(), live.len())
+    }
+
+    /// Whether an event takes place as planned (and so is in the programme): it asks for
+    /// nothing, or for an all-or-nothing event every request not withdrawn is confirmed, or
+    /// otherwise one is.
+    pub fn is_booked(&self, e: &Event) -> bool {
+        if e.requests.is_empty() {
+            return true;
+        }
+        let (confirmed, live) = self.booking(e);
+        if e.fields.bundle { live > 0 && confirmed == live } else { confirmed > 0 }
+    }
+
+    /// An all-or-nothing event that fell apart (a request denied, released, or refused by
+    /// its owner's rules): its requests still pending or confirmed, which its organiser's
+    /// node withdraws so that their owners release the slots.
+    pub fn bundle_leftovers(&self, e: &Event) -> Vec<&Request> {
+        if !e.fields.bundle || e.cancelled {
+            return Vec::new();
+        }
+        let statuses: Vec<(&Request, RequestStatus)> =
+            e.requests.iter().filter_map(|q| Some((self.requests.get(q)?, self.request_status(q)?))).collect();
+        let broken = statuses.iter().any(|(_, st)| {
+            matches!(st, RequestStatus::Denied { .. } | RequestStatus::Released | RequestStatus::Invalid { .. })
+        });
+        if !broken {
+            return Vec::new();
+        }
+        statuses
+            .into_iter()
+            .filter(|(_, st)| matches!(st, RequestStatus::Pending { .. } | RequestStatus::Confirmed))
+            .map(|(q, _)| q)
+            .collect()
     }
 
     /// The valid request that replaces `old`, if one does.

@@ -198,7 +198,7 @@ impl State {
                 }
             }
             Operation::EventUpdate { event, .. } | Operation::EventCancel { event } => own_event(event).map(drop),
-            Operation::RequestCreate { event, frame, resource, replaces } => {
+            Operation::RequestCreate { event, frame, resource, replaces, .. } => {
                 request_rule(*event, own_event(event)?, frame)?;
                 match replaces {
                     Some(old) => self.replaceable(log, *old, *event, *resource),

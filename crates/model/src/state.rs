@@ -155,6 +155,8 @@ pub struct Request {
     pub frame: TimeFrame,
     /// The request of the same event and resource this one replaces (its event moved).
     pub replaces: Option<Id>,
+    /// After this, the organiser's node withdraws the request if it is still pending.
+    pub until: Option<Timestamp>,
     /// Broken rules found when the request was applied (its own log's rules).
     pub invalid: Option<Rule>,
     pub withdrawn: bool,
@@ -445,7 +447,7 @@ impl State {
                 e.cancelled = true;
                 e.sequence += 1;
             }
-            Operation::RequestCreate { event, resource, frame, replaces } => {
+            Operation::RequestCreate { event, resource, frame, replaces, until } => {
                 let invalid = broken.err();
                 let request = Request {
                     id,
@@ -457,6 +459,7 @@ impl State {
                     resource,
                     frame,
                     replaces,
+                    until,
                     invalid: invalid.clone(),
                     withdrawn: false,
                 };

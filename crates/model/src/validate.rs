@@ -14,6 +14,8 @@ pub const MAX_WINDOWS: usize = 1000;
 /// The most `request/create` operations one event can have (withdrawn ones count): a bound
 /// on an event's size, hence on the work one event costs every peer.
 pub const MAX_REQUESTS_PER_EVENT: usize = 100;
+/// The most resources a resource can need (`needs`).
+pub const MAX_NEEDS: usize = 16;
 
 /// Why an operation's fields are unacceptable. One variant per rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -34,6 +36,8 @@ pub enum FieldError {
     Timezone(String),
     #[error("{0:?} is not a policy name (letters, digits, '-' and '_')")]
     PolicyName(String),
+    #[error("a resource needs {count} others; at most {MAX_NEEDS} are allowed")]
+    TooManyNeeds { count: usize },
 }
 
 /// Checks every field rule of `op`: non-empty names and titles, text lengths, the number
@@ -118,6 +122,9 @@ fn resource(f: &ResourceFields) -> Result<(), FieldError> {
         if !(-180_000_000..=180_000_000).contains(&g.lon_micro) {
             return Err(FieldError::Longitude(g.lon_micro));
         }
+    }
+    if f.needs.len() > MAX_NEEDS {
+        return Err(FieldError::TooManyNeeds { count: f.needs.len() });
     }
     if let Availability::Windows(ws) = &f.availability
         && ws.len() > MAX_WINDOWS

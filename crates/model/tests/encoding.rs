@@ -55,6 +55,7 @@ fn resource_create_as_first_entry_of_a_log() {
                 availability: Availability::Windows(vec![frame()]),
                 policy: "fcfs".into(),
                 capacity: model::Capacity::ONE,
+                needs: Vec::new(),
             }),
         },
         expect![
@@ -72,6 +73,7 @@ fn event_request_and_confirm() {
                 title: "Opening".into(),
                 description: String::new(),
                 frame: frame(),
+                bundle: false,
             }),
         },
         expect![
@@ -81,7 +83,7 @@ fn event_request_and_confirm() {
     check(
         Payload {
             festival: None,
-            op: Operation::RequestCreate { event: id(1), resource: id(2), frame: frame(), replaces: None },
+            op: Operation::RequestCreate { event: id(1), resource: id(2), frame: frame(), replaces: None, until: None },
         },
         expect![
             "a6617601626f706e726571756573742f63726561746563656e641b0000019f1ed6790063726573584002020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202656576656e745840010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101016573746172741b0000019f1e689c00"
@@ -102,7 +104,13 @@ fn version_two_fields() {
     check(
         Payload {
             festival: None,
-            op: Operation::RequestCreate { event: id(1), resource: id(2), frame: frame(), replaces: Some(id(4)) },
+            op: Operation::RequestCreate {
+                event: id(1),
+                resource: id(2),
+                frame: frame(),
+                replaces: Some(id(4)),
+                until: None,
+            },
         },
         expect![
             "a7617602626f706e726571756573742f63726561746563656e641b0000019f1ed6790063726573584002020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202647265706c584004040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404040404656576656e745840010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101016573746172741b0000019f1e689c00"
@@ -139,6 +147,60 @@ fn version_two_fields() {
 }
 
 #[test]
+fn version_three_bundles_deadlines_and_needs() {
+    check(
+        Payload {
+            festival: None,
+            op: Operation::EventCreate(EventFields {
+                title: "Concert".into(),
+                description: String::new(),
+                frame: frame(),
+                bundle: true,
+            }),
+        },
+        expect![
+            "a6617603626f706c6576656e742f63726561746563616c6cf563656e641b0000019f1ed679006573746172741b0000019f1e689c00657469746c6567436f6e63657274"
+        ],
+    );
+    check(
+        Payload {
+            festival: None,
+            op: Operation::RequestCreate {
+                event: id(1),
+                resource: id(2),
+                frame: frame(),
+                replaces: None,
+                until: Some(Timestamp(1_782_900_000_000)),
+            },
+        },
+        expect![
+            "a7617603626f706e726571756573742f63726561746563656e641b0000019f1ed6790063726573584002020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202656576656e745840010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101016573746172741b0000019f1e689c0065756e74696c1b0000019f1d1f0500"
+        ],
+    );
+    let pa = |needs: Vec<Id>| ResourceFields {
+        name: "PA".into(),
+        kind: ResourceKind::Thing,
+        description: String::new(),
+        geo: None,
+        address: String::new(),
+        url: String::new(),
+        availability: Availability::Always,
+        policy: "fcfs".into(),
+        capacity: model::Capacity::ONE,
+        needs,
+    };
+    check(
+        Payload { festival: None, op: Operation::ResourceCreate(pa(vec![id(5), id(7)])) },
+        expect![
+            "a6617603626f706f7265736f757263652f637265617465646b696e64657468696e67646e616d65625041656e656564738258400505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050558400707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707070766706f6c6963796466636673"
+        ],
+    );
+    // Needs out of order (or twice) are malformed: each resource has one encoding.
+    let swapped = Payload { festival: None, op: Operation::ResourceCreate(pa(vec![id(7), id(5)])) }.encode();
+    expect!["Malformed { error: UnsortedNeeds, festival: None }"].assert_eq(&format!("{:?}", op::decode(&swapped)));
+}
+
+#[test]
 fn version_three_capacity() {
     let bikes = |capacity| ResourceFields {
         name: "Bikes".into(),
@@ -150,6 +212,7 @@ fn version_three_capacity() {
         availability: Availability::Always,
         policy: "fcfs".into(),
         capacity,
+        needs: Vec::new(),
     };
     check(
         Payload { festival: None, op: Operation::ResourceCreate(bikes(model::Capacity::limited(10).unwrap())) },

@@ -12,7 +12,8 @@ use rand::{RngExt, SeedableRng};
 use support::{World, frame, t};
 
 /// A random but plausible festival: nested festivals, resources with and without
-/// availability windows and with capacities of one, two, three or unlimited, events, requests (some invalid), owners confirming (naming the
+/// availability windows and with capacities of one, two, three or unlimited, events all or
+/// nothing (bundles) and requests with deadlines, events, requests (some invalid), owners confirming (naming the
 /// slot or not, sometimes wrongly), denying and releasing in random order (so some confirms
 /// conflict), and events moving with requests that replace the old ones.
 fn random_world(seed: u64) -> World {
@@ -45,13 +46,17 @@ fn random_world(seed: u64) -> World {
         let day = rng.random_range(1..3);
         let start = rng.random_range(6..20);
         let len = rng.random_range(1..5);
-        let ev = w.event(who, fest, &format!("e{i}"), frame(t(day, start, 0), t(day, start + len, 0)));
+        let mut fields = support::event_fields(&format!("e{i}"), frame(t(day, start, 0), t(day, start + len, 0)));
+        fields.bundle = rng.random_bool(0.3);
+        let ev = w.write(who, fest, Operation::EventCreate(fields), &format!("e{i}"));
         events.push((ev, who, fest));
         for j in 0..rng.random_range(0..3) {
             let (res, ..) = *resources.choose(&mut rng).unwrap();
             let s = rng.random_range(start..start + len);
             let f = frame(t(day, s, 0), t(day, start + len, 0));
-            let q = w.request(who, fest, &format!("q{i}.{j}"), ev, res, f);
+            let until = rng.random_bool(0.2).then(|| t(1, 5, 0));
+            let op = Operation::RequestCreate { event: ev, resource: res, frame: f, replaces: None, until };
+            let q = w.write(who, fest, op, &format!("q{i}.{j}"));
             requests.push((q, res, who, fest, ev, f));
         }
     }
@@ -76,7 +81,7 @@ fn random_world(seed: u64) -> World {
             w.write(requester, qfest, Operation::EventUpdate { event: ev, fields }, &format!("m{k}"));
             let later = frame(Timestamp(qframe.start().0 + 3600), Timestamp(qframe.end().0 + 3600));
             let replaces = if rng.random_bool(0.8) { Some(q) } else { Some(requests.choose(&mut rng).unwrap().0) };
-            let op = Operation::RequestCreate { event: ev, resource: res, frame: later, replaces };
+            let op = Operation::RequestCreate { event: ev, resource: res, frame: later, replaces, until: None };
             let n = w.write(requester, qfest, op, &format!("n{k}"));
             w.write(requester, qfest, Operation::RequestWithdraw { request: q }, &format!("mw{k}"));
             requests.push((n, res, requester, qfest, ev, later));
@@ -176,7 +181,7 @@ proptest! {
 fn random_worlds_exercise_every_outcome() {
     // Guards the generator: the property above means little if nothing ever conflicts.
     let mut seen = std::collections::BTreeSet::new();
-    for seed in 0..300 {
+    for seed in 0..1000 {
         let w = random_world(seed);
         let mut text = w.render(&w.state());
         // Halfway through a shuffled delivery, references arrive before their targets.
@@ -201,13 +206,15 @@ fn random_worlds_exercise_every_outcome() {
             "names another time frame",
             "are booked",
             "Unlimited",
+            "booked true, leftovers []",
+            "booked false, leftovers [\"",
         ] {
             if text.contains(needle) {
                 seen.insert(needle);
             }
         }
     }
-    assert_eq!(seen.len(), 13, "outcomes seen: {seen:?}");
+    assert_eq!(seen.len(), 15, "outcomes seen: {seen:?}");
 }
 
 proptest! {

@@ -259,6 +259,7 @@ fn changes_only_by_the_creator_in_the_creating_log() {
             resource: room,
             frame: frame(t(1, 10, 0), t(1, 11, 0)),
             replaces: None,
+            until: None,
         },
         "bo-requests-for-talk",
     );
@@ -279,7 +280,13 @@ fn changes_only_by_the_creator_in_the_creating_log() {
     w.write(
         "ana",
         fest,
-        Operation::RequestCreate { event: talk, resource: room, frame: frame(t(1, 9, 0), t(1, 11, 0)), replaces: None },
+        Operation::RequestCreate {
+            event: talk,
+            resource: room,
+            frame: frame(t(1, 9, 0), t(1, 11, 0)),
+            replaces: None,
+            until: None,
+        },
         "ana-outside-event",
     );
     expect![[r#"
@@ -452,7 +459,7 @@ fn a_moved_request_keeps_its_slot_until_the_new_one_is_decided() {
     let new = w.write(
         "bo",
         fest,
-        Operation::RequestCreate { event: opening, resource: stage, frame: to, replaces: Some(old) },
+        Operation::RequestCreate { event: opening, resource: stage, frame: to, replaces: Some(old), until: None },
         "q-new",
     );
     w.write("bo", fest, Operation::RequestWithdraw { request: old }, "withdraw-old");

@@ -49,6 +49,7 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
             availability: Availability::Always,
             policy: "manual".into(),
             capacity: model::Capacity::ONE,
+            needs: Vec::new(),
         });
         resources.push(push(0, Payload { festival: None, op }.encode(), &mut logs));
     }
@@ -63,9 +64,16 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
             title: format!("Session {i}"),
             description: "Bring water".into(),
             frame,
+            bundle: false,
         });
         let event = push(a, Payload { festival: first.then_some(festival), op }.encode(), &mut logs);
-        let op = Operation::RequestCreate { event, resource: resources[i % resources.len()], frame, replaces: None };
+        let op = Operation::RequestCreate {
+            event,
+            resource: resources[i % resources.len()],
+            frame,
+            replaces: None,
+            until: None,
+        };
         push(a, Payload { festival: None, op }.encode(), &mut logs);
         n += 2;
         i += 1;

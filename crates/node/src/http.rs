@@ -449,6 +449,10 @@ pub async fn watch(state: AppState) {
 /// the new mark; `None` if nothing came.
 fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>> {
     node.store.refresh()?;
+    if node.deadline_due(service::now()) {
+        // A request's deadline came: the agent withdraws it (a write, so a change below).
+        node.run_agent()?;
+    }
     if node.store.last_received() == seen {
         return Ok(None);
     }

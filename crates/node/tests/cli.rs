@@ -826,3 +826,132 @@ fn a_fleet_takes_as_many_overlapping_bookings_as_it_has_and_tickets_have_no_limi
     assert_eq!(cy.json(&["request", "show", &third])["status"], "denied");
     assert_eq!(cy.json(&["request", "show", &run])["status"], "confirmed");
 }
+
+#[test]
+fn a_bundle_falls_apart_cleanly_when_one_owner_denies_and_deadlines_withdraw() {
+    let (ana, bo, cy, festival, stage) = festival_with_stage("fcfs");
+    // Bo's sound engineer is decided by hand; Ana's PA cannot go without it.
+    let engineer = s(&bo.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "Sound engineer",
+        "--kind",
+        "skill",
+    ])["id"]);
+    ana.receive(&bo, &festival);
+    let pa = ana.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "PA",
+        "--kind",
+        "thing",
+        "--policy",
+        "fcfs",
+        "--needs",
+        &engineer,
+    ]);
+    assert_eq!(pa["needs"][0], engineer);
+    let pa = s(&pa["id"]);
+    cy.receive(&ana, &festival);
+    cy.receive(&bo, &festival);
+    // Cy asks for the stage and the PA; the engineer comes with the PA, all or nothing.
+    let e = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Concert",
+        "--start",
+        "2026-07-03T20:00",
+        "--end",
+        "2026-07-03T22:00",
+        "--request",
+        &stage,
+        "--request",
+        &pa,
+    ]);
+    assert_eq!(e["all_or_nothing"], true);
+    assert_eq!(e["requests"].as_array().unwrap().len(), 3, "stage, PA and the engineer the PA needs");
+    let event = s(&e["id"]);
+    ana.receive(&cy, &festival);
+    let shown = ana.ok(&["event", "list", "--festival", &festival]);
+    assert!(shown.contains("Concert  by Cy  (all or nothing: 2 of 3 confirmed)"), "{shown}");
+    // Not in the programme while the engineer is pending.
+    let programme = ana.ok(&["schedule", "--festival", &festival, "--format", "json"]);
+    assert!(!programme.contains("Concert"), "{programme}");
+    bo.receive(&cy, &festival);
+    let engineer_request =
+        e["requests"].as_array().unwrap().iter().find(|q| q["resource"] == engineer).unwrap().clone();
+    bo.ok(&["request", "deny", &s(&engineer_request["id"]), "--reason", "on tour"]);
+    // Cy's node withdraws the stage and the PA; Ana's node then releases both slots.
+    let out = cy.receive(&bo, &festival);
+    assert!(out.contains("withdraw"), "{out}");
+    cy.receive(&ana, &festival);
+    ana.receive(&cy, &festival);
+    let check = ana.json(&["resource", "check", &stage, "--start", "2026-07-03T20:00", "--end", "2026-07-03T22:00"]);
+    assert_eq!(check["free"], true, "the stage is free again: {check}");
+    let e = ana.json(&["event", "list", "--festival", &festival]);
+    let concert = e.as_array().unwrap().iter().find(|x| x["id"] == event).unwrap();
+    let statuses: Vec<&str> =
+        concert["requests"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["withdrawn", "withdrawn", "denied"]);
+    assert_eq!(concert["booked"], false);
+
+    // A deadline: a request still pending then is withdrawn by the organiser's node.
+    assert!(
+        cy.fails(&[
+            "event",
+            "create",
+            "--festival",
+            &festival,
+            "--title",
+            "Late",
+            "--start",
+            "2026-07-04T10:00",
+            "--end",
+            "2026-07-04T11:00",
+            "--request",
+            &engineer,
+            "--until",
+            "2020-01-01T00:00"
+        ])
+        .contains("has passed already")
+    );
+    let soon = (chrono_like_now_plus(2)).to_string();
+    let e = cy.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Soundcheck",
+        "--start",
+        "2026-07-04T10:00",
+        "--end",
+        "2026-07-04T11:00",
+        "--request",
+        &engineer,
+        "--until",
+        &soon,
+    ]);
+    assert_eq!(e["requests"][0]["status"], "pending");
+    assert!(e["requests"][0]["until"].is_string());
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let out = cy.receive(&bo, &festival);
+    assert!(out.contains("withdraw"), "the deadline passed: {out}");
+    assert_eq!(cy.json(&["request", "show", &s(&e["requests"][0]["id"])])["status"], "withdrawn");
+}
+
+/// RFC 3339 (UTC) `seconds` from now.
+fn chrono_like_now_plus(seconds: u64) -> String {
+    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+    let ms = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    model::Timestamp(ms).to_rfc3339()
+}

@@ -35,7 +35,12 @@ fn big_file(path: &std::path::Path, n: usize) {
         let frame = TimeFrame::new(Timestamp(start), Timestamp(start + 3_600_000)).unwrap();
         let payload = Payload {
             festival: None,
-            op: Operation::EventCreate(EventFields { title: format!("Event {i}"), description: String::new(), frame }),
+            op: Operation::EventCreate(EventFields {
+                title: format!("Event {i}"),
+                description: String::new(),
+                frame,
+                bundle: false,
+            }),
         }
         .encode();
         let e = w.append(&payload);

@@ -6,9 +6,13 @@
 //! confirmed slot in the way), saying why. It also releases the slots of withdrawn
 //! requests and cancelled events, except a slot whose request was replaced by a pending
 //! one (its event moved): that is released with the replacement's decision.
+//!
+//! For the events this node's owner organises it withdraws what no longer serves: the rest
+//! of an all-or-nothing event once one of its requests is denied (so that their owners
+//! release the slots), and requests still pending after their deadline.
 
 use model::policy::PolicyInput;
-use model::{Id, Operation, PolicyDecision, RequestStatus, State};
+use model::{Id, Key, Operation, PolicyDecision, RequestStatus, State, Timestamp};
 use serde::Serialize;
 use store::Store;
 
@@ -62,8 +66,72 @@ fn still_pending(s: &State, id: &Id) -> bool {
     matches!(s.request_status(id), Some(RequestStatus::Pending { waiting_for: None }))
 }
 
+/// Why the organiser's node withdraws a request now, if it does.
+fn withdraw_reason(s: &State, me: &Key, now: Timestamp, id: &Id) -> Option<String> {
+    let q = s.request(id)?;
+    let e = s.event(&q.event).filter(|e| e.organiser == *me && q.author == *me)?;
+    if s.bundle_leftovers(e).iter().any(|l| l.id == *id) {
+        let broken = e
+            .requests
+            .iter()
+            .filter_map(|r| s.request(r))
+            .find(|r| {
+                matches!(
+                    s.request_status(&r.id),
+                    Some(RequestStatus::Denied { .. } | RequestStatus::Released | RequestStatus::Invalid { .. })
+                )
+            })
+            .and_then(|r| s.resource(&r.resource))
+            .map_or("a resource".to_string(), |r| r.fields.name.clone());
+        return Some(format!("all or nothing: {broken} is not available"));
+    }
+    let pending = matches!(s.request_status(id), Some(RequestStatus::Pending { .. }));
+    match q.until {
+        Some(until) if pending && until <= now => Some("the deadline passed while it was pending".to_string()),
+        _ => None,
+    }
+}
+
+/// The organiser's work: requests of `me`'s events to withdraw now, with why, and the next
+/// deadline of a pending request still to come.
+fn organiser_work(s: &State, me: &Key, now: Timestamp) -> (Vec<(Id, String)>, Option<Timestamp>) {
+    let mut out = Vec::new();
+    let mut next: Option<Timestamp> = None;
+    for e in s.events().filter(|e| e.organiser == *me) {
+        for id in &e.requests {
+            if let Some(why) = withdraw_reason(s, me, now, id) {
+                out.push((*id, why));
+            } else if let Some(until) = s.request(id).and_then(|q| q.until)
+                && matches!(s.request_status(id), Some(RequestStatus::Pending { .. }))
+            {
+                next = Some(next.map_or(until, |n| n.min(until)));
+            }
+        }
+    }
+    (out, next)
+}
+
+/// Runs every applicable policy once, and the organiser's withdrawals; returns what it
+/// wrote and the next deadline at which it has work (`run` again then).
+pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<(Vec<AgentAction>, Option<Timestamp>)> {
+    let mut actions = decide(store, policies)?;
+    let now = crate::now();
+    let me = store.me();
+    let (withdrawals, next) = organiser_work(store.state(), &me, now);
+    for (id, why) in withdrawals {
+        let Some(festival) = store.state().request(&id).map(|q| q.festival) else { continue };
+        let written = store.append_if(festival, Operation::RequestWithdraw { request: id }, |s| {
+            withdraw_reason(s, &me, now, &id).is_some()
+        })?;
+        if written.is_some() {
+            actions.push(AgentAction { request: id.to_hex(), action: "withdraw", reason: Some(why) });
+        }
+    }
+    Ok((actions, next))
+}
+
 /// Runs every applicable policy once; returns what it wrote.
-pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentAction>> {
+fn decide(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<Vec<AgentAction>> {
     let mut actions = Vec::new();
     for item in work(store)? {
         match item {

@@ -14,7 +14,7 @@ pub fn node() -> (Node, [String; 4]) {
         title: "Show".into(),
         start: "2026-07-01T10:00:00Z".into(),
         end: "2026-07-01T12:00:00Z".into(),
-        requests: vec![NewRequest { resource: r.clone(), start: None, end: None }],
+        requests: vec![NewRequest { resource: r.clone(), start: None, end: None, until: None }],
         ..Default::default()
     };
     let e = node.create_event(&f, event).expect("event");

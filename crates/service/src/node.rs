@@ -24,6 +24,9 @@ pub struct Node {
     /// The policies this node can run: `fcfs`, `manual`, and what the host registered.
     pub policies: PolicyRegistry,
     data_dir: Option<PathBuf>,
+    /// The earliest deadline of a pending request of this node's events, as of the agent's
+    /// last run: the host runs the agent again then ([`Node::deadline_due`]).
+    next_deadline: Option<Timestamp>,
 }
 
 /// What a festival is created with (CLI flags, HTTP body).
@@ -66,6 +69,8 @@ pub struct EventChange {
     /// The frame a moving request of this resource asks for instead.
     #[serde(default)]
     pub moves: Vec<NewRequest>,
+    /// Make the event all or nothing, or not; absent: unchanged.
+    pub all_or_nothing: Option<bool>,
     /// Say what would change for others, and sign nothing.
     #[serde(default)]
     pub preview: bool,
@@ -91,6 +96,8 @@ pub struct ResourceInput {
     /// How many requests may be confirmed at once: a number (1, the default, is a room) or
     /// `"unlimited"` (tickets).
     pub capacity: Option<CapacityValue>,
+    /// Resources (ids) an event requesting this one must request too, for the same time.
+    pub needs: Option<Vec<String>>,
 }
 
 /// A resource's capacity in the API: how many confirms may overlap, or `"unlimited"`.
@@ -186,6 +193,14 @@ pub struct NewEvent {
     pub end: String,
     #[serde(default)]
     pub requests: Vec<NewRequest>,
+    /// All or nothing: the event is booked only when every request is confirmed, and when
+    /// one is denied this node withdraws the rest. Requesting a resource that needs others
+    /// adds their requests and makes the event all or nothing.
+    #[serde(default)]
+    pub all_or_nothing: bool,
+    /// The deadline of every request that names none: still pending then, this node
+    /// withdraws it (festival's local time, or RFC 3339).
+    pub until: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -195,6 +210,9 @@ pub struct NewRequest {
     pub resource: String,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// The deadline: still pending then, this node withdraws it.
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 /// Which requests to list.
@@ -216,6 +234,18 @@ fn parse_frame(start: &str, end: &str, tz: &str) -> ApiResult<TimeFrame> {
             end.to_local(tz)
         ))
     })
+}
+
+/// A deadline given in `tz` (or RFC 3339), if given.
+fn given_time(t: &Option<String>, tz: &str) -> ApiResult<Option<Timestamp>> {
+    let Some(t) = t else { return Ok(None) };
+    let at = Timestamp::parse_in(t, tz).map_err(ApiError::bad_input)?;
+    if at <= crate::now() {
+        return Err(ApiError::bad_input(format!("the deadline {} ({tz}) has passed already", at.to_local(tz))));
+    }
+    TimeFrame::new(at, Timestamp(at.0 + 1))
+        .map(|_| Some(at))
+        .ok_or_else(|| ApiError::bad_input(format!("the deadline {t:?} is out of range")))
 }
 
 /// A frame given as an optional start and end (in `tz`): both, or neither (`None`).
@@ -244,12 +274,17 @@ impl Node {
         private_dir(data_dir)
             .map_err(|e| ApiError::internal(format!("cannot prepare data directory {}: {e}", data_dir.display())))?;
         let store = Store::open(&data_dir.join(DB_FILE))?;
-        Ok(Node { store, policies: PolicyRegistry::default(), data_dir: Some(data_dir.to_path_buf()) })
+        Ok(Node {
+            store,
+            policies: PolicyRegistry::default(),
+            data_dir: Some(data_dir.to_path_buf()),
+            next_deadline: None,
+        })
     }
 
     /// A node over a store opened elsewhere (in a browser, or in memory).
     pub fn with_store(store: Store) -> Node {
-        Node { store, policies: PolicyRegistry::default(), data_dir: None }
+        Node { store, policies: PolicyRegistry::default(), data_dir: None, next_deadline: None }
     }
 
     pub fn data_dir(&self) -> Option<&Path> {
@@ -408,7 +443,14 @@ impl Node {
 
     /// Lets the policy agent decide every pending request for this node's resources.
     pub fn run_agent(&mut self) -> ApiResult<Vec<AgentAction>> {
-        agent::run(&mut self.store, &self.policies)
+        let (actions, next) = agent::run(&mut self.store, &self.policies)?;
+        self.next_deadline = next;
+        Ok(actions)
+    }
+
+    /// Whether a request's deadline has come since the agent last ran: run it again.
+    pub fn deadline_due(&self, now: Timestamp) -> bool {
+        self.next_deadline.is_some_and(|d| d <= now)
     }
 
     // -------------------------------------------------------------------------------
@@ -530,6 +572,15 @@ impl Node {
             Some(c) => c.to_model()?,
             None => base.map_or(model::Capacity::ONE, |b| b.capacity),
         };
+        let needs = match &input.needs {
+            Some(ids) => {
+                let mut needs = ids.iter().map(|id| self.resource_id(id)).collect::<ApiResult<Vec<Id>>>()?;
+                needs.sort();
+                needs.dedup();
+                needs
+            }
+            None => base.map_or(Vec::new(), |b| b.needs.clone()),
+        };
         Ok(ResourceFields {
             name: input.name.or_else(|| base.map(|b| b.name.clone())).unwrap_or_default().trim().to_string(),
             kind,
@@ -540,6 +591,7 @@ impl Node {
             availability,
             policy,
             capacity,
+            needs,
         })
     }
 
@@ -654,15 +706,22 @@ impl Node {
         let festival = self.festival_id(festival)?;
         let tz = self.timezone_of(&festival);
         let frame = parse_frame(&input.start, &input.end, &tz)?;
+        let until = given_time(&input.until, &tz)?;
         let mut requests = Vec::new();
         for q in &input.requests {
             let resource = self.resource_id(&q.resource)?;
             let qframe = given_frame(&q.start, &q.end, &tz)?.unwrap_or(frame);
-            requests.push((resource, qframe));
+            requests.push((resource, qframe, given_time(&q.until, &tz)?.or(until)));
         }
-        let fields = EventFields { title: input.title.trim().to_string(), description: input.description, frame };
+        let asked = requests.len();
+        self.add_needed(&mut requests)?;
+        let bundle = input.all_or_nothing || requests.len() > asked;
+        let fields =
+            EventFields { title: input.title.trim().to_string(), description: input.description, frame, bundle };
+        let requests: Vec<(Id, TimeFrame, Option<Timestamp>)> = requests;
         // Every request is checked before anything is written, so a typo creates no half event.
-        if let Err((index, rule)) = self.state().check_new_event(&self.me(), &festival, &fields, &requests) {
+        let pairs: Vec<(Id, TimeFrame)> = requests.iter().map(|(r, f, _)| (*r, *f)).collect();
+        if let Err((index, rule)) = self.state().check_new_event(&self.me(), &festival, &fields, &pairs) {
             if let Rule::TooManyRequests { .. } = rule {
                 return Err(ApiError::bad_input(format!(
                     "cannot create the event: an event can have at most {} requests; this one asks for {}",
@@ -679,19 +738,56 @@ impl Node {
         let ids = self.write_chain(festival, Operation::EventCreate(fields), |event| {
             requests
                 .into_iter()
-                .map(|(resource, frame)| Operation::RequestCreate { event, resource, frame, replaces: None })
+                .map(|(resource, frame, until)| Operation::RequestCreate {
+                    event,
+                    resource,
+                    frame,
+                    replaces: None,
+                    until,
+                })
                 .collect()
         })?;
         self.event(&ids[0].to_hex())
+    }
+
+    /// Adds a request for every resource the requested ones need (transitively), for the
+    /// frame and deadline of the request that needs it, unless it is requested already.
+    fn add_needed(&self, requests: &mut Vec<(Id, TimeFrame, Option<Timestamp>)>) -> ApiResult<()> {
+        let s = self.state();
+        let mut i = 0;
+        while i < requests.len() {
+            let (resource, frame, until) = requests[i];
+            let needs = s.resource(&resource).map(|r| r.fields.needs.clone()).unwrap_or_default();
+            for need in needs {
+                if requests.iter().any(|(r, ..)| *r == need) {
+                    continue;
+                }
+                if s.resource(&need).is_none() {
+                    let name = s.resource(&resource).map_or(String::new(), |r| r.fields.name.clone());
+                    return Err(ApiError::bad_input(format!(
+                        "{name} needs resource {}, which is not known here (yet)",
+                        need.short()
+                    )));
+                }
+                requests.push((need, frame, until));
+            }
+            i += 1;
+        }
+        Ok(())
     }
 
     pub fn add_request(&mut self, event: &str, input: NewRequest) -> ApiResult<RequestView> {
         let event = self.event_id(event)?;
         let e = self.state().event(&event).expect("resolved").clone();
         let resource = self.resource_id(&input.resource)?;
-        let frame = given_frame(&input.start, &input.end, &self.timezone_of(&e.festival))?.unwrap_or(e.fields.frame);
-        let id =
-            self.write("request it", e.festival, Operation::RequestCreate { event, resource, frame, replaces: None })?;
+        let tz = self.timezone_of(&e.festival);
+        let frame = given_frame(&input.start, &input.end, &tz)?.unwrap_or(e.fields.frame);
+        let until = given_time(&input.until, &tz)?;
+        let id = self.write(
+            "request it",
+            e.festival,
+            Operation::RequestCreate { event, resource, frame, replaces: None, until },
+        )?;
         self.request(&id.to_hex())
     }
 
@@ -707,6 +803,7 @@ impl Node {
             title: input.title.map_or(e.fields.title.clone(), |t| t.trim().to_string()),
             description: input.description.unwrap_or(e.fields.description.clone()),
             frame,
+            bundle: input.all_or_nothing.unwrap_or(e.fields.bundle),
         };
         let mut moves = self.state().moves(&id, &frame);
         for pick in &input.moves {
@@ -750,7 +847,13 @@ impl Node {
                 .flat_map(|(old, frame)| {
                     let resource = self.state().request(old).expect("moves are known requests").resource;
                     [
-                        Operation::RequestCreate { event: id, resource, frame: *frame, replaces: Some(*old) },
+                        Operation::RequestCreate {
+                            event: id,
+                            resource,
+                            frame: *frame,
+                            replaces: Some(*old),
+                            until: None,
+                        },
                         Operation::RequestWithdraw { request: *old },
                     ]
                 })

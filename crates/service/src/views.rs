@@ -114,6 +114,8 @@ pub struct ResourceView {
     pub retired: bool,
     /// How many requests may be confirmed at once, or `"unlimited"`.
     pub capacity: CapacityValue,
+    /// The resources an event requesting this one requests too (ids).
+    pub needs: Vec<String>,
 }
 
 impl ResourceView {
@@ -137,6 +139,7 @@ impl ResourceView {
             policy: r.fields.policy.clone(),
             retired: r.retired,
             capacity: CapacityValue::of(r.fields.capacity),
+            needs: r.fields.needs.iter().map(|id| id.to_hex()).collect(),
         }
     }
 }
@@ -169,6 +172,8 @@ pub struct RequestView {
     pub moved_from: Option<FrameView>,
     /// The request that replaced this one, if its event moved.
     pub replaced_by: Option<String>,
+    /// The deadline: still pending then, the organiser's node withdraws it.
+    pub until: Option<String>,
     /// For a pending request: why the owner could not confirm it now, if so.
     pub cannot_confirm: Option<String>,
     /// For a pending request: the other pending requests of the resource that a confirm
@@ -218,6 +223,7 @@ impl RequestView {
             replaces: q.replaces.map(|id| id.to_hex()),
             moved_from: q.replaces.and_then(|id| s.request(&id)).map(|old| FrameView::of(&old.frame)),
             replaced_by: s.replacement(&q.id).map(|n| n.id.to_hex()),
+            until: q.until.map(time),
             cannot_confirm: match status {
                 RequestStatus::Pending { waiting_for: None } => s.confirmable(q).err().map(|rule| s.describe(&rule)),
                 _ => None,
@@ -246,6 +252,14 @@ pub struct EventView {
     pub end: String,
     pub cancelled: bool,
     pub requests: Vec<RequestView>,
+    /// All or nothing: booked only when every request is confirmed; when one is denied, the
+    /// organiser's node withdraws the rest.
+    pub all_or_nothing: bool,
+    /// How many requests (not withdrawn) are confirmed, of `requested`: "2 of 3 confirmed".
+    pub confirmed: usize,
+    pub requested: usize,
+    /// Whether the event takes place as planned, so is in the programme.
+    pub booked: bool,
 }
 
 impl EventView {
@@ -262,6 +276,10 @@ impl EventView {
             end: time(e.fields.frame.end()),
             cancelled: e.cancelled,
             requests: e.requests.iter().filter_map(|q| s.request(q)).map(|q| RequestView::of(s, me, q)).collect(),
+            all_or_nothing: e.fields.bundle,
+            confirmed: s.booking(e).0,
+            requested: s.booking(e).1,
+            booked: s.is_booked(e),
         }
     }
 }

@@ -13,7 +13,7 @@ fn festival_op(name: &str) -> Operation {
 
 fn event_op(title: &str) -> Operation {
     let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(2_000_000)).unwrap();
-    Operation::EventCreate(EventFields { title: title.into(), description: String::new(), frame })
+    Operation::EventCreate(EventFields { title: title.into(), description: String::new(), frame, bundle: false })
 }
 
 fn export(store: &Store, festival: &Id) -> Vec<(Vec<u8>, Vec<u8>)> {

@@ -86,6 +86,7 @@ impl Writer {
                 availability: Availability::Always,
                 policy: "fcfs".into(),
                 capacity: model::Capacity::ONE,
+                needs: Vec::new(),
             })
         } else {
             let start = 1_782_900_000 + 3600 * n as i64;
@@ -94,6 +95,7 @@ impl Writer {
                 title: format!("workshop {n}"),
                 description: "bring a cup".into(),
                 frame,
+                bundle: false,
             })
         };
         self.write(festival, op)

@@ -42,11 +42,12 @@ pub fn resource_fields(name: &str, availability: Availability, policy: &str) -> 
         availability,
         policy: policy.into(),
         capacity: model::Capacity::ONE,
+        needs: Vec::new(),
     }
 }
 
 pub fn event_fields(title: &str, frame: TimeFrame) -> EventFields {
-    EventFields { title: title.into(), description: String::new(), frame }
+    EventFields { title: title.into(), description: String::new(), frame, bundle: false }
 }
 
 impl Default for World {
@@ -143,7 +144,12 @@ impl World {
     }
 
     pub fn request(&mut self, who: &str, festival: Id, label: &str, event: Id, resource: Id, frame: TimeFrame) -> Id {
-        self.write(who, festival, Operation::RequestCreate { event, resource, frame, replaces: None }, label)
+        self.write(
+            who,
+            festival,
+            Operation::RequestCreate { event, resource, frame, replaces: None, until: None },
+            label,
+        )
     }
 
     /// The state after applying every entry in the order written.
@@ -211,6 +217,17 @@ pub fn render(s: &State) -> String {
         let cancelled = if e.cancelled { " cancelled" } else { "" };
         writeln!(out, "event {}{cancelled}: {} {}", e.id.short(), e.fields.title, e.fields.frame.to_local("UTC"))
             .unwrap();
+        if e.fields.bundle {
+            // What the organiser's node acts on must be the same everywhere too.
+            let leftovers: Vec<String> = s.bundle_leftovers(e).iter().map(|q| q.id.short()).collect();
+            let (confirmed, live) = s.booking(e);
+            writeln!(
+                out,
+                "  all or nothing: {confirmed} of {live}, booked {}, leftovers {leftovers:?}",
+                s.is_booked(e)
+            )
+            .unwrap();
+        }
     }
     let mut requests: Vec<_> = s.requests().collect();
     requests.sort_by_key(|q| q.id);

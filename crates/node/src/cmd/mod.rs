@@ -211,6 +211,10 @@ pub struct ResourceFlags {
     /// fcfs (first come, first served), manual, or the name of a hook.
     #[arg(long)]
     pub policy: Option<String>,
+    /// Resources an event requesting this one must request too (ids, comma-separated); an
+    /// empty value needs none.
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub needs: Option<Vec<String>>,
     /// How many requests may be confirmed at once: a number (1 is the default: a room, a
     /// person) or "unlimited" (tickets).
     #[arg(long, value_parser = capacity_arg)]
@@ -289,6 +293,13 @@ pub enum EventCommand {
         /// A resource to request, for the event's time or RESOURCE@START/END (repeatable).
         #[arg(long = "request", value_name = "RESOURCE[@START/END]")]
         requests: Vec<String>,
+        /// Booked only when every request is confirmed; when one is denied, this node
+        /// withdraws the rest.
+        #[arg(long)]
+        all_or_nothing: bool,
+        /// Withdraw requests still pending at this time (the festival's local time).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -421,10 +432,10 @@ fn open(cli_dir: &Option<PathBuf>) -> Result<Node, ApiError> {
 /// RESOURCE (for the event's time) or RESOURCE@START/END.
 fn request_arg(r: &str) -> Result<NewRequest, ApiError> {
     match r.split_once('@') {
-        None => Ok(NewRequest { resource: r.to_string(), start: None, end: None }),
+        None => Ok(NewRequest { resource: r.to_string(), start: None, end: None, until: None }),
         Some((resource, frame)) => {
             let f = frame_arg(frame)?;
-            Ok(NewRequest { resource: resource.to_string(), start: Some(f.start), end: Some(f.end) })
+            Ok(NewRequest { resource: resource.to_string(), start: Some(f.start), end: Some(f.end), until: None })
         }
     }
 }
@@ -469,6 +480,7 @@ fn resource_input(flags: ResourceFlags) -> Result<ResourceInput, ApiError> {
         availability,
         policy: flags.policy,
         capacity: flags.capacity,
+        needs: flags.needs.map(|ids| ids.into_iter().filter(|id| !id.is_empty()).collect()),
     })
 }
 
@@ -750,9 +762,10 @@ fn resource(cmd: ResourceCommand, dir: &Option<PathBuf>) -> Result<(), ApiError>
 fn event(cmd: EventCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
     let mut node = open(dir)?;
     match cmd {
-        EventCommand::Create { festival, title, description, start, end, requests, json } => {
+        EventCommand::Create { festival, title, description, start, end, requests, all_or_nothing, until, json } => {
             let requests = requests.iter().map(|r| request_arg(r)).collect::<Result<Vec<_>, ApiError>>()?;
-            let e = node.create_event(&festival, NewEvent { title, description, start, end, requests })?;
+            let input = NewEvent { title, description, start, end, requests, all_or_nothing, until };
+            let e = node.create_event(&festival, input)?;
             let tz = node.festival(&e.festival)?.timezone;
             Printer::new(json).created_event(&e, &tz)
         }
@@ -762,7 +775,7 @@ fn event(cmd: EventCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
         }
         EventCommand::Update { id, title, description, start, end, moves, dry_run, json } => {
             let moves = moves.iter().map(|r| request_arg(r)).collect::<Result<Vec<_>, ApiError>>()?;
-            let change = EventChange { title, description, start, end, moves, preview: dry_run };
+            let change = EventChange { title, description, start, end, moves, preview: dry_run, all_or_nothing: None };
             let u = node.update_event(&id, change)?;
             let tz = node.festival(&u.event.festival)?.timezone;
             Printer::new(json).event_update(&u, &tz)

@@ -201,15 +201,23 @@ impl Printer {
 
     fn event_text(&self, e: &EventView, tz: &str) {
         let cancelled = if e.cancelled { "  (cancelled)" } else { "" };
+        let bundle = match (e.all_or_nothing, e.booked) {
+            (false, _) => String::new(),
+            (true, true) => "  (all or nothing: booked)".to_string(),
+            (true, false) => format!("  (all or nothing: {} of {} confirmed)", e.confirmed, e.requested),
+        };
         say!(
-            "  {}  {}  {}  by {}{cancelled}",
+            "  {}  {}  {}  by {}{cancelled}{bundle}",
             short(&e.id),
             local_frame(&e.start, &e.end, tz),
             e.title,
             who(&e.organiser_name, &e.organiser)
         );
         for q in &e.requests {
-            let reason = q.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+            let mut reason = q.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+            if let (Some(until), "pending") = (&q.until, q.status) {
+                reason.push_str(&format!(" (until {})", local(until, tz)));
+            }
             say!(
                 "      {}  {}  {}  {}{reason}",
                 short(&q.id),
