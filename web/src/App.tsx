@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { BrowserPeerBanner, ConnectionBanner, DemoBanner, TopBar } from './components/TopBar'
 import { useRoute, type Route } from './lib/router'
 import { EditResourceScreen, NewResourceScreen } from './screens/ResourceFormScreen'
@@ -15,6 +16,9 @@ import { ResourceScreen } from './screens/ResourceScreen'
 import { SyncScreen } from './screens/SyncScreen'
 
 export function App({ demo = false }: { demo?: boolean }) {
+  // A switch of language renders everything again (dates and times too, which lib/time.ts
+  // formats in the active language).
+  const { t } = useTranslation()
   const route = useRoute()
   const main = useRef<HTMLElement>(null)
   const screenKey = `${route.name}:${'id' in route ? route.id : 'festival' in route ? route.festival : ''}`
@@ -40,7 +44,7 @@ export function App({ demo = false }: { demo?: boolean }) {
           main.current?.focus()
         }}
       >
-        Skip to content
+        {t('app.skip')}
       </a>
       <TopBar route={route} />
       {demo ? <DemoBanner /> : null}
@@ -54,6 +58,7 @@ export function App({ demo = false }: { demo?: boolean }) {
 }
 
 function Screen({ route }: { route: Route }) {
+  const { t } = useTranslation()
   switch (route.name) {
     case 'festivals':
       return <FestivalsScreen />
@@ -84,9 +89,9 @@ function Screen({ route }: { route: Route }) {
     case 'notFound':
       return (
         <section>
-          <h1>Page not found</h1>
+          <h1>{t('app.notFoundTitle')}</h1>
           <p>
-            There is nothing at “{route.path}”. <a href="#/">Go to your festivals</a>.
+            <Trans i18nKey="app.notFound" values={{ path: route.path }} components={{ a: <a href="#/" /> }} />
           </p>
         </section>
       )

@@ -1,4 +1,6 @@
 import { StrictMode } from 'react'
+// First: the language, before anything renders or formats a date.
+import { ready } from './i18n'
 import { createRoot } from 'react-dom/client'
 import { App } from './App'
 import { ClientProvider } from './client/context'
@@ -7,7 +9,7 @@ import './styles.css'
 
 const root = createRoot(document.getElementById('root')!)
 
-chooseClient().then((client) => {
+Promise.all([chooseClient(), ready]).then(([client]) => {
   root.render(
     <StrictMode>
       <ClientProvider client={client}>

@@ -6,6 +6,7 @@
 // `Authorization: Bearer` (and as `?token=` on the stream, where headers cannot go). iCal links
 // never carry the token: they carry the identity's read-only `calendar_key` instead.
 
+import { t } from '../i18n'
 import {
   ApiError,
   type Calendar,
@@ -186,7 +187,7 @@ export abstract class ApiClient implements PandafestClient {
       const message = data && 'message' in data && data.message ? data.message : null
       return {
         status: 'syncing',
-        message: message ?? 'Joining: the festival is being fetched from peers. It shows up here when it arrives.',
+        message: message ?? t('festivals.joinSyncing'),
       }
     }
     return { status: 'joined', festival: data }
@@ -294,7 +295,7 @@ export abstract class ApiClient implements PandafestClient {
         : `/resources/${p(target.resource)}/schedule.ics`
     const body = await this.get<{ text?: string } | string>(path)
     const text = typeof body === 'string' ? body : (body?.text ?? '')
-    if (!text.startsWith('BEGIN:VCALENDAR')) throw new ApiError(500, 'The node made no calendar for this.')
+    if (!text.startsWith('BEGIN:VCALENDAR')) throw new ApiError(500, t('errors.noCalendar'))
     return { url: `data:text/calendar;charset=utf-8,${p(text)}`, subscribable: false }
   }
 }
@@ -352,7 +353,7 @@ export class HttpClient extends ApiClient {
     const here = typeof window === 'undefined' ? '/' : `${window.location.origin}/`
     if (!this.token) return { url: `${here}${route}`, subscribable: true }
     const key = await this.calendarKey()
-    if (!key) throw new ApiError(501, 'Your pandafest node gave no read-only key, so a programme link would have to contain your access token.')
+    if (!key) throw new ApiError(501, t('errors.noProgrammeKey'))
     return { url: `${here}${route}?key=${p(key)}`, subscribable: true }
   }
 
@@ -360,7 +361,7 @@ export class HttpClient extends ApiClient {
     // A visitor's key opens what festivals publish and nothing else: other calls are not
     // even sent (the node would refuse them).
     if (this.visitorKey && (method !== 'GET' || !PUBLISHED.test(path))) {
-      return { status: 401, data: { error: 'A programme link opens the programme only.' } }
+      return { status: 401, data: { error: t('errors.visitorOnly') } }
     }
     const res = await this.fetchApi(method, path, body)
     const text = await res.text()
@@ -389,7 +390,7 @@ export class HttpClient extends ApiClient {
         body: write ? JSON.stringify(body ?? {}) : undefined,
       })
     } catch {
-      throw new ApiError(0, 'Could not reach your pandafest node. Is it running?')
+      throw new ApiError(0, t('errors.unreachable'))
     }
   }
 
@@ -407,10 +408,7 @@ export class HttpClient extends ApiClient {
     if (this.token) {
       const key = await this.calendarKey()
       if (!key) {
-        throw new ApiError(
-          501,
-          'Your pandafest node gave no calendar key, so a calendar link would have to contain your access token. Update pandafest to get calendar links.',
-        )
+        throw new ApiError(501, t('errors.noCalendarKey'))
       }
       relative += `?key=${p(key)}`
     }
@@ -496,13 +494,13 @@ function parse(s: unknown): unknown {
 function fallbackMessage(status: number): string {
   switch (status) {
     case 401:
-      return 'This page needs the access token of your node. Open the link that "pandafest serve" printed (it ends in #token=…).'
+      return t('errors.needToken')
     case 404:
       // A 404 without the API's {"error"} body: there is no pandafest API at this address.
-      return 'There is no pandafest node at this address. Open the address that "pandafest serve" printed, or add ?demo to the address to try the demo.'
+      return t('errors.noNode')
     case 409:
-      return 'A rule of pandafest forbids this.'
+      return t('errors.forbidden')
     default:
-      return status >= 500 ? `Your pandafest node had a problem (error ${status}).` : `The request was refused (error ${status}).`
+      return status >= 500 ? t('errors.nodeProblem', { status }) : t('errors.refused', { status })
   }
 }

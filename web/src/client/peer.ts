@@ -5,8 +5,9 @@
 // instead of an event stream. The page also holds the WebRTC connections (peer/rtc.ts),
 // which workers cannot.
 
+import { t } from '../i18n'
 import { RtcManager, type RtcOptions } from '../peer/rtc'
-import type { FromWorker, NodeEntry, Op, PeerInfo, ToWorker } from '../peer/protocol'
+import type { FromWorker, NodeEntry, Op, PeerInfo, PeerWarning, ToWorker } from '../peer/protocol'
 import { ApiClient, type ApiAnswer } from './http'
 import {
   ApiError,
@@ -61,7 +62,7 @@ export class PeerClient extends ApiClient {
     })
     worker.addEventListener('error', (ev) => {
       const text = (ev as ErrorEvent).message
-      this.failure = `The pandafest peer in this browser stopped${text ? ` (${text})` : ''}. Reload the page.`
+      this.failure = text ? t('errors.peerStoppedWhy', { detail: text }) : t('errors.peerStopped')
       started()
       for (const [, w] of this.pending) w.reject(new ApiError(503, this.failure))
       this.pending.clear()
@@ -89,11 +90,11 @@ export class PeerClient extends ApiClient {
         return client.info?.storage ?? 'memory'
       },
       get warning() {
-        return client.info?.warning ?? null
+        return warningText(client.info?.warning ?? null)
       },
       importSecretKey: async (hex: string): Promise<Identity> => {
         const key = hex.trim().toLowerCase()
-        if (!/^[0-9a-f]{64}$/.test(key)) throw new ApiError(400, 'A secret key is 64 hexadecimal digits (0–9, a–f).')
+        if (!/^[0-9a-f]{64}$/.test(key)) throw new ApiError(400, t('errors.badSecretKey'))
         const publicKey = (await this.rpc({ op: 'importKey', hex: key })) as string
         if (this.info) this.info = { ...this.info, publicKey }
         return this.identity()
@@ -170,4 +171,11 @@ function toLinks(v: unknown): NodeLink[] {
 export function startPeer(opts: PeerClientOptions = {}): PeerClient {
   const worker = new Worker(new URL('../peer/worker.ts', import.meta.url), { type: 'module', name: 'pandafest-peer' })
   return new PeerClient(worker as unknown as WorkerLike, opts)
+}
+
+/** The worker's warning in words, in the active language. */
+function warningText(w: PeerWarning | null): string | null {
+  if (!w) return null
+  if (w.kind === 'notOpened') return t('peerWarning.notOpened', { detail: w.detail })
+  return t(`peerWarning.${w.kind}`)
 }

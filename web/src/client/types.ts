@@ -9,6 +9,7 @@
 // its Rust types (openapi.json, kept equal to it by a test in crates/node): they are defined
 // once, in Rust.
 
+import { t } from '../i18n'
 import type { components } from './api.gen'
 
 type Schemas = components['schemas']
@@ -208,5 +209,5 @@ export class ApiError extends Error {
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) return e.message
   if (e instanceof Error && e.message) return e.message
-  return 'Something went wrong.'
+  return t('common.somethingWrong')
 }

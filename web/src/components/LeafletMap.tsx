@@ -5,10 +5,13 @@
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { useEffect, useRef } from 'react'
+import { useTranslation } from 'react-i18next'
 import { href } from '../lib/router'
 import type { MapPoint } from './LocationPlot'
 
 export default function LeafletMap({ points, onTilesFailed }: { points: MapPoint[]; onTilesFailed: () => void }) {
+  const { t } = useTranslation()
+  const attribution = t('map.attribution')
   const el = useRef<HTMLDivElement>(null)
   const failed = useRef(onTilesFailed)
   useEffect(() => {
@@ -22,7 +25,7 @@ export default function LeafletMap({ points, onTilesFailed }: { points: MapPoint
     let errors = 0
     const tiles = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
       maxZoom: 19,
-      attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+      attribution,
     })
     tiles.on('tileload', () => loaded++)
     tiles.on('tileerror', () => {
@@ -52,7 +55,7 @@ export default function LeafletMap({ points, onTilesFailed }: { points: MapPoint
       clearTimeout(timer)
       map.remove()
     }
-  }, [points])
+  }, [points, attribution])
 
-  return <div ref={el} className="leaflet-box" role="region" aria-label="Map of the places (OpenStreetMap)" />
+  return <div ref={el} className="leaflet-box" role="region" aria-label={t('map.leaflet')} />
 }

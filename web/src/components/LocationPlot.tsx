@@ -1,6 +1,7 @@
 // Places plotted by their coordinates on a plain SVG: works with no internet at all (the map
 // tiles need it). North is up; distances are true to scale (equirectangular around the middle).
 
+import { useTranslation } from 'react-i18next'
 import type { Resource } from '../client/types'
 import { href } from '../lib/router'
 
@@ -15,6 +16,7 @@ const H = 360
 const PAD = 48
 
 export function LocationPlot({ points }: { points: MapPoint[] }) {
+  const { t } = useTranslation()
   if (!points.length) return null
   const midLat = points.reduce((s, p) => s + p.lat, 0) / points.length
   const k = Math.cos((midLat * Math.PI) / 180)
@@ -33,7 +35,7 @@ export function LocationPlot({ points }: { points: MapPoint[] }) {
 
   return (
     <svg className="plot" viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="plot-title">
-      <title id="plot-title">Places plotted by their GPS coordinates, north up</title>
+      <title id="plot-title">{t('map.plotTitle')}</title>
       <rect x="0" y="0" width={W} height={H} className="plot-bg" />
       <text x={W - 16} y={26} className="plot-north" textAnchor="end">
         ↑ N

@@ -2,6 +2,7 @@
 // the organiser withdraws. Used by the inbox, "My requests" and the event page.
 
 import { useId, useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type ResourceRequest } from '../client/types'
 import { href } from '../lib/router'
@@ -25,6 +26,7 @@ export interface RequestCardProps {
 }
 
 export function RequestCard({ request: q, timeZone, heading, showConflicts, selected, onSelect }: RequestCardProps) {
+  const { t } = useTranslation()
   const client = useClient()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -59,11 +61,15 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
     q.status === 'pending' ? !q.cannot_confirm : tone === null || tone === 'free' || tone === 'hold'
   const title =
     heading === 'event' ? (
-      <>
-        <a href={href('/events', q.event)}>{q.event_title}</a>
-        <span className="muted"> wants </span>
-        <a href={href('/resources', q.resource)}>{q.resource_name}</a>
-      </>
+      <Trans
+        i18nKey="requests.wants"
+        values={{ event: q.event_title, resource: q.resource_name }}
+        components={{
+          event: <a href={href('/events', q.event)} />,
+          muted: <span className="muted" />,
+          resource: <a href={href('/resources', q.resource)} />,
+        }}
+      />
     ) : (
       <a href={href('/resources', q.resource)}>{q.resource_name}</a>
     )
@@ -75,7 +81,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           <input
             type="checkbox"
             className="select"
-            aria-label={`Select ${q.event_title ?? 'this request'}: ${q.resource_name ?? ''}`}
+            aria-label={t('requests.select', { event: q.event_title ?? t('requests.thisRequest'), resource: q.resource_name ?? '' })}
             checked={selected?.has(q.id) ?? false}
             onChange={(e) => onSelect(q.id, e.target.checked)}
           />
@@ -87,11 +93,11 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
       {/* Who asked: not on the event's own page, nor on one's own requests. */}
       {heading === 'event' && (q.incoming || !q.mine) ? (
         <p className="meta">
-          Asked by {personName(q.author_name, q.author, q.mine)}
-          {q.incoming ? <> · Policy: {policyShort(q.policy)}</> : null}
+          {t('requests.askedBy', { name: personName(q.author_name, q.author, q.mine) })}
+          {q.incoming ? <> · {t('requests.policy', { policy: policyShort(q.policy) })}</> : null}
         </p>
       ) : q.incoming ? (
-        <p className="meta">Policy: {policyShort(q.policy)}</p>
+        <p className="meta">{t('requests.policy', { policy: policyShort(q.policy) })}</p>
       ) : null}
       {q.reason ? (
         q.status === 'withdrawn' ? (
@@ -99,31 +105,36 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           <p className="reason">{sentence(q.reason)}</p>
         ) : (
           <p className="reason">
-            <strong>{q.status === 'denied' ? 'Reason: ' : q.status === 'invalid' ? 'Why it is invalid: ' : 'Note: '}</strong>
+            <strong>
+              {q.status === 'denied' ? t('requests.reason') : q.status === 'invalid' ? t('requests.whyInvalid') : t('requests.note')}
+            </strong>
             {q.reason}
           </p>
         )
       ) : null}
       {q.moved_from ? (
         <p className="moved">
-          <strong>Moved</strong> from {formatRange(q.moved_from.start, q.moved_from.end, timeZone)} to{' '}
-          {formatRange(q.start, q.end, timeZone)}
-          {q.incoming && q.status === 'pending' ? ': the old time stays booked for it until you decide.' : '.'}
+          <Trans
+            i18nKey={q.incoming && q.status === 'pending' ? 'requests.movedPending' : 'requests.moved'}
+            values={{ from: formatRange(q.moved_from.start, q.moved_from.end, timeZone), to: formatRange(q.start, q.end, timeZone) }}
+            components={{ b: <strong /> }}
+          />
         </p>
       ) : null}
       {q.incoming && q.cannot_confirm ? (
         <p className="conflict">
-          <strong>Cannot be confirmed: </strong>
+          <strong>{t('requests.cannotConfirm')}</strong>
           {q.cannot_confirm}{' '}
           <button type="button" disabled={busy} onClick={() => act(() => client.deny(q.id, q.cannot_confirm ?? undefined))}>
-            Deny with this reason
+            {t('requests.denyWithReason')}
           </button>
         </p>
       ) : null}
       {q.incoming && q.status === 'pending' && q.competing.length ? (
         <p className="competing">
-          Confirming this turns away:{' '}
-          {q.competing.map((c) => `${eventName(c)} (${formatTimeRange(c.start, c.end, timeZone)})`).join(', ')}
+          {t('requests.competing', {
+            list: q.competing.map((c) => `${eventName(c)} (${formatTimeRange(c.start, c.end, timeZone)})`).join(', '),
+          })}
         </p>
       ) : null}
       {showConflicts && check.data && !confirmable ? (
@@ -139,22 +150,22 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
             disabled={busy}
             onClick={() => act(() => client.confirm(q.id))}
           >
-            {q.status === 'denied' ? 'Confirm after all' : 'Confirm'}
+            {q.status === 'denied' ? t('requests.confirmAfterAll') : t('requests.confirm')}
           </button>
         ) : null}
         {q.incoming && q.status === 'pending' && !denying ? (
           <button type="button" disabled={busy} onClick={() => setDenying(true)}>
-            Deny…
+            {t('requests.denyOpen')}
           </button>
         ) : null}
         {q.incoming && q.status === 'confirmed' ? (
           <button type="button" disabled={busy} onClick={() => act(() => client.release(q.id))}>
-            Release
+            {t('requests.release')}
           </button>
         ) : null}
         {q.mine && (q.status === 'pending' || q.status === 'confirmed') ? (
           <button type="button" disabled={busy} onClick={() => act(() => client.withdraw(q.id))}>
-            Withdraw
+            {t('requests.withdraw')}
           </button>
         ) : null}
       </div>
@@ -173,6 +184,7 @@ function sentence(text: string): string {
 }
 
 function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: string) => void; onCancel: () => void }) {
+  const { t } = useTranslation()
   const id = useId()
   const [reason, setReason] = useState('')
   function submit(e: FormEvent) {
@@ -181,14 +193,14 @@ function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: 
   }
   return (
     <form className="deny" onSubmit={submit}>
-      <label htmlFor={id}>Reason (optional, the organiser sees it)</label>
+      <label htmlFor={id}>{t('requests.denyReason')}</label>
       <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
       <div className="actions">
         <button type="submit" className="danger" disabled={busy}>
-          Deny
+          {t('requests.deny')}
         </button>
         <button type="button" onClick={onCancel}>
-          Back
+          {t('common.back')}
         </button>
       </div>
     </form>

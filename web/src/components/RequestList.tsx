@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next'
 import type { Festival, Id, ResourceRequest } from '../client/types'
 import { href } from '../lib/router'
 import { RequestCard, type RequestCardProps } from './RequestCard'
@@ -14,6 +15,7 @@ export function RequestsByFestival({
   /** Festival names as h2 headings (else as plain labels, under another heading). */
   festivalHeadings?: boolean
 } & Omit<RequestCardProps, 'request' | 'timeZone'>) {
+  const { t } = useTranslation()
   const groups = new Map<Id, ResourceRequest[]>()
   for (const q of requests) groups.set(q.festival, [...(groups.get(q.festival) ?? []), q])
   const several = groups.size > 1
@@ -27,8 +29,8 @@ export function RequestsByFestival({
           <section key={fid} className="group">
             {several || f ? (
               <Title className="group-title">
-                {f ? <a href={href('/festivals', f.id)}>{f.name}</a> : 'Another festival'}
-                <span className="muted"> · times in {tz.replace(/_/g, ' ')}</span>
+                {f ? <a href={href('/festivals', f.id)}>{f.name}</a> : t('requests.anotherFestival')}
+                <span className="muted">{t('requests.timesIn', { zone: tz.replace(/_/g, ' ') })}</span>
               </Title>
             ) : null}
             <ul className="list">

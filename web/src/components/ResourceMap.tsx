@@ -1,4 +1,5 @@
 import { lazy, Suspense, useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
 import type { Resource } from '../client/types'
 import { osmLink } from '../lib/geo'
 import { href } from '../lib/router'
@@ -11,6 +12,7 @@ const LeafletMap = lazy(() => import('./LeafletMap'))
  * list with coordinates, which works for keyboards, screen readers and with no internet.
  */
 export function ResourceMap({ resources, tiles = true }: { resources: Resource[]; tiles?: boolean }) {
+  const { t } = useTranslation()
   const points: MapPoint[] = useMemo(
     () => resources.filter((r) => r.location).map((r) => ({ resource: r, lat: r.location!.lat, lon: r.location!.lon })),
     [resources],
@@ -23,31 +25,27 @@ export function ResourceMap({ resources, tiles = true }: { resources: Resource[]
   return (
     <div className="map">
       {points.length === 0 ? (
-        <p className="empty">
-          No place has a GPS point yet. Give a place a latitude and longitude (on its page, “Edit”) to see it here.
-        </p>
+        <p className="empty">{t('map.empty')}</p>
       ) : useTiles ? (
-        <Suspense fallback={<p className="muted">Loading the map…</p>}>
+        <Suspense fallback={<p className="muted">{t('loading.map')}</p>}>
           <LeafletMap points={points} onTilesFailed={() => setFailed(true)} />
         </Suspense>
       ) : (
         <>
           <p className="note" role="status">
-            {tiles
-              ? 'The map background could not load (no internet?). The places are drawn by their coordinates instead.'
-              : 'The places, drawn by their coordinates.'}
+            {tiles ? t('map.noTiles') : t('map.plotted')}
           </p>
           <LocationPlot points={points} />
         </>
       )}
       {points.length ? (
         <table className="coords">
-          <caption>Places and their coordinates</caption>
+          <caption>{t('map.caption')}</caption>
           <thead>
             <tr>
-              <th scope="col">Place</th>
-              <th scope="col">Coordinates</th>
-              <th scope="col">Address</th>
+              <th scope="col">{t('map.place')}</th>
+              <th scope="col">{t('map.coordinates')}</th>
+              <th scope="col">{t('map.address')}</th>
             </tr>
           </thead>
           <tbody>
@@ -70,7 +68,7 @@ export function ResourceMap({ resources, tiles = true }: { resources: Resource[]
       ) : null}
       {elsewhere.length ? (
         <>
-          <h3>Places without a GPS point</h3>
+          <h3>{t('map.withoutGps')}</h3>
           <ul className="list plain">
             {elsewhere.map((r) => (
               <li key={r.id}>

@@ -7,6 +7,7 @@
 // block is drawn: narrow blocks drop the time, the narrowest show initials (styles.css). So the
 // timeline reads as lists for screen readers, and keyboard users can tab to the events.
 
+import { useTranslation } from 'react-i18next'
 import { eventName } from '../lib/checks'
 import { useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react'
 import type { Calendar, Id, Resource, Slot, TimeFrame } from '../client/types'
@@ -26,6 +27,7 @@ import {
   activeHours,
   ALL_DAY,
   dayAxis,
+  freeRange,
   freeText,
   hoursShown,
   hoursText,
@@ -60,6 +62,7 @@ interface DayCalendar {
 }
 
 export function Timeline(props: TimelineProps) {
+  const { t } = useTranslation()
   const { timeZone, resources, days, highlight } = props
   const from = days.length ? toRfc3339(dayStart(days[0], timeZone)) : ''
   const to = days.length ? toRfc3339(dayStart(nextDayKey(days[days.length - 1]), timeZone)) : ''
@@ -81,7 +84,7 @@ export function Timeline(props: TimelineProps) {
   }, [cals.data, highlight, resources, days, timeZone])
 
   if (!days.length || !resources.length) return null
-  if (!cals.data) return cals.error ? <ErrorNote message={cals.error} /> : <Loading what="the timeline" />
+  if (!cals.data) return cals.error ? <ErrorNote message={cals.error} /> : <Loading what="timeline" />
   const cropped = hoursShown(active) < 24
   const runs = wholeDay ? ALL_DAY : active
 
@@ -90,9 +93,9 @@ export function Timeline(props: TimelineProps) {
       <Legend />
       {cropped ? (
         <p className="hint tl-hours">
-          {wholeDay ? 'Showing all 24 hours. ' : `Showing ${hoursText(active)}, the hours when something happens. `}
+          {wholeDay ? t('timeline.showingAll') : t('timeline.showingSome', { hours: hoursText(active) })}{' '}
           <button type="button" className="link" onClick={() => setWholeDay(!wholeDay)}>
-            {wholeDay ? 'Show only those hours' : 'Show all 24 hours'}
+            {wholeDay ? t('timeline.showOnly') : t('timeline.showAll')}
           </button>
         </p>
       ) : null}
@@ -115,19 +118,20 @@ export function Timeline(props: TimelineProps) {
 }
 
 function Legend() {
+  const { t } = useTranslation()
   return (
-    <ul className="legend" aria-label="What the colours mean">
+    <ul className="legend" aria-label={t('timeline.legend')}>
       <li>
-        <span className="swatch free" aria-hidden="true" /> Free
+        <span className="swatch free" aria-hidden="true" /> {t('timeline.legendFree')}
       </li>
       <li>
-        <span className="swatch booked" aria-hidden="true" /> Booked (confirmed)
+        <span className="swatch booked" aria-hidden="true" /> {t('timeline.legendBooked')}
       </li>
       <li>
-        <span className="swatch hold" aria-hidden="true" /> Hold: waiting for the owner
+        <span className="swatch hold" aria-hidden="true" /> {t('timeline.legendHold')}
       </li>
       <li>
-        <span className="swatch closed" aria-hidden="true" /> Not available
+        <span className="swatch closed" aria-hidden="true" /> {t('timeline.legendClosed')}
       </li>
     </ul>
   )
@@ -207,6 +211,7 @@ function blockTime(s: { start: string; end: string }, timeZone: string): string 
 }
 
 function TrackRow(props: AxisProps & { row: Row }) {
+  const { t } = useTranslation()
   const { timeZone, row, highlight, festival, byDay, runs } = props
   const { resource, calendar } = row.cal
   const d0 = dayStart(row.day, timeZone)
@@ -247,19 +252,20 @@ function TrackRow(props: AxisProps & { row: Row }) {
       <ul className="tl-track" aria-label={`${resource.name}, ${dayName}`} style={{ height: `${LANE0 + LANE * laneCount}rem` }}>
         {free.map(({ s, style }) => {
           const text = freeText(s, timeZone, d0, d1)
+          const range = freeRange(s, timeZone, d0, d1)
           return (
             <li key={`f${s.start}`} className="tl-block tl-free" style={style}>
               {props.linkFree === false ? (
                 <span title={text}>
-                  <FreeLabel text={text} />
+                  <FreeLabel range={range} />
                 </span>
               ) : (
                 <a
                   href={newEventHref(festival, { resource: resource.id, start: toRfc3339(Math.max(Date.parse(s.start), d0)), end: freeEnd(s, d0) })}
                   aria-label={text}
-                  title={`${text}: plan an event here`}
+                  title={t('timeline.planHere', { text })}
                 >
-                  <FreeLabel text={text} />
+                  <FreeLabel range={range} />
                 </a>
               )}
             </li>
@@ -267,18 +273,19 @@ function TrackRow(props: AxisProps & { row: Row }) {
         })}
         {booked.map(({ s, style }) => {
           // A booking without an event is one the owner confirmed for a sub-festival not held here.
-          const label = `Booked: ${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`
+          const label = t('timeline.booked', { event: eventName(s), time: formatTimeRange(s.start, s.end, timeZone) })
           return (
             <li key={`c${s.request ?? s.start}`} className={`tl-block tl-booked${cut(s)}`} style={style} title={label}>
               <SlotLink slot={s} label={label}>
-                <span className="sr-only">Booked:</span> <span className="tl-title">{s.event_title ?? (s.event ? 'Booked' : 'Sub-festival')}</span>{' '}
+                <span className="sr-only">{t('timeline.bookedPrefix')}</span>{' '}
+                <span className="tl-title">{s.event_title ?? (s.event ? t('timeline.bookedTitle') : t('timeline.subFestival'))}</span>{' '}
                 <span className="t">{blockTime(s, timeZone)}</span>
               </SlotLink>
             </li>
           )
         })}
         {holds.map(({ s, lane, style }) => {
-          const label = `Hold, waiting for the owner: ${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`
+          const label = t('timeline.hold', { event: eventName(s), time: formatTimeRange(s.start, s.end, timeZone) })
           return (
             <li
               key={`p${s.request ?? s.start}`}
@@ -287,8 +294,8 @@ function TrackRow(props: AxisProps & { row: Row }) {
               title={label}
             >
               <SlotLink slot={s} label={label}>
-                <span className="sr-only">Hold, waiting for the owner:</span>{' '}
-                <span className="tl-title">{s.event_title ?? 'Requested'}</span>{' '}
+                <span className="sr-only">{t('timeline.holdPrefix')}</span>{' '}
+                <span className="tl-title">{s.event_title ?? t('timeline.requested')}</span>{' '}
                 <span className="t">{blockTime(s, timeZone)}</span>
               </SlotLink>
             </li>
@@ -296,7 +303,7 @@ function TrackRow(props: AxisProps & { row: Row }) {
         })}
         {mark ? (
           <li className="tl-highlight" style={mark}>
-            <span className="sr-only">Your event: {formatTimeRange(highlight!.start, highlight!.end, timeZone)}</span>
+            <span className="sr-only">{t('timeline.yourEvent', { time: formatTimeRange(highlight!.start, highlight!.end, timeZone) })}</span>
           </li>
         ) : null}
         {axis.breaks.map((b) => (
@@ -309,16 +316,17 @@ function TrackRow(props: AxisProps & { row: Row }) {
 }
 
 /** "Free all day", or the free part of this day: "Free 12:00–24:00". */
-function FreeLabel({ text }: { text: string }) {
-  if (text === 'Free all day')
+function FreeLabel({ range }: { range: string | null }) {
+  const { t } = useTranslation()
+  if (range === null)
     return (
       <span className="tl-text">
-        <span className="tl-title">{text}</span>
+        <span className="tl-title">{t('timeline.freeAllDay')}</span>
       </span>
     )
   return (
     <span className="tl-text">
-      <span className="tl-title">Free</span> <span className="t">{text.slice('Free '.length)}</span>
+      <span className="tl-title">{t('timeline.free')}</span> <span className="t">{range}</span>
     </span>
   )
 }

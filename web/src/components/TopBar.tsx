@@ -1,22 +1,44 @@
 import { useEffect, useState } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
+import { LANGUAGES, language, setLanguage, type Language } from '../i18n'
 import type { Route } from '../lib/router'
 import { useData } from '../lib/useData'
 import { useNotices } from '../lib/useNotices'
 
-const NAV: { to: string; label: string; short?: string; active: Route['name'][] }[] = [
+type NavKey = 'festivals' | 'inbox' | 'requests' | 'sync' | 'you'
+
+const NAV: { to: string; label: NavKey; short?: 'requestsShort'; active: Route['name'][] }[] = [
   {
     to: '#/',
-    label: 'Festivals',
+    label: 'festivals',
     active: ['festivals', 'festival', 'programme', 'newFestival', 'newEvent', 'newResource', 'resource', 'editResource', 'event'],
   },
-  { to: '#/inbox', label: 'Inbox', active: ['inbox'] },
-  { to: '#/requests', label: 'My requests', short: 'Requests', active: ['requests'] },
-  { to: '#/sync', label: 'Sync', active: ['sync'] },
-  { to: '#/me', label: 'You', active: ['identity'] },
+  { to: '#/inbox', label: 'inbox', active: ['inbox'] },
+  { to: '#/requests', label: 'requests', short: 'requestsShort', active: ['requests'] },
+  { to: '#/sync', label: 'sync', active: ['sync'] },
+  { to: '#/me', label: 'you', active: ['identity'] },
 ]
 
+/** English / Deutsch: each language named in itself; the choice is kept in this browser. */
+export function LanguageSwitch() {
+  const { t } = useTranslation()
+  return (
+    <label className="language">
+      <span className="sr-only">{t('language.label')}</span>
+      <select value={language()} onChange={(e) => void setLanguage(e.target.value as Language)}>
+        {(Object.keys(LANGUAGES) as Language[]).map((l) => (
+          <option key={l} value={l} lang={l}>
+            {LANGUAGES[l].name}
+          </option>
+        ))}
+      </select>
+    </label>
+  )
+}
+
 export function TopBar({ route }: { route: Route }) {
+  const { t } = useTranslation()
   const client = useClient()
   const waiting = useData((c) => c.requests({ incoming: true, pending: true }), [])
   const me = useData((c) => c.identity(), [])
@@ -30,6 +52,7 @@ export function TopBar({ route }: { route: Route }) {
           <img src="./favicon.svg" alt="" width="28" height="28" />
           pandafest
         </a>
+        <LanguageSwitch />
       </header>
     )
   }
@@ -40,15 +63,16 @@ export function TopBar({ route }: { route: Route }) {
         pandafest
       </a>
       {client.kind === 'peer' ? (
-        <a className="where" href="#/me" title="pandafest runs in this browser: your data and your key are kept here">
-          in this browser
+        <a className="where" href="#/me" title={t('nav.inBrowserTitle')}>
+          {t('nav.inBrowser')}
         </a>
       ) : null}
-      <nav aria-label="Main">
+      <LanguageSwitch />
+      <nav aria-label={t('nav.label')}>
         <ul>
           {NAV.map((n) => {
             const current = n.active.includes(route.name)
-            let label = n.label
+            let label = t(`nav.${n.label}`)
             if (n.to === '#/me' && me.data?.name) label = me.data.name
             return (
               <li key={n.to}>
@@ -57,19 +81,19 @@ export function TopBar({ route }: { route: Route }) {
                     <>
                       <span className="wide-only">{label}</span>
                       <span className="narrow-only" aria-hidden="true">
-                        {n.short}
+                        {t(`nav.${n.short}`)}
                       </span>
                     </>
                   ) : (
                     <span className="nav-label">{label}</span>
                   )}
                   {n.to === '#/inbox' && count > 0 ? (
-                    <span className="count" aria-label={`, ${count} waiting for you`}>
+                    <span className="count" aria-label={t('nav.waiting', { count })}>
                       {count}
                     </span>
                   ) : null}
                   {n.to === '#/requests' && unseen.length > 0 ? (
-                    <span className="count" aria-label={`, ${unseen.length} new decisions`}>
+                    <span className="count" aria-label={t('nav.decisions', { count: unseen.length })}>
                       {unseen.length}
                     </span>
                   ) : null}
@@ -86,8 +110,7 @@ export function TopBar({ route }: { route: Route }) {
 export function DemoBanner() {
   return (
     <div className="banner demo">
-      <strong>Demo</strong>: made-up data, kept only in this tab. Try anything — a reload starts over.{' '}
-      <a href={window.location.pathname}>Leave the demo</a>
+      <Trans i18nKey="banner.demo" components={{ b: <strong />, a: <a href={window.location.pathname} /> }} />
     </div>
   )
 }
@@ -95,17 +118,19 @@ export function DemoBanner() {
 /** When pandafest runs in this browser without storage: nothing will be kept. */
 export function BrowserPeerBanner() {
   const client = useClient()
+  useTranslation()
   const warning = client.browser?.warning
   if (!warning) return null
   return (
     <div className="banner warn" role="alert">
-      <strong>Not saved</strong>: {warning}
+      <Trans i18nKey="banner.notSaved" values={{ warning }} components={{ b: <strong /> }} />
     </div>
   )
 }
 
 /** Says so when the live connection to the node drops (the client reconnects by itself). */
 export function ConnectionBanner() {
+  const { t } = useTranslation()
   const client = useClient()
   const [connected, setConnected] = useState(true)
   useEffect(
@@ -119,13 +144,13 @@ export function ConnectionBanner() {
   if (client.kind === 'peer') {
     return (
       <div className="banner warn" role="status">
-        The pandafest peer in this browser stopped. Reload the page to start it again.
+        {t('banner.peerStopped')}
       </div>
     )
   }
   return (
     <div className="banner warn" role="status">
-      Lost the connection to your pandafest node. Trying again… What you see may be out of date.
+      {t('banner.connectionLost')}
     </div>
   )
 }

@@ -1,8 +1,10 @@
 // Small building blocks shared by the screens.
 
 import { useId, useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
 import type { RequestStatus } from '../client/types'
-import { STATUS_TEXT } from '../lib/words'
+import type en from '../i18n/en.json'
+import { statusText } from '../lib/words'
 
 export function ErrorNote({ message }: { message: string | null | undefined }) {
   if (!message) return null
@@ -13,17 +15,20 @@ export function ErrorNote({ message }: { message: string | null | undefined }) {
   )
 }
 
-export function Loading({ what = '' }: { what?: string }) {
+/** "Loading…", or what is loading: "Loading the festival…" (`loading.festival` in src/i18n). */
+export function Loading({ what }: { what?: keyof typeof en.loading }) {
+  const { t } = useTranslation()
   return (
     <p className="muted" role="status">
-      Loading{what ? ` ${what}` : ''}…
+      {what ? t(`loading.${what}`) : t('common.loading')}
     </p>
   )
 }
 
 /** A request's status in words; for the owner, a pending request is "Waiting for you". */
 export function StatusBadge({ status, forOwner = false }: { status: RequestStatus; forOwner?: boolean }) {
-  const text = forOwner && status === 'pending' ? 'Waiting for you' : STATUS_TEXT[status]
+  const { t } = useTranslation()
+  const text = forOwner && status === 'pending' ? t('status.waitingForYou') : statusText(status)
   return <span className={`badge status-${status}`}>{text}</span>
 }
 
@@ -53,6 +58,7 @@ export function Field({
 
 /** A read-only value with a Copy button. */
 export function CopyField({ label, value, mono = true }: { label: string; value: string; mono?: boolean }) {
+  const { t } = useTranslation()
   const id = useId()
   const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no')
   async function copy() {
@@ -71,11 +77,11 @@ export function CopyField({ label, value, mono = true }: { label: string; value:
       <div className="copy-row">
         <input id={id} className={mono ? 'mono' : undefined} readOnly value={value} onFocus={(e) => e.target.select()} />
         <button type="button" onClick={copy}>
-          Copy
+          {t('common.copy')}
         </button>
       </div>
       <p className="hint" aria-live="polite">
-        {copied === 'yes' ? 'Copied.' : copied === 'failed' ? 'Selected: press Ctrl+C (or ⌘C) to copy.' : ''}
+        {copied === 'yes' ? t('common.copied') : copied === 'failed' ? t('common.copyFailed') : ''}
       </p>
     </div>
   )

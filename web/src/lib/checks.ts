@@ -1,4 +1,5 @@
 import type { CheckResult, Id, Slot } from '../client/types'
+import { listText, t } from '../i18n'
 import { formatTimeRange } from './time'
 
 export type CheckTone = 'free' | 'hold' | 'taken' | 'closed'
@@ -6,12 +7,11 @@ export type CheckTone = 'free' | 'hold' | 'taken' | 'closed'
 /** A slot's event; a slot with no event is one the owner confirmed for an event of a
  * festival not held here (a sub-festival not joined). */
 export function eventName(s: Slot): string {
-  return s.event_title ?? (s.event ? 'another event' : 'an event of a sub-festival')
+  return s.event_title ?? (s.event ? t('check.anotherEvent') : t('check.subFestivalEvent'))
 }
 
 function list(slots: Slot[], timeZone: string): string {
-  const parts = slots.map((s) => `${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`)
-  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`
+  return listText(slots.map((s) => `${eventName(s)} ${formatTimeRange(s.start, s.end, timeZone)}`))
 }
 
 /**
@@ -21,12 +21,10 @@ function list(slots: Slot[], timeZone: string): string {
 export function describeCheck(result: CheckResult, timeZone: string, ignore?: Id): { tone: CheckTone; text: string } {
   const confirmed = result.conflicts.filter((s) => !ignore || s.request !== ignore)
   const holds = result.holds.filter((s) => !ignore || s.request !== ignore)
-  if (!result.free && confirmed.length) return { tone: 'taken', text: `Taken by ${list(confirmed, timeZone)}` }
+  if (!result.free && confirmed.length) return { tone: 'taken', text: t('check.taken', { list: list(confirmed, timeZone) }) }
   if (!result.free) {
-    return { tone: 'closed', text: `Not available at this time${result.reason ? ` (${result.reason})` : ''}` }
+    return { tone: 'closed', text: result.reason ? t('check.closedWhy', { reason: result.reason }) : t('check.closed') }
   }
-  if (holds.length) {
-    return { tone: 'hold', text: `Free, but also requested for ${list(holds, timeZone)}: waiting for the owner` }
-  }
-  return { tone: 'free', text: 'Free' }
+  if (holds.length) return { tone: 'hold', text: t('check.hold', { list: list(holds, timeZone) }) }
+  return { tone: 'free', text: t('check.free') }
 }

@@ -8,6 +8,7 @@
 // 02:00 is part of Friday's programme, as on a printed festival schedule.
 
 import type { Festival, Id, Programme } from '../client/types'
+import { t } from '../i18n'
 import { dayKey } from './time'
 
 /** A confirmed booking of one resource (for the event's time). */
@@ -60,7 +61,7 @@ export function programmeItems(festival: Festival, programme: Programme): Progra
       start: e.start,
       end: e.end,
       day: dayKey(e.start, festival.timezone),
-      within: e.festival === festival.id ? null : (e.festival_name ?? 'a sub-festival'),
+      within: e.festival === festival.id ? null : (e.festival_name ?? t('common.aSubFestival')),
       locations: e.locations.map(booking(true)).sort(byName),
       others: e.resources.map(booking(false)).sort(byName),
     }
@@ -133,7 +134,7 @@ export function gridDay(day: ProgrammeDay, dayStartMs: number): GridDay {
   const columns: GridColumn[] = [...cols.entries()]
     .map(([key, name]) => ({ key, name }))
     .sort((a, b) => a.name.localeCompare(b.name))
-  if (raw.some((b) => b.column === ELSEWHERE)) columns.push({ key: ELSEWHERE, name: 'Elsewhere' })
+  if (raw.some((b) => b.column === ELSEWHERE)) columns.push({ key: ELSEWHERE, name: t('programme.elsewhere') })
 
   const first = Math.min(...raw.map((b) => b.start))
   const last = Math.max(...raw.map((b) => b.end))

@@ -2,6 +2,8 @@
 // FESTIVAL's time zone, whatever the zone of their browser. Everything here goes
 // through Intl, so no time-zone database is bundled.
 
+import { locale, t } from '../i18n'
+
 const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 export const DAY = 24 * HOUR
@@ -147,28 +149,32 @@ export function daysBetween(startMs: number, endMs: number, timeZone: string, ma
 }
 
 // ---- Formatting for people -------------------------------------------------------------
+//
+// In the active language's locale (src/i18n: en-GB for English, de-DE for German), always in
+// the festival's zone and on a 24-hour clock.
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
 function fmt(timeZone: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const k = timeZone + JSON.stringify(opts)
+  const loc = locale()
+  const k = `${loc}|${timeZone}|${JSON.stringify(opts)}`
   let f = formatters.get(k)
   if (!f) {
-    // en-GB: 24-hour clock and "Wed 1 Jul", unambiguous for an international crowd.
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, ...opts })
+    f = new Intl.DateTimeFormat(loc, { timeZone, ...opts })
     formatters.set(k, f)
   }
   return f
 }
 
 const ms = (iso: string | number) => (typeof iso === 'number' ? iso : Date.parse(iso))
+const english = () => locale().startsWith('en')
 
 /** "18:00" */
 export function formatTime(iso: string | number, timeZone: string): string {
   return fmt(timeZone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms(iso))
 }
 
-/** "Wed 1 Jul" */
+/** "Wed 1 Jul" (German: "Mi., 1. Juli") */
 export function formatDay(iso: string | number, timeZone: string): string {
   return fmt(timeZone, { weekday: 'short', day: 'numeric', month: 'short' }).format(ms(iso))
 }
@@ -178,11 +184,11 @@ export function formatWeekday(iso: string | number, timeZone: string): string {
   return fmt(timeZone, { weekday: 'short' }).format(ms(iso))
 }
 
-/** "Wednesday 1 July 2026" */
+/** "Wednesday 1 July 2026" (German: "Mittwoch, 1. Juli 2026") */
 export function formatLongDay(iso: string | number, timeZone: string): string {
-  return fmt(timeZone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
-    .format(ms(iso))
-    .replace(',', '')
+  const text = fmt(timeZone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(ms(iso))
+  // English reads without the comma some versions of Intl put after the weekday.
+  return english() ? text.replace(',', '') : text
 }
 
 /** "Wed 1 Jul, 18:00" */
@@ -234,7 +240,7 @@ export function offsetText(timeZone: string, start: number, end: number = start)
     if (offsetLabel(timeZone, m) === first) a = m
     else b = m
   }
-  return `${first}, then ${offsetLabel(timeZone, b)} from ${formatDay(b, timeZone)}`
+  return t('time.offsetChange', { first, next: offsetLabel(timeZone, b), day: formatDay(b, timeZone) })
 }
 
 /**
@@ -265,6 +271,8 @@ export function formatDaySpan(start: string | number, end: string | number, time
     const endTime = midnight(e) ? '24:00' : formatTime(e, timeZone)
     return `${date(s)} ${formatTime(s, timeZone)} – ${date(Math.max(s, e - 1))} ${endTime}`
   }
+  // English keeps its compact "1–3 July 2027"; other languages as Intl writes a range ("1.–3. Juli 2027").
+  if (!english()) return fmt(timeZone, { day: 'numeric', month: 'long', year: 'numeric' }).formatRange(s, Math.max(s, e - 1))
   if (first.year !== last.year) return `${date(s)} – ${date(e - 1)}`
   const dayMonth = (t: number) => fmt(timeZone, { day: 'numeric', month: 'long' }).format(t)
   if (first.month !== last.month) return `${dayMonth(s)} – ${dayMonth(e - 1)} ${first.year}`

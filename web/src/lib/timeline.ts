@@ -1,12 +1,19 @@
 import type { Slot } from '../client/types'
+import { listText, t } from '../i18n'
 import { dayStart, formatTime, nextDayKey, wallClock, zonedToMs } from './time'
+
+/** The free part of one day, "12:00–24:00"; null when it is free all day. */
+export function freeRange(slot: { start: string; end: string }, timeZone: string, d0: number, d1: number): string | null {
+  const a = Math.max(Date.parse(slot.start), d0)
+  const b = Math.min(Date.parse(slot.end), d1)
+  if (a === d0 && b === d1) return null
+  return `${formatTime(a, timeZone)}–${b === d1 ? '24:00' : formatTime(b, timeZone)}`
+}
 
 /** "Free all day", or the free part of one day: "Free 12:00–24:00". */
 export function freeText(slot: { start: string; end: string }, timeZone: string, d0: number, d1: number): string {
-  const a = Math.max(Date.parse(slot.start), d0)
-  const b = Math.min(Date.parse(slot.end), d1)
-  if (a === d0 && b === d1) return 'Free all day'
-  return `Free ${formatTime(a, timeZone)}–${b === d1 ? '24:00' : formatTime(b, timeZone)}`
+  const range = freeRange(slot, timeZone, d0, d1)
+  return range === null ? t('timeline.freeAllDay') : t('timeline.freeRange', { range })
 }
 
 /** Holds may overlap each other: give each the first lane where it fits. */
@@ -113,7 +120,7 @@ export function hoursShown(runs: HourRun[]): number {
 /** "10:00–24:00", or "00:00–02:00 and 21:00–24:00". */
 export function hoursText(runs: HourRun[]): string {
   const hh = (h: number) => `${String(h).padStart(2, '0')}:00`
-  return runs.map(([a, b]) => `${hh(a)}–${hh(b)}`).join(' and ')
+  return listText(runs.map(([a, b]) => `${hh(a)}–${hh(b)}`))
 }
 
 /** The instant the wall clock reads `hour`:00 on `day` (24 is the next midnight). */

@@ -1,42 +1,35 @@
-// The words people read. Plain, short, the same everywhere.
+// The words people read about requests, resources and people, in the active language
+// (src/i18n: the texts themselves). Plain, short, the same everywhere.
 
 import type { Policy, RequestStatus, ResourceKind } from '../client/types'
+import { t } from '../i18n'
 
-export const STATUS_TEXT: Record<RequestStatus, string> = {
-  pending: 'Waiting for the owner',
-  confirmed: 'Confirmed',
-  denied: 'Denied',
-  released: 'Released by the owner',
-  withdrawn: 'Withdrawn',
-  invalid: 'Invalid',
+/** The kinds in the order the resource form offers them. */
+export const KINDS: ResourceKind[] = ['location', 'thing', 'skill', 'other']
+
+export function statusText(status: RequestStatus): string {
+  return t(`status.${status}`)
 }
 
-export const KIND_TEXT: Record<ResourceKind, string> = {
-  location: 'Place',
-  thing: 'Thing',
-  skill: 'Skill',
-  other: 'Other',
+export function kindText(kind: ResourceKind): string {
+  return t(`kind.${kind}`)
 }
 
 export function policyText(policy: Policy): string {
-  if (policy === 'fcfs') return 'First come, first served: confirmed automatically when free'
-  if (policy === 'manual') return 'The owner confirms or denies each request'
-  return `Decided by "${policy}" (a custom rule of the owner)`
+  if (policy === 'fcfs') return t('policy.fcfs')
+  if (policy === 'manual') return t('policy.manual')
+  return t('policy.custom', { name: policy })
 }
 
 export function policyShort(policy: Policy | null | undefined): string {
-  if (!policy) return 'not known here yet'
-  if (policy === 'fcfs') return 'Automatic (first come, first served)'
-  if (policy === 'manual') return 'Owner decides'
-  return `Custom rule "${policy}"`
+  if (!policy) return t('policy.shortUnknown')
+  if (policy === 'fcfs') return t('policy.shortFcfs')
+  if (policy === 'manual') return t('policy.shortManual')
+  return t('policy.shortCustom', { name: policy })
 }
 
 /** A person's name, or a recognisable piece of their key. */
 export function personName(name: string | null | undefined, key: string, mine = false): string {
-  if (mine) return name ? `${name} (you)` : 'You'
-  return name || `someone (${key.slice(0, 8)})`
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
+  if (mine) return name ? t('person.mine', { name }) : t('person.you')
+  return name || t('person.someone', { key: key.slice(0, 8) })
 }

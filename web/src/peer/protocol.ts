@@ -28,12 +28,16 @@ export type ToWorker =
 
 export type Storage = 'opfs' | 'memory'
 
+/** Why the data does not persist, for the page to say in its language: no OPFS, another tab
+ * holds the storage, or the storage could not be opened (`detail`: the error). */
+export type PeerWarning = { kind: 'memory' } | { kind: 'otherTab' } | { kind: 'notOpened'; detail: string }
+
 /** How the browser peer started. */
 export interface PeerInfo {
   publicKey: string
   storage: Storage
-  /** A sentence to show when the data does not persist (no OPFS, or it could not be opened). */
-  warning: string | null
+  /** Set when the data does not persist. */
+  warning: PeerWarning | null
 }
 
 /** A remembered native node: a WebSocket URL, and why it is remembered. */

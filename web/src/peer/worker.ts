@@ -45,12 +45,6 @@ function message(e: unknown): string {
   return e instanceof Error && e.message ? e.message : String(e)
 }
 
-const MEMORY_ONLY =
-  'Nothing you do here is kept: this browser gives pandafest no storage of its own (OPFS), so your data and your key are lost when you close this tab. Back up your secret key, or use a browser that keeps site data.'
-
-const OTHER_TAB =
-  'pandafest is open in another tab of this browser, which holds its storage. This tab works on its own until you close the other one and reload it: what you do here is not kept.'
-
 /**
  * Holds the storage's Web Lock for as long as this worker lives: one tab at a time owns the
  * OPFS files. Answers false when another tab keeps it for `waitMs` (a page being reloaded
@@ -74,8 +68,9 @@ function holdStorageLock(waitMs: number): Promise<boolean> {
 
 /** Opens the node on OPFS, or in memory with a warning where that cannot be. */
 async function openNode(): Promise<{ node: WasmNodeApi } & Omit<PeerInfo, 'publicKey'>> {
-  if (!WasmNode.opfsAvailable()) return { node: WasmNode.openInMemory(), storage: 'memory', warning: MEMORY_ONLY }
-  if (!(await holdStorageLock(2500))) return { node: WasmNode.openInMemory(), storage: 'memory', warning: OTHER_TAB }
+  // The warnings are worded by the page (client/peer.ts), in its language.
+  if (!WasmNode.opfsAvailable()) return { node: WasmNode.openInMemory(), storage: 'memory', warning: { kind: 'memory' } }
+  if (!(await holdStorageLock(2500))) return { node: WasmNode.openInMemory(), storage: 'memory', warning: { kind: 'otherTab' } }
   // The files of a worker that just ended (a reload) may stay busy for a moment.
   const until = Date.now() + 3000
   let wait = 50
@@ -87,7 +82,7 @@ async function openNode(): Promise<{ node: WasmNodeApi } & Omit<PeerInfo, 'publi
         return {
           node: WasmNode.openInMemory(),
           storage: 'memory',
-          warning: `This browser's storage for pandafest could not be opened (${message(e)}). What you do in this tab is not kept.`,
+          warning: { kind: 'notOpened', detail: message(e) },
         }
       }
       await sleep(wait)

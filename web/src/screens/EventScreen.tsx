@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type EventChange, type EventUpdate, type Festival, type FestivalEvent } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
@@ -14,31 +15,32 @@ import { personName } from '../lib/words'
 export function EventScreen({ id }: { id: string }) {
   const ev = useData((c) => c.event(id), [id])
   const fest = useData((c) => (ev.data ? c.festival(ev.data.festival) : Promise.resolve(null)), [ev.data?.festival])
-  if (!ev.data) return ev.error ? <ErrorNote message={ev.error} /> : <Loading what="the event" />
+  if (!ev.data) return ev.error ? <ErrorNote message={ev.error} /> : <Loading what="event" />
   if (!fest.data) return fest.error ? <ErrorNote message={fest.error} /> : <Loading />
   return <EventView event={ev.data} festival={fest.data} />
 }
 
 function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: Festival }) {
+  const { t } = useTranslation()
   const tz = f.timezone
   return (
     <section>
-      <nav className="crumbs" aria-label="Where this is">
-        <a href="#/">Festivals</a> › <a href={href('/festivals', f.id)}>{f.name}</a> ›{' '}
-        <a href={href('/festivals', f.id, 'events')}>Events</a>
+      <nav className="crumbs" aria-label={t('common.whereThisIs')}>
+        <a href="#/">{t('nav.festivals')}</a> › <a href={href('/festivals', f.id)}>{f.name}</a> ›{' '}
+        <a href={href('/festivals', f.id, 'events')}>{t('event.events')}</a>
       </nav>
       <div className="page-head">
         <h1>
-          {e.title} {e.cancelled ? <span className="badge status-withdrawn">Cancelled</span> : null}
+          {e.title} {e.cancelled ? <span className="badge status-withdrawn">{t('common.cancelled')}</span> : null}
         </h1>
       </div>
       <p className="when big">{formatRange(e.start, e.end, tz)}</p>
       <p className="meta">
-        Organised by {personName(e.organiser_name, e.organiser, e.mine)} · times in {tz.replace(/_/g, ' ')}
+        {t('event.organisedBy', { name: personName(e.organiser_name, e.organiser, e.mine), zone: tz.replace(/_/g, ' ') })}
       </p>
       {e.description ? <p className="desc">{e.description}</p> : null}
 
-      <h2>Requested resources</h2>
+      <h2>{t('event.requested')}</h2>
       {e.requests.length ? (
         <ul className="list">
           {e.requests.map((q) => (
@@ -46,7 +48,7 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
           ))}
         </ul>
       ) : (
-        <p className="muted">This event has not requested any resources.</p>
+        <p className="muted">{t('event.noRequests')}</p>
       )}
       {!e.cancelled && e.requests.length ? <EventDay event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <EditEvent key={`${e.title}|${e.start}|${e.end}|${e.description}`} event={e} festival={f} /> : null}
@@ -60,10 +62,11 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
 function EventDay({ event: e, festival: f }: { event: FestivalEvent; festival: Festival }) {
   const ids = [...new Set(e.requests.map((q) => q.resource))]
   const resources = useData((c) => Promise.all(ids.map((id) => c.resource(id))), [ids.join(',')])
+  const { t } = useTranslation()
   if (!resources.data) return null
   return (
     <section>
-      <h2>That day for these resources</h2>
+      <h2>{t('event.thatDay')}</h2>
       <Timeline
         timeZone={f.timezone}
         festival={f.id}
@@ -77,6 +80,7 @@ function EventDay({ event: e, festival: f }: { event: FestivalEvent; festival: F
 }
 
 function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival: Festival }) {
+  const { t } = useTranslation()
   const client = useClient()
   const resources = useData((c) => c.resources(f.id), [f.id])
   const [resource, setResource] = useState('')
@@ -91,7 +95,7 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
 
   async function submit(ev: FormEvent) {
     ev.preventDefault()
-    if (!resource) return setError('Choose a resource.')
+    if (!resource) return setError(t('event.addChoose'))
     setBusy(true)
     setError(null)
     try {
@@ -107,11 +111,11 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
   if (!options.length) return null
   return (
     <form className="card form add-request" onSubmit={submit}>
-      <h2>Request another resource</h2>
+      <h2>{t('event.addTitle')}</h2>
       <div className="field">
-        <label htmlFor="add-res">Resource (for {formatRange(e.start, e.end, f.timezone)})</label>
+        <label htmlFor="add-res">{t('event.addLabel', { when: formatRange(e.start, e.end, f.timezone) })}</label>
         <select id="add-res" value={resource} onChange={(x) => setResource(x.target.value)}>
-          <option value="">Choose…</option>
+          <option value="">{t('event.addPlaceholder')}</option>
           {options.map((r) => (
             <option key={r.id} value={r.id}>
               {r.name}
@@ -127,7 +131,7 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
       <ErrorNote message={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy || !resource}>
-          Send request
+          {t('event.addSend')}
         </button>
       </div>
     </form>
@@ -140,6 +144,7 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
  * one; a booked slot stays held until its owner decides the new time).
  */
 function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: Festival }) {
+  const { t } = useTranslation()
   const client = useClient()
   const tz = f.timezone
   const [open, setOpen] = useState(false)
@@ -197,30 +202,30 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
     return (
       <div className="actions">
         <button type="button" onClick={() => setOpen(true)}>
-          Edit event…
+          {t('event.editOpen')}
         </button>
       </div>
     )
   }
   const nothing = Object.keys(change()).length === 0
   return (
-    <form className="card form edit-event" onSubmit={review} aria-label="Edit event">
-      <h2>Edit {e.title}</h2>
+    <form className="card form edit-event" onSubmit={review} aria-label={t('event.editLabel')}>
+      <h2>{t('event.editTitle', { title: e.title })}</h2>
       <div className="field">
-        <label htmlFor="edit-title">Title</label>
+        <label htmlFor="edit-title">{t('event.title')}</label>
         <input id="edit-title" value={title} onChange={(x) => edited(setTitle)(x.target.value)} required />
       </div>
       <div className="field">
-        <label htmlFor="edit-desc">Description</label>
+        <label htmlFor="edit-desc">{t('common.description')}</label>
         <textarea id="edit-desc" value={description} onChange={(x) => edited(setDescription)(x.target.value)} />
       </div>
       <div className="field-row">
         <div className="field">
-          <label htmlFor="edit-start">Starts ({tz.replace(/_/g, ' ')})</label>
+          <label htmlFor="edit-start">{t('event.startsIn', { zone: tz.replace(/_/g, ' ') })}</label>
           <DateTimeInput id="edit-start" value={start} onChange={edited(setStart)} required />
         </div>
         <div className="field">
-          <label htmlFor="edit-end">Ends</label>
+          <label htmlFor="edit-end">{t('common.ends')}</label>
           <DateTimeInput id="edit-end" value={end} onChange={edited(setEnd)} required />
         </div>
       </div>
@@ -244,15 +249,15 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
       <div className="actions">
         {preview ? (
           <button type="button" className="primary" disabled={busy} onClick={() => void run(true)}>
-            Save changes
+            {t('common.saveChanges')}
           </button>
         ) : (
           <button type="submit" className="primary" disabled={busy || nothing}>
-            Review changes
+            {t('event.review')}
           </button>
         )}
         <button type="button" onClick={() => setOpen(false)}>
-          Close
+          {t('common.close')}
         </button>
       </div>
     </form>
@@ -272,24 +277,37 @@ function MovePreview({
   picks: Record<string, { start: string; end: string }>
   onPick: (resource: string, time: { start: string; end: string } | null) => void
 }) {
+  const { t } = useTranslation()
   return (
-    <div className="preview" role="status" aria-label="What changes for others">
-      <h3>What changes for others</h3>
+    <div className="preview" role="status" aria-label={t('event.changes')}>
+      <h3>{t('event.changes')}</h3>
       {update.moves.length ? (
         <ul>
           {update.moves.map((m) => (
             <li key={m.request}>
-              <strong>{m.resource_name ?? 'A resource'}</strong> ({m.owner_name ?? 'its owner'}): moved from{' '}
-              {formatRange(m.from.start, m.from.end, timeZone)} to {formatRange(m.to.start, m.to.end, timeZone)}.{' '}
+              <Trans
+                i18nKey={m.owner_name ? 'event.move' : 'event.moveAnon'}
+                values={{
+                  resource: m.resource_name ?? t('common.AResource'),
+                  owner: m.owner_name,
+                  from: formatRange(m.from.start, m.from.end, timeZone),
+                  to: formatRange(m.to.start, m.to.end, timeZone),
+                }}
+                components={{ b: <strong /> }}
+              />{' '}
               {m.confirmed
-                ? `The booked slot stays yours until ${m.owner_name ?? 'the owner'} decides the new time.`
-                : `${m.owner_name ?? 'The owner'} is asked for the new time instead.`}{' '}
+                ? m.owner_name
+                  ? t('event.moveConfirmed', { owner: m.owner_name })
+                  : t('event.moveConfirmedAnon')
+                : m.owner_name
+                  ? t('event.moveAsked', { owner: m.owner_name })
+                  : t('event.moveAskedAnon')}{' '}
               <MovePick move={m} timeZone={timeZone} picked={picks[m.resource]} onPick={(t) => onPick(m.resource, t)} />
             </li>
           ))}
         </ul>
       ) : (
-        <p>No request has to move: everyone sees the new details once you save.</p>
+        <p>{t('event.noMoves')}</p>
       )}
     </div>
   )
@@ -307,33 +325,35 @@ function MovePick({
   picked?: { start: string; end: string }
   onPick: (time: { start: string; end: string } | null) => void
 }) {
+  const { t } = useTranslation()
   const [open, setOpen] = useState(false)
   const [start, setStart] = useState(picked?.start ?? utcToZonedInput(m.to.start, timeZone))
   const [end, setEnd] = useState(picked?.end ?? utcToZonedInput(m.to.end, timeZone))
-  const name = m.resource_name ?? 'this resource'
+  const name = m.resource_name ?? t('event.thisResource')
   if (!open) {
     return (
       <button type="button" className="link" onClick={() => setOpen(true)}>
-        Another time for {name}…
+        {t('event.pickOpen', { name })}
       </button>
     )
   }
   return (
     <span className="move-pick">
       <label>
-        From <DateTimeInput id={`pick-s-${m.request}`} value={start} onChange={setStart} />
+        {t('event.pickFrom')} <DateTimeInput id={`pick-s-${m.request}`} value={start} onChange={setStart} />
       </label>{' '}
       <label>
-        until <DateTimeInput id={`pick-e-${m.request}`} value={end} onChange={setEnd} />
+        {t('event.pickUntil')} <DateTimeInput id={`pick-e-${m.request}`} value={end} onChange={setEnd} />
       </label>{' '}
       <button type="button" onClick={() => onPick({ start, end })}>
-        Use this time for {name}
+        {t('event.pickUse', { name })}
       </button>
     </span>
   )
 }
 
 function CancelBox({ event: e }: { event: FestivalEvent }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [asking, setAsking] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -348,20 +368,20 @@ function CancelBox({ event: e }: { event: FestivalEvent }) {
   }
   return (
     <section className="card danger-zone">
-      <h2>Cancel this event</h2>
-      <p>Its requests are withdrawn and every booked resource becomes free again.</p>
+      <h2>{t('event.cancelTitle')}</h2>
+      <p>{t('event.cancelText')}</p>
       {asking ? (
         <div className="actions">
           <button type="button" className="danger" onClick={cancel}>
-            Yes, cancel {e.title}
+            {t('event.cancelYes', { title: e.title })}
           </button>
           <button type="button" onClick={() => setAsking(false)}>
-            Keep it
+            {t('common.keepIt')}
           </button>
         </div>
       ) : (
         <button type="button" onClick={() => setAsking(true)}>
-          Cancel event…
+          {t('event.cancelOpen')}
         </button>
       )}
       <ErrorNote message={error} />

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type FestivalChange } from '../client/types'
 import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
@@ -15,26 +16,27 @@ import { ResourcesTab } from './festival/ResourcesTab'
 import { ShareTab } from './festival/ShareTab'
 import { TimelineTab } from './festival/TimelineTab'
 
-const TABS: { tab: FestivalTab; label: string }[] = [
-  { tab: 'timeline', label: 'Timeline' },
-  { tab: 'events', label: 'Events' },
-  { tab: 'resources', label: 'Resources' },
-  { tab: 'map', label: 'Map' },
-  { tab: 'share', label: 'Share' },
-]
+const TABS = [
+  { tab: 'timeline', label: 'festival.tabTimeline' },
+  { tab: 'events', label: 'festival.tabEvents' },
+  { tab: 'resources', label: 'festival.tabResources' },
+  { tab: 'map', label: 'festival.tabMap' },
+  { tab: 'share', label: 'festival.tabShare' },
+] as const satisfies { tab: FestivalTab; label: string }[]
 
 export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
+  const { t } = useTranslation()
   const all = useData((c) => c.festivals(), [])
   const one = useData((c) => c.festival(id), [id])
   const f = one.data
-  if (!f) return one.error ? <ErrorNote message={one.error} /> : <Loading what="the festival" />
+  if (!f) return one.error ? <ErrorNote message={one.error} /> : <Loading what="festival" />
   const parents = all.data ? ancestry(all.data, f.id) : []
   const children = (all.data ?? []).filter((c) => c.parent === f.id)
 
   return (
     <section>
-      <nav className="crumbs" aria-label="Festivals around this one">
-        <a href="#/">Festivals</a>
+      <nav className="crumbs" aria-label={t('festival.around')}>
+        <a href="#/">{t('nav.festivals')}</a>
         {parents.map((p) => (
           <span key={p.id}>
             {' › '}
@@ -46,24 +48,24 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
         <h1>{f.name}</h1>
         <div className="head-actions">
           <a className="button primary" href={newEventHref(f.id)}>
-            New event
+            {t('festival.newEvent')}
           </a>
           <a className="button" href={href('/festivals', f.id, 'resources', 'new')}>
-            Share a resource
+            {t('festival.shareResource')}
           </a>
         </div>
       </div>
       <FestivalFacts festival={f} />
       <EditFestival key={`${f.name}|${f.description}|${f.timezone}|${f.start}|${f.end}`} festival={f} />
       <SubFestivals festival={f} subs={children} />
-      <nav className="tabs" aria-label="Festival views">
-        {TABS.map((t) => (
-          <a key={t.tab} href={href('/festivals', f.id, t.tab)} aria-current={t.tab === tab ? 'page' : undefined}>
-            {t.label}
+      <nav className="tabs" aria-label={t('festival.views')}>
+        {TABS.map((x) => (
+          <a key={x.tab} href={href('/festivals', f.id, x.tab)} aria-current={x.tab === tab ? 'page' : undefined}>
+            {t(x.label)}
           </a>
         ))}
         {/* The visitors' page: read-only, printable, its own screen. */}
-        <a href={programmeHref(f.id)}>Programme</a>
+        <a href={programmeHref(f.id)}>{t('festival.tabProgramme')}</a>
       </nav>
       <div className="tab-body">
         {tab === 'timeline' ? <TimelineTab festival={f} /> : null}
@@ -77,6 +79,7 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
 }
 
 function FestivalFacts({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const now = useNow()
   return (
     <div className="facts">
@@ -84,20 +87,25 @@ function FestivalFacts({ festival: f }: { festival: Festival }) {
       <p className="meta">
         {f.start && f.end ? <span>{dateSpan(f)} · </span> : null}
         <span>
-          Times in <strong>{f.timezone.replace(/_/g, ' ')}</strong> ({offsetLabel(f.timezone, f.start ? Date.parse(f.start) : now)})
+          <Trans
+            i18nKey="festival.timesIn"
+            values={{ zone: f.timezone.replace(/_/g, ' '), offset: offsetLabel(f.timezone, f.start ? Date.parse(f.start) : now) }}
+            components={{ b: <strong /> }}
+          />
         </span>
-        <span> · started by {personName(f.creator_name, f.creator)}</span>
+        <span> · {t('festival.startedBy', { name: personName(f.creator_name, f.creator) })}</span>
       </p>
     </div>
   )
 }
 
 function SubFestivals({ festival, subs }: { festival: Festival; subs: Festival[] }) {
+  const { t } = useTranslation()
   return (
     <div className="subs">
       {subs.length ? (
         <>
-          <span className="muted">Inside: </span>
+          <span className="muted">{t('festival.inside')}</span>
           {subs.map((c, i) => (
             <span key={c.id}>
               {i ? ', ' : ''}
@@ -107,13 +115,14 @@ function SubFestivals({ festival, subs }: { festival: Festival; subs: Festival[]
           {' · '}
         </>
       ) : null}
-      <a href={href('/festivals', festival.id, 'new-sub')}>Add a festival inside this one</a>
+      <a href={href('/festivals', festival.id, 'new-sub')}>{t('festival.addInside')}</a>
     </div>
   )
 }
 
 /** The festival's creator changes its name, description, time zone or dates. */
 function EditFestival({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const client = useClient()
   const me = useData((c) => c.identity(), [])
   const [open, setOpen] = useState(false)
@@ -128,7 +137,7 @@ function EditFestival({ festival: f }: { festival: Festival }) {
   if (!open) {
     return (
       <button type="button" onClick={() => setOpen(true)}>
-        Edit festival…
+        {t('festival.editOpen')}
       </button>
     )
   }
@@ -156,37 +165,37 @@ function EditFestival({ festival: f }: { festival: Festival }) {
     setError(null)
   }
   return (
-    <form className="card form edit-festival" onSubmit={save} aria-label="Edit festival">
-      <h2>Edit {f.name}</h2>
+    <form className="card form edit-festival" onSubmit={save} aria-label={t('festival.editLabel')}>
+      <h2>{t('festival.editTitle', { name: f.name })}</h2>
       <div className="field">
-        <label htmlFor="fest-name">Name</label>
+        <label htmlFor="fest-name">{t('common.name')}</label>
         <input id="fest-name" value={name} onChange={(x) => edited(setName)(x.target.value)} required />
       </div>
       <div className="field">
-        <label htmlFor="fest-desc">Description</label>
+        <label htmlFor="fest-desc">{t('common.description')}</label>
         <textarea id="fest-desc" value={description} onChange={(x) => edited(setDescription)(x.target.value)} />
       </div>
       <div className="field">
-        <label htmlFor="fest-tz">Time zone</label>
+        <label htmlFor="fest-tz">{t('common.timezone')}</label>
         <TimeZoneSelect id="fest-tz" value={timezone} onChange={edited(setTimezone)} date={start || undefined} />
       </div>
       <div className="field-row">
         <div className="field">
-          <label htmlFor="fest-start">Starts</label>
+          <label htmlFor="fest-start">{t('common.starts')}</label>
           <DateTimeInput id="fest-start" value={start} onChange={edited(setStart)} />
         </div>
         <div className="field">
-          <label htmlFor="fest-end">Ends</label>
+          <label htmlFor="fest-end">{t('common.ends')}</label>
           <DateTimeInput id="fest-end" value={end} onChange={edited(setEnd)} />
         </div>
       </div>
       <ErrorNote message={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
-          Save changes
+          {t('common.saveChanges')}
         </button>
         <button type="button" onClick={() => setOpen(false)}>
-          Close
+          {t('common.close')}
         </button>
       </div>
     </form>

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival } from '../client/types'
 import { EmptyState, ErrorNote, Loading } from '../components/ui'
@@ -7,13 +8,14 @@ import { href, navigate } from '../lib/router'
 import { useData } from '../lib/useData'
 
 export function FestivalsScreen() {
+  const { t } = useTranslation()
   const festivals = useData((c) => c.festivals(), [])
   return (
     <section>
       <div className="page-head">
-        <h1>Festivals</h1>
+        <h1>{t('festivals.title')}</h1>
         <a className="button primary" href="#/festivals/new">
-          New festival
+          {t('festivals.new')}
         </a>
       </div>
       <ErrorNote message={festivals.error} />
@@ -22,7 +24,7 @@ export function FestivalsScreen() {
       ) : festivals.data.length === 0 ? (
         <EmptyState>
           <p>
-            <strong>No festivals yet.</strong> Create one, or join one with an invite link someone sent you.
+            <Trans i18nKey="festivals.empty" components={{ b: <strong /> }} />
           </p>
         </EmptyState>
       ) : (
@@ -34,8 +36,9 @@ export function FestivalsScreen() {
 }
 
 function FestivalTree({ nodes, nested = false }: { nodes: FestivalNode[]; nested?: boolean }) {
+  const { t } = useTranslation()
   return (
-    <ul className={nested ? 'tree nested' : 'tree'} aria-label={nested ? undefined : 'Your festivals'}>
+    <ul className={nested ? 'tree nested' : 'tree'} aria-label={nested ? undefined : t('festivals.list')}>
       {nodes.map((n) => (
         <li key={n.festival.id}>
           <FestivalCard festival={n.festival} />
@@ -47,6 +50,7 @@ function FestivalTree({ nodes, nested = false }: { nodes: FestivalNode[]; nested
 }
 
 function FestivalCard({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   return (
     <div className="card festival-card">
       <a className="title" href={href('/festivals', f.id)}>
@@ -54,8 +58,8 @@ function FestivalCard({ festival: f }: { festival: Festival }) {
       </a>
       <p className="meta">
         {f.start && f.end ? <span>{dateSpan(f)} · </span> : null}
-        <span>{f.timezone.replace(/_/g, ' ')} time</span>
-        {f.children.length ? <span> · {f.children.length} inside</span> : null}
+        <span>{t('festivals.zoneTime', { zone: f.timezone.replace(/_/g, ' ') })}</span>
+        {f.children.length ? <span> · {t('festivals.inside', { count: f.children.length })}</span> : null}
       </p>
       {f.description ? <p className="desc">{f.description}</p> : null}
     </div>
@@ -63,6 +67,7 @@ function FestivalCard({ festival: f }: { festival: Festival }) {
 }
 
 function JoinBox() {
+  const { t } = useTranslation()
   const client = useClient()
   const [link, setLink] = useState('')
   const [busy, setBusy] = useState(false)
@@ -74,7 +79,7 @@ function JoinBox() {
     setError(null)
     setMessage(null)
     if (!link.trim()) {
-      setError('Paste the invite link first.')
+      setError(t('festivals.pasteFirst'))
       return
     }
     setBusy(true)
@@ -92,9 +97,9 @@ function JoinBox() {
 
   return (
     <form className="card join" onSubmit={submit}>
-      <h2>Join a festival</h2>
+      <h2>{t('festivals.joinTitle')}</h2>
       <div className="field">
-        <label htmlFor="join-link">Invite link</label>
+        <label htmlFor="join-link">{t('festivals.inviteLink')}</label>
         <div className="copy-row">
           <input
             id="join-link"
@@ -106,10 +111,10 @@ function JoinBox() {
             spellCheck={false}
           />
           <button type="submit" disabled={busy}>
-            {busy ? 'Joining…' : 'Join'}
+            {busy ? t('festivals.joining') : t('festivals.join')}
           </button>
         </div>
-        <p className="hint">Someone in the festival can make this link on the festival's “Share” tab.</p>
+        <p className="hint">{t('festivals.joinHint')}</p>
       </div>
       <ErrorNote message={error} />
       {message ? (

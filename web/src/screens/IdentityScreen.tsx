@@ -1,29 +1,28 @@
 import { useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { ApiError, errorMessage, type BrowserPeer, type Identity } from '../client/types'
 import { CopyField, ErrorNote, Loading } from '../components/ui'
 import { useData } from '../lib/useData'
 
 export function IdentityScreen() {
+  const { t } = useTranslation()
   const client = useClient()
   const me = useData((c) => c.identity(), [])
   if (!me.data) return me.error ? <ErrorNote message={me.error} /> : <Loading />
   return (
     <section className="narrow">
-      <h1>You</h1>
-      <p className="lead">
-        There are no accounts in pandafest. You are a key made {client.browser ? 'in this browser' : 'on this device'}:
-        others see your name, and your key proves that what you write is yours.
-      </p>
+      <h1>{t('identity.title')}</h1>
+      <p className="lead">{client.browser ? t('identity.leadBrowser') : t('identity.leadDevice')}</p>
       {client.browser ? <InThisBrowser browser={client.browser} /> : null}
       <NameForm identity={me.data} />
       <div className="card">
-        <h2>Your public key</h2>
-        <p>It identifies you to others. Sharing it is safe.</p>
-        <CopyField label="Public key" value={me.data.public_key} />
+        <h2>{t('identity.publicTitle')}</h2>
+        <p>{t('identity.publicText')}</p>
+        <CopyField label={t('identity.publicKey')} value={me.data.public_key} />
         {me.data.data_dir ? (
           <p className="muted small">
-            Your data is stored in <span className="mono">{me.data.data_dir}</span>.
+            <Trans i18nKey="identity.dataDir" values={{ dir: me.data.data_dir }} components={{ mono: <span className="mono" /> }} />
           </p>
         ) : null}
       </div>
@@ -35,17 +34,14 @@ export function IdentityScreen() {
 
 /** Where a browser peer keeps everything. */
 function InThisBrowser({ browser }: { browser: BrowserPeer }) {
+  const { t } = useTranslation()
   return (
     <div className="card in-browser">
-      <h2>pandafest runs in this browser</h2>
+      <h2>{t('identity.browserTitle')}</h2>
       {browser.storage === 'opfs' ? (
-        <p>
-          Your festivals, your key and everything you plan are stored in this browser, on this device, and stay there when
-          you reload or go offline. Other people get them when their devices sync with this one. Clearing this site's data
-          in the browser deletes them: back up your secret key below.
-        </p>
+        <p>{t('identity.browserKept')}</p>
       ) : (
-        <p className="note error">{browser.warning ?? 'This browser keeps nothing: your data goes when you close the tab.'}</p>
+        <p className="note error">{browser.warning ?? t('identity.browserNothing')}</p>
       )}
     </div>
   )
@@ -53,6 +49,7 @@ function InThisBrowser({ browser }: { browser: BrowserPeer }) {
 
 /** Becoming the user of a key from another device: only before this browser wrote anything. */
 function ImportKey({ browser }: { browser: BrowserPeer }) {
+  const { t } = useTranslation()
   const [key, setKey] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -63,18 +60,19 @@ function ImportKey({ browser }: { browser: BrowserPeer }) {
     setError(null)
     setDone(null)
     if (!key.trim()) {
-      setError('Paste the secret key first.')
+      setError(t('identity.pasteFirst'))
       return
     }
     setBusy(true)
     try {
       const me = await browser.importSecretKey(key)
       setKey('')
-      setDone(`Done: this browser now acts as ${me.name ? `${me.name}, ` : ''}key ${me.public_key.slice(0, 8)}…`)
+      const short = me.public_key.slice(0, 8)
+      setDone(me.name ? t('identity.importedNamed', { name: me.name, key: short }) : t('identity.imported', { key: short }))
     } catch (err) {
       setError(
         err instanceof ApiError && err.status === 409
-          ? `This browser has already written with its own key, so it cannot take another one (${errorMessage(err)}). Import your key first in a browser where pandafest has not been used yet.`
+          ? t('identity.alreadyWrote', { error: errorMessage(err) })
           : errorMessage(err),
       )
     } finally {
@@ -84,13 +82,10 @@ function ImportKey({ browser }: { browser: BrowserPeer }) {
 
   return (
     <form className="card form" onSubmit={submit}>
-      <h2>Use your key from another device</h2>
-      <p>
-        To be the same person here as on another device, import the secret key you backed up there. This works only while
-        this browser has not written anything yet: before you create, join or request anything here.
-      </p>
+      <h2>{t('identity.importTitle')}</h2>
+      <p>{t('identity.importText')}</p>
       <div className="field">
-        <label htmlFor="import-key">Secret key to import (64 hex digits)</label>
+        <label htmlFor="import-key">{t('identity.importLabel')}</label>
         <div className="copy-row">
           <input
             id="import-key"
@@ -102,7 +97,7 @@ function ImportKey({ browser }: { browser: BrowserPeer }) {
             spellCheck={false}
           />
           <button type="submit" disabled={busy}>
-            {busy ? 'Importing…' : 'Import key'}
+            {busy ? t('identity.importing') : t('identity.import')}
           </button>
         </div>
       </div>
@@ -117,6 +112,7 @@ function ImportKey({ browser }: { browser: BrowserPeer }) {
 }
 
 function NameForm({ identity }: { identity: Identity }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [name, setName] = useState(identity.name ?? '')
   const [saved, setSaved] = useState(false)
@@ -139,9 +135,9 @@ function NameForm({ identity }: { identity: Identity }) {
   }
   return (
     <form className="card form" onSubmit={submit}>
-      <h2>Your name</h2>
+      <h2>{t('identity.nameTitle')}</h2>
       <div className="field">
-        <label htmlFor="my-name">Name others see</label>
+        <label htmlFor="my-name">{t('identity.nameLabel')}</label>
         <div className="copy-row">
           <input
             id="my-name"
@@ -154,11 +150,11 @@ function NameForm({ identity }: { identity: Identity }) {
             autoComplete="nickname"
           />
           <button type="submit" className="primary" disabled={busy}>
-            Save
+            {t('common.save')}
           </button>
         </div>
         <p className="hint" role="status">
-          {saved ? 'Saved. Others see it once they have synced with you.' : 'Any name: a nickname is fine.'}
+          {saved ? t('identity.nameSaved') : t('identity.nameHint')}
         </p>
       </div>
       <ErrorNote message={error} />
@@ -167,6 +163,7 @@ function NameForm({ identity }: { identity: Identity }) {
 }
 
 function SecretKey() {
+  const { t } = useTranslation()
   const client = useClient()
   const [stage, setStage] = useState<'hidden' | 'warned' | 'shown'>('hidden')
   const [secret, setSecret] = useState<string | null>(null)
@@ -184,33 +181,31 @@ function SecretKey() {
 
   return (
     <div className="card danger-zone">
-      <h2>Back up your secret key</h2>
-      <p>With the secret key you can be yourself on another device, or after this one is lost.</p>
+      <h2>{t('identity.secretTitle')}</h2>
+      <p>{t('identity.secretText')}</p>
       {stage === 'hidden' ? (
         <button type="button" onClick={() => setStage('warned')}>
-          Show my secret key…
+          {t('identity.secretShowOpen')}
         </button>
       ) : null}
       {stage === 'warned' ? (
         <div className="warning" role="alert">
           <p>
-            <strong>Anyone who sees this key can act as you</strong>: confirm and deny requests for your resources, and
-            write in your name. Nobody can change or revoke it later. Show it only where nobody watches, and keep it like a
-            password.
+            <Trans i18nKey="identity.secretWarning" components={{ b: <strong /> }} />
           </p>
           <div className="actions">
             <button type="button" className="danger" onClick={reveal}>
-              I understand, show it
+              {t('identity.secretShow')}
             </button>
             <button type="button" onClick={() => setStage('hidden')}>
-              Cancel
+              {t('common.cancel')}
             </button>
           </div>
         </div>
       ) : null}
       {stage === 'shown' && secret ? (
         <>
-          <CopyField label="Secret key (keep it private)" value={secret} />
+          <CopyField label={t('identity.secretLabel')} value={secret} />
           <button
             type="button"
             onClick={() => {
@@ -218,7 +213,7 @@ function SecretKey() {
               setStage('hidden')
             }}
           >
-            Hide it
+            {t('identity.secretHide')}
           </button>
         </>
       ) : null}

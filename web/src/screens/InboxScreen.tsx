@@ -1,4 +1,5 @@
 import { useId, useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type Id, type RequestStatus, type ResourceRequest } from '../client/types'
 import { NotifyToggle } from '../components/NotifyToggle'
@@ -10,13 +11,13 @@ import { useFestivalIndex } from '../lib/useFestivalIndex'
 
 type StatusFilter = 'waiting' | 'all' | RequestStatus
 
-const STATUSES: { value: StatusFilter; label: string }[] = [
-  { value: 'waiting', label: 'Waiting for you' },
-  { value: 'confirmed', label: 'Confirmed' },
-  { value: 'denied', label: 'Denied' },
-  { value: 'withdrawn', label: 'Withdrawn' },
-  { value: 'all', label: 'All requests' },
-]
+const STATUSES = [
+  { value: 'waiting', label: 'inbox.waiting' },
+  { value: 'confirmed', label: 'status.confirmed' },
+  { value: 'denied', label: 'status.denied' },
+  { value: 'withdrawn', label: 'status.withdrawn' },
+  { value: 'all', label: 'inbox.all' },
+] as const satisfies { value: StatusFilter; label: string }[]
 
 /** The day of a request in its festival's time zone ("2026-07-01"). */
 function dayOf(q: ResourceRequest, festivals: Map<Id, Festival>): string {
@@ -24,6 +25,7 @@ function dayOf(q: ResourceRequest, festivals: Map<Id, Festival>): string {
 }
 
 export function InboxScreen() {
+  const { t } = useTranslation()
   const incoming = useData((c) => c.requests({ incoming: true }), [])
   const { byId, error } = useFestivalIndex()
   const [status, setStatus] = useState<StatusFilter>('waiting')
@@ -63,25 +65,25 @@ export function InboxScreen() {
 
   return (
     <section>
-      <h1>Inbox</h1>
-      <p className="lead">Requests for the resources you own. Confirm the ones you agree to; the time is then booked for that event.</p>
+      <h1>{t('inbox.title')}</h1>
+      <p className="lead">{t('inbox.lead')}</p>
       <NotifyToggle />
-      <div className="filters" role="group" aria-label="Filter requests">
+      <div className="filters" role="group" aria-label={t('inbox.filters')}>
         <div className="field">
-          <label htmlFor={`${ids}-status`}>Show</label>
+          <label htmlFor={`${ids}-status`}>{t('inbox.show')}</label>
           <select id={`${ids}-status`} value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)}>
             {STATUSES.map((s) => (
               <option key={s.value} value={s.value}>
-                {s.label}
+                {t(s.label)}
                 {s.value === 'waiting' ? ` (${waiting.length})` : s.value === 'all' ? ` (${all.length})` : ''}
               </option>
             ))}
           </select>
         </div>
         <div className="field">
-          <label htmlFor={`${ids}-resource`}>Resource</label>
+          <label htmlFor={`${ids}-resource`}>{t('inbox.resource')}</label>
           <select id={`${ids}-resource`} value={resource} onChange={(e) => setResource(e.target.value)}>
-            <option value="">All resources</option>
+            <option value="">{t('inbox.allResources')}</option>
             {resources.map(([id, name]) => (
               <option key={id} value={id}>
                 {name}
@@ -90,9 +92,9 @@ export function InboxScreen() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor={`${ids}-day`}>Day</label>
+          <label htmlFor={`${ids}-day`}>{t('inbox.day')}</label>
           <select id={`${ids}-day`} value={day} onChange={(e) => setDay(e.target.value)}>
-            <option value="">All days</option>
+            <option value="">{t('inbox.allDays')}</option>
             {days.map((d) => (
               <option key={d} value={d}>
                 {formatLongDay(`${d}T12:00:00Z`, 'UTC')}
@@ -103,7 +105,7 @@ export function InboxScreen() {
       </div>
       <ErrorNote message={incoming.error ?? error} />
       {report ? (
-        <div className="bulk-report" role="status" aria-label="What the bulk decision did">
+        <div className="bulk-report" role="status" aria-label={t('inbox.report')}>
           <p>{report.text}</p>
           {report.problems.length ? (
             <ul className="problems">
@@ -120,10 +122,10 @@ export function InboxScreen() {
         <EmptyState>
           <p>
             {status !== 'waiting' || resource || day
-              ? 'No request matches these filters.'
+              ? t('inbox.noMatch')
               : all.length
-                ? 'Nothing is waiting for you. When someone requests one of your resources, it shows up here.'
-                : 'Nobody has requested your resources yet.'}
+                ? t('inbox.nothingWaiting')
+                : t('inbox.nobody')}
           </p>
         </EmptyState>
       ) : (
@@ -167,6 +169,7 @@ function BulkBar({
   onStart: () => void
   onDone: (report: string, problems: string[]) => void
 }) {
+  const { t } = useTranslation()
   const client = useClient()
   const id = useId()
   const [reason, setReason] = useState('')
@@ -183,30 +186,42 @@ function BulkBar({
         await (confirm ? client.confirm(q.id) : client.deny(q.id, reason.trim() || undefined))
         done += 1
       } catch (e) {
-        failed.push(`${q.event_title ?? 'A request'} (${q.resource_name ?? 'a resource'}): ${errorMessage(e)}`)
+        failed.push(
+          t('inbox.failed', {
+            event: q.event_title ?? t('inbox.aRequest'),
+            resource: q.resource_name ?? t('common.aResource'),
+            error: errorMessage(e),
+          }),
+        )
       }
     }
     setBusy(false)
-    onDone(`${done} ${confirm ? 'confirmed' : 'denied'}${failed.length ? `, ${failed.length} refused` : ''}.`, failed)
+    const decided = confirm ? t('inbox.confirmed', { count: done }) : t('inbox.denied', { count: done })
+    onDone(
+      failed.length
+        ? t('inbox.doneRefused', { done: decided, refused: t('inbox.refused', { count: failed.length }) })
+        : t('inbox.done', { done: decided }),
+      failed,
+    )
   }
 
   const all = chosen.length === shown.length
   return (
-    <div className="card bulk" role="group" aria-label="Decide several requests">
+    <div className="card bulk" role="group" aria-label={t('inbox.bulk')}>
       <label className="check">
-        <input type="checkbox" checked={all} onChange={(e) => onSelectAll(e.target.checked)} /> Select all shown (
-        {shown.length})
+        <input type="checkbox" checked={all} onChange={(e) => onSelectAll(e.target.checked)} />{' '}
+        {t('inbox.selectAll', { count: shown.length })}
       </label>
       <div className="field">
-        <label htmlFor={id}>Reason for a deny (optional)</label>
+        <label htmlFor={id}>{t('inbox.reason')}</label>
         <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} />
       </div>
       <div className="actions">
         <button type="button" disabled={busy || !chosen.length} onClick={() => void decide(true)}>
-          Confirm selected ({chosen.length})
+          {t('inbox.confirmSelected', { count: chosen.length })}
         </button>
         <button type="button" className="danger" disabled={busy || !chosen.length} onClick={() => void decide(false)}>
-          Deny selected ({chosen.length})
+          {t('inbox.denySelected', { count: chosen.length })}
         </button>
       </div>
     </div>

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type CheckResult, type Festival, type Id, type Resource, type TimeFrame } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
@@ -10,7 +11,8 @@ import { daysBetween, formatDateTime, formatDaySpan, HOUR, offsetLabel, utcToZon
 import { useData } from '../lib/useData'
 import { useDebounced } from '../lib/useDebounced'
 import { useNow } from '../lib/useNow'
-import { KIND_TEXT, personName, plural, policyShort } from '../lib/words'
+import { t as translate } from '../i18n'
+import { kindText, personName, policyShort } from '../lib/words'
 
 export function NewEventScreen({ festival, preset = {} }: { festival: string; preset?: EventPreset }) {
   const f = useData((c) => c.festival(festival), [festival])
@@ -45,17 +47,19 @@ export function outsideFestival(f: Festival, frame: TimeFrame): string | null {
     f.start && f.end
       ? formatDaySpan(f.start, f.end, f.timezone)
       : f.start
-        ? `from ${formatDateTime(f.start, f.timezone)}`
-        : `until ${formatDateTime(f.end!, f.timezone)}`
-  return `This is outside ${f.name} (${when}). You can still create it.`
+        ? translate('newEvent.outsideFrom', { time: formatDateTime(f.start, f.timezone) })
+        : translate('newEvent.outsideUntil', { time: formatDateTime(f.end!, f.timezone) })
+  return translate('newEvent.outside', { name: f.name, when })
 }
 
 function summarise(results: (CheckResult | undefined)[]): string {
   const known = results.filter((r): r is CheckResult => r !== undefined)
   if (!known.length) return ''
   const free = known.filter((r) => r.free).length
-  if (known.length === 1) return free ? 'The chosen resource is free.' : 'The chosen resource is not free.'
-  return free === known.length ? `All ${known.length} chosen resources are free.` : `${free} of ${known.length} chosen resources free.`
+  if (known.length === 1) return free ? translate('newEvent.oneFree') : translate('newEvent.oneTaken')
+  return free === known.length
+    ? translate('newEvent.allFree', { count: known.length })
+    : translate('newEvent.someFree', { free, count: known.length })
 }
 
 export function EventForm({
@@ -69,6 +73,7 @@ export function EventForm({
   preset?: EventPreset
   debounceMs?: number
 }) {
+  const { t } = useTranslation()
   const client = useClient()
   const tz = f.timezone
   const now = useNow()
@@ -88,9 +93,13 @@ export function EventForm({
   const startUtc = zonedInputToUtc(start, tz)
   const endUtc = zonedInputToUtc(end, tz)
   const frameError =
-    !startUtc || !endUtc ? 'Choose when the event starts and ends.' : Date.parse(endUtc) <= Date.parse(startUtc) ? 'The end must be after the start.' : null
+    !startUtc || !endUtc
+      ? t('newEvent.needFrame')
+      : Date.parse(endUtc) <= Date.parse(startUtc)
+        ? t('newEvent.endAfterStart')
+        : null
   const frame: TimeFrame | null = frameError ? null : { start: startUtc!, end: endUtc! }
-  const problem = !title.trim() ? 'Give the event a title.' : frameError
+  const problem = !title.trim() ? t('newEvent.needTitle') : frameError
   const error = failure ?? (tried ? problem : null)
   const outside = frame ? outsideFestival(f, frame) : null
   const checked = useDebounced(frame ? `${frame.start}/${frame.end}` : '', debounceMs)
@@ -161,22 +170,22 @@ export function EventForm({
       <p className="crumbs">
         <a href={href('/festivals', f.id)}>← {f.name}</a>
       </p>
-      <h1>New event in {f.name}</h1>
+      <h1>{t('newEvent.heading', { name: f.name })}</h1>
       <form className="event-form" onSubmit={submit} noValidate>
         <div className="card form">
-          <Field id="e-title" label="Title">
+          <Field id="e-title" label={t('newEvent.title')}>
             <input id="e-title" value={title} onChange={(e) => setTitle(e.target.value)} required autoFocus />
           </Field>
-          <Field id="e-desc" label="Description (optional)">
+          <Field id="e-desc" label={t('common.descriptionOptional')}>
             <textarea id="e-desc" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
           </Field>
           <fieldset>
-            <legend>When</legend>
+            <legend>{t('newEvent.when')}</legend>
             <p className="hint" id="e-tz">
-              In {tz.replace(/_/g, ' ')} time ({offsetLabel(tz, frame ? Date.parse(frame.start) : now)}), the festival's time zone.
+              {t('common.zoneTime', { zone: tz.replace(/_/g, ' '), offset: offsetLabel(tz, frame ? Date.parse(frame.start) : now) })}
             </p>
             <div className="two">
-              <Field id="e-start" label="Starts">
+              <Field id="e-start" label={t('common.starts')}>
                 <DateTimeInput
                   id="e-start"
                   value={start}
@@ -185,7 +194,7 @@ export function EventForm({
                   describedBy={outside ? 'e-tz e-outside' : 'e-tz'}
                 />
               </Field>
-              <Field id="e-end" label="Ends">
+              <Field id="e-end" label={t('common.ends')}>
                 <DateTimeInput
                   id="e-end"
                   value={end}
@@ -206,14 +215,11 @@ export function EventForm({
         </div>
 
         <fieldset className="card pick">
-          <legend>Resources to request</legend>
-          <p className="hint">
-            Whether each one is free at that time. Requests for a taken resource can still be sent: the owner decides
-            (automatic ones will say no).
-          </p>
+          <legend>{t('newEvent.pick')}</legend>
+          <p className="hint">{t('newEvent.pickHint')}</p>
           {resources.length === 0 ? (
             <p className="muted">
-              This festival has no resources yet. <a href={href('/festivals', f.id, 'resources', 'new')}>Share one</a>.
+              <Trans i18nKey="newEvent.noResources" components={{ a: <a href={href('/festivals', f.id, 'resources', 'new')} /> }} />
             </p>
           ) : (
             <ul className="pick-list">
@@ -225,17 +231,17 @@ export function EventForm({
                       <strong>{r.name}</strong>
                       <span className="muted">
                         {' '}
-                        {KIND_TEXT[r.kind]} · {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)}
+                        {kindText(r.kind)} · {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)}
                       </span>
                     </span>
                   </label>
                   <div className="status" data-testid={`check-${r.id}`}>
                     {!frame ? (
-                      <span className="muted">Choose a time first</span>
+                      <span className="muted">{t('newEvent.chooseTime')}</span>
                     ) : upToDate && checks.data?.get(r.id) ? (
                       <CheckNote result={checks.data.get(r.id)!} timeZone={tz} />
                     ) : (
-                      <span className="muted">Checking…</span>
+                      <span className="muted">{t('newEvent.checking')}</span>
                     )}
                   </div>
                 </li>
@@ -251,20 +257,22 @@ export function EventForm({
         <ErrorNote message={error} />
         <div className="actions sticky-actions">
           <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Creating…' : picked.size ? `Create event and send ${plural(picked.size, 'request')}` : 'Create event'}
+            {busy
+              ? t('common.creating')
+              : picked.size
+                ? t('newEvent.createAndSend', { count: picked.size })
+                : t('newEvent.create')}
           </button>
           <a className="button" href={href('/festivals', f.id)}>
-            Cancel
+            {t('common.cancel')}
           </a>
         </div>
       </form>
 
       {previewDays.length && previewResources.length ? (
         <section className="preview">
-          <h2>{previewDays.length > 1 ? 'Those days at a glance' : 'That day at a glance'}</h2>
-          <p className="hint">
-            {picked.size ? 'Your chosen resources' : 'All resources'}; the outlined box is your event.
-          </p>
+          <h2>{previewDays.length > 1 ? t('newEvent.daysGlance') : t('newEvent.dayGlance')}</h2>
+          <p className="hint">{picked.size ? t('newEvent.chosenHint') : t('newEvent.allHint')}</p>
           <Timeline
             timeZone={tz}
             festival={f.id}

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react'
+import { useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type NewFestival } from '../client/types'
 import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
@@ -17,6 +18,7 @@ export function NewFestivalScreen({ parent }: { parent?: string }) {
 }
 
 export function FestivalForm({ parent }: { parent: Festival | null }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [name, setName] = useState('')
   const [description, setDescription] = useState('')
@@ -32,16 +34,16 @@ export function FestivalForm({ parent }: { parent: Festival | null }) {
   useEffect(() => setFailure(null), [name, description, timezone, start, end])
 
   function build(): NewFestival | string {
-    if (!name.trim()) return 'Give the festival a name.'
+    if (!name.trim()) return t('newFestival.needName')
     const input: NewFestival = { name: name.trim(), description: description.trim(), timezone }
     if (parent) input.parent = parent.id
     if (start || end) {
       const s = zonedInputToUtc(start, timezone)
-      const t = zonedInputToUtc(end, timezone)
-      if (!s || !t) return 'Give both a start and an end, or leave both empty.'
-      if (Date.parse(t) <= Date.parse(s)) return 'The end must be after the start.'
+      const e = zonedInputToUtc(end, timezone)
+      if (!s || !e) return t('newFestival.needBoth')
+      if (Date.parse(e) <= Date.parse(s)) return t('newFestival.endAfterStart')
       input.start = s
-      input.end = t
+      input.end = e
     }
     return input
   }
@@ -67,38 +69,30 @@ export function FestivalForm({ parent }: { parent: Festival | null }) {
   return (
     <section className="narrow">
       <p className="crumbs">
-        <a href={back}>← {parent ? parent.name : 'Festivals'}</a>
+        <a href={back}>← {parent ? parent.name : t('newFestival.festivals')}</a>
       </p>
-      <h1>{parent ? `New festival inside ${parent.name}` : 'New festival'}</h1>
-      {parent ? (
-        <p className="muted">
-          A festival inside another one can use the outer festival's resources, and has its own.
-        </p>
-      ) : null}
+      <h1>{parent ? t('newFestival.insideTitle', { name: parent.name }) : t('newFestival.title')}</h1>
+      {parent ? <p className="muted">{t('newFestival.insideNote')}</p> : null}
       <form onSubmit={submit} className="card form">
-        <Field id="f-name" label="Name">
+        <Field id="f-name" label={t('common.name')}>
           <input id="f-name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
         </Field>
-        <Field id="f-desc" label="Description (optional)">
+        <Field id="f-desc" label={t('common.descriptionOptional')}>
           <textarea id="f-desc" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
         </Field>
-        <Field
-          id="f-tz"
-          label="Time zone"
-          hint="Everyone sees the festival's times in this zone, wherever they are."
-        >
+        <Field id="f-tz" label={t('common.timezone')} hint={t('newFestival.tzHint')}>
           <TimeZoneSelect id="f-tz" value={timezone} onChange={setTimezone} date={start || end} />
         </Field>
         <fieldset>
-          <legend>When (optional)</legend>
+          <legend>{t('newFestival.when')}</legend>
           <p className="hint" id="f-when-tz">
-            In {timezone.replace(/_/g, ' ')} time ({offsetOfTyped(timezone, [start, end], now)}).
+            {t('newFestival.whenHint', { zone: timezone.replace(/_/g, ' '), offset: offsetOfTyped(timezone, [start, end], now) })}
           </p>
           <div className="two">
-            <Field id="f-start" label="Starts">
+            <Field id="f-start" label={t('common.starts')}>
               <DateTimeInput id="f-start" value={start} onChange={setStart} describedBy="f-when-tz" />
             </Field>
-            <Field id="f-end" label="Ends">
+            <Field id="f-end" label={t('common.ends')}>
               <DateTimeInput id="f-end" value={end} onChange={setEnd} min={start || undefined} describedBy="f-when-tz" />
             </Field>
           </div>
@@ -106,10 +100,10 @@ export function FestivalForm({ parent }: { parent: Festival | null }) {
         <ErrorNote message={error} />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create festival'}
+            {busy ? t('common.creating') : t('newFestival.create')}
           </button>
           <a href={back} className="button">
-            Cancel
+            {t('common.cancel')}
           </a>
         </div>
       </form>

@@ -3,7 +3,8 @@
 // views: a days × places grid (like pretalx's schedule) and a list by day and time; the list
 // is the default on a phone. It prints: styles.css has its print rules (.programme).
 
-import { useEffect, useState, type CSSProperties } from 'react'
+import { useEffect, useMemo, useState, type CSSProperties } from 'react'
+import { useTranslation } from 'react-i18next'
 import { ErrorNote, Loading } from '../components/ui'
 import { dateSpan } from '../lib/festivals'
 import {
@@ -24,20 +25,28 @@ const HOUR = 3_600_000
 const NARROW = '(max-width: 600px)'
 
 export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView }) {
-  const data = useData(
-    async (c) => {
-      // One call, which a visitor's read-only key opens too.
-      const programme = await c.programme(id)
-      const festival = programme.festival
-      const subs = [...new Map(programme.events.filter((e) => e.festival !== id).map((e) => [e.festival, { id: e.festival, name: e.festival_name ?? 'a sub-festival' }])).values()]
-      return { festival, subs, items: programmeItems(festival, programme) }
-    },
-    [id],
-  )
+  const { t, i18n } = useTranslation()
+  // One call, which a visitor's read-only key opens too.
+  const data = useData((c) => c.programme(id), [id])
+  // Laid out again on a switch of language (the days' and the sub-festivals' words).
+  const laidOut = useMemo(() => {
+    const programme = data.data
+    if (!programme) return null
+    const festival = programme.festival
+    const subs = [
+      ...new Map(
+        programme.events
+          .filter((e) => e.festival !== id)
+          .map((e) => [e.festival, { id: e.festival, name: e.festival_name ?? t('common.aSubFestival') }]),
+      ).values(),
+    ]
+    return { festival, subs, items: programmeItems(festival, programme) }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data.data, id, i18n.language])
   const narrow = useMedia(NARROW)
   const now = useNow()
-  if (!data.data) return data.error ? <ErrorNote message={data.error} /> : <Loading what="the programme" />
-  const { festival: f, subs, items } = data.data
+  if (!laidOut) return data.error ? <ErrorNote message={data.error} /> : <Loading what="programme" />
+  const { festival: f, subs, items } = laidOut
   const shown: ProgrammeView = view ?? (narrow ? 'list' : 'grid')
   const days = programmeDays(items)
   const tz = f.timezone
@@ -45,39 +54,37 @@ export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView
   return (
     <article className={`programme programme-${shown}`} aria-labelledby="programme-title">
       <header className="pg-header">
-        <p className="pg-kicker">Programme</p>
+        <p className="pg-kicker">{t('programme.kicker')}</p>
         <h1 id="programme-title">{f.name}</h1>
         {f.description ? <p className="desc">{f.description}</p> : null}
         <p className="meta">
           {f.start && f.end ? <span>{dateSpan(f)} · </span> : null}
-          <span>
-            Times in {tz.replace(/_/g, ' ')} ({offsetLabel(tz, f.start ? Date.parse(f.start) : now)})
-          </span>
-          {subs.length ? <span> · with {subs.map((s) => s.name).join(', ')}</span> : null}
+          <span>{t('programme.timesIn', { zone: tz.replace(/_/g, ' '), offset: offsetLabel(tz, f.start ? Date.parse(f.start) : now) })}</span>
+          {subs.length ? <span> · {t('programme.with', { names: subs.map((s) => s.name).join(', ') })}</span> : null}
         </p>
-        <p className="meta pg-asof">Confirmed events as of {formatDateTime(now, tz)}.</p>
+        <p className="meta pg-asof">{t('programme.asOf', { time: formatDateTime(now, tz) })}</p>
       </header>
 
       <div className="pg-controls">
-        <nav className="pg-views" aria-label="Show the programme as">
+        <nav className="pg-views" aria-label={t('programme.views')}>
           <a href={programmeHref(f.id, 'grid')} aria-current={shown === 'grid' ? 'page' : undefined}>
-            Grid
+            {t('programme.grid')}
           </a>
           <a href={programmeHref(f.id, 'list')} aria-current={shown === 'list' ? 'page' : undefined}>
-            List
+            {t('programme.list')}
           </a>
         </nav>
         <button type="button" onClick={() => window.print()}>
-          Print
+          {t('programme.print')}
         </button>
         <a className="pg-planning" href={href('/festivals', f.id)}>
-          Planning view
+          {t('programme.planning')}
         </a>
       </div>
 
       {days.length === 0 ? (
         <div className="empty">
-          <p>Nothing is confirmed yet. Events appear here once a place or a thing they asked for is confirmed.</p>
+          <p>{t('programme.empty')}</p>
         </div>
       ) : (
         days.map((d) => (
@@ -95,6 +102,7 @@ export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView
 
 /** The places of one day side by side, time running down, like a printed festival schedule. */
 function GridView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
+  const { t } = useTranslation()
   const g = gridDay(day, dayStart(day.day, timeZone))
   const hours = Math.round((g.to - g.from) / HOUR)
   const at = (t: number) => (t - g.from) / HOUR
@@ -128,7 +136,13 @@ function GridView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
                   left: `${(b.lane / b.lanes) * 100}%`,
                   width: `${100 / b.lanes}%`,
                 }
-                const tip = [b.item.title, when, b.item.within ? `in ${b.item.within}` : '', others ? `with ${others}` : '', b.item.description]
+                const tip = [
+                  b.item.title,
+                  when,
+                  b.item.within ? t('programme.in', { name: b.item.within }) : '',
+                  others ? t('programme.with', { names: others }) : '',
+                  b.item.description,
+                ]
                   .filter(Boolean)
                   .join('\n')
                 return (
@@ -136,7 +150,7 @@ function GridView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
                     <span className="pg-title">{b.item.title}</span>
                     <span className="pg-when">{when}</span>
                     {b.item.within ? <span className="pg-within">{b.item.within}</span> : null}
-                    {others ? <span className="pg-with">with {others}</span> : null}
+                    {others ? <span className="pg-with">{t('programme.with', { names: others })}</span> : null}
                   </li>
                 )
               })}
@@ -159,6 +173,7 @@ function ListView({ day, timeZone }: { day: ProgrammeDay; timeZone: string }) {
 }
 
 function ListItem({ item: i, timeZone }: { item: ProgrammeItem; timeZone: string }) {
+  const { t } = useTranslation()
   // A booking for part of the event says when.
   const name = (b: Booking) =>
     b.start === i.start && b.end === i.end ? b.name : `${b.name} (${formatTimeRange(b.start, b.end, timeZone)})`
@@ -168,9 +183,9 @@ function ListItem({ item: i, timeZone }: { item: ProgrammeItem; timeZone: string
       <div className="pg-item-what">
         <h3 className="pg-item-title">{i.title}</h3>
         <p className="pg-item-where">
-          {i.locations.length ? <span>at {i.locations.map(name).join(', ')}</span> : null}
+          {i.locations.length ? <span>{t('programme.at', { names: i.locations.map(name).join(', ') })}</span> : null}
           {i.locations.length && i.others.length ? ' · ' : null}
-          {i.others.length ? <span>with {i.others.map(name).join(', ')}</span> : null}
+          {i.others.length ? <span>{t('programme.with', { names: i.others.map(name).join(', ') })}</span> : null}
           {i.within ? <span className="pg-within">{i.within}</span> : null}
         </p>
         {i.description ? <p className="pg-item-desc">{i.description}</p> : null}

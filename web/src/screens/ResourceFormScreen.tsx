@@ -1,4 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type Resource, type ResourceChange, type ResourceInput, type ResourceKind } from '../client/types'
 import { DateTimeInput } from '../components/TimeInputs'
@@ -7,7 +8,7 @@ import { href, navigate } from '../lib/router'
 import { formatRange, offsetOfTyped, utcToZonedInput, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
-import { KIND_TEXT } from '../lib/words'
+import { KINDS, kindText } from '../lib/words'
 
 export function NewResourceScreen({ festival }: { festival: string }) {
   const f = useData((c) => c.festival(festival), [festival])
@@ -29,16 +30,10 @@ interface Window {
   end: string
 }
 
-const KIND_HINT: Record<ResourceKind, string> = {
-  location: 'a room, a stage, a field, or an online room',
-  thing: 'a PA system, a bike, a tool',
-  skill: 'first aid, translation, cooking',
-  other: 'anything else',
-}
-
 let windowKey = 0
 
 export function ResourceForm({ festival: f, resource: r }: { festival: Festival; resource?: Resource }) {
+  const { t } = useTranslation()
   const client = useClient()
   const tz = f.timezone
   const uid = useId()
@@ -76,21 +71,21 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   const [geoNote, setGeoNote] = useState<string | null>(null)
 
   function here() {
-    if (!navigator.geolocation) return setGeoNote('This browser cannot tell your position.')
-    setGeoNote('Finding your position…')
+    if (!navigator.geolocation) return setGeoNote(t('resourceForm.geoNone'))
+    setGeoNote(t('resourceForm.geoFinding'))
     navigator.geolocation.getCurrentPosition(
       (p) => {
         setLat(p.coords.latitude.toFixed(6))
         setLon(p.coords.longitude.toFixed(6))
-        setGeoNote(`Filled in your position (accurate to about ${Math.round(p.coords.accuracy)} m).`)
+        setGeoNote(t('resourceForm.geoFilled', { metres: Math.round(p.coords.accuracy) }))
       },
-      () => setGeoNote('Could not get your position. Type the coordinates instead.'),
+      () => setGeoNote(t('resourceForm.geoFailed')),
       { enableHighAccuracy: true, timeout: 15_000 },
     )
   }
 
   function build(): ResourceInput | string {
-    if (!name.trim()) return 'Give the resource a name.'
+    if (!name.trim()) return t('resourceForm.needName')
     const input: ResourceInput = { name: name.trim(), kind, description: description.trim() }
     if (kind === 'location') {
       input.address = address.trim()
@@ -98,9 +93,9 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
       if (lat.trim() || lon.trim()) {
         const la = Number(lat.replace(',', '.'))
         const lo = Number(lon.replace(',', '.'))
-        if (!lat.trim() || !lon.trim()) return 'Give both the latitude and the longitude, or neither.'
-        if (!Number.isFinite(la) || la < -90 || la > 90) return 'The latitude must be a number between -90 and 90.'
-        if (!Number.isFinite(lo) || lo < -180 || lo > 180) return 'The longitude must be a number between -180 and 180.'
+        if (!lat.trim() || !lon.trim()) return t('resourceForm.needBoth')
+        if (!Number.isFinite(la) || la < -90 || la > 90) return t('resourceForm.badLat')
+        if (!Number.isFinite(lo) || lo < -180 || lo > 180) return t('resourceForm.badLon')
         input.lat = la
         input.lon = lo
       } else if (r?.location) {
@@ -111,23 +106,23 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
     if (always) {
       if (r) input.availability = 'always'
     } else if (daily) {
-      if (!dailyFrom || !dailyTo) return 'Every day: give the first and the last day.'
-      if (!dailyStart || !dailyEnd) return 'Every day: give the hours.'
+      if (!dailyFrom || !dailyTo) return t('resourceForm.dailyDays')
+      if (!dailyStart || !dailyEnd) return t('resourceForm.dailyHours')
       input.availability = { daily: { from: dailyFrom, to: dailyTo, start: dailyStart, end: dailyEnd } }
     } else {
       const frames = []
       for (const [i, w] of windows.entries()) {
         const s = zonedInputToUtc(w.start, tz)
         const e = zonedInputToUtc(w.end, tz)
-        if (!s || !e) return `Time ${i + 1}: give a start and an end.`
-        if (Date.parse(e) <= Date.parse(s)) return `Time ${i + 1}: the end must be after the start.`
+        if (!s || !e) return t('resourceForm.windowMissing', { n: i + 1 })
+        if (Date.parse(e) <= Date.parse(s)) return t('resourceForm.windowOrder', { n: i + 1 })
         frames.push({ start: s, end: e })
       }
-      if (!frames.length) return 'Add at least one time when it is available, or choose “Any time”.'
+      if (!frames.length) return t('resourceForm.noWindows')
       input.availability = frames
     }
     if (policy === 'other') {
-      if (!customPolicy.trim()) return 'Name the rule that decides, or choose another option.'
+      if (!customPolicy.trim()) return t('resourceForm.needRule')
       input.policy = customPolicy.trim()
     } else {
       input.policy = policy
@@ -180,56 +175,56 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
       <p className="crumbs">
         <a href={back}>← {r ? r.name : f.name}</a>
       </p>
-      <h1>{r ? `Edit ${r.name}` : `Share a resource in ${f.name}`}</h1>
+      <h1>{r ? t('resourceForm.editTitle', { name: r.name }) : t('resourceForm.newTitle', { name: f.name })}</h1>
       <form className="card form" onSubmit={submit} noValidate>
-        <Field id={`${uid}-name`} label="Name">
+        <Field id={`${uid}-name`} label={t('common.name')}>
           <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} required autoFocus={!r} />
         </Field>
         <fieldset>
-          <legend>What is it?</legend>
+          <legend>{t('resourceForm.whatIsIt')}</legend>
           <div className="radios">
-            {(Object.keys(KIND_TEXT) as ResourceKind[]).map((k) => (
+            {KINDS.map((k) => (
               <label key={k} className="radio">
                 <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
                 <span>
-                  <strong>{KIND_TEXT[k]}</strong> <span className="muted">({KIND_HINT[k]})</span>
+                  <strong>{kindText(k)}</strong> <span className="muted">({t(`kindHint.${k}`)})</span>
                 </span>
               </label>
             ))}
           </div>
         </fieldset>
-        <Field id={`${uid}-desc`} label="Description (optional)">
+        <Field id={`${uid}-desc`} label={t('common.descriptionOptional')}>
           <textarea id={`${uid}-desc`} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
         </Field>
         {kind === 'location' ? (
           <fieldset>
-            <legend>Where</legend>
-            <Field id={`${uid}-addr`} label="Street address (optional)">
+            <legend>{t('resourceForm.where')}</legend>
+            <Field id={`${uid}-addr`} label={t('resourceForm.street')}>
               <input id={`${uid}-addr`} value={address} onChange={(e) => setAddress(e.target.value)} autoComplete="street-address" />
             </Field>
             <div className="two">
-              <Field id={`${uid}-lat`} label="Latitude (optional)">
+              <Field id={`${uid}-lat`} label={t('resourceForm.lat')}>
                 <input id={`${uid}-lat`} inputMode="decimal" placeholder="52.52" value={lat} onChange={(e) => setLat(e.target.value)} />
               </Field>
-              <Field id={`${uid}-lon`} label="Longitude (optional)">
+              <Field id={`${uid}-lon`} label={t('resourceForm.lon')}>
                 <input id={`${uid}-lon`} inputMode="decimal" placeholder="13.405" value={lon} onChange={(e) => setLon(e.target.value)} />
               </Field>
             </div>
             <p>
               <button type="button" onClick={here}>
-                Use my current position
+                {t('resourceForm.here')}
               </button>{' '}
               <span className="hint" aria-live="polite">
                 {geoNote}
               </span>
             </p>
-            <Field id={`${uid}-url`} label="Web address, for an online place (optional)">
+            <Field id={`${uid}-url`} label={t('resourceForm.url')}>
               <input id={`${uid}-url`} type="url" placeholder="https://" value={url} onChange={(e) => setUrl(e.target.value)} />
             </Field>
           </fieldset>
         ) : null}
         <fieldset>
-          <legend>When can it be requested?</legend>
+          <legend>{t('resourceForm.when')}</legend>
           <div className="radios">
             <label className="radio">
               <input
@@ -241,7 +236,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                   setDaily(false)
                 }}
               />{' '}
-              <span>Any time</span>
+              <span>{t('resourceForm.anyTime')}</span>
             </label>
             <label className="radio">
               <input
@@ -253,7 +248,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                   setDaily(true)
                 }}
               />{' '}
-              <span>Every day at the same hours</span>
+              <span>{t('resourceForm.daily')}</span>
             </label>
             <label className="radio">
               <input
@@ -265,24 +260,22 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                   setDaily(false)
                 }}
               />{' '}
-              <span>Only at these times</span>
+              <span>{t('resourceForm.only')}</span>
             </label>
           </div>
           {!always && daily ? (
             <div className="daily">
-              <p className="hint">
-                In {tz.replace(/_/g, ' ')} time. An end before the start is on the next day (14:00 until 01:00).
-              </p>
-              <Field id={`${uid}-df`} label="First day">
+              <p className="hint">{t('resourceForm.dailyHint', { zone: tz.replace(/_/g, ' ') })}</p>
+              <Field id={`${uid}-df`} label={t('resourceForm.firstDay')}>
                 <input id={`${uid}-df`} type="date" value={dailyFrom} onChange={(e) => setDailyFrom(e.target.value)} />
               </Field>
-              <Field id={`${uid}-dt`} label="Last day">
+              <Field id={`${uid}-dt`} label={t('resourceForm.lastDay')}>
                 <input id={`${uid}-dt`} type="date" value={dailyTo} onChange={(e) => setDailyTo(e.target.value)} />
               </Field>
-              <Field id={`${uid}-dh`} label="From (every day)">
+              <Field id={`${uid}-dh`} label={t('resourceForm.dailyFrom')}>
                 <input id={`${uid}-dh`} type="time" value={dailyStart} onChange={(e) => setDailyStart(e.target.value)} />
               </Field>
-              <Field id={`${uid}-de`} label="Until (every day)">
+              <Field id={`${uid}-de`} label={t('resourceForm.dailyUntil')}>
                 <input id={`${uid}-de`} type="time" value={dailyEnd} onChange={(e) => setDailyEnd(e.target.value)} />
               </Field>
             </div>
@@ -290,13 +283,14 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
           {!always && !daily ? (
             <div className="windows">
               <p className="hint" id={`${uid}-tz`}>
-                In {tz.replace(/_/g, ' ')} time (
-                {offsetOfTyped(tz, windows.flatMap((w) => [w.start, w.end]), f.start ? Date.parse(f.start) : now)}), the
-                festival's time zone.
+                {t('common.zoneTime', {
+                  zone: tz.replace(/_/g, ' '),
+                  offset: offsetOfTyped(tz, windows.flatMap((w) => [w.start, w.end]), f.start ? Date.parse(f.start) : now),
+                })}
               </p>
               {windows.map((w, i) => (
                 <div className="window" key={w.key}>
-                  <Field id={`${uid}-ws${w.key}`} label={`From (time ${i + 1})`}>
+                  <Field id={`${uid}-ws${w.key}`} label={t('resourceForm.windowFrom', { n: i + 1 })}>
                     <DateTimeInput
                       id={`${uid}-ws${w.key}`}
                       value={w.start}
@@ -304,7 +298,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                       describedBy={`${uid}-tz`}
                     />
                   </Field>
-                  <Field id={`${uid}-we${w.key}`} label={`Until (time ${i + 1})`}>
+                  <Field id={`${uid}-we${w.key}`} label={t('resourceForm.windowUntil', { n: i + 1 })}>
                     <DateTimeInput
                       id={`${uid}-we${w.key}`}
                       value={w.end}
@@ -317,9 +311,9 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                       type="button"
                       className="link"
                       onClick={() => setWindows((ws) => ws.filter((x) => x.key !== w.key))}
-                      aria-label={`Remove time ${i + 1}`}
+                      aria-label={t('resourceForm.removeWindow', { n: i + 1 })}
                     >
-                      Remove
+                      {t('resourceForm.remove')}
                     </button>
                   ) : null}
                 </div>
@@ -330,35 +324,35 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
                   setWindows((ws) => [...ws, { key: windowKey++, start: ws[ws.length - 1]?.start ?? '', end: ws[ws.length - 1]?.end ?? '' }])
                 }
               >
-                Add another time
+                {t('resourceForm.addWindow')}
               </button>
             </div>
           ) : null}
         </fieldset>
         <fieldset>
-          <legend>Who decides about requests?</legend>
+          <legend>{t('resourceForm.who')}</legend>
           <div className="radios">
             <label className="radio">
               <input type="radio" name="policy" checked={policy === 'manual'} onChange={() => setPolicy('manual')} />
               <span>
-                <strong>I do</strong>: I confirm or deny each request in my inbox.
+                <Trans i18nKey="resourceForm.manual" components={{ b: <strong /> }} />
               </span>
             </label>
             <label className="radio">
               <input type="radio" name="policy" checked={policy === 'fcfs'} onChange={() => setPolicy('fcfs')} />
               <span>
-                <strong>Automatic</strong>: first come, first served. A request is confirmed if the time is free, else denied.
+                <Trans i18nKey="resourceForm.fcfs" components={{ b: <strong /> }} />
               </span>
             </label>
             <label className="radio">
               <input type="radio" name="policy" checked={policy === 'other'} onChange={() => setPolicy('other')} />
               <span>
-                <strong>Another rule</strong> that my node runs (a bot or a script)
+                <Trans i18nKey="resourceForm.other" components={{ b: <strong /> }} />
               </span>
             </label>
           </div>
           {policy === 'other' ? (
-            <Field id={`${uid}-pol`} label="Name of the rule">
+            <Field id={`${uid}-pol`} label={t('resourceForm.ruleName')}>
               <input id={`${uid}-pol`} value={customPolicy} onChange={(e) => setCustomPolicy(e.target.value)} />
             </Field>
           ) : null}
@@ -367,10 +361,10 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
         {seen && effects ? <ChangeEffects change={effects.change} timeZone={tz} /> : null}
         <div className="actions">
           <button type="submit" className={seen ? 'danger' : 'primary'} disabled={busy}>
-            {busy ? 'Saving…' : seen ? 'Save anyway' : r ? 'Save changes' : 'Share it'}
+            {busy ? t('resourceForm.saving') : seen ? t('resourceForm.saveAnyway') : r ? t('common.saveChanges') : t('resourceForm.share')}
           </button>
           <a className="button" href={back}>
-            Cancel
+            {t('common.cancel')}
           </a>
         </div>
       </form>
@@ -380,17 +374,22 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
 
 /** What a change of the resource would mean for others, as the node's preview says. */
 function ChangeEffects({ change, timeZone }: { change: ResourceChange; timeZone: string }) {
+  const { t } = useTranslation()
   return (
-    <div className="preview" role="status" aria-label="What changes for others">
-      <h3>What changes for others</h3>
+    <div className="preview" role="status" aria-label={t('resourceForm.changes')}>
+      <h3>{t('resourceForm.changes')}</h3>
       {change.turned_away.length ? (
         <>
-          <p>These waiting requests could no longer be confirmed; your node will deny them, saying why:</p>
+          <p>{t('resourceForm.turnedAway')}</p>
           <ul>
             {change.turned_away.map(({ request: q, why }) => (
               <li key={q.id}>
-                {q.event_title ?? 'An event'} ({formatRange(q.start, q.end, timeZone)}), asked by{' '}
-                {q.author_name ?? 'someone'}: {why}
+                {t('resourceForm.turnedAwayItem', {
+                  event: q.event_title ?? t('common.AnEvent'),
+                  when: formatRange(q.start, q.end, timeZone),
+                  who: q.author_name ?? t('common.someone'),
+                  why,
+                })}
               </li>
             ))}
           </ul>
@@ -398,11 +397,11 @@ function ChangeEffects({ change, timeZone }: { change: ResourceChange; timeZone:
       ) : null}
       {change.outside.length ? (
         <>
-          <p>These bookings lie outside the new times; they stay booked until you release them:</p>
+          <p>{t('resourceForm.outside')}</p>
           <ul>
             {change.outside.map((q) => (
               <li key={q.id}>
-                {q.event_title ?? 'An event'} ({formatRange(q.start, q.end, timeZone)})
+                {t('resourceForm.outsideItem', { event: q.event_title ?? t('common.AnEvent'), when: formatRange(q.start, q.end, timeZone) })}
               </li>
             ))}
           </ul>

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type Resource } from '../client/types'
 import { CalendarLinkBox } from '../components/CalendarLinkBox'
@@ -10,77 +11,78 @@ import { href, newEventHref } from '../lib/router'
 import { dayKey, formatRange } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
-import { KIND_TEXT, personName, policyText } from '../lib/words'
+import { kindText, personName, policyText } from '../lib/words'
 
 export function ResourceScreen({ id }: { id: string }) {
   const res = useData((c) => c.resource(id), [id])
   const fest = useData((c) => (res.data ? c.festival(res.data.festival) : Promise.resolve(null)), [res.data?.festival])
   const r = res.data
-  if (!r) return res.error ? <ErrorNote message={res.error} /> : <Loading what="the resource" />
+  if (!r) return res.error ? <ErrorNote message={res.error} /> : <Loading what="resource" />
   if (!fest.data) return fest.error ? <ErrorNote message={fest.error} /> : <Loading />
   return <ResourceView resource={r} festival={fest.data} />
 }
 
 function ResourceView({ resource: r, festival: f }: { resource: Resource; festival: Festival }) {
+  const { t } = useTranslation()
   const tz = f.timezone
   return (
     <section>
-      <nav className="crumbs" aria-label="Where this is">
-        <a href="#/">Festivals</a> › <a href={href('/festivals', f.id)}>{f.name}</a> ›{' '}
-        <a href={href('/festivals', f.id, 'resources')}>Resources</a>
+      <nav className="crumbs" aria-label={t('common.whereThisIs')}>
+        <a href="#/">{t('nav.festivals')}</a> › <a href={href('/festivals', f.id)}>{f.name}</a> ›{' '}
+        <a href={href('/festivals', f.id, 'resources')}>{t('resource.resources')}</a>
       </nav>
       <div className="page-head">
         <h1>
-          {r.name} {r.retired ? <span className="badge status-withdrawn">Retired</span> : null}
+          {r.name} {r.retired ? <span className="badge status-withdrawn">{t('common.retired')}</span> : null}
         </h1>
         <div className="head-actions">
           {!r.retired ? (
             <a className="button primary" href={newEventHref(f.id, { resource: r.id })}>
-              Request it for an event
+              {t('resource.requestIt')}
             </a>
           ) : null}
           {r.mine && !r.retired ? (
             <a className="button" href={href('/resources', r.id, 'edit')}>
-              Edit
+              {t('common.edit')}
             </a>
           ) : null}
         </div>
       </div>
       <dl className="facts-list card">
-        <dt>Kind</dt>
-        <dd>{KIND_TEXT[r.kind]}</dd>
-        <dt>Owner</dt>
+        <dt>{t('resource.kind')}</dt>
+        <dd>{kindText(r.kind)}</dd>
+        <dt>{t('resource.owner')}</dt>
         <dd>{personName(r.owner_name, r.owner, r.mine)}</dd>
-        <dt>How requests are decided</dt>
+        <dt>{t('resource.decided')}</dt>
         <dd>{policyText(r.policy)}</dd>
         {r.description ? (
           <>
-            <dt>About</dt>
+            <dt>{t('resource.about')}</dt>
             <dd>{r.description}</dd>
           </>
         ) : null}
         {r.address ? (
           <>
-            <dt>Address</dt>
+            <dt>{t('resource.address')}</dt>
             <dd>{r.address}</dd>
           </>
         ) : null}
         {r.location ? (
           <>
-            <dt>GPS</dt>
+            <dt>{t('resource.gps')}</dt>
             <dd>
               <span className="mono">
                 {r.location.lat.toFixed(5)}, {r.location.lon.toFixed(5)}
               </span>{' '}
               <a href={osmLink(r.location.lat, r.location.lon)} target="_blank" rel="noreferrer">
-                Open in OpenStreetMap
+                {t('resource.openOsm')}
               </a>
             </dd>
           </>
         ) : null}
         {r.url ? (
           <>
-            <dt>Online at</dt>
+            <dt>{t('resource.online')}</dt>
             <dd>
               <a href={r.url} target="_blank" rel="noreferrer">
                 {r.url}
@@ -88,10 +90,10 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
             </dd>
           </>
         ) : null}
-        <dt>Available</dt>
+        <dt>{t('resource.available')}</dt>
         <dd>
           {r.availability === 'always' ? (
-            'Any time'
+            t('resource.anyTime')
           ) : (
             <ul className="plain">
               {r.availability.map((w) => (
@@ -101,9 +103,9 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
           )}
         </dd>
       </dl>
-      <h2>When it is free</h2>
+      <h2>{t('resource.whenFree')}</h2>
       <ResourceCalendar resource={r} festival={f} />
-      <h2>Calendar</h2>
+      <h2>{t('resource.calendar')}</h2>
       <CalendarLinkBox target={{ resource: r.id }} name={r.name} />
       {r.mine && !r.retired ? <RetireBox resource={r} /> : null}
     </section>
@@ -111,6 +113,7 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
 }
 
 function ResourceCalendar({ resource, festival: f }: { resource: Resource; festival: Festival }) {
+  const { t } = useTranslation()
   const now = useNow()
   const days = useMemo(() => festivalDays(f, now, 14), [f, now])
   const { pages, start } = useMemo(() => dayPages(days, 7, dayKey(now, f.timezone)), [days, f.timezone, now])
@@ -121,10 +124,10 @@ function ResourceCalendar({ resource, festival: f }: { resource: Resource; festi
       {pages.length > 1 ? (
         <div className="pager">
           <button type="button" onClick={() => setPage(current - 1)} disabled={current === 0}>
-            ← Earlier
+            {t('common.earlier')}
           </button>
           <button type="button" onClick={() => setPage(current + 1)} disabled={current >= pages.length - 1}>
-            Later →
+            {t('common.later')}
           </button>
         </div>
       ) : null}
@@ -134,6 +137,7 @@ function ResourceCalendar({ resource, festival: f }: { resource: Resource; festi
 }
 
 function RetireBox({ resource: r }: { resource: Resource }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [asking, setAsking] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -148,20 +152,20 @@ function RetireBox({ resource: r }: { resource: Resource }) {
   }
   return (
     <section className="card danger-zone">
-      <h2>Retire {r.name}</h2>
-      <p>A retired resource can no longer be requested. Bookings already confirmed stay in the schedule.</p>
+      <h2>{t('resource.retireTitle', { name: r.name })}</h2>
+      <p>{t('resource.retireText')}</p>
       {asking ? (
         <div className="actions">
           <button type="button" className="danger" onClick={retire}>
-            Yes, retire {r.name}
+            {t('resource.retireYes', { name: r.name })}
           </button>
           <button type="button" onClick={() => setAsking(false)}>
-            Keep it
+            {t('common.keepIt')}
           </button>
         </div>
       ) : (
         <button type="button" onClick={() => setAsking(true)}>
-          Retire…
+          {t('resource.retireOpen')}
         </button>
       )}
       <ErrorNote message={error} />

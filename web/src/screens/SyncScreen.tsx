@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type BrowserPeer, type NodeLink, type Peer, type SyncStatus } from '../client/types'
 import { EmptyState, ErrorNote, Loading, ShortKey } from '../components/ui'
 import { useData } from '../lib/useData'
 import { useFestivalIndex } from '../lib/useFestivalIndex'
-import { plural } from '../lib/words'
+import { t as translate } from '../i18n'
 
 export function SyncScreen() {
+  const { t } = useTranslation()
   const client = useClient()
   const loaded = useData((c) => c.sync(), [])
   const [live, setLive] = useState<SyncStatus | null>(null)
@@ -22,17 +24,14 @@ export function SyncScreen() {
 
   return (
     <section>
-      <h1>Sync</h1>
+      <h1>{t('sync.title')}</h1>
       <p className="lead">
-        pandafest has no server: your device exchanges the plan directly with other people's devices (peers). Everyone sees
-        the same plan once their devices have exchanged it.
-        {client.browser
-          ? ' Here pandafest runs in this browser: it syncs with pandafest nodes, and through them directly with other browsers.'
-          : null}
+        {t('sync.lead')}
+        {client.browser ? ` ${t('sync.leadBrowser')}` : null}
       </p>
       <ErrorNote message={loaded.error} />
       {!status ? (
-        loaded.error ? null : <Loading what="sync status" />
+        loaded.error ? null : <Loading what="sync" />
       ) : (
         <SyncView status={status} festivalName={(id) => byId?.get(id)?.name ?? `${id.slice(0, 8)}…`} />
       )}
@@ -43,6 +42,7 @@ export function SyncScreen() {
 
 /** A browser peer's native nodes: connect to one by its address, forget one. */
 function NodesBox({ browser }: { browser: BrowserPeer }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [nodes, setNodes] = useState<NodeLink[] | null>(null)
   const [address, setAddress] = useState('')
@@ -63,7 +63,7 @@ function NodesBox({ browser }: { browser: BrowserPeer }) {
     e.preventDefault()
     setError(null)
     if (!address.trim()) {
-      setError('Type the address of a pandafest node first.')
+      setError(t('sync.needAddress'))
       return
     }
     setBusy(true)
@@ -88,14 +88,12 @@ function NodesBox({ browser }: { browser: BrowserPeer }) {
 
   return (
     <form className="card form nodes" onSubmit={connect}>
-      <h2>Connect to a pandafest node</h2>
+      <h2>{t('sync.nodesTitle')}</h2>
       <p>
-        A node is pandafest running on a computer (<span className="mono">pandafest serve</span>). This browser syncs with
-        the nodes of the festivals you joined, and with any node you add here; it remembers them and reconnects when you
-        come back.
+        <Trans i18nKey="sync.nodesText" components={{ mono: <span className="mono" /> }} />
       </p>
       <div className="field">
-        <label htmlFor="node-address">Node address</label>
+        <label htmlFor="node-address">{t('sync.address')}</label>
         <div className="copy-row">
           <input
             id="node-address"
@@ -107,22 +105,26 @@ function NodesBox({ browser }: { browser: BrowserPeer }) {
             spellCheck={false}
           />
           <button type="submit" disabled={busy}>
-            {busy ? 'Connecting…' : 'Connect'}
+            {busy ? t('sync.connecting') : t('sync.connect')}
           </button>
         </div>
       </div>
       <ErrorNote message={error} />
       {nodes && nodes.length ? (
-        <ul className="list node-links" aria-label="Nodes this browser connects to">
+        <ul className="list node-links" aria-label={t('sync.nodes')}>
           {nodes.map((n) => (
             <li key={n.url} className="node-link">
               <span className="mono">{n.url}</span>{' '}
               <span className="meta">
-                {n.connected ? 'Connected' : n.error ? `Not connected: ${n.error}` : 'Connecting…'} ·{' '}
-                {n.source === 'join' ? 'from an invite' : 'added here'}
+                {n.connected
+                  ? t('sync.connected')
+                  : n.error
+                    ? t('sync.notConnectedWhy', { error: n.error })
+                    : t('sync.connecting')}{' '}
+                · {n.source === 'join' ? t('sync.fromInvite') : t('sync.addedHere')}
               </span>{' '}
-              <button type="button" className="small" onClick={() => forget(n.url)} aria-label={`Forget ${n.url}`}>
-                Forget
+              <button type="button" className="small" onClick={() => forget(n.url)} aria-label={t('sync.forgetLabel', { url: n.url })}>
+                {t('sync.forget')}
               </button>
             </li>
           ))}
@@ -133,19 +135,19 @@ function NodesBox({ browser }: { browser: BrowserPeer }) {
 }
 
 function behindText(p: Peer): string {
-  if (!p.connected) return p.error ? `Not connected: ${p.error}` : 'Not connected'
-  if (p.behind === 0) return 'Up to date'
-  return `${plural(p.behind, 'entry', 'entries')} still to fetch`
+  if (!p.connected) return p.error ? translate('sync.notConnectedWhy', { error: p.error }) : translate('sync.notConnected')
+  if (p.behind === 0) return translate('sync.upToDate')
+  return translate('sync.toFetch', { count: p.behind })
 }
 
 export function SyncView({ status, festivalName }: { status: SyncStatus; festivalName: (id: string) => string }) {
+  const { t } = useTranslation()
   const peers = status.peers
   if (!peers.length) {
     return (
       <EmptyState>
         <p>
-          <strong>No peers yet.</strong> What you plan is on this device only. Share a festival's invite link (on its “Share”
-          tab) so that others can sync with you; devices on the same network find each other by themselves.
+          <Trans i18nKey="sync.noPeers" components={{ b: <strong /> }} />
         </p>
       </EmptyState>
     )
@@ -155,10 +157,10 @@ export function SyncView({ status, festivalName }: { status: SyncStatus; festiva
   return (
     <>
       <p className="summary-line" role="status">
-        Connected to {connected} of {plural(peers.length, 'peer')}.{' '}
-        {behind > 0 ? `${plural(behind, 'entry', 'entries')} still to fetch.` : connected ? 'Everything is up to date.' : ''}
+        {t('sync.connectedTo', { connected, count: peers.length })}{' '}
+        {behind > 0 ? t('sync.allToFetch', { count: behind }) : connected ? t('sync.allUpToDate') : ''}
       </p>
-      <ul className="list peers" aria-label="Peers">
+      <ul className="list peers" aria-label={t('sync.peers')}>
         {peers.map((p) => (
           <li key={`${p.address}-${p.key ?? ''}`} className="card peer">
             <div className="peer-head">
@@ -170,11 +172,11 @@ export function SyncView({ status, festivalName }: { status: SyncStatus; festiva
             <p className="meta">
               {p.key ? (
                 <>
-                  Key <ShortKey value={p.key} /> ·{' '}
+                  {t('sync.key')} <ShortKey value={p.key} /> ·{' '}
                 </>
               ) : null}
-              Festivals shared:{' '}
-              {p.festivals.length ? p.festivals.map(festivalName).join(', ') : 'none'}
+              {t('sync.shared')}{' '}
+              {p.festivals.length ? p.festivals.map(festivalName).join(', ') : t('sync.none')}
             </p>
           </li>
         ))}

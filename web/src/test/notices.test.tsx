@@ -37,7 +37,8 @@ describe('notices', () => {
       requests: [{ resource: pa.id }],
     })
     await world.share(fest.id)
-    await waitFor(() => expect(shown).toEqual(['Bo asks for PA system for Karaoke, 2026-07-02 20:00–22:00']))
+    // Worded by the UI from the notice's kind and request (so in the user's language), in the festival's zone.
+    await waitFor(() => expect(shown).toEqual(['Bo asks for PA system for Karaoke, Thu 2 Jul, 20:00–22:00']))
   })
 
   it('counts decisions about my requests on "My requests" until I look', async () => {
@@ -51,7 +52,7 @@ describe('notices', () => {
     await world.share(fest.id)
     const mine = within(nav).getByRole('link', { name: /My requests/ })
     await waitFor(() => expect(mine).toHaveTextContent('1'))
-    expect(shown).toContain('Main stage is confirmed for Jam session, 2026-07-01 19:00–21:00')
+    expect(shown).toContain('Main stage is confirmed for Jam session, Wed 1 Jul, 19:00–21:00')
     window.location.hash = '/requests'
     await waitFor(() => expect(mine).not.toHaveTextContent('1'))
   })

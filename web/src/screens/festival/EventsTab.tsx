@@ -1,3 +1,4 @@
+import { Trans, useTranslation } from 'react-i18next'
 import type { Festival, FestivalEvent } from '../../client/types'
 import { EmptyState, ErrorNote, Loading, StatusBadge } from '../../components/ui'
 import { href, newEventHref } from '../../lib/router'
@@ -8,6 +9,7 @@ import { personName } from '../../lib/words'
 /** The festival's whole programme: its events and those of the sub-festivals held here,
  * each of those labelled with its sub-festival. */
 export function EventsTab({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const events = useData((c) => c.events(f.id), [f.id])
   const festivals = useData((c) => c.festivals(), [])
   const names = new Map((festivals.data ?? []).map((x) => [x.id, x.name]))
@@ -16,7 +18,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
     return (
       <EmptyState>
         <p>
-          No events yet. <a href={newEventHref(f.id)}>Plan the first one</a>.
+          <Trans i18nKey="eventsTab.empty" components={{ a: <a href={newEventHref(f.id)} /> }} />
         </p>
       </EmptyState>
     )
@@ -33,7 +35,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
           <h2 className="day-title">{formatLongDay(list[0].start, f.timezone)}</h2>
           <ul className="list">
             {list.map((e) => (
-              <EventRow key={e.id} event={e} timeZone={f.timezone} within={e.festival === f.id ? null : (names.get(e.festival) ?? 'a sub-festival')} />
+              <EventRow key={e.id} event={e} timeZone={f.timezone} within={e.festival === f.id ? null : (names.get(e.festival) ?? t('common.aSubFestival'))} />
             ))}
           </ul>
         </section>
@@ -43,6 +45,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
 }
 
 function EventRow({ event: e, timeZone, within }: { event: FestivalEvent; timeZone: string; within: string | null }) {
+  const { t } = useTranslation()
   return (
     <li className={`card event-row${e.cancelled ? ' cancelled' : ''}`}>
       <div className="when">{formatTimeRange(e.start, e.end, timeZone)}</div>
@@ -50,13 +53,13 @@ function EventRow({ event: e, timeZone, within }: { event: FestivalEvent; timeZo
         <a className="title" href={href('/events', e.id)}>
           {e.title}
         </a>
-        {e.cancelled ? <span className="badge status-withdrawn">Cancelled</span> : null}
+        {e.cancelled ? <span className="badge status-withdrawn">{t('common.cancelled')}</span> : null}
         <p className="meta">
-          by {personName(e.organiser_name, e.organiser, e.mine)}
-          {within ? <> · in {within}</> : null}
+          {t('eventsTab.by', { name: personName(e.organiser_name, e.organiser, e.mine) })}
+          {within ? <> · {t('eventsTab.in', { name: within })}</> : null}
         </p>
         {e.requests.length ? (
-          <ul className="chips" aria-label="Requested resources">
+          <ul className="chips" aria-label={t('eventsTab.requested')}>
             {e.requests.map((r) => (
               <li key={r.id}>
                 {r.resource_name} <StatusBadge status={r.status} />
@@ -64,7 +67,7 @@ function EventRow({ event: e, timeZone, within }: { event: FestivalEvent; timeZo
             ))}
           </ul>
         ) : (
-          <p className="meta">No resources requested.</p>
+          <p className="meta">{t('eventsTab.noResources')}</p>
         )}
       </div>
     </li>

@@ -1,12 +1,14 @@
 import { useState } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import type { Festival, Resource } from '../../client/types'
 import { EmptyState, ErrorNote, Loading } from '../../components/ui'
 import { href } from '../../lib/router'
 import { useData } from '../../lib/useData'
-import { KIND_TEXT, personName, policyShort } from '../../lib/words'
+import { kindText, personName, policyShort } from '../../lib/words'
 import { availabilitySummary } from '../../lib/resources'
 
 export function ResourcesTab({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const resources = useData((c) => c.resources(f.id), [f.id])
   const festivals = useData((c) => c.festivals(), [])
   const [showRetired, setShowRetired] = useState(false)
@@ -21,12 +23,11 @@ export function ResourcesTab({ festival: f }: { festival: Festival }) {
       {list.length === 0 ? (
         <EmptyState>
           <p>
-            Nothing shared yet. <a href={href('/festivals', f.id, 'resources', 'new')}>Share a resource</a>: a room, a tool,
-            a skill, a bike.
+            <Trans i18nKey="resourcesTab.empty" components={{ a: <a href={href('/festivals', f.id, 'resources', 'new')} /> }} />
           </p>
         </EmptyState>
       ) : (
-        <ul className="list resources" aria-label="Resources">
+        <ul className="list resources" aria-label={t('resourcesTab.list')}>
           {list.map((r) => (
             <ResourceRow key={r.id} resource={r} festival={f} from={r.festival !== f.id ? names.get(r.festival) : undefined} />
           ))}
@@ -34,8 +35,8 @@ export function ResourcesTab({ festival: f }: { festival: Festival }) {
       )}
       {retired ? (
         <label className="check">
-          <input type="checkbox" checked={showRetired} onChange={(e) => setShowRetired(e.target.checked)} /> Show {retired}{' '}
-          retired
+          <input type="checkbox" checked={showRetired} onChange={(e) => setShowRetired(e.target.checked)} />{' '}
+          {t('resourcesTab.showRetired', { count: retired })}
         </label>
       ) : null}
     </div>
@@ -43,15 +44,16 @@ export function ResourcesTab({ festival: f }: { festival: Festival }) {
 }
 
 function ResourceRow({ resource: r, festival, from }: { resource: Resource; festival: Festival; from?: string }) {
+  const { t } = useTranslation()
   return (
     <li className={`card resource-row${r.retired ? ' cancelled' : ''}`}>
-      <span className={`kind kind-${r.kind}`}>{KIND_TEXT[r.kind]}</span>
+      <span className={`kind kind-${r.kind}`}>{kindText(r.kind)}</span>
       <div className="what">
         <a className="title" href={href('/resources', r.id)}>
           {r.name}
         </a>
-        {r.retired ? <span className="badge status-withdrawn">Retired</span> : null}
-        {from ? <span className="badge from">from {from}</span> : null}
+        {r.retired ? <span className="badge status-withdrawn">{t('common.retired')}</span> : null}
+        {from ? <span className="badge from">{t('resourcesTab.from', { name: from })}</span> : null}
         <p className="meta">
           {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)} · {availabilitySummary(r, festival.timezone)}
         </p>

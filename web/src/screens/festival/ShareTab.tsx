@@ -1,4 +1,5 @@
 import { useState } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../../client/context'
 import { errorMessage, type ExportFormat, type Festival } from '../../client/types'
 import { CalendarLinkBox } from '../../components/CalendarLinkBox'
@@ -6,12 +7,14 @@ import { CopyField, ErrorNote } from '../../components/ui'
 import { useData } from '../../lib/useData'
 
 // iCalendar is the Calendar card's (a link to follow, or a download), not listed twice here.
+// The labels name formats and apps: the same in every language.
 const EXPORTS: { format: ExportFormat; label: string; file: string; type: string }[] = [
   { format: 'xml', label: 'frab/Pentabarf XML (Giggity, EventFahrplan)', file: 'schedule.xml', type: 'application/xml' },
   { format: 'json', label: 'c3voc schedule.json (info-beamer, EventFahrplan)', file: 'schedule.json', type: 'application/json' },
 ]
 
 export function ShareTab({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const client = useClient()
   const [link, setLink] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -49,51 +52,45 @@ export function ShareTab({ festival: f }: { festival: Festival }) {
   return (
     <div className="share">
       {info.data && !info.data.reachable && info.data.hint ? (
-        <p className="notice warning" role="note" aria-label="Nobody else can use these links">
-          <strong>Nobody else can use these links yet:</strong> {info.data.hint}.
+        <p className="notice warning" role="note" aria-label={t('share.nobodyLabel')}>
+          <Trans i18nKey="share.nobody" values={{ hint: info.data.hint }} components={{ b: <strong /> }} />
         </p>
       ) : null}
       <section className="card">
-        <h2>Invite people</h2>
-        <p>
-          Send this link to people who should see and plan {f.name}. They paste it into “Join a festival”. Anyone with
-          the link can join.
-        </p>
+        <h2>{t('share.inviteTitle')}</h2>
+        <p>{t('share.inviteText', { name: f.name })}</p>
         {link ? (
-          <CopyField label="Invite link" value={link} />
+          <CopyField label={t('share.inviteLink')} value={link} />
         ) : (
           <button type="button" className="primary" onClick={makeInvite} disabled={busy}>
-            {busy ? 'Making the link…' : 'Make an invite link'}
+            {busy ? t('share.making') : t('share.make')}
           </button>
         )}
       </section>
       <section className="card">
-        <h2>Programme for visitors</h2>
-        <p>
-          The confirmed programme of {f.name} and its sub-festivals, read-only, for a phone or to print. Visitors need no
-          account; the link opens nothing else.
-        </p>
+        <h2>{t('share.programmeTitle')}</h2>
+        <p>{t('share.programmeText', { name: f.name })}</p>
         {programme.data ? (
           programme.data.subscribable ? (
-            <CopyField label="Programme link" value={programme.data.url} />
+            <CopyField label={t('share.programmeLink')} value={programme.data.url} />
           ) : (
             <p>
-              <a href={programme.data.url}>Open the programme</a> (in this browser; print it, or export it below).
+              <Trans i18nKey="share.programmeOpen" components={{ a: <a href={programme.data.url} /> }} />
             </p>
           )
         ) : null}
-        <h3>For schedule apps and other tools</h3>
+        <h3>{t('share.apps')}</h3>
         <div className="actions">
           {EXPORTS.map((x) => (
             <button key={x.format} type="button" onClick={() => void download(x.format, x.file, x.type)}>
-              Download {x.label}
+              {t('share.download', { format: x.label })}
             </button>
           ))}
         </div>
       </section>
       <section className="card">
-        <h2>Calendar</h2>
-        <p>The confirmed programme of {f.name}, for calendar apps: one entry per event.</p>
+        <h2>{t('share.calendarTitle')}</h2>
+        <p>{t('share.calendarText', { name: f.name })}</p>
         <CalendarLinkBox target={{ festival: f.id }} name={f.name} />
       </section>
       <ErrorNote message={error} />

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react'
+import { Trans, useTranslation } from 'react-i18next'
 import type { Festival } from '../../client/types'
 import { Timeline } from '../../components/Timeline'
 import { EmptyState, ErrorNote, Loading } from '../../components/ui'
@@ -11,6 +12,7 @@ import { useNow } from '../../lib/useNow'
 const PAGE = 3
 
 export function TimelineTab({ festival: f }: { festival: Festival }) {
+  const { t } = useTranslation()
   const resources = useData((c) => c.resources(f.id), [f.id])
   const now = useNow()
   const [extra, setExtra] = useState(0) // days added after the festival's end, for open-ended browsing
@@ -30,8 +32,7 @@ export function TimelineTab({ festival: f }: { festival: Festival }) {
     return (
       <EmptyState>
         <p>
-          No resources yet, so there is nothing to book.{' '}
-          <a href={href('/festivals', f.id, 'resources', 'new')}>Share a resource</a>: a room, a tool, a skill.
+          <Trans i18nKey="timelineTab.empty" components={{ a: <a href={href('/festivals', f.id, 'resources', 'new')} /> }} />
         </p>
       </EmptyState>
     )
@@ -44,7 +45,7 @@ export function TimelineTab({ festival: f }: { festival: Festival }) {
     <div>
       <div className="pager">
         <button type="button" onClick={() => setPage(current - 1)} disabled={current === 0}>
-          ← Earlier
+          {t('common.earlier')}
         </button>
         <strong aria-live="polite">{range}</strong>
         <button
@@ -55,12 +56,10 @@ export function TimelineTab({ festival: f }: { festival: Festival }) {
           }}
           disabled={!canLater}
         >
-          Later →
+          {t('common.later')}
         </button>
       </div>
-      <p className="hint">
-        Times in {f.timezone.replace(/_/g, ' ')}. Choose a free (green) time to plan an event there, or a booking to see its event.
-      </p>
+      <p className="hint">{t('timelineTab.hint', { zone: f.timezone.replace(/_/g, ' ') })}</p>
       <Timeline timeZone={f.timezone} festival={f.id} resources={active} days={shown} />
     </div>
   )
