@@ -123,17 +123,18 @@ export function stop(child) {
 }
 
 /**
- * A Chromium process with its own fresh profile in `profileDir`. Only 127.0.0.1 is reachable
+ * A Chromium process with its own fresh profile in `profileDir`, speaking `locale`. Only 127.0.0.1 is reachable
  * over HTTP (anything else is refused: the UI must work without it). `problems` collects
  * page errors and console errors, of the page and of its workers.
  */
-export async function launch(profileDir, { name, problems, timezoneId = 'America/New_York' }) {
+export async function launch(profileDir, { name, problems, timezoneId = 'America/New_York', locale = 'en-GB' }) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 860 },
-    locale: 'en-GB',
+    // The browser's language: the UI follows it (en-GB by default, so that steps read English).
+    locale,
     timezoneId,
   })
   context.setDefaultTimeout(10_000)

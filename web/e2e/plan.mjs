@@ -17,7 +17,8 @@
 //   once) and denies the three stage requests at once. Ben moves his Bike tour an hour later
 //   in his browser: the node's preview names what moves for whom before he saves; Ana's inbox
 //   shows "Moved from … to …" live; she confirms and the slot follows. Carla's browser peer
-//   joins Summer Camp through Ana's node and sees the sub-festival's booking busy too. Last,
+//   joins Summer Camp through Ana's node and sees the sub-festival's booking busy too. A
+//   visitor opens the programme link (with a browser in German, too: German words and dates). Last,
 //   Ana's festival grows to 50 events on 8 resources: the timeline is photographed on a
 //   desktop and a phone.
 // Screenshots go to test-output/plan/ (their paths are printed).
@@ -322,6 +323,7 @@ async function main() {
     const link = await page.getByLabel('Programme link').inputValue()
     const { calendar_key: key } = await ana('GET', '/identity')
     if (!link.endsWith(`#/festivals/${ids.camp}/programme?key=${key}`) || link.includes(anaNode.token)) fail(`the programme link: ${link}`)
+    ids.programmeLink = link
     await shot(anaB, 'share-tab')
 
     const visitor = await launch(join(root, 'profile-visitor'), { name: 'visitor', problems })
@@ -346,6 +348,27 @@ async function main() {
     // The key opens nothing else.
     const res = await fetch(`${anaNode.origin}/api/v1/identity?key=${key}`)
     if (res.status !== 401) fail(`the read-only key opened /identity (${res.status})`)
+  })
+
+  await step('a visitor whose browser speaks German gets the programme in German, with German dates', async () => {
+    const visitor = await launch(join(root, 'profile-visitor-de'), { name: 'visitor-de', problems, locale: 'de-DE' })
+    browsers.push(visitor)
+    const page = visitor.page
+    await page.goto(ids.programmeLink)
+    const main = page.getByRole('main')
+    await expectText(main, /Bike tour/, "the German visitor's programme", SYNC_TIMEOUT_MS)
+    await expectText(page.locator('.pg-kicker'), /^Programm$/i, 'the German heading') // shown in capitals
+    await expectText(main, /Freitag, 2\. Juli 2027/, 'a German day')
+    await expectText(main, /Zeiten in Europe\/Berlin \(UTC\+02:00\)/, 'the time zone in German')
+    await expectText(page.getByRole('navigation', { name: 'Programm zeigen als' }), /Raster.*Liste/s, 'the views in German')
+    const lang = await page.evaluate(() => document.documentElement.lang)
+    if (lang !== 'de') fail(`<html lang> is ${JSON.stringify(lang)} on the German programme`)
+    if (!(await page.getByRole('combobox', { name: 'Sprache' }).isVisible())) fail('no language switch on the programme')
+    await shot(visitor, 'visitor-programme-de')
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.reload()
+    await expectText(main, /Freitag, 2\. Juli 2027.*Bike repair basics/s, "the German visitor's programme on a phone (the list)", SYNC_TIMEOUT_MS)
+    await shot(visitor, 'visitor-programme-de-phone')
   })
 
   await step('50 events on 8 resources: the timeline on a desktop and a phone', async () => {

@@ -10,7 +10,8 @@
 // Options: --base URL, --out DIR (default test-output/screenshots), --only desktop|phone,
 // --festival NAME, --resource NAME, --event NAME (what to walk through; default: the demo's,
 // else the first listed), --fake-tiles (answer map tile requests with plain generated tiles,
-// to see the online map without internet).
+// to see the online map without internet), --lang de (each screenshot in that language: the
+// walk reads English, and the top bar's language switch changes it for each picture).
 // Exits non-zero if a page throws or a step fails; console errors are listed.
 
 import { mkdir, rm } from 'node:fs/promises'
@@ -34,6 +35,7 @@ const festivalName = args.festival || (demo ? 'Riverside Summer Camp' : null)
 const resourceName = args.resource || (demo ? 'Main stage' : null)
 const eventName = args.event || (demo ? 'Jam session' : null)
 const fakeTiles = 'fake-tiles' in args
+const lang = args.lang && args.lang !== 'en' ? args.lang : null
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium'
 
 const VIEWPORTS = {
@@ -128,6 +130,8 @@ async function run(name, viewport) {
   const shot = async (label) => {
     n += 1
     const file = join(dir, `${String(n).padStart(2, '0')}-${label}.png`)
+    const language = page.locator('.topbar .language select')
+    if (lang) await language.selectOption(lang)
     await page.waitForTimeout(250)
     await page.screenshot({ path: file, fullPage: true })
     console.log(file)
@@ -139,6 +143,7 @@ async function run(name, viewport) {
         .map((el) => el.outerHTML.slice(0, 80)),
     )
     for (const u of unlabelled) problems.push(`[${name}] ${label}: control without a label: ${u}`)
+    if (lang) await language.selectOption('en')
   }
   const step = async (label, f) => {
     try {
