@@ -26,11 +26,13 @@ pub mod validate;
 
 pub use alloc::{AllocOp, Allocation, Decision, RequestCheck};
 pub use id::{Id, Key};
+pub use op::VoteRule;
 pub use op::{Decoded, FormatError, Operation, Payload};
 pub use policy::{Policy, PolicyDecision, PolicyRegistry};
+pub use query::Tally;
 pub use rows::{Loader, Row};
 pub use rules::Rule;
-pub use state::{LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Request, RequestStatus, State};
+pub use state::{Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Request, RequestStatus, State, Vote};
 pub use time::{Availability, Capacity, Daily, TimeFrame, Timestamp};
 pub use validate::FieldError;
 

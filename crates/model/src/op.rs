@@ -7,7 +7,7 @@
 
 use ciborium::Value;
 
-use crate::id::Id;
+use crate::id::{Id, Key};
 use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 
 /// The newest operation format this code writes and interprets. An operation is written with
@@ -112,6 +112,54 @@ pub struct EventFields {
     pub bundle: bool,
 }
 
+/// How a collective's members decide a request: how many of them must vote yes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VoteRule {
+    /// One yes confirms (a person's second device: the phone votes, the home node decides).
+    Any,
+    /// More than half of the members.
+    Majority,
+    /// Every member: one no denies (a veto).
+    All,
+    /// At least `k` members.
+    AtLeast(u32),
+}
+
+impl VoteRule {
+    /// `any`, `majority`, `all`, or `k` in decimal (at least 1).
+    pub fn parse(s: &str) -> Option<VoteRule> {
+        Some(match s {
+            "any" => VoteRule::Any,
+            "majority" => VoteRule::Majority,
+            "all" => VoteRule::All,
+            // Canonical decimal only: `02` would be a second spelling of `2`.
+            k if !k.starts_with('0') && k.len() <= 9 && k.bytes().all(|b| b.is_ascii_digit()) => {
+                VoteRule::AtLeast(k.parse().ok()?)
+            }
+            _ => return None,
+        })
+    }
+
+    pub fn as_string(&self) -> String {
+        match self {
+            VoteRule::Any => "any".into(),
+            VoteRule::Majority => "majority".into(),
+            VoteRule::All => "all".into(),
+            VoteRule::AtLeast(k) => k.to_string(),
+        }
+    }
+
+    /// How many yes votes of `members` confirm.
+    pub fn needed(&self, members: usize) -> usize {
+        match self {
+            VoteRule::Any => 1,
+            VoteRule::Majority => members / 2 + 1,
+            VoteRule::All => members,
+            VoteRule::AtLeast(k) => (*k as usize).min(members),
+        }
+    }
+}
+
 /// One operation: what an entry's payload says.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Operation {
@@ -173,6 +221,20 @@ pub enum Operation {
         request: Id,
         resource: Id,
     },
+    /// The members of the collective whose key writes this log (in this festival), and how
+    /// they decide: its node decides its resources' requests by their votes.
+    CollectiveSet {
+        members: Vec<Key>,
+        rule: VoteRule,
+    },
+    /// A member's vote on a request for a collective's resource; a later vote of the same
+    /// member on the same request replaces it.
+    Vote {
+        request: Id,
+        resource: Id,
+        yes: bool,
+        reason: String,
+    },
 }
 
 impl Operation {
@@ -193,6 +255,8 @@ impl Operation {
             Operation::Confirm { .. } => "auth/confirm",
             Operation::Deny { .. } => "auth/deny",
             Operation::Release { .. } => "auth/release",
+            Operation::CollectiveSet { .. } => "collective/set",
+            Operation::Vote { .. } => "auth/vote",
         }
     }
 
@@ -205,6 +269,7 @@ impl Operation {
                 3
             }
             Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } if fields.bundle => 3,
+            Operation::CollectiveSet { .. } | Operation::Vote { .. } => 3,
             Operation::RequestCreate { until: Some(_), .. } => 3,
             Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
             _ => 1,
@@ -266,6 +331,10 @@ pub enum FormatError {
     UnsortedAvailability,
     #[error("`needs` must list ids in ascending order without duplicates, and not be empty")]
     UnsortedNeeds,
+    #[error("`members` must list keys in ascending order without duplicates, and not be empty")]
+    UnsortedMembers,
+    #[error("unknown vote rule {0:?} (any, majority, all, or a number)")]
+    UnknownVoteRule(String),
     #[error("not in canonical form (key order, integer width, empty fields or trailing bytes)")]
     NotCanonical,
 }
@@ -366,6 +435,16 @@ impl Payload {
             Operation::Deny { request, resource, reason } => {
                 m.id("req", request);
                 m.id("res", resource);
+                m.opt_text("reason", reason);
+            }
+            Operation::CollectiveSet { members, rule } => {
+                m.put("members", Value::Array(members.iter().map(|k| Value::Bytes(k.0.0.to_vec())).collect()));
+                m.text("rule", &rule.as_string());
+            }
+            Operation::Vote { request, resource, yes, reason } => {
+                m.id("req", request);
+                m.id("res", resource);
+                m.put("yes", Value::Bool(*yes));
                 m.opt_text("reason", reason);
             }
         }
@@ -545,6 +624,13 @@ fn as_id(v: &Value, field: &'static str) -> R<Id> {
     }
 }
 
+fn as_key(v: &Value) -> R<Key> {
+    match v {
+        Value::Bytes(b) if b.len() == 32 => Ok(Key(bamboo::Author(b.as_slice().try_into().expect("32 bytes")))),
+        _ => Err(FormatError::WrongType { field: "members", expected: "keys (32 bytes)" }),
+    }
+}
+
 fn as_i64(v: &Value, field: &'static str) -> R<i64> {
     match v {
         Value::Integer(i) => {
@@ -586,6 +672,27 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
         },
         "auth/deny" => Operation::Deny { request: r.id("req")?, resource: r.id("res")?, reason: r.opt_text("reason")? },
         "auth/release" => Operation::Release { request: r.id("req")?, resource: r.id("res")? },
+        "collective/set" if version >= 3 => {
+            let members = match r.required("members")? {
+                Value::Array(items) => items.iter().map(as_key).collect::<R<Vec<Key>>>()?,
+                _ => return Err(FormatError::WrongType { field: "members", expected: "an array of keys" }),
+            };
+            if members.is_empty() || !members.windows(2).all(|w| w[0] < w[1]) {
+                return Err(FormatError::UnsortedMembers);
+            }
+            let rule = r.text("rule")?;
+            let rule = VoteRule::parse(&rule).ok_or(FormatError::UnknownVoteRule(rule))?;
+            Operation::CollectiveSet { members, rule }
+        }
+        "auth/vote" if version >= 3 => Operation::Vote {
+            request: r.id("req")?,
+            resource: r.id("res")?,
+            yes: match r.required("yes")? {
+                Value::Bool(b) => b,
+                _ => return Err(FormatError::WrongType { field: "yes", expected: "true or false" }),
+            },
+            reason: r.opt_text("reason")?,
+        },
         _ => return Ok(None),
     }))
 }

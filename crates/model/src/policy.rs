@@ -54,7 +54,33 @@ impl Policy for Manual {
     }
 }
 
-/// Policies by name: `fcfs` and `manual` built in, others registered by the node.
+/// Decides by the votes of the collective that owns the resource ([`State::tally`]):
+/// confirms once enough members voted yes, denies once that can no longer happen, and
+/// waits otherwise (or when the owner's log names no members yet).
+pub struct CollectiveVote;
+
+impl Policy for CollectiveVote {
+    fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {
+        let Some(t) = input.state.tally(input.request) else { return PolicyDecision::Defer };
+        match t.outcome {
+            Some(true) => PolicyDecision::Confirm,
+            Some(false) => {
+                let reasons: Vec<&str> = t.no.iter().map(|(_, r)| r.as_str()).filter(|r| !r.is_empty()).collect();
+                let why = if reasons.is_empty() { String::new() } else { format!(": {}", reasons.join("; ")) };
+                PolicyDecision::Deny(format!(
+                    "the collective voted no ({} of {} against, {} yes needed){why}",
+                    t.no.len(),
+                    t.members.len(),
+                    t.needed
+                ))
+            }
+            None => PolicyDecision::Defer,
+        }
+    }
+}
+
+/// Policies by name: `fcfs`, `manual` and `collective` built in, others registered by the
+/// node.
 #[derive(Clone)]
 pub struct PolicyRegistry {
     policies: HashMap<String, Arc<dyn Policy>>,
@@ -65,6 +91,7 @@ impl Default for PolicyRegistry {
         let mut r = PolicyRegistry { policies: HashMap::new() };
         r.register("fcfs", Arc::new(FirstComeFirstServed));
         r.register("manual", Arc::new(Manual));
+        r.register("collective", Arc::new(CollectiveVote));
         r
     }
 }

@@ -5,9 +5,23 @@ use bamboo::Hash;
 use crate::alloc::Decision;
 use crate::id::{Id, Key};
 use crate::state::{
-    Event, Festival, LogKey, LogProgress, MAX_NESTING, OpRecord, Profile, Request, RequestStatus, Resource, State,
+    Collective, Event, Festival, LogKey, LogProgress, MAX_NESTING, OpRecord, Profile, Request, RequestStatus, Resource,
+    State,
 };
 use crate::time::{TimeFrame, Timestamp};
+
+/// How a collective's members voted on a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub rule: crate::op::VoteRule,
+    pub members: Vec<Key>,
+    /// Yes votes that confirm.
+    pub needed: usize,
+    pub yes: Vec<Key>,
+    pub no: Vec<(Key, String)>,
+    /// `Some(true)`: confirmed by the rule; `Some(false)`: it can no longer be.
+    pub outcome: Option<bool>,
+}
 
 impl State {
     // -----------------------------------------------------------------------------------
@@ -256,6 +270,52 @@ impl State {
             .filter(|(_, st)| matches!(st, RequestStatus::Pending { .. } | RequestStatus::Confirmed))
             .map(|(q, _)| q)
             .collect()
+    }
+
+    /// The collective whose key is `key` in `festival`, if its log set one.
+    pub fn collective(&self, festival: &Id, key: &Key) -> Option<&Collective> {
+        self.collectives.get(&(*festival, *key))
+    }
+
+    /// The collectives of `festival`, by key.
+    pub fn collectives_in(&self, festival: &Id) -> Vec<(Key, &Collective)> {
+        let mut out: Vec<(Key, &Collective)> =
+            self.collectives.iter().filter(|((f, _), _)| f == festival).map(|((_, k), c)| (*k, c)).collect();
+        out.sort_by_key(|(k, _)| *k);
+        out
+    }
+
+    /// Whether `who` decides with the owner of `resource`: the owner, or a member of the
+    /// collective that owns it.
+    pub fn decides_for(&self, resource: &Resource, who: &Key) -> bool {
+        resource.owner == *who
+            || self.collective(&resource.festival, &resource.owner).is_some_and(|c| c.members.contains(who))
+    }
+
+    /// The votes on request `q` of its resource's collective: only the latest vote of each
+    /// current member, for this request's resource, counts; `None` unless a collective owns
+    /// the resource.
+    pub fn tally(&self, q: &Request) -> Option<Tally> {
+        let r = self.resources.get(&q.resource)?;
+        let c = self.collective(&r.festival, &r.owner)?;
+        let mut yes = Vec::new();
+        let mut no = Vec::new();
+        for m in &c.members {
+            match self.votes.get(&(q.id, *m)).filter(|v| v.resource == q.resource) {
+                Some(v) if v.yes => yes.push(*m),
+                Some(v) => no.push((*m, v.reason.clone())),
+                None => {}
+            }
+        }
+        let needed = c.rule.needed(c.members.len());
+        let outcome = if yes.len() >= needed {
+            Some(true)
+        } else if c.members.len() - no.len() < needed {
+            Some(false)
+        } else {
+            None
+        };
+        Some(Tally { rule: c.rule, members: c.members.clone(), needed, yes, no, outcome })
     }
 
     /// The valid request that replaces `old`, if one does.

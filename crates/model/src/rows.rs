@@ -36,6 +36,8 @@ impl Loader {
             "requests" => put(&mut s.requests, k, v),
             "ops" => put(&mut s.ops, k, v),
             "waiting" => put(&mut s.waiting, k, v),
+            "collectives" => put(&mut s.collectives, k, v),
+            "votes" => put(&mut s.votes, k, v),
             other => Err(format!("unknown table {other}")),
         }
         .map_err(|e| format!("cannot load {table}: {e}"))
@@ -82,12 +84,14 @@ impl State {
         drain("requests", &mut self.requests, &mut rows);
         drain("ops", &mut self.ops, &mut rows);
         drain("waiting", &mut self.waiting, &mut rows);
+        drain("collectives", &mut self.collectives, &mut rows);
+        drain("votes", &mut self.votes, &mut rows);
         rows
     }
 
     /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 8] =
-        ["logs", "festivals", "profiles", "resources", "events", "requests", "ops", "waiting"];
+    pub const TABLES: [&'static str; 10] =
+        ["logs", "festivals", "profiles", "resources", "events", "requests", "ops", "waiting", "collectives", "votes"];
 
     /// Restores a state from persisted rows and rebuilds the indexes.
     pub fn load(rows: impl IntoIterator<Item = (String, Vec<u8>, Vec<u8>)>) -> Result<State, String> {

@@ -184,7 +184,9 @@ impl State {
             Operation::FestivalCreate { .. }
             | Operation::ProfileSet { .. }
             | Operation::ResourceCreate(_)
-            | Operation::EventCreate(_) => Ok(()),
+            | Operation::EventCreate(_)
+            | Operation::CollectiveSet { .. }
+            | Operation::Vote { .. } => Ok(()),
             Operation::FestivalUpdate { festival, .. } => match self.festivals.get(festival) {
                 Some(f) if mine(&f.log) => Ok(()),
                 _ => Err(Rule::NotInLog { kind: ObjectKind::Festival, id: *festival }),

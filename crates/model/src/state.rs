@@ -162,6 +162,22 @@ pub struct Request {
     pub withdrawn: bool,
 }
 
+/// A collective: a key whose node decides its resources' requests by its members' votes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collective {
+    pub members: Vec<Key>,
+    pub rule: crate::op::VoteRule,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vote {
+    pub resource: Id,
+    pub yes: bool,
+    pub reason: String,
+    pub seq: u64,
+}
+
 /// The status of a request, as every peer holding the same entries computes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
@@ -227,6 +243,10 @@ pub struct State {
     pub(crate) ops: Table<Id, OpRecord>,
     /// Ids not known yet → resources whose allocation looked them up.
     pub(crate) waiting: Table<Id, BTreeSet<Id>>,
+    /// (festival, the collective's key) → its members and rule, as its log last set them.
+    pub(crate) collectives: Table<(Id, Key), Collective>,
+    /// (request, voter) → the voter's latest vote on it.
+    pub(crate) votes: Table<(Id, Key), Vote>,
     pub(crate) idx: Indexes,
     pub(crate) needs_rebuild: bool,
 }
@@ -496,6 +516,14 @@ impl State {
             Operation::Release { request, resource } => {
                 self.push_alloc(resource, AllocOp::Release { op: id, request });
                 self.fold_last(resource, Some(request));
+            }
+            // Membership and votes take effect at the tally ([`State::tally`]), which counts
+            // the votes of the members as of now, so the order they arrive in never matters.
+            Operation::CollectiveSet { members, rule } => {
+                self.collectives.insert((festival, entry.author), Collective { members, rule, seq: entry.seq });
+            }
+            Operation::Vote { request, resource, yes, reason } => {
+                self.votes.insert((request, entry.author), Vote { resource, yes, reason, seq: entry.seq });
             }
         }
         Ok(())

@@ -16,6 +16,8 @@ pub const MAX_WINDOWS: usize = 1000;
 pub const MAX_REQUESTS_PER_EVENT: usize = 100;
 /// The most resources a resource can need (`needs`).
 pub const MAX_NEEDS: usize = 16;
+/// The most members a collective can have.
+pub const MAX_MEMBERS: usize = 64;
 
 /// Why an operation's fields are unacceptable. One variant per rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -38,6 +40,10 @@ pub enum FieldError {
     PolicyName(String),
     #[error("a resource needs {count} others; at most {MAX_NEEDS} are allowed")]
     TooManyNeeds { count: usize },
+    #[error("{count} members; a collective has at most {MAX_MEMBERS}")]
+    TooManyMembers { count: usize },
+    #[error("the rule asks for {needed} yes votes, but the collective has only {members} members")]
+    VoteRuleTooHigh { needed: u32, members: usize },
 }
 
 /// Checks every field rule of `op`: non-empty names and titles, text lengths, the number
@@ -53,9 +59,20 @@ pub fn check_fields(op: &Operation) -> Result<(), FieldError> {
         }
         Operation::ResourceCreate(fields) | Operation::ResourceUpdate { fields, .. } => resource(fields),
         Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } => event(fields),
-        Operation::Deny { reason, .. } => {
+        Operation::Deny { reason, .. } | Operation::Vote { reason, .. } => {
             one_line("reason", reason)?;
             max_len("reason", reason, MAX_SHORT_TEXT)
+        }
+        Operation::CollectiveSet { members, rule } => {
+            if members.len() > MAX_MEMBERS {
+                return Err(FieldError::TooManyMembers { count: members.len() });
+            }
+            match rule {
+                crate::op::VoteRule::AtLeast(k) if *k as usize > members.len() => {
+                    Err(FieldError::VoteRuleTooHigh { needed: *k, members: members.len() })
+                }
+                _ => Ok(()),
+            }
         }
         Operation::ResourceRetire { .. }
         | Operation::EventCancel { .. }

@@ -38,6 +38,19 @@ fn random_world(seed: u64) -> World {
         let id = w.write(owner, fest, Operation::ResourceCreate(fields), &format!("r{i}"));
         resources.push((id, owner, fest));
     }
+    // "dee" is sometimes a collective, in each festival, of two or three of the others; its
+    // membership may change later in its log.
+    for fest in festivals {
+        if rng.random_bool(0.5) {
+            let mut members: Vec<model::Key> = people[..rng.random_range(2..4)].iter().map(|p| w.key(p)).collect();
+            members.sort();
+            let rule =
+                *[model::VoteRule::Any, model::VoteRule::Majority, model::VoteRule::All, model::VoteRule::AtLeast(2)]
+                    .choose(&mut rng)
+                    .unwrap();
+            w.write("dee", fest, Operation::CollectiveSet { members, rule }, "collective");
+        }
+    }
     let mut requests = Vec::new();
     let mut events = Vec::new();
     for i in 0..rng.random_range(2..8) {
@@ -85,6 +98,23 @@ fn random_world(seed: u64) -> World {
             let n = w.write(requester, qfest, op, &format!("n{k}"));
             w.write(requester, qfest, Operation::RequestWithdraw { request: q }, &format!("mw{k}"));
             requests.push((n, res, requester, qfest, ev, later));
+            continue;
+        }
+        if rng.random_bool(0.3) {
+            // Anyone votes, members or not, sometimes naming another resource.
+            let voter = *people.choose(&mut rng).unwrap();
+            let resource = if rng.random_bool(0.9) { res } else { resources.choose(&mut rng).unwrap().0 };
+            let op = Operation::Vote { request: q, resource, yes: rng.random_bool(0.6), reason: format!("v{k}") };
+            w.write(voter, qfest, op, &format!("v{k}"));
+            if rng.random_bool(0.2) {
+                let members = vec![w.key("ana")];
+                w.write(
+                    "dee",
+                    rfest,
+                    Operation::CollectiveSet { members, rule: model::VoteRule::Any },
+                    &format!("cs{k}"),
+                );
+            }
             continue;
         }
         let op = match rng.random_range(0..10) {
@@ -208,13 +238,16 @@ fn random_worlds_exercise_every_outcome() {
             "Unlimited",
             "booked true, leftovers []",
             "booked false, leftovers [\"",
+            "outcome Some(true)",
+            "outcome Some(false)",
+            "outcome None",
         ] {
             if text.contains(needle) {
                 seen.insert(needle);
             }
         }
     }
-    assert_eq!(seen.len(), 15, "outcomes seen: {seen:?}");
+    assert_eq!(seen.len(), 18, "outcomes seen: {seen:?}");
 }
 
 proptest! {

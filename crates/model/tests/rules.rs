@@ -493,3 +493,38 @@ fn a_moved_request_keeps_its_slot_until_the_new_one_is_decided() {
     "#]]
     .assert_eq(&w.render(&w.state()));
 }
+
+#[test]
+fn only_the_latest_votes_of_current_members_count() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("house", fest, "Room", Availability::Always, "collective");
+    let other = w.resource("house", fest, "Yard", Availability::Always, "collective");
+    let (ana, bo, cy) = (w.key("ana"), w.key("bo"), w.key("cy"));
+    let mut members = vec![ana, bo, cy];
+    members.sort();
+    w.write("house", fest, Operation::CollectiveSet { members, rule: model::VoteRule::Majority }, "members");
+    let talk = w.event("dee", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
+    let q = w.request("dee", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
+    let vote = |yes: bool, resource| Operation::Vote { request: q, resource, yes, reason: String::new() };
+    // A non-member's vote, and a vote naming another resource, count for nothing.
+    w.write("dee", fest, vote(true, room), "dee-yes");
+    w.write("ana", fest, vote(true, other), "ana-yes-for-the-yard");
+    // Bo changes their mind: the later vote replaces the earlier.
+    w.write("bo", fest, vote(true, room), "bo-yes");
+    w.write("bo", fest, vote(false, room), "bo-no");
+    w.write("cy", fest, vote(true, room), "cy-yes");
+    let s = w.state();
+    let tally = s.tally(s.request(&q).unwrap()).unwrap();
+    assert_eq!((tally.yes, tally.no.len(), tally.needed, tally.outcome), (vec![cy], 1, 2, None));
+    // The collective drops Bo: one yes of two members, with one more yes it would pass.
+    let mut members = vec![ana, cy];
+    members.sort();
+    w.write("house", fest, Operation::CollectiveSet { members, rule: model::VoteRule::Majority }, "without-bo");
+    w.write("ana", fest, vote(true, room), "ana-yes");
+    let s = w.state();
+    let tally = s.tally(s.request(&q).unwrap()).unwrap();
+    assert_eq!((tally.yes.len(), tally.no.len(), tally.outcome), (2, 0, Some(true)));
+    // The votes decide nothing by themselves: only the collective's own confirm does.
+    assert_eq!(s.request_status(&q).unwrap().name(), "pending");
+}

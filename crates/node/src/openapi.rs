@@ -180,6 +180,30 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
         ("post", "/requests/{id}/withdraw", "Withdraw (the event's organiser only)", None, schema("Request"), "200"),
         (
             "post",
+            "/requests/{id}/vote",
+            "A member's vote on a request for a collective's resource; the collective's node decides by its rule",
+            Some(schema("VoteInput")),
+            schema("Request"),
+            "200",
+        ),
+        (
+            "get",
+            "/festivals/{id}/collectives",
+            "The festival's collectives: their members and rules",
+            None,
+            array_of("Collective"),
+            "200",
+        ),
+        (
+            "put",
+            "/festivals/{id}/collective",
+            "Make this node's key a collective: its members vote, its node decides (set the resources' policy to collective)",
+            Some(schema("CollectiveInput")),
+            schema("Collective"),
+            "200",
+        ),
+        (
+            "post",
             "/check",
             "Would a request for this frame be confirmable now?",
             Some(schema("CheckBody")),
@@ -248,8 +272,8 @@ fn schemas() -> Value {
     use service::api::{CheckBody, JoinBody, NameBody, ReasonBody};
     use service::hub::{Direction, PeerStatus};
     use service::node::{
-        AlwaysWord, AvailabilityInput, CapacityValue, DailyInput, EventChange, FestivalChange, FrameInput, NewEvent,
-        NewFestival, NewRequest, ResourceInput, UnlimitedWord,
+        AlwaysWord, AvailabilityInput, CapacityValue, CollectiveInput, DailyInput, EventChange, FestivalChange,
+        FrameInput, NewEvent, NewFestival, NewRequest, ResourceInput, UnlimitedWord, VoteInput,
     };
     use service::views::*;
     let components = utoipa::openapi::ComponentsBuilder::new()
@@ -265,6 +289,12 @@ fn schemas() -> Value {
         .schema_from::<SlotView>()
         .schema_from::<CalendarView>()
         .schema_from::<LoadView>()
+        .schema_from::<CollectiveInput>()
+        .schema_from::<VoteInput>()
+        .schema_from::<CollectiveView>()
+        .schema_from::<MemberView>()
+        .schema_from::<VotesView>()
+        .schema_from::<VoteAgainstView>()
         .schema_from::<CapacityValue>()
         .schema_from::<UnlimitedWord>()
         .schema_from::<CheckView>()

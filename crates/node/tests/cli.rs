@@ -955,3 +955,73 @@ fn chrono_like_now_plus(seconds: u64) -> String {
     let ms = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     model::Timestamp(ms).to_rfc3339()
 }
+
+#[test]
+fn a_collective_of_three_decides_by_majority_from_its_members_devices() {
+    let (ana, bo, cy, festival, _) = festival_with_stage("manual");
+    let house = Person::new("Hausprojekt");
+    let dee = Person::new("Dee");
+    house.receive(&ana, &festival);
+    let key = |p: &Person| s(&p.json(&["whoami"])["public_key"]);
+    let workshop = s(&house.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "Workshop",
+        "--kind",
+        "location",
+        "--policy",
+        "collective",
+    ])["id"]);
+    // A key that is not a member's is refused before anything is signed.
+    assert!(house.fails(&["collective", "set", "--festival", &festival, "--member", "beef"]).contains("is not a key"));
+    let members = format!("{},{},{}", key(&ana), key(&bo), key(&cy));
+    let out = house.ok(&["collective", "set", "--festival", &festival, "--member", &members, "--rule", "majority"]);
+    assert!(out.contains("rule majority"), "{out}");
+    assert_eq!(out.matches("member ").count(), 3, "{out}");
+    dee.receive(&house, &festival);
+    let e = dee.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Screen printing",
+        "--start",
+        "2026-07-02T14:00",
+        "--end",
+        "2026-07-02T17:00",
+        "--request",
+        &workshop,
+    ]);
+    let q = s(&e["requests"][0]["id"]);
+    for p in [&ana, &bo, &cy, &house] {
+        p.receive(&dee, &festival);
+        p.receive(&house, &festival);
+    }
+    // Members see it among their incoming requests; a non-member cannot vote.
+    let incoming = ana.ok(&["request", "list", "--incoming"]);
+    assert!(
+        incoming.contains("Screen printing @ Workshop") && incoming.contains("0 yes, 0 no of 3; 2 yes needed"),
+        "{incoming}"
+    );
+    assert!(dee.fails(&["request", "vote", &q, "--yes"]).contains("not a member"));
+    ana.json(&["request", "vote", &q, "--yes"]);
+    bo.json(&["request", "vote", &q, "--no", "--reason", "we paint that day"]);
+    house.receive(&ana, &festival);
+    house.receive(&bo, &festival);
+    let shown = house.json(&["request", "show", &q]);
+    assert_eq!(shown["status"], "pending", "one yes of the two needed: {shown}");
+    assert_eq!(shown["votes"]["no"][0]["reason"], "we paint that day");
+    // Cy's yes is the majority: the collective's node confirms, as the single owner.
+    cy.json(&["request", "vote", &q, "--yes"]);
+    let out = house.receive(&cy, &festival);
+    assert!(out.contains("policy agent: confirm request"), "{out}");
+    dee.receive(&house, &festival);
+    let seen = dee.json(&["request", "show", &q]);
+    assert_eq!(seen["status"], "confirmed");
+    assert_eq!(seen["votes"]["outcome"], true);
+    assert_eq!(seen["votes"]["yes"].as_array().unwrap().len(), 2);
+}

@@ -6,7 +6,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::node::{EventChange, FestivalChange, NewEvent, NewFestival, NewRequest, Node, RequestFilter, ResourceInput};
+use crate::node::{
+    CollectiveInput, EventChange, FestivalChange, NewEvent, NewFestival, NewRequest, Node, RequestFilter,
+    ResourceInput, VoteInput,
+};
 
 /// An answer: the HTTP status it would have, and its JSON body.
 pub struct Answer {
@@ -133,6 +136,10 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(node.update_festival(id, parse_body::<FestivalChange>(payload)?)?))
             }
             ("GET", ["festivals", id, "resources"]) => Answer::ok(to_json(node.resources(id)?)),
+            ("GET", ["festivals", id, "collectives"]) => Answer::ok(to_json(node.collectives(id)?)),
+            ("PUT", ["festivals", id, "collective"]) => {
+                Answer::ok(to_json(node.set_collective(id, parse_body::<CollectiveInput>(payload)?)?))
+            }
             ("POST", ["festivals", id, "resources"]) => {
                 Answer::created(to_json(node.create_resource(id, parse_body::<ResourceInput>(payload)?)?))
             }
@@ -184,6 +191,9 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(node.requests(filter, query_value(&query, "festival"))?))
             }
             ("GET", ["requests", id]) => Answer::ok(to_json(node.request(id)?)),
+            ("POST", ["requests", id, "vote"]) => {
+                Answer::ok(to_json(node.vote(id, parse_body::<VoteInput>(payload)?)?))
+            }
             ("POST", ["requests", id, verb]) => {
                 let ReasonBody { reason } = parse_body(payload)?;
                 Answer::ok(to_json(match *verb {

@@ -215,6 +215,26 @@ pub struct NewRequest {
     pub until: Option<String>,
 }
 
+/// `PUT /festivals/{id}/collective`: this node's key becomes a collective.
+#[derive(Deserialize, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveInput {
+    /// The members' keys (hex).
+    pub members: Vec<String>,
+    /// `any`, `majority`, `all` (any member can veto), or a number of yes votes.
+    pub rule: String,
+}
+
+/// `POST /requests/{id}/vote`.
+#[derive(Deserialize, Debug, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VoteInput {
+    pub yes: bool,
+    pub reason: Option<String>,
+}
+
 /// Which requests to list.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct RequestFilter {
@@ -901,11 +921,81 @@ impl Node {
                 festival.is_none_or(|f| q.festival == f || s.resource(&q.resource).is_some_and(|r| r.festival == f))
             })
             .filter(|q| !filter.mine || q.author == me)
-            .filter(|q| !filter.incoming || s.resource(&q.resource).is_some_and(|r| r.owner == me))
+            .filter(|q| !filter.incoming || s.resource(&q.resource).is_some_and(|r| s.decides_for(r, &me)))
             .filter(|q| !filter.pending || matches!(s.request_status(&q.id), Some(RequestStatus::Pending { .. })))
             .collect();
         out.sort_by_key(|q| (q.frame.start(), q.id));
         Ok(out.into_iter().map(|q| RequestView::of(s, &me, q)).collect())
+    }
+
+    // -------------------------------------------------------------------------------
+    // Collectives
+
+    /// Makes this node's key a collective in `festival`: `members` (keys) vote on the
+    /// requests for its resources, and the `collective` policy decides by `rule`.
+    pub fn set_collective(&mut self, festival: &str, input: CollectiveInput) -> ApiResult<CollectiveView> {
+        let festival = self.festival_id(festival)?;
+        let mut members = Vec::with_capacity(input.members.len());
+        for m in &input.members {
+            let key = Key::from_hex(m.trim())
+                .ok_or_else(|| ApiError::bad_input(format!("{m:?} is not a key (64 hex digits, see `whoami`)")))?;
+            members.push(key);
+        }
+        members.sort();
+        members.dedup();
+        if members.is_empty() {
+            return Err(ApiError::bad_input("a collective needs at least one member"));
+        }
+        let rule = model::VoteRule::parse(input.rule.trim()).ok_or_else(|| {
+            ApiError::bad_input(format!("{:?} is not a vote rule: any, majority, all, or a number", input.rule))
+        })?;
+        self.write("set the collective", festival, Operation::CollectiveSet { members, rule })?;
+        let me = self.me();
+        self.collectives(&festival.to_hex())?
+            .into_iter()
+            .find(|c| c.key == me.to_hex())
+            .ok_or_else(|| ApiError::internal("the collective just written is not in the plan"))
+    }
+
+    pub fn collectives(&self, festival: &str) -> ApiResult<Vec<CollectiveView>> {
+        let festival = self.festival_id(festival)?;
+        let s = self.state();
+        let me = self.me();
+        Ok(s.collectives_in(&festival)
+            .into_iter()
+            .map(|(key, c)| CollectiveView::of(s, &festival, &me, &key, c))
+            .collect())
+    }
+
+    /// A member's vote on a request for a collective's resource, signed into the member's
+    /// own log of the resource's festival.
+    pub fn vote(&mut self, id: &str, input: VoteInput) -> ApiResult<RequestView> {
+        let (id, resource, festival) = self.decided_request(id)?;
+        let s = self.state();
+        let r =
+            s.resource(&resource).ok_or_else(|| ApiError::conflict("the request's resource is not known here yet"))?;
+        let me = self.me();
+        match s.collective(&r.festival, &r.owner) {
+            None => {
+                return Err(ApiError::conflict(format!(
+                    "{} is not owned by a collective: nobody votes on it",
+                    r.fields.name
+                )));
+            }
+            Some(c) if !c.members.contains(&me) => {
+                return Err(ApiError::conflict(format!(
+                    "you are not a member of the collective that owns {}",
+                    r.fields.name
+                )));
+            }
+            Some(_) => {}
+        }
+        if !matches!(s.request_status(&id), Some(RequestStatus::Pending { .. })) {
+            return Err(ApiError::conflict("the request is decided already"));
+        }
+        let reason = input.reason.unwrap_or_default().trim().to_string();
+        self.write("vote", festival, Operation::Vote { request: id, resource, yes: input.yes, reason })?;
+        self.request(&id.to_hex())
     }
 
     /// A request and the festival of its resource, where its owner's decisions are written.

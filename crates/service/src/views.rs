@@ -174,6 +174,8 @@ pub struct RequestView {
     pub replaced_by: Option<String>,
     /// The deadline: still pending then, the organiser's node withdraws it.
     pub until: Option<String>,
+    /// For a resource a collective owns: its members' votes so far.
+    pub votes: Option<VotesView>,
     /// For a pending request: why the owner could not confirm it now, if so.
     pub cannot_confirm: Option<String>,
     /// For a pending request: the other pending requests of the resource that a confirm
@@ -213,7 +215,8 @@ impl RequestView {
             author: q.author.to_hex(),
             author_name: s.display_name(Some(&q.festival), &q.author).map(str::to_string),
             mine: q.author == *me,
-            incoming: resource.is_some_and(|r| r.owner == *me),
+            incoming: resource.is_some_and(|r| s.decides_for(r, me)),
+            votes: s.tally(q).map(|t| VotesView::of(s, &q.festival, me, &t)),
             start: time(q.frame.start()),
             end: time(q.frame.end()),
             status: status.name(),
@@ -581,3 +584,90 @@ pub mod schema {
 pub const SLOT_STATUSES: [&str; 3] = ["free", "confirmed", "pending"];
 /// The statuses an [`OpView`] has.
 pub const OP_STATUSES: [&str; 2] = ["applied", "no effect"];
+
+/// A member of a collective, by key and name.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Member))]
+pub struct MemberView {
+    pub key: String,
+    pub name: Option<String>,
+    pub me: bool,
+}
+
+impl MemberView {
+    fn of(s: &State, festival: &Id, me: &Key, key: &Key) -> MemberView {
+        MemberView { key: key.to_hex(), name: s.display_name(Some(festival), key).map(str::to_string), me: key == me }
+    }
+}
+
+/// How a collective's members voted on a request.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Votes))]
+pub struct VotesView {
+    /// `any`, `majority`, `all`, or a number.
+    pub rule: String,
+    pub members: usize,
+    /// Yes votes that confirm.
+    pub needed: usize,
+    pub yes: Vec<MemberView>,
+    pub no: Vec<VoteAgainstView>,
+    /// This node's own vote, if it is a member and voted.
+    pub mine: Option<bool>,
+    /// `true`: the rule confirms it; `false`: it can no longer be confirmed; `null`: open.
+    pub outcome: Option<bool>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = VoteAgainst))]
+pub struct VoteAgainstView {
+    pub member: MemberView,
+    pub reason: String,
+}
+
+impl VotesView {
+    pub fn of(s: &State, festival: &Id, me: &Key, t: &model::Tally) -> VotesView {
+        VotesView {
+            rule: t.rule.as_string(),
+            members: t.members.len(),
+            needed: t.needed,
+            yes: t.yes.iter().map(|k| MemberView::of(s, festival, me, k)).collect(),
+            no: t
+                .no
+                .iter()
+                .map(|(k, reason)| VoteAgainstView {
+                    member: MemberView::of(s, festival, me, k),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            mine: if t.yes.contains(me) {
+                Some(true)
+            } else if t.no.iter().any(|(k, _)| k == me) {
+                Some(false)
+            } else {
+                None
+            },
+            outcome: t.outcome,
+        }
+    }
+}
+
+/// A collective of a festival: its key, members and rule.
+#[derive(Serialize, Clone, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Collective))]
+pub struct CollectiveView {
+    pub key: String,
+    pub name: Option<String>,
+    pub members: Vec<MemberView>,
+    pub rule: String,
+}
+
+impl CollectiveView {
+    pub fn of(s: &State, festival: &Id, me: &Key, key: &Key, c: &model::Collective) -> CollectiveView {
+        CollectiveView {
+            key: key.to_hex(),
+            name: s.display_name(Some(festival), key).map(str::to_string),
+            members: c.members.iter().map(|k| MemberView::of(s, festival, me, k)).collect(),
+            rule: c.rule.as_string(),
+        }
+    }
+}

@@ -241,6 +241,17 @@ pub fn render(s: &State) -> String {
             _ => String::new(),
         };
         writeln!(out, "request {} for {}: {}{detail}", q.id.short(), q.resource.short(), status.name()).unwrap();
+        if let Some(t) = s.tally(q) {
+            writeln!(
+                out,
+                "  votes: {} yes, {} no of {}, outcome {:?}",
+                t.yes.len(),
+                t.no.len(),
+                t.members.len(),
+                t.outcome
+            )
+            .unwrap();
+        }
     }
     let mut no_effect: Vec<_> = s
         .ops()

@@ -118,11 +118,38 @@ pub enum Command {
     /// External authorization policies (hooks) of this node.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Make this node's key a collective whose members vote on its resources' requests.
+    #[command(subcommand)]
+    Collective(CollectiveCommand),
     /// Programs or web endpoints told of each notice while `serve` runs: a request for your
     /// resources, a decision about your requests, a request that moved (for bots: mail,
     /// Matrix, Signal bridges).
     #[command(subcommand)]
     Hook(HookCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CollectiveCommand {
+    /// This node's key becomes a collective in FESTIVAL: the members vote (`request vote`)
+    /// and this node decides by the rule for every resource whose policy is `collective`.
+    Set {
+        #[arg(long)]
+        festival: String,
+        /// A member's key (see `whoami`; repeatable, or comma-separated).
+        #[arg(long = "member", value_delimiter = ',', required = true)]
+        members: Vec<String>,
+        /// any, majority, all (one no is a veto), or a number of yes votes.
+        #[arg(long, default_value = "majority")]
+        rule: String,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        festival: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -376,6 +403,18 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Vote on a request for a resource of a collective you are a member of.
+    Vote {
+        id: String,
+        #[arg(long, conflicts_with = "no", required_unless_present = "no")]
+        yes: bool,
+        #[arg(long)]
+        no: bool,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// One request: its status, why, and what moved.
     Show {
         id: String,
@@ -599,6 +638,14 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
             say!("rebuilt the plan from {} entries", node.store.entry_count()?);
             if problems.is_empty() { Ok(()) } else { Err(ApiError::internal("the store has problems (see above)")) }
         }
+        Command::Collective(CollectiveCommand::Set { festival, members, rule, json }) => {
+            let mut node = open(dir)?;
+            let c = node.set_collective(&festival, pandafest::node::CollectiveInput { members, rule })?;
+            Printer::new(json).collectives(std::slice::from_ref(&c))
+        }
+        Command::Collective(CollectiveCommand::List { festival, json }) => {
+            Printer::new(json).collectives(&open(dir)?.collectives(&festival)?)
+        }
         Command::Hook(cmd) => {
             let node = open(dir)?;
             match cmd {
@@ -803,6 +850,9 @@ fn request(cmd: RequestCommand, dir: &Option<PathBuf>) -> Result<(), ApiError> {
         RequestCommand::Release { id, json } => (node.release(&id)?, json),
         RequestCommand::Withdraw { id, json } => (node.withdraw(&id)?, json),
         RequestCommand::Show { id, json } => (node.request(&id)?, json),
+        RequestCommand::Vote { id, yes, no: _, reason, json } => {
+            (node.vote(&id, pandafest::node::VoteInput { yes, reason })?, json)
+        }
     };
     let tz = tz_of(&node, &q);
     Printer::new(json).request(&q, &tz)

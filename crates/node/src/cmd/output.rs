@@ -333,6 +333,20 @@ impl Printer {
             if !q.competing.is_empty() {
                 reason.push_str(&format!(" (also requested by {} other event(s))", q.competing.len()));
             }
+            if let Some(v) = &q.votes {
+                let mine = match v.mine {
+                    Some(true) => ", you voted yes",
+                    Some(false) => ", you voted no",
+                    None => "",
+                };
+                reason.push_str(&format!(
+                    " (votes: {} yes, {} no of {}; {} yes needed{mine})",
+                    v.yes.len(),
+                    v.no.len(),
+                    v.members,
+                    v.needed
+                ));
+            }
             say!(
                 "{}  {:<9}  {} @ {}  {}  by {}{reason}",
                 short(&q.id),
@@ -342,6 +356,23 @@ impl Printer {
                 local_frame(&q.start, &q.end, tz),
                 who(&q.author_name, &q.author)
             );
+        }
+        Ok(())
+    }
+
+    pub fn collectives(&self, list: &[CollectiveView]) -> Out {
+        if self.json {
+            print_json(list);
+            return Ok(());
+        }
+        if list.is_empty() {
+            say!("no collectives");
+        }
+        for c in list {
+            say!("{}  rule {}", who(&c.name, &c.key), c.rule);
+            for m in &c.members {
+                say!("  member {}", who(&m.name, &m.key));
+            }
         }
         Ok(())
     }
