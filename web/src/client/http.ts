@@ -16,6 +16,8 @@ import {
   type ChangeListener,
   type CheckInput,
   type CheckResult,
+  type Collective,
+  type CollectiveInput,
   type EventChange,
   type ExportFormat,
   type EventUpdate,
@@ -259,6 +261,16 @@ export abstract class ApiClient implements PandafestClient {
   }
   check(input: CheckInput): Promise<CheckResult> {
     return this.post('/check', input)
+  }
+
+  collectives(festival: Id): Promise<Collective[]> {
+    return this.get(`/festivals/${p(festival)}/collectives`)
+  }
+  setCollective(festival: Id, input: CollectiveInput): Promise<Collective> {
+    return this.put(`/festivals/${p(festival)}/collective`, input)
+  }
+  vote(id: Id, yes: boolean, reason?: string): Promise<ResourceRequest> {
+    return this.post(`/requests/${p(id)}/vote`, reason ? { yes, reason } : { yes })
   }
 
   schedule(festival: Id): Promise<Slot[]> {

@@ -50,6 +50,15 @@ export type ProgrammeEvent = Schemas['ProgrammeEvent']
 export type ExportFormat = 'ics' | 'xml' | 'json'
 /** What a resource's change would mean for others ("ResourceChange" in docs/api.md). */
 export type ResourceChange = Schemas['ResourceChange']
+/** How many of a resource may be confirmed at once: a number (1: one at a time), or "unlimited". */
+export type Capacity = Schemas['Capacity']
+/** How many of a resource are booked in one piece of time, and how many are left (null: no limit). */
+export type Load = Schemas['Load']
+/** A collective of a festival: a key whose members vote on the requests for its resources. */
+export type Collective = Schemas['Collective']
+export type Member = Schemas['Member']
+/** How a collective's members voted on a request (`Request.votes`). */
+export type Votes = Schemas['Votes']
 export type Peer = Schemas['PeerStatus']
 export type SyncStatus = Schemas['SyncStatus']
 
@@ -63,6 +72,10 @@ export type NewEvent = Schemas['NewEvent']
 export type FestivalChange = Schemas['FestivalChange']
 export type EventChange = Schemas['EventChange']
 export type CheckInput = Schemas['CheckBody']
+/** This node's key becomes a collective: its members (public keys) and the rule by which they decide. */
+export type CollectiveInput = Schemas['CollectiveInput']
+/** "any", "majority", "all", or a number of yes votes ("2"). */
+export type CollectiveRule = 'any' | 'majority' | 'all' | `${number}`
 
 export interface RequestFilter {
   mine?: boolean
@@ -172,6 +185,14 @@ export interface PandafestClient {
   withdraw(request: Id): Promise<ResourceRequest>
   /** Would a request for this resource and frame be confirmable now? */
   check(input: CheckInput): Promise<CheckResult>
+
+  // collectives
+  /** The collectives of a festival: keys whose members vote on the requests for their resources. */
+  collectives(festival: Id): Promise<Collective[]>
+  /** Make this node's key a collective in the festival (or change its members and rule). */
+  setCollective(festival: Id, input: CollectiveInput): Promise<Collective>
+  /** A member's vote on a request for a resource of their collective (409 for anyone else). */
+  vote(request: Id, yes: boolean, reason?: string): Promise<ResourceRequest>
 
   // schedules
   /** Every confirmed and pending slot of the events of the festival and its sub-festivals. */

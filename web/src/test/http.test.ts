@@ -64,6 +64,21 @@ describe('HttpClient', () => {
     expect(calls[0].headers.Authorization).toBeUndefined()
   })
 
+  it('sets a collective, lists the collectives and votes, on their routes', async () => {
+    const { f, calls } = fakeFetch(() => ({ status: 200, body: {} }))
+    const c = new HttpClient({ token: 's3cret', fetch: f, EventSource: null })
+    await c.setCollective('fest1', { members: ['k1', 'k2'], rule: 'majority' })
+    await c.collectives('fest1')
+    await c.vote('q1', true)
+    await c.vote('q2', false, 'We paint that day')
+    expect(calls.map((x) => [x.method, x.url, x.body])).toEqual([
+      ['PUT', '/api/v1/festivals/fest1/collective', { members: ['k1', 'k2'], rule: 'majority' }],
+      ['GET', '/api/v1/festivals/fest1/collectives', undefined],
+      ['POST', '/api/v1/requests/q1/vote', { yes: true }],
+      ['POST', '/api/v1/requests/q2/vote', { yes: false, reason: 'We paint that day' }],
+    ])
+  })
+
   it('turns {"error": ...} into an ApiError a person can read', async () => {
     const { f } = fakeFetch(() => ({ status: 409, body: { error: 'overlaps confirmed request 3fa9c2d1 (Opening)' } }))
     const c = new HttpClient({ fetch: f, EventSource: null })

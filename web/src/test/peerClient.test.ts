@@ -66,10 +66,16 @@ describe('PeerClient', () => {
     expect(ev.id).toBe('e1')
     await client.requests({ incoming: true, pending: true, festival: 'abc' })
     await client.deny('q1', 'Sorry')
+    await client.setCollective('fest1', { members: ['k1'], rule: 'any' })
+    await client.collectives('fest1')
+    await client.vote('q1', false, 'We paint that day')
     expect(seen).toEqual([
       ['POST', '/festivals/fest1/events', { title: 'Opening', start: '2026-07-01T16:00:00Z', end: '2026-07-01T18:00:00Z' }],
       ['GET', '/requests?incoming=1&pending=1&festival=abc', null],
       ['POST', '/requests/q1/deny', { reason: 'Sorry' }],
+      ['PUT', '/festivals/fest1/collective', { members: ['k1'], rule: 'any' }],
+      ['GET', '/festivals/fest1/collectives', null],
+      ['POST', '/requests/q1/vote', { yes: false, reason: 'We paint that day' }],
     ])
   })
 
