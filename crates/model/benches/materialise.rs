@@ -77,6 +77,7 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
                 description: String::new(),
                 timezone: "Europe/Berlin".into(),
                 frame: None,
+                ticket: None,
             },
         },
     }

@@ -83,6 +83,9 @@ pub struct FestivalFields {
     /// An IANA time zone name, e.g. `Europe/Berlin`.
     pub timezone: String,
     pub frame: Option<TimeFrame>,
+    /// A resource whose confirmed requests admit their authors: only they (and the
+    /// festival's creator and the ticket's owner) organise events and provide resources here.
+    pub ticket: Option<Id>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -270,6 +273,11 @@ impl Operation {
             }
             Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } if fields.bundle => 3,
             Operation::CollectiveSet { .. } | Operation::Vote { .. } => 3,
+            Operation::FestivalCreate { fields, .. } | Operation::FestivalUpdate { fields, .. }
+                if fields.ticket.is_some() =>
+            {
+                3
+            }
             Operation::RequestCreate { until: Some(_), .. } => 3,
             Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
             _ => 1,
@@ -461,6 +469,9 @@ fn festival_fields(m: &mut MapWriter, f: &FestivalFields) {
     if let Some(frame) = &f.frame {
         m.frame(frame);
     }
+    if let Some(ticket) = &f.ticket {
+        m.id("ticket", ticket);
+    }
 }
 
 fn resource_fields(m: &mut MapWriter, f: &ResourceFields) {
@@ -647,9 +658,9 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
     Ok(Some(match kind {
         "festival/create" => {
             let parent = r.take("parent").map(|v| as_id(&v, "parent")).transpose()?;
-            Operation::FestivalCreate { parent, fields: read_festival(r)? }
+            Operation::FestivalCreate { parent, fields: read_festival(r, version)? }
         }
-        "festival/update" => Operation::FestivalUpdate { festival: r.id("id")?, fields: read_festival(r)? },
+        "festival/update" => Operation::FestivalUpdate { festival: r.id("id")?, fields: read_festival(r, version)? },
         "profile/set" => Operation::ProfileSet { name: r.text("name")?, about: r.opt_text("about")? },
         "resource/create" => Operation::ResourceCreate(read_resource(r, version)?),
         "resource/update" => Operation::ResourceUpdate { resource: r.id("id")?, fields: read_resource(r, version)? },
@@ -697,12 +708,13 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
     }))
 }
 
-fn read_festival(r: &mut MapReader) -> R<FestivalFields> {
+fn read_festival(r: &mut MapReader, version: u64) -> R<FestivalFields> {
     Ok(FestivalFields {
         name: r.text("name")?,
         description: r.opt_text("desc")?,
         timezone: r.text("tz")?,
         frame: r.opt_frame()?,
+        ticket: if version >= 3 { r.take("ticket").map(|v| as_id(&v, "ticket")).transpose()? } else { None },
     })
 }
 

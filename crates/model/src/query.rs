@@ -207,6 +207,7 @@ impl State {
                         .iter()
                         .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
                         .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
+                        .filter(|r| self.admitted(&r.festival, &r.owner))
                         .collect()
                 } else {
                     Vec::new()
@@ -219,6 +220,10 @@ impl State {
                             .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
                     })
                 };
+                // Someone not admitted (no ticket, or a ticket released) is not in the programme.
+                if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
+                    continue;
+                }
                 if (!e.cancelled && booked) || (e.cancelled && cancelled && was_booked()) {
                     out.push((e, confirmed));
                 }
@@ -229,14 +234,18 @@ impl State {
     }
 
     /// An event's requests that are not withdrawn, and how many of them are confirmed.
+    /// A confirm counts only while the resource's owner is admitted to its festival.
     pub fn booking(&self, e: &Event) -> (usize, usize) {
-        let live: Vec<RequestStatus> = e
+        let live: Vec<(&Request, RequestStatus)> = e
             .requests
             .iter()
-            .filter_map(|q| self.request_status(q))
-            .filter(|st| !matches!(st, RequestStatus::Withdrawn { .. }))
+            .filter_map(|q| Some((self.requests.get(q)?, self.request_status(q)?)))
+            .filter(|(_, st)| !matches!(st, RequestStatus::Withdrawn { .. }))
             .collect();
-        (live.iter().filter(|st| matches!(st, RequestStatus::Confirmed)).count(), live.len())
+        let provided =
+            |q: &Request| self.resources.get(&q.resource).is_some_and(|r| self.admitted(&r.festival, &r.owner));
+        let confirmed = live.iter().filter(|(q, st)| matches!(st, RequestStatus::Confirmed) && provided(q)).count();
+        (confirmed, live.len())
     }
 
     /// Whether an event takes place as planned (and so is in the programme): it asks for
@@ -270,6 +279,43 @@ impl State {
             .filter(|(_, st)| matches!(st, RequestStatus::Pending { .. } | RequestStatus::Confirmed))
             .map(|(q, _)| q)
             .collect()
+    }
+
+    /// The ticket that admits people to `festival`: the nearest festival of its ancestry
+    /// (itself first) that names one, and the ticket resource.
+    pub fn ticket_of(&self, festival: &Id) -> Option<(&Festival, Id)> {
+        self.ancestry(festival)
+            .into_iter()
+            .filter_map(|f| self.festivals.get(&f))
+            .find_map(|f| f.fields.ticket.map(|t| (f, t)))
+    }
+
+    /// Whether `who` may organise events and provide resources in `festival`: no ticket is
+    /// required, or `who` created the festival that requires it, owns the ticket, or holds
+    /// it: a request of theirs for the ticket is confirmed by the ticket's owner.
+    pub fn admitted(&self, festival: &Id, who: &Key) -> bool {
+        let Some((f, ticket)) = self.ticket_of(festival) else { return true };
+        if f.creator == *who {
+            return true;
+        }
+        let Some(t) = self.resources.get(&ticket) else { return false };
+        t.owner == *who
+            || self
+                .requests_for(&ticket)
+                .any(|q| q.author == *who && matches!(self.request_status(&q.id), Some(RequestStatus::Confirmed)))
+    }
+
+    /// An event that only asks for the ticket of its festival: someone's application for
+    /// admission, never in the programme.
+    pub fn is_application(&self, e: &Event) -> bool {
+        let Some((_, ticket)) = self.ticket_of(&e.festival) else { return false };
+        !e.requests.is_empty() && e.requests.iter().all(|q| self.requests.get(q).is_some_and(|q| q.resource == ticket))
+    }
+
+    /// Whether request `q` may be decided by its owner's policy: its event's organiser is
+    /// admitted to the event's festival, or it asks for the ticket itself.
+    pub fn admits_request(&self, q: &Request) -> bool {
+        self.ticket_of(&q.festival).is_some_and(|(_, t)| t == q.resource) || self.admitted(&q.festival, &q.author)
     }
 
     /// The collective whose key is `key` in `festival`, if its log set one.

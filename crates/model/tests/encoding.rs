@@ -33,6 +33,7 @@ fn festival_create() {
                     description: String::new(),
                     timezone: "Europe/Berlin".into(),
                     frame: None,
+                    ticket: None,
                 },
             },
         },

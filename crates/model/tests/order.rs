@@ -51,6 +51,20 @@ fn random_world(seed: u64) -> World {
             w.write("dee", fest, Operation::CollectiveSet { members, rule }, "collective");
         }
     }
+    // Sometimes the root festival requires a ticket (one of the resources), sometimes
+    // named by someone who is not its creator (no effect).
+    if rng.random_bool(0.4) {
+        let (ticket, ..) = *resources.choose(&mut rng).unwrap();
+        let who = if rng.random_bool(0.8) { "ana" } else { "bo" };
+        let fields = model::op::FestivalFields {
+            name: "Root".into(),
+            description: String::new(),
+            timezone: "UTC".into(),
+            frame: None,
+            ticket: Some(ticket),
+        };
+        w.write(who, root, Operation::FestivalUpdate { festival: root, fields }, "ticket");
+    }
     let mut requests = Vec::new();
     let mut events = Vec::new();
     for i in 0..rng.random_range(2..8) {
@@ -241,13 +255,16 @@ fn random_worlds_exercise_every_outcome() {
             "outcome Some(true)",
             "outcome Some(false)",
             "outcome None",
+            "organiser admitted true",
+            "organiser admitted false",
+            "application true",
         ] {
             if text.contains(needle) {
                 seen.insert(needle);
             }
         }
     }
-    assert_eq!(seen.len(), 18, "outcomes seen: {seen:?}");
+    assert_eq!(seen.len(), 21, "outcomes seen: {seen:?}");
 }
 
 proptest! {

@@ -273,6 +273,7 @@ fn changes_only_by_the_creator_in_the_creating_log() {
                 description: String::new(),
                 timezone: "UTC".into(),
                 frame: None,
+                ticket: None,
             },
         },
         "bo-renames-fest",
@@ -527,4 +528,32 @@ fn only_the_latest_votes_of_current_members_count() {
     assert_eq!((tally.yes.len(), tally.no.len(), tally.outcome), (2, 0, Some(true)));
     // The votes decide nothing by themselves: only the collective's own confirm does.
     assert_eq!(s.request_status(&q).unwrap().name(), "pending");
+}
+
+#[test]
+fn a_ticket_admits_only_when_its_owner_confirms_and_only_while_it_holds() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let ticket = w.resource("tix", fest, "Ticket", Availability::Always, "manual");
+    let fields = model::op::FestivalFields {
+        name: "Fest".into(),
+        description: String::new(),
+        timezone: "UTC".into(),
+        frame: None,
+        ticket: Some(ticket),
+    };
+    w.write("ana", fest, Operation::FestivalUpdate { festival: fest, fields }, "needs-ticket");
+    let apply = w.event("bo", fest, "Application", frame(t(1, 10, 0), t(1, 11, 0)));
+    let q = w.request("bo", fest, "q-ticket", apply, ticket, frame(t(1, 10, 0), t(1, 11, 0)));
+    let bo = w.key("bo");
+    // Someone who is not the ticket's owner "issues" it: no effect, Bo is not admitted.
+    w.write("cy", fest, Operation::Confirm { request: q, resource: ticket, frame: None }, "cy-forges");
+    let s = w.state();
+    assert!(!s.admitted(&fest, &bo));
+    assert!(s.admitted(&fest, &w.key("ana")), "the festival's creator needs no ticket");
+    assert!(s.admitted(&fest, &w.key("tix")), "nor does the ticket's owner");
+    w.write("tix", fest, Operation::Confirm { request: q, resource: ticket, frame: None }, "tix-issues");
+    assert!(w.state().admitted(&fest, &bo));
+    w.write("tix", fest, Operation::Release { request: q, resource: ticket }, "tix-revokes");
+    assert!(!w.state().admitted(&fest, &bo));
 }

@@ -33,6 +33,7 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
                 description: String::new(),
                 timezone: "UTC".into(),
                 frame: None,
+                ticket: None,
             },
         },
     };

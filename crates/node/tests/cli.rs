@@ -1025,3 +1025,75 @@ fn a_collective_of_three_decides_by_majority_from_its_members_devices() {
     assert_eq!(seen["votes"]["outcome"], true);
     assert_eq!(seen["votes"]["yes"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn only_ticket_holders_organise_and_a_released_ticket_takes_their_events_out_again() {
+    let (ana, bo, _cy, festival, stage) = festival_with_stage("fcfs");
+    let ticket = s(&ana.json(&[
+        "resource",
+        "create",
+        "--festival",
+        &festival,
+        "--name",
+        "Organiser ticket",
+        "--kind",
+        "other",
+        "--capacity",
+        "unlimited",
+        "--policy",
+        "manual",
+    ])["id"]);
+    let f = ana.json(&["festival", "update", &festival, "--ticket", &ticket]);
+    assert_eq!(f["ticket"], ticket);
+    bo.receive(&ana, &festival);
+    // Without a ticket, Bo's event is kept but waits for admission; the stage's fcfs policy
+    // leaves it alone, and it is not in the programme.
+    let jam = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Jam",
+        "--start",
+        "2026-07-02T18:00",
+        "--end",
+        "2026-07-02T20:00",
+        "--request",
+        &stage,
+    ]);
+    assert_eq!(jam["admitted"], false);
+    let application = bo.json(&[
+        "event",
+        "create",
+        "--festival",
+        &festival,
+        "--title",
+        "Bo wants to organise",
+        "--start",
+        "2026-07-01T10:00",
+        "--end",
+        "2026-07-01T11:00",
+        "--request",
+        &ticket,
+    ]);
+    assert_eq!(application["application"], true);
+    ana.receive(&bo, &festival);
+    let listed = ana.ok(&["event", "list", "--festival", &festival]);
+    assert!(listed.contains("Jam  by Bo  (waiting for admission: the festival requires a ticket)"), "{listed}");
+    assert!(listed.contains("Bo wants to organise  by Bo  (application for the festival's ticket)"), "{listed}");
+    let jam_request = s(&jam["requests"][0]["id"]);
+    assert_eq!(ana.json(&["request", "show", &jam_request])["status"], "pending");
+    assert!(!ana.ok(&["schedule", "--festival", &festival, "--format", "json"]).contains("Jam"));
+    // Ana admits Bo: her node's policy then decides his stage request at once.
+    let out = ana.ok(&["request", "confirm", &s(&application["requests"][0]["id"])]);
+    assert!(out.contains("confirmed"), "{out}");
+    assert_eq!(ana.json(&["request", "show", &jam_request])["status"], "confirmed");
+    let programme = ana.ok(&["schedule", "--festival", &festival, "--format", "json"]);
+    assert!(programme.contains("Jam") && !programme.contains("Bo wants to organise"), "{programme}");
+    // A released ticket takes Bo's events out of the programme again, on every peer.
+    ana.ok(&["request", "release", &s(&application["requests"][0]["id"])]);
+    assert!(!ana.ok(&["schedule", "--festival", &festival, "--format", "json"]).contains("Jam"));
+    bo.receive(&ana, &festival);
+    assert_eq!(bo.json(&["event", "list", "--festival", &festival])[0]["admitted"], false);
+}

@@ -24,6 +24,7 @@ fn big_file(path: &std::path::Path, n: usize) {
                 description: String::new(),
                 timezone: "UTC".into(),
                 frame: None,
+                ticket: None,
             },
         },
     }

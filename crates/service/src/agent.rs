@@ -41,7 +41,9 @@ fn work(store: &Store) -> ApiResult<Vec<Work>> {
     for r in s.resources().filter(|r| r.owner == me) {
         for q in s.requests_for(&r.id) {
             match s.request_status(&q.id) {
-                Some(RequestStatus::Pending { waiting_for: None }) => found.push((q.id, true)),
+                // Someone not admitted to a ticketed festival waits; their application for
+                // the ticket itself is decided.
+                Some(RequestStatus::Pending { waiting_for: None }) if s.admits_request(q) => found.push((q.id, true)),
                 Some(RequestStatus::Withdrawn { holds_slot: true }) if !replacement_pending(s, &q.id) => {
                     found.push((q.id, false))
                 }

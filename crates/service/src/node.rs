@@ -53,6 +53,10 @@ pub struct FestivalChange {
     pub timezone: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// A resource whose confirmed requests admit their authors to organise and provide
+    /// here; `null`: no ticket needed; absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    pub ticket: Option<Option<String>>,
 }
 
 /// An event's fields to change (`PUT /events/{id}`); absent fields keep their value. When
@@ -509,8 +513,13 @@ impl Node {
             None => "UTC".to_string(),
         }))?;
         let frame = given_frame(&input.start, &input.end, &timezone)?;
-        let fields =
-            FestivalFields { name: input.name.trim().to_string(), description: input.description, timezone, frame };
+        let fields = FestivalFields {
+            name: input.name.trim().to_string(),
+            description: input.description,
+            timezone,
+            frame,
+            ticket: None,
+        };
         let id =
             self.write("create the festival", Id(bamboo::Hash([0; 64])), Operation::FestivalCreate { parent, fields })?;
         self.festival(&id.to_hex())
@@ -526,6 +535,11 @@ impl Node {
             description: input.description.unwrap_or(f.description),
             timezone,
             frame,
+            ticket: match &input.ticket {
+                None => f.ticket,
+                Some(None) => None,
+                Some(Some(t)) => Some(self.resource_id(t)?),
+            },
         };
         self.write("change the festival", id, Operation::FestivalUpdate { festival: id, fields })?;
         self.festival(&id.to_hex())
@@ -735,6 +749,9 @@ impl Node {
         }
         let asked = requests.len();
         self.add_needed(&mut requests)?;
+        for (resource, ..) in &requests {
+            self.provided(resource)?;
+        }
         let bundle = input.all_or_nothing || requests.len() > asked;
         let fields =
             EventFields { title: input.title.trim().to_string(), description: input.description, frame, bundle };
@@ -768,6 +785,18 @@ impl Node {
                 .collect()
         })?;
         self.event(&ids[0].to_hex())
+    }
+
+    /// Refuses a resource whose owner waits for admission to a festival with a ticket.
+    fn provided(&self, resource: &Id) -> ApiResult<()> {
+        let s = self.state();
+        match s.resource(resource) {
+            Some(r) if !s.admitted(&r.festival, &r.owner) => Err(ApiError::conflict(format!(
+                "{} cannot be requested yet: its owner is waiting for admission (the festival requires a ticket)",
+                r.fields.name
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Adds a request for every resource the requested ones need (transitively), for the

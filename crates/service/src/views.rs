@@ -37,6 +37,9 @@ pub struct FestivalView {
     pub creator: String,
     pub creator_name: Option<String>,
     pub children: Vec<String>,
+    /// The ticket resource that admits organisers and providers here, if one is required
+    /// (named here or by a parent festival).
+    pub ticket: Option<String>,
 }
 
 impl FestivalView {
@@ -54,6 +57,7 @@ impl FestivalView {
             creator: f.creator.to_hex(),
             creator_name: s.display_name(Some(&f.id), &f.creator).map(str::to_string),
             children,
+            ticket: s.ticket_of(&f.id).map(|(_, t)| t.to_hex()),
         }
     }
 }
@@ -116,6 +120,8 @@ pub struct ResourceView {
     pub capacity: CapacityValue,
     /// The resources an event requesting this one requests too (ids).
     pub needs: Vec<String>,
+    /// False while its owner is waiting for admission to a festival that requires a ticket.
+    pub admitted: bool,
 }
 
 impl ResourceView {
@@ -140,6 +146,7 @@ impl ResourceView {
             retired: r.retired,
             capacity: CapacityValue::of(r.fields.capacity),
             needs: r.fields.needs.iter().map(|id| id.to_hex()).collect(),
+            admitted: s.admitted(&r.festival, &r.owner),
         }
     }
 }
@@ -263,6 +270,11 @@ pub struct EventView {
     pub requested: usize,
     /// Whether the event takes place as planned, so is in the programme.
     pub booked: bool,
+    /// False while its organiser is waiting for admission to a festival that requires a
+    /// ticket: not in the programme, and owners' policies leave its requests alone.
+    pub admitted: bool,
+    /// Asks only for the festival's ticket: an application for admission.
+    pub application: bool,
 }
 
 impl EventView {
@@ -283,6 +295,8 @@ impl EventView {
             confirmed: s.booking(e).0,
             requested: s.booking(e).1,
             booked: s.is_booked(e),
+            admitted: s.admitted(&e.festival, &e.organiser),
+            application: s.is_application(e),
         }
     }
 }

@@ -7,7 +7,13 @@ use store::{Store, verify_entries};
 fn festival_op(name: &str) -> Operation {
     Operation::FestivalCreate {
         parent: None,
-        fields: FestivalFields { name: name.into(), description: String::new(), timezone: "UTC".into(), frame: None },
+        fields: FestivalFields {
+            name: name.into(),
+            description: String::new(),
+            timezone: "UTC".into(),
+            frame: None,
+            ticket: None,
+        },
     }
 }
 

@@ -47,6 +47,7 @@ impl Writer {
             description: String::new(),
             timezone: "Europe/Berlin".into(),
             frame: None,
+            ticket: None,
         };
         let payload = Payload { festival: None, op: Operation::FestivalCreate { parent, fields } }.encode();
         let mut writer = LogWriter::new(self.keypair.clone(), self.next_log);

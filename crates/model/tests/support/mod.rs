@@ -119,6 +119,7 @@ impl World {
                     description: String::new(),
                     timezone: "UTC".into(),
                     frame: None,
+                    ticket: None,
                 },
             },
         };
@@ -217,6 +218,10 @@ pub fn render(s: &State) -> String {
         let cancelled = if e.cancelled { " cancelled" } else { "" };
         writeln!(out, "event {}{cancelled}: {} {}", e.id.short(), e.fields.title, e.fields.frame.to_local("UTC"))
             .unwrap();
+        if s.ticket_of(&e.festival).is_some() {
+            let admitted = s.admitted(&e.festival, &e.organiser);
+            writeln!(out, "  ticket: organiser admitted {admitted}, application {}", s.is_application(e)).unwrap();
+        }
         if e.fields.bundle {
             // What the organiser's node acts on must be the same everywhere too.
             let leftovers: Vec<String> = s.bundle_leftovers(e).iter().map(|q| q.id.short()).collect();

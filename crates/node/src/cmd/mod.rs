@@ -194,6 +194,13 @@ pub enum FestivalCommand {
         start: Option<String>,
         #[arg(long, requires = "start")]
         end: Option<String>,
+        /// Require a ticket: only people whose request for this resource its owner
+        /// confirmed organise events and provide resources here.
+        #[arg(long, value_name = "RESOURCE", conflicts_with = "no_ticket")]
+        ticket: Option<String>,
+        /// Require no ticket any more.
+        #[arg(long)]
+        no_ticket: bool,
         #[arg(long)]
         json: bool,
     },
@@ -769,9 +776,10 @@ fn festival(cmd: FestivalCommand, dir: &Option<PathBuf>) -> Result<(), ApiError>
             let events = node.events(&id)?;
             Printer::new(false).festival_detail(&f, &resources, &events)
         }
-        FestivalCommand::Update { id, name, description, timezone, start, end, json } => {
+        FestivalCommand::Update { id, name, description, timezone, start, end, ticket, no_ticket, json } => {
             let mut node = open(dir)?;
-            let f = node.update_festival(&id, FestivalChange { name, description, timezone, start, end })?;
+            let ticket = if no_ticket { Some(None) } else { ticket.map(Some) };
+            let f = node.update_festival(&id, FestivalChange { name, description, timezone, start, end, ticket })?;
             Printer::new(json).festival_line(&f, "updated")
         }
     }

@@ -159,6 +159,9 @@ impl Printer {
         if r.retired {
             extra.push("retired".into());
         }
+        if !r.admitted {
+            extra.push("owner waiting for admission".into());
+        }
         match r.capacity {
             CapacityValue::Limited(1) => {}
             CapacityValue::Limited(n) => extra.push(format!("{n} at a time")),
@@ -200,7 +203,12 @@ impl Printer {
     }
 
     fn event_text(&self, e: &EventView, tz: &str) {
-        let cancelled = if e.cancelled { "  (cancelled)" } else { "" };
+        let cancelled = match (e.cancelled, e.application, e.admitted) {
+            (true, ..) => "  (cancelled)",
+            (false, true, _) => "  (application for the festival's ticket)",
+            (false, false, false) => "  (waiting for admission: the festival requires a ticket)",
+            _ => "",
+        };
         let bundle = match (e.all_or_nothing, e.booked) {
             (false, _) => String::new(),
             (true, true) => "  (all or nothing: booked)".to_string(),
