@@ -229,6 +229,7 @@ fn unknown_ids_are_answers_not_crashes() {
         format!("/api/v1/festivals/{unknown}/schedule.json"),
         format!("/api/v1/festivals/{unknown}/programme"),
         format!("/api/v1/festivals/{unknown}/invite"),
+        format!("/api/v1/festivals/{unknown}/collectives"),
         format!("/api/v1/resources/{unknown}"),
         format!("/api/v1/resources/{unknown}/calendar?start=2026-01-01T00:00Z&end=2026-01-02T00:00Z"),
         format!("/api/v1/resources/{unknown}/schedule.ics"),
@@ -251,6 +252,13 @@ fn unknown_ids_are_answers_not_crashes() {
     }
     assert_eq!(post(&format!("/api/v1/events/{unknown}/cancel")).0, 404);
     assert_eq!(post(&format!("/api/v1/resources/{unknown}/preview")).0, 404);
+    let post_body = |path: &str, body: &str| {
+        raw(&server, "POST", path, &[("Host", &h), ("Content-Type", "application/json")], body)
+    };
+    assert_eq!(post_body(&format!("/api/v1/requests/{unknown}/vote"), r#"{"yes":true}"#).0, 404);
+    let put_body =
+        |path: &str, body: &str| raw(&server, "PUT", path, &[("Host", &h), ("Content-Type", "application/json")], body);
+    assert_eq!(put_body(&format!("/api/v1/festivals/{unknown}/collective"), r#"{"members":[],"rule":"any"}"#).0, 404);
     let put = |path: &str| raw(&server, "PUT", path, &[("Host", &h), ("Content-Type", "application/json")], "{}");
     for path in ["festivals", "events", "resources"].map(|p| format!("/api/v1/{p}/{unknown}")) {
         assert_eq!(put(&path).0, 404, "{path}");
@@ -272,6 +280,69 @@ fn unknown_ids_are_answers_not_crashes() {
         let args: Vec<&str> = args.iter().copied().filter(|a| !a.is_empty()).chain([unknown.as_str()]).collect();
         assert_eq!(ana.run(&args).status.code(), Some(1), "{args:?}");
     }
+    // Issue 14's inputs, hostile: bad keys, rules, capacities, needs, tickets and deadlines
+    // are told apart from a crash and change nothing.
+    let (_, body) = raw(
+        &server,
+        "POST",
+        "/api/v1/festivals",
+        &[("Host", &h), ("Content-Type", "application/json")],
+        r#"{"name":"Hostile"}"#,
+    );
+    let f = serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let (status, body) = raw(
+        &server,
+        "POST",
+        &format!("/api/v1/festivals/{f}/resources"),
+        &[("Host", &h), ("Content-Type", "application/json")],
+        r#"{"name":"Room"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let room = serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let before = raw(&server, "GET", &format!("/api/v1/festivals/{f}/resources"), &[("Host", &h)], "").1;
+    for (method, path, body) in [
+        ("PUT", format!("/api/v1/festivals/{f}/collective"), r#"{"members":["zz"],"rule":"any"}"#.to_string()),
+        (
+            "PUT",
+            format!("/api/v1/festivals/{f}/collective"),
+            format!(r#"{{"members":["{}"],"rule":"0"}}"#, "ab".repeat(32)),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/festivals/{f}/collective"),
+            format!(r#"{{"members":["{}"],"rule":"3"}}"#, "ab".repeat(32)),
+        ),
+        ("PUT", format!("/api/v1/festivals/{f}/collective"), r#"{"members":[],"rule":"any"}"#.to_string()),
+        ("PUT", format!("/api/v1/resources/{room}"), r#"{"capacity":0}"#.to_string()),
+        ("PUT", format!("/api/v1/resources/{room}"), r#"{"capacity":-1}"#.to_string()),
+        ("PUT", format!("/api/v1/resources/{room}"), r#"{"capacity":"lots"}"#.to_string()),
+        ("PUT", format!("/api/v1/resources/{room}"), format!(r#"{{"needs":["{unknown}"]}}"#)),
+        (
+            "PUT",
+            format!("/api/v1/resources/{room}"),
+            format!(r#"{{"needs":[{}]}}"#, vec![format!("\"{room}\""); 17].join(",")),
+        ),
+        ("PUT", format!("/api/v1/festivals/{f}"), format!(r#"{{"ticket":"{unknown}"}}"#)),
+        (
+            "POST",
+            format!("/api/v1/festivals/{f}/events"),
+            format!(
+                r#"{{"title":"x","start":"2026-07-01T10:00Z","end":"2026-07-01T11:00Z","until":"1999-01-01T00:00Z","requests":[{{"resource":"{room}"}}]}}"#
+            ),
+        ),
+        (
+            "POST",
+            format!("/api/v1/festivals/{f}/events"),
+            r#"{"title":"x","start":"2026-07-01T10:00Z","end":"2026-07-01T11:00Z","until":"soon"}"#.to_string(),
+        ),
+    ] {
+        let (status, answer) =
+            raw(&server, method, &path, &[("Host", &h), ("Content-Type", "application/json")], &body);
+        assert!(matches!(status, 400 | 404 | 409), "{method} {path} {body}: {status} {answer}");
+        assert!(answer.contains("error"), "{answer}");
+    }
+    assert_eq!(raw(&server, "GET", &format!("/api/v1/festivals/{f}/resources"), &[("Host", &h)], "").1, before);
+    assert_eq!(raw(&server, "GET", &format!("/api/v1/festivals/{f}/events"), &[("Host", &h)], "").1, "[]");
     // Everything else still works.
     let (status, _) = get("/api/v1/festivals");
     assert_eq!(status, 200);

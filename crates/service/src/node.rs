@@ -640,6 +640,9 @@ impl Node {
         let id = self.resource_id(id)?;
         let r = self.state().resource(&id).expect("resolved").clone();
         let fields = self.resource_fields(input, Some(&r.fields), &self.timezone_of(&r.festival))?;
+        if fields.needs.contains(&id) {
+            return Err(ApiError::bad_input(format!("{} cannot need itself", r.fields.name)));
+        }
         self.write("change the resource", r.festival, Operation::ResourceUpdate { resource: id, fields })?;
         self.resource(&id.to_hex())
     }
