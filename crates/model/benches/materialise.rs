@@ -1,11 +1,13 @@
 //! `cargo xtask bench`: materialising and querying a big festival.
 //!
-//! 10k resources, 100k events each requesting one resource, half of them confirmed by
+//! 10k resources, 100k events each requesting one resource (every third two), half of the
+//! requests confirmed by
 //! the owners (some confirms conflict). Measures the fold (signatures already checked,
 //! as after ingest) in operations per second against the goal of 100k/s, and the
 //! conflict check, free-time and overlap queries in microseconds against the goal of
-//! well under a millisecond. Then the same festival with capacities (a third of the
-//! resources five at a time, a third without limit), as ratios to the run without.
+//! well under a millisecond. Then the same entries with capacities (a third of the
+//! resources five at a time, a third without limit) and bundles (the events with two
+//! requests all or nothing), as ratios to the run without.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,22 +33,29 @@ struct Figures {
     rate: f64,
     conflict: f64,
     free: f64,
+    booked: f64,
 }
 
 fn main() {
-    let plain = run("one at a time", &|_| model::Capacity::ONE);
-    let mixed = run("with capacities", &|i| match i % 3 {
-        0 => model::Capacity::ONE,
-        1 => model::Capacity::limited(5).unwrap(),
-        _ => model::Capacity::Unlimited,
-    });
-    println!("capacities against one at a time, same festival and probes (1.00 = as fast):");
+    let plain = run("one at a time, no bundles", &|_| model::Capacity::ONE, false);
+    let mixed = run(
+        "with capacities and bundles",
+        &|i| match i % 3 {
+            0 => model::Capacity::ONE,
+            1 => model::Capacity::limited(5).unwrap(),
+            _ => model::Capacity::Unlimited,
+        },
+        true,
+    );
+    println!("capacities and bundles against neither, same entries and probes (1.00 = as fast):");
     println!("  fold rate:            {:>10.2}×", mixed.rate / plain.rate);
     println!("  conflict check time:  {:>10.2}×", mixed.conflict / plain.conflict);
     println!("  free time query time: {:>10.2}×", mixed.free / plain.free);
+    println!("  booked? query time:   {:>10.2}×", mixed.booked / plain.booked);
 }
 
-fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
+/// Every third event asks for two resources; with `bundles` it is all or nothing.
+fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity, bundles: bool) -> Figures {
     println!("== {name}");
     let mut rng = StdRng::seed_from_u64(7);
     let started = Instant::now();
@@ -111,20 +120,26 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
         resources.push((push(&mut entries, &mut writers[owner], festival, Operation::ResourceCreate(fields)), owner));
     }
     let mut requests = Vec::with_capacity(EVENTS);
+    let mut events = Vec::with_capacity(EVENTS);
     for i in 0..EVENTS {
         let organiser = rng.random_range(0..PEOPLE);
         let start = BASE + rng.random_range(0..24 * 30) * HOUR;
         let frame = TimeFrame::new(Timestamp(start), Timestamp(start + rng.random_range(1..4) * HOUR)).unwrap();
-        let fields = EventFields { title: format!("Event {i}"), description: String::new(), frame, bundle: false };
+        let pair = i % 3 == 0;
+        let fields =
+            EventFields { title: format!("Event {i}"), description: String::new(), frame, bundle: bundles && pair };
         let event = push(&mut entries, &mut writers[organiser], festival, Operation::EventCreate(fields));
-        let (resource, owner) = resources[rng.random_range(0..RESOURCES)];
-        let request = push(
-            &mut entries,
-            &mut writers[organiser],
-            festival,
-            Operation::RequestCreate { event, resource, frame, replaces: None, until: None },
-        );
-        requests.push((request, resource, owner));
+        events.push(event);
+        for _ in 0..if pair { 2 } else { 1 } {
+            let (resource, owner) = resources[rng.random_range(0..RESOURCES)];
+            let request = push(
+                &mut entries,
+                &mut writers[organiser],
+                festival,
+                Operation::RequestCreate { event, resource, frame, replaces: None, until: None },
+            );
+            requests.push((request, resource, owner));
+        }
     }
     for (request, resource, owner) in requests.iter().filter(|_| rng.random_bool(0.5)) {
         push(
@@ -185,6 +200,12 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
     let overlapping = time_query(&|r, f| {
         black_box(state.requests_overlapping(r, f));
     });
+    let event_probes: Vec<Id> = (0..Q).map(|_| events[rng.random_range(0..EVENTS)]).collect();
+    let start = Instant::now();
+    for e in &event_probes {
+        black_box(state.is_booked(state.event(e).unwrap()));
+    }
+    let booked = start.elapsed().as_secs_f64() / Q as f64 * 1e6;
     let status = time_query(&|r, _| {
         let q = state.requests_for(r).next();
         black_box(q.map(|q| state.request_status(&q.id)));
@@ -204,5 +225,6 @@ fn run(name: &str, capacity: &dyn Fn(usize) -> model::Capacity) -> Figures {
     println!("  free time in a week:  {free:>10.2} µs");
     println!("  overlapping requests: {overlapping:>10.2} µs");
     println!("  request status:       {status:>10.2} µs");
-    Figures { rate, conflict, free }
+    println!("  is the event booked:  {booked:>10.2} µs");
+    Figures { rate, conflict, free, booked }
 }
