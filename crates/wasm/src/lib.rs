@@ -148,6 +148,20 @@ impl WasmNode {
         }
     }
 
+    /// Runs the agent if a request's deadline came (the organiser's node withdraws it) and
+    /// sends what it wrote to the peers; answers whether it wrote anything.
+    #[wasm_bindgen(js_name = runDue)]
+    pub fn run_due(&mut self) -> bool {
+        if !self.node.deadline_due(service::now()) {
+            return false;
+        }
+        let wrote = self.node.run_agent().is_ok_and(|actions| !actions.is_empty());
+        if wrote {
+            self.hub.notify_all(&self.node);
+        }
+        wrote
+    }
+
     /// What changed since the last call, as a JSON array of `{"festivals", "kinds"}`.
     #[wasm_bindgen(js_name = takeChanges)]
     pub fn take_changes(&mut self) -> String {

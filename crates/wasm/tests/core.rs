@@ -131,3 +131,30 @@ fn keys_export_and_import_only_before_writing() {
     call(&mut b, "POST", "/festivals", Some(json!({"name": "Mine"})));
     assert!(b.import_key(&WasmNode::open_in_memory().unwrap().export_key()).is_err());
 }
+
+#[wasm_bindgen_test]
+fn a_browser_peer_withdraws_its_request_when_the_deadline_comes() {
+    let mut ana = WasmNode::open_in_memory().unwrap();
+    let (_, f) = call(&mut ana, "POST", "/festivals", Some(json!({"name": "Deadline Fest"})));
+    let festival = f["id"].as_str().unwrap().to_string();
+    let (_, r) = call(&mut ana, "POST", &format!("/festivals/{festival}/resources"), Some(json!({"name": "Van"})));
+    let until = js_sys::Date::now() + 300.0;
+    let until = js_sys::Date::new(&JsValue::from_f64(until)).to_iso_string().as_string().unwrap();
+    let (status, e) = call(
+        &mut ana,
+        "POST",
+        &format!("/festivals/{festival}/events"),
+        Some(json!({
+            "title": "Move out", "start": "2026-07-01T08:00:00Z", "end": "2026-07-01T12:00:00Z",
+            "requests": [{"resource": r["id"], "until": until}]
+        })),
+    );
+    assert_eq!(status, 201, "{e}");
+    assert!(!ana.run_due(), "not due yet");
+    let later = js_sys::Date::now() + 400.0;
+    while js_sys::Date::now() < later {}
+    assert!(ana.run_due(), "the deadline came: the agent withdraws the request");
+    let (_, q) = call(&mut ana, "GET", &format!("/requests/{}", e["requests"][0]["id"].as_str().unwrap()), None);
+    assert_eq!(q["status"], "withdrawn", "{q}");
+    assert!(!ana.run_due(), "nothing left to do");
+}

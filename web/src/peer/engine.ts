@@ -505,13 +505,18 @@ export class PeerEngine {
     return false
   }
 
-  /** Once a second: sessions whose peer never proved its key end; whatever a session may
-   * have to say goes out (a safety net). */
+  /** Once a second: sessions whose peer never proved its key end; a request whose deadline
+   * came is withdrawn; whatever a session may have to say goes out (a safety net). */
   private tick() {
     try {
       this.node.syncExpire?.()
     } catch {
       // nothing to expire
+    }
+    try {
+      if (this.node.runDue?.()) this.flushChanges()
+    } catch {
+      // the agent reports through its writes; nothing to do here
     }
     this.pumpAll()
   }

@@ -31,6 +31,8 @@ export interface WasmNodeApi {
   /** JSON like GET /api/v1/sync: {"peers":[...]}. */
   syncStatus(): string
   publicKey(): string
+  /** Runs the agent if a request's deadline came; true if it wrote. Not in older pkgs. */
+  runDue?(): boolean
 }
 
 export interface WasmNodeStatics {
