@@ -255,7 +255,7 @@ impl Allocation {
             Capacity::Unlimited => Ok(()),
             Capacity::Limited(n) if n.get() == 1 => {
                 if let Some(extra) = extra.filter(|x| x.overlaps(frame)) {
-                    return Err(Rule::AtCapacity { capacity: 1, frame: *extra });
+                    return Err(Rule::AtCapacity { capacity: 1, frame: *extra, request: NO_ID });
                 }
                 match self.active_in(frame).into_iter().find(|(_, q)| Some(*q) != except) {
                     Some((frame, request)) => Err(Rule::Overlaps { request, frame }),
@@ -273,7 +273,9 @@ impl Allocation {
                         let covers = |f: Option<&TimeFrame>| f.is_some_and(|f| f.contains(&piece)) as u32;
                         let n = n - covers(released.as_ref()) + covers(extra);
                         if n >= limit.get() {
-                            return Err(Rule::AtCapacity { capacity: limit.get(), frame: piece });
+                            // One of the slots that fill it, so that people can tell which.
+                            let request = self.active_in(&piece).first().map_or(NO_ID, |(_, q)| *q);
+                            return Err(Rule::AtCapacity { capacity: limit.get(), frame: piece, request });
                         }
                     }
                 }
@@ -484,7 +486,7 @@ mod tests {
         // Full only within 15-16: a fourth overlapping it is refused, one beside it fits.
         assert_eq!(
             confirm(&mut a, 4, f(12, 18)),
-            OpStatus::NoEffect(Rule::AtCapacity { capacity: 3, frame: f(15, 16) })
+            OpStatus::NoEffect(Rule::AtCapacity { capacity: 3, frame: f(15, 16), request: id(3) })
         );
         assert_eq!(confirm(&mut a, 5, f(16, 30)), OpStatus::Applied);
         // Releasing a slot frees its place and leaves no stale steps behind.

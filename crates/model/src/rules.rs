@@ -67,8 +67,8 @@ pub enum Rule {
     OutsideAvailability,
     #[error("overlaps confirmed request {} ({:?})", request.short(), frame)]
     Overlaps { request: Id, frame: TimeFrame },
-    #[error("all {capacity} are booked {frame:?}")]
-    AtCapacity { capacity: u32, frame: TimeFrame },
+    #[error("all {capacity} are booked {frame:?} (one by request {})", request.short())]
+    AtCapacity { capacity: u32, frame: TimeFrame, request: Id },
     #[error("request {} is confirmed already", request.short())]
     AlreadyConfirmed { request: Id },
     #[error("request {} is not confirmed, so there is nothing to release", request.short())]
@@ -154,10 +154,18 @@ impl State {
             Rule::RequestForOtherResource { request, resource: r } => {
                 format!("request {} is for {}, not this resource", short(request), resource(r))
             }
-            Rule::AtCapacity { capacity, frame } => match capacity {
-                1 => format!("booked {} UTC", frame.to_local("UTC")),
-                n => format!("all {n} are booked {} UTC", frame.to_local("UTC")),
-            },
+            Rule::AtCapacity { capacity, frame, request } => {
+                // Said in the time zone of an event that holds one of them, if held here.
+                let q = self.requests.get(request);
+                let title = q.and_then(|q| self.events.get(&q.event)).map(|e| e.fields.title.clone());
+                let tz = q.and_then(|q| self.festivals.get(&q.festival)).map(|f| f.fields.timezone.as_str());
+                let when = match tz {
+                    Some(tz) => frame.to_local(tz),
+                    None => format!("{} UTC", frame.to_local("UTC")),
+                };
+                let by = title.map(|t| format!(", among them {t}")).unwrap_or_default();
+                format!("all {capacity} are booked {when}{by}")
+            }
             other => other.to_string(),
         }
     }

@@ -206,14 +206,18 @@ fn version_three_collectives_and_votes() {
     let members = vec![model::Key(bamboo::Author([1; 32])), model::Key(bamboo::Author([2; 32]))];
     check(
         Payload { festival: None, op: Operation::CollectiveSet { members, rule: model::VoteRule::Majority } },
-        expect!["a4617603626f706e636f6c6c6563746976652f7365746472756c65686d616a6f72697479676d656d62657273825820010101010101010101010101010101010101010101010101010101010101010158200202020202020202020202020202020202020202020202020202020202020202"],
+        expect![
+            "a4617603626f706e636f6c6c6563746976652f7365746472756c65686d616a6f72697479676d656d62657273825820010101010101010101010101010101010101010101010101010101010101010158200202020202020202020202020202020202020202020202020202020202020202"
+        ],
     );
     check(
         Payload {
             festival: None,
             op: Operation::Vote { request: id(3), resource: id(2), yes: false, reason: "busy".into() },
         },
-        expect!["a6617603626f7069617574682f766f7465637265715840030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303036372657358400202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020263796573f466726561736f6e6462757379"],
+        expect![
+            "a6617603626f7069617574682f766f7465637265715840030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030303036372657358400202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020263796573f466726561736f6e6462757379"
+        ],
     );
     // Members out of order, a rule with a leading zero, and a vote of version 2 are malformed.
     let set = |members: Vec<ciborium::Value>, rule: &str, v: u64| {
@@ -229,8 +233,16 @@ fn version_three_collectives_and_votes() {
     };
     let k = |b: u8| ciborium::Value::Bytes(vec![b; 32]);
     expect!["Malformed { error: UnsortedMembers, festival: None }"].assert_eq(&set(vec![k(2), k(1)], "any", 3));
-    expect![[r#"Malformed { error: UnknownVoteRule("02"), festival: None }"#]].assert_eq(&set(vec![k(1), k(2)], "02", 3));
-    expect![[r#"Unsupported { version: 2, kind: "collective/set", festival: None }"#]].assert_eq(&set(vec![k(1), k(2)], "any", 2));
+    expect![[r#"Malformed { error: UnknownVoteRule("02"), festival: None }"#]].assert_eq(&set(
+        vec![k(1), k(2)],
+        "02",
+        3,
+    ));
+    expect![[r#"Unsupported { version: 2, kind: "collective/set", festival: None }"#]].assert_eq(&set(
+        vec![k(1), k(2)],
+        "any",
+        2,
+    ));
 }
 
 #[test]

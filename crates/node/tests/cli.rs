@@ -802,7 +802,7 @@ fn a_fleet_takes_as_many_overlapping_bookings_as_it_has_and_tickets_have_no_limi
     assert_eq!(status(&run)["status"], "confirmed", "two bikes: both overlapping requests hold");
     let denied = status(&third);
     assert_eq!(denied["status"], "denied");
-    assert_eq!(s(&denied["reason"]), "all 2 are booked 2026-07-02 09:30–10:00 UTC");
+    assert_eq!(s(&denied["reason"]), "all 2 are booked 2026-07-02 11:30–12:00, among them Bike tour");
     // 12:00–13:00 only the Cargo run holds a bike; 11:00–12:00 both are out.
     assert_eq!(
         ana.ok(&["resource", "check", &bikes, "--start", "2026-07-02T12:00", "--end", "2026-07-02T14:00"]),
