@@ -2,15 +2,19 @@
 // cropped to the hours where something happens (lib/timeline.ts: activeHours), with a button
 // for the whole day. A slot crossing midnight is drawn on both days. Booked (confirmed) time
 // is solid, holds (pending requests, waiting for the owner) are hatched in lanes below, free
-// time is green, and time outside the resource's availability stays grey. Every block is a
+// time is green, and time outside the resource's availability stays grey. A resource of which
+// several may be booked at once (a capacity) shows in its own lane how many are left in each
+// piece of time ("3 of 10 left", from the calendar's `load`; full pieces as busy), and its
+// bookings, which may overlap, in lanes below like holds. Every block is a
 // list item whose link carries its full words (aria-label, and a tooltip), however narrow the
 // block is drawn: narrow blocks drop the time, the narrowest show initials (styles.css). So the
 // timeline reads as lists for screen readers, and keyboard users can tab to the events.
 
 import { useTranslation } from 'react-i18next'
+import { t } from '../i18n'
 import { eventName } from '../lib/checks'
 import { useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react'
-import type { Calendar, Id, Resource, Slot, TimeFrame } from '../client/types'
+import type { Calendar, Id, Load, Resource, Slot, TimeFrame } from '../client/types'
 import { href, newEventHref } from '../lib/router'
 import {
   dayKey,
@@ -90,7 +94,7 @@ export function Timeline(props: TimelineProps) {
 
   return (
     <div className="timeline">
-      <Legend />
+      <Legend several={resources.some((r) => r.capacity !== 1)} />
       {cropped ? (
         <p className="hint tl-hours">
           {wholeDay ? t('timeline.showingAll') : t('timeline.showingSome', { hours: hoursText(active) })}{' '}
@@ -117,13 +121,18 @@ export function Timeline(props: TimelineProps) {
   )
 }
 
-function Legend() {
+function Legend({ several }: { several: boolean }) {
   const { t } = useTranslation()
   return (
     <ul className="legend" aria-label={t('timeline.legend')}>
       <li>
         <span className="swatch free" aria-hidden="true" /> {t('timeline.legendFree')}
       </li>
+      {several ? (
+        <li>
+          <span className="swatch partly" aria-hidden="true" /> {t('timeline.legendPartly')}
+        </li>
+      ) : null}
       <li>
         <span className="swatch booked" aria-hidden="true" /> {t('timeline.legendBooked')}
       </li>
@@ -232,13 +241,24 @@ function TrackRow(props: AxisProps & { row: Row }) {
       const style = pos(s)
       return style ? [{ s, style }] : []
     })
-  const free = shown(calendar.free)
-  const booked = shown(calendar.confirmed)
+  // Several at once: the free time in pieces, each saying how many are left; full pieces busy;
+  // the bookings (which may overlap) in lanes below the resource's own.
+  const several = resource.capacity !== 1
+  const free = several ? shownPieces(piecesOfFree(calendar.free, calendar.load), inDay, pos) : shown(calendar.free).map((b) => ({ ...b, load: null }))
+  const full = several ? shownPieces(calendar.load.filter((l) => l.left === 0), inDay, pos) : []
+  const booked = several ? [] : shown(calendar.confirmed)
+  const bookedLanes = several
+    ? lanes(calendar.confirmed.filter(inDay)).flatMap(({ slot, lane }) => {
+        const style = pos(slot)
+        return style ? [{ s: slot, lane, style }] : []
+      })
+    : []
+  const firstHoldLane = bookedLanes.reduce((m, h) => Math.max(m, h.lane + 1), 0)
   const holds = lanes(calendar.pending.filter(inDay)).flatMap(({ slot, lane }) => {
     const style = pos(slot)
-    return style ? [{ s: slot, lane, style }] : []
+    return style ? [{ s: slot, lane: firstHoldLane + lane, style }] : []
   })
-  const laneCount = holds.reduce((m, h) => Math.max(m, h.lane + 1), 0)
+  const laneCount = Math.max(firstHoldLane, holds.reduce((m, h) => Math.max(m, h.lane + 1), 0))
   const mounted = useNow()
   const now = props.now ?? mounted
   const nowAt = now >= d0 && now < d1 ? axis.place({ start: now, end: now + 60_000 }) : null
@@ -250,14 +270,16 @@ function TrackRow(props: AxisProps & { row: Row }) {
         {byDay ? dayName : <a href={href('/resources', resource.id)}>{resource.name}</a>}
       </div>
       <ul className="tl-track" aria-label={`${resource.name}, ${dayName}`} style={{ height: `${LANE0 + LANE * laneCount}rem` }}>
-        {free.map(({ s, style }) => {
-          const text = freeText(s, timeZone, d0, d1)
+        {free.map(({ s, style, load }) => {
+          const partly = load !== null && load.booked > 0
           const range = freeRange(s, timeZone, d0, d1)
+          const left = partly ? leftText(load, resource) : null
+          const text = left ? `${left} ${range ?? t('timeline.allDay')}` : freeText(s, timeZone, d0, d1)
           return (
-            <li key={`f${s.start}`} className="tl-block tl-free" style={style}>
+            <li key={`f${s.start}`} className={`tl-block tl-free${partly ? ' tl-partly' : ''}`} style={style}>
               {props.linkFree === false ? (
                 <span title={text}>
-                  <FreeLabel range={range} />
+                  <FreeLabel range={range} left={left} />
                 </span>
               ) : (
                 <a
@@ -265,9 +287,39 @@ function TrackRow(props: AxisProps & { row: Row }) {
                   aria-label={text}
                   title={t('timeline.planHere', { text })}
                 >
-                  <FreeLabel range={range} />
+                  <FreeLabel range={range} left={left} />
                 </a>
               )}
+            </li>
+          )
+        })}
+        {full.map(({ s, style, load }) => {
+          const label = t('timeline.full', { count: load!.booked, time: blockTime(s, timeZone) })
+          return (
+            <li key={`u${s.start}`} className="tl-block tl-booked tl-full" style={style} title={label}>
+              <span aria-label={label}>
+                <span className="tl-text">
+                  <span className="tl-title">{t('timeline.fullTitle', { count: load!.booked })}</span>{' '}
+                  <span className="t">{blockTime(s, timeZone)}</span>
+                </span>
+              </span>
+            </li>
+          )
+        })}
+        {bookedLanes.map(({ s, lane, style }) => {
+          const label = t('timeline.booked', { event: eventName(s), time: formatTimeRange(s.start, s.end, timeZone) })
+          return (
+            <li
+              key={`c${s.request ?? s.start}`}
+              className={`tl-block tl-booked tl-lane${cut(s)}`}
+              style={{ ...style, top: `${LANE0 + LANE * lane}rem` }}
+              title={label}
+            >
+              <SlotLink slot={s} label={label}>
+                <span className="sr-only">{t('timeline.bookedPrefix')}</span>{' '}
+                <span className="tl-title">{s.event_title ?? (s.event ? t('timeline.bookedTitle') : t('timeline.subFestival'))}</span>{' '}
+                <span className="t">{blockTime(s, timeZone)}</span>
+              </SlotLink>
             </li>
           )
         })}
@@ -315,9 +367,69 @@ function TrackRow(props: AxisProps & { row: Row }) {
   )
 }
 
-/** "Free all day", or the free part of this day: "Free 12:00–24:00". */
-function FreeLabel({ range }: { range: string | null }) {
+/** "3 of 10 left", or without a limit "4 booked". */
+function leftText(load: Load, resource: Resource): string {
+  if (load.left === null || load.left === undefined || resource.capacity === 'unlimited') {
+    return t('timeline.bookedCount', { count: load.booked })
+  }
+  return t('timeline.left', { left: load.left, count: resource.capacity })
+}
+
+/**
+ * The free time of a resource of which several may be booked at once, cut where the number
+ * booked changes: each piece with its load (null where the calendar says nothing).
+ */
+function piecesOfFree(free: Slot[], load: Load[]): { s: Slot; load: Load | null }[] {
+  const out: { s: Slot; load: Load | null }[] = []
+  for (const f of free) {
+    const a = Date.parse(f.start)
+    const b = Date.parse(f.end)
+    let at = a
+    for (const l of load) {
+      const la = Math.max(Date.parse(l.start), a)
+      const lb = Math.min(Date.parse(l.end), b)
+      if (!(la < lb)) continue
+      if (la > at) out.push({ s: { ...f, start: toRfc3339(at), end: toRfc3339(la) }, load: null })
+      out.push({ s: { ...f, start: toRfc3339(la), end: toRfc3339(lb) }, load: l })
+      at = lb
+    }
+    if (at < b) out.push({ s: { ...f, start: toRfc3339(at), end: toRfc3339(b) }, load: null })
+  }
+  // Neighbouring pieces with nothing booked read as one free block.
+  const merged: typeof out = []
+  for (const p of out) {
+    const last = merged[merged.length - 1]
+    const empty = (x: { load: Load | null }) => x.load === null || x.load.booked === 0
+    if (last && empty(last) && empty(p) && Date.parse(last.s.end) === Date.parse(p.s.start)) {
+      merged[merged.length - 1] = { s: { ...last.s, end: p.s.end }, load: null }
+    } else merged.push(p)
+  }
+  return merged
+}
+
+/** The pieces of this day that are shown, with where they go. */
+function shownPieces<T extends { start: string; end: string }>(
+  pieces: { s: T; load: Load | null }[] | Load[],
+  inDay: (s: TimeFrame) => boolean,
+  pos: (s: { start: string; end: string }) => CSSProperties | null,
+): { s: Slot; style: CSSProperties; load: Load | null }[] {
+  return pieces.flatMap((p) => {
+    const piece = 's' in p ? p : { s: p as unknown as T, load: p as Load }
+    if (!inDay(piece.s)) return []
+    const style = pos(piece.s)
+    return style ? [{ s: piece.s as unknown as Slot, style, load: piece.load }] : []
+  })
+}
+
+/** "Free all day", or the free part of this day: "Free 12:00–24:00"; "3 of 10 left 12:00–14:00". */
+function FreeLabel({ range, left }: { range: string | null; left?: string | null }) {
   const { t } = useTranslation()
+  if (left)
+    return (
+      <span className="tl-text">
+        <span className="tl-title">{left}</span> {range ? <span className="t">{range}</span> : null}
+      </span>
+    )
   if (range === null)
     return (
       <span className="tl-text">

@@ -1,14 +1,14 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
-import { errorMessage, type Festival, type Resource, type ResourceChange, type ResourceInput, type ResourceKind } from '../client/types'
+import { errorMessage, type Festival, type Id, type Resource, type ResourceChange, type ResourceInput, type ResourceKind } from '../client/types'
 import { DateTimeInput } from '../components/TimeInputs'
 import { ErrorNote, Field, Loading } from '../components/ui'
 import { href, navigate } from '../lib/router'
 import { formatRange, offsetOfTyped, utcToZonedInput, zonedInputToUtc } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
-import { KINDS, kindText } from '../lib/words'
+import { KINDS, kindText, personName, ruleText } from '../lib/words'
 
 export function NewResourceScreen({ festival }: { festival: string }) {
   const f = useData((c) => c.festival(festival), [festival])
@@ -23,6 +23,9 @@ export function EditResourceScreen({ id }: { id: string }) {
   if (!f.data) return f.error ? <ErrorNote message={f.error} /> : <Loading />
   return <ResourceForm festival={f.data} resource={r.data} />
 }
+
+const BUILT_IN = ['manual', 'fcfs', 'collective'] as const
+type BuiltInPolicy = (typeof BUILT_IN)[number]
 
 interface Window {
   key: number
@@ -58,10 +61,14 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
       : [{ key: windowKey++, start: f.start ? utcToZonedInput(f.start, tz) : '', end: f.end ? utcToZonedInput(f.end, tz) : '' }],
   )
   const initialPolicy = r?.policy ?? 'manual'
-  const [policy, setPolicy] = useState<'manual' | 'fcfs' | 'other'>(
-    initialPolicy === 'manual' ? 'manual' : initialPolicy === 'fcfs' ? 'fcfs' : 'other',
-  )
-  const [customPolicy, setCustomPolicy] = useState(initialPolicy !== 'manual' && initialPolicy !== 'fcfs' ? initialPolicy : '')
+  const builtIn = (p: string): p is BuiltInPolicy => (BUILT_IN as readonly string[]).includes(p)
+  const [policy, setPolicy] = useState<BuiltInPolicy | 'other'>(builtIn(initialPolicy) ? initialPolicy : 'other')
+  const [customPolicy, setCustomPolicy] = useState(builtIn(initialPolicy) ? '' : initialPolicy)
+  // How many may be confirmed at once: a number (1: a room, a person), or no limit (tickets).
+  const [unlimited, setUnlimited] = useState(r?.capacity === 'unlimited')
+  const [capacity, setCapacity] = useState(r && r.capacity !== 'unlimited' ? String(r.capacity) : '1')
+  // The resources an event requesting this one requests too ("the PA needs the sound engineer").
+  const [needs, setNeeds] = useState<ReadonlySet<Id>>(() => new Set(r?.needs ?? []))
   const [busy, setBusy] = useState(false)
   // After a first try, what is wrong is worked out again from the fields as they change: a
   // fixed problem goes away, the next one shows. What the node said goes with any change.
@@ -121,6 +128,14 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
       if (!frames.length) return t('resourceForm.noWindows')
       input.availability = frames
     }
+    if (unlimited) input.capacity = 'unlimited'
+    else {
+      const n = Number(capacity.trim())
+      if (!capacity.trim() || !Number.isInteger(n) || n < 1) return t('resourceForm.badCapacity')
+      if (n > 4_294_967_295) return t('resourceForm.badCapacity')
+      input.capacity = n
+    }
+    if (r || needs.size) input.needs = [...needs].sort()
     if (policy === 'other') {
       if (!customPolicy.trim()) return t('resourceForm.needRule')
       input.policy = customPolicy.trim()
@@ -133,7 +148,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
   const input = build()
   useEffect(
     () => setFailure(null),
-    [name, kind, description, address, url, lat, lon, always, windows, policy, customPolicy, daily, dailyFrom, dailyTo, dailyStart, dailyEnd],
+    [name, kind, description, address, url, lat, lon, always, windows, policy, customPolicy, daily, dailyFrom, dailyTo, dailyStart, dailyEnd, unlimited, capacity, needs],
   )
   const error = failure ?? (tried && typeof input === 'string' ? input : null)
 
@@ -329,6 +344,30 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
             </div>
           ) : null}
         </fieldset>
+        <div className="field capacity">
+          <label htmlFor={`${uid}-cap`}>{t('resourceForm.capacity')}</label>
+          <div className="capacity-row">
+            <input
+              id={`${uid}-cap`}
+              type="number"
+              inputMode="numeric"
+              min={1}
+              step={1}
+              value={unlimited ? '' : capacity}
+              disabled={unlimited}
+              onChange={(e) => setCapacity(e.target.value)}
+              aria-describedby={`${uid}-cap-hint`}
+            />
+            <label className="check">
+              <input type="checkbox" checked={unlimited} onChange={(e) => setUnlimited(e.target.checked)} />{' '}
+              <span>{t('resourceForm.unlimited')}</span>
+            </label>
+          </div>
+          <p className="hint" id={`${uid}-cap-hint`}>
+            {t('resourceForm.capacityHint')}
+          </p>
+        </div>
+        <NeedsPicker festival={f} self={r?.id} name={name.trim()} needs={needs} onChange={setNeeds} />
         <fieldset>
           <legend>{t('resourceForm.who')}</legend>
           <div className="radios">
@@ -345,12 +384,19 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
               </span>
             </label>
             <label className="radio">
+              <input type="radio" name="policy" checked={policy === 'collective'} onChange={() => setPolicy('collective')} />
+              <span>
+                <Trans i18nKey="resourceForm.collective" components={{ b: <strong /> }} />
+              </span>
+            </label>
+            <label className="radio">
               <input type="radio" name="policy" checked={policy === 'other'} onChange={() => setPolicy('other')} />
               <span>
                 <Trans i18nKey="resourceForm.other" components={{ b: <strong /> }} />
               </span>
             </label>
           </div>
+          {policy === 'collective' ? <CollectiveNote festival={f} /> : null}
           {policy === 'other' ? (
             <Field id={`${uid}-pol`} label={t('resourceForm.ruleName')}>
               <input id={`${uid}-pol`} value={customPolicy} onChange={(e) => setCustomPolicy(e.target.value)} />
@@ -408,5 +454,79 @@ function ChangeEffects({ change, timeZone }: { change: ResourceChange; timeZone:
         </>
       ) : null}
     </div>
+  )
+}
+
+/** "Needs": the festival's other resources, any of which an event requesting this one requests too. */
+function NeedsPicker({
+  festival: f,
+  self,
+  name,
+  needs,
+  onChange,
+}: {
+  festival: Festival
+  self?: Id
+  name: string
+  needs: ReadonlySet<Id>
+  onChange: (needs: ReadonlySet<Id>) => void
+}) {
+  const { t } = useTranslation()
+  const all = useData((c) => c.resources(f.id), [f.id])
+  const others = (all.data ?? []).filter((x) => x.id !== self && (!x.retired || needs.has(x.id)))
+  if (!others.length) return null
+  const toggle = (id: Id, on: boolean) => {
+    const next = new Set(needs)
+    if (on) next.add(id)
+    else next.delete(id)
+    onChange(next)
+  }
+  return (
+    <fieldset className="needs">
+      <legend>{t('resourceForm.needs')}</legend>
+      <p className="hint">{t('resourceForm.needsHint', { name: name || t('resourceForm.thisOne') })}</p>
+      <ul className="needs-list">
+        {others.map((x) => (
+          <li key={x.id}>
+            <label className="check">
+              <input type="checkbox" checked={needs.has(x.id)} onChange={(e) => toggle(x.id, e.target.checked)} />{' '}
+              <span>
+                {x.name} <span className="muted">({personName(x.owner_name, x.owner, x.mine)})</span>
+              </span>
+            </label>
+          </li>
+        ))}
+      </ul>
+    </fieldset>
+  )
+}
+
+/** Under "decided by the collective's members": whether this node is a collective here, and who votes. */
+function CollectiveNote({ festival: f }: { festival: Festival }) {
+  const mine = useData(async (c) => {
+    const [me, all] = await Promise.all([c.identity(), c.collectives(f.id)])
+    return all.find((x) => x.key === me.public_key) ?? null
+  }, [f.id])
+  if (mine.data === undefined) return null
+  const tab = href('/festivals', f.id, 'collective')
+  if (!mine.data) {
+    return (
+      <p className="note warn">
+        <Trans i18nKey="resourceForm.notCollective" values={{ name: f.name }} components={{ a: <a href={tab} /> }} />
+      </p>
+    )
+  }
+  const members = mine.data.members
+  return (
+    <p className="hint">
+      <Trans
+        i18nKey="resourceForm.collectiveIs"
+        values={{
+          members: members.map((m) => personName(m.name, m.key, m.me)).join(', '),
+          rule: ruleText(mine.data.rule, members.length),
+        }}
+        components={{ a: <a href={tab} /> }}
+      />
+    </p>
   )
 }

@@ -11,7 +11,7 @@ import { href, newEventHref } from '../lib/router'
 import { dayKey, formatRange } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
-import { kindText, personName, policyText } from '../lib/words'
+import { capacityText, kindText, personName, policyText } from '../lib/words'
 
 export function ResourceScreen({ id }: { id: string }) {
   const res = useData((c) => c.resource(id), [id])
@@ -55,6 +55,16 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
         <dd>{personName(r.owner_name, r.owner, r.mine)}</dd>
         <dt>{t('resource.decided')}</dt>
         <dd>{policyText(r.policy)}</dd>
+        <dt>{t('resource.capacity')}</dt>
+        <dd>{capacityText(r.capacity)}</dd>
+        {r.needs.length ? (
+          <>
+            <dt>{t('resource.needs')}</dt>
+            <dd>
+              <Needs resource={r} />
+            </dd>
+          </>
+        ) : null}
         {r.description ? (
           <>
             <dt>{t('resource.about')}</dt>
@@ -109,6 +119,24 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
       <CalendarLinkBox target={{ resource: r.id }} name={r.name} />
       {r.mine && !r.retired ? <RetireBox resource={r} /> : null}
     </section>
+  )
+}
+
+/** The resources this one needs, by name, each a link. */
+function Needs({ resource: r }: { resource: Resource }) {
+  const { t } = useTranslation()
+  const all = useData((c) => c.resources(r.festival), [r.festival])
+  const names = new Map((all.data ?? []).map((x) => [x.id, x.name]))
+  return (
+    <>
+      {r.needs.map((id, i) => (
+        <span key={id}>
+          {i ? ', ' : ''}
+          <a href={href('/resources', id)}>{names.get(id) ?? t('common.aResource')}</a>
+        </span>
+      ))}{' '}
+      <span className="muted">{t('resource.needsHint')}</span>
+    </>
   )
 }
 

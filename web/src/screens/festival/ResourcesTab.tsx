@@ -4,8 +4,9 @@ import type { Festival, Resource } from '../../client/types'
 import { EmptyState, ErrorNote, Loading } from '../../components/ui'
 import { href } from '../../lib/router'
 import { useData } from '../../lib/useData'
-import { kindText, personName, policyShort } from '../../lib/words'
+import { capacityText, kindText, personName, policyShort } from '../../lib/words'
 import { availabilitySummary } from '../../lib/resources'
+import { listText } from '../../i18n'
 
 export function ResourcesTab({ festival: f }: { festival: Festival }) {
   const { t } = useTranslation()
@@ -29,7 +30,13 @@ export function ResourcesTab({ festival: f }: { festival: Festival }) {
       ) : (
         <ul className="list resources" aria-label={t('resourcesTab.list')}>
           {list.map((r) => (
-            <ResourceRow key={r.id} resource={r} festival={f} from={r.festival !== f.id ? names.get(r.festival) : undefined} />
+            <ResourceRow
+              key={r.id}
+              resource={r}
+              festival={f}
+              from={r.festival !== f.id ? names.get(r.festival) : undefined}
+              needs={r.needs.map((id) => resources.data!.find((x) => x.id === id)?.name ?? t('common.aResource'))}
+            />
           ))}
         </ul>
       )}
@@ -43,7 +50,7 @@ export function ResourcesTab({ festival: f }: { festival: Festival }) {
   )
 }
 
-function ResourceRow({ resource: r, festival, from }: { resource: Resource; festival: Festival; from?: string }) {
+function ResourceRow({ resource: r, festival, from, needs }: { resource: Resource; festival: Festival; from?: string; needs: string[] }) {
   const { t } = useTranslation()
   return (
     <li className={`card resource-row${r.retired ? ' cancelled' : ''}`}>
@@ -56,7 +63,9 @@ function ResourceRow({ resource: r, festival, from }: { resource: Resource; fest
         {from ? <span className="badge from">{t('resourcesTab.from', { name: from })}</span> : null}
         <p className="meta">
           {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)} · {availabilitySummary(r, festival.timezone)}
+          {r.capacity !== 1 ? <> · {capacityText(r.capacity)}</> : null}
         </p>
+        {needs.length ? <p className="meta">{t('resourcesTab.needs', { list: listText(needs) })}</p> : null}
         {r.description ? <p className="desc">{r.description}</p> : null}
       </div>
     </li>
