@@ -51,6 +51,7 @@ export function DateTimeInput({
   onChange,
   required,
   min,
+  max,
   describedBy,
 }: {
   id: string
@@ -58,6 +59,7 @@ export function DateTimeInput({
   onChange: (v: string) => void
   required?: boolean
   min?: string
+  max?: string
   describedBy?: string
 }) {
   return (
@@ -66,6 +68,7 @@ export function DateTimeInput({
       type="datetime-local"
       value={value}
       min={min}
+      max={max}
       required={required}
       aria-describedby={describedBy}
       onChange={(e) => onChange(e.target.value)}

@@ -10,7 +10,7 @@ import { ErrorNote, Loading } from '../components/ui'
 import { href } from '../lib/router'
 import { dayKey, formatRange, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
-import { personName } from '../lib/words'
+import { personName, statusText } from '../lib/words'
 
 export function EventScreen({ id }: { id: string }) {
   const ev = useData((c) => c.event(id), [id])
@@ -39,6 +39,7 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
         {t('event.organisedBy', { name: personName(e.organiser_name, e.organiser, e.mine), zone: tz.replace(/_/g, ' ') })}
       </p>
       {e.description ? <p className="desc">{e.description}</p> : null}
+      {!e.cancelled && (e.requested > 0 || e.all_or_nothing) ? <BundleNote event={e} /> : null}
 
       <h2>{t('event.requested')}</h2>
       {e.requests.length ? (
@@ -51,10 +52,38 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
         <p className="muted">{t('event.noRequests')}</p>
       )}
       {!e.cancelled && e.requests.length ? <EventDay event={e} festival={f} /> : null}
-      {e.mine && !e.cancelled ? <EditEvent key={`${e.title}|${e.start}|${e.end}|${e.description}`} event={e} festival={f} /> : null}
+      {e.mine && !e.cancelled ? <EditEvent key={`${e.title}|${e.start}|${e.end}|${e.description}|${e.all_or_nothing}`} event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <AddRequest event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <CancelBox event={e} /> : null}
     </section>
+  )
+}
+
+/**
+ * "2 of 3 confirmed — all or nothing: booked only when all are confirmed", and when a request
+ * of an all-or-nothing event was turned down, that the organiser's node withdrew the rest.
+ */
+function BundleNote({ event: e }: { event: FestivalEvent }) {
+  const { t } = useTranslation()
+  const count = t('event.confirmedOf', { confirmed: e.confirmed, count: e.requested })
+  const broken = e.all_or_nothing
+    ? e.requests.find((q) => q.status === 'denied' || q.status === 'released' || q.status === 'invalid')
+    : undefined
+  const withdrawn = e.requests.filter((q) => q.status === 'withdrawn').length
+  return (
+    <div className={`bundle${e.booked ? ' booked' : ''}`}>
+      <p role="status" aria-label={t('event.bundleLabel')}>
+        <span className="badge">{e.all_or_nothing ? t('event.allOrNothing', { counted: count }) : count}</span>{' '}
+        {e.booked ? t('event.booked') : e.all_or_nothing ? null : e.requested ? t('event.notBooked') : null}
+      </p>
+      {broken ? (
+        <p>
+          {withdrawn
+            ? t('event.bundleBroken', { name: broken.resource_name ?? t('common.aResource'), status: statusText(broken.status) })
+            : t('event.bundleBreaking', { name: broken.resource_name ?? t('common.aResource'), status: statusText(broken.status) })}
+        </p>
+      ) : null}
+    </div>
   )
 }
 
@@ -152,6 +181,7 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
   const [description, setDescription] = useState(e.description)
   const [start, setStart] = useState(utcToZonedInput(e.start, tz))
   const [end, setEnd] = useState(utcToZonedInput(e.end, tz))
+  const [allOrNothing, setAllOrNothing] = useState(e.all_or_nothing)
   const [preview, setPreview] = useState<EventUpdate | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -164,6 +194,7 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
     if (moves.length) c.moves = moves
     if (title !== e.title) c.title = title
     if (description !== e.description) c.description = description
+    if (allOrNothing !== e.all_or_nothing) c.all_or_nothing = allOrNothing
     if (start !== utcToZonedInput(e.start, tz) || end !== utcToZonedInput(e.end, tz)) {
       c.start = start
       c.end = end
@@ -229,6 +260,18 @@ function EditEvent({ event: e, festival: f }: { event: FestivalEvent; festival: 
           <DateTimeInput id="edit-end" value={end} onChange={edited(setEnd)} required />
         </div>
       </div>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={allOrNothing}
+          onChange={(x) => {
+            setAllOrNothing(x.target.checked)
+            setPreview(null)
+            setError(null)
+          }}
+        />{' '}
+        <span>{t('event.allOrNothingEdit')}</span>
+      </label>
       <ErrorNote message={error} />
       {preview ? (
         <MovePreview

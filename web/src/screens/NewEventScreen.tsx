@@ -11,8 +11,8 @@ import { daysBetween, formatDateTime, formatDaySpan, HOUR, offsetLabel, utcToZon
 import { useData } from '../lib/useData'
 import { useDebounced } from '../lib/useDebounced'
 import { useNow } from '../lib/useNow'
-import { t as translate } from '../i18n'
-import { kindText, personName, policyShort } from '../lib/words'
+import { listText, t as translate } from '../i18n'
+import { capacityText, kindText, personName, policyShort } from '../lib/words'
 
 export function NewEventScreen({ festival, preset = {} }: { festival: string; preset?: EventPreset }) {
   const f = useData((c) => c.festival(festival), [festival])
@@ -52,6 +52,27 @@ export function outsideFestival(f: Festival, frame: TimeFrame): string | null {
   return translate('newEvent.outside', { name: f.name, when })
 }
 
+/**
+ * The resources the chosen ones need (transitively) that are not chosen themselves: the node
+ * requests them too and makes the event all or nothing. Each with who needs it.
+ */
+export function neededBy(resources: Resource[], picked: ReadonlySet<Id>): Map<Id, Id[]> {
+  const byId = new Map(resources.map((r) => [r.id, r]))
+  const out = new Map<Id, Id[]>()
+  for (const id of picked) {
+    const seen = new Set<Id>([id])
+    const todo = [...(byId.get(id)?.needs ?? [])]
+    while (todo.length) {
+      const n = todo.shift()!
+      if (seen.has(n)) continue
+      seen.add(n)
+      if (!picked.has(n)) out.set(n, [...(out.get(n) ?? []), id])
+      todo.push(...(byId.get(n)?.needs ?? []))
+    }
+  }
+  return out
+}
+
 function summarise(results: (CheckResult | undefined)[]): string {
   const known = results.filter((r): r is CheckResult => r !== undefined)
   if (!known.length) return ''
@@ -83,12 +104,15 @@ export function EventForm({
   const [start, setStart] = useState(first.start)
   const [end, setEnd] = useState(first.end)
   const [picked, setPicked] = useState<Set<Id>>(() => new Set(preset.resource ? [preset.resource] : []))
+  const [allOrNothing, setAllOrNothing] = useState(false)
+  // The deadline: requests still waiting then are withdrawn by this node (festival time).
+  const [until, setUntil] = useState('')
   const [busy, setBusy] = useState(false)
   // After a first try, what is wrong is worked out again from the fields as they change: a
   // fixed problem goes away, the next one shows. What the node said goes with any change.
   const [tried, setTried] = useState(false)
   const [failure, setFailure] = useState<string | null>(null)
-  useEffect(() => setFailure(null), [title, description, start, end, picked])
+  useEffect(() => setFailure(null), [title, description, start, end, picked, allOrNothing, until])
 
   const startUtc = zonedInputToUtc(start, tz)
   const endUtc = zonedInputToUtc(end, tz)
@@ -99,7 +123,13 @@ export function EventForm({
         ? t('newEvent.endAfterStart')
         : null
   const frame: TimeFrame | null = frameError ? null : { start: startUtc!, end: endUtc! }
-  const problem = !title.trim() ? t('newEvent.needTitle') : frameError
+  const untilUtc = until ? zonedInputToUtc(until, tz) : null
+  const untilError = until && !untilUtc ? t('newEvent.badUntil') : null
+  const problem = !title.trim() ? t('newEvent.needTitle') : (frameError ?? untilError)
+  const needed = neededBy(resources, picked)
+  // A chosen resource that needs others makes the event all or nothing (the node does so too).
+  const forced = needed.size > 0 || resources.some((r) => picked.has(r.id) && r.needs.some((n) => picked.has(n)))
+  const requested = resources.filter((r) => picked.has(r.id) || needed.has(r.id))
   const error = failure ?? (tried ? problem : null)
   const outside = frame ? outsideFestival(f, frame) : null
   const checked = useDebounced(frame ? `${frame.start}/${frame.end}` : '', debounceMs)
@@ -151,6 +181,8 @@ export function EventForm({
         start: frame.start,
         end: frame.end,
         requests: resources.filter((r) => picked.has(r.id)).map((r) => ({ resource: r.id })),
+        ...(allOrNothing || forced ? { all_or_nothing: true } : {}),
+        ...(untilUtc ? { until: untilUtc } : {}),
       })
       navigate(href('/events', ev.id))
     } catch (err) {
@@ -159,11 +191,12 @@ export function EventForm({
     }
   }
 
-  const summary = summarise(resources.filter((r) => picked.has(r.id)).map((r) => checks.data?.get(r.id)))
+  const summary = summarise(requested.map((r) => checks.data?.get(r.id)))
+  const nameOf = (id: Id) => resources.find((r) => r.id === id)?.name ?? t('common.aResource')
 
   // The days the event touches (an event past midnight shows on both), at most three.
   const previewDays = frame ? daysBetween(Date.parse(frame.start), Date.parse(frame.end), tz, 3) : []
-  const previewResources = picked.size ? resources.filter((r) => picked.has(r.id)) : resources
+  const previewResources = requested.length ? requested : resources
 
   return (
     <section>
@@ -212,6 +245,28 @@ export function EventForm({
               </p>
             ) : null}
           </fieldset>
+          <fieldset className="bundle-options">
+            <legend>{t('newEvent.bundle')}</legend>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={allOrNothing || forced}
+                disabled={forced}
+                onChange={(e) => setAllOrNothing(e.target.checked)}
+                aria-describedby="e-aon-hint"
+              />{' '}
+              <span>{t('newEvent.allOrNothing')}</span>
+            </label>
+            <p className="hint" id="e-aon-hint">
+              {forced ? t('newEvent.allOrNothingForced') : t('newEvent.allOrNothingHint')}
+            </p>
+            <Field id="e-until" label={t('newEvent.until')}>
+              <DateTimeInput id="e-until" value={until} onChange={setUntil} describedBy="e-until-hint" max={start} />
+            </Field>
+            <p className="hint" id="e-until-hint">
+              {t('newEvent.untilHint', { zone: tz.replace(/_/g, ' ') })}
+            </p>
+          </fieldset>
         </div>
 
         <fieldset className="card pick">
@@ -224,7 +279,7 @@ export function EventForm({
           ) : (
             <ul className="pick-list">
               {resources.map((r) => (
-                <li key={r.id} className={picked.has(r.id) ? 'picked' : undefined}>
+                <li key={r.id} className={picked.has(r.id) ? 'picked' : needed.has(r.id) ? 'picked needed' : undefined}>
                   <label className="check-row">
                     <input type="checkbox" checked={picked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} />
                     <span className="name">
@@ -232,7 +287,14 @@ export function EventForm({
                       <span className="muted">
                         {' '}
                         {kindText(r.kind)} · {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)}
+                        {r.capacity !== 1 ? <> · {capacityText(r.capacity)}</> : null}
                       </span>
+                      {needed.has(r.id) ? (
+                        <span className="needed-note">
+                          {' '}
+                          {t('newEvent.requestedToo', { names: listText(needed.get(r.id)!.map(nameOf)) })}
+                        </span>
+                      ) : null}
                     </span>
                   </label>
                   <div className="status" data-testid={`check-${r.id}`}>
@@ -252,15 +314,28 @@ export function EventForm({
           <p className="summary" role="status" aria-live="polite">
             {upToDate ? summary : ''}
           </p>
+          {resources
+            .filter((r) => picked.has(r.id) && r.needs.length)
+            .map((r) => {
+              const list = r.needs.filter((n) => !picked.has(n)).map(nameOf)
+              return (
+                <p key={r.id} className="note warn needs-note">
+                  {list.length
+                    ? t('newEvent.needsNote', { name: r.name, list: listText(list), count: list.length })
+                    : t('newEvent.needsChosen', { name: r.name, list: listText(r.needs.map(nameOf)) })}
+                </p>
+              )
+            })}
         </fieldset>
+
 
         <ErrorNote message={error} />
         <div className="actions sticky-actions">
           <button type="submit" className="primary" disabled={busy}>
             {busy
               ? t('common.creating')
-              : picked.size
-                ? t('newEvent.createAndSend', { count: picked.size })
+              : requested.length
+                ? t('newEvent.createAndSend', { count: requested.length })
                 : t('newEvent.create')}
           </button>
           <a className="button" href={href('/festivals', f.id)}>
