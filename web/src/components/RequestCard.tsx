@@ -1,12 +1,13 @@
 // One request, with what its reader can do about it: the owner confirms, denies or releases;
-// the organiser withdraws. Used by the inbox, "My requests" and the event page.
+// a member of the collective that owns the resource votes; the organiser withdraws. Used by
+// the inbox, "My requests" and the event page.
 
 import { useId, useState, type FormEvent } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
-import { errorMessage, type ResourceRequest } from '../client/types'
+import { errorMessage, type ResourceRequest, type Votes } from '../client/types'
 import { href } from '../lib/router'
-import { formatRange, formatTimeRange } from '../lib/time'
+import { formatDateTime, formatRange, formatTimeRange } from '../lib/time'
 import { useData } from '../lib/useData'
 import { personName, policyShort } from '../lib/words'
 import { describeCheck, eventName } from '../lib/checks'
@@ -31,6 +32,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [denying, setDenying] = useState(false)
+  const [votingNo, setVotingNo] = useState(false)
 
   async function act(f: () => Promise<unknown>) {
     setBusy(true)
@@ -38,6 +40,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
     try {
       await f()
       setDenying(false)
+      setVotingNo(false)
     } catch (e) {
       setError(errorMessage(e))
     } finally {
@@ -45,7 +48,15 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
     }
   }
 
-  const canDecide = q.incoming && (q.status === 'pending' || q.status === 'denied')
+  // A request for a collective's resource: its members vote, its owner (the collective's
+  // node) decides. `incoming` is true for both; the resource says whether this is the owner.
+  const owned = useData(
+    (c) => (q.votes && q.incoming ? c.resource(q.resource).then((r) => r.mine) : Promise.resolve(null)),
+    [q.id, q.resource, q.incoming, Boolean(q.votes)],
+  )
+  const member = Boolean(q.votes && q.incoming && owned.data === false)
+  const owner = q.incoming && !member && (!q.votes || owned.data === true)
+  const canDecide = owner && (q.status === 'pending' || q.status === 'denied')
   // A pending request carries the node's verdict (`cannot_confirm`, which counts the old slot
   // of a moved request as free, and `competing`). A denied one the owner may confirm after
   // all: is its time free now? (That decides whether "Confirm" is the obvious next step.)
@@ -77,7 +88,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
   return (
     <li className={`card request status-${q.status}`} aria-label={`${q.event_title}: ${q.resource_name}`}>
       <div className="request-head">
-        {onSelect && canDecide ? (
+        {onSelect && canDecide && !q.votes ? (
           <input
             type="checkbox"
             className="select"
@@ -87,7 +98,11 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           />
         ) : null}
         <h3>{title}</h3>
-        <StatusBadge status={q.status} forOwner={q.incoming} />
+        {member && q.status === 'pending' ? (
+          <span className="badge status-pending">{q.votes?.mine == null ? t('votes.waitingForYourVote') : t('votes.waitingForOthers')}</span>
+        ) : (
+          <StatusBadge status={q.status} forOwner={owner} />
+        )}
       </div>
       <p className="when">{formatRange(q.start, q.end, timeZone)}</p>
       {/* Who asked: not on the event's own page, nor on one's own requests. */}
@@ -121,13 +136,19 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           />
         </p>
       ) : null}
+      {q.until && q.status === 'pending' ? (
+        <p className="deadline">{t('requests.until', { time: formatDateTime(q.until, timeZone) })}</p>
+      ) : null}
+      {q.votes ? <Tally votes={q.votes} /> : null}
       {q.incoming && q.cannot_confirm ? (
         <p className="conflict">
           <strong>{t('requests.cannotConfirm')}</strong>
           {q.cannot_confirm}{' '}
-          <button type="button" disabled={busy} onClick={() => act(() => client.deny(q.id, q.cannot_confirm ?? undefined))}>
-            {t('requests.denyWithReason')}
-          </button>
+          {owner ? (
+            <button type="button" disabled={busy} onClick={() => act(() => client.deny(q.id, q.cannot_confirm ?? undefined))}>
+              {t('requests.denyWithReason')}
+            </button>
+          ) : null}
         </p>
       ) : null}
       {q.incoming && q.status === 'pending' && q.competing.length ? (
@@ -142,7 +163,22 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           <CheckNote result={check.data} timeZone={timeZone} ignore={q.id} />
         </p>
       ) : null}
+      {member && q.votes && q.status === 'pending' && q.votes.mine != null ? (
+        <p className="voted" role="status">
+          {q.votes.mine ? t('votes.youVotedYes') : t('votes.youVotedNo')}
+        </p>
+      ) : null}
       <div className="actions">
+        {member && q.status === 'pending' && q.votes?.mine !== true ? (
+          <button type="button" className="primary" disabled={busy} onClick={() => act(() => client.vote(q.id, true))}>
+            {q.votes?.mine === false ? t('votes.yesInstead') : t('votes.yes')}
+          </button>
+        ) : null}
+        {member && q.status === 'pending' && q.votes?.mine !== false && !votingNo ? (
+          <button type="button" disabled={busy} onClick={() => setVotingNo(true)}>
+            {q.votes?.mine === true ? t('votes.noInstead') : t('votes.noOpen')}
+          </button>
+        ) : null}
         {canDecide ? (
           <button
             type="button"
@@ -153,12 +189,12 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
             {q.status === 'denied' ? t('requests.confirmAfterAll') : t('requests.confirm')}
           </button>
         ) : null}
-        {q.incoming && q.status === 'pending' && !denying ? (
+        {owner && q.status === 'pending' && !denying ? (
           <button type="button" disabled={busy} onClick={() => setDenying(true)}>
             {t('requests.denyOpen')}
           </button>
         ) : null}
-        {q.incoming && q.status === 'confirmed' ? (
+        {owner && q.status === 'confirmed' ? (
           <button type="button" disabled={busy} onClick={() => act(() => client.release(q.id))}>
             {t('requests.release')}
           </button>
@@ -172,6 +208,15 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
       {denying ? (
         <DenyForm busy={busy} onCancel={() => setDenying(false)} onDeny={(reason) => act(() => client.deny(q.id, reason))} />
       ) : null}
+      {votingNo ? (
+        <DenyForm
+          busy={busy}
+          label={t('votes.noReason')}
+          submit={t('votes.no')}
+          onCancel={() => setVotingNo(false)}
+          onDeny={(reason) => act(() => client.vote(q.id, false, reason || undefined))}
+        />
+      ) : null}
       <ErrorNote message={error} />
     </li>
   )
@@ -183,7 +228,42 @@ function sentence(text: string): string {
   return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.')
 }
 
-function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: string) => void; onCancel: () => void }) {
+/** "1 of 2 yes votes needed — Ana: yes, Bo: no (we paint that day)". */
+function Tally({ votes: v }: { votes: Votes }) {
+  const { t } = useTranslation()
+  const cast = [
+    ...v.yes.map((m) => t('votes.saidYes', { name: personName(m.name, m.key, m.me) })),
+    ...v.no.map(({ member: m, reason }) =>
+      reason.trim()
+        ? t('votes.saidNoWhy', { name: personName(m.name, m.key, m.me), reason: reason.trim() })
+        : t('votes.saidNo', { name: personName(m.name, m.key, m.me) }),
+    ),
+  ]
+  const count = t('votes.count', { yes: v.yes.length, count: v.needed })
+  const outcome = v.outcome === true ? t('votes.outcomeYes') : v.outcome === false ? t('votes.outcomeNo') : null
+  return (
+    <p className="votes">
+      <strong>{count}</strong>
+      {' — '}
+      {cast.length ? cast.join(', ') : t('votes.none')}
+      {outcome ? <span className="outcome"> · {outcome}</span> : null}
+    </p>
+  )
+}
+
+function DenyForm({
+  busy,
+  onDeny,
+  onCancel,
+  label,
+  submit: submitText,
+}: {
+  busy: boolean
+  onDeny: (reason: string) => void
+  onCancel: () => void
+  label?: string
+  submit?: string
+}) {
   const { t } = useTranslation()
   const id = useId()
   const [reason, setReason] = useState('')
@@ -193,11 +273,11 @@ function DenyForm({ busy, onDeny, onCancel }: { busy: boolean; onDeny: (reason: 
   }
   return (
     <form className="deny" onSubmit={submit}>
-      <label htmlFor={id}>{t('requests.denyReason')}</label>
+      <label htmlFor={id}>{label ?? t('requests.denyReason')}</label>
       <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
       <div className="actions">
         <button type="submit" className="danger" disabled={busy}>
-          {t('requests.deny')}
+          {submitText ?? t('requests.deny')}
         </button>
         <button type="button" onClick={onCancel}>
           {t('common.back')}

@@ -28,7 +28,7 @@ export interface EventPreset {
 
 export type ProgrammeView = 'grid' | 'list'
 
-export const FESTIVAL_TABS = ['timeline', 'events', 'resources', 'map', 'share'] as const
+export const FESTIVAL_TABS = ['timeline', 'events', 'resources', 'map', 'share', 'collective'] as const
 export type FestivalTab = (typeof FESTIVAL_TABS)[number]
 
 export function parseRoute(hash: string): Route {

@@ -10,6 +10,7 @@ import { offsetLabel, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
 import { personName } from '../lib/words'
+import { CollectiveTab } from './festival/CollectiveTab'
 import { EventsTab } from './festival/EventsTab'
 import { MapTab } from './festival/MapTab'
 import { ResourcesTab } from './festival/ResourcesTab'
@@ -22,6 +23,7 @@ const TABS = [
   { tab: 'resources', label: 'festival.tabResources' },
   { tab: 'map', label: 'festival.tabMap' },
   { tab: 'share', label: 'festival.tabShare' },
+  { tab: 'collective', label: 'festival.tabCollective' },
 ] as const satisfies { tab: FestivalTab; label: string }[]
 
 export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
@@ -73,6 +75,7 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
         {tab === 'resources' ? <ResourcesTab festival={f} /> : null}
         {tab === 'map' ? <MapTab festival={f} /> : null}
         {tab === 'share' ? <ShareTab festival={f} /> : null}
+        {tab === 'collective' ? <CollectiveTab festival={f} /> : null}
       </div>
     </section>
   )

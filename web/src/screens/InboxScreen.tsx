@@ -50,8 +50,9 @@ export function InboxScreen() {
       (!resource || q.resource === resource) &&
       (!day || (byId && dayOf(q, byId) === day)),
   )
-  // Only what is shown and can still be decided stays selected.
-  const decidable = new Set(shown.filter((q) => q.status === 'pending' || q.status === 'denied').map((q) => q.id))
+  // Only what is shown and can still be decided stays selected. Requests for a collective's
+  // resources are decided by its members' votes, one by one.
+  const decidable = new Set(shown.filter((q) => (q.status === 'pending' || q.status === 'denied') && !q.votes).map((q) => q.id))
   const chosen = [...selected].filter((id) => decidable.has(id))
 
   function select(id: Id, on: boolean) {
