@@ -65,24 +65,29 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
  */
 function BundleNote({ event: e }: { event: FestivalEvent }) {
   const { t } = useTranslation()
-  const count = t('event.confirmedOf', { confirmed: e.confirmed, count: e.requested })
   const broken = e.all_or_nothing
     ? e.requests.find((q) => q.status === 'denied' || q.status === 'released' || q.status === 'invalid')
     : undefined
-  const withdrawn = e.requests.filter((q) => q.status === 'withdrawn').length
+  if (broken) {
+    // One was turned down: the event will not take place as planned, whatever is confirmed.
+    const withdrawn = e.requests.some((q) => q.status === 'withdrawn')
+    const values = { name: broken.resource_name ?? t('common.aResource'), status: statusText(broken.status) }
+    return (
+      <div className="bundle broken">
+        <p role="status" aria-label={t('event.bundleLabel')}>
+          <span className="badge">{t('event.notBookedBadge')}</span>{' '}
+          {withdrawn ? t('event.bundleBroken', values) : t('event.bundleBreaking', values)}
+        </p>
+      </div>
+    )
+  }
   return (
     <div className={`bundle${e.booked ? ' booked' : ''}`}>
       <p role="status" aria-label={t('event.bundleLabel')}>
-        <span className="badge">{e.all_or_nothing ? t('event.allOrNothing', { counted: count }) : count}</span>{' '}
+        <span className="badge">{t('event.confirmedOf', { confirmed: e.confirmed, count: e.requested })}</span>
+        {e.all_or_nothing ? <> — {t('event.allOrNothing')}</> : null}{' '}
         {e.booked ? t('event.booked') : e.all_or_nothing ? null : e.requested ? t('event.notBooked') : null}
       </p>
-      {broken ? (
-        <p>
-          {withdrawn
-            ? t('event.bundleBroken', { name: broken.resource_name ?? t('common.aResource'), status: statusText(broken.status) })
-            : t('event.bundleBreaking', { name: broken.resource_name ?? t('common.aResource'), status: statusText(broken.status) })}
-        </p>
-      ) : null}
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useLayoutEffect, useRef, useState, type FormEvent } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type FestivalChange } from '../client/types'
@@ -31,6 +31,18 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
   const all = useData((c) => c.festivals(), [])
   const one = useData((c) => c.festival(id), [id])
   const f = one.data
+  // On a narrow screen the tabs scroll sideways: keep the current one in sight.
+  const tabs = useRef<HTMLElement>(null)
+  const loaded = Boolean(f)
+  useLayoutEffect(() => {
+    const nav = tabs.current
+    const current = nav?.querySelector<HTMLElement>('[aria-current="page"]')
+    if (!nav || !current || nav.scrollWidth <= nav.clientWidth) return
+    const a = current.getBoundingClientRect()
+    const n = nav.getBoundingClientRect()
+    if (a.right > n.right) nav.scrollLeft += a.right - n.right + 16
+    else if (a.left < n.left) nav.scrollLeft -= n.left - a.left + 16
+  }, [tab, loaded])
   if (!f) return one.error ? <ErrorNote message={one.error} /> : <Loading what="festival" />
   const parents = all.data ? ancestry(all.data, f.id) : []
   const children = (all.data ?? []).filter((c) => c.parent === f.id)
@@ -60,7 +72,7 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
       <FestivalFacts festival={f} />
       <EditFestival key={`${f.name}|${f.description}|${f.timezone}|${f.start}|${f.end}`} festival={f} />
       <SubFestivals festival={f} subs={children} />
-      <nav className="tabs" aria-label={t('festival.views')}>
+      <nav className="tabs" aria-label={t('festival.views')} ref={tabs}>
         {TABS.map((x) => (
           <a key={x.tab} href={href('/festivals', f.id, x.tab)} aria-current={x.tab === tab ? 'page' : undefined}>
             {t(x.label)}

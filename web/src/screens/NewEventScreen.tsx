@@ -281,7 +281,12 @@ export function EventForm({
               {resources.map((r) => (
                 <li key={r.id} className={picked.has(r.id) ? 'picked' : needed.has(r.id) ? 'picked needed' : undefined}>
                   <label className="check-row">
-                    <input type="checkbox" checked={picked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} />
+                    <input
+                      type="checkbox"
+                      checked={picked.has(r.id) || needed.has(r.id)}
+                      disabled={!picked.has(r.id) && needed.has(r.id)}
+                      onChange={(e) => toggle(r.id, e.target.checked)}
+                    />
                     <span className="name">
                       <strong>{r.name}</strong>
                       <span className="muted">

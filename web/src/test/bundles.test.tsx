@@ -33,6 +33,9 @@ describe('an event that is all or nothing', () => {
     expect(await screen.findByText('PA system needs Sound engineer: it will be requested too, all or nothing.')).toBeInTheDocument()
     const engineerRow = screen.getByRole('checkbox', { name: /Sound engineer/ }).closest('li')!
     expect(engineerRow).toHaveTextContent('requested too: PA system needs it')
+    // It is requested whatever one ticks: shown ticked, and fixed.
+    expect(screen.getByRole('checkbox', { name: /Sound engineer/ })).toBeChecked()
+    expect(screen.getByRole('checkbox', { name: /Sound engineer/ })).toBeDisabled()
     const aon = screen.getByRole('checkbox', { name: 'All or nothing' })
     expect(aon).toBeChecked()
     expect(aon).toBeDisabled()
@@ -56,7 +59,7 @@ describe('an event that is all or nothing', () => {
     await waitFor(() => expect(bundle).toHaveTextContent('1 of 2 confirmed — all or nothing'))
     expect(bundle).not.toHaveTextContent('Booked')
     await bo.confirm(concert.requests[1].id)
-    await waitFor(() => expect(bundle).toHaveTextContent('2 of 2 confirmed — all or nothing: booked only when all are confirmed Booked: it is in the programme.'))
+    await waitFor(() => expect(bundle).toHaveTextContent('2 of 2 confirmed — all or nothing: booked only when all are confirmed. Booked: it is in the programme.'))
     expect(engineerCard).not.toHaveTextContent('Waits until')
   })
 
@@ -92,7 +95,9 @@ describe('an event that is all or nothing', () => {
     ])
     inbox.unmount()
     renderApp(chidi, `/events/${gig.id}`)
-    expect(await screen.findByText('Sound engineer: Denied. All or nothing: the other requests were withdrawn.')).toBeInTheDocument()
+    expect(await screen.findByRole('status', { name: 'How far the event is booked' })).toHaveTextContent(
+      'Not booked Sound engineer: Denied. All or nothing: the other requests were withdrawn.',
+    )
     expect(screen.getByRole('listitem', { name: 'Gig: Main stage' })).toHaveTextContent('Withdrawn')
     expect(screen.getByRole('listitem', { name: 'Gig: PA system' })).toHaveTextContent('Withdrawn')
     expect(screen.getByRole('listitem', { name: 'Gig: Sound engineer' })).toHaveTextContent('Reason: I am on the other stage')

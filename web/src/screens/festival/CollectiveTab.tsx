@@ -39,6 +39,8 @@ export function CollectiveTab({ festival: f }: { festival: Festival }) {
     },
     [f.id, f.creator, f.creator_name],
   )
+  // Kept here: saving changes the node's collective, which gives the form a new key.
+  const [saved, setSaved] = useState<string | null>(null)
   if (!data.data) return data.error ? <ErrorNote message={data.error} /> : <Loading />
   const { me, collectives, names } = data.data
   const mine = collectives.find((x) => x.key === me) ?? null
@@ -63,6 +65,8 @@ export function CollectiveTab({ festival: f }: { festival: Festival }) {
         me={me}
         mine={mine}
         names={names}
+        saved={saved}
+        onSaved={setSaved}
       />
     </div>
   )
@@ -82,7 +86,7 @@ function CollectiveCard({ collective: x, me }: { collective: Collective; me: Pub
       <ul className="members">
         {x.members.map((m) => (
           <li key={m.key}>
-            {personName(m.name, m.key, m.me)} <ShortKey value={m.key} />
+            <MemberName name={m.name} memberKey={m.key} me={m.me} />
           </li>
         ))}
       </ul>
@@ -97,11 +101,15 @@ function CollectiveForm({
   me,
   mine,
   names,
+  saved,
+  onSaved: setSaved,
 }: {
   festival: Festival
   me: PublicKey
   mine: Collective | null
   names: Map<PublicKey, string>
+  saved: string | null
+  onSaved: (text: string | null) => void
 }) {
   const { t } = useTranslation()
   const client = useClient()
@@ -113,7 +121,6 @@ function CollectiveForm({
   const [pasted, setPasted] = useState('')
   const [pasteError, setPasteError] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
-  const [saved, setSaved] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
 
   const nameOf = (key: PublicKey) => personName(names.get(key), key, key === me)
@@ -170,7 +177,7 @@ function CollectiveForm({
             {members.map((key) => (
               <li key={key}>
                 <span>
-                  {nameOf(key)} <ShortKey value={key} />
+                  <MemberName name={names.get(key)} memberKey={key} me={key === me} />
                 </span>
                 <button type="button" className="link" onClick={() => remove(key)} aria-label={t('collective.removeMember', { name: nameOf(key) })}>
                   {t('collective.remove')}
@@ -268,5 +275,16 @@ function CollectiveForm({
         </button>
       </div>
     </form>
+  )
+}
+
+/** "Ana 3fa9c2d1…", or for a key whose name is not known here, "someone 3fa9c2d1…". */
+function MemberName({ name, memberKey, me }: { name: string | null | undefined; memberKey: PublicKey; me: boolean }) {
+  const { t } = useTranslation()
+  const who = name ? personName(name, memberKey, me) : me ? t('person.you') : t('common.someone')
+  return (
+    <>
+      {who} <ShortKey value={memberKey} />
+    </>
   )
 }
