@@ -204,8 +204,10 @@ pub enum Operation {
         replaces: Option<Id>,
         until: Option<Timestamp>,
     },
+    /// `reason`: why, when a node withdraws on its own (all or nothing, a deadline).
     RequestWithdraw {
         request: Id,
+        reason: String,
     },
     /// `frame`: the slot it takes (the request's frame), so that a peer that does not hold
     /// the request (an event of a sub-festival) still knows what is busy. Version 1
@@ -279,6 +281,7 @@ impl Operation {
                 3
             }
             Operation::RequestCreate { until: Some(_), .. } => 3,
+            Operation::RequestWithdraw { reason, .. } if !reason.is_empty() => 3,
             Operation::RequestCreate { replaces: Some(_), .. } | Operation::Confirm { frame: Some(_), .. } => 2,
             _ => 1,
         }
@@ -428,7 +431,10 @@ impl Payload {
                     m.int("until", until.0);
                 }
             }
-            Operation::RequestWithdraw { request } => m.id("id", request),
+            Operation::RequestWithdraw { request, reason } => {
+                m.id("id", request);
+                m.opt_text("reason", reason);
+            }
             Operation::Confirm { request, resource, frame } => {
                 m.id("req", request);
                 m.id("res", resource);
@@ -675,7 +681,10 @@ fn read_op(kind: &str, version: u64, r: &mut MapReader) -> R<Option<Operation>> 
             replaces: if v2 { r.take("repl").map(|v| as_id(&v, "repl")).transpose()? } else { None },
             until: if version >= 3 { r.opt_int("until")?.map(|t| time(t, "until")).transpose()? } else { None },
         },
-        "request/withdraw" => Operation::RequestWithdraw { request: r.id("id")? },
+        "request/withdraw" => Operation::RequestWithdraw {
+            request: r.id("id")?,
+            reason: if version >= 3 { r.opt_text("reason")? } else { String::new() },
+        },
         "auth/confirm" => Operation::Confirm {
             request: r.id("req")?,
             resource: r.id("res")?,

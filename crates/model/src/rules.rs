@@ -215,7 +215,7 @@ impl State {
                     None => Ok(()),
                 }
             }
-            Operation::RequestWithdraw { request } => {
+            Operation::RequestWithdraw { request, .. } => {
                 let q = self.requests.get(request).filter(|q| mine(&q.log));
                 let q = q.ok_or(Rule::NotInLog { kind: ObjectKind::Request, id: *request })?;
                 if q.withdrawn { Err(Rule::AlreadyWithdrawn { request: *request }) } else { Ok(()) }

@@ -160,6 +160,8 @@ pub struct Request {
     /// Broken rules found when the request was applied (its own log's rules).
     pub invalid: Option<Rule>,
     pub withdrawn: bool,
+    /// Why its organiser's node withdrew it, if it said.
+    pub withdraw_reason: String,
 }
 
 /// A collective: a key whose node decides its resources' requests by its members' votes.
@@ -482,6 +484,7 @@ impl State {
                     until,
                     invalid: invalid.clone(),
                     withdrawn: false,
+                    withdraw_reason: String::new(),
                 };
                 self.requests.insert(id, request);
                 if invalid.is_none()
@@ -500,8 +503,10 @@ impl State {
                     return Err(rule);
                 }
             }
-            Operation::RequestWithdraw { request } => {
-                self.requests.get_mut(&request).expect("checked").withdrawn = true;
+            Operation::RequestWithdraw { request, reason } => {
+                let q = self.requests.get_mut(&request).expect("checked");
+                q.withdrawn = true;
+                q.withdraw_reason = reason;
             }
             // The owner's decisions are kept in the resource's fold, which decides their
             // effect in the owner's log order (`Allocation::rule`).

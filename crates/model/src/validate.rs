@@ -59,7 +59,7 @@ pub fn check_fields(op: &Operation) -> Result<(), FieldError> {
         }
         Operation::ResourceCreate(fields) | Operation::ResourceUpdate { fields, .. } => resource(fields),
         Operation::EventCreate(fields) | Operation::EventUpdate { fields, .. } => event(fields),
-        Operation::Deny { reason, .. } | Operation::Vote { reason, .. } => {
+        Operation::Deny { reason, .. } | Operation::Vote { reason, .. } | Operation::RequestWithdraw { reason, .. } => {
             one_line("reason", reason)?;
             max_len("reason", reason, MAX_SHORT_TEXT)
         }
@@ -77,7 +77,6 @@ pub fn check_fields(op: &Operation) -> Result<(), FieldError> {
         Operation::ResourceRetire { .. }
         | Operation::EventCancel { .. }
         | Operation::RequestCreate { .. }
-        | Operation::RequestWithdraw { .. }
         | Operation::Confirm { .. }
         | Operation::Release { .. } => Ok(()),
     }

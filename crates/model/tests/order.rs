@@ -110,7 +110,12 @@ fn random_world(seed: u64) -> World {
             let replaces = if rng.random_bool(0.8) { Some(q) } else { Some(requests.choose(&mut rng).unwrap().0) };
             let op = Operation::RequestCreate { event: ev, resource: res, frame: later, replaces, until: None };
             let n = w.write(requester, qfest, op, &format!("n{k}"));
-            w.write(requester, qfest, Operation::RequestWithdraw { request: q }, &format!("mw{k}"));
+            w.write(
+                requester,
+                qfest,
+                Operation::RequestWithdraw { request: q, reason: String::new() },
+                &format!("mw{k}"),
+            );
             requests.push((n, res, requester, qfest, ev, later));
             continue;
         }
@@ -136,7 +141,12 @@ fn random_world(seed: u64) -> World {
             6..=7 => Operation::Deny { request: q, resource: res, reason: format!("no {k}") },
             8 => Operation::Release { request: q, resource: res },
             _ => {
-                w.write(requester, qfest, Operation::RequestWithdraw { request: q }, &format!("w{k}"));
+                w.write(
+                    requester,
+                    qfest,
+                    Operation::RequestWithdraw { request: q, reason: String::new() },
+                    &format!("w{k}"),
+                );
                 continue;
             }
         };

@@ -103,10 +103,10 @@ fn withdrawn_request_keeps_its_slot_until_released() {
     let tour = w.event("bo", fest, "Tour", frame(t(3, 9, 0), t(3, 17, 0)));
     let q = w.request("bo", fest, "q-tour", tour, bike, frame(t(3, 9, 0), t(3, 17, 0)));
     w.write("ana", fest, Operation::Confirm { request: q, resource: bike, frame: None }, "confirm-tour");
-    w.write("bo", fest, Operation::RequestWithdraw { request: q }, "withdraw-tour");
+    w.write("bo", fest, Operation::RequestWithdraw { request: q, reason: String::new() }, "withdraw-tour");
     let before_release = w.render(&w.state());
     w.write("ana", fest, Operation::Release { request: q, resource: bike }, "release-tour");
-    w.write("bo", fest, Operation::RequestWithdraw { request: q }, "withdraw-twice");
+    w.write("bo", fest, Operation::RequestWithdraw { request: q, reason: String::new() }, "withdraw-twice");
     expect![[r#"
         festival Fest: Fest
         resource Bike of ana: Bike
@@ -463,7 +463,7 @@ fn a_moved_request_keeps_its_slot_until_the_new_one_is_decided() {
         Operation::RequestCreate { event: opening, resource: stage, frame: to, replaces: Some(old), until: None },
         "q-new",
     );
-    w.write("bo", fest, Operation::RequestWithdraw { request: old }, "withdraw-old");
+    w.write("bo", fest, Operation::RequestWithdraw { request: old, reason: String::new() }, "withdraw-old");
     let s = w.state();
     expect![[r#"
         festival Fest: Fest

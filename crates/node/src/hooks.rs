@@ -74,7 +74,13 @@ fn run_command(cmd: &str, input: &str) -> Result<String, String> {
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
-    child.stdin.take().expect("piped").write_all(input.as_bytes()).map_err(|e| format!("cannot write: {e}"))?;
+    match child.stdin.take().expect("piped").write_all(input.as_bytes()) {
+        Ok(()) => {}
+        // The program closed its input without reading all of it (or exited already): its
+        // exit status says how it went, not the pipe.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(format!("cannot write: {e}")),
+    }
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut out = String::new();

@@ -902,6 +902,10 @@ fn a_bundle_falls_apart_cleanly_when_one_owner_denies_and_deadlines_withdraw() {
     let statuses: Vec<&str> =
         concert["requests"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["withdrawn", "withdrawn", "denied"]);
+    assert_eq!(
+        concert["requests"][0]["reason"],
+        "withdrawn by the organiser's node: all or nothing: Sound engineer is not available"
+    );
     assert_eq!(concert["booked"], false);
 
     // A deadline: a request still pending then is withdrawn by the organiser's node.
@@ -946,7 +950,9 @@ fn a_bundle_falls_apart_cleanly_when_one_owner_denies_and_deadlines_withdraw() {
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let out = cy.receive(&bo, &festival);
     assert!(out.contains("withdraw"), "the deadline passed: {out}");
-    assert_eq!(cy.json(&["request", "show", &s(&e["requests"][0]["id"])])["status"], "withdrawn");
+    let late = cy.json(&["request", "show", &s(&e["requests"][0]["id"])]);
+    assert_eq!(late["status"], "withdrawn");
+    assert_eq!(late["reason"], "withdrawn by the organiser's node: the deadline passed while it was pending");
 }
 
 /// RFC 3339 (UTC) `seconds` from now.
@@ -1008,7 +1014,9 @@ fn a_collective_of_three_decides_by_majority_from_its_members_devices() {
         "{incoming}"
     );
     assert!(dee.fails(&["request", "vote", &q, "--yes"]).contains("not a member"));
-    ana.json(&["request", "vote", &q, "--yes"]);
+    let voted = ana.json(&["request", "vote", &q, "--yes"]);
+    assert_eq!((voted["incoming"].as_bool(), voted["voter"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(voted["votes"]["mine"], true);
     bo.json(&["request", "vote", &q, "--no", "--reason", "we paint that day"]);
     house.receive(&ana, &festival);
     house.receive(&bo, &festival);

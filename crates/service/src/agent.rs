@@ -122,9 +122,8 @@ pub fn run(store: &mut Store, policies: &PolicyRegistry) -> ApiResult<(Vec<Agent
     let (withdrawals, next) = organiser_work(store.state(), &me, now);
     for (id, why) in withdrawals {
         let Some(festival) = store.state().request(&id).map(|q| q.festival) else { continue };
-        let written = store.append_if(festival, Operation::RequestWithdraw { request: id }, |s| {
-            withdraw_reason(s, &me, now, &id).is_some()
-        })?;
+        let op = Operation::RequestWithdraw { request: id, reason: truncate(&why) };
+        let written = store.append_if(festival, op, |s| withdraw_reason(s, &me, now, &id).is_some())?;
         if written.is_some() {
             actions.push(AgentAction { request: id.to_hex(), action: "withdraw", reason: Some(why) });
         }

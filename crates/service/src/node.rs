@@ -906,7 +906,7 @@ impl Node {
                             replaces: Some(*old),
                             until: None,
                         },
-                        Operation::RequestWithdraw { request: *old },
+                        Operation::RequestWithdraw { request: *old, reason: String::new() },
                     ]
                 })
                 .collect();
@@ -1065,7 +1065,7 @@ impl Node {
     pub fn withdraw(&mut self, id: &str) -> ApiResult<RequestView> {
         let id = self.request_id(id)?;
         let festival = self.state().request(&id).expect("resolved").festival;
-        self.write("withdraw", festival, Operation::RequestWithdraw { request: id })?;
+        self.write("withdraw", festival, Operation::RequestWithdraw { request: id, reason: String::new() })?;
         self.request(&id.to_hex())
     }
 

@@ -163,7 +163,11 @@ pub struct RequestView {
     pub author: String,
     pub author_name: Option<String>,
     pub mine: bool,
+    /// For this node's owner to decide: they own the resource, or vote as a member of the
+    /// collective that owns it (`voter`).
     pub incoming: bool,
+    /// This node's owner votes on it (a member of the owning collective), and does not decide.
+    pub voter: bool,
     pub start: String,
     pub end: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::request_status))]
@@ -198,15 +202,13 @@ impl RequestView {
             RequestStatus::Denied { reason } if !reason.is_empty() => Some(reason.clone()),
             RequestStatus::Withdrawn { holds_slot } => {
                 let why = if s.event(&q.event).is_some_and(|e| e.cancelled) {
-                    "the event was cancelled"
+                    "the event was cancelled".to_string()
+                } else if !q.withdraw_reason.is_empty() {
+                    format!("withdrawn by the organiser's node: {}", q.withdraw_reason)
                 } else {
-                    "withdrawn by the organiser"
+                    "withdrawn by the organiser".to_string()
                 };
-                Some(if *holds_slot {
-                    format!("{why}; the owner has not released the slot yet")
-                } else {
-                    why.to_string()
-                })
+                Some(if *holds_slot { format!("{why}; the owner has not released the slot yet") } else { why })
             }
             RequestStatus::Invalid { reason } => Some(s.describe(reason)),
             _ => None,
@@ -223,6 +225,7 @@ impl RequestView {
             author_name: s.display_name(Some(&q.festival), &q.author).map(str::to_string),
             mine: q.author == *me,
             incoming: resource.is_some_and(|r| s.decides_for(r, me)),
+            voter: resource.is_some_and(|r| r.owner != *me && s.decides_for(r, me)),
             votes: s.tally(q).map(|t| VotesView::of(s, &q.festival, me, &t)),
             start: time(q.frame.start()),
             end: time(q.frame.end()),
