@@ -80,7 +80,7 @@ fn de_bytes<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], 
     }
 }
 
-fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+pub(crate) fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     struct V;
     impl<'de> serde::de::Visitor<'de> for V {
         type Value = Vec<u8>;

@@ -1,5 +1,6 @@
 //! The plan as rows: what a store persists ([`State::take_changes`]) and loads
-//! ([`State::loader`]). Rows are CBOR keyed by table; the indexes are derived on load.
+//! ([`State::loader`]). Rows are postcard (a compact serde format: the plan is a cache of
+//! the logs, rebuilt when its shape changes) keyed by table; the indexes are derived on load.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +15,15 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// One persisted row: table name, CBOR key, CBOR value.
+    /// One persisted row: table name, encoded key, encoded value.
     pub fn row(&mut self, table: &str, k: &[u8], v: &[u8]) -> Result<(), String> {
         fn put<K: for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone, V: for<'de> Deserialize<'de>>(
             table: &mut Table<K, V>,
             k: &[u8],
             v: &[u8],
         ) -> Result<(), String> {
-            let k: K = ciborium::from_reader(k).map_err(|e| e.to_string())?;
-            let v: V = ciborium::from_reader(v).map_err(|e| e.to_string())?;
+            let k: K = postcard::from_bytes(k).map_err(|e| e.to_string())?;
+            let v: V = postcard::from_bytes(v).map_err(|e| e.to_string())?;
             table.load(k, v);
             Ok(())
         }
@@ -50,13 +51,11 @@ impl Loader {
     }
 }
 
-/// A changed row, for a store to persist: table name, CBOR key, CBOR value (`None`: deleted).
+/// A changed row, for a store to persist: table name, encoded key and value (`None`: deleted).
 pub type Row = (&'static str, Vec<u8>, Option<Vec<u8>>);
 
-fn cbor<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing to a Vec cannot fail");
-    out
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).expect("rows serialise")
 }
 
 impl State {
@@ -73,7 +72,7 @@ impl State {
             rows: &mut Vec<Row>,
         ) {
             for (k, v) in table.take_dirty() {
-                rows.push((name, cbor(&k), v.map(cbor)));
+                rows.push((name, encode(&k), v.map(encode)));
             }
         }
         drain("logs", &mut self.logs, &mut rows);

@@ -37,12 +37,12 @@ pub struct LogEntry {
 }
 
 mod serde_bytes_vec {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(v)
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        Ok(ciborium::Value::deserialize(d)?.into_bytes().unwrap_or_default())
+        crate::id::serde_bytes_vec(d)
     }
 }
 

@@ -31,7 +31,7 @@ pub use sql_log::SqlLog;
 pub use verified::{VerifiedEntry, verify_entries};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-const MODEL_ROWS_VERSION: i64 = 4;
+const MODEL_ROWS_VERSION: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
