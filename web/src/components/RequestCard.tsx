@@ -24,9 +24,22 @@ export interface RequestCardProps {
   /** Bulk decisions (the inbox): the selected requests, and how to change the selection. */
   selected?: ReadonlySet<string>
   onSelect?: (id: string, on: boolean) => void
+  /** A request for its festival's ticket: someone's application to organise there. */
+  application?: boolean
+  /** Its festival requires a ticket: say so when the organiser waits for admission. */
+  ticketed?: boolean
 }
 
-export function RequestCard({ request: q, timeZone, heading, showConflicts, selected, onSelect }: RequestCardProps) {
+export function RequestCard({
+  request: q,
+  timeZone,
+  heading,
+  showConflicts,
+  selected,
+  onSelect,
+  application = false,
+  ticketed = false,
+}: RequestCardProps) {
   const { t } = useTranslation()
   const client = useClient()
   const [busy, setBusy] = useState(false)
@@ -70,8 +83,18 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
   const tone = check.data ? describeCheck(check.data, timeZone, q.id).tone : null
   const confirmable =
     q.status === 'pending' ? !q.cannot_confirm : tone === null || tone === 'free' || tone === 'hold'
+  // An application's message is its event's description; in a festival that requires a
+  // ticket, the event says whether its organiser is admitted (the owner's policy waits).
+  const askEvent = application || (ticketed && q.incoming && q.status === 'pending')
+  const ev = useData((c) => (askEvent ? c.event(q.event) : Promise.resolve(null)), [q.event, askEvent])
+  const message = application ? ev.data?.description : null
+  const waitsForAdmission = !application && ev.data?.admitted === false && q.status === 'pending'
   const title =
-    heading === 'event' ? (
+    application && heading === 'event' ? (
+      <a href={href('/events', q.event)}>
+        {q.mine ? t('tickets.yourApplication') : t('tickets.applicationFrom', { name: personName(q.author_name, q.author) })}
+      </a>
+    ) : heading === 'event' ? (
       <Trans
         i18nKey="requests.wants"
         values={{ event: q.event_title, resource: q.resource_name }}
@@ -104,7 +127,15 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
           <StatusBadge status={q.status} forOwner={owner} />
         )}
       </div>
-      <p className="when">{formatRange(q.start, q.end, timeZone)}</p>
+      {/* An application's time says nothing: it is the ticket's, not an event's. */}
+      {application ? null : <p className="when">{formatRange(q.start, q.end, timeZone)}</p>}
+      {message ? (
+        <p className="message">
+          {t('tickets.message')}
+          <q>{message}</q>
+        </p>
+      ) : null}
+      {waitsForAdmission ? <p className="note warn">{t('tickets.requestWaiting', { name: personName(q.author_name, q.author) })}</p> : null}
       {/* Who asked: not on the event's own page, nor on one's own requests. */}
       {heading === 'event' && (q.incoming || !q.mine) ? (
         <p className="meta">
@@ -186,7 +217,13 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
             disabled={busy}
             onClick={() => act(() => client.confirm(q.id))}
           >
-            {q.status === 'denied' ? t('requests.confirmAfterAll') : t('requests.confirm')}
+            {application
+              ? q.status === 'denied'
+                ? t('tickets.admitAfterAll')
+                : t('tickets.admit')
+              : q.status === 'denied'
+                ? t('requests.confirmAfterAll')
+                : t('requests.confirm')}
           </button>
         ) : null}
         {owner && q.status === 'pending' && !denying ? (
@@ -196,7 +233,7 @@ export function RequestCard({ request: q, timeZone, heading, showConflicts, sele
         ) : null}
         {owner && q.status === 'confirmed' ? (
           <button type="button" disabled={busy} onClick={() => act(() => client.release(q.id))}>
-            {t('requests.release')}
+            {application ? t('tickets.release') : t('requests.release')}
           </button>
         ) : null}
         {q.mine && (q.status === 'pending' || q.status === 'confirmed') ? (
@@ -251,7 +288,7 @@ function Tally({ votes: v }: { votes: Votes }) {
   )
 }
 
-function DenyForm({
+export function DenyForm({
   busy,
   onDeny,
   onCancel,

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next'
 import type { Festival, Id, ResourceRequest } from '../client/types'
 import { href } from '../lib/router'
+import { isTicketRequest } from '../lib/tickets'
 import { RequestCard, type RequestCardProps } from './RequestCard'
 
 /** Requests grouped by festival, each shown in its festival's time zone. */
@@ -14,7 +15,7 @@ export function RequestsByFestival({
   festivals: Map<Id, Festival>
   /** Festival names as h2 headings (else as plain labels, under another heading). */
   festivalHeadings?: boolean
-} & Omit<RequestCardProps, 'request' | 'timeZone'>) {
+} & Omit<RequestCardProps, 'request' | 'timeZone' | 'application' | 'ticketed'>) {
   const { t } = useTranslation()
   const groups = new Map<Id, ResourceRequest[]>()
   for (const q of requests) groups.set(q.festival, [...(groups.get(q.festival) ?? []), q])
@@ -35,7 +36,7 @@ export function RequestsByFestival({
             ) : null}
             <ul className="list">
               {list.map((q) => (
-                <RequestCard key={q.id} request={q} timeZone={tz} {...card} />
+                <RequestCard key={q.id} request={q} timeZone={tz} application={isTicketRequest(q, f)} ticketed={Boolean(f?.ticket)} {...card} />
               ))}
             </ul>
           </section>

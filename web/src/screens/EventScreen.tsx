@@ -4,6 +4,7 @@ import { useClient } from '../client/context'
 import { errorMessage, type EventChange, type EventUpdate, type Festival, type FestivalEvent } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
 import { RequestCard } from '../components/RequestCard'
+import { ApplicationNote, WaitingBadge } from '../components/Tickets'
 import { DateTimeInput } from '../components/TimeInputs'
 import { Timeline } from '../components/Timeline'
 import { ErrorNote, Loading } from '../components/ui'
@@ -32,6 +33,7 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
       <div className="page-head">
         <h1>
           {e.title} {e.cancelled ? <span className="badge status-withdrawn">{t('common.cancelled')}</span> : null}
+          {!e.cancelled && !e.admitted && !e.application ? <WaitingBadge event={e} /> : null}
         </h1>
       </div>
       <p className="when big">{formatRange(e.start, e.end, tz)}</p>
@@ -39,21 +41,32 @@ function EventView({ event: e, festival: f }: { event: FestivalEvent; festival: 
         {t('event.organisedBy', { name: personName(e.organiser_name, e.organiser, e.mine), zone: tz.replace(/_/g, ' ') })}
       </p>
       {e.description ? <p className="desc">{e.description}</p> : null}
-      {!e.cancelled && (e.requested > 0 || e.all_or_nothing) ? <BundleNote event={e} /> : null}
+      {e.application ? (
+        <ApplicationNote event={e} festival={f} />
+      ) : !e.cancelled && !e.admitted ? (
+        <p className="note warn">
+          {e.mine ? (
+            <Trans i18nKey="tickets.eventWaitingMine" components={{ a: <a href={href('/festivals', f.id)} /> }} />
+          ) : (
+            t('tickets.eventWaitingOther', { name: personName(e.organiser_name, e.organiser) })
+          )}
+        </p>
+      ) : null}
+      {!e.application && !e.cancelled && (e.requested > 0 || e.all_or_nothing) ? <BundleNote event={e} /> : null}
 
       <h2>{t('event.requested')}</h2>
       {e.requests.length ? (
         <ul className="list">
           {e.requests.map((q) => (
-            <RequestCard key={q.id} request={q} timeZone={tz} heading="resource" showConflicts />
+            <RequestCard key={q.id} request={q} timeZone={tz} heading="resource" showConflicts application={q.resource === f.ticket} ticketed={Boolean(f.ticket)} />
           ))}
         </ul>
       ) : (
         <p className="muted">{t('event.noRequests')}</p>
       )}
-      {!e.cancelled && e.requests.length ? <EventDay event={e} festival={f} /> : null}
+      {!e.cancelled && !e.application && e.requests.length ? <EventDay event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <EditEvent key={`${e.title}|${e.start}|${e.end}|${e.description}|${e.all_or_nothing}`} event={e} festival={f} /> : null}
-      {e.mine && !e.cancelled ? <AddRequest event={e} festival={f} /> : null}
+      {e.mine && !e.cancelled && !e.application ? <AddRequest event={e} festival={f} /> : null}
       {e.mine && !e.cancelled ? <CancelBox event={e} /> : null}
     </section>
   )
@@ -82,11 +95,11 @@ function BundleNote({ event: e }: { event: FestivalEvent }) {
     )
   }
   return (
-    <div className={`bundle${e.booked ? ' booked' : ''}`}>
+    <div className={`bundle${e.booked && e.admitted ? ' booked' : ''}`}>
       <p role="status" aria-label={t('event.bundleLabel')}>
         <span className="badge">{t('event.confirmedOf', { confirmed: e.confirmed, count: e.requested })}</span>
         {e.all_or_nothing ? <> — {t('event.allOrNothing')}</> : null}{' '}
-        {e.booked ? t('event.booked') : e.all_or_nothing ? null : e.requested ? t('event.notBooked') : null}
+        {!e.admitted ? t('tickets.notInProgramme') : e.booked ? t('event.booked') : e.all_or_nothing ? null : e.requested ? t('event.notBooked') : null}
       </p>
     </div>
   )
@@ -125,7 +138,8 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
     [resource, e.start, e.end],
   )
   const requested = new Set(e.requests.filter((q) => q.status === 'pending' || q.status === 'confirmed').map((q) => q.resource))
-  const options = (resources.data ?? []).filter((r) => !r.retired && !requested.has(r.id))
+  // The ticket is asked for by applying (on the festival's page), not by an event.
+  const options = (resources.data ?? []).filter((r) => !r.retired && !requested.has(r.id) && r.id !== f.ticket)
 
   async function submit(ev: FormEvent) {
     ev.preventDefault()
@@ -151,8 +165,8 @@ function AddRequest({ event: e, festival: f }: { event: FestivalEvent; festival:
         <select id="add-res" value={resource} onChange={(x) => setResource(x.target.value)}>
           <option value="">{t('event.addPlaceholder')}</option>
           {options.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.name}
+            <option key={r.id} value={r.id} disabled={!r.admitted}>
+              {r.admitted ? r.name : `${r.name} (${t('tickets.ownerWaiting')})`}
             </option>
           ))}
         </select>

@@ -1,14 +1,16 @@
-import { useLayoutEffect, useRef, useState, type FormEvent } from 'react'
+import { useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type Festival, type FestivalChange } from '../client/types'
 import { DateTimeInput, TimeZoneSelect } from '../components/TimeInputs'
+import { Tickets } from '../components/Tickets'
 import { ErrorNote, Loading } from '../components/ui'
 import { ancestry, dateSpan } from '../lib/festivals'
 import { href, newEventHref, programmeHref, type FestivalTab } from '../lib/router'
 import { offsetLabel, utcToZonedInput } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
+import { ticketNamer } from '../lib/tickets'
 import { personName } from '../lib/words'
 import { CollectiveTab } from './festival/CollectiveTab'
 import { EventsTab } from './festival/EventsTab'
@@ -71,6 +73,7 @@ export function FestivalScreen({ id, tab }: { id: string; tab: FestivalTab }) {
       </div>
       <FestivalFacts festival={f} />
       <EditFestival key={`${f.name}|${f.description}|${f.timezone}|${f.start}|${f.end}`} festival={f} />
+      <Tickets festival={f} />
       <SubFestivals festival={f} subs={children} />
       <nav className="tabs" aria-label={t('festival.views')} ref={tabs}>
         {TABS.map((x) => (
@@ -135,12 +138,18 @@ function SubFestivals({ festival, subs }: { festival: Festival; subs: Festival[]
   )
 }
 
-/** The festival's creator changes its name, description, time zone or dates. */
+/** The festival's creator changes its name, description, time zone or dates, and who may
+ * organise here (anyone, or only ticket holders). */
 function EditFestival({ festival: f }: { festival: Festival }) {
   const { t } = useTranslation()
   const client = useClient()
   const me = useData((c) => c.identity(), [])
+  const all = useData((c) => c.festivals(), [])
   const [open, setOpen] = useState(false)
+  // The ticket as named here (null: anyone may organise, or the ticket is a parent's).
+  const inherited = Boolean(f.ticket && all.data && ticketNamer(all.data, f).id !== f.id)
+  const namedHere = inherited ? null : (f.ticket ?? null)
+  const [ticket, setTicket] = useState<string | null>(namedHere)
   const [name, setName] = useState(f.name)
   const [description, setDescription] = useState(f.description)
   const [timezone, setTimezone] = useState(f.timezone)
@@ -151,7 +160,14 @@ function EditFestival({ festival: f }: { festival: Festival }) {
   if (me.data?.public_key !== f.creator) return null
   if (!open) {
     return (
-      <button type="button" onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        onClick={() => {
+          // The ticket may have changed since the form was last open.
+          setTicket(namedHere)
+          setOpen(true)
+        }}
+      >
         {t('festival.editOpen')}
       </button>
     )
@@ -166,6 +182,8 @@ function EditFestival({ festival: f }: { festival: Festival }) {
         change.start = start
         change.end = end
       }
+      if (ticket === '') throw new Error(t('tickets.needTicket'))
+      if (!inherited && ticket !== namedHere) change.ticket = ticket
       await client.updateFestival(f.id, change)
       setOpen(false)
     } catch (err) {
@@ -204,6 +222,15 @@ function EditFestival({ festival: f }: { festival: Festival }) {
           <DateTimeInput id="fest-end" value={end} onChange={edited(setEnd)} />
         </div>
       </div>
+      <WhoMayOrganise
+        festival={f}
+        inherited={inherited}
+        ticket={ticket}
+        onChange={(v) => {
+          setTicket(v)
+          setError(null)
+        }}
+      />
       <ErrorNote message={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
@@ -214,5 +241,108 @@ function EditFestival({ festival: f }: { festival: Festival }) {
         </button>
       </div>
     </form>
+  )
+}
+
+/**
+ * "Who may organise here": anyone, or only ticket holders, with the ticket chosen among the
+ * festival's resources or created in one click (it then becomes the festival's ticket at
+ * once). `ticket`: null for anyone, '' while holders only is chosen without a ticket.
+ */
+function WhoMayOrganise({
+  festival: f,
+  inherited,
+  ticket,
+  onChange,
+}: {
+  festival: Festival
+  inherited: boolean
+  ticket: string | null
+  onChange: (ticket: string | null) => void
+}) {
+  const { t } = useTranslation()
+  const client = useClient()
+  const id = useId()
+  const resources = useData((c) => c.resources(f.id), [f.id])
+  const all = useData((c) => c.festivals(), [])
+  const [busy, setBusy] = useState(false)
+  const [created, setCreated] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const options = (resources.data ?? []).filter((r) => !r.retired || r.id === ticket)
+  if (inherited) {
+    const namer = all.data ? ticketNamer(all.data, f) : null
+    const name = (resources.data ?? []).find((r) => r.id === f.ticket)?.name ?? t('common.aResource')
+    return (
+      <fieldset className="who-organises">
+        <legend>{t('tickets.who')}</legend>
+        <p className="hint">{t('tickets.inherited', { name: namer?.name ?? '', ticket: name })}</p>
+      </fieldset>
+    )
+  }
+  async function createTicket() {
+    setBusy(true)
+    setError(null)
+    setCreated(null)
+    try {
+      const r = await client.createResource(f.id, {
+        name: t('tickets.defaultName'),
+        kind: 'other',
+        description: t('tickets.defaultDescription', { name: f.name }),
+        policy: 'manual',
+        capacity: 'unlimited',
+      })
+      await client.updateFestival(f.id, { ticket: r.id })
+      onChange(r.id)
+      setCreated(t('tickets.created', { name: r.name }))
+    } catch (e) {
+      setError(errorMessage(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <fieldset className="who-organises">
+      <legend>{t('tickets.who')}</legend>
+      <label className="check">
+        <input type="radio" name={`${id}-who`} checked={ticket === null} onChange={() => onChange(null)} /> {t('tickets.anyone')}
+      </label>
+      <label className="check">
+        <input
+          type="radio"
+          name={`${id}-who`}
+          checked={ticket !== null}
+          onChange={() => onChange(ticket ?? '')}
+          aria-describedby={`${id}-hint`}
+        />{' '}
+        {t('tickets.holdersOnly')}
+      </label>
+      <p className="hint" id={`${id}-hint`}>
+        {t('tickets.holdersHint')}
+      </p>
+      {ticket !== null ? (
+        <div className="ticket-choice">
+          <div className="field">
+            <label htmlFor={`${id}-ticket`}>{t('tickets.ticketLabel')}</label>
+            <select id={`${id}-ticket`} value={ticket} onChange={(e) => onChange(e.target.value)}>
+              <option value="">{t('tickets.choose')}</option>
+              {options.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name} ({personName(r.owner_name, r.owner, r.mine)})
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="button" disabled={busy} onClick={() => void createTicket()}>
+            {busy ? t('tickets.creating') : t('tickets.create')}
+          </button>
+        </div>
+      ) : null}
+      {created ? (
+        <p className="note ok" role="status">
+          {created}
+        </p>
+      ) : null}
+      <ErrorNote message={error} />
+    </fieldset>
   )
 }

@@ -3,6 +3,7 @@ import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
 import { errorMessage, type CheckResult, type Festival, type Id, type Resource, type TimeFrame } from '../client/types'
 import { CheckNote } from '../components/CheckNote'
+import { AdmissionWarning } from '../components/Tickets'
 import { DateTimeInput } from '../components/TimeInputs'
 import { Timeline } from '../components/Timeline'
 import { ErrorNote, Field, Loading } from '../components/ui'
@@ -19,7 +20,8 @@ export function NewEventScreen({ festival, preset = {} }: { festival: string; pr
   const resources = useData((c) => c.resources(festival), [festival])
   if (!f.data) return f.error ? <ErrorNote message={f.error} /> : <Loading />
   if (!resources.data) return resources.error ? <ErrorNote message={resources.error} /> : <Loading what="resources" />
-  return <EventForm festival={f.data} resources={resources.data.filter((r) => !r.retired)} preset={preset} />
+  // The ticket is asked for by applying (on the festival's page), not by an event.
+  return <EventForm festival={f.data} resources={resources.data.filter((r) => !r.retired && r.id !== f.data!.ticket)} preset={preset} />
 }
 
 /** A first suggestion: the preset, else the festival's start (if still ahead), else the next full hour. */
@@ -204,6 +206,7 @@ export function EventForm({
         <a href={href('/festivals', f.id)}>← {f.name}</a>
       </p>
       <h1>{t('newEvent.heading', { name: f.name })}</h1>
+      <AdmissionWarning festival={f} what="event" />
       <form className="event-form" onSubmit={submit} noValidate>
         <div className="card form">
           <Field id="e-title" label={t('newEvent.title')}>
@@ -284,7 +287,7 @@ export function EventForm({
                     <input
                       type="checkbox"
                       checked={picked.has(r.id) || needed.has(r.id)}
-                      disabled={!picked.has(r.id) && needed.has(r.id)}
+                      disabled={(!picked.has(r.id) && needed.has(r.id)) || (!r.admitted && !picked.has(r.id))}
                       onChange={(e) => toggle(r.id, e.target.checked)}
                     />
                     <span className="name">
@@ -303,7 +306,9 @@ export function EventForm({
                     </span>
                   </label>
                   <div className="status" data-testid={`check-${r.id}`}>
-                    {!frame ? (
+                    {!r.admitted ? (
+                      <span className="check check-closed">{t('tickets.cannotRequest')}</span>
+                    ) : !frame ? (
                       <span className="muted">{t('newEvent.chooseTime')}</span>
                     ) : upToDate && checks.data?.get(r.id) ? (
                       <CheckNote result={checks.data.get(r.id)!} timeZone={tz} />

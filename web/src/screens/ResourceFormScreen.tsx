@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { useClient } from '../client/context'
+import { AdmissionWarning } from '../components/Tickets'
 import { errorMessage, type Festival, type Id, type Resource, type ResourceChange, type ResourceInput, type ResourceKind } from '../client/types'
 import { DateTimeInput } from '../components/TimeInputs'
 import { ErrorNote, Field, Loading } from '../components/ui'
@@ -191,6 +192,7 @@ export function ResourceForm({ festival: f, resource: r }: { festival: Festival;
         <a href={back}>← {r ? r.name : f.name}</a>
       </p>
       <h1>{r ? t('resourceForm.editTitle', { name: r.name }) : t('resourceForm.newTitle', { name: f.name })}</h1>
+      {r ? null : <AdmissionWarning festival={f} what="resource" />}
       <form className="card form" onSubmit={submit} noValidate>
         <Field id={`${uid}-name`} label={t('common.name')}>
           <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} required autoFocus={!r} />

@@ -36,7 +36,7 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
           {r.name} {r.retired ? <span className="badge status-withdrawn">{t('common.retired')}</span> : null}
         </h1>
         <div className="head-actions">
-          {!r.retired ? (
+          {!r.retired && r.admitted && r.id !== f.ticket ? (
             <a className="button primary" href={newEventHref(f.id, { resource: r.id })}>
               {t('resource.requestIt')}
             </a>
@@ -48,6 +48,12 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
           ) : null}
         </div>
       </div>
+      {r.id === f.ticket ? <p className="note ticket-note">{t('tickets.ticketNote', { name: f.name })}</p> : null}
+      {!r.admitted ? (
+        <p className="note warn">
+          {r.mine ? t('tickets.ownerWaitingMine') : t('tickets.ownerWaitingNote', { name: personName(r.owner_name, r.owner) })}
+        </p>
+      ) : null}
       <dl className="facts-list card">
         <dt>{t('resource.kind')}</dt>
         <dd>{kindText(r.kind)}</dd>
@@ -113,8 +119,13 @@ function ResourceView({ resource: r, festival: f }: { resource: Resource; festiv
           )}
         </dd>
       </dl>
-      <h2>{t('resource.whenFree')}</h2>
-      <ResourceCalendar resource={r} festival={f} />
+      {/* The ticket's requests are applications: they have no time worth a calendar. */}
+      {r.id === f.ticket ? null : (
+        <>
+          <h2>{t('resource.whenFree')}</h2>
+          <ResourceCalendar resource={r} festival={f} />
+        </>
+      )}
       <h2>{t('resource.calendar')}</h2>
       <CalendarLinkBox target={{ resource: r.id }} name={r.name} />
       {r.mine && !r.retired ? <RetireBox resource={r} /> : null}

@@ -1,5 +1,6 @@
 import { Trans, useTranslation } from 'react-i18next'
 import type { Festival, FestivalEvent } from '../../client/types'
+import { WaitingBadge } from '../../components/Tickets'
 import { EmptyState, ErrorNote, Loading, StatusBadge } from '../../components/ui'
 import { href, newEventHref } from '../../lib/router'
 import { dayKey, formatLongDay, formatTimeRange } from '../../lib/time'
@@ -14,17 +15,24 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
   const festivals = useData((c) => c.festivals(), [])
   const names = new Map((festivals.data ?? []).map((x) => [x.id, x.name]))
   if (!events.data) return events.error ? <ErrorNote message={events.error} /> : <Loading what="events" />
-  if (!events.data.length) {
+  // Applications for a ticket are no events: the festival's page lists them (Tickets).
+  const applications = events.data.filter((e) => e.application && !e.cancelled).length
+  const list = events.data.filter((e) => !e.application)
+  const hidden = applications ? <p className="hint">{t('tickets.applicationsHidden', { count: applications })}</p> : null
+  if (!list.length) {
     return (
-      <EmptyState>
-        <p>
-          <Trans i18nKey="eventsTab.empty" components={{ a: <a href={newEventHref(f.id)} /> }} />
-        </p>
-      </EmptyState>
+      <>
+        <EmptyState>
+          <p>
+            <Trans i18nKey="eventsTab.empty" components={{ a: <a href={newEventHref(f.id)} /> }} />
+          </p>
+        </EmptyState>
+        {hidden}
+      </>
     )
   }
   const byDay = new Map<string, FestivalEvent[]>()
-  for (const e of [...events.data].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
+  for (const e of [...list].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
     const k = dayKey(e.start, f.timezone)
     byDay.set(k, [...(byDay.get(k) ?? []), e])
   }
@@ -40,6 +48,7 @@ export function EventsTab({ festival: f }: { festival: Festival }) {
           </ul>
         </section>
       ))}
+      {hidden}
     </div>
   )
 }
@@ -54,6 +63,7 @@ function EventRow({ event: e, timeZone, within }: { event: FestivalEvent; timeZo
           {e.title}
         </a>
         {e.cancelled ? <span className="badge status-withdrawn">{t('common.cancelled')}</span> : null}
+        {!e.cancelled && !e.admitted ? <WaitingBadge event={e} /> : null}
         <p className="meta">
           {t('eventsTab.by', { name: personName(e.organiser_name, e.organiser, e.mine) })}
           {within ? <> · {t('eventsTab.in', { name: within })}</> : null}

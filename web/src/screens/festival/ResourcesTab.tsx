@@ -61,6 +61,8 @@ function ResourceRow({ resource: r, festival, from, needs }: { resource: Resourc
         </a>
         {r.retired ? <span className="badge status-withdrawn">{t('common.retired')}</span> : null}
         {from ? <span className="badge from">{t('resourcesTab.from', { name: from })}</span> : null}
+        {r.id === festival.ticket ? <span className="badge ticket">{t('tickets.ticketBadge')}</span> : null}
+        {!r.admitted ? <span className="badge waiting-admission">{t('tickets.ownerWaiting')}</span> : null}
         <p className="meta">
           {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)} · {availabilitySummary(r, festival.timezone)}
           {r.capacity !== 1 ? <> · {capacityText(r.capacity)}</> : null}

@@ -27,7 +27,8 @@ export function TimelineTab({ festival: f }: { festival: Festival }) {
   const shown = pages[current] ?? []
 
   if (!resources.data) return resources.error ? <ErrorNote message={resources.error} /> : <Loading what="resources" />
-  const active = resources.data.filter((r) => !r.retired)
+  // The ticket is no place or thing in time: its requests are applications, no events.
+  const active = resources.data.filter((r) => !r.retired && r.id !== f.ticket)
   if (!active.length) {
     return (
       <EmptyState>
