@@ -127,7 +127,7 @@ fn test(_args: &[String]) -> Result<()> {
             .current_dir(project_root().join("web"))
             .args(["run", "e2e"])
             .env("PANDAFEST_BIN", &bin))?;
-        for script in ["e2e:peer", "e2e:plan", "e2e:teams"] {
+        for script in ["e2e:peer", "e2e:plan", "e2e:teams", "e2e:tickets"] {
             if tools::npm_script_exists(script)? {
                 sh(Command::new("npm")
                     .current_dir(project_root().join("web"))
