@@ -169,11 +169,13 @@ fn bench(_args: &[String]) -> Result<()> {
 /// Builds the browser peer (`crates/wasm`) into `web/src/peer/pkg/`, where Vite picks it up.
 pub fn wasm() -> Result<PathBuf> {
     let (bindgen, wasm_opt) = tools::ensure_wasm_tools()?;
-    // Size matters more than speed for a download: optimise for size, link-time optimise.
+    // Size matters more than speed for a download: optimise for size (z, and wasm-opt -Oz:
+    // 1006.5 KiB gzipped against 1085 KiB with s, for a browser sync 0.32× native against
+    // 0.34× in `npm run measure`, N=5000), link-time optimise.
     sh(cargo()
         .args(["build", "--release", "-p", "pandafest-wasm", "--target", "wasm32-unknown-unknown"])
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"))?;
     let root = project_root();
@@ -184,7 +186,7 @@ pub fn wasm() -> Result<PathBuf> {
         .arg(target_dir().join("wasm32-unknown-unknown/release/pandafest_wasm.wasm")))?;
     let wasm = out.join("pandafest_wasm_bg.wasm");
     sh(Command::new(&wasm_opt)
-        .args(["-Os", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
         .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
         .arg(&wasm)
         .arg(&wasm))?;
