@@ -220,7 +220,8 @@ impl State {
                             .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
                     })
                 };
-                // Someone not admitted (no ticket, or a ticket released) is not in the programme.
+                // Someone not admitted (no ticket, or a ticket released) is not in the
+                // programme, even with a booking cancelled.
                 if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
                     continue;
                 }
@@ -248,10 +249,13 @@ impl State {
         (confirmed, live.len())
     }
 
-    /// Whether an event takes place as planned (and so is in the programme): it asks for
-    /// nothing, or for an all-or-nothing event every request not withdrawn is confirmed, or
-    /// otherwise one is.
+    /// Whether an event takes place as planned (and so is in the programme): its organiser is
+    /// admitted, it is no application for a ticket, and it asks for nothing, or for an
+    /// all-or-nothing event every request not withdrawn is confirmed, or otherwise one is.
     pub fn is_booked(&self, e: &Event) -> bool {
+        if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
+            return false;
+        }
         if e.requests.is_empty() {
             return true;
         }

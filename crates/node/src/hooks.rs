@@ -129,7 +129,7 @@ impl Policy for HookPolicy {
             "policy": self.name,
             "request": RequestView::of(s, &self.me, input.request),
             "resource": ResourceView::of(s, &self.me, input.resource),
-            "festival": s.festival(&input.request.festival).map(|f| FestivalView::of(s, f)),
+            "festival": s.festival(&input.request.festival).map(|f| FestivalView::of(s, f, None)),
             "conflicts": conflicts,
             "free": input.resource.alloc.can_confirm(&input.request.frame).is_ok(),
         });

@@ -1071,6 +1071,7 @@ fn only_ticket_holders_organise_and_a_released_ticket_takes_their_events_out_aga
         &stage,
     ]);
     assert_eq!(jam["admitted"], false);
+    assert_eq!(bo.json(&["festival", "show", &festival])["admitted"], false);
     let application = bo.json(&[
         "event",
         "create",
@@ -1099,6 +1100,9 @@ fn only_ticket_holders_organise_and_a_released_ticket_takes_their_events_out_aga
     assert_eq!(ana.json(&["request", "show", &jam_request])["status"], "confirmed");
     let programme = ana.ok(&["schedule", "--festival", &festival, "--format", "json"]);
     assert!(programme.contains("Jam") && !programme.contains("Bo wants to organise"), "{programme}");
+    bo.receive(&ana, &festival);
+    assert_eq!(bo.json(&["festival", "show", &festival])["admitted"], true);
+    ana.receive(&bo, &festival);
     // A released ticket takes Bo's events out of the programme again, on every peer.
     ana.ok(&["request", "release", &s(&application["requests"][0]["id"])]);
     assert!(!ana.ok(&["schedule", "--festival", &festival, "--format", "json"]).contains("Jam"));

@@ -547,7 +547,8 @@ impl Node {
 
     pub fn festivals(&self) -> Vec<FestivalView> {
         let s = self.state();
-        let mut out: Vec<FestivalView> = s.festivals().map(|f| FestivalView::of(s, f)).collect();
+        let me = self.me();
+        let mut out: Vec<FestivalView> = s.festivals().map(|f| FestivalView::of(s, f, Some(&me))).collect();
         out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
         out
     }
@@ -555,7 +556,7 @@ impl Node {
     pub fn festival(&self, id: &str) -> ApiResult<FestivalView> {
         let id = self.festival_id(id)?;
         let s = self.state();
-        Ok(FestivalView::of(s, s.festival(&id).expect("resolved")))
+        Ok(FestivalView::of(s, s.festival(&id).expect("resolved"), Some(&self.me())))
     }
 
     // -------------------------------------------------------------------------------
@@ -725,10 +726,14 @@ impl Node {
         let s = self.state();
         let r = s.resource(&id).expect("resolved");
         let frame = parse_frame(start, end, &self.timezone_of(&r.festival))?;
-        let verdict = r.alloc.can_confirm(&frame);
+        // A resource whose owner waits for admission cannot be requested (`Node::provided`).
+        let verdict = match self.provided(&id) {
+            Err(e) => Err(e.message),
+            Ok(()) => r.alloc.can_confirm(&frame).map_err(|rule| s.describe(&rule)),
+        };
         Ok(CheckView {
             free: verdict.is_ok(),
-            reason: verdict.err().map(|rule| s.describe(&rule)),
+            reason: verdict.err(),
             conflicts: self.taken(&id, &frame),
             holds: s.holds(&id, &frame).into_iter().map(|q| SlotView::of_request(s, q, "pending")).collect(),
             left: r.alloc.left_in(&frame).map(|n| if r.alloc.is_available(&frame) { n } else { 0 }),

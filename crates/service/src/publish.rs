@@ -77,7 +77,7 @@ pub fn programme(s: &State, festival: &Id) -> Option<ProgrammeView> {
             }
         })
         .collect();
-    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f), events })
+    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events })
 }
 
 /// Text as XML 1.0 and iCalendar can carry it: descriptions may hold control characters

@@ -40,10 +40,13 @@ pub struct FestivalView {
     /// The ticket resource that admits organisers and providers here, if one is required
     /// (named here or by a parent festival).
     pub ticket: Option<String>,
+    /// Whether this node's key may organise and provide here (`null` on public pages).
+    pub admitted: Option<bool>,
 }
 
 impl FestivalView {
-    pub fn of(s: &State, f: &Festival) -> FestivalView {
+    /// `me`: the node's key, for `admitted`; `None` for what visitors see.
+    pub fn of(s: &State, f: &Festival, me: Option<&Key>) -> FestivalView {
         let mut children: Vec<String> = s.children(&f.id).map(|c| c.id.to_hex()).collect();
         children.sort();
         FestivalView {
@@ -58,6 +61,7 @@ impl FestivalView {
             creator_name: s.display_name(Some(&f.id), &f.creator).map(str::to_string),
             children,
             ticket: s.ticket_of(&f.id).map(|(_, t)| t.to_hex()),
+            admitted: me.map(|me| s.admitted(&f.id, me)),
         }
     }
 }
