@@ -62,13 +62,9 @@ export function RequestCard({
   }
 
   // A request for a collective's resource: its members vote, its owner (the collective's
-  // node) decides. `incoming` is true for both; the resource says whether this is the owner.
-  const owned = useData(
-    (c) => (q.votes && q.incoming ? c.resource(q.resource).then((r) => r.mine) : Promise.resolve(null)),
-    [q.id, q.resource, q.incoming, Boolean(q.votes)],
-  )
-  const member = Boolean(q.votes && q.incoming && owned.data === false)
-  const owner = q.incoming && !member && (!q.votes || owned.data === true)
+  // node) decides. `incoming` is true for both; the node says which this is (`voter`).
+  const member = q.voter
+  const owner = q.incoming && !q.voter
   const canDecide = owner && (q.status === 'pending' || q.status === 'denied')
   // A pending request carries the node's verdict (`cannot_confirm`, which counts the old slot
   // of a moved request as free, and `competing`). A denied one the owner may confirm after
@@ -147,7 +143,10 @@ export function RequestCard({
       ) : null}
       {q.reason ? (
         q.status === 'withdrawn' ? (
-          // "the event was cancelled" / "withdrawn by the organiser" (+ "; the owner has not released the slot yet")
+          // The node's reason, in its words: "the event was cancelled", "withdrawn by the
+          // organiser" (+ "; the owner has not released the slot yet"), or what the organiser's
+          // node withdrew on its own: "withdrawn by the organiser's node: all or nothing: …",
+          // "… the deadline passed while it was pending".
           <p className="reason">{sentence(q.reason)}</p>
         ) : (
           <p className="reason">

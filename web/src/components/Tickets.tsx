@@ -39,7 +39,7 @@ function TicketRule({ festival: f, admission: a }: { festival: Festival; admissi
   const { t } = useTranslation()
   const you =
     a.as === 'creator'
-      ? t('tickets.youCreator', { name: a.namer.name })
+      ? t('tickets.youCreator', { name: a.namer.creator === a.me ? a.namer.name : f.name })
       : a.as === 'owner'
         ? t('tickets.youOwner')
         : a.as === 'holder'

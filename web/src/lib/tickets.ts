@@ -1,10 +1,9 @@
 // Tickets (docs/protocol.md, "Tickets: who may organise"): a festival may require one. Who
-// is admitted is computed by the node for each event and resource (`admitted`); for this
-// node's own key, before it has written anything in the festival, the UI works it out from
-// the same facts: the creator of the festival that names the ticket, the ticket's owner, and
-// the authors of confirmed requests for the ticket are admitted.
+// is admitted is the node's answer, never worked out here: each event and resource says
+// whether its organiser or owner is (`admitted`), and each festival whether this node's key
+// is (`Festival.admitted`).
 
-import type { Festival, FestivalEvent, Id, Resource, ResourceRequest, TimeFrame } from '../client/types'
+import type { Festival, FestivalEvent, Id, ResourceRequest, TimeFrame } from '../client/types'
 import { HOUR, toRfc3339 } from './time'
 
 /**
@@ -24,32 +23,6 @@ export function ticketNamer(festivals: Festival[], f: Festival): Festival {
     at = parent
   }
   return at
-}
-
-/** Why this node's key may organise here, if it may. */
-export type AdmittedAs = 'free' | 'creator' | 'owner' | 'holder' | null
-
-export interface AdmissionFacts {
-  me: string
-  festival: Festival
-  festivals: Festival[]
-  /** The ticket resource, once this node holds it. */
-  ticket: Resource | null
-  /** This node's own requests (any festival). */
-  mine: ResourceRequest[]
-  /** The festival's events (this node's among them say what the node computed). */
-  events: FestivalEvent[]
-}
-
-/** Whether this node's key is admitted to the festival, and as what. */
-export function admittedAs({ me, festival: f, festivals, ticket, mine, events }: AdmissionFacts): AdmittedAs {
-  if (!f.ticket) return 'free'
-  if (ticketNamer(festivals, f).creator === me) return 'creator'
-  if (ticket && ticket.owner === me) return 'owner'
-  if (mine.some((q) => q.resource === f.ticket && q.status === 'confirmed')) return 'holder'
-  // The node's own word wins where it has one: an event of this key in this very festival.
-  if (events.some((e) => e.mine && e.festival === f.id && e.admitted)) return 'holder'
-  return null
 }
 
 /** A request for the festival's ticket: confirmed by the ticket's owner, it admits its author. */

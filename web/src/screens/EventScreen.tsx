@@ -95,7 +95,7 @@ function BundleNote({ event: e }: { event: FestivalEvent }) {
     )
   }
   return (
-    <div className={`bundle${e.booked && e.admitted ? ' booked' : ''}`}>
+    <div className={`bundle${e.booked ? ' booked' : ''}`}>
       <p role="status" aria-label={t('event.bundleLabel')}>
         <span className="badge">{t('event.confirmedOf', { confirmed: e.confirmed, count: e.requested })}</span>
         {e.all_or_nothing ? <> — {t('event.allOrNothing')}</> : null}{' '}

@@ -297,6 +297,7 @@ export function EventForm({
                         {kindText(r.kind)} · {personName(r.owner_name, r.owner, r.mine)} · {policyShort(r.policy)}
                         {r.capacity !== 1 ? <> · {capacityText(r.capacity)}</> : null}
                       </span>
+                      {!r.admitted ? <span className="badge waiting-admission">{t('tickets.ownerWaiting')}</span> : null}
                       {needed.has(r.id) ? (
                         <span className="needed-note">
                           {' '}
@@ -306,9 +307,7 @@ export function EventForm({
                     </span>
                   </label>
                   <div className="status" data-testid={`check-${r.id}`}>
-                    {!r.admitted ? (
-                      <span className="check check-closed">{t('tickets.cannotRequest')}</span>
-                    ) : !frame ? (
+                    {!frame ? (
                       <span className="muted">{t('newEvent.chooseTime')}</span>
                     ) : upToDate && checks.data?.get(r.id) ? (
                       <CheckNote result={checks.data.get(r.id)!} timeZone={tz} />

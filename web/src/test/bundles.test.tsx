@@ -98,8 +98,13 @@ describe('an event that is all or nothing', () => {
     expect(await screen.findByRole('status', { name: 'How far the event is booked' })).toHaveTextContent(
       'Not booked Sound engineer: Denied. All or nothing: the other requests were withdrawn.',
     )
-    expect(screen.getByRole('listitem', { name: 'Gig: Main stage' })).toHaveTextContent('Withdrawn')
-    expect(screen.getByRole('listitem', { name: 'Gig: PA system' })).toHaveTextContent('Withdrawn')
+    // Each withdrawn card says why, in the node's words.
+    expect(screen.getByRole('listitem', { name: 'Gig: Main stage' })).toHaveTextContent(
+      /Withdrawn.*Withdrawn by the organiser's node: all or nothing: Sound engineer/,
+    )
+    expect(screen.getByRole('listitem', { name: 'Gig: PA system' })).toHaveTextContent(
+      /Withdrawn.*Withdrawn by the organiser's node: all or nothing: Sound engineer/,
+    )
     expect(screen.getByRole('listitem', { name: 'Gig: Sound engineer' })).toHaveTextContent('Reason: I am on the other stage')
   })
 })

@@ -123,9 +123,13 @@ describe('a festival where only ticket holders may organise', () => {
     expect(within(benRow).getByRole('button', { name: 'Admit' })).toBeInTheDocument()
     view.unmount()
     view = renderApp(ana, '/inbox')
-    // The workshop's request for her automatic stage waits, and says why.
-    expect(await screen.findByRole('listitem', { name: 'Bike workshop: Main stage' })).toHaveTextContent(
-      'Ben is waiting for admission: until they hold a ticket, this event is not in the programme and no policy decides the request (you may still decide by hand).',
+    // The workshop's request for her automatic stage waits, and says why (once the card has
+    // read its event, as for the application's message below).
+    const workshopCard = await screen.findByRole('listitem', { name: 'Bike workshop: Main stage' })
+    await waitFor(() =>
+      expect(workshopCard).toHaveTextContent(
+        'Ben is waiting for admission: until they hold a ticket, this event is not in the programme and no policy decides the request (you may still decide by hand).',
+      ),
     )
     const card = await screen.findByRole('listitem', { name: 'Ben applies to organise: Organiser ticket' })
     expect(within(card).getByRole('heading', { level: 3 })).toHaveTextContent('Application: admits Ben to organise')
@@ -249,7 +253,9 @@ describe('a festival where only ticket holders may organise', () => {
     view = renderApp(ana, `/festivals/${fest.id}/events/new?start=2027-07-01T16:00:00Z&end=2027-07-01T17:00:00Z`)
     const vanBox = await screen.findByRole('checkbox', { name: /Van/ })
     expect(vanBox).toBeDisabled()
-    expect(vanBox.closest('li')).toHaveTextContent('Cannot be requested yet: its owner is waiting for admission.')
+    // The node's check says why (its own words), next to the owner's badge.
+    expect(vanBox.closest('li')).toHaveTextContent('Owner waiting for admission')
+    expect(await within(vanBox.closest('li')!).findByText(/Van cannot be requested yet: its owner is waiting for admission/)).toBeInTheDocument()
     expect(screen.getByRole('checkbox', { name: /Main stage/ })).toBeEnabled()
     expect(screen.queryByRole('note')).not.toBeInTheDocument()
     view.unmount()
@@ -272,6 +278,21 @@ describe('a festival where only ticket holders may organise', () => {
     expect((await ana.resource(van.id)).admitted).toBe(true)
     await waitFor(() => expect(document.querySelector('.ticket-rule')).toBeNull())
     expect(stage.admitted).toBe(true)
+  })
+
+  it("the creator of a sub-festival that names the same ticket may organise there, as the node says", async () => {
+    const { world, ana, ben, fest } = await hillside()
+    const ticket = await ana.createResource(fest.id, { name: 'Organiser ticket', kind: 'other', policy: 'manual', capacity: 'unlimited' })
+    await ana.updateFestival(fest.id, { ticket: ticket.id })
+    const corner = await ben.createFestival({ name: "Ben's corner", parent: fest.id })
+    await ben.updateFestival(corner.id, { ticket: ticket.id })
+    await world.share(fest.id)
+    // The node: Ben started the festival that requires the ticket there; not in Hillside.
+    expect((await ben.festival(corner.id)).admitted).toBe(true)
+    expect((await ben.festival(fest.id)).admitted).toBe(false)
+    renderApp(ben, `/festivals/${corner.id}`)
+    expect(await rule()).toHaveTextContent("You may organise: you started Ben's corner.")
+    expect(screen.queryByRole('region', { name: /requires a ticket/ })).not.toBeInTheDocument()
   })
 
   it('speaks German to someone waiting for admission', async () => {
