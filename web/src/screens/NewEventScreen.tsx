@@ -136,16 +136,19 @@ export function EventForm({
   const outside = frame ? outsideFestival(f, frame) : null
   const checked = useDebounced(frame ? `${frame.start}/${frame.end}` : '', debounceMs)
   const ids = resources.map((r) => r.id).join(',')
-  const checks = useData(
+  // Each answer names the frame it is for: a reload after a change elsewhere keeps the answer
+  // on screen until the new one comes (no "Checking…" flicker), a new frame does not.
+  const answers = useData(
     async (c) => {
-      if (!checked) return new Map<Id, CheckResult>()
+      if (!checked) return { frame: checked, results: new Map<Id, CheckResult>() }
       const [s, e] = checked.split('/')
       const results = await Promise.all(resources.map((r) => c.check({ resource: r.id, start: s, end: e })))
-      return new Map(resources.map((r, i) => [r.id, results[i]]))
+      return { frame: checked, results: new Map(resources.map((r, i) => [r.id, results[i]])) }
     },
     [checked, ids],
   )
-  const upToDate = frame !== null && checked === `${frame.start}/${frame.end}` && !checks.loading
+  const checks = { data: answers.data?.results, error: answers.error }
+  const upToDate = frame !== null && checked === `${frame.start}/${frame.end}` && answers.data?.frame === checked
 
   /** Moving the start keeps the duration (the last valid one, even if a field was cleared on the way). */
   const duration = useRef(Date.parse(zonedInputToUtc(first.end, tz) ?? '') - Date.parse(zonedInputToUtc(first.start, tz) ?? ''))
