@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use serde::Serialize;
 use service::Node;
 use service::hub::{Hub, HubEvent};
 use store::Store;
