@@ -24,145 +24,20 @@
 // Exits non-zero with the failed step, on page errors and console errors, on API answers
 // ≥ 400 to a page's or a script's calls, and on warnings or errors logged by the nodes.
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS, WEB, cli, expectText, fail, serve, sleep, stop, watch } from './peer-lib.mjs'
+import { expectText, fail, sleep } from './peer-lib.mjs'
+import { SYNC_TIMEOUT_MS, TZ, scene } from './scene-lib.mjs'
 
-const OUT = join(WEB, 'test-output', 'tickets')
-const KEEP = process.env.E2E_KEEP === '1'
-const TZ = 'Europe/Berlin'
-const TOTAL_TIMEOUT_MS = 120_000
-const SYNC_TIMEOUT_MS = 15_000
+const { step, shot, until, person, launch, openBrowser, go, run } = scene('tickets')
 
-const started = Date.now()
-const children = new Set()
-const problems = []
-let browser = null
-let root = null
-let currentStep = 'start'
-
-function log(line) {
-  console.log(line)
-}
-
-async function step(name, f) {
-  currentStep = name
-  const t0 = Date.now()
-  await f()
-  if (problems.length) fail(`problems during this step:\n  ${problems.join('\n  ')}`)
-  log(`✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
-}
-
-let shots = 0
-async function shot(who, label) {
-  shots += 1
-  const file = join(OUT, `${String(shots).padStart(2, '0')}-${who.name}-${label}.png`)
-  await who.page.waitForTimeout(150)
-  await who.page.screenshot({ path: file, fullPage: true })
-  log(`  screenshot: ${file}`)
-}
-
-/** The node's API as a script calls it. */
-function api(node) {
-  return async (method, path, body) => {
-    const res = await fetch(`${node.origin}/api/v1${path}`, {
-      method,
-      headers: node.headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    if (!res.ok) fail(`${method} ${path} on ${node.origin} answered ${res.status}: ${text}`)
-    return JSON.parse(text)
-  }
-}
-
-async function until(what, check, timeout = SYNC_TIMEOUT_MS) {
-  const end = Date.now() + timeout
-  for (;;) {
-    const value = await check().catch(() => null)
-    if (value) return value
-    if (Date.now() > end) fail(`not within ${timeout} ms: ${what}`)
-    await sleep(150)
-  }
-}
-
-function onNodeLog(name) {
-  return (line) => {
-    if (/\b(WARN|ERROR)\b/.test(line)) problems.push(`${name}'s node logged: ${line.trim()}`)
-  }
-}
-
-/** A person: their node, its API, and a browser context of their own (storage, token). */
-async function person(name, dir) {
-  await cli(dir, ['init', '--name', name], { children })
-  const node = await serve(dir, { children, onLog: onNodeLog(name) })
-  return { name: name.toLowerCase(), display: name, node, call: api(node), page: null, context: null }
-}
-
-async function openBrowser(who) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 860 },
-    locale: 'en-GB',
-    // The browser runs in New York time: every time shown must still be the festival's.
-    timezoneId: 'America/New_York',
-  })
-  context.setDefaultTimeout(10_000)
-  await context.route(
-    (url) => url.hostname !== '127.0.0.1' && url.protocol !== 'data:' && url.protocol !== 'blob:',
-    (route) => route.abort('blockedbyclient'),
-  )
-  const page = await context.newPage()
-  watch(page, who.name, problems)
-  // A script's view of the page's API calls: any answer ≥ 400 is a problem.
-  page.on('response', (res) => {
-    if (res.url().includes('/api/v1/') && res.status() >= 400) problems.push(`${who.name}: ${res.request().method()} ${res.url()} answered ${res.status()}`)
-  })
-  await page.goto(`${who.node.origin}/#token=${who.node.token}`)
-  await page.getByRole('heading', { level: 1 }).first().waitFor()
-  who.context = context
-  who.page = page
-}
-
-async function go(who, route) {
-  await who.page.evaluate((r) => (window.location.hash = r), route)
-}
-
-async function cleanup() {
-  if (browser) await Promise.race([browser.close().catch(() => {}), sleep(5000)])
-  await Promise.all([...children].map((c) => stop(c)))
-  if (root && !KEEP) await rm(root, { recursive: true, force: true }).catch(() => {})
-  else if (root) log(`kept: ${root}`)
-}
-
-const timer = setTimeout(() => {
-  console.error(`\n✗ e2e:tickets took longer than ${TOTAL_TIMEOUT_MS / 1000} s (at step "${currentStep}")`)
-  cleanup().finally(() => process.exit(1))
-}, TOTAL_TIMEOUT_MS)
-
-try {
-  await main()
-  clearTimeout(timer)
-  await cleanup()
-  log(`\ne2e:tickets passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${OUT}`)
-} catch (e) {
-  clearTimeout(timer)
-  console.error(`\n✗ e2e:tickets FAILED at step "${currentStep}":\n${e?.stack ?? e}`)
-  await cleanup()
-  process.exit(1)
-}
+await run(main)
 
 async function main() {
-  root = await mkdtemp(join(tmpdir(), 'pandafest-tickets-'))
-  await rm(OUT, { recursive: true, force: true })
-  await mkdir(OUT, { recursive: true })
   const ids = {}
   let ana, ben
 
   await step('two nodes start; Ana starts Hillside and shares her stage; Ben joins by an invite link', async () => {
-    ;[ana, ben] = await Promise.all(['Ana', 'Ben'].map((name) => person(name, join(root, name.toLowerCase()))))
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    ;[ana, ben] = await Promise.all(['Ana', 'Ben'].map((name) => person(name)))
+    await launch()
     const fest = await ana.call('POST', '/festivals', {
       name: 'Hillside',
       timezone: TZ,
