@@ -201,7 +201,12 @@ impl State {
         let mut out = Vec::new();
         for f in self.descendants(festival) {
             for e in self.events_in(&f) {
-                let booked = self.is_booked(e);
+                // Someone not admitted (no ticket, or a ticket released) is not in the
+                // programme, even with a booking cancelled; nor is an application.
+                if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
+                    continue;
+                }
+                let booked = self.requests_booked(e);
                 let confirmed: Vec<&Resource> = if booked {
                     e.requests
                         .iter()
@@ -220,11 +225,6 @@ impl State {
                             .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
                     })
                 };
-                // Someone not admitted (no ticket, or a ticket released) is not in the
-                // programme, even with a booking cancelled.
-                if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
-                    continue;
-                }
                 if (!e.cancelled && booked) || (e.cancelled && cancelled && was_booked()) {
                     out.push((e, confirmed));
                 }
@@ -253,9 +253,11 @@ impl State {
     /// admitted, it is no application for a ticket, and it asks for nothing, or for an
     /// all-or-nothing event every request not withdrawn is confirmed, or otherwise one is.
     pub fn is_booked(&self, e: &Event) -> bool {
-        if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
-            return false;
-        }
+        self.admitted(&e.festival, &e.organiser) && !self.is_application(e) && self.requests_booked(e)
+    }
+
+    /// The requests' part of [`State::is_booked`].
+    fn requests_booked(&self, e: &Event) -> bool {
         if e.requests.is_empty() {
             return true;
         }
