@@ -31,6 +31,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WEB, cli, expectText, fail, launch, serve, sleep, stop } from './peer-lib.mjs'
+import { api, until as waitUntil } from './scene-lib.mjs'
 
 const OUT = join(WEB, 'test-output', 'plan')
 const KEEP = process.env.E2E_KEEP === '1'
@@ -66,29 +67,8 @@ async function shot(who, label) {
   log(`  screenshot: ${file}`)
 }
 
-/** The node's API as a script calls it. */
-function api(node) {
-  return async (method, path, body) => {
-    const res = await fetch(`${node.origin}/api/v1${path}`, {
-      method,
-      headers: node.headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    if (!res.ok) fail(`${method} ${path} on ${node.origin} answered ${res.status}: ${text}`)
-    return JSON.parse(text)
-  }
-}
-
-async function until(what, check, timeout = SYNC_TIMEOUT_MS) {
-  const end = Date.now() + timeout
-  for (;;) {
-    const value = await check().catch(() => null)
-    if (value) return value
-    if (Date.now() > end) fail(`not within ${timeout} ms: ${what}`)
-    await sleep(200)
-  }
-}
+// The sync of several nodes and a browser peer takes longer than a scene's default.
+const until = (what, check, timeout = SYNC_TIMEOUT_MS) => waitUntil(what, check, timeout)
 
 function onNodeLog(name) {
   return (line) => {

@@ -17,6 +17,31 @@ export const SYNC_TIMEOUT_MS = 15_000
 const KEEP = process.env.E2E_KEEP === '1'
 const TOTAL_TIMEOUT_MS = 120_000
 
+/** The node's API as a script calls it: `call(method, path, body)`, failing on an answer >= 400. */
+export function api(node) {
+  return async (method, path, body) => {
+    const res = await fetch(`${node.origin}/api/v1${path}`, {
+      method,
+      headers: node.headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) fail(`${method} ${path} on ${node.origin} answered ${res.status}: ${text}`)
+    return JSON.parse(text)
+  }
+}
+
+/** Polls `check` until it gives a truthy value (returned), or fails after `timeout` ms. */
+export async function until(what, check, timeout = SYNC_TIMEOUT_MS) {
+  const end = Date.now() + timeout
+  for (;;) {
+    const value = await check().catch(() => null)
+    if (value) return value
+    if (Date.now() > end) fail(`not within ${timeout} ms: ${what}`)
+    await sleep(150)
+  }
+}
+
 /** A scene named `name` (its screenshots go to test-output/NAME/). */
 export function scene(name) {
   const OUT = join(WEB, 'test-output', name)
@@ -46,30 +71,6 @@ export function scene(name) {
     await who.page.waitForTimeout(150)
     await who.page.screenshot({ path: file, fullPage: true })
     log(`  screenshot: ${file}`)
-  }
-
-  /** The node's API as a script calls it. */
-  function api(node) {
-    return async (method, path, body) => {
-      const res = await fetch(`${node.origin}/api/v1${path}`, {
-        method,
-        headers: node.headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      const text = await res.text()
-      if (!res.ok) fail(`${method} ${path} on ${node.origin} answered ${res.status}: ${text}`)
-      return JSON.parse(text)
-    }
-  }
-
-  async function until(what, check, timeout = SYNC_TIMEOUT_MS) {
-    const end = Date.now() + timeout
-    for (;;) {
-      const value = await check().catch(() => null)
-      if (value) return value
-      if (Date.now() > end) fail(`not within ${timeout} ms: ${what}`)
-      await sleep(150)
-    }
   }
 
   function onNodeLog(who) {
