@@ -454,6 +454,8 @@ fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>>
         node.run_agent()?;
     }
     if node.store.last_received() == seen {
+        // Idle: the plan's rows catch up with the entries (`Store::flush_plan`).
+        node.store.flush_plan()?;
         return Ok(None);
     }
     let me = node.me();

@@ -28,7 +28,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync::LogHeight;
 
 pub use sql_log::SqlLog;
-pub use verified::{VerifiedEntry, verify_entries};
+use sql_log::BatchLogs;
+pub use verified::{DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_entries_with, verify_signatures};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 const MODEL_ROWS_VERSION: i64 = 5;
@@ -73,7 +74,14 @@ pub struct Store {
     /// processes (a CLI command beside a running server) come after it.
     last_received: i64,
     data_version: i64,
+    /// Entries folded into `state` since its rows were last written (see [`Store::flush_plan`]).
+    unflushed: usize,
 }
+
+/// A write also writes the plan's rows once this many entries were folded since they were
+/// last written: the number of entries a restart folds again at most, besides those stored
+/// since the host's last [`Store::flush_plan`].
+const FLUSH_AFTER: usize = 20_000;
 
 impl Store {
     /// Opens (or creates) the database at `path`, migrating its schema, loading the plan,
@@ -98,17 +106,20 @@ impl Store {
         // A batch touches pages all over the hash index; with SQLite's default 2 MB cache
         // they are evicted and re-read within the same transaction.
         conn.pragma_update(None, "cache_size", -65_536)?;
-        // Checkpoint less often: each checkpoint copies the whole WAL back.
-        conn.pragma_update(None, "wal_autocheckpoint", 8_192)?;
+        // Checkpoint less often: each checkpoint copies the whole WAL back, and pages that
+        // several batches changed are copied once per checkpoint (64 MB of WAL at most).
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // A write uses two statements per plan table besides its own; with rusqlite's
+        // default of 16 they would be prepared again on every batch.
+        conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn)?;
         let keypair = load_or_create_key(&conn)?;
         let rows_version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'model_rows_version'", [], |r| r.get(0)).optional()?;
-        let mut store = Store { state: State::new(), conn, keypair, last_received: 0, data_version: 0 };
+        let mut store = Store { state: State::new(), conn, keypair, last_received: 0, data_version: 0, unflushed: 0 };
         if rows_version == Some(MODEL_ROWS_VERSION) {
-            store.last_received = max_received(&store.conn)?;
-            store.state = store.load_plan()?;
+            store.reload()?;
         } else {
             store.rebuild(&mut |_, _| {})?;
         }
@@ -154,6 +165,8 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let forked = catch_up(&tx, &mut self.state, &mut self.last_received)?;
         let report = ingest_in(&tx, &mut self.state, &mut self.last_received, batch)?;
+        self.unflushed += report.stored.len();
+        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, FLUSH_AFTER)?;
         tx.commit()?;
         self.data_version = data_version(&self.conn)?;
         if forked || self.state.needs_rebuild() {
@@ -173,7 +186,38 @@ impl Store {
         if catch_up(&self.conn, &mut self.state, &mut self.last_received)? {
             self.rebuild(&mut |_, _| {})?;
         }
+        self.unflushed += (self.last_received - before) as usize;
         Ok(self.last_received != before)
+    }
+
+    /// Writes the plan's rows changed since they were last written, under the write lock.
+    ///
+    /// The rows are a cache of the entries (the source of truth), so writing them is
+    /// deferred: a batch writes only its entries, and the rows follow every
+    /// [`FLUSH_AFTER`] entries, when a host calls this (at the end of an import, when a
+    /// server is idle, when a browser peer ticks), and when the store is dropped. Whatever
+    /// the rows miss is folded again from the entries at open (`plan_received`).
+    pub fn flush_plan(&mut self) -> Result<(), StoreError> {
+        if self.unflushed == 0 {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = self.last_received;
+        let forked = catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        self.unflushed += (self.last_received - before) as usize;
+        if forked || self.state.needs_rebuild() {
+            drop(tx);
+            return self.rebuild(&mut |_, _| {});
+        }
+        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, 1)?;
+        tx.commit()?;
+        self.data_version = data_version(&self.conn)?;
+        Ok(())
+    }
+
+    /// Entries folded into the plan but not yet in its rows.
+    pub fn unflushed(&self) -> usize {
+        self.unflushed
     }
 
     /// Signs `op` into this node's log of `festival` and stores it. Returns the new id.
@@ -235,7 +279,9 @@ impl Store {
         condition: impl FnOnce(&State) -> bool,
     ) -> Result<Option<Vec<Id>>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = self.last_received;
         catch_up(&tx, &mut self.state, &mut self.last_received)?;
+        self.unflushed += (self.last_received - before) as usize;
         if !condition(&self.state) {
             return Ok(None);
         }
@@ -247,14 +293,23 @@ impl Store {
             let id = Id(signed.0.hash);
             ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
             ids.push(id);
+            self.unflushed += 1;
             if let Some(then) = then.take() {
                 ops = then(id);
                 ops.reverse();
             }
         }
+        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, FLUSH_AFTER)?;
         tx.commit()?;
         self.data_version = data_version(&self.conn)?;
         Ok(Some(ids))
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Best effort: rows not written now are folded again from the entries at open.
+        let _ = self.flush_plan();
     }
 }
 
@@ -266,9 +321,10 @@ fn max_received(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COALESCE(MAX(received), 0) FROM entries", [], |r| r.get(0))?)
 }
 
-/// Applies entries stored by others after `last_received` to `state`. Their plan rows
-/// were written by the process that stored them, so the changes are dropped here.
-/// Returns whether a fork appeared, which calls for a rebuild.
+/// Applies entries stored after `last_received` (by other processes, or by this one before
+/// its plan's rows were written) to `state`. Their rows may not be written yet, so the
+/// changes stay for [`Store::flush_plan`]. Returns whether a fork appeared, which calls for
+/// a rebuild.
 fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Result<bool, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT hash, author, log_id, seq, payload, received FROM entries WHERE received > ?1 ORDER BY received",
@@ -286,7 +342,6 @@ fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Re
     }
     let known_forks = state.forks().len();
     let stored_forks: i64 = conn.query_row("SELECT COUNT(*) FROM forks", [], |r| r.get(0))?;
-    state.take_changes();
     Ok(stored_forks as usize != known_forks)
 }
 
@@ -343,56 +398,58 @@ fn ingest_in(
     last_received: &mut i64,
     batch: Vec<VerifiedEntry>,
 ) -> Result<IngestReport, StoreError> {
-    {
-        let mut report = IngestReport::default();
-        let mut applied = Vec::new();
-        for (index, v) in batch.into_iter().enumerate() {
-            let author = v.entry.author;
-            let log_id = v.entry.log_id;
-            let log = SqlLog::load(tx, author, log_id)?;
-            match bamboo::check_in_log(&log, &v.entry, v.hash) {
-                Ok(Admission::Duplicate) => report.duplicates += 1,
-                Ok(Admission::New) => {
-                    *last_received += 1;
-                    insert_entry(tx, &v, *last_received)?;
-                    report.stored.push((author, log_id, v.entry.seq_num, v.hash));
-                    applied.push(v.into_log_entry());
-                }
-                Err(VerifyError::Fork { seq_num, .. }) => {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO forks (author, log_id, seq, entry, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![author.0.as_slice(), log_id as i64, seq_num as i64, v.bytes(), v.payload()],
-                    )?;
-                    tx.execute(
-                        "UPDATE logs SET fork_seq = MIN(COALESCE(fork_seq, ?3), ?3) WHERE author = ?1 AND log_id = ?2",
-                        params![author.0.as_slice(), log_id as i64, seq_num as i64],
-                    )?;
-                    report.forks.push((author, log_id, seq_num));
-                }
-                Err(VerifyError::LogFrozenByFork { .. }) => report.frozen += 1,
-                Err(error) => return Err(StoreError::Rejected { index, error: error.into() }),
+    let mut report = IngestReport::default();
+    let mut applied = Vec::new();
+    let mut logs = BatchLogs::new(tx);
+    for (index, v) in batch.into_iter().enumerate() {
+        let author = v.entry.author;
+        let log_id = v.entry.log_id;
+        let log = logs.log(author, log_id)?;
+        match bamboo::check_in_log(log, &v.entry, v.hash) {
+            Ok(Admission::Duplicate) => report.duplicates += 1,
+            Ok(Admission::New) => {
+                *last_received += 1;
+                log.add(&v.entry, v.hash);
+                insert_entry(tx, &v, *last_received)?;
+                report.stored.push((author, log_id, v.entry.seq_num, v.hash));
+                applied.push(v.into_log_entry());
             }
-        }
-        // Fold after the log checks: a fork found later in the batch must freeze first.
-        for (author, log_id, seq) in &report.forks {
-            state.freeze_log(Key(*author), *log_id, *seq);
-        }
-        for entry in applied {
-            state.apply(entry);
-        }
-        for (author, log_id, _, _) in &report.stored {
-            if let Some(festival) = state.log(&Key(*author), *log_id).and_then(|p| p.festival) {
+            Err(VerifyError::Fork { seq_num, .. }) => {
+                log.freeze(seq_num);
                 tx.execute(
-                    "UPDATE logs SET festival = ?3 WHERE author = ?1 AND log_id = ?2 AND festival IS NULL",
-                    params![author.0.as_slice(), *log_id as i64, festival.0.0.as_slice()],
+                    "INSERT OR IGNORE INTO forks (author, log_id, seq, entry, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![author.0.as_slice(), log_id as i64, seq_num as i64, v.bytes(), v.payload()],
                 )?;
+                tx.execute(
+                    "UPDATE logs SET fork_seq = MIN(COALESCE(fork_seq, ?3), ?3) WHERE author = ?1 AND log_id = ?2",
+                    params![author.0.as_slice(), log_id as i64, seq_num as i64],
+                )?;
+                report.forks.push((author, log_id, seq_num));
             }
+            Err(VerifyError::LogFrozenByFork { .. }) => report.frozen += 1,
+            Err(error) => return Err(StoreError::Rejected { index, error: error.into() }),
         }
-        if !state.needs_rebuild() {
-            write_plan(tx, state)?;
-        }
-        Ok(report)
     }
+    logs.write()?;
+    // Fold after the log checks: a fork found later in the batch must freeze first.
+    for (author, log_id, seq) in &report.forks {
+        state.freeze_log(Key(*author), *log_id, *seq);
+    }
+    for entry in applied {
+        state.apply(entry);
+    }
+    let mut touched: Vec<(Author, u64)> = report.stored.iter().map(|(a, l, _, _)| (*a, *l)).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    for (author, log_id) in touched {
+        if let Some(festival) = state.log(&Key(author), log_id).and_then(|p| p.festival) {
+            tx.prepare_cached(
+                "UPDATE logs SET festival = ?3 WHERE author = ?1 AND log_id = ?2 AND festival IS NULL",
+            )?
+            .execute(params![author.0.as_slice(), log_id as i64, festival.0.0.as_slice()])?;
+        }
+    }
+    Ok(report)
 }
 
 impl Store {
@@ -558,9 +615,28 @@ impl Store {
     /// left it in doubt: a failed write's transaction rolled back, so the stored rows are right.
     pub fn reload(&mut self) -> Result<(), StoreError> {
         self.state = self.load_plan()?;
-        self.last_received = max_received(&self.conn)?;
+        // The rows hold the plan up to `plan_received`; what came after is folded here. A
+        // store written before rows were deferred has rows for every entry.
+        let marker: Option<i64> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'plan_received'", [], |r| r.get(0)).optional()?;
+        self.last_received = match marker {
+            Some(marker) => marker,
+            None => max_received(&self.conn)?,
+        };
+        self.unflushed = 0;
         self.data_version = data_version(&self.conn)?;
+        if self.refresh_from_entries()? {
+            self.rebuild(&mut |_, _| {})?;
+        }
         Ok(())
+    }
+
+    /// Folds the entries after `last_received`, keeping their rows to write.
+    fn refresh_from_entries(&mut self) -> Result<bool, StoreError> {
+        let before = self.last_received;
+        let forked = catch_up(&self.conn, &mut self.state, &mut self.last_received)?;
+        self.unflushed += (self.last_received - before) as usize;
+        Ok(forked || self.state.needs_rebuild())
     }
 
     /// Throws the plan away and folds it again from the stored entries, in batches,
@@ -598,8 +674,11 @@ impl Store {
         }
         write_plan(&tx, &mut state)?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model_rows_version', ?1)", [MODEL_ROWS_VERSION])?;
+        let last = max_received(&tx)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
         tx.commit()?;
-        self.last_received = max_received(&self.conn)?;
+        self.unflushed = 0;
+        self.last_received = last;
         self.data_version = data_version(&self.conn)?;
         self.state = state;
         Ok(())
@@ -667,22 +746,32 @@ fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(),
         lipmaa_seq,
         received
     ])?;
-    tx.prepare_cached(
-        "INSERT INTO logs (author, log_id, max_seq, end_seq) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (author, log_id) DO UPDATE SET max_seq = MAX(max_seq, excluded.max_seq),
-           end_seq = COALESCE(end_seq, excluded.end_seq)",
-    )?
-    .execute(params![
-        e.author.0.as_slice(),
-        e.log_id as i64,
-        e.seq_num as i64,
-        e.end_of_log.then_some(e.seq_num as i64)
-    ])?;
+    Ok(())
+}
+
+/// Inside a write transaction that has caught up: writes the plan's changed rows if at
+/// least `min` entries were folded since the last time.
+fn flush_in(
+    tx: &Connection,
+    state: &mut State,
+    last_received: i64,
+    unflushed: &mut usize,
+    min: usize,
+) -> Result<(), StoreError> {
+    if *unflushed < min.max(1) || state.needs_rebuild() {
+        return Ok(());
+    }
+    write_plan(tx, state)?;
+    tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last_received])?;
+    *unflushed = 0;
     Ok(())
 }
 
 fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {
-    for (table, key, value) in state.take_changes() {
+    // In key order, so that each table's b-tree is written from one end to the other.
+    let mut rows = state.take_changes();
+    rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (table, key, value) in rows {
         match value {
             Some(value) => {
                 tx.prepare_cached(&format!("INSERT OR REPLACE INTO m_{table} (key, value) VALUES (?1, ?2)"))?

@@ -84,3 +84,105 @@ impl LogView for SqlLog<'_> {
         self.fork_seq
     }
 }
+
+/// The logs one batch touches: each log's row is read once, and the batch's new entries
+/// are kept in memory, so checking an entry against its log reads the database only for
+/// links to entries stored before the batch. [`BatchLogs::write`] then updates each
+/// touched log's row once.
+pub(crate) struct BatchLogs<'c> {
+    conn: &'c Connection,
+    logs: std::collections::HashMap<(Author, u64), BatchLog<'c>>,
+}
+
+pub(crate) struct BatchLog<'c> {
+    stored: SqlLog<'c>,
+    new: std::collections::BTreeMap<u64, KnownEntry>,
+    /// The batch's entries by the sequence numbers they link to.
+    linking: std::collections::HashMap<u64, Vec<u64>>,
+    end: Option<u64>,
+}
+
+impl<'c> BatchLogs<'c> {
+    pub fn new(conn: &'c Connection) -> BatchLogs<'c> {
+        BatchLogs { conn, logs: Default::default() }
+    }
+
+    pub fn log(&mut self, author: Author, log_id: u64) -> Result<&mut BatchLog<'c>, StoreError> {
+        use std::collections::hash_map::Entry as Slot;
+        Ok(match self.logs.entry((author, log_id)) {
+            Slot::Occupied(o) => o.into_mut(),
+            Slot::Vacant(v) => {
+                v.insert(BatchLog {
+                stored: SqlLog::load(self.conn, author, log_id)?,
+                new: Default::default(),
+                linking: Default::default(),
+                end: None,
+            })
+            }
+        })
+    }
+
+    /// Writes the height and end of every log that received entries.
+    pub fn write(&self) -> Result<(), StoreError> {
+        let mut upsert = self.conn.prepare_cached(
+            "INSERT INTO logs (author, log_id, max_seq, end_seq) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (author, log_id) DO UPDATE SET max_seq = MAX(max_seq, excluded.max_seq),
+               end_seq = COALESCE(end_seq, excluded.end_seq)",
+        )?;
+        for ((author, log_id), log) in &self.logs {
+            let Some((&max, _)) = log.new.last_key_value() else { continue };
+            upsert.execute(params![author.0.as_slice(), *log_id as i64, max as i64, log.end.map(|s| s as i64)])?;
+        }
+        Ok(())
+    }
+}
+
+impl BatchLog<'_> {
+    /// Records an entry of this batch as part of the log.
+    pub fn add(&mut self, entry: &Entry, hash: Hash) {
+        let seq = entry.seq_num;
+        if seq > 1 {
+            self.linking.entry(seq - 1).or_default().push(seq);
+        }
+        if entry.lipmaa_link.is_some() && bamboo::lipmaa(seq) != seq - 1 {
+            self.linking.entry(bamboo::lipmaa(seq)).or_default().push(seq);
+        }
+        if entry.end_of_log {
+            self.end = Some(self.end.map_or(seq, |e| e.min(seq)));
+        }
+        self.new.insert(seq, KnownEntry::of(entry, hash));
+    }
+
+    /// Freezes the log at `seq_num`, as the fork the batch found there does.
+    pub fn freeze(&mut self, seq_num: u64) {
+        self.stored.fork_seq = Some(self.stored.fork_seq.map_or(seq_num, |f| f.min(seq_num)));
+    }
+}
+
+impl LogView for BatchLog<'_> {
+    fn entry(&self, seq_num: u64) -> Option<KnownEntry> {
+        self.new.get(&seq_num).cloned().or_else(|| self.stored.entry(seq_num))
+    }
+
+    fn entries_linking_to(&self, seq_num: u64) -> Vec<KnownEntry> {
+        let mut all = self.stored.entries_linking_to(seq_num);
+        let linking = self.linking.get(&seq_num).into_iter().flatten();
+        all.extend(linking.filter_map(|s| self.new.get(s)).cloned());
+        all
+    }
+
+    fn max_seq_num(&self) -> Option<u64> {
+        self.new.last_key_value().map(|(s, _)| *s).max(self.stored.max_seq)
+    }
+
+    fn end_of_log(&self) -> Option<u64> {
+        match (self.end, self.stored.end_seq) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn fork(&self) -> Option<u64> {
+        self.stored.fork_seq
+    }
+}

@@ -47,8 +47,55 @@ impl VerifiedEntry {
     }
 }
 
-/// Decodes each entry, checks its signature (in batches) and its payload against the
-/// payload hash and size. One verdict per item, in order.
+/// An entry decoded strictly and its payload checked against the payload hash and size,
+/// whose signature is not checked yet: [`verify_signatures`] makes it a [`VerifiedEntry`].
+/// Splitting the two lets an import check a whole file's structure before it stores any of
+/// it, and check signatures on another thread while storing.
+#[derive(Clone, Debug)]
+pub struct DecodedEntry {
+    bytes: Vec<u8>,
+    payload: Vec<u8>,
+    entry: Entry,
+    hash: Hash,
+}
+
+impl DecodedEntry {
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+}
+
+/// Decodes an entry and checks its payload.
+pub fn decode_entry(bytes: Vec<u8>, payload: Vec<u8>) -> Result<DecodedEntry, bamboo::Error> {
+    let entry = Entry::decode(&bytes)?;
+    bamboo::verify_payload(&entry, &payload)?;
+    let hash = Hash::of(&bytes);
+    Ok(DecodedEntry { bytes, payload, entry, hash })
+}
+
+/// Checks the signatures of decoded entries, in batches. One verdict per entry, in order.
+pub fn verify_signatures(
+    verifier: &mut SignatureVerifier,
+    decoded: Vec<DecodedEntry>,
+) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
+    let to_check: Vec<(&[u8], &Entry)> = decoded.iter().map(|d| (d.bytes.as_slice(), &d.entry)).collect();
+    let verdicts = verifier.verify_all(&to_check);
+    decoded
+        .into_iter()
+        .zip(verdicts)
+        .map(|(d, verdict)| {
+            verdict?;
+            Ok(VerifiedEntry { bytes: d.bytes, payload: d.payload, entry: d.entry, hash: d.hash })
+        })
+        .collect()
+}
+
+/// Decodes each entry, checks its payload against the payload hash and size and its
+/// signature (in batches). One verdict per item, in order.
 pub fn verify_entries(items: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
     verify_entries_with(&mut SignatureVerifier::default(), items)
 }
@@ -58,20 +105,23 @@ pub fn verify_entries_with(
     verifier: &mut SignatureVerifier,
     items: Vec<(Vec<u8>, Vec<u8>)>,
 ) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
-    let decoded: Vec<Result<Entry, bamboo::Error>> =
-        items.iter().map(|(bytes, _)| Entry::decode(bytes).map_err(bamboo::Error::from)).collect();
-    let to_check: Vec<(&[u8], &Entry)> =
-        items.iter().zip(&decoded).filter_map(|((b, _), d)| d.as_ref().ok().map(|e| (b.as_slice(), e))).collect();
-    let mut signatures = verifier.verify_all(&to_check).into_iter();
-    items
+    let mut decoded = Vec::with_capacity(items.len());
+    let mut failed: Vec<Option<bamboo::Error>> = Vec::with_capacity(items.len());
+    for (bytes, payload) in items {
+        match decode_entry(bytes, payload) {
+            Ok(d) => {
+                decoded.push(d);
+                failed.push(None);
+            }
+            Err(e) => failed.push(Some(e)),
+        }
+    }
+    let mut checked = verify_signatures(verifier, decoded).into_iter();
+    failed
         .into_iter()
-        .zip(decoded)
-        .map(|((bytes, payload), decoded)| {
-            let entry = decoded?;
-            signatures.next().expect("one verdict per decoded entry")?;
-            bamboo::verify_payload(&entry, &payload)?;
-            let hash = Hash::of(&bytes);
-            Ok(VerifiedEntry { bytes, payload, entry, hash })
+        .map(|f| match f {
+            Some(e) => Err(e),
+            None => checked.next().expect("one verdict per decoded entry"),
         })
         .collect()
 }

@@ -147,10 +147,14 @@ impl WasmNode {
         }
     }
 
-    /// Runs the agent if a request's deadline came (the organiser's node withdraws it) and
-    /// sends what it wrote to the peers; answers whether it wrote anything.
+    /// Runs what is due: writes the plan's rows that trail the entries, runs the agent if a
+    /// request's deadline came (the organiser's node withdraws it) and sends what it wrote
+    /// to the peers; answers whether it wrote anything.
     #[wasm_bindgen(js_name = runDue)]
     pub fn run_due(&mut self) -> bool {
+        // The plan's rows trail the entries (`Store::flush_plan`); a tick writes what a
+        // second's writes changed.
+        let _ = self.node.store.flush_plan();
         if !self.node.deadline_due(service::now()) {
             return false;
         }

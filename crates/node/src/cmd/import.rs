@@ -1,6 +1,9 @@
-//! `pandafest log import`: everything is verified before anything is stored, so a file
-//! with any bad line changes nothing; then the entries are stored in batches, each one
-//! transaction, so that a crash keeps every batch reported as stored.
+//! `pandafest log import`: every line is decoded, its payload checked and its links
+//! checked against the logs before anything is stored, so a malformed file changes nothing;
+//! then the entries are stored in batches, each one transaction, so that a crash keeps
+//! every batch reported as stored. Signatures are checked on a second thread one batch
+//! ahead of storing; a bad signature stops the import at its batch, and the message says
+//! which entries were kept (each of them verified).
 
 use super::output::{say, tell};
 use std::collections::HashMap;
@@ -9,7 +12,7 @@ use std::path::{Path, PathBuf};
 use bamboo::{Author, KnownEntry, LogView, MemoryLog, VerifyError};
 use pandafest::error::ApiError;
 use serde::Serialize;
-use store::{SqlLog, VerifiedEntry, verify_entries};
+use store::{DecodedEntry, SqlLog};
 
 use super::log::parse_lines;
 use super::output::Progress;
@@ -89,33 +92,82 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     }
     let total = items.len();
     phase("read and parsed");
-    let mut verified = Vec::with_capacity(total);
-    for (v, n) in verify_entries(items).into_iter().zip(&line_numbers) {
-        verified.push(v.map_err(|e| ApiError::bad_input(format!("line {n}: {e}; nothing was imported")))?);
+    let mut decoded = Vec::with_capacity(total);
+    for ((bytes, payload), n) in items.into_iter().zip(&line_numbers) {
+        let d = store::decode_entry(bytes, payload)
+            .map_err(|e| ApiError::bad_input(format!("line {n}: {e}; nothing was imported")))?;
+        decoded.push(d);
     }
-    phase("signatures and payloads verified");
+    phase("decoded");
     let mut node = super::open(dir)?;
-    check_links(&node.store, &verified, &line_numbers)?;
+    if let Some((index, err)) = check_links(&node.store, &decoded)? {
+        // A broken signature changes the entry's hash and so breaks the next entry's link:
+        // name the first bad line, whichever check finds it.
+        let before: Vec<DecodedEntry> = decoded[..=index].to_vec();
+        let verdicts = store::verify_signatures(&mut bamboo::SignatureVerifier::default(), before);
+        if let Some((n, Err(e))) = line_numbers.iter().zip(verdicts).find(|(_, v)| v.is_err()) {
+            return Err(ApiError::bad_input(format!("line {n}: {e}; nothing was imported")));
+        }
+        return Err(ApiError::bad_input(format!("line {}: {err}; nothing was imported", line_numbers[index])));
+    }
     phase("links checked");
 
+    // Signatures are checked on a second thread, one batch ahead of the batch being stored,
+    // so that the two halves of the work (the curve arithmetic and the database) overlap.
+    // A bad signature is found only when its batch comes; the batches before it stay.
     let mut progress = Progress::new("importing", "entries");
     let (mut new, mut duplicates, mut forks, mut done) = (0, 0, 0, 0);
-    let mut rest = verified;
+    let mut batches = Vec::new();
+    let mut first = 0;
+    let mut rest = decoded;
     while !rest.is_empty() {
         let tail = rest.split_off(rest.len().min(BATCH));
         let batch = std::mem::replace(&mut rest, tail);
-        done += batch.len();
-        let report = node.store.ingest(batch)?;
-        new += report.stored.len();
-        duplicates += report.duplicates;
-        forks += report.forks.len();
-        progress.update(done as u64, total as u64);
-        if json {
-            println!("{}", serde_json::to_string(&BatchStored { stored: done, total }).expect("serialises"));
-        }
+        let len = batch.len();
+        batches.push((first, batch));
+        first += len;
     }
+    std::thread::scope(|scope| -> Result<(), ApiError> {
+        let (checked, verdicts) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let mut verifier = bamboo::SignatureVerifier::default();
+            for (first, batch) in batches {
+                if checked.send((first, store::verify_signatures(&mut verifier, batch))).is_err() {
+                    return;
+                }
+            }
+        });
+        for (first, verdicts) in verdicts {
+            let mut batch = Vec::with_capacity(verdicts.len());
+            for (i, v) in verdicts.into_iter().enumerate() {
+                let v = v.map_err(|e| {
+                    let kept = match done {
+                        0 => "nothing was imported".to_string(),
+                        _ => format!(
+                            "the {done} entries before line {} were stored, none from there on",
+                            line_numbers[first]
+                        ),
+                    };
+                    ApiError::bad_input(format!("line {}: {e}; {kept}", line_numbers[first + i]))
+                })?;
+                batch.push(v);
+            }
+            done += batch.len();
+            let report = node.store.ingest(batch)?;
+            new += report.stored.len();
+            duplicates += report.duplicates;
+            forks += report.forks.len();
+            progress.update(done as u64, total as u64);
+            if json {
+                println!("{}", serde_json::to_string(&BatchStored { stored: done, total }).expect("serialises"));
+            }
+        }
+        Ok(())
+    })?;
     progress.finish();
     phase("stored");
+    node.store.flush_plan()?;
+    phase("plan written");
     let decisions = node.run_agent()?;
     let summary = Summary { file: file.display().to_string(), entries: total, new, duplicates, forks, decisions };
     if json {
@@ -133,19 +185,23 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     Ok(())
 }
 
-/// Checks every entry against its log (as stored, plus the file's earlier lines).
-fn check_links(store: &store::Store, entries: &[VerifiedEntry], lines: &[usize]) -> Result<(), ApiError> {
+/// Checks every entry against its log (as stored, plus the file's earlier lines); returns
+/// the first entry that does not fit, by index.
+fn check_links(
+    store: &store::Store,
+    entries: &[DecodedEntry],
+) -> Result<Option<(usize, VerifyError)>, ApiError> {
     let mut file_logs: HashMap<(Author, u64), MemoryLog> = HashMap::new();
-    for (v, n) in entries.iter().zip(lines) {
+    for (index, v) in entries.iter().enumerate() {
         let e = v.entry();
         let key = (e.author, e.log_id);
         let file = file_logs.entry(key).or_default();
         let overlay = Overlay { stored: store.log_view(e.author, e.log_id)?, file };
         match bamboo::check_in_log(&overlay, e, v.hash()) {
             Ok(_) | Err(VerifyError::Fork { .. }) | Err(VerifyError::LogFrozenByFork { .. }) => {}
-            Err(err) => return Err(ApiError::bad_input(format!("line {n}: {err}; nothing was imported"))),
+            Err(err) => return Ok(Some((index, err))),
         }
         file.insert(KnownEntry::of(e, v.hash()));
     }
-    Ok(())
+    Ok(None)
 }
