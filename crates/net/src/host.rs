@@ -51,8 +51,24 @@ enum Out {
 enum Command {
     Open {
         info: ConnectionInfo,
+        /// Dialed for the neighbour rule (`Hub::dials`).
+        dialed: bool,
         out: mpsc::UnboundedSender<Out>,
         reply: oneshot::Sender<u32>,
+    },
+    /// Start keeping neighbours: dial as `Hub::dials` says, with this runtime.
+    Neighbours {
+        ctx: SyncContext,
+        runtime: tokio::runtime::Handle,
+        address: Option<String>,
+    },
+    Learn {
+        url: String,
+        festival: Option<Id>,
+        pinned: bool,
+    },
+    DialFailed {
+        url: String,
     },
     Receive {
         id: u32,
@@ -106,6 +122,20 @@ impl SyncContext {
         let _ = self.commands.send(Command::Notify);
     }
 
+    /// Starts keeping neighbours (`service::neighbours`): from now on the host dials the
+    /// peers it learns of as the hub's bound says, and tells its peers `address`, where
+    /// this node can be dialed. Call it from within the tokio runtime.
+    pub fn keep_neighbours(&self, address: Option<String>) {
+        let runtime = tokio::runtime::Handle::current();
+        let _ = self.commands.send(Command::Neighbours { ctx: self.clone(), runtime, address });
+    }
+
+    /// A peer to keep in the passive view (configured, invited with `festival`, found by
+    /// mDNS): the host dials it if the neighbour rule picks it.
+    pub fn learn(&self, url: &str, festival: Option<Id>, pinned: bool) {
+        let _ = self.commands.send(Command::Learn { url: url.to_string(), festival, pinned });
+    }
+
     /// The sync status: open connections, then the last ended ones.
     pub async fn status(&self) -> Vec<PeerStatus> {
         let (reply, answer) = oneshot::channel();
@@ -119,6 +149,8 @@ impl SyncContext {
 /// The hub's thread: one command at a time, then every connection's events.
 fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Command>) {
     let mut conns: HashMap<u32, (mpsc::UnboundedSender<Out>, (u64, u64))> = HashMap::new();
+    // Set by `SyncContext::keep_neighbours` (`pandafest serve`); one-shot syncs dial nobody.
+    let mut dialer: Option<(SyncContext, tokio::runtime::Handle)> = None;
     loop {
         // A second without commands still expires handshakes.
         let command = match commands.recv_timeout(Duration::from_secs(1)) {
@@ -128,9 +160,11 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
         };
         let stepped = crate::locked(&node, |node| {
             match command {
-                Some(Command::Open { info, out, reply }) => {
+                Some(Command::Open { info, dialed, out, reply }) => {
                     let id = if info.once {
                         hub.open_once(node, &info.address, info.direction)
+                    } else if dialed {
+                        hub.open_dialed(node, &info.address)
                     } else {
                         hub.open(node, &info.address, info.direction)
                     };
@@ -147,12 +181,25 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     let _ = reply.send(summary.filter(|_| ended_well));
                 }
                 Some(Command::Notify) => hub.notify_all(node),
+                Some(Command::Neighbours { ctx, runtime, address }) => {
+                    if let Some(address) = address {
+                        hub.set_address(&address);
+                    }
+                    dialer = Some((ctx, runtime));
+                }
+                Some(Command::Learn { url, festival, pinned }) => hub.learn(&url, festival, pinned),
+                Some(Command::DialFailed { url }) => hub.dial_failed(&url, service::now().0),
                 Some(Command::Status { reply }) => {
                     let _ = reply.send(hub.status());
                 }
                 None => {}
             }
             hub.expire();
+            if let Some((ctx, runtime)) = &dialer {
+                for url in hub.dials(node, service::now().0) {
+                    runtime.spawn(dial(ctx.clone(), url));
+                }
+            }
             for (&id, (out, progress)) in conns.iter_mut() {
                 for event in hub.poll(node, id) {
                     let _ = match event {
@@ -190,14 +237,43 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
 pub async fn drive(
     ctx: &SyncContext,
     outgoing: mpsc::Sender<Vec<u8>>,
+    incoming: mpsc::Receiver<Vec<u8>>,
+    info: ConnectionInfo,
+    progress: impl FnMut(u64, u64) + Send,
+) -> Result<Summary, NetError> {
+    drive_session(ctx, outgoing, incoming, info, false, progress).await
+}
+
+/// One connection the neighbour rule asked for: dialed once; how it ended goes back to the
+/// hub, which decides whether and when to dial the address again.
+async fn dial(ctx: SyncContext, url: String) {
+    match crate::ws::connect(&url).await {
+        Ok((tx, rx)) => {
+            let info = ConnectionInfo { address: url.clone(), direction: Direction::Outgoing, once: false };
+            match drive_session(&ctx, tx, rx, info, true, |_, _| {}).await {
+                Ok(_) => tracing::info!("sync with {url} ended"),
+                Err(e) => tracing::info!("sync with {url}: {e}"),
+            }
+        }
+        Err(e) => {
+            tracing::debug!("{e}");
+            let _ = ctx.commands.send(Command::DialFailed { url });
+        }
+    }
+}
+
+async fn drive_session(
+    ctx: &SyncContext,
+    outgoing: mpsc::Sender<Vec<u8>>,
     mut incoming: mpsc::Receiver<Vec<u8>>,
     info: ConnectionInfo,
+    dialed: bool,
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> Result<Summary, NetError> {
     let once = info.once;
     let (out, mut events) = mpsc::unbounded_channel();
     let (reply, id) = oneshot::channel();
-    ctx.commands.send(Command::Open { info, out, reply }).map_err(|_| NetError::HostGone)?;
+    ctx.commands.send(Command::Open { info, dialed, out, reply }).map_err(|_| NetError::HostGone)?;
     let id = id.await.map_err(|_| NetError::HostGone)?;
     let ended = loop {
         tokio::select! {

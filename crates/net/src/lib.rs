@@ -7,7 +7,9 @@
 //!   stream of [`Change`]s, and its sync status.
 //! - [`drive`]: pumps one connection's messages, given as a pair of channels, to and from
 //!   the host; the node's HTTP server hands it accepted WebSockets, [`connect`] dials out.
-//! - [`sync_once`] (`pandafest sync`, `pandafest join`) and [`keep_syncing`] (`pandafest serve`).
+//! - [`sync_once`] (`pandafest sync`, `pandafest join`), and for `pandafest serve`
+//!   [`SyncContext::keep_neighbours`]: the hub's neighbour rule (`service::neighbours`) says
+//!   whom to dial.
 //! - [`discovery`]: mDNS announcement and browsing of `_pandafest._tcp.local.`.
 //! - [`locked`]: the one way to use the node shared by HTTP handlers and the host.
 
@@ -21,4 +23,4 @@ pub use host::{Change, ConnectionInfo, Direction, NetError, PeerStatus, Summary,
 pub use invite::reachable_addresses;
 pub use service::invite::Invite;
 pub use shared::{Panicked, locked};
-pub use ws::{IDLE_TIMEOUT, PING_INTERVAL, SYNC_PATH, connect, keep_syncing, sync_once, sync_url as ws_url};
+pub use ws::{IDLE_TIMEOUT, PING_INTERVAL, SYNC_PATH, connect, sync_once, sync_url as ws_url};

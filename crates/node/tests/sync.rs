@@ -109,9 +109,10 @@ fn competing_requests_across_a_partition_are_never_both_confirmed() {
         format!("pandafest://join?festival={festival}&peer=ws%3A%2F%2F{}%2Fsync", b_srv.address().replace(':', "%3A"));
     c.ok(&["join", &b_link]);
     let _d_srv = serve(&d, &[]);
-    let _c_srv = serve(&c, &[]);
     let b_address = b_srv.address();
     drop(b_srv);
+    // C starts serving only now: it knows B alone, so B's neighbours never introduced A to it.
+    let _c_srv = serve(&c, &[]);
 
     let d_event = event(&d, &festival, "Dee's talk", 10, Some(&stage));
     let c_event = event(&c, &festival, "Cy's gig", 11, Some(&stage));

@@ -15,6 +15,7 @@ use model::Id;
 use serde::Serialize;
 use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore};
 
+use crate::neighbours::{Bound, Ended, Neighbours};
 use crate::node::Node;
 
 /// What the host must do for a connection.
@@ -108,6 +109,13 @@ struct Slot {
     received: u64,
     stored: u64,
     closed: Option<Closing>,
+    /// Where the peer can be dialed: the address this node dialed, or the one the peer
+    /// introduced itself with. Only such peers are neighbours (`neighbours`).
+    addr: Option<String>,
+    /// Opened by this node's neighbour rule (`Hub::dials`) for this address.
+    dialed: Option<String>,
+    /// This node told the peer its own address.
+    introduced_self: bool,
 }
 
 #[derive(Clone)]
@@ -157,6 +165,7 @@ pub struct Hub {
     /// Only this festival (and its ancestors): `pandafest sync --festival F`.
     only: Option<Id>,
     history: VecDeque<PeerStatus>,
+    neighbours: Neighbours,
 }
 
 /// Festivals this node syncs: those it holds and those it joined (or only `only`), with
@@ -213,9 +222,129 @@ impl Hub {
                 received: 0,
                 stored: 0,
                 closed: None,
+                addr: None,
+                dialed: None,
+                introduced_self: false,
             },
         );
         self.next
+    }
+
+    /// As [`Hub::open`], for a connection to `url` that [`Hub::dials`] asked for.
+    pub fn open_dialed(&mut self, node: &Node, url: &str) -> u32 {
+        let id = self.open_with(node, url, Direction::Outgoing, false);
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.addr = Some(url.to_string());
+            slot.dialed = Some(url.to_string());
+        }
+        id
+    }
+
+    /// This node's sync address, which it tells its peers so that they can dial it.
+    pub fn set_address(&mut self, url: &str) {
+        if let Some(url) = crate::invite::sync_url(url) {
+            self.neighbours.set_address(url);
+        }
+    }
+
+    /// A peer to keep in the passive view: `pinned` for configured and invited peers, with
+    /// the festival it was named for.
+    pub fn learn(&mut self, url: &str, festival: Option<Id>, pinned: bool) {
+        if let Some(url) = crate::invite::sync_url(url) {
+            self.neighbours.learn(&url, None, festival, pinned);
+        }
+    }
+
+    /// How many addressable neighbours this node keeps, from what it knows of its
+    /// festivals' size (the peers it heard of).
+    pub fn bound(&self) -> Bound {
+        Bound::for_size(self.neighbours.known() + 1)
+    }
+
+    /// The addresses to dial now (open each with [`Hub::open_dialed`], or report a failed
+    /// connection with [`Hub::dial_failed`]): for each festival this node syncs, until
+    /// [`Bound::outgoing`] sessions share it. Now and then one session this node dialed is
+    /// closed first, so that another passive peer takes its place (`neighbours`).
+    pub fn dials(&mut self, node: &Node, now: i64) -> Vec<String> {
+        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
+        let bound = self.bound();
+        let chosen: Vec<u32> =
+            self.slots.iter().filter(|(_, s)| live(s) && s.dialed.is_some() && s.peer.is_some()).map(|(id, _)| *id).collect();
+        if self.neighbours.rotate_due(now) && chosen.len() >= bound.outgoing {
+            use rand::seq::IndexedRandom;
+            if let Some(id) = chosen.choose(&mut rand::rng()) {
+                self.close(*id, "changing neighbours");
+            }
+        }
+        if self.neighbours.shuffle_due(now) {
+            self.shuffle();
+        }
+        let wanted = wanted(node, self.only);
+        let have: Vec<(FestivalId, usize)> = wanted
+            .iter()
+            .map(|f| {
+                let sharing = self.slots.values().filter(|s| live(s) && s.addr.is_some());
+                (*f, sharing.filter(|s| s.session.shared_festivals().any(|g| g == f)).count())
+            })
+            .collect();
+        let connected: BTreeSet<Author> =
+            self.slots.values().filter(|s| live(s)).filter_map(|s| s.peer).collect();
+        self.neighbours.due(now, bound, &have, &connected)
+    }
+
+    /// Tells a random addressable neighbour of a few peers this node knows (HyParView's
+    /// shuffle, as introductions): passive views stay a sample of the whole festival, so a
+    /// node that loses its neighbours, or a rotation, finds peers beyond its corner.
+    fn shuffle(&mut self) {
+        use rand::seq::IteratorRandom;
+        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
+        let Some(slot) = self.slots.values_mut().filter(|s| live(s) && s.addr.is_some()).choose(&mut rand::rng())
+        else {
+            return;
+        };
+        let (Some(to), Some(festival)) = (slot.peer, slot.session.shared_festivals().next().copied()) else { return };
+        for (key, addr) in self.neighbours.sample(&festival, to) {
+            let _ = slot.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
+        }
+    }
+
+    /// The connection to `url` that [`Hub::dials`] asked for could not be made.
+    pub fn dial_failed(&mut self, url: &str, now: i64) {
+        self.neighbours.ended(url, None, Ended::Failed, now);
+    }
+
+    /// After session `id` knows its peer (and maybe its address): at most one session per
+    /// peer (the one dialed by the smaller key, which both ends agree on), and at most
+    /// [`Bound::total`] with addressable peers (a random older one another node dialed
+    /// makes room).
+    fn keep_bound(&mut self, node: &Node, id: u32) {
+        let me = node.store.keypair().author();
+        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
+        let Some(peer) = self.slots.get(&id).filter(|s| live(s)).and_then(|s| s.peer) else { return };
+        let dialer = |s: &Slot| if s.direction == Direction::Outgoing { me } else { s.peer.unwrap_or(me) };
+        let twin = self.slots.iter().find(|(o, s)| **o != id && live(s) && s.peer == Some(peer)).map(|(o, _)| *o);
+        if let Some(twin) = twin {
+            let mine = dialer(&self.slots[&id]);
+            let theirs = dialer(&self.slots[&twin]);
+            let loser = if (mine.0, id) > (theirs.0, twin) { id } else { twin };
+            self.close(loser, "already connected");
+            if loser == id {
+                return;
+            }
+        }
+        let incoming: Vec<u32> = self
+            .slots
+            .iter()
+            .filter(|(o, s)| **o != id && live(s) && s.addr.is_some() && s.dialed.is_none())
+            .map(|(o, _)| *o)
+            .collect();
+        let addressable = self.slots.values().filter(|s| live(s) && s.addr.is_some()).count();
+        if addressable > self.bound().total() {
+            use rand::seq::IndexedRandom;
+            if let Some(out) = incoming.choose(&mut rand::rng()) {
+                self.close(*out, "this node has enough neighbours");
+            }
+        }
     }
 
     /// Closes the sessions whose peer has not proven its key within
@@ -336,8 +465,18 @@ impl Hub {
     /// later session. The status keeps the last [`STATUS_HISTORY`] ended connections.
     pub fn remove(&mut self, id: u32) {
         let Some(mut status) = self.status_of(id) else { return };
-        if let Some(peer) = self.slots.remove(&id).and_then(|s| s.peer) {
-            self.introduced.forget(peer);
+        if let Some(slot) = self.slots.remove(&id) {
+            if let Some(url) = &slot.dialed {
+                let how = match (&slot.closed, slot.peer) {
+                    (Some(c), _) if !c.retry => Ended::Myself,
+                    (_, Some(_)) => Ended::Held,
+                    (_, None) => Ended::Failed,
+                };
+                self.neighbours.ended(url, slot.peer, how, crate::now().0);
+            }
+            if let Some(peer) = slot.peer {
+                self.introduced.forget(peer);
+            }
         }
         status.connected = false;
         self.history.push_front(status);
@@ -398,9 +537,18 @@ impl Hub {
                 Output::Ready { peer } => {
                     slot.peer = Some(peer);
                     slot.events.push_back(HubEvent::Ready { peer });
+                    if let Some(url) = &slot.dialed {
+                        self.neighbours.connected(url, peer);
+                    }
+                    if slot.addr.is_some() {
+                        self.keep_bound(node, id);
+                    }
                 }
                 Output::Plan { entries, .. } => slot.announced += entries,
-                Output::Started { festival } => self.introduce_around(id, festival),
+                Output::Started { festival } => {
+                    self.introduce_self(node, id, festival);
+                    self.introduce_around(id, festival);
+                }
                 Output::Live { .. } => {}
                 Output::Entries { batch, entries, .. } => {
                     slot.received += entries.len() as u64;
@@ -436,7 +584,30 @@ impl Hub {
         let me = node.store.keypair().author();
         let Some(from_peer) = self.slots.get(&id).and_then(|s| s.peer) else { return };
         match message {
+            OverlayMessage::Introduce { peer } if peer.key == from_peer => {
+                // The peer tells where it can be dialed: it is a neighbour, not a client.
+                let Some(url) = crate::invite::sync_url(&peer.addr) else { return };
+                self.neighbours.learn(&url, Some(peer.key), Some(festival), false);
+                if let Some(slot) = self.slots.get_mut(&id)
+                    && slot.addr.is_none()
+                {
+                    slot.addr = Some(url.clone());
+                    self.keep_bound(node, id);
+                    // The introductions made when its session started had no address: tell
+                    // the other neighbours of the festival where to find it now.
+                    let introduce = OverlayMessage::Introduce { peer: Peer::new(from_peer, url) };
+                    let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && s.addr.is_some();
+                    for (_, other) in self.slots.iter_mut().filter(|(o, s)| **o != id && live(s)) {
+                        if other.session.shared_festivals().any(|f| *f == festival) {
+                            let _ = other.session.send_overlay(festival, introduce.clone());
+                        }
+                    }
+                }
+            }
             OverlayMessage::Introduce { peer } if peer.key != me => {
+                if let Some(url) = crate::invite::sync_url(&peer.addr) {
+                    self.neighbours.learn(&url, Some(peer.key), Some(festival), false);
+                }
                 if let Some(slot) = self.slots.get_mut(&id) {
                     slot.events.push_back(HubEvent::Introduce { peer: peer.key });
                 }
@@ -468,22 +639,36 @@ impl Hub {
     /// festival to each other.
     fn introduce_around(&mut self, id: u32, festival: FestivalId) {
         let Some(newcomer) = self.slots.get(&id).and_then(|s| s.peer) else { return };
-        let others: Vec<(u32, Author)> = self
+        let newcomer_addr = self.slots.get(&id).and_then(|s| s.addr.clone()).unwrap_or_default();
+        let others: Vec<(u32, Author, String)> = self
             .slots
             .iter()
             .filter(|(o, s)| {
                 **o != id && !s.session.is_closed() && s.session.shared_festivals().any(|f| *f == festival)
             })
-            .filter_map(|(o, s)| s.peer.map(|p| (*o, p)))
+            .filter_map(|(o, s)| s.peer.map(|p| (*o, p, s.addr.clone().unwrap_or_default())))
             .collect();
-        let due = self.introduced.due(newcomer, others.iter().map(|(_, k)| *k));
-        for (other, key) in others.into_iter().filter(|(_, k)| due.contains(k)) {
+        let due = self.introduced.due(newcomer, others.iter().map(|(_, k, _)| *k));
+        for (other, key, addr) in others.into_iter().filter(|(_, k, _)| due.contains(k)) {
             if let Some(s) = self.slots.get_mut(&id) {
-                let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, "") });
+                let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
             }
             if let Some(s) = self.slots.get_mut(&other) {
-                let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(newcomer, "") });
+                let introduce = OverlayMessage::Introduce { peer: Peer::new(newcomer, newcomer_addr.clone()) };
+                let _ = s.session.send_overlay(festival, introduce);
             }
+        }
+    }
+
+    /// A node with an address tells each peer where to dial it, once per session.
+    fn introduce_self(&mut self, node: &Node, id: u32, festival: FestivalId) {
+        let Some(me) = self.neighbours.address().map(str::to_string) else { return };
+        let key = node.store.keypair().author();
+        if let Some(s) = self.slots.get_mut(&id)
+            && !s.introduced_self
+        {
+            s.introduced_self = true;
+            let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, me) });
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fuzz;
 pub mod hub;
 pub mod invite;
+pub mod neighbours;
 pub mod node;
 pub mod notify;
 pub mod publish;

@@ -43,27 +43,28 @@ pub struct ServeArgs {
     pub web_dir: Option<PathBuf>,
 }
 
-/// Keeps sessions with the configured peers, the peers of joined festivals, and (when
-/// the node is reachable from the network) the peers mDNS finds on the LAN.
+/// Keeps neighbours (`service::neighbours`): the configured peers, the peers of joined
+/// festivals and (when the node is reachable from the network) the peers mDNS finds on the
+/// LAN are its passive view, and the hub dials a bounded number of them.
 fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
-    let mut peers: Vec<String> = args.peers.clone();
+    let mut pinned: Vec<(String, Option<model::Id>)> = args.peers.iter().map(|p| (p.clone(), None)).collect();
     if let Ok(node) = state.node.lock() {
-        for (_, addresses) in service::invite::joined(&node) {
-            peers.extend(addresses);
+        for (festival, addresses) in service::invite::joined(&node) {
+            pinned.extend(addresses.into_iter().map(|a| (a, Some(festival))));
         }
         // Remember where this node listens and is reached, for invite links.
         let _ = node.store.set_setting("listen", Some(&addr.to_string()));
         let public = args.public_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string());
         let _ = node.store.set_setting("public_url", public.as_deref());
     }
-    peers.sort();
-    peers.dedup();
-    let mut dialed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for peer in peers {
-        let url = net::ws_url(&peer);
-        if dialed.insert(url.clone()) {
-            tokio::spawn(net::keep_syncing(state.sync.clone(), url));
-        }
+    // Where peers dial this node: the public URL, else where it listens.
+    let me = match &args.public_url {
+        Some(url) => Some(net::ws_url(url.as_str())),
+        None => net::reachable_addresses(addr).into_iter().next(),
+    };
+    state.sync.keep_neighbours(me);
+    for (peer, festival) in pinned {
+        state.sync.learn(&net::ws_url(&peer), festival, true);
     }
     if addr.ip().is_loopback() || args.no_mdns {
         return;
@@ -75,10 +76,8 @@ fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
             tokio::spawn(async move {
                 let _keep = discovery;
                 while let Some(url) = found.recv().await {
-                    if dialed.insert(url.clone()) {
-                        tracing::info!("found a peer on the local network: {url}");
-                        tokio::spawn(net::keep_syncing(ctx.clone(), url));
-                    }
+                    tracing::info!("found a peer on the local network: {url}");
+                    ctx.learn(&url, None, false);
                 }
             });
         }

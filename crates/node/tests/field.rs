@@ -1,0 +1,113 @@
+//! A festival field: 30 `pandafest serve` processes on loopback in one festival, each
+//! knowing only the node it joined from. They find each other through introductions, keep a
+//! bounded number of neighbours (`service::neighbours`), and every entry reaches every live
+//! node, also after a fifth of them were killed and came back.
+
+mod support;
+
+use serde_json::Value;
+use service::neighbours::Bound;
+use support::{Person, Server, eventually, s, serve, serve_at};
+
+const NODES: usize = 30;
+
+fn get(server: &Server, path: &str) -> Value {
+    ureq::get(format!("{}/api/v1{path}", server.base))
+        .header("Authorization", &server.bearer())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
+fn event_count(server: &Server, festival: &str) -> usize {
+    get(server, &format!("/festivals/{festival}/events")).as_array().map_or(0, Vec::len)
+}
+
+/// Open sessions with peers that proved their key.
+fn sessions(server: &Server) -> usize {
+    let status = get(server, "/sync");
+    status["peers"].as_array().unwrap().iter().filter(|p| p["connected"] == true && p["key"].is_string()).count()
+}
+
+fn write_event(p: &Person, festival: &str, title: &str) {
+    p.json(&[
+        "event",
+        "create",
+        "--festival",
+        festival,
+        "--title",
+        title,
+        "--start",
+        "2027-07-02T10:00:00Z",
+        "--end",
+        "2027-07-02T11:00:00Z",
+    ]);
+}
+
+/// A link to the festival naming only the node at `address`.
+fn link(festival: &str, address: &str) -> String {
+    format!("pandafest://join?festival={festival}&peer=ws%3A%2F%2F{}%2Fsync", address.replace(':', "%3A"))
+}
+
+#[test]
+fn thirty_nodes_keep_few_neighbours_and_every_entry_reaches_every_live_node() {
+    let people: Vec<Person> =
+        (0..NODES).map(|i| Person::new(Box::leak(format!("n{i}").into_boxed_str()))).collect();
+    let festival = s(&people[0].json(&["festival", "create", "--name", "Field"])["id"]);
+    let mut servers: Vec<Option<Server>> = vec![Some(serve(&people[0], &[]))];
+    let mut addresses = vec![servers[0].as_ref().unwrap().address()];
+    // Each newcomer joins from one earlier node, picked at random (a fixed seed): nobody is
+    // told of more than that one peer.
+    let mut seed = 7u64;
+    for i in 1..NODES {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let from = (seed >> 33) as usize % i;
+        people[i].ok(&["join", &link(&festival, &addresses[from])]);
+        let server = serve(&people[i], &[]);
+        addresses.push(server.address());
+        servers.push(Some(server));
+    }
+    for (i, p) in people.iter().enumerate() {
+        write_event(p, &festival, &format!("from n{i}"));
+    }
+    let live = |servers: &Vec<Option<Server>>| servers.iter().flatten().count();
+    let everywhere = |servers: &Vec<Option<Server>>, n: usize| {
+        servers.iter().flatten().all(|srv| event_count(srv, &festival) == n)
+    };
+    eventually(120, "every node has all 30 events", || everywhere(&servers, NODES));
+
+    // No node holds more sessions than the bound for a festival of this size.
+    let bound = Bound::for_size(NODES).total();
+    let counts: Vec<usize> = servers.iter().flatten().map(sessions).collect();
+    eprintln!("sessions per node: {counts:?} (bound {bound})");
+    assert!(counts.iter().all(|c| *c <= bound), "sessions per node {counts:?}, bound {bound}");
+    assert!(counts.iter().all(|c| *c >= 1), "every node has a neighbour: {counts:?}");
+
+    // A fifth of the nodes die without warning; the others keep writing.
+    let killed: Vec<usize> = (0..NODES).filter(|i| i % 5 == 2).collect();
+    for &i in &killed {
+        let mut server = servers[i].take().unwrap();
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+    }
+    assert_eq!(live(&servers), NODES - killed.len());
+    let writers: Vec<usize> = (0..NODES).filter(|i| !killed.contains(i)).step_by(2).collect();
+    for &i in &writers {
+        write_event(&people[i], &festival, &format!("n{i} while others were down"));
+    }
+    let total = NODES + writers.len();
+    eventually(120, "the live nodes have every new event", || everywhere(&servers, total));
+
+    // They come back at their addresses and write too.
+    for &i in &killed {
+        servers[i] = Some(serve_at(&people[i], &addresses[i], &[]));
+        write_event(&people[i], &festival, &format!("n{i} back"));
+    }
+    let total = total + killed.len();
+    eventually(120, "every node has every event", || everywhere(&servers, total));
+    let counts: Vec<usize> = servers.iter().flatten().map(sessions).collect();
+    eprintln!("sessions per node after the restarts: {counts:?}");
+    assert!(counts.iter().all(|c| *c <= bound), "sessions per node {counts:?}, bound {bound}");
+}
