@@ -151,6 +151,7 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
     let mut conns: HashMap<u32, (mpsc::UnboundedSender<Out>, (u64, u64))> = HashMap::new();
     // Set by `SyncContext::keep_neighbours` (`pandafest serve`); one-shot syncs dial nobody.
     let mut dialer: Option<(SyncContext, tokio::runtime::Handle)> = None;
+    let mut last_dials = std::time::Instant::now() - Duration::from_secs(1);
     loop {
         // A second without commands still expires handshakes.
         let command = match commands.recv_timeout(Duration::from_secs(1)) {
@@ -195,7 +196,12 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                 None => {}
             }
             hub.expire();
-            if let Some((ctx, runtime)) = &dialer {
+            // At most twice a second: the neighbour rule looks at every festival and session,
+            // and this loop turns once per message received.
+            if let Some((ctx, runtime)) = &dialer
+                && last_dials.elapsed() >= Duration::from_millis(500)
+            {
+                last_dials = std::time::Instant::now();
                 for url in hub.dials(node, service::now().0) {
                     runtime.spawn(dial(ctx.clone(), url));
                 }

@@ -71,4 +71,3 @@ pub async fn sync_once(
     let info = ConnectionInfo { address: sync_url(address), direction: Direction::Outgoing, once: true };
     drive(&ctx, tx, rx, info, progress).await
 }
-

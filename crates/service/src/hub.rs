@@ -166,6 +166,8 @@ pub struct Hub {
     only: Option<Id>,
     history: VecDeque<PeerStatus>,
     neighbours: Neighbours,
+    /// The festivals every session was last told of (`notify_all`).
+    wanted: Option<Vec<FestivalId>>,
 }
 
 /// Festivals this node syncs: those it holds and those it joined (or only `only`), with
@@ -268,9 +270,15 @@ impl Hub {
     pub fn dials(&mut self, node: &Node, now: i64) -> Vec<String> {
         let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
         let bound = self.bound();
-        let chosen: Vec<u32> =
-            self.slots.iter().filter(|(_, s)| live(s) && s.dialed.is_some() && s.peer.is_some()).map(|(id, _)| *id).collect();
-        if self.neighbours.rotate_due(now) && chosen.len() >= bound.outgoing {
+        let chosen: Vec<u32> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| live(s) && s.dialed.is_some() && s.peer.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        // Any node that chose a neighbour rotates: in a small island every node may have its
+        // fill with only one session of its own choosing.
+        if self.neighbours.rotate_due(now) && !chosen.is_empty() {
             use rand::seq::IndexedRandom;
             if let Some(id) = chosen.choose(&mut rand::rng()) {
                 self.close(*id, "changing neighbours");
@@ -287,8 +295,7 @@ impl Hub {
                 (*f, sharing.filter(|s| s.session.shared_festivals().any(|g| g == f)).count())
             })
             .collect();
-        let connected: BTreeSet<Author> =
-            self.slots.values().filter(|s| live(s)).filter_map(|s| s.peer).collect();
+        let connected: BTreeSet<Author> = self.slots.values().filter(|s| live(s)).filter_map(|s| s.peer).collect();
         self.neighbours.due(now, bound, &have, &connected)
     }
 
@@ -486,14 +493,23 @@ impl Hub {
     /// The store gained entries (a local write): every session pushes the new heights and
     /// learns of newly wanted festivals.
     pub fn notify_all(&mut self, node: &Node) {
+        // A node of a thousand festivals and hundreds of sessions hears this after every
+        // write: tell sessions of festivals only when the list changed (sessions opened since
+        // got it at open), and read each festival's heights once.
         let wanted = wanted(node, self.only);
+        let changed = self.wanted.as_ref() != Some(&wanted);
+        let mut heights: BTreeMap<FestivalId, Vec<sync::LogHeight>> = BTreeMap::new();
         for slot in self.slots.values_mut() {
-            slot.session.add_festivals(&wanted);
+            if changed {
+                slot.session.add_festivals(&wanted);
+            }
             let shared: Vec<FestivalId> = slot.session.shared_festivals().copied().collect();
             for f in shared {
-                slot.session.notify_heights(&f, &SyncStore::heights(&node.store, &f));
+                let h = heights.entry(f).or_insert_with(|| SyncStore::heights(&node.store, &f));
+                slot.session.notify_heights(&f, h);
             }
         }
+        self.wanted = Some(wanted);
     }
 
     pub fn ids(&self) -> Vec<u32> {
@@ -635,8 +651,8 @@ impl Hub {
         }
     }
 
-    /// Connection `id` now syncs `festival`: bridge its peer and the other peers of that
-    /// festival to each other.
+    /// Connection `id` now syncs `festival`: bridge its peer and a few random other peers of
+    /// that festival to each other.
     fn introduce_around(&mut self, id: u32, festival: FestivalId) {
         let Some(newcomer) = self.slots.get(&id).and_then(|s| s.peer) else { return };
         let newcomer_addr = self.slots.get(&id).and_then(|s| s.addr.clone()).unwrap_or_default();
@@ -648,8 +664,14 @@ impl Hub {
             })
             .filter_map(|(o, s)| s.peer.map(|p| (*o, p, s.addr.clone().unwrap_or_default())))
             .collect();
-        let due = self.introduced.due(newcomer, others.iter().map(|(_, k, _)| *k));
-        for (other, key, addr) in others.into_iter().filter(|(_, k, _)| due.contains(k)) {
+        // A few random ones, as Spray's join does: in a festival of hundreds, introducing a
+        // newcomer to everyone would have every browser open a connection to every other.
+        let sample = {
+            use rand::seq::IteratorRandom;
+            others.into_iter().sample(&mut rand::rng(), self.bound().total())
+        };
+        let due = self.introduced.due(newcomer, sample.iter().map(|(_, k, _)| *k));
+        for (other, key, addr) in sample.into_iter().filter(|(_, k, _)| due.contains(k)) {
             if let Some(s) = self.slots.get_mut(&id) {
                 let _ = s.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
             }

@@ -55,8 +55,11 @@ impl Bound {
 
 /// The most addresses kept in the passive view besides configured and invited ones.
 pub const PASSIVE_MAX: usize = 64;
-/// A node swaps one neighbour it chose for a passive peer about this often (±25 %).
-pub const ROTATE_MS: i64 = 60_000;
+/// A node swaps one neighbour it chose for a passive peer about this often (±25 %). Nodes
+/// pick neighbours among the peers their neighbours introduce, so the graph clusters and
+/// can fall apart into islands whose nodes all have their fill; rotation joins them again
+/// within about this long (`crates/node/tests/field.rs` saw islands after fast start-ups).
+pub const ROTATE_MS: i64 = 20_000;
 /// A node tells a random neighbour of a few peers it knows about this often (±25 %):
 /// HyParView's shuffle, which keeps every passive view a fresh sample of the festival.
 pub const SHUFFLE_MS: i64 = 10_000;
@@ -280,8 +283,11 @@ mod tests {
 
     #[test]
     fn the_bound_grows_with_the_log_of_the_festival() {
-        let totals: Vec<(usize, usize, usize)> =
-            [2, 10, 30, 100, 200, 1000, 1_000_000].iter().map(|n| Bound::for_size(*n)).map(|b| (b.outgoing, b.incoming, b.total())).collect();
+        let totals: Vec<(usize, usize, usize)> = [2, 10, 30, 100, 200, 1000, 1_000_000]
+            .iter()
+            .map(|n| Bound::for_size(*n))
+            .map(|b| (b.outgoing, b.incoming, b.total()))
+            .collect();
         assert_eq!(totals, vec![(2, 2, 4), (2, 2, 4), (2, 3, 5), (3, 3, 6), (3, 4, 7), (4, 4, 8), (6, 6, 12)]);
     }
 

@@ -27,8 +27,8 @@ use model::{Id, Key, LogEntry, Operation, State};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync::LogHeight;
 
-pub use sql_log::SqlLog;
 use sql_log::BatchLogs;
+pub use sql_log::SqlLog;
 pub use verified::{DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_entries_with, verify_signatures};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
@@ -443,10 +443,8 @@ fn ingest_in(
     touched.dedup();
     for (author, log_id) in touched {
         if let Some(festival) = state.log(&Key(author), log_id).and_then(|p| p.festival) {
-            tx.prepare_cached(
-                "UPDATE logs SET festival = ?3 WHERE author = ?1 AND log_id = ?2 AND festival IS NULL",
-            )?
-            .execute(params![author.0.as_slice(), log_id as i64, festival.0.0.as_slice()])?;
+            tx.prepare_cached("UPDATE logs SET festival = ?3 WHERE author = ?1 AND log_id = ?2 AND festival IS NULL")?
+                .execute(params![author.0.as_slice(), log_id as i64, festival.0.0.as_slice()])?;
         }
     }
     Ok(report)

@@ -111,14 +111,12 @@ impl<'c> BatchLogs<'c> {
         use std::collections::hash_map::Entry as Slot;
         Ok(match self.logs.entry((author, log_id)) {
             Slot::Occupied(o) => o.into_mut(),
-            Slot::Vacant(v) => {
-                v.insert(BatchLog {
+            Slot::Vacant(v) => v.insert(BatchLog {
                 stored: SqlLog::load(self.conn, author, log_id)?,
                 new: Default::default(),
                 linking: Default::default(),
                 end: None,
-            })
-            }
+            }),
         })
     }
 

@@ -134,7 +134,10 @@ pub fn verify_entries_with(
 const PARALLEL_FROM: usize = 512;
 
 #[cfg(not(target_arch = "wasm32"))]
-fn verify_on_cores(verifier: &mut SignatureVerifier, items: &[(&[u8], &Entry)]) -> Vec<Result<(), bamboo::VerifyError>> {
+fn verify_on_cores(
+    verifier: &mut SignatureVerifier,
+    items: &[(&[u8], &Entry)],
+) -> Vec<Result<(), bamboo::VerifyError>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 || items.len() < PARALLEL_FROM {
         return verifier.verify_all(items);
@@ -158,6 +161,9 @@ fn verify_on_cores(verifier: &mut SignatureVerifier, items: &[(&[u8], &Entry)]) 
 }
 
 #[cfg(target_arch = "wasm32")]
-fn verify_on_cores(verifier: &mut SignatureVerifier, items: &[(&[u8], &Entry)]) -> Vec<Result<(), bamboo::VerifyError>> {
+fn verify_on_cores(
+    verifier: &mut SignatureVerifier,
+    items: &[(&[u8], &Entry)],
+) -> Vec<Result<(), bamboo::VerifyError>> {
     verifier.verify_all(items)
 }

@@ -187,10 +187,7 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
 
 /// Checks every entry against its log (as stored, plus the file's earlier lines); returns
 /// the first entry that does not fit, by index.
-fn check_links(
-    store: &store::Store,
-    entries: &[DecodedEntry],
-) -> Result<Option<(usize, VerifyError)>, ApiError> {
+fn check_links(store: &store::Store, entries: &[DecodedEntry]) -> Result<Option<(usize, VerifyError)>, ApiError> {
     let mut file_logs: HashMap<(Author, u64), MemoryLog> = HashMap::new();
     for (index, v) in entries.iter().enumerate() {
         let e = v.entry();

@@ -85,6 +85,16 @@ fn start_sync(state: &AppState, args: &ServeArgs, addr: SocketAddr) {
     }
 }
 
+/// Listens on `addr` with a backlog as deep as the sessions the node accepts: with the
+/// default of 128, a field's worth of peers dialing at once had connections dropped by the
+/// kernel, each redialed a second later.
+fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(http::MAX_CONNECTIONS as u32)?)
+}
+
 fn find_web_dir() -> Option<PathBuf> {
     let mut candidates = vec![PathBuf::from("web/dist")];
     if let Ok(exe) = std::env::current_exe() {
@@ -140,7 +150,7 @@ pub fn run(args: ServeArgs, dir: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
         {
             tracing::warn!("policy agent: {e}");
         }
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let listener = bind(args.listen)?;
         let addr = listener.local_addr()?;
         say!("pandafest is serving at http://{addr}/#token={token}");
         if web_dir.is_none() {
