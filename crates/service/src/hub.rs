@@ -288,11 +288,12 @@ impl Hub {
             self.shuffle();
         }
         let wanted = wanted(node, self.only);
-        let have: Vec<(FestivalId, usize)> = wanted
+        let have: Vec<(FestivalId, usize, usize)> = wanted
             .iter()
             .map(|f| {
                 let sharing = self.slots.values().filter(|s| live(s) && s.addr.is_some());
-                (*f, sharing.filter(|s| s.session.shared_festivals().any(|g| g == f)).count())
+                let sharing: Vec<&Slot> = sharing.filter(|s| s.session.shared_festivals().any(|g| g == f)).collect();
+                (*f, sharing.len(), sharing.iter().filter(|s| s.dialed.is_some()).count())
             })
             .collect();
         let connected: BTreeSet<Author> = self.slots.values().filter(|s| live(s)).filter_map(|s| s.peer).collect();

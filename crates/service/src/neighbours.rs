@@ -161,22 +161,29 @@ impl Neighbours {
         self.known.values().filter(|k| !k.myself).count()
     }
 
-    /// Addresses to dial now: for each festival in `have` (with the number of live sessions
-    /// that share it), peers known to hold it until `bound.outgoing` sessions share it or
-    /// are being dialed for it; pinned peers first, then at random; never a peer in
-    /// `connected` (by key), one waiting after a failure, or this node. Each is marked as
-    /// being dialed until [`Neighbours::ended`].
+    /// Addresses to dial now. For each festival in `have` (with the live sessions that share
+    /// it, and how many of those this node dialed), peers known to hold it, as long as this
+    /// node chose fewer than `bound.outgoing` of them and fewer than `bound.total() - 1`
+    /// share it (one place stays free for a newcomer), counting those being dialed; pinned
+    /// peers first, then at random; never a peer in `connected` (by key), one waiting after
+    /// a failure, or this node. Each is marked as being dialed until [`Neighbours::ended`].
+    ///
+    /// So every node chooses `outgoing` neighbours and is chosen by about as many: a mean
+    /// degree near the bound, as in HyParView, while the neighbours a node chose itself are
+    /// at most half of its sessions.
     pub fn due(
         &mut self,
         now: i64,
         bound: Bound,
-        have: &[(FestivalId, usize)],
+        have: &[(FestivalId, usize, usize)],
         connected: &BTreeSet<Author>,
     ) -> Vec<String> {
         let mut picked = Vec::new();
-        for (festival, live) in have {
-            let dialing = self.known.values().filter(|k| k.dialing == Some(*festival));
-            let wanted = bound.outgoing.saturating_sub(live + dialing.count());
+        for (festival, live, chosen) in have {
+            let dialing = self.known.values().filter(|k| k.dialing == Some(*festival)).count();
+            let by_choice = bound.outgoing.saturating_sub(chosen + dialing);
+            let by_room = (bound.total() - 1).saturating_sub(live + dialing);
+            let wanted = by_choice.min(by_room);
             let mut chosen: Vec<String> = Vec::new();
             for pinned in [true, false] {
                 let room = wanted - chosen.len();
@@ -307,24 +314,25 @@ mod tests {
         n.learn("ws://elsewhere/sync", None, Some(fest(2)), true);
         let bound = Bound { outgoing: 3, incoming: 3 };
         let connected = BTreeSet::from([key(0), key(1)]);
-        let first = n.due(0, bound, &[(fest(1), 0)], &connected);
+        let first = n.due(0, bound, &[(fest(1), 0, 0)], &connected);
         assert_eq!(first.len(), 3);
         assert_eq!(first[0], "ws://pinned/sync");
         assert!(!first.contains(&"ws://me/sync".to_string()), "never itself");
         assert!(!first.contains(&"ws://elsewhere/sync".to_string()), "only peers of the festival");
         assert!(!first.contains(&"ws://p0/sync".to_string()) && !first.contains(&"ws://p1/sync".to_string()));
-        assert!(n.due(0, bound, &[(fest(1), 0)], &connected).is_empty(), "three dials are under way");
-        assert!(n.due(0, bound, &[(fest(1), 3)], &connected).is_empty(), "enough sessions share it");
+        assert!(n.due(0, bound, &[(fest(1), 0, 0)], &connected).is_empty(), "three dials are under way");
+        assert!(n.due(0, bound, &[(fest(1), 3, 3)], &connected).is_empty(), "it chose enough");
+        assert!(n.due(0, bound, &[(fest(1), 5, 0)], &connected).is_empty(), "one place stays free");
         // One fails: it waits, another is dialed instead.
         n.ended(&first[1], None, Ended::Failed, 0);
-        let next = n.due(0, bound, &[(fest(1), 0)], &connected);
+        let next = n.due(0, bound, &[(fest(1), 0, 0)], &connected);
         assert_eq!(next.len(), 1);
         assert_ne!(next[0], first[1]);
         n.ended(&next[0], None, Ended::Myself, 0);
-        let later = n.due(100_000, bound, &[(fest(1), 0)], &connected);
+        let later = n.due(100_000, bound, &[(fest(1), 0, 0)], &connected);
         assert!(!later.contains(&next[0]), "never an address that was itself");
         // Another festival's peers are dialed for it.
-        assert_eq!(n.due(0, bound, &[(fest(2), 0)], &connected), vec!["ws://elsewhere/sync".to_string()]);
+        assert_eq!(n.due(0, bound, &[(fest(2), 0, 0)], &connected), vec!["ws://elsewhere/sync".to_string()]);
     }
 
     #[test]
