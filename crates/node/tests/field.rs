@@ -60,11 +60,11 @@ fn thirty_nodes_keep_few_neighbours_and_every_entry_reaches_every_live_node() {
     // Each newcomer joins from one earlier node, picked at random (a fixed seed): nobody is
     // told of more than that one peer.
     let mut seed = 7u64;
-    for i in 1..NODES {
+    for (i, person) in people.iter().enumerate().skip(1) {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let from = (seed >> 33) as usize % i;
-        people[i].ok(&["join", &link(&festival, &addresses[from])]);
-        let server = serve(&people[i], &[]);
+        person.ok(&["join", &link(&festival, &addresses[from])]);
+        let server = serve(person, &[]);
         addresses.push(server.address());
         servers.push(Some(server));
     }
