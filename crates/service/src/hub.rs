@@ -311,7 +311,7 @@ impl Hub {
             return;
         };
         let (Some(to), Some(festival)) = (slot.peer, slot.session.shared_festivals().next().copied()) else { return };
-        for (key, addr) in self.neighbours.sample(&festival, to) {
+        for (key, addr) in self.neighbours.sample(&festival, to, crate::neighbours::SHUFFLE_PEERS) {
             let _ = slot.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
         }
     }
@@ -610,6 +610,17 @@ impl Hub {
                 {
                     slot.addr = Some(url.clone());
                     self.keep_bound(node, id);
+                    // A newcomer's only peers are those its contact names: a random sample of
+                    // all this node knows (HyParView's join walk does the same job), so that it
+                    // does not choose its neighbours within one corner of the festival.
+                    let sample = self.neighbours.sample(&festival, from_peer, crate::neighbours::JOIN_PEERS);
+                    if let Some(slot) = self.slots.get_mut(&id) {
+                        for (key, addr) in sample {
+                            let _ = slot
+                                .session
+                                .send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
+                        }
+                    }
                     // The introductions made when its session started had no address: tell
                     // the other neighbours of the festival where to find it now.
                     let introduce = OverlayMessage::Introduce { peer: Peer::new(from_peer, url) };

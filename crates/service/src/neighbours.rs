@@ -65,6 +65,8 @@ pub const ROTATE_MS: i64 = 20_000;
 pub const SHUFFLE_MS: i64 = 10_000;
 /// Peers one shuffle names.
 pub const SHUFFLE_PEERS: usize = 4;
+/// Peers a node names to a newcomer that dialed it.
+pub const JOIN_PEERS: usize = 8;
 /// After an attempt failed, the address waits 1 s, doubling to this.
 const RETRY_MAX_MS: i64 = 60_000;
 /// A peer that ended the session (it had enough neighbours, or rotated) is dialed again
@@ -263,16 +265,16 @@ impl Neighbours {
         true
     }
 
-    /// Up to [`SHUFFLE_PEERS`] random peers of `festival` whose key and address are known,
-    /// not `to` (the neighbour they are for), and this node itself if it has an address.
-    pub fn sample(&self, festival: &FestivalId, to: Author) -> Vec<(Author, String)> {
+    /// Up to `n` random peers of `festival` whose key and address are known, not `to` (the
+    /// neighbour they are for).
+    pub fn sample(&self, festival: &FestivalId, to: Author, n: usize) -> Vec<(Author, String)> {
         let mut rng = rand::rng();
         let others = self
             .known
             .iter()
             .filter(|(_, k)| !k.myself && k.festivals.as_ref().is_none_or(|fs| fs.contains(festival)))
             .filter_map(|(url, k)| k.key.filter(|key| *key != to).map(|key| (key, url.clone())));
-        others.sample(&mut rng, SHUFFLE_PEERS)
+        others.sample(&mut rng, n)
     }
 }
 
