@@ -14,7 +14,8 @@ pub struct ServeArgs {
     /// Address to listen on (every API call needs the token, on loopback too).
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,
-    /// Peers to keep syncing with: host:port or ws://host:port/sync (repeatable).
+    /// Peers to sync with: host:port or ws://host:port/sync (repeatable). The node keeps a
+    /// few neighbours among these and the peers it learns of, and dials these first.
     #[arg(long = "peer")]
     pub peers: Vec<String>,
     /// Do not announce this node or look for peers on the local network (mDNS runs only
