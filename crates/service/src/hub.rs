@@ -15,7 +15,7 @@ use model::Id;
 use serde::Serialize;
 use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore};
 
-use crate::neighbours::{Bound, Ended, Neighbours};
+use crate::neighbours::{Bound, Ended, Neighbours, is_loopback};
 use crate::node::Node;
 
 /// What the host must do for a connection.
@@ -604,6 +604,9 @@ impl Hub {
             OverlayMessage::Introduce { peer } if peer.key == from_peer => {
                 // The peer tells where it can be dialed: it is a neighbour, not a client.
                 let Some(url) = crate::invite::sync_url(&peer.addr) else { return };
+                if !self.may_learn(id, &url) {
+                    return;
+                }
                 self.neighbours.learn(&url, Some(peer.key), Some(festival), false);
                 if let Some(slot) = self.slots.get_mut(&id)
                     && slot.addr.is_none()
@@ -633,7 +636,7 @@ impl Hub {
                 }
             }
             OverlayMessage::Introduce { peer } if peer.key != me => {
-                if let Some(url) = crate::invite::sync_url(&peer.addr) {
+                if let Some(url) = crate::invite::sync_url(&peer.addr).filter(|url| self.may_learn(id, url)) {
                     self.neighbours.learn(&url, Some(peer.key), Some(festival), false);
                 }
                 if let Some(slot) = self.slots.get_mut(&id) {
@@ -694,9 +697,18 @@ impl Hub {
         }
     }
 
-    /// A node with an address tells each peer where to dial it, once per session.
+    /// A loopback address means this machine only: learnt only from a peer on it.
+    fn may_learn(&self, id: u32, url: &str) -> bool {
+        !is_loopback(url) || self.slots.get(&id).is_some_and(|s| is_loopback(&s.label))
+    }
+
+    /// A node with an address tells each peer where to dial it, once per session (a
+    /// loopback address only to peers on this machine).
     fn introduce_self(&mut self, node: &Node, id: u32, festival: FestivalId) {
         let Some(me) = self.neighbours.address().map(str::to_string) else { return };
+        if !self.may_learn(id, &me) {
+            return;
+        }
         let key = node.store.keypair().author();
         if let Some(s) = self.slots.get_mut(&id)
             && !s.introduced_self

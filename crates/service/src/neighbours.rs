@@ -278,6 +278,17 @@ impl Neighbours {
     }
 }
 
+/// Whether `address` (a URL, or a socket address as a connection's label) is on this
+/// machine's loopback. A node listening on 127.0.0.1 (the default) names itself with that
+/// address, which means something else on any other machine: such an address is told to and
+/// learnt from peers on the loopback only.
+pub fn is_loopback(address: &str) -> bool {
+    let with_scheme = if address.contains("://") { address.to_string() } else { format!("ws://{address}") };
+    let Ok(uri) = with_scheme.parse::<http::Uri>() else { return false };
+    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn jitter(ms: i64) -> i64 {
     (ms as f64 * (0.75 + 0.5 * rand::random::<f64>())) as i64
 }
@@ -346,6 +357,16 @@ mod tests {
         }
         assert_eq!(n.known(), PASSIVE_MAX + 1);
         assert!(n.known.contains_key("ws://pinned/sync"));
+    }
+
+    #[test]
+    fn loopback_addresses_are_recognised() {
+        for a in ["ws://127.0.0.1:7878/sync", "127.0.0.1:51234", "[::1]:7878", "ws://localhost:7878/sync"] {
+            assert!(is_loopback(a), "{a}");
+        }
+        for a in ["ws://10.0.0.2:7878/sync", "192.168.1.4:5555", "wss://camp.example.org/sync", "", "::"] {
+            assert!(!is_loopback(a), "{a}");
+        }
     }
 
     #[test]
