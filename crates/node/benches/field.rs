@@ -1,14 +1,17 @@
-//! `cargo xtask bench`: a festival field of 200 real `pandafest serve` processes on
-//! loopback, each joined from one random earlier node, keeping neighbours by
-//! `service::neighbours`. Reports sessions per node against the bound, the time for an entry
-//! written on one node to reach 50 %, 99 % and 100 % of the nodes, the sync messages and the
-//! entry copies each node receives per entry, and memory per node.
+//! `cargo xtask bench`: a festival field of 200 peers on loopback: three quarters real
+//! `pandafest serve` processes, each joined from one random earlier node and keeping
+//! neighbours by `service::neighbours`, and a quarter browser-like peers in this process
+//! (an in-memory node that cannot be dialed, with one live WebSocket session to the node of
+//! its invite, as a browser tab has). Reports sessions per node against the bound, the time
+//! for an entry written on one node to reach 50 %, 99 % and 100 % of the peers, the sync
+//! messages and the entry copies each node receives per entry, and memory per node.
 //!
-//! `PANDAFEST_FIELD_NODES` sets the number of nodes (default 200).
+//! `PANDAFEST_FIELD_NODES` sets the number of peers (default 200).
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -91,29 +94,68 @@ impl Node {
     }
 }
 
+/// A browser-like peer: in memory, no address, one live session to its invite's node.
+struct Browser {
+    node: Arc<Mutex<service::Node>>,
+}
+
+impl Browser {
+    fn join(runtime: &tokio::runtime::Runtime, festival: model::Id, address: &str) -> Browser {
+        let node = service::Node::with_store(store::Store::open_in_memory().unwrap());
+        let url = net::ws_url(address);
+        let link = service::invite::Invite { festival, peers: vec![url.clone()] }.to_link();
+        service::invite::remember_join(&node, &link, &[]).unwrap();
+        let node = Arc::new(Mutex::new(node));
+        let ctx = runtime.block_on(async { net::SyncContext::new(node.clone()) });
+        runtime.spawn(async move {
+            let (tx, rx) = net::connect(&url).await.expect("the browser's node answers");
+            let info = net::ConnectionInfo { address: url, direction: net::Direction::Outgoing, once: false };
+            let _ = net::drive(&ctx, tx, rx, info, |_, _| {}).await;
+        });
+        Browser { node }
+    }
+
+    fn events(&self, festival: &model::Id) -> usize {
+        let node = self.node.lock().unwrap();
+        node.state().events_in(festival).count()
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
 fn main() {
-    let n: usize = std::env::var("PANDAFEST_FIELD_NODES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let total: usize = std::env::var("PANDAFEST_FIELD_NODES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let browsers = total / 4;
+    let n = total - browsers;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
     let root = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let first = root.path().join("n0");
     let festival =
         pandafest(&first, &["festival", "create", "--name", "Field", "--json"])["id"].as_str().unwrap().to_string();
+    let festival_id = model::Id::from_hex(&festival).unwrap();
     let mut nodes = vec![serve(&first)];
     let mut seed = 11u64;
-    for i in 1..n {
+    let mut next = || {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let from = nodes[(seed >> 33) as usize % i].address().replace(':', "%3A");
+        (seed >> 33) as usize
+    };
+    for i in 1..n {
+        let from = nodes[next() % i].address().replace(':', "%3A");
         let dir = root.path().join(format!("n{i}"));
         let link = format!("pandafest://join?festival={festival}&peer=ws%3A%2F%2F{from}%2Fsync");
         pandafest(&dir, &["join", &link]);
         nodes.push(serve(&dir));
     }
-    println!("field: {n} nodes started and joined in {:.1} s", started.elapsed().as_secs_f64());
+    let tabs: Vec<Browser> =
+        (0..browsers).map(|_| Browser::join(&runtime, festival_id, &nodes[next() % n].address())).collect();
+    println!(
+        "field: {n} nodes and {browsers} browser-like peers started and joined in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     // Let the neighbours settle (shuffles every ~10 s).
     std::thread::sleep(Duration::from_secs(15));
     let before: Vec<(usize, u64, u64)> = nodes.iter().map(Node::sync_counters).collect();
@@ -140,12 +182,17 @@ fn main() {
                 "--json",
             ],
         );
-        let mut arrived: Vec<Option<f64>> = vec![None; n];
+        let mut arrived: Vec<Option<f64>> = vec![None; n + browsers];
         while arrived.iter().any(Option::is_none) {
-            assert!(t.elapsed() < Duration::from_secs(180), "write {w} did not reach every node in 180 s");
+            assert!(t.elapsed() < Duration::from_secs(180), "write {w} did not reach every peer in 180 s");
             for (i, node) in nodes.iter().enumerate() {
                 if arrived[i].is_none() && node.events(&festival) >= expected {
                     arrived[i] = Some(t.elapsed().as_secs_f64());
+                }
+            }
+            for (i, tab) in tabs.iter().enumerate() {
+                if arrived[n + i].is_none() && tab.events(&festival_id) >= expected {
+                    arrived[n + i] = Some(t.elapsed().as_secs_f64());
                 }
             }
         }
@@ -158,23 +205,23 @@ fn main() {
     let after: Vec<(usize, u64, u64)> = nodes.iter().map(Node::sync_counters).collect();
     let rss: Vec<u64> = nodes.iter().map(Node::rss_kb).collect();
 
-    let bound = Bound::for_size(n);
+    let bound = Bound::for_size(total);
     let sessions: Vec<usize> = after.iter().map(|a| a.0).collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let over = sessions.iter().filter(|s| **s > bound.total()).count();
     println!(
-        "  sessions per node: min {}, mean {:.1}, max {} (bound {}: ⌈ln {n}⌉ + 1; {over} nodes over it; a full mesh would be {})",
+        "  sessions per node (neighbours and browsers): min {}, mean {:.1}, max {} (bound {} on neighbours: ⌈ln {total}⌉ + 1; {over} nodes above it counting their browsers, which are not bounded; a full mesh would be {})",
         sessions.iter().min().unwrap(),
         mean(&sessions.iter().map(|s| *s as f64).collect::<Vec<_>>()),
         sessions.iter().max().unwrap(),
         bound.total(),
-        n - 1
+        total - 1
     );
     for (name, times) in ["50 %", "99 %", "100 %"].iter().zip(&reach) {
         let mut sorted = times.clone();
         sorted.sort_by(f64::total_cmp);
         println!(
-            "  an entry reaches {name:>5} of the nodes in: median {:.2} s, worst {:.2} s ({WRITES} writes; polled, ±0.2 s)",
+            "  an entry reaches {name:>5} of the peers in: median {:.2} s, worst {:.2} s ({WRITES} writes on nodes; polled, ±0.2 s)",
             percentile(&sorted, 0.5),
             sorted[sorted.len() - 1]
         );
@@ -188,7 +235,7 @@ fn main() {
         "  per node per entry: {:.1} sync messages sent, {:.2} copies of the entry received (1 is the least; a full mesh sends {})",
         mean(&messages),
         mean(&copies),
-        n - 1
+        total - 1
     );
     println!(
         "  memory per node: mean {:.1} MB, max {:.1} MB resident (limit for a node: 150 MB)",
