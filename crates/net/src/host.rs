@@ -186,6 +186,7 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     if let Some(address) = address {
                         hub.set_address(&address);
                     }
+                    hub.restore(node);
                     dialer = Some((ctx, runtime));
                 }
                 Some(Command::Learn { url, festival, pinned }) => hub.learn(&url, festival, pinned),

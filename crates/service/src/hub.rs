@@ -168,7 +168,12 @@ pub struct Hub {
     neighbours: Neighbours,
     /// The festivals every session was last told of (`notify_all`).
     wanted: Option<Vec<FestivalId>>,
+    /// The passive view as last kept in the settings.
+    remembered: Option<Vec<String>>,
 }
+
+/// The setting that keeps the passive view across restarts.
+const REMEMBERED: &str = "neighbours";
 
 /// Festivals this node syncs: those it holds and those it joined (or only `only`), with
 /// their parents as far as they are known; a festival known only by its id names its
@@ -286,6 +291,7 @@ impl Hub {
         }
         if self.neighbours.shuffle_due(now) {
             self.shuffle();
+            self.remember(node);
         }
         let wanted = wanted(node, self.only);
         let have: Vec<(FestivalId, usize, usize)> = wanted
@@ -313,6 +319,26 @@ impl Hub {
         let (Some(to), Some(festival)) = (slot.peer, slot.session.shared_festivals().next().copied()) else { return };
         for (key, addr) in self.neighbours.sample(&festival, to, crate::neighbours::SHUFFLE_PEERS) {
             let _ = slot.session.send_overlay(festival, OverlayMessage::Introduce { peer: Peer::new(key, addr) });
+        }
+    }
+
+    /// Keeps the passive view in the node's settings (when it changed), so that a node
+    /// whose configured and invited peers are gone after a restart still finds the others.
+    fn remember(&mut self, node: &Node) {
+        let known = self.neighbours.remembered();
+        if self.remembered.as_ref() == Some(&known) {
+            return;
+        }
+        if node.store.set_setting(REMEMBERED, Some(&known.join(" "))).is_ok() {
+            self.remembered = Some(known);
+        }
+    }
+
+    /// Takes the passive view a previous run remembered (see `remember`).
+    pub fn restore(&mut self, node: &Node) {
+        let Ok(Some(known)) = node.store.setting(REMEMBERED) else { return };
+        for url in known.split_ascii_whitespace() {
+            self.learn(url, None, false);
         }
     }
 
@@ -730,4 +756,21 @@ pub fn store_batch(node: &mut Node, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u6
         let _ = node.run_agent();
     }
     Ok(report.stored.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_passive_view_outlives_a_restart() {
+        let node = Node::with_store(store::Store::open_in_memory().unwrap());
+        let mut hub = Hub::default();
+        hub.learn("10.0.0.7:7878", None, false);
+        hub.learn("camp.example.org", None, true);
+        hub.remember(&node);
+        let mut after = Hub::default();
+        after.restore(&node);
+        assert_eq!(after.neighbours.remembered(), vec!["ws://10.0.0.7:7878/sync".to_string()]);
+    }
 }

@@ -158,6 +158,12 @@ impl Neighbours {
         self.known.insert(url.to_string(), known);
     }
 
+    /// The passive view's addresses that are not pinned (configured and invited peers are
+    /// remembered elsewhere), for keeping across a restart.
+    pub fn remembered(&self) -> Vec<String> {
+        self.known.iter().filter(|(_, k)| !k.pinned && !k.myself).map(|(u, _)| u.clone()).collect()
+    }
+
     /// The passive view's size (for the size estimate).
     pub fn known(&self) -> usize {
         self.known.values().filter(|k| !k.myself).count()
