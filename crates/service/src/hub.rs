@@ -356,7 +356,13 @@ impl Hub {
         let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
         let Some(peer) = self.slots.get(&id).filter(|s| live(s)).and_then(|s| s.peer) else { return };
         let dialer = |s: &Slot| if s.direction == Direction::Outgoing { me } else { s.peer.unwrap_or(me) };
-        let twin = self.slots.iter().find(|(o, s)| **o != id && live(s) && s.peer == Some(peer)).map(|(o, _)| *o);
+        // Only between neighbour sessions: a one-shot `pandafest sync` from a node's data
+        // directory shares the key of that node's server, and must not be cut.
+        let twin = self
+            .slots
+            .iter()
+            .find(|(o, s)| **o != id && live(s) && s.addr.is_some() && s.peer == Some(peer))
+            .map(|(o, _)| *o);
         if let Some(twin) = twin {
             let mine = dialer(&self.slots[&id]);
             let theirs = dialer(&self.slots[&twin]);
