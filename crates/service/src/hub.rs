@@ -118,6 +118,18 @@ struct Slot {
     introduced_self: bool,
 }
 
+impl Slot {
+    /// Open and not a one-shot sync.
+    fn is_live(&self) -> bool {
+        self.closed.is_none() && !self.session.is_closed() && !self.once
+    }
+
+    /// A live session with a peer that can be dialed (`neighbours`).
+    fn is_neighbour(&self) -> bool {
+        self.is_live() && self.addr.is_some()
+    }
+}
+
 #[derive(Clone)]
 struct Closing {
     reason: String,
@@ -273,12 +285,11 @@ impl Hub {
     /// [`Bound::outgoing`] sessions share it. Now and then one session this node dialed is
     /// closed first, so that another passive peer takes its place (`neighbours`).
     pub fn dials(&mut self, node: &Node, now: i64) -> Vec<String> {
-        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
         let bound = self.bound();
         let chosen: Vec<u32> = self
             .slots
             .iter()
-            .filter(|(_, s)| live(s) && s.dialed.is_some() && s.peer.is_some())
+            .filter(|(_, s)| s.is_live() && s.dialed.is_some() && s.peer.is_some())
             .map(|(id, _)| *id)
             .collect();
         // Any node that chose a neighbour rotates: in a small island every node may have its
@@ -297,12 +308,12 @@ impl Hub {
         let have: Vec<(FestivalId, usize, usize)> = wanted
             .iter()
             .map(|f| {
-                let sharing = self.slots.values().filter(|s| live(s) && s.addr.is_some());
+                let sharing = self.slots.values().filter(|s| s.is_neighbour());
                 let sharing: Vec<&Slot> = sharing.filter(|s| s.session.shared_festivals().any(|g| g == f)).collect();
                 (*f, sharing.len(), sharing.iter().filter(|s| s.dialed.is_some()).count())
             })
             .collect();
-        let connected: BTreeSet<Author> = self.slots.values().filter(|s| live(s)).filter_map(|s| s.peer).collect();
+        let connected: BTreeSet<Author> = self.slots.values().filter(|s| s.is_live()).filter_map(|s| s.peer).collect();
         self.neighbours.due(now, bound, &have, &connected)
     }
 
@@ -311,9 +322,7 @@ impl Hub {
     /// node that loses its neighbours, or a rotation, finds peers beyond its corner.
     fn shuffle(&mut self) {
         use rand::seq::IteratorRandom;
-        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
-        let Some(slot) = self.slots.values_mut().filter(|s| live(s) && s.addr.is_some()).choose(&mut rand::rng())
-        else {
+        let Some(slot) = self.slots.values_mut().filter(|s| s.is_neighbour()).choose(&mut rand::rng()) else {
             return;
         };
         let (Some(to), Some(festival)) = (slot.peer, slot.session.shared_festivals().next().copied()) else { return };
@@ -353,16 +362,12 @@ impl Hub {
     /// makes room).
     fn keep_bound(&mut self, node: &Node, id: u32) {
         let me = node.store.keypair().author();
-        let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && !s.once;
-        let Some(peer) = self.slots.get(&id).filter(|s| live(s)).and_then(|s| s.peer) else { return };
+        let Some(peer) = self.slots.get(&id).filter(|s| s.is_live()).and_then(|s| s.peer) else { return };
         let dialer = |s: &Slot| if s.direction == Direction::Outgoing { me } else { s.peer.unwrap_or(me) };
         // Only between neighbour sessions: a one-shot `pandafest sync` from a node's data
         // directory shares the key of that node's server, and must not be cut.
-        let twin = self
-            .slots
-            .iter()
-            .find(|(o, s)| **o != id && live(s) && s.addr.is_some() && s.peer == Some(peer))
-            .map(|(o, _)| *o);
+        let twin =
+            self.slots.iter().find(|(o, s)| **o != id && s.is_neighbour() && s.peer == Some(peer)).map(|(o, _)| *o);
         if let Some(twin) = twin {
             let mine = dialer(&self.slots[&id]);
             let theirs = dialer(&self.slots[&twin]);
@@ -375,10 +380,10 @@ impl Hub {
         let incoming: Vec<u32> = self
             .slots
             .iter()
-            .filter(|(o, s)| **o != id && live(s) && s.addr.is_some() && s.dialed.is_none())
+            .filter(|(o, s)| **o != id && s.is_neighbour() && s.dialed.is_none())
             .map(|(o, _)| *o)
             .collect();
-        let addressable = self.slots.values().filter(|s| live(s) && s.addr.is_some()).count();
+        let addressable = self.slots.values().filter(|s| s.is_neighbour()).count();
         if addressable > self.bound().total() {
             use rand::seq::IndexedRandom;
             if let Some(out) = incoming.choose(&mut rand::rng()) {
@@ -659,8 +664,7 @@ impl Hub {
                     // The introductions made when its session started had no address: tell
                     // the other neighbours of the festival where to find it now.
                     let introduce = OverlayMessage::Introduce { peer: Peer::new(from_peer, url) };
-                    let live = |s: &Slot| s.closed.is_none() && !s.session.is_closed() && s.addr.is_some();
-                    for (_, other) in self.slots.iter_mut().filter(|(o, s)| **o != id && live(s)) {
+                    for (_, other) in self.slots.iter_mut().filter(|(o, s)| **o != id && s.is_neighbour()) {
                         if other.session.shared_festivals().any(|f| *f == festival) {
                             let _ = other.session.send_overlay(festival, introduce.clone());
                         }
