@@ -113,17 +113,7 @@ function ApplyBox({ festival: f, admission: a }: { festival: Festival; admission
     <section className="card admission apply" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('tickets.requiredTitle')}</h2>
       <p>{t('tickets.requiredText', { owner })}</p>
-      {waitingEvents.length ? (
-        <p className="meta">
-          {t('tickets.eventsWaiting', { count: waitingEvents.length })}{' '}
-          {waitingEvents.map((e, i) => (
-            <span key={e.id}>
-              {i ? ', ' : ''}
-              <a href={href('/events', e.id)}>{e.title}</a>
-            </span>
-          ))}
-        </p>
-      ) : null}
+      <EventLinks label={t('tickets.eventsWaiting', { count: waitingEvents.length })} events={waitingEvents} />
       {app && q ? <ApplicationState event={app} request={q} owner={owner} /> : null}
       {open && app ? (
         <div className="actions">
@@ -159,6 +149,22 @@ function ApplyBox({ festival: f, admission: a }: { festival: Festival; admission
 }
 
 /** "Waiting: your application is waiting for Ana to decide." and the message sent. */
+/** "label: A, B, C" with a link to each event; nothing when there are none. */
+function EventLinks({ label, events }: { label: string; events: { id: string; title: string }[] }) {
+  if (!events.length) return null
+  return (
+    <p className="meta">
+      {label}{' '}
+      {events.map((e, i) => (
+        <span key={e.id}>
+          {i ? ', ' : ''}
+          <a href={href('/events', e.id)}>{e.title}</a>
+        </span>
+      ))}
+    </p>
+  )
+}
+
 function ApplicationState({ event: e, request: q, owner }: { event: FestivalEvent; request: ResourceRequest; owner: string }) {
   const { t } = useTranslation()
   const [badge, text, tone] =
@@ -317,17 +323,7 @@ function WaitingPerson({ person: p, decides, owner }: { person: Person; decides:
           {q.reason ? <> {t('requests.reason')}{q.reason}</> : null}
         </p>
       ) : null}
-      {p.events.length ? (
-        <p className="meta">
-          {t('tickets.theirEvents', { count: p.events.length })}{' '}
-          {p.events.map((e, i) => (
-            <span key={e.id}>
-              {i ? ', ' : ''}
-              <a href={href('/events', e.id)}>{e.title}</a>
-            </span>
-          ))}
-        </p>
-      ) : null}
+      <EventLinks label={t('tickets.theirEvents', { count: p.events.length })} events={p.events} />
       {q && (q.status === 'pending' || q.status === 'denied') ? (
         decides ? (
           <div className="actions">
