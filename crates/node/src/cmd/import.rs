@@ -14,7 +14,7 @@ use pandafest::error::ApiError;
 use serde::Serialize;
 use store::{DecodedEntry, SqlLog};
 
-use super::log::parse_lines;
+use super::log::parse_line;
 use super::output::Progress;
 
 /// Entries stored per transaction.
@@ -77,28 +77,33 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
             tell!("{name}: {:.2} s", clock.elapsed().as_secs_f64());
         }
     };
-    let text = std::fs::read_to_string(file)
+    // Line by line: the file's text is never all in memory, only the decoded entries.
+    let opened = std::fs::File::open(file)
         .map_err(|e| ApiError::bad_input(format!("cannot read {}: {e}", file.display())))?;
-    let mut items = Vec::new();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, opened);
+    let mut decoded = Vec::new();
     let mut line_numbers = Vec::new();
-    for line in parse_lines(&text) {
+    let mut text = String::new();
+    for number in 1.. {
+        text.clear();
+        let read = std::io::BufRead::read_line(&mut reader, &mut text)
+            .map_err(|e| ApiError::bad_input(format!("cannot read {} at line {number}: {e}", file.display())))?;
+        if read == 0 {
+            break;
+        }
+        let Some(line) = parse_line(number, &text) else { continue };
         let line =
             line.map_err(|(n, reason)| ApiError::bad_input(format!("line {n}: {reason}; nothing was imported")))?;
         let payload = line.payload.ok_or_else(|| {
             ApiError::bad_input(format!("line {}: the payload is missing; nothing was imported", line.number))
         })?;
-        line_numbers.push(line.number);
-        items.push((line.entry, payload));
-    }
-    let total = items.len();
-    phase("read and parsed");
-    let mut decoded = Vec::with_capacity(total);
-    for ((bytes, payload), n) in items.into_iter().zip(&line_numbers) {
-        let d = store::decode_entry(bytes, payload)
-            .map_err(|e| ApiError::bad_input(format!("line {n}: {e}; nothing was imported")))?;
+        let d = store::decode_entry(line.entry, payload)
+            .map_err(|e| ApiError::bad_input(format!("line {number}: {e}; nothing was imported")))?;
         decoded.push(d);
+        line_numbers.push(number);
     }
-    phase("decoded");
+    let total = decoded.len();
+    phase("read, parsed and decoded");
     let mut node = super::open(dir)?;
     if let Some((index, err)) = check_links(&node.store, &decoded)? {
         // A broken signature changes the entry's hash and so breaks the next entry's link:
@@ -117,15 +122,12 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     // A bad signature is found only when its batch comes; the batches before it stay.
     let mut progress = Progress::new("importing", "entries");
     let (mut new, mut duplicates, mut forks, mut done) = (0, 0, 0, 0);
+    // Each batch its own allocation: splitting the tail off one vector kept the whole
+    // remainder's capacity in every batch, which grew with the square of the file.
     let mut batches = Vec::new();
-    let mut first = 0;
-    let mut rest = decoded;
-    while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(BATCH));
-        let batch = std::mem::replace(&mut rest, tail);
-        let len = batch.len();
-        batches.push((first, batch));
-        first += len;
+    let mut rest = decoded.into_iter();
+    for first in (0..total).step_by(BATCH) {
+        batches.push((first, rest.by_ref().take(BATCH).collect::<Vec<_>>()));
     }
     std::thread::scope(|scope| -> Result<(), ApiError> {
         let (checked, verdicts) = std::sync::mpsc::sync_channel(1);

@@ -100,24 +100,28 @@ pub struct Line {
 /// Parses the entry file format; blank lines and `#` comments are skipped.
 /// A line that is not hex yields an error for that line only.
 pub fn parse_lines(text: &str) -> Vec<Result<Line, (usize, String)>> {
+    text.lines().enumerate().filter_map(|(i, l)| parse_line(i + 1, l)).collect()
+}
+
+/// One line of the entry file format, numbered `number`; `None` for a blank or comment line.
+pub fn parse_line(number: usize, line: &str) -> Option<Result<Line, (usize, String)>> {
     // ASCII whitespace only: the lines are hex, and the Unicode-aware splitting was a third
     // of an import's parsing.
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim_ascii().is_empty() && !l.trim_ascii_start().starts_with('#'))
-        .map(|(i, l)| {
-            let number = i + 1;
-            let mut fields = l.split_ascii_whitespace();
-            let entry = fields.next().expect("non-empty line");
-            let payload = fields.next();
-            if fields.next().is_some() {
-                return Err((number, "expected `ENTRY_HEX [PAYLOAD_HEX]`, found more fields".into()));
-            }
-            let entry = unhex(entry).map_err(|e| (number, format!("entry is not hex: {e}")))?;
-            let payload = payload.map(unhex).transpose().map_err(|e| (number, format!("payload is not hex: {e}")))?;
-            Ok(Line { number, entry, payload })
-        })
-        .collect()
+    if line.trim_ascii().is_empty() || line.trim_ascii_start().starts_with('#') {
+        return None;
+    }
+    let mut fields = line.split_ascii_whitespace();
+    let entry = fields.next().expect("non-empty line");
+    let payload = fields.next();
+    if fields.next().is_some() {
+        return Some(Err((number, "expected `ENTRY_HEX [PAYLOAD_HEX]`, found more fields".into())));
+    }
+    let parsed = (|| {
+        let entry = unhex(entry).map_err(|e| (number, format!("entry is not hex: {e}")))?;
+        let payload = payload.map(unhex).transpose().map_err(|e| (number, format!("payload is not hex: {e}")))?;
+        Ok(Line { number, entry, payload })
+    })();
+    Some(parsed)
 }
 
 /// `hex::decode` into a buffer of the right size: its `Vec` path collects one `Result` per
