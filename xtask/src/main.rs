@@ -146,6 +146,7 @@ fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "ingest"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "community"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "field"]))?;
+    sh(cargo().args(["bench", "-p", "pandafest", "--bench", "plan"]))?;
     sh(cargo().args([
         "run",
         "--release",

@@ -1,0 +1,97 @@
+//! Helpers the benches share: percentiles, a process's memory and CPU from `/proc`, a child's
+//! peak memory, and the real binary serving on loopback.
+
+#![allow(dead_code)] // each bench uses a part
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The value at fraction `p` of `sorted`.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// p50, p99 and max of `secs`, in milliseconds.
+pub fn ms(secs: &mut [f64]) -> String {
+    secs.sort_by(|a, b| a.total_cmp(b));
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(secs, 0.5) * 1e3,
+        percentile(secs, 0.99) * 1e3,
+        secs[secs.len() - 1] * 1e3
+    )
+}
+
+/// A field of `/proc/PID/status` in KiB (`VmRSS:`, `VmHWM:`) or as a count (`Threads:`).
+pub fn status_kb(pid: u32, field: &str) -> i64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = s.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Waits for the child and returns (success, peak resident memory in KiB) from wait4.
+pub fn wait_with_peak_memory(child: Child) -> (bool, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on elsewhere.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    std::mem::forget(child);
+    (libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, usage.ru_maxrss)
+}
+
+/// `pandafest serve` on loopback over `data`, once it says where it serves.
+pub struct Serving {
+    pub child: Child,
+    /// `127.0.0.1:PORT`
+    pub address: String,
+    /// The API's bearer token.
+    pub token: String,
+}
+
+impl Serving {
+    pub fn start(data: &Path, stderr: Stdio) -> Serving {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pandafest"))
+            .args(["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        // The node says more later; a closed pipe would make its prints fail.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let (address, token) = first
+            .trim()
+            .trim_start_matches("pandafest is serving at http://")
+            .split_once("/#token=")
+            .map(|(a, t)| (a.to_string(), t.to_string()))
+            .unwrap_or_else(|| panic!("unexpected first line from serve: {first:?}"));
+        assert!(address.starts_with("127.0.0.1:"), "the node listens on loopback only: {address}");
+        Serving { child, address, token }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The id of the one festival in a data directory.
+pub fn festival_id(data: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", data.to_str().unwrap(), "festival", "list", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["id"].as_str().unwrap().to_string()
+}

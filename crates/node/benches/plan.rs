@@ -1,0 +1,250 @@
+//! `cargo xtask bench`: one festival of about a million entries, as issue 15's point 4 asks:
+//! 2,000 resources, 200,000 events that each request two of them, and every request decided
+//! by its resource's owner (confirmed where the slot is free, else denied). The release
+//! binary imports it into an empty data directory and serves it on loopback. Reports, each
+//! against its limit: the import's peak memory, how long `serve` takes to answer, its memory
+//! idle and after the queries, and the latency of the check, a resource's free time for a
+//! day and the festival's programme.
+//!
+//! `PANDAFEST_PLAN_EVENTS` scales the festival (events; resources and people follow).
+
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use bamboo::{Keypair, LogWriter};
+use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
+use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use common::{Serving, ms, status_kb, wait_with_peak_memory};
+
+const HOUR: i64 = 3_600_000;
+const BASE: i64 = 1_782_864_000_000; // 2026-07-01T00:00:00Z
+/// The festival's length, in hours: a month.
+const HOURS: usize = 30 * 24;
+const RSS_LIMIT_MB: f64 = 150.0;
+const START_LIMIT_S: f64 = 1.0;
+const QUERY_LIMIT_MS: f64 = 10.0;
+
+struct Festival {
+    /// Every entry as signed with its payload, each log in order.
+    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    resources: Vec<Id>,
+}
+
+fn frame(start_hour: usize, hours: usize) -> TimeFrame {
+    let start = BASE + start_hour as i64 * HOUR;
+    TimeFrame::new(Timestamp(start), Timestamp(start + hours as i64 * HOUR)).unwrap()
+}
+
+fn festival(events: usize) -> Festival {
+    let resources = (events / 100).max(20);
+    let owners = (resources / 50).max(2);
+    let organisers = (events / 500).max(4);
+    let mut rng = StdRng::seed_from_u64(15);
+    let mut entries = Vec::new();
+    let mut push = |w: &mut LogWriter, payload: Payload| -> Id {
+        let bytes = payload.encode();
+        let e = w.append(&bytes);
+        entries.push((e.bytes, bytes));
+        Id(e.hash)
+    };
+    let mut owner_logs: Vec<LogWriter> =
+        (0..owners).map(|i| LogWriter::new(Keypair::from_secret(seed(1, i)), 0)).collect();
+    let create = Operation::FestivalCreate {
+        parent: None,
+        fields: FestivalFields {
+            name: "A month of everything".into(),
+            description: "A million entries".into(),
+            timezone: "Europe/Berlin".into(),
+            frame: Some(frame(0, HOURS)),
+            ticket: None,
+        },
+    };
+    let fest = push(&mut owner_logs[0], Payload { festival: None, op: create });
+    for (i, w) in owner_logs.iter_mut().enumerate().skip(1) {
+        let _ = i;
+        push(w, Payload { festival: Some(fest), op: profile("Owner") });
+    }
+    let mut rooms = Vec::with_capacity(resources);
+    for r in 0..resources {
+        let op = Operation::ResourceCreate(ResourceFields {
+            name: format!("Room {r}"),
+            kind: ResourceKind::Location,
+            description: "Chairs, a projector, a window to the lake".into(),
+            geo: None,
+            address: String::new(),
+            url: String::new(),
+            availability: Availability::Always,
+            policy: "manual".into(),
+            capacity: model::Capacity::ONE,
+            needs: Vec::new(),
+        });
+        rooms.push(push(&mut owner_logs[r % owners], Payload { festival: None, op }));
+    }
+    // Requests per owner in the order the organisers wrote them: (request, room, frame).
+    let mut incoming: Vec<Vec<(Id, usize, TimeFrame)>> = vec![Vec::new(); owners];
+    let mut organiser_logs: Vec<LogWriter> =
+        (0..organisers).map(|i| LogWriter::new(Keypair::from_secret(seed(2, i)), 0)).collect();
+    for (i, w) in organiser_logs.iter_mut().enumerate() {
+        push(w, Payload { festival: Some(fest), op: profile(&format!("Organiser {i}")) });
+    }
+    for e in 0..events {
+        let w = &mut organiser_logs[e % organisers];
+        let f = frame(rng.random_range(0..HOURS - 3), rng.random_range(1..=3));
+        let op = Operation::EventCreate(EventFields {
+            title: format!("Workshop {e}"),
+            description: "Bring something to share; everyone is welcome.".into(),
+            frame: f,
+            bundle: false,
+        });
+        let event = push(w, Payload { festival: None, op });
+        let a = rng.random_range(0..resources);
+        let b = (a + 1 + rng.random_range(0..resources - 1)) % resources;
+        for room in [a, b] {
+            let op = Operation::RequestCreate { event, resource: rooms[room], frame: f, replaces: None, until: None };
+            let q = push(w, Payload { festival: None, op });
+            incoming[room % owners].push((q, room, f));
+        }
+    }
+    // Each owner confirms what fits, hour by hour, and denies the rest.
+    let mut taken = vec![vec![false; HOURS]; resources];
+    for (o, w) in owner_logs.iter_mut().enumerate() {
+        for &(request, room, f) in &incoming[o] {
+            let from = ((f.start().0 - BASE) / HOUR) as usize;
+            let to = ((f.end().0 - BASE) / HOUR) as usize;
+            let op = if taken[room][from..to].iter().any(|t| *t) {
+                Operation::Deny { request, resource: rooms[room], reason: "Taken already, sorry".into() }
+            } else {
+                taken[room][from..to].iter_mut().for_each(|t| *t = true);
+                Operation::Confirm { request, resource: rooms[room], frame: Some(f) }
+            };
+            push(w, Payload { festival: None, op });
+        }
+    }
+    // The owners' logs came first in `entries` only partly: fine, the import takes any order
+    // of logs as long as each log is in order.
+    Festival { entries, resources: rooms }
+}
+
+fn seed(kind: u8, i: usize) -> [u8; 32] {
+    let mut s = [kind; 32];
+    s[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    s
+}
+
+fn profile(name: &str) -> Operation {
+    Operation::ProfileSet { name: name.into(), about: String::new() }
+}
+
+fn main() {
+    let events: usize = std::env::var("PANDAFEST_PLAN_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let fest = festival(events);
+    let n = fest.entries.len();
+    let file = dir.path().join("entries.txt");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        for (e, p) in &fest.entries {
+            writeln!(out, "{} {}", hex::encode(e), hex::encode(p)).unwrap();
+        }
+    }
+    let resources = fest.resources;
+    drop(fest.entries);
+    println!(
+        "plan: {n} entries ({} resources, {events} events, {} requests, each decided) prepared in {:.1} s",
+        resources.len(),
+        2 * events,
+        t.elapsed().as_secs_f64()
+    );
+
+    if let Ok(keep) = std::env::var("PANDAFEST_BENCH_FILE") {
+        // For profiling the import by hand: keep the file and stop here.
+        std::fs::copy(&file, &keep).unwrap();
+        return;
+    }
+
+    let data = dir.path().join("node");
+    let t = Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (imported, import_kb) = wait_with_peak_memory(child);
+    let import_secs = t.elapsed().as_secs_f64();
+    assert!(imported, "import failed");
+    let db_mb = std::fs::metadata(data.join("pandafest.sqlite")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let festival = common::festival_id(&data);
+
+    // Start: from spawning `serve` to its first answer.
+    let t = Instant::now();
+    let node = Serving::start(&data, std::process::Stdio::null());
+    let base = format!("http://{}/api/v1", node.address);
+    let auth = format!("Bearer {}", node.token);
+    let get = |path: &str| -> String {
+        let mut r = ureq::get(&format!("{base}{path}")).header("Authorization", &auth).call().unwrap();
+        r.body_mut().with_config().limit(1 << 30).read_to_string().unwrap()
+    };
+    get("/identity");
+    let start_secs = t.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(1500));
+    let idle_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
+
+    let mut rng = StdRng::seed_from_u64(16);
+    let mut check = Vec::new();
+    let mut free = Vec::new();
+    for _ in 0..200 {
+        let room = resources[rng.random_range(0..resources.len())];
+        let f = frame(rng.random_range(0..HOURS - 3), 2);
+        let body = serde_json::json!({
+            "resource": room.to_hex(),
+            "start": f.start().to_rfc3339(),
+            "end": f.end().to_rfc3339(),
+        });
+        let t = Instant::now();
+        ureq::post(&format!("{base}/check")).header("Authorization", &auth).send_json(&body).unwrap();
+        check.push(t.elapsed().as_secs_f64());
+        let day = frame(rng.random_range(0..HOURS / 24) * 24, 24);
+        let path = format!(
+            "/resources/{}/calendar?start={}&end={}",
+            room.to_hex(),
+            day.start().to_rfc3339(),
+            day.end().to_rfc3339()
+        );
+        let t = Instant::now();
+        get(&path);
+        free.push(t.elapsed().as_secs_f64());
+    }
+    let mut programme = Vec::new();
+    let mut programme_bytes = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        programme_bytes = get(&format!("/festivals/{festival}/programme")).len();
+        programme.push(t.elapsed().as_secs_f64());
+    }
+    let live_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
+    let peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
+    drop(node);
+
+    let import_mb = import_kb as f64 / 1024.0;
+    println!("  import: {:.0} entries/s ({import_secs:.1} s), database {db_mb:.0} MB", n as f64 / import_secs);
+    println!("  import peak memory:  {import_mb:>7.0} MB = {:.2}× the {RSS_LIMIT_MB:.0} MB limit", import_mb / RSS_LIMIT_MB);
+    println!("  serve, first answer: {start_secs:>7.2} s  = {:.2}× the {START_LIMIT_S:.0} s limit", start_secs / START_LIMIT_S);
+    println!("  serve memory idle:   {idle_mb:>7.0} MB = {:.2}× the limit", idle_mb / RSS_LIMIT_MB);
+    println!("  serve memory after the queries: {live_mb:.0} MB (peak {peak_mb:.0} MB = {:.2}× the limit)", peak_mb / RSS_LIMIT_MB);
+    let worst = |v: &mut Vec<f64>| {
+        let p99 = {
+            v.sort_by(|a, b| a.total_cmp(b));
+            common::percentile(v, 0.99) * 1e3
+        };
+        format!("{}; p99 = {:.2}× the {QUERY_LIMIT_MS:.0} ms limit", ms(v), p99 / QUERY_LIMIT_MS)
+    };
+    println!("  check (POST /check, 2 h):            {}", worst(&mut check));
+    println!("  free time (a resource's calendar, a day): {}", worst(&mut free));
+    println!("  the whole programme ({:.1} MB of JSON): {}", programme_bytes as f64 / 1e6, worst(&mut programme));
+}
