@@ -92,8 +92,20 @@ impl State {
         self.events.get(id)
     }
 
+    /// Every event. With rows read back from a store this reads them all: prefer
+    /// [`State::events_in`], [`State::events_of`] or [`State::event_ids`].
     pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.events.values()
+        self.event_ids().filter_map(|id| self.events.get(id))
+    }
+
+    /// The id of every event, from the index in memory.
+    pub fn event_ids(&self) -> impl Iterator<Item = &Id> {
+        self.idx.events_by_festival.values().flatten()
+    }
+
+    /// The events `organiser` created, in any festival.
+    pub fn events_of(&self, organiser: &Key) -> impl Iterator<Item = &Event> {
+        self.idx.events_by_organiser.get(organiser).into_iter().flatten().filter_map(|e| self.events.get(e))
     }
 
     pub fn events_in(&self, festival: &Id) -> impl Iterator<Item = &Event> {
@@ -104,9 +116,17 @@ impl State {
         self.requests.get(id)
     }
 
+    /// Every request. With rows read back from a store this reads them all: prefer
+    /// [`State::requests_for`] or [`State::request_ids`].
     pub fn requests(&self) -> impl Iterator<Item = &Request> {
-        self.requests.values()
+        self.request_ids().filter_map(|id| self.requests.get(id))
     }
+
+    /// The id of every request, from the index in memory, with the resource it names.
+    pub fn request_ids(&self) -> impl Iterator<Item = &Id> {
+        self.idx.requests_by_resource.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
+    }
+
 
     /// Every request naming `resource`, ordered by start.
     pub fn requests_for(&self, resource: &Id) -> impl Iterator<Item = &Request> {
@@ -152,8 +172,25 @@ impl State {
         self.ops.get(id)
     }
 
-    pub fn ops(&self) -> impl Iterator<Item = (&Id, &OpRecord)> {
-        self.ops.iter()
+    /// Every operation record. With rows read back from a store this reads them all.
+    pub fn ops(&self) -> impl Iterator<Item = (Id, &OpRecord)> {
+        self.ops.keys().into_iter().filter_map(|id| self.ops.get(&id).map(|r| (id, r)))
+    }
+
+    /// The operations whose id starts with the hex digits `prefix`, at most `limit`.
+    pub fn ops_with_prefix(&self, prefix: &str, limit: usize) -> Vec<Id> {
+        // A row's key is the id as postcard writes bytes: its length, then the bytes.
+        let bound = |pad: char| -> Option<Vec<u8>> {
+            let mut hex: String = prefix.chars().take(128).collect();
+            while hex.len() < 128 {
+                hex.push(pad);
+            }
+            let mut key = vec![64u8];
+            key.extend(hex::decode(hex).ok()?);
+            Some(key)
+        };
+        let (Some(from), Some(to)) = (bound('0'), bound('f')) else { return Vec::new() };
+        self.ops.keys_between(&from, &to, limit)
     }
 
     pub fn log(&self, author: &Key, log_id: u64) -> Option<&LogProgress> {

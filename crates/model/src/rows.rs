@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
-use crate::state::{Indexes, State};
-use crate::table::Table;
-use crate::time::TimeFrame;
+use crate::state::{Event, OpRecord, Request, State};
+use crate::table::{LazyTable, RowSource, Table};
 
 /// Restores a [`State`] from rows, one at a time.
 pub struct Loader {
@@ -27,21 +26,41 @@ impl Loader {
             table.load(k, v);
             Ok(())
         }
+        fn decode<V: for<'de> Deserialize<'de>>(v: &[u8]) -> Result<V, String> {
+            postcard::from_bytes(v).map_err(|e| e.to_string())
+        }
         let s = &mut self.state;
+        // Events and requests are indexed as they come; a lazy state then forgets them.
         match table {
             "logs" => put(&mut s.logs, k, v),
             "festivals" => put(&mut s.festivals, k, v),
             "profiles" => put(&mut s.profiles, k, v),
             "resources" => put(&mut s.resources, k, v),
-            "events" => put(&mut s.events, k, v),
-            "requests" => put(&mut s.requests, k, v),
-            "ops" => put(&mut s.ops, k, v),
+            "events" => decode::<Event>(v).map(|e| {
+                s.index_event(&e);
+                if !s.is_lazy() {
+                    s.events.load(e.id, e);
+                }
+            }),
+            "requests" => decode::<Request>(v).map(|q| {
+                s.index_loaded_request(&q);
+                if !s.is_lazy() {
+                    s.requests.load(q.id, q);
+                }
+            }),
+            "ops" if s.is_lazy() => Ok(()),
+            "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
             "waiting" => put(&mut s.waiting, k, v),
             "collectives" => put(&mut s.collectives, k, v),
             "votes" => put(&mut s.votes, k, v),
             other => Err(format!("unknown table {other}")),
         }
         .map_err(|e| format!("cannot load {table}: {e}"))
+    }
+
+    /// The tables to read rows from: a lazy state needs no operation records.
+    pub fn tables(&self) -> Vec<&'static str> {
+        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && *t == "ops")).collect()
     }
 
     /// The state, with its indexes rebuilt.
@@ -79,13 +98,39 @@ impl State {
         drain("festivals", &mut self.festivals, &mut rows);
         drain("profiles", &mut self.profiles, &mut rows);
         drain("resources", &mut self.resources, &mut rows);
-        drain("events", &mut self.events, &mut rows);
-        drain("requests", &mut self.requests, &mut rows);
-        drain("ops", &mut self.ops, &mut rows);
+        fn drain_lazy<K, V>(table: &mut LazyTable<K, V>, rows: &mut Vec<Row>)
+        where
+            K: Serialize + for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone,
+            V: Serialize + for<'de> Deserialize<'de>,
+        {
+            let name = table.name();
+            for (k, v) in table.take_dirty() {
+                rows.push((name, encode(&k), v.map(encode)));
+            }
+        }
+        drain_lazy(&mut self.events, &mut rows);
+        drain_lazy(&mut self.requests, &mut rows);
+        drain_lazy(&mut self.ops, &mut rows);
         drain("waiting", &mut self.waiting, &mut rows);
         drain("collectives", &mut self.collectives, &mut rows);
         drain("votes", &mut self.votes, &mut rows);
         rows
+    }
+
+    /// The rows last taken by [`State::take_changes`] are stored (their transaction is
+    /// committed): a lazy state forgets them. Until this is called, the next
+    /// [`State::take_changes`] returns them again.
+    pub fn written(&mut self) {
+        self.logs.written();
+        self.festivals.written();
+        self.profiles.written();
+        self.resources.written();
+        self.waiting.written();
+        self.collectives.written();
+        self.votes.written();
+        self.events.written();
+        self.requests.written();
+        self.ops.written();
     }
 
     /// The names of the tables [`State::take_changes`] writes.
@@ -107,31 +152,40 @@ impl State {
         Loader { state: State::default() }
     }
 
+    /// As [`State::loader`], for a state that reads rows back from `source`: it keeps only
+    /// the indexes of events and requests, and needs no operation records at all.
+    pub fn lazy_loader(source: std::sync::Arc<dyn RowSource>) -> Loader {
+        let mut state = State::default();
+        state.read_rows_from(source);
+        Loader { state }
+    }
+
+    pub(crate) fn index_event(&mut self, e: &Event) {
+        self.idx.events_by_festival.entry(e.festival).or_default().insert(e.id);
+        self.idx.events_by_organiser.entry(e.organiser).or_default().insert(e.id);
+    }
+
+    pub(crate) fn index_loaded_request(&mut self, q: &Request) {
+        if q.invalid.is_none()
+            && let Some(old) = q.replaces
+        {
+            self.idx.replacements.insert(old, q.id);
+        }
+        self.index_request(q.resource, q.frame, q.id);
+    }
+
+    /// The indexes of the tables held whole; events and requests were indexed as loaded.
     fn rebuild_indexes(&mut self) {
-        let mut idx = Indexes::default();
         for f in self.festivals.values() {
             if let Some(p) = f.parent {
-                idx.children.entry(p).or_default().insert(f.id);
+                self.idx.children.entry(p).or_default().insert(f.id);
             }
         }
         for r in self.resources.values() {
-            idx.resources_by_festival.entry(r.festival).or_default().insert(r.id);
-        }
-        for e in self.events.values() {
-            idx.events_by_festival.entry(e.festival).or_default().insert(e.id);
+            self.idx.resources_by_festival.entry(r.festival).or_default().insert(r.id);
         }
         for (author, log_id) in self.logs.iter().map(|(k, _)| *k) {
-            idx.logs_by_author.entry(author).or_default().insert(log_id);
-        }
-        for q in self.requests.values().filter(|q| q.invalid.is_none()) {
-            if let Some(old) = q.replaces {
-                idx.replacements.insert(old, q.id);
-            }
-        }
-        self.idx = idx;
-        let requests: Vec<(Id, TimeFrame, Id)> = self.requests.values().map(|q| (q.resource, q.frame, q.id)).collect();
-        for (resource, frame, id) in requests {
-            self.index_request(resource, frame, id);
+            self.idx.logs_by_author.entry(author).or_default().insert(log_id);
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::alloc::{AllocOp, Allocation, RequestCheck};
 use crate::id::{Id, Key};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
 use crate::rules::Rule;
-use crate::table::Table;
+use crate::table::{LazyTable, RowSource, Table};
 use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 use crate::validate::check_fields;
 
@@ -229,20 +229,27 @@ pub(crate) struct Indexes {
     /// seen per resource so that an overlap query scans a bounded range.
     pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
     pub(crate) logs_by_author: HashMap<Key, BTreeSet<u64>>,
+    /// Each organiser's events: what their node acts on (deadlines, all or nothing).
+    pub(crate) events_by_organiser: HashMap<Key, BTreeSet<Id>>,
     /// A replaced request → the valid request that replaces it.
     pub(crate) replacements: HashMap<Id, Id>,
 }
 
 /// The materialised plan.
-#[derive(Clone, Debug, Default)]
+///
+/// Events, requests and operation records, the tables that grow with every entry, are
+/// [`LazyTable`]s: given a [`RowSource`] ([`State::read_rows_from`]), they hold only the
+/// rows changed since the store last wrote them and a bounded cache, and read the others
+/// back; the indexes, festivals, resources and logs stay in memory.
+#[derive(Clone, Debug)]
 pub struct State {
     pub(crate) logs: Table<LogKey, LogProgress>,
     pub(crate) festivals: Table<Id, Festival>,
     pub(crate) profiles: Table<(Id, Key), Profile>,
     pub(crate) resources: Table<Id, Resource>,
-    pub(crate) events: Table<Id, Event>,
-    pub(crate) requests: Table<Id, Request>,
-    pub(crate) ops: Table<Id, OpRecord>,
+    pub(crate) events: LazyTable<Id, Event>,
+    pub(crate) requests: LazyTable<Id, Request>,
+    pub(crate) ops: LazyTable<Id, OpRecord>,
     /// Ids not known yet → resources whose allocation looked them up.
     pub(crate) waiting: Table<Id, BTreeSet<Id>>,
     /// (festival, the collective's key) → its members and rule, as its log last set them.
@@ -253,9 +260,69 @@ pub struct State {
     pub(crate) needs_rebuild: bool,
 }
 
+impl Default for State {
+    fn default() -> State {
+        State {
+            logs: Table::default(),
+            festivals: Table::default(),
+            profiles: Table::default(),
+            resources: Table::default(),
+            events: LazyTable::new("events"),
+            requests: LazyTable::new("requests"),
+            ops: LazyTable::new("ops"),
+            waiting: Table::default(),
+            collectives: Table::default(),
+            votes: Table::default(),
+            idx: Indexes::default(),
+            needs_rebuild: false,
+        }
+    }
+}
+
 impl State {
     pub fn new() -> State {
         State::default()
+    }
+
+    /// Lets the tables that grow with every entry forget rows once written and read them
+    /// back from `source` (the rows [`State::take_changes`] returned, as a store wrote them).
+    pub fn read_rows_from(&mut self, source: std::sync::Arc<dyn RowSource>) {
+        self.events.set_source(source.clone());
+        self.requests.set_source(source.clone());
+        self.ops.set_source(source);
+    }
+
+    /// How many rows read back each lazy table keeps between trims ([`crate::CACHED_ROWS`]
+    /// unless set; tests set 0 to read everything back).
+    pub fn set_cached_rows(&mut self, rows: usize) {
+        self.events.set_bound(rows);
+        self.requests.set_bound(rows);
+        self.ops.set_bound(rows);
+    }
+
+    /// Whether rows are read back from a source.
+    pub fn is_lazy(&self) -> bool {
+        self.ops.is_lazy()
+    }
+
+    /// Whether a row read back did not decode: the store's rows are damaged and the plan
+    /// should be rebuilt from the entries.
+    pub fn rows_unreadable(&self) -> bool {
+        self.events.unreadable() || self.requests.unreadable() || self.ops.unreadable()
+    }
+
+    /// Forgets rows read back beyond the cache's bound. Only possible with `&mut`: while
+    /// the state is borrowed, what it handed out stays put.
+    pub fn trim(&mut self) {
+        self.events.trim();
+        self.requests.trim();
+        self.ops.trim();
+    }
+
+    /// Rows of the tables that grow with every entry held in memory now: (changed or
+    /// cached events, requests, operation records).
+    pub fn rows_held(&self) -> (usize, usize, usize) {
+        (self.events.held(), self.requests.held(), self.ops.held())
     }
 
     /// Applies one verified entry. Entries may come in any order and more than once.
@@ -458,6 +525,7 @@ impl State {
                     },
                 );
                 self.idx.events_by_festival.entry(festival).or_default().insert(id);
+                self.idx.events_by_organiser.entry(entry.author).or_default().insert(id);
             }
             Operation::EventUpdate { event, fields } => {
                 let e = self.events.get_mut(&event).expect("checked");

@@ -7,11 +7,13 @@ use std::hash::Hash;
 pub struct Table<K, V> {
     rows: HashMap<K, V>,
     dirty: HashSet<K>,
+    /// Rows handed out by [`Table::take_dirty`] whose write is not confirmed yet.
+    writing: HashSet<K>,
 }
 
 impl<K, V> Default for Table<K, V> {
     fn default() -> Self {
-        Table { rows: HashMap::new(), dirty: HashSet::new() }
+        Table { rows: HashMap::new(), dirty: HashSet::new(), writing: HashSet::new() }
     }
 }
 
@@ -66,15 +68,248 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.rows.is_empty()
     }
 
-    /// The changed rows since the last call: `Some(value)` for present rows, `None` for removed.
+    /// The changed rows: `Some(value)` for present rows, `None` for removed. Until
+    /// [`Table::written`] confirms the write, the next call hands them out again.
     pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
         let dirty = std::mem::take(&mut self.dirty);
-        dirty
-            .into_iter()
-            .map(|k| {
-                let v = self.rows.get(&k);
-                (k, v)
-            })
-            .collect()
+        self.writing.extend(dirty);
+        self.writing.iter().map(|k| (k.clone(), self.rows.get(k))).collect()
+    }
+
+    /// The rows last taken are stored.
+    pub fn written(&mut self) {
+        self.writing.clear();
+    }
+}
+
+/// Where a [`LazyTable`] reads the rows it does not hold: the rows [`crate::State::take_changes`]
+/// returned and a store wrote. Implemented by the store over its own read connection.
+pub trait RowSource: Send + Sync {
+    /// The value stored under `key` in `table`; an error if it cannot be read.
+    fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// The keys stored in `table` from `from` to `to`, both included, in order; at most `limit`.
+    fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String>;
+}
+
+/// How many rows a lazy table keeps read from its source before it forgets them (at the
+/// next [`LazyTable::written`] or [`LazyTable::trim`]).
+pub const CACHED_ROWS: usize = 4096;
+
+/// A table whose rows, once written, may live only in the store: it holds the rows changed
+/// since they were last written and a bounded cache of rows read back. Without a source
+/// (an in-memory store, tests) it holds every row, like [`Table`].
+///
+/// Reads take `&self`, so rows read from the source go into an append-only cache whose
+/// entries stay put while borrowed ([`elsa::FrozenMap`]); it is emptied only through
+/// `&mut self`, when no borrow can be alive.
+pub struct LazyTable<K, V> {
+    name: &'static str,
+    /// Every row without a source; with one, the rows changed since last written.
+    rows: HashMap<K, V>,
+    dirty: HashSet<K>,
+    /// Rows handed out by [`LazyTable::take_dirty`] whose write is not confirmed yet.
+    writing: HashSet<K>,
+    cache: elsa::FrozenMap<K, Box<V>>,
+    source: Option<std::sync::Arc<dyn RowSource>>,
+    /// A row from the source did not decode: the store's rows are damaged.
+    unreadable: std::cell::Cell<bool>,
+    /// How many rows read back it keeps ([`CACHED_ROWS`]).
+    bound: usize,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Clone for LazyTable<K, V> {
+    fn clone(&self) -> Self {
+        LazyTable {
+            name: self.name,
+            rows: self.rows.clone(),
+            dirty: self.dirty.clone(),
+            writing: self.writing.clone(),
+            cache: elsa::FrozenMap::new(),
+            source: self.source.clone(),
+            unreadable: self.unreadable.clone(),
+            bound: self.bound,
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> std::fmt::Debug for LazyTable<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyTable")
+            .field("name", &self.name)
+            .field("rows", &self.rows.len())
+            .field("cached", &self.cache.len())
+            .field("source", &self.source.is_some())
+            .finish()
+    }
+}
+
+impl<K: Hash + Eq, V> LazyTable<K, V> {
+    pub fn new(name: &'static str) -> Self {
+        LazyTable {
+            name,
+            rows: HashMap::new(),
+            dirty: HashSet::new(),
+            writing: HashSet::new(),
+            cache: elsa::FrozenMap::new(),
+            source: None,
+            unreadable: std::cell::Cell::new(false),
+            bound: CACHED_ROWS,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Reads rows it does not hold from `source` from now on.
+    pub fn set_source(&mut self, source: std::sync::Arc<dyn RowSource>) {
+        self.source = Some(source);
+    }
+
+    pub fn set_bound(&mut self, rows: usize) {
+        self.bound = rows;
+    }
+
+    pub fn is_lazy(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// Whether a row read from the source failed to decode.
+    pub fn unreadable(&self) -> bool {
+        self.unreadable.get()
+    }
+
+    /// Rows held in memory: changed, or read back and not forgotten yet.
+    pub fn held(&self) -> usize {
+        self.rows.len() + self.cache.len()
+    }
+}
+
+impl<K, V> LazyTable<K, V>
+where
+    K: Hash + Eq + Clone + serde::Serialize + serde::de::DeserializeOwned,
+    V: serde::de::DeserializeOwned,
+{
+    fn read(&self, key: &K) -> Option<V> {
+        let source = self.source.as_ref()?;
+        let k = postcard::to_allocvec(key).expect("keys serialise");
+        let bytes = match source.row(self.name, &k) {
+            Ok(bytes) => bytes?,
+            Err(_) => {
+                self.unreadable.set(true);
+                return None;
+            }
+        };
+        match postcard::from_bytes(&bytes) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.unreadable.set(true);
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        if let Some(v) = self.rows.get(key) {
+            return Some(v);
+        }
+        if let Some(v) = self.cache.get(key) {
+            return Some(v);
+        }
+        let v = self.read(key)?;
+        Some(self.cache.insert(key.clone(), Box::new(v)))
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        if !self.rows.contains_key(key) {
+            let v = match self.cache.as_mut().remove(key) {
+                Some(v) => *v,
+                None => self.read(key)?,
+            };
+            self.rows.insert(key.clone(), v);
+        }
+        self.dirty.insert(key.clone());
+        self.rows.get_mut(key)
+    }
+
+    pub fn insert(&mut self, key: K, value: V) {
+        self.cache.as_mut().remove(&key);
+        self.dirty.insert(key.clone());
+        self.rows.insert(key, value);
+    }
+
+    /// Inserts without marking the row changed: for loading from a store that keeps no
+    /// source, so that the table holds every row.
+    pub fn load(&mut self, key: K, value: V) {
+        self.rows.insert(key, value);
+    }
+
+    /// Every key: those held and, with a source, those stored.
+    pub fn keys(&self) -> Vec<K> {
+        let mut keys: HashSet<K> = self.rows.keys().cloned().collect();
+        if let Some(source) = &self.source {
+            let stored = source.keys(self.name, &[], &[0xff; 80], usize::MAX).unwrap_or_else(|_| {
+                self.unreadable.set(true);
+                Vec::new()
+            });
+            for k in stored {
+                match postcard::from_bytes(&k) {
+                    Ok(k) => {
+                        keys.insert(k);
+                    }
+                    Err(_) => self.unreadable.set(true),
+                }
+            }
+        }
+        keys.into_iter().collect()
+    }
+
+    /// Keys whose encoding lies between `from` and `to` (both included), at most `limit`.
+    pub fn keys_between(&self, from: &[u8], to: &[u8], limit: usize) -> Vec<K> {
+        let in_range = |k: &K| {
+            let e = postcard::to_allocvec(k).expect("keys serialise");
+            from <= e.as_slice() && e.as_slice() <= to
+        };
+        let mut keys: Vec<K> = self.rows.keys().filter(|k| in_range(k)).cloned().collect();
+        if let Some(source) = &self.source {
+            let stored = source.keys(self.name, from, to, limit).unwrap_or_else(|_| {
+                self.unreadable.set(true);
+                Vec::new()
+            });
+            for k in stored {
+                if let Ok(k) = postcard::from_bytes::<K>(&k)
+                    && !self.rows.contains_key(&k)
+                {
+                    keys.push(k);
+                }
+            }
+        }
+        keys.truncate(limit);
+        keys
+    }
+
+    /// The changed rows, for a store to write. They stay held until [`LazyTable::written`]
+    /// says the write is committed; if it never comes, the next call hands them out again.
+    pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
+        let dirty = std::mem::take(&mut self.dirty);
+        self.writing.extend(dirty);
+        self.writing.iter().map(|k| (k.clone(), self.rows.get(k))).collect()
+    }
+
+    /// The rows last taken are stored: with a source, forget them unless changed since.
+    pub fn written(&mut self) {
+        self.writing.clear();
+        if self.source.is_some() {
+            let dirty = &self.dirty;
+            self.rows.retain(|k, _| dirty.contains(k));
+        }
+        self.trim();
+    }
+
+    /// Forgets the rows read back once there are more than its bound.
+    pub fn trim(&mut self) {
+        if self.cache.len() > self.bound {
+            self.cache = elsa::FrozenMap::new();
+        }
     }
 }

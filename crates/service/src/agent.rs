@@ -99,7 +99,7 @@ fn withdraw_reason(s: &State, me: &Key, now: Timestamp, id: &Id) -> Option<Strin
 fn organiser_work(s: &State, me: &Key, now: Timestamp) -> (Vec<(Id, String)>, Option<Timestamp>) {
     let mut out = Vec::new();
     let mut next: Option<Timestamp> = None;
-    for e in s.events().filter(|e| e.organiser == *me) {
+    for e in s.events_of(me) {
         for id in &e.requests {
             if let Some(why) = withdraw_reason(s, me, now, id) {
                 out.push((*id, why));

@@ -348,7 +348,7 @@ impl Node {
                 shorten(&text)
             )));
         }
-        let mut found = candidates.filter(|id| id.to_hex().starts_with(&text));
+        let mut found = candidates.filter(|id| has_prefix(id, text.as_bytes()));
         match (found.next(), found.next()) {
             (Some(id), None) => Ok(*id),
             (None, _) => Err(unknown()),
@@ -383,12 +383,12 @@ impl Node {
 
     pub fn event_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("event", text, |id| s.event(id).is_some(), s.events().map(|e| &e.id))
+        self.resolve("event", text, |id| s.event(id).is_some(), s.event_ids())
     }
 
     pub fn request_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("request", text, |id| s.request(id).is_some(), s.requests().map(|q| &q.id))
+        self.resolve("request", text, |id| s.request(id).is_some(), s.request_ids())
     }
 
     fn timezone_of(&self, festival: &Id) -> String {
@@ -952,8 +952,19 @@ impl Node {
         let festival = festival.map(|f| self.festival_id(f)).transpose()?;
         let s = self.state();
         let me = self.me();
-        let mut out: Vec<&Request> = s
-            .requests()
+        // Incoming requests are found from the resources this node decides for, without
+        // reading any other request.
+        let candidates: Vec<&Id> = if filter.incoming {
+            s.resources()
+                .filter(|r| s.decides_for(r, &me))
+                .flat_map(|r| s.requests_for(&r.id).map(|q| &q.id))
+                .collect()
+        } else {
+            s.request_ids().collect()
+        };
+        let mut out: Vec<&Request> = candidates
+            .into_iter()
+            .filter_map(|id| s.request(id))
             .filter(|q| {
                 festival.is_none_or(|f| q.festival == f || s.resource(&q.resource).is_some_and(|r| r.festival == f))
             })
@@ -1114,7 +1125,9 @@ impl Node {
 
     pub fn op(&self, id: &str) -> ApiResult<OpView> {
         let s = self.state();
-        let id = self.resolve("operation", id, |id| s.op(id).is_some(), s.ops().map(|(id, _)| id))?;
+        // Operation records are not indexed in memory: the store finds the prefix.
+        let candidates = s.ops_with_prefix(&id.trim().to_ascii_lowercase(), 2);
+        let id = self.resolve("operation", id, |id| s.op(id).is_some(), candidates.iter())?;
         let s = self.state();
         let r = s.op(&id).expect("resolved");
         Ok(OpView {
@@ -1159,4 +1172,18 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `id` in hex starts with the lowercase hex digits `prefix`, without writing it out.
+fn has_prefix(id: &Id, prefix: &[u8]) -> bool {
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    prefix.len() <= 128
+        && prefix.iter().enumerate().all(|(i, &c)| {
+            let byte = id.0.0[i / 2];
+            nibble(c) == Some(if i % 2 == 0 { byte >> 4 } else { byte & 0x0f })
+        })
 }

@@ -15,6 +15,24 @@
 //! version, and a store whose plan is of another version rebuilds it at open.
 
 mod migrations;
+#[cfg(not(target_arch = "wasm32"))]
+mod rows;
+#[cfg(target_arch = "wasm32")]
+mod rows {
+    /// A browser's database allows one connection: its plan stays in memory, and this is
+    /// never made.
+    pub(crate) enum SqlRows {}
+
+    impl model::RowSource for SqlRows {
+        fn row(&self, _: &str, _: &[u8]) -> Result<Option<Vec<u8>>, String> {
+            match *self {}
+        }
+
+        fn keys(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<Vec<u8>>, String> {
+            match *self {}
+        }
+    }
+}
 mod sql_log;
 mod sync_store;
 mod verified;
@@ -68,14 +86,25 @@ pub struct IngestReport {
 /// The SQLite store of one node.
 pub struct Store {
     conn: Connection,
-    state: State,
+    plan: Plan,
     keypair: Keypair,
+    data_version: i64,
+}
+
+/// The plan in memory and how far it is from the entries and from its rows.
+struct Plan {
+    state: State,
     /// The greatest `received` number folded into `state`: entries stored by other
     /// processes (a CLI command beside a running server) come after it.
     last_received: i64,
-    data_version: i64,
     /// Entries folded into `state` since its rows were last written (see [`Store::flush_plan`]).
     unflushed: usize,
+    /// Where a store on disk reads back the rows its plan forgot (`None`: in memory).
+    rows: Option<std::sync::Arc<rows::SqlRows>>,
+    /// The `plan_received` of the rows this process last wrote or loaded. If the stored
+    /// one differs, another process wrote rows, which may hold entries this plan has not
+    /// folded yet: a plan that reads rows back must load again before it folds them.
+    mark: Option<i64>,
 }
 
 /// A write also writes the plan's rows once this many entries were folded since they were
@@ -87,15 +116,22 @@ impl Store {
     /// Opens (or creates) the database at `path`, migrating its schema, loading the plan,
     /// and creating the node's key pair on first use.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::from_connection(Connection::open(path)?)
+        let conn = Connection::open(path)?;
+        // Natively, the plan forgets the rows it wrote and reads them back when asked
+        // (issue 15: bounded memory). A browser's database takes one connection only.
+        #[cfg(not(target_arch = "wasm32"))]
+        let rows = Some(std::sync::Arc::new(rows::SqlRows::open(path)?));
+        #[cfg(target_arch = "wasm32")]
+        let rows = None;
+        Store::from_connection(conn, rows)
     }
 
     /// A store that lives in memory only: for tests and tools.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::from_connection(Connection::open_in_memory()?)
+        Store::from_connection(Connection::open_in_memory()?, None)
     }
 
-    fn from_connection(mut conn: Connection) -> Result<Store, StoreError> {
+    fn from_connection(mut conn: Connection, rows: Option<std::sync::Arc<rows::SqlRows>>) -> Result<Store, StoreError> {
         // WAL lets readers (another CLI process, the HTTP server) run while a batch is
         // written; FULL makes every committed batch durable, so nothing acknowledged is lost.
         // In a browser the OPFS VFS allows one connection and no WAL.
@@ -117,7 +153,8 @@ impl Store {
         let keypair = load_or_create_key(&conn)?;
         let rows_version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'model_rows_version'", [], |r| r.get(0)).optional()?;
-        let mut store = Store { state: State::new(), conn, keypair, last_received: 0, data_version: 0, unflushed: 0 };
+        let plan = Plan { state: State::new(), last_received: 0, unflushed: 0, rows, mark: None };
+        let mut store = Store { conn, plan, keypair, data_version: 0 };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
         } else {
@@ -127,20 +164,6 @@ impl Store {
         Ok(store)
     }
 
-    fn load_plan(&self) -> Result<State, StoreError> {
-        // Row by row: the rows themselves are never all in memory at once.
-        let mut loader = State::loader();
-        for table in State::TABLES {
-            let mut stmt = self.conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let k = row.get_ref(0)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
-                let v = row.get_ref(1)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
-                loader.row(table, k, v).map_err(StoreError::CorruptPlan)?;
-            }
-        }
-        Ok(loader.finish())
-    }
 
     /// The node's key pair.
     pub fn keypair(&self) -> &Keypair {
@@ -153,7 +176,7 @@ impl Store {
 
     /// The materialised plan.
     pub fn state(&self) -> &State {
-        &self.state
+        &self.plan.state
     }
 
     /// Stores a batch of verified entries in one transaction.
@@ -163,13 +186,14 @@ impl Store {
     /// broken rule rejects the whole batch and leaves the store unchanged.
     pub fn ingest(&mut self, batch: Vec<VerifiedEntry>) -> Result<IngestReport, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let forked = catch_up(&tx, &mut self.state, &mut self.last_received)?;
-        let report = ingest_in(&tx, &mut self.state, &mut self.last_received, batch)?;
-        self.unflushed += report.stored.len();
-        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, FLUSH_AFTER)?;
+        let forked = catch_up(&tx, &mut self.plan)?;
+        let report = ingest_in(&tx, &mut self.plan.state, &mut self.plan.last_received, batch)?;
+        self.plan.unflushed += report.stored.len();
+        let wrote = flush_in(&tx, &mut self.plan, FLUSH_AFTER)?;
         tx.commit()?;
+        self.plan.committed(wrote);
         self.data_version = data_version(&self.conn)?;
-        if forked || self.state.needs_rebuild() {
+        if forked || self.plan.state.needs_rebuild() {
             self.rebuild(&mut |_, _| {})?;
         }
         Ok(report)
@@ -177,17 +201,23 @@ impl Store {
 
     /// Folds entries that other processes stored since this store last looked.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
+        // Between requests nothing borrows the plan: the time to forget what queries read.
+        self.plan.state.trim();
+        if self.plan.state.rows_unreadable() {
+            // The logs are the source of truth; damaged rows are folded again from them.
+            self.rebuild(&mut |_, _| {})?;
+            return Ok(true);
+        }
         let version = data_version(&self.conn)?;
         if version == self.data_version {
             return Ok(false);
         }
         self.data_version = version;
-        let before = self.last_received;
-        if catch_up(&self.conn, &mut self.state, &mut self.last_received)? {
+        let before = self.plan.last_received;
+        if catch_up(&self.conn, &mut self.plan)? {
             self.rebuild(&mut |_, _| {})?;
         }
-        self.unflushed += (self.last_received - before) as usize;
-        Ok(self.last_received != before)
+        Ok(self.plan.last_received != before)
     }
 
     /// Writes the plan's rows changed since they were last written, under the write lock.
@@ -198,26 +228,25 @@ impl Store {
     /// server is idle, when a browser peer ticks), and when the store is dropped. Whatever
     /// the rows miss is folded again from the entries at open (`plan_received`).
     pub fn flush_plan(&mut self) -> Result<(), StoreError> {
-        if self.unflushed == 0 {
+        if self.plan.unflushed == 0 {
             return Ok(());
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = self.last_received;
-        let forked = catch_up(&tx, &mut self.state, &mut self.last_received)?;
-        self.unflushed += (self.last_received - before) as usize;
-        if forked || self.state.needs_rebuild() {
+        let forked = catch_up(&tx, &mut self.plan)?;
+        if forked || self.plan.state.needs_rebuild() {
             drop(tx);
             return self.rebuild(&mut |_, _| {});
         }
-        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, 1)?;
+        let wrote = flush_in(&tx, &mut self.plan, 1)?;
         tx.commit()?;
+        self.plan.committed(wrote);
         self.data_version = data_version(&self.conn)?;
         Ok(())
     }
 
     /// Entries folded into the plan but not yet in its rows.
     pub fn unflushed(&self) -> usize {
-        self.unflushed
+        self.plan.unflushed
     }
 
     /// Signs `op` into this node's log of `festival` and stores it. Returns the new id.
@@ -279,28 +308,27 @@ impl Store {
         condition: impl FnOnce(&State) -> bool,
     ) -> Result<Option<Vec<Id>>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = self.last_received;
-        catch_up(&tx, &mut self.state, &mut self.last_received)?;
-        self.unflushed += (self.last_received - before) as usize;
-        if !condition(&self.state) {
+        catch_up(&tx, &mut self.plan)?;
+        if !condition(&self.plan.state) {
             return Ok(None);
         }
         let mut ids = Vec::new();
         let mut ops = vec![first];
         let mut then = Some(then);
         while let Some(op) = ops.pop() {
-            let signed = sign_next(&tx, &self.keypair, &self.state, festival, op)?;
+            let signed = sign_next(&tx, &self.keypair, &self.plan.state, festival, op)?;
             let id = Id(signed.0.hash);
-            ingest_in(&tx, &mut self.state, &mut self.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
+            ingest_in(&tx, &mut self.plan.state, &mut self.plan.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
             ids.push(id);
-            self.unflushed += 1;
+            self.plan.unflushed += 1;
             if let Some(then) = then.take() {
                 ops = then(id);
                 ops.reverse();
             }
         }
-        flush_in(&tx, &mut self.state, self.last_received, &mut self.unflushed, FLUSH_AFTER)?;
+        let wrote = flush_in(&tx, &mut self.plan, FLUSH_AFTER)?;
         tx.commit()?;
+        self.plan.committed(wrote);
         self.data_version = data_version(&self.conn)?;
         Ok(Some(ids))
     }
@@ -325,7 +353,17 @@ fn max_received(conn: &Connection) -> Result<i64, StoreError> {
 /// its plan's rows were written) to `state`. Their rows may not be written yet, so the
 /// changes stay for [`Store::flush_plan`]. Returns whether a fork appeared, which calls for
 /// a rebuild.
-fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Result<bool, StoreError> {
+fn catch_up(conn: &Connection, plan: &mut Plan) -> Result<bool, StoreError> {
+    if plan.rows.is_some() {
+        let stored = plan_mark(conn)?;
+        if stored.is_some() && stored != plan.mark {
+            // Another process wrote rows (see `Plan::mark`); what this plan has not written
+            // yet is in the entries after that mark, so nothing is lost by loading again.
+            plan.load(conn)?;
+        }
+    }
+    let before = plan.last_received;
+    let (state, last_received) = (&mut plan.state, &mut plan.last_received);
     let mut stmt = conn.prepare_cached(
         "SELECT hash, author, log_id, seq, payload, received FROM entries WHERE received > ?1 ORDER BY received",
     )?;
@@ -342,7 +380,51 @@ fn catch_up(conn: &Connection, state: &mut State, last_received: &mut i64) -> Re
     }
     let known_forks = state.forks().len();
     let stored_forks: i64 = conn.query_row("SELECT COUNT(*) FROM forks", [], |r| r.get(0))?;
+    plan.unflushed += (plan.last_received - before) as usize;
     Ok(stored_forks as usize != known_forks)
+}
+
+/// The `received` number up to which the stored rows hold the plan, if it was ever written.
+fn plan_mark(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'plan_received'", [], |r| r.get(0)).optional()?)
+}
+
+impl Plan {
+    /// Loads the plan from its rows; the entries after their mark are left to [`catch_up`].
+    fn load(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        // Row by row: the rows themselves are never all in memory at once.
+        let mut loader = match &self.rows {
+            Some(rows) => State::lazy_loader(rows.clone()),
+            None => State::loader(),
+        };
+        for table in loader.tables() {
+            let mut stmt = conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let k = row.get_ref(0)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+                let v = row.get_ref(1)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+                loader.row(table, k, v).map_err(StoreError::CorruptPlan)?;
+            }
+        }
+        self.state = loader.finish();
+        // A store written before rows were deferred has rows for every entry.
+        let mark = plan_mark(conn)?;
+        self.last_received = match mark {
+            Some(mark) => mark,
+            None => max_received(conn)?,
+        };
+        self.mark = mark;
+        self.unflushed = 0;
+        Ok(())
+    }
+
+    /// The transaction that wrote the rows (if `wrote`) is committed: the plan may forget them.
+    fn committed(&mut self, wrote: bool) {
+        if wrote {
+            self.state.written();
+        }
+        self.state.trim();
+    }
 }
 
 /// Builds and signs the next entry of this node's log of `festival`.
@@ -538,7 +620,7 @@ impl Store {
     /// The `received` number of the newest entry folded into the plan: it grows with
     /// every entry stored, by this process or another.
     pub fn last_received(&self) -> i64 {
-        self.last_received
+        self.plan.last_received
     }
 
     /// Ids of the entries received after `after`, in the order received.
@@ -612,16 +694,8 @@ impl Store {
     /// Throws the in-memory plan away and loads it again from the database, after a failure
     /// left it in doubt: a failed write's transaction rolled back, so the stored rows are right.
     pub fn reload(&mut self) -> Result<(), StoreError> {
-        self.state = self.load_plan()?;
-        // The rows hold the plan up to `plan_received`; what came after is folded here. A
-        // store written before rows were deferred has rows for every entry.
-        let marker: Option<i64> =
-            self.conn.query_row("SELECT value FROM meta WHERE key = 'plan_received'", [], |r| r.get(0)).optional()?;
-        self.last_received = match marker {
-            Some(marker) => marker,
-            None => max_received(&self.conn)?,
-        };
-        self.unflushed = 0;
+        // The rows hold the plan up to `plan_received`; what came after is folded here.
+        self.plan.load(&self.conn)?;
         self.data_version = data_version(&self.conn)?;
         if self.refresh_from_entries()? {
             self.rebuild(&mut |_, _| {})?;
@@ -631,10 +705,8 @@ impl Store {
 
     /// Folds the entries after `last_received`, keeping their rows to write.
     fn refresh_from_entries(&mut self) -> Result<bool, StoreError> {
-        let before = self.last_received;
-        let forked = catch_up(&self.conn, &mut self.state, &mut self.last_received)?;
-        self.unflushed += (self.last_received - before) as usize;
-        Ok(forked || self.state.needs_rebuild())
+        let forked = catch_up(&self.conn, &mut self.plan)?;
+        Ok(forked || self.plan.state.needs_rebuild())
     }
 
     /// Throws the plan away and folds it again from the stored entries, in batches,
@@ -675,10 +747,16 @@ impl Store {
         let last = max_received(&tx)?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
         tx.commit()?;
-        self.unflushed = 0;
-        self.last_received = last;
+        // Folded in memory whole; now that its rows are stored, a plan on disk forgets them.
+        if let Some(rows) = &self.plan.rows {
+            state.read_rows_from(rows.clone());
+        }
+        state.written();
+        self.plan.unflushed = 0;
+        self.plan.last_received = last;
+        self.plan.mark = Some(last);
         self.data_version = data_version(&self.conn)?;
-        self.state = state;
+        self.plan.state = state;
         Ok(())
     }
 
@@ -749,20 +827,17 @@ fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(),
 
 /// Inside a write transaction that has caught up: writes the plan's changed rows if at
 /// least `min` entries were folded since the last time.
-fn flush_in(
-    tx: &Connection,
-    state: &mut State,
-    last_received: i64,
-    unflushed: &mut usize,
-    min: usize,
-) -> Result<(), StoreError> {
-    if *unflushed < min.max(1) || state.needs_rebuild() {
-        return Ok(());
+/// Returns whether it wrote: then, once the transaction is committed, call
+/// [`Plan::committed`] with `true`.
+fn flush_in(tx: &Connection, plan: &mut Plan, min: usize) -> Result<bool, StoreError> {
+    if plan.unflushed < min.max(1) || plan.state.needs_rebuild() {
+        return Ok(false);
     }
-    write_plan(tx, state)?;
-    tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last_received])?;
-    *unflushed = 0;
-    Ok(())
+    write_plan(tx, &mut plan.state)?;
+    tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [plan.last_received])?;
+    plan.unflushed = 0;
+    plan.mark = Some(plan.last_received);
+    Ok(true)
 }
 
 fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {

@@ -261,7 +261,7 @@ pub fn render(s: &State) -> String {
     let mut no_effect: Vec<_> = s
         .ops()
         .filter_map(|(id, r)| match &r.status {
-            OpStatus::NoEffect(rule) => Some((r.seq, *id, r.kind.clone(), s.describe(rule))),
+            OpStatus::NoEffect(rule) => Some((r.seq, id, r.kind.clone(), s.describe(rule))),
             OpStatus::Applied => None,
         })
         .collect();

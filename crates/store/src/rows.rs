@@ -1,0 +1,52 @@
+//! The plan's rows read back: the [`model::RowSource`] of a store on disk, over a read-only
+//! connection of its own, so that the plan can forget rows it wrote ([`model::State`]'s lazy
+//! tables) while the store's connection is inside a write transaction.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub(crate) struct SqlRows {
+    conn: Mutex<Connection>,
+}
+
+impl SqlRows {
+    pub(crate) fn open(path: &Path) -> rusqlite::Result<SqlRows> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        // Its own page cache, small: the rows it reads are few and scattered, and the
+        // plan's memory is what issue 15 bounds.
+        conn.pragma_update(None, "cache_size", -4096)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        Ok(SqlRows { conn: Mutex::new(conn) })
+    }
+}
+
+/// Only the plan's own tables, whose names come from [`model::State::TABLES`].
+fn checked(table: &str) -> Result<&str, String> {
+    match model::State::TABLES.contains(&table) {
+        true => Ok(table),
+        false => Err(format!("no plan table {table}")),
+    }
+}
+
+impl model::RowSource for SqlRows {
+    fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let conn = self.conn.lock().map_err(|_| "the row reader panicked".to_string())?;
+        conn.prepare_cached(&format!("SELECT value FROM m_{} WHERE key = ?1", checked(table)?))
+            .and_then(|mut stmt| stmt.query_row([key], |r| r.get(0)).optional())
+            .map_err(|e| e.to_string())
+    }
+
+    fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
+        let conn = self.conn.lock().map_err(|_| "the row reader panicked".to_string())?;
+        let sql = format!("SELECT key FROM m_{} WHERE key >= ?1 AND key <= ?2 ORDER BY key LIMIT ?3", checked(table)?);
+        let limit = i64::try_from(limit).unwrap_or(-1);
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| e.to_string())?;
+        let rows = stmt.query_map(rusqlite::params![from, to, limit], |r| r.get(0)).map_err(|e| e.to_string())?;
+        rows.collect::<Result<Vec<Vec<u8>>, _>>().map_err(|e| e.to_string())
+    }
+}
