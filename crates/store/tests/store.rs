@@ -148,3 +148,37 @@ fn plan_rows_written_late_or_never_still_follow_the_entries() {
     drop(d);
     assert_eq!(plan_rows(&path), written, "the rows written piecemeal are the rows a rebuild writes");
 }
+
+#[test]
+fn a_plan_reading_rows_back_never_folds_twice_what_another_handle_wrote() {
+    // Scenario: a server's plan forgot an event's row after writing it; a CLI command on the
+    // same data directory updates that event and writes the rows. Assert: when the server
+    // catches up it does not apply the update on top of the row that already holds it (the
+    // event's change count, a calendar's SEQUENCE, would be 2), and its plan equals a fresh
+    // open's, rows read back included.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut server = Store::open(&path).unwrap();
+    let fest = server.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let event = server.append(fest, event_op("Opening")).unwrap();
+    server.flush_plan().unwrap();
+    assert_eq!(server.state().rows_held(), (0, 0, 0), "written rows are forgotten");
+    let mut cli = Store::open(&path).unwrap();
+    let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(3_000_000)).unwrap();
+    let fields = EventFields { title: "Grand opening".into(), description: String::new(), frame, bundle: false };
+    let update = cli.append(fest, Operation::EventUpdate { event, fields }).unwrap();
+    cli.flush_plan().unwrap();
+    drop(cli);
+    server.refresh().unwrap();
+    let seen = server.state().event(&event).unwrap();
+    assert_eq!((seen.fields.title.as_str(), seen.sequence), ("Grand opening", 1));
+    assert_eq!(server.state().op(&update).map(|r| r.kind.as_str()), Some("event/update"));
+    server.append(fest, event_op("Closing")).unwrap();
+    let fresh = Store::open(&path).unwrap();
+    for s in [&server, &fresh] {
+        let mut titles: Vec<_> =
+            s.state().events_in(&fest).map(|e| (e.fields.title.clone(), e.sequence)).collect();
+        titles.sort();
+        assert_eq!(titles, [("Closing".to_string(), 0), ("Grand opening".to_string(), 1)]);
+    }
+}
