@@ -83,10 +83,11 @@ pub enum Decision {
     Released {
         op: Id,
     },
-    /// The owner confirmed, but the confirm broke a rule.
+    /// The owner confirmed, but the confirm broke a rule. Boxed: a rule is larger than
+    /// the other decisions, and there is a decision for every request decided.
     Refused {
         op: Id,
-        rule: Rule,
+        rule: Box<Rule>,
     },
 }
 
@@ -108,7 +109,6 @@ pub struct Allocation {
     /// The longest slot confirmed so far: a slot overlapping a frame starts no earlier than
     /// `longest` before it. It never shrinks, which costs only time.
     longest: i64,
-    decisions: HashMap<Id, Decision>,
 }
 
 const NO_ID: Id = Id(bamboo::Hash([0; 64]));
@@ -123,7 +123,6 @@ impl Allocation {
             slot_of: HashMap::new(),
             load: BTreeMap::new(),
             longest: 0,
-            decisions: HashMap::new(),
         }
     }
 
@@ -133,10 +132,6 @@ impl Allocation {
 
     pub fn capacity(&self) -> Capacity {
         self.capacity
-    }
-
-    pub fn decision(&self, request: &Id) -> Option<&Decision> {
-        self.decisions.get(request)
     }
 
     pub fn is_active(&self, request: &Id) -> bool {
@@ -363,39 +358,46 @@ impl Allocation {
     }
 
     /// Applies the next operation of the owner's log. `check` is the request's check for
-    /// confirm, deny and release. Returns the operation's effect.
-    pub fn apply(&mut self, op: &AllocOp, check: Option<&RequestCheck>) -> OpStatus {
+    /// confirm, deny and release. Returns the operation's effect and, if it changes the
+    /// owner's latest decision about the op's request, that decision: the state keeps the
+    /// decisions (a table that grows with every entry), the allocation only what checks need.
+    pub fn apply(&mut self, op: &AllocOp, check: Option<&RequestCheck>) -> (OpStatus, Option<Decision>) {
         if let Err(rule) = self.rule(op, check) {
             // A confirm of a valid request that broke the allocation's rules is the owner's
             // latest decision about it, shown as the reason it is invalid.
-            if let (AllocOp::Confirm { op, request, .. }, Some(RequestCheck::Valid(_))) = (op, check)
-                && !self.is_active(request)
-            {
-                self.decisions.insert(*request, Decision::Refused { op: *op, rule: rule.clone() });
-            }
-            return OpStatus::NoEffect(rule);
+            let decision = match (op, check) {
+                (AllocOp::Confirm { op, request, .. }, Some(RequestCheck::Valid(_))) if !self.is_active(request) => {
+                    Some(Decision::Refused { op: *op, rule: Box::new(rule.clone()) })
+                }
+                _ => None,
+            };
+            return (OpStatus::NoEffect(rule), decision);
         }
-        match op {
+        let decision = match op {
             AllocOp::Availability { availability, capacity, .. } => {
                 self.availability = availability.clone();
                 self.set_capacity(*capacity);
+                None
             }
-            AllocOp::Retire { .. } => self.retired = true,
+            AllocOp::Retire { .. } => {
+                self.retired = true;
+                None
+            }
             AllocOp::Confirm { op, request, frame } => {
                 let frame = Self::confirm_frame(request, *frame, check).expect("the rule holds");
                 self.activate(*request, frame);
-                self.decisions.insert(*request, Decision::Confirmed { op: *op });
+                Some(Decision::Confirmed { op: *op })
             }
             AllocOp::Deny { op, request, reason } => {
                 self.deactivate(request);
-                self.decisions.insert(*request, Decision::Denied { op: *op, reason: reason.clone() });
+                Some(Decision::Denied { op: *op, reason: reason.clone() })
             }
             AllocOp::Release { op, request } => {
                 self.deactivate(request);
-                self.decisions.insert(*request, Decision::Released { op: *op });
+                Some(Decision::Released { op: *op })
             }
-        }
-        OpStatus::Applied
+        };
+        (OpStatus::Applied, decision)
     }
 }
 
@@ -463,7 +465,7 @@ mod tests {
 
     fn confirm(a: &mut Allocation, n: u8, frame: TimeFrame) -> OpStatus {
         let op = AllocOp::Confirm { op: id(100 + n), request: id(n), frame: None };
-        a.apply(&op, Some(&RequestCheck::Valid(frame)))
+        a.apply(&op, Some(&RequestCheck::Valid(frame))).0
     }
 
     fn show(a: &Allocation, frame: TimeFrame) -> String {

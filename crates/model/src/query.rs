@@ -202,6 +202,11 @@ impl State {
         self.logs.iter()
     }
 
+    /// The owner's latest decision about `request` for `resource`.
+    pub fn decision(&self, resource: &Id, request: &Id) -> Option<&Decision> {
+        self.decisions.get(&(*resource, *request))
+    }
+
     /// The status of a request, derived from the request, its event, and the allocation
     /// of its resource.
     pub fn request_status(&self, id: &Id) -> Option<RequestStatus> {
@@ -209,7 +214,7 @@ impl State {
         if let Some(rule) = &q.invalid {
             return Some(RequestStatus::Invalid { reason: rule.clone() });
         }
-        let decision = self.resources.get(&q.resource).and_then(|r| r.alloc.decision(id));
+        let decision = self.decision(&q.resource, id);
         let cancelled = self.events.get(&q.event).is_some_and(|e| e.cancelled);
         if q.withdrawn || cancelled {
             let holds_slot = self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
@@ -226,7 +231,7 @@ impl State {
             Some(Decision::Confirmed { .. }) => RequestStatus::Confirmed,
             Some(Decision::Denied { reason, .. }) => RequestStatus::Denied { reason: reason.clone() },
             Some(Decision::Released { .. }) => RequestStatus::Released,
-            Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: rule.clone() },
+            Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: (**rule).clone() },
         })
     }
 
@@ -256,9 +261,7 @@ impl State {
                 };
                 let was_booked = || {
                     e.requests.iter().filter_map(|q| self.requests.get(q)).any(|q| {
-                        self.resources
-                            .get(&q.resource)
-                            .and_then(|r| r.alloc.decision(&q.id))
+                        self.decision(&q.resource, &q.id)
                             .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
                     })
                 };

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
+use crate::alloc::{AllocOp, Decision};
 use crate::state::{Event, OpRecord, Request, State};
 use crate::table::{LazyTable, RowSource, Table};
 
@@ -48,8 +49,13 @@ impl Loader {
                     s.requests.load(q.id, q);
                 }
             }),
-            "ops" if s.is_lazy() => Ok(()),
+            // A lazy state reads these back when it needs them, and indexes none of them.
+            "ops" | "allocops" | "decisions" if s.is_lazy() => Ok(()),
             "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
+            "allocops" => decode::<Id>(k).and_then(|id| decode::<Vec<AllocOp>>(v).map(|ops| s.alloc_ops.load(id, ops))),
+            "decisions" => {
+                decode::<(Id, Id)>(k).and_then(|key| decode::<Decision>(v).map(|d| s.decisions.load(key, d)))
+            }
             "waiting" => put(&mut s.waiting, k, v),
             "collectives" => put(&mut s.collectives, k, v),
             "votes" => put(&mut s.votes, k, v),
@@ -58,9 +64,11 @@ impl Loader {
         .map_err(|e| format!("cannot load {table}: {e}"))
     }
 
-    /// The tables to read rows from: a lazy state needs no operation records.
+    /// The tables to read rows from: a lazy state needs no operation records, decisions
+    /// or decision histories until asked.
     pub fn tables(&self) -> Vec<&'static str> {
-        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && *t == "ops")).collect()
+        let lazy_only = ["ops", "allocops", "decisions"];
+        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && lazy_only.contains(t))).collect()
     }
 
     /// The state, with its indexes rebuilt.
@@ -111,6 +119,8 @@ impl State {
         drain_lazy(&mut self.events, &mut rows);
         drain_lazy(&mut self.requests, &mut rows);
         drain_lazy(&mut self.ops, &mut rows);
+        drain_lazy(&mut self.alloc_ops, &mut rows);
+        drain_lazy(&mut self.decisions, &mut rows);
         drain("waiting", &mut self.waiting, &mut rows);
         drain("collectives", &mut self.collectives, &mut rows);
         drain("votes", &mut self.votes, &mut rows);
@@ -131,11 +141,25 @@ impl State {
         self.events.written();
         self.requests.written();
         self.ops.written();
+        self.alloc_ops.written();
+        self.decisions.written();
     }
 
     /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 10] =
-        ["logs", "festivals", "profiles", "resources", "events", "requests", "ops", "waiting", "collectives", "votes"];
+    pub const TABLES: [&'static str; 12] = [
+        "logs",
+        "festivals",
+        "profiles",
+        "resources",
+        "events",
+        "requests",
+        "ops",
+        "waiting",
+        "collectives",
+        "votes",
+        "allocops",
+        "decisions",
+    ];
 
     /// Restores a state from persisted rows and rebuilds the indexes.
     pub fn load(rows: impl IntoIterator<Item = (String, Vec<u8>, Vec<u8>)>) -> Result<State, String> {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::{AllocOp, Allocation, RequestCheck};
+use crate::alloc::{AllocOp, Allocation, Decision, RequestCheck};
 use crate::id::{Id, Key};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
 use crate::rules::Rule;
@@ -125,8 +125,8 @@ pub struct Resource {
     /// Availability and capacity as created: the start of the allocation fold.
     pub initial_availability: Availability,
     pub initial_capacity: Capacity,
-    /// Every operation of the owner's log that decides this resource's allocation, in log order.
-    pub alloc_ops: Vec<AllocOp>,
+    /// What checks need of its owner's decisions; the decisions themselves and the
+    /// operations they come from are the state's `decisions` and `alloc_ops`.
     pub alloc: Allocation,
 }
 
@@ -250,6 +250,11 @@ pub struct State {
     pub(crate) events: LazyTable<Id, Event>,
     pub(crate) requests: LazyTable<Id, Request>,
     pub(crate) ops: LazyTable<Id, OpRecord>,
+    /// Resource → every operation of the owner's log that decides its allocation, in log
+    /// order: what a fold again (`refold`) starts from.
+    pub(crate) alloc_ops: LazyTable<Id, Vec<AllocOp>>,
+    /// (resource, request) → the owner's latest decision about the request.
+    pub(crate) decisions: LazyTable<(Id, Id), Decision>,
     /// Ids not known yet → resources whose allocation looked them up.
     pub(crate) waiting: Table<Id, BTreeSet<Id>>,
     /// (festival, the collective's key) → its members and rule, as its log last set them.
@@ -270,6 +275,8 @@ impl Default for State {
             events: LazyTable::new("events"),
             requests: LazyTable::new("requests"),
             ops: LazyTable::new("ops"),
+            alloc_ops: LazyTable::new("allocops"),
+            decisions: LazyTable::new("decisions"),
             waiting: Table::default(),
             collectives: Table::default(),
             votes: Table::default(),
@@ -289,6 +296,8 @@ impl State {
     pub fn read_rows_from(&mut self, source: std::sync::Arc<dyn RowSource>) {
         self.events.set_source(source.clone());
         self.requests.set_source(source.clone());
+        self.alloc_ops.set_source(source.clone());
+        self.decisions.set_source(source.clone());
         self.ops.set_source(source);
     }
 
@@ -298,6 +307,8 @@ impl State {
         self.events.set_bound(rows);
         self.requests.set_bound(rows);
         self.ops.set_bound(rows);
+        self.alloc_ops.set_bound(rows);
+        self.decisions.set_bound(rows);
     }
 
     /// Whether rows are read back from a source.
@@ -308,7 +319,11 @@ impl State {
     /// Whether a row read back did not decode: the store's rows are damaged and the plan
     /// should be rebuilt from the entries.
     pub fn rows_unreadable(&self) -> bool {
-        self.events.unreadable() || self.requests.unreadable() || self.ops.unreadable()
+        self.events.unreadable()
+            || self.requests.unreadable()
+            || self.ops.unreadable()
+            || self.alloc_ops.unreadable()
+            || self.decisions.unreadable()
     }
 
     /// Forgets rows read back beyond the cache's bound. Only possible with `&mut`: while
@@ -317,12 +332,16 @@ impl State {
         self.events.trim();
         self.requests.trim();
         self.ops.trim();
+        self.alloc_ops.trim();
+        self.decisions.trim();
     }
 
-    /// Rows of the tables that grow with every entry held in memory now: (changed or
-    /// cached events, requests, operation records).
+    /// Rows of the tables that grow with every entry held in memory now (changed or
+    /// cached): events, requests, and the rest (operation records, decisions, and the
+    /// resources' decision histories).
     pub fn rows_held(&self) -> (usize, usize, usize) {
-        (self.events.held(), self.requests.held(), self.ops.held())
+        let rest = self.ops.held() + self.alloc_ops.held() + self.decisions.held();
+        (self.events.held(), self.requests.held(), rest)
     }
 
     /// Applies one verified entry. Entries may come in any order and more than once.
@@ -488,26 +507,23 @@ impl State {
                         alloc: Allocation::new(availability.clone(), capacity),
                         initial_availability: availability,
                         initial_capacity: capacity,
-                        alloc_ops: Vec::new(),
                     },
                 );
+                self.alloc_ops.insert(id, Vec::new());
                 self.idx.resources_by_festival.entry(festival).or_default().insert(id);
                 self.resolved(id);
             }
             Operation::ResourceUpdate { resource, fields } => {
-                let r = self.resources.get_mut(&resource).expect("checked");
-                r.alloc_ops.push(AllocOp::Availability {
-                    op: id,
-                    availability: fields.availability.clone(),
-                    capacity: fields.capacity,
-                });
-                r.fields = fields;
+                self.push_alloc(
+                    resource,
+                    AllocOp::Availability { op: id, availability: fields.availability.clone(), capacity: fields.capacity },
+                );
+                self.resources.get_mut(&resource).expect("checked").fields = fields;
                 self.fold_last(resource, None);
             }
             Operation::ResourceRetire { resource } => {
-                let r = self.resources.get_mut(&resource).expect("checked");
-                r.retired = true;
-                r.alloc_ops.push(AllocOp::Retire { op: id });
+                self.resources.get_mut(&resource).expect("checked").retired = true;
+                self.push_alloc(resource, AllocOp::Retire { op: id });
                 self.fold_last(resource, None);
             }
             Operation::EventCreate(fields) => {
@@ -603,7 +619,7 @@ impl State {
     }
 
     fn push_alloc(&mut self, resource: Id, op: AllocOp) {
-        self.resources.get_mut(&resource).expect("checked").alloc_ops.push(op);
+        self.alloc_ops.get_mut(&resource).expect("made with the resource").push(op);
     }
 
     pub(crate) fn index_request(&mut self, resource: Id, frame: TimeFrame, id: Id) {
@@ -665,25 +681,42 @@ impl State {
     /// Applies the newest allocation operation of `resource` to its allocation.
     fn fold_last(&mut self, resource: Id, request: Option<Id>) {
         let check = request.map(|q| self.check_request(q, resource));
+        let op = self.alloc_ops.get(&resource).and_then(|ops| ops.last()).expect("caller pushed an op").clone();
         let r = self.resources.get_mut(&resource).expect("caller found the resource");
-        let op = r.alloc_ops.last().expect("caller pushed an op").clone();
-        let effect = r.alloc.apply(&op, check.as_ref());
+        let (effect, decision) = r.alloc.apply(&op, check.as_ref());
+        if let (Some(decision), Some(q)) = (decision, op.request()) {
+            self.decisions.insert((resource, q), decision);
+        }
         self.after_fold(resource, vec![(op, effect, check)]);
     }
 
     /// Folds the whole allocation of `resource` again from its owner's log.
     fn refold(&mut self, resource: Id) {
-        let Some(r) = self.resources.get(&resource) else { return };
+        if self.resources.get(&resource).is_none() {
+            return;
+        }
+        let ops = self.alloc_ops.get(&resource).cloned().unwrap_or_default();
         let checks: Vec<Option<RequestCheck>> =
-            r.alloc_ops.iter().map(|op| op.request().map(|q| self.check_request(q, resource))).collect();
+            ops.iter().map(|op| op.request().map(|q| self.check_request(q, resource))).collect();
         let r = self.resources.get_mut(&resource).expect("present above");
         let mut alloc = Allocation::new(r.initial_availability.clone(), r.initial_capacity);
-        let mut effects = Vec::with_capacity(r.alloc_ops.len());
-        for (op, check) in r.alloc_ops.iter().zip(checks) {
-            let effect = alloc.apply(op, check.as_ref());
+        let mut effects = Vec::with_capacity(ops.len());
+        let mut decisions = Vec::new();
+        for (op, check) in ops.iter().zip(checks) {
+            let (effect, decision) = alloc.apply(op, check.as_ref());
+            if let (Some(decision), Some(q)) = (decision, op.request()) {
+                decisions.push((q, decision));
+            }
             effects.push((op.clone(), effect, check));
         }
         r.alloc = alloc;
+        // A decision is overwritten, never removed: a request that had one keeps getting
+        // one, since a check that was valid stays valid (what it found stays known). Only a
+        // deny of a request unknown then, which turns out to be for another resource or
+        // invalid, leaves one behind, under a resource its status never looks at.
+        for (q, decision) in decisions {
+            self.decisions.insert((resource, q), decision);
+        }
         self.after_fold(resource, effects);
     }
 

@@ -50,7 +50,7 @@ pub use sql_log::SqlLog;
 pub use verified::{DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_signatures};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-const MODEL_ROWS_VERSION: i64 = 5;
+const MODEL_ROWS_VERSION: i64 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

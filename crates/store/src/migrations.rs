@@ -38,6 +38,12 @@ fn migrations() -> Vec<String> {
      UPDATE logs SET height = (SELECT COUNT(*) FROM entries e WHERE e.author = logs.author AND e.log_id = logs.log_id)
        WHERE max_seq = (SELECT COUNT(*) FROM entries e WHERE e.author = logs.author AND e.log_id = logs.log_id);"
             .to_string(),
+        // 3: the plan's decisions and the resources' decision histories in tables of their
+        // own, so that a plan on disk can forget them (issue 15). A new database has them
+        // from migration 1, which creates every table of `State::TABLES`.
+        "CREATE TABLE IF NOT EXISTS m_allocops (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS m_decisions (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+            .to_string(),
     ]
 }
 
