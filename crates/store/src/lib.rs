@@ -23,6 +23,16 @@ mod rows {
     /// never made.
     pub(crate) enum SqlRows {}
 
+    impl SqlRows {
+        pub(crate) fn each_row(
+            &self,
+            _: &str,
+            _: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), crate::StoreError>,
+        ) -> Result<(), crate::StoreError> {
+            match *self {}
+        }
+    }
+
     impl model::RowSource for SqlRows {
         fn row(&self, _: &str, _: &[u8]) -> Result<Option<Vec<u8>>, String> {
             match *self {}
@@ -384,6 +394,22 @@ fn catch_up(conn: &Connection, plan: &mut Plan) -> Result<bool, StoreError> {
     Ok(stored_forks as usize != known_forks)
 }
 
+/// Calls `f` with the key and value of every row of the plan's `table`.
+fn each_row(
+    conn: &Connection,
+    table: &str,
+    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let k = row.get_ref(0)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+        let v = row.get_ref(1)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
+        f(k, v)?;
+    }
+    Ok(())
+}
+
 /// The `received` number up to which the stored rows hold the plan, if it was ever written.
 fn plan_mark(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = 'plan_received'", [], |r| r.get(0)).optional()?)
@@ -392,18 +418,18 @@ fn plan_mark(conn: &Connection) -> Result<Option<i64>, StoreError> {
 impl Plan {
     /// Loads the plan from its rows; the entries after their mark are left to [`catch_up`].
     fn load(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        // Row by row: the rows themselves are never all in memory at once.
+        // Row by row: the rows themselves are never all in memory at once. A lazy plan
+        // reads them over its own connection, whose page cache is small: filling the
+        // writer's (64 MB) while the indexes are built left that much behind in the heap.
         let mut loader = match &self.rows {
             Some(rows) => State::lazy_loader(rows.clone()),
             None => State::loader(),
         };
         for table in loader.tables() {
-            let mut stmt = conn.prepare(&format!("SELECT key, value FROM m_{table}"))?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let k = row.get_ref(0)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
-                let v = row.get_ref(1)?.as_blob().map_err(|e| StoreError::CorruptPlan(e.to_string()))?;
-                loader.row(table, k, v).map_err(StoreError::CorruptPlan)?;
+            let mut load = |k: &[u8], v: &[u8]| loader.row(table, k, v).map_err(StoreError::CorruptPlan);
+            match &self.rows {
+                Some(rows) => rows.each_row(table, &mut load)?,
+                None => each_row(conn, table, &mut load)?,
             }
         }
         self.state = loader.finish();

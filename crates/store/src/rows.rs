@@ -25,6 +25,19 @@ impl SqlRows {
     }
 }
 
+impl SqlRows {
+    /// Calls `f` with every row of the plan's `table`, over this connection.
+    pub(crate) fn each_row(
+        &self,
+        table: &str,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), crate::StoreError>,
+    ) -> Result<(), crate::StoreError> {
+        let conn = self.conn.lock().map_err(|_| crate::StoreError::CorruptPlan("the row reader panicked".into()))?;
+        let table = checked(table).map_err(crate::StoreError::CorruptPlan)?;
+        crate::each_row(&conn, table, f)
+    }
+}
+
 /// Only the plan's own tables, whose names come from [`model::State::TABLES`].
 fn checked(table: &str) -> Result<&str, String> {
     match model::State::TABLES.contains(&table) {
