@@ -100,7 +100,7 @@ impl State {
 
     /// The id of every event, from the index in memory.
     pub fn event_ids(&self) -> impl Iterator<Item = &Id> {
-        self.idx.events_by_festival.values().flatten()
+        self.idx.events_by_festival.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
     }
 
     /// The events `organiser` created, in any festival.
@@ -108,8 +108,23 @@ impl State {
         self.idx.events_by_organiser.get(organiser).into_iter().flatten().filter_map(|e| self.events.get(e))
     }
 
+    /// Events of `festival` (not of its sub-festivals) overlapping `frame`, by start.
+    /// Logarithmic plus the matches: the scan starts the longest event's length before it.
+    pub fn events_in_frame(&self, festival: &Id, frame: &TimeFrame) -> Vec<&Event> {
+        let Some((set, longest)) = self.idx.events_by_festival.get(festival) else { return Vec::new() };
+        let from = (Timestamp(frame.start().0.saturating_sub(*longest)), Id(Hash([0; 64])));
+        let to = (frame.end(), Id(Hash([0; 64])));
+        set.range(from..to).filter_map(|(_, e)| self.events.get(e)).filter(|e| e.fields.frame.overlaps(frame)).collect()
+    }
+
+    /// Events of `festival` (not of its sub-festivals), by start.
     pub fn events_in(&self, festival: &Id) -> impl Iterator<Item = &Event> {
-        self.idx.events_by_festival.get(festival).into_iter().flatten().filter_map(|e| self.events.get(e))
+        self.idx
+            .events_by_festival
+            .get(festival)
+            .into_iter()
+            .flat_map(|(set, _)| set)
+            .filter_map(|(_, e)| self.events.get(e))
     }
 
     pub fn request(&self, id: &Id) -> Option<&Request> {
@@ -240,9 +255,23 @@ impl State {
     /// any resource), with its confirmed resources. Pending, denied and withdrawn requests never show. With `cancelled`, also
     /// the cancelled events that had a booking, so that a calendar can cancel them.
     pub fn programme(&self, festival: &Id, cancelled: bool) -> Vec<(&Event, Vec<&Resource>)> {
+        self.programme_within(festival, cancelled, None)
+    }
+
+    /// [`State::programme`], of the events overlapping `within` only: a day's page.
+    pub fn programme_within(
+        &self,
+        festival: &Id,
+        cancelled: bool,
+        within: Option<&TimeFrame>,
+    ) -> Vec<(&Event, Vec<&Resource>)> {
         let mut out = Vec::new();
         for f in self.descendants(festival) {
-            for e in self.events_in(&f) {
+            let events: Vec<&Event> = match within {
+                Some(frame) => self.events_in_frame(&f, frame),
+                None => self.events_in(&f).collect(),
+            };
+            for e in events {
                 // Someone not admitted (no ticket, or a ticket released) is not in the
                 // programme, even with a booking cancelled; nor is an application.
                 if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {

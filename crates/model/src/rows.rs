@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
 use crate::alloc::{AllocOp, Decision};
+use crate::time::TimeFrame;
 use crate::state::{Event, OpRecord, Request, State};
 use crate::table::{LazyTable, RowSource, Table};
 
@@ -185,8 +186,18 @@ impl State {
     }
 
     pub(crate) fn index_event(&mut self, e: &Event) {
-        self.idx.events_by_festival.entry(e.festival).or_default().insert(e.id);
+        self.index_event_frame(e.festival, e.id, None, e.fields.frame);
         self.idx.events_by_organiser.entry(e.organiser).or_default().insert(e.id);
+    }
+
+    /// Files event `id` of `festival` under its start `now`, no longer under `was`.
+    pub(crate) fn index_event_frame(&mut self, festival: Id, id: Id, was: Option<TimeFrame>, now: TimeFrame) {
+        let (set, longest) = self.idx.events_by_festival.entry(festival).or_default();
+        if let Some(was) = was {
+            set.remove(&(was.start(), id));
+        }
+        set.insert((now.start(), id));
+        *longest = (*longest).max(now.end().0 - now.start().0);
     }
 
     pub(crate) fn index_loaded_request(&mut self, q: &Request) {

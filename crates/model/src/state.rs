@@ -224,7 +224,9 @@ impl RequestStatus {
 pub(crate) struct Indexes {
     pub(crate) children: HashMap<Id, BTreeSet<Id>>,
     pub(crate) resources_by_festival: HashMap<Id, BTreeSet<Id>>,
-    pub(crate) events_by_festival: HashMap<Id, BTreeSet<Id>>,
+    /// Events per festival by start, with the longest event seen, as for requests: a day's
+    /// programme is a range, not a scan of the festival.
+    pub(crate) events_by_festival: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
     /// Requests per resource by start, for conflicts and holds; with the longest request
     /// seen per resource so that an overlap query scans a bounded range.
     pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
@@ -527,6 +529,7 @@ impl State {
                 self.fold_last(resource, None);
             }
             Operation::EventCreate(fields) => {
+                let frame = fields.frame;
                 self.events.insert(
                     id,
                     Event {
@@ -540,13 +543,16 @@ impl State {
                         sequence: 0,
                     },
                 );
-                self.idx.events_by_festival.entry(festival).or_default().insert(id);
+                self.index_event_frame(festival, id, None, frame);
                 self.idx.events_by_organiser.entry(entry.author).or_default().insert(id);
             }
             Operation::EventUpdate { event, fields } => {
                 let e = self.events.get_mut(&event).expect("checked");
+                let (festival, was) = (e.festival, e.fields.frame);
                 e.fields = fields;
                 e.sequence += 1;
+                let now = e.fields.frame;
+                self.index_event_frame(festival, event, Some(was), now);
             }
             Operation::EventCancel { event } => {
                 let e = self.events.get_mut(&event).expect("checked");

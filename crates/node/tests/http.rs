@@ -118,6 +118,36 @@ fn plan_a_festival_over_http() {
     assert_eq!(status, 409);
     assert!(err["error"].as_str().unwrap().starts_with("cannot confirm: overlaps confirmed request"), "{err}");
 
+    // The programme, whole or a day at a time (the range is in the festival's time zone
+    // unless it says otherwise), and an event moved to another day moves page.
+    let (status, breakfast) = call(
+        &server,
+        "POST",
+        &format!("/festivals/{festival}/events"),
+        Some(json!({"title": "Breakfast", "start": "2026-07-02T08:00:00Z", "end": "2026-07-02T09:00:00Z"})),
+    );
+    assert_eq!(status, 201, "{breakfast}");
+    let titles = |query: &str| -> Vec<String> {
+        let (status, p) = call(&server, "GET", &format!("/festivals/{festival}/programme{query}"), None);
+        assert_eq!(status, 200, "{p}");
+        p["events"].as_array().unwrap().iter().map(|e| s(&e["title"])).collect()
+    };
+    assert_eq!(titles(""), ["Regatta", "Breakfast"]);
+    assert_eq!(titles("?start=2026-07-01T00:00:00Z&end=2026-07-02T00:00:00Z"), ["Regatta"]);
+    assert_eq!(titles("?start=2026-07-02T00:00&end=2026-07-03T00:00"), ["Breakfast"]);
+    assert_eq!(titles("?start=2026-07-01T11:30:00Z&end=2026-07-01T11:45:00Z"), ["Regatta"], "overlapping, not starting");
+    let (status, moved) = call(
+        &server,
+        "PUT",
+        &format!("/events/{}", s(&breakfast["id"])),
+        Some(json!({"start": "2026-07-03T08:00:00Z", "end": "2026-07-03T09:00:00Z"})),
+    );
+    assert_eq!(status, 200, "{moved}");
+    assert!(titles("?start=2026-07-02T00:00&end=2026-07-03T00:00").is_empty());
+    assert_eq!(titles("?start=2026-07-03T00:00&end=2026-07-04T00:00"), ["Breakfast"]);
+    let (status, err) = call(&server, "GET", &format!("/festivals/{festival}/programme?start=2026-07-01T00:00"), None);
+    assert_eq!((status, s(&err["error"])), (400, "give both start and end, or neither".to_string()));
+
     // Errors are JSON with a sentence.
     let (status, err) = call(&server, "GET", "/festivals/abcdef", None);
     assert_eq!(status, 404, "{err}");

@@ -156,8 +156,8 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? }))
             }
             ("GET", ["festivals", id, "programme"]) => {
-                let f = node.festival_id(id)?;
-                Answer::ok(to_json(crate::publish::programme(node.state(), &f).expect("resolved")))
+                let (start, end) = (query_value(&query, "start"), query_value(&query, "end"));
+                Answer::ok(to_json(node.programme(id, start, end)?))
             }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {

@@ -694,6 +694,18 @@ impl Node {
     /// Free, confirmed and pending time of a resource within `[start, end)`. Confirmed
     /// slots come from the owner's log alone, so those of events this node does not hold
     /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
+    /// The public programme of a festival; with `start` and `end` (in its time zone unless
+    /// they say otherwise), the events overlapping that range only.
+    pub fn programme(&self, id: &str, start: Option<&str>, end: Option<&str>) -> ApiResult<ProgrammeView> {
+        let festival = self.festival_id(id)?;
+        let within = match (start, end) {
+            (None, None) => None,
+            (Some(start), Some(end)) => Some(parse_frame(start, end, &self.timezone_of(&festival))?),
+            _ => return Err(ApiError::bad_input("give both start and end, or neither")),
+        };
+        Ok(crate::publish::programme(self.state(), &festival, within.as_ref()).expect("resolved"))
+    }
+
     pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {
         let id = self.resource_id(id)?;
         let s = self.state();

@@ -47,7 +47,12 @@ pub struct Item<'a> {
 /// The programme of `festival` (sub-festivals included), by start; with `cancelled`, also
 /// the cancelled events that had a booking.
 pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> {
-    s.programme(festival, cancelled)
+    items_within(s, festival, cancelled, None)
+}
+
+/// [`items`] overlapping `within` only.
+fn items_within<'a>(s: &'a State, festival: &Id, cancelled: bool, within: Option<&TimeFrame>) -> Vec<Item<'a>> {
+    s.programme_within(festival, cancelled, within)
         .into_iter()
         .map(|(event, booked)| {
             let (locations, others) = booked.into_iter().partition(|r| r.fields.kind == ResourceKind::Location);
@@ -56,10 +61,11 @@ pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> 
         .collect()
 }
 
-/// The programme as the web UI's public page shows it.
-pub fn programme(s: &State, festival: &Id) -> Option<ProgrammeView> {
+/// The programme as the web UI's public page shows it; with `within`, the events
+/// overlapping it only (a day's page of a large festival).
+pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>) -> Option<ProgrammeView> {
     let f = s.festival(festival)?;
-    let events = items(s, festival, false)
+    let events = items_within(s, festival, false, within)
         .into_iter()
         .map(|i| {
             let e = i.event;
