@@ -99,6 +99,8 @@ pub struct Store {
     plan: Plan,
     keypair: Keypair,
     data_version: i64,
+    /// Entries a lazy plan folds per transaction when rebuilt ([`FLUSH_AFTER`]).
+    rebuild_chunk: usize,
 }
 
 /// The plan in memory and how far it is from the entries and from its rows.
@@ -164,7 +166,7 @@ impl Store {
         let rows_version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'model_rows_version'", [], |r| r.get(0)).optional()?;
         let plan = Plan { state: State::new(), last_received: 0, unflushed: 0, rows, mark: None };
-        let mut store = Store { conn, plan, keypair, data_version: 0 };
+        let mut store = Store { conn, plan, keypair, data_version: 0, rebuild_chunk: FLUSH_AFTER };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
         } else {
@@ -740,50 +742,85 @@ impl Store {
     pub fn rebuild(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<(), StoreError> {
         let total = self.entry_count()?;
         let forks = self.forks()?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut state = State::new();
-        for (author, log_id, seq) in forks {
-            state.freeze_log(Key(author), log_id, seq);
-        }
-        {
-            let mut stmt =
-                tx.prepare("SELECT hash, author, log_id, seq, payload FROM entries ORDER BY author, log_id, seq")?;
-            let mut rows = stmt.query([])?;
-            let mut done = 0u64;
-            while let Some(row) = rows.next()? {
-                state.apply(LogEntry {
-                    hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
-                    author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
-                    log_id: row.get::<_, i64>(2)? as u64,
-                    seq: row.get::<_, i64>(3)? as u64,
-                    payload: row.get(4)?,
-                });
-                done += 1;
-                if done.is_multiple_of(10_000) {
-                    progress(done, total);
-                }
-            }
-            progress(done, total);
-        }
-        for table in State::TABLES {
-            tx.execute(&format!("DELETE FROM m_{table}"), [])?;
-        }
-        write_plan(&tx, &mut state)?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model_rows_version', ?1)", [MODEL_ROWS_VERSION])?;
-        let last = max_received(&tx)?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
-        tx.commit()?;
-        // Folded in memory whole; now that its rows are stored, a plan on disk forgets them.
         if let Some(rows) = &self.plan.rows {
             state.read_rows_from(rows.clone());
         }
-        state.written();
+        for (author, log_id, seq) in forks {
+            state.freeze_log(Key(author), log_id, seq);
+        }
+        // The entries stored now are folded; later ones are caught up with as usual.
+        let last = max_received(&self.conn)?;
+        // A plan on disk is folded in chunks, each committed with its rows, so that it holds
+        // no more than a chunk's changes; in memory, in one transaction.
+        let chunk = if state.is_lazy() { self.rebuild_chunk as i64 } else { i64::MAX };
+        let mut after: (Vec<u8>, i64, i64) = (Vec::new(), -1, -1);
+        let mut done = 0u64;
+        loop {
+            let t = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if done == 0 {
+                for table in State::TABLES {
+                    t.execute(&format!("DELETE FROM m_{table}"), [])?;
+                }
+                // Until the end, the rows are of no version: a process that dies midway
+                // leaves a plan the next open rebuilds again.
+                t.execute("DELETE FROM meta WHERE key IN ('model_rows_version', 'plan_received')", [])?;
+            }
+            let mut folded: i64 = 0;
+            {
+                // By log and sequence, so that each log's entries come in order.
+                let mut stmt = t.prepare_cached(
+                    "SELECT hash, author, log_id, seq, payload FROM entries
+                     WHERE received <= ?1 AND (author, log_id, seq) > (?2, ?3, ?4)
+                     ORDER BY author, log_id, seq LIMIT ?5",
+                )?;
+                let mut rows = stmt.query(params![last, after.0, after.1, after.2, chunk])?;
+                while let Some(row) = rows.next()? {
+                    let entry = LogEntry {
+                        hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
+                        author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
+                        log_id: row.get::<_, i64>(2)? as u64,
+                        seq: row.get::<_, i64>(3)? as u64,
+                        payload: row.get(4)?,
+                    };
+                    after = (entry.author.0.0.to_vec(), entry.log_id as i64, entry.seq as i64);
+                    state.apply(entry);
+                    folded += 1;
+                }
+            }
+            done += folded as u64;
+            progress(done, total);
+            write_plan(&t, &mut state)?;
+            if folded < chunk {
+                t.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('model_rows_version', ?1)",
+                    [MODEL_ROWS_VERSION],
+                )?;
+                t.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
+                t.commit()?;
+                state.written();
+                break;
+            }
+            t.commit()?;
+            state.written();
+        }
+        self.plan.state = state;
         self.plan.unflushed = 0;
         self.plan.last_received = last;
         self.plan.mark = Some(last);
+        // What other processes stored meanwhile.
+        if catch_up(&self.conn, &mut self.plan)? {
+            return Err(StoreError::CorruptPlan("a log forked while the plan was rebuilt; rebuild again".into()));
+        }
         self.data_version = data_version(&self.conn)?;
-        self.plan.state = state;
         Ok(())
+    }
+
+    /// Sets how many entries a rebuild folds per transaction: for tests of a rebuild in
+    /// many chunks without tens of thousands of entries.
+    #[doc(hidden)]
+    pub fn set_rebuild_chunk(&mut self, entries: usize) {
+        self.rebuild_chunk = entries.max(1);
     }
 
     /// Checks that the stored logs are intact: every log's entries are contiguous from 1 to
