@@ -32,8 +32,8 @@ pub use policy::{Policy, PolicyDecision, PolicyRegistry};
 pub use query::Tally;
 pub use rows::{Loader, Row};
 pub use rules::Rule;
-pub use table::{CACHED_ROWS, RowSource};
 pub use state::{Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Request, RequestStatus, State, Vote};
+pub use table::{CACHED_ROWS, RowSource};
 pub use time::{Availability, Capacity, Daily, TimeFrame, Timestamp};
 pub use validate::FieldError;
 

@@ -142,7 +142,6 @@ impl State {
         self.idx.requests_by_resource.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
     }
 
-
     /// Every request naming `resource`, ordered by start.
     pub fn requests_for(&self, resource: &Id) -> impl Iterator<Item = &Request> {
         self.idx

@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::Id;
 use crate::alloc::{AllocOp, Decision};
-use crate::time::TimeFrame;
+use crate::id::Id;
 use crate::state::{Event, OpRecord, Request, State};
 use crate::table::{LazyTable, RowSource, Table};
+use crate::time::TimeFrame;
 
 /// Restores a [`State`] from rows, one at a time.
 pub struct Loader {

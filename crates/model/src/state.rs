@@ -518,7 +518,11 @@ impl State {
             Operation::ResourceUpdate { resource, fields } => {
                 self.push_alloc(
                     resource,
-                    AllocOp::Availability { op: id, availability: fields.availability.clone(), capacity: fields.capacity },
+                    AllocOp::Availability {
+                        op: id,
+                        availability: fields.availability.clone(),
+                        capacity: fields.capacity,
+                    },
                 );
                 self.resources.get_mut(&resource).expect("checked").fields = fields;
                 self.fold_last(resource, None);

@@ -202,6 +202,9 @@ async fn sync_status(State(s): State<AppState>) -> J<serde_json::Value> {
     Ok(Json(serde_json::to_value(service::views::SyncView { peers: s.sync.status().await }).unwrap_or_default()))
 }
 
+/// The WebSocket read and write buffers of a sync session.
+const WS_BUFFER: usize = 16 * 1024;
+
 /// A peer's sync session over a WebSocket (`/sync`). Not behind the token: peers prove
 /// their keys in the handshake, and a peer learns only festivals whose ids it names. Any page
 /// may open one too (browser peers are pages of other origins), so at most
@@ -217,8 +220,12 @@ async fn sync_socket(
         let said = format!("this node already serves {MAX_SYNC_SESSIONS} sync sessions; try again later");
         return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": said }))).into_response();
     };
-    ws.max_message_size(sync::Limits::default().max_message_bytes as usize + 1024).on_upgrade(
-        move |socket| async move {
+    // Buffers of 16 KiB, not tungstenite's 128 KiB each way: a community node holds 200
+    // sessions, and a larger message still grows them as it needs.
+    ws.max_message_size(sync::Limits::default().max_message_bytes as usize + 1024)
+        .read_buffer_size(WS_BUFFER)
+        .write_buffer_size(WS_BUFFER)
+        .on_upgrade(move |socket| async move {
             let _slot = slot;
             use axum::extract::ws::Message as WsMessage;
             use futures_util::SinkExt;
@@ -260,8 +267,7 @@ async fn sync_socket(
                 Ok(summary) => tracing::info!("sync with {addr} ended: {} entries stored", summary.stored),
                 Err(e) => tracing::warn!("sync with {addr}: {e}"),
             }
-        },
-    )
+        })
 }
 
 async fn stream(State(s): State<AppState>) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {

@@ -135,7 +135,11 @@ fn plan_a_festival_over_http() {
     assert_eq!(titles(""), ["Regatta", "Breakfast"]);
     assert_eq!(titles("?start=2026-07-01T00:00:00Z&end=2026-07-02T00:00:00Z"), ["Regatta"]);
     assert_eq!(titles("?start=2026-07-02T00:00&end=2026-07-03T00:00"), ["Breakfast"]);
-    assert_eq!(titles("?start=2026-07-01T11:30:00Z&end=2026-07-01T11:45:00Z"), ["Regatta"], "overlapping, not starting");
+    assert_eq!(
+        titles("?start=2026-07-01T11:30:00Z&end=2026-07-01T11:45:00Z"),
+        ["Regatta"],
+        "overlapping, not starting"
+    );
     let (status, moved) = call(
         &server,
         "PUT",

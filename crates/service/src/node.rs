@@ -967,10 +967,7 @@ impl Node {
         // Incoming requests are found from the resources this node decides for, without
         // reading any other request.
         let candidates: Vec<&Id> = if filter.incoming {
-            s.resources()
-                .filter(|r| s.decides_for(r, &me))
-                .flat_map(|r| s.requests_for(&r.id).map(|q| &q.id))
-                .collect()
+            s.resources().filter(|r| s.decides_for(r, &me)).flat_map(|r| s.requests_for(&r.id).map(|q| &q.id)).collect()
         } else {
             s.request_ids().collect()
         };

@@ -176,7 +176,6 @@ impl Store {
         Ok(store)
     }
 
-
     /// The node's key pair.
     pub fn keypair(&self) -> &Keypair {
         &self.keypair
@@ -330,7 +329,12 @@ impl Store {
         while let Some(op) = ops.pop() {
             let signed = sign_next(&tx, &self.keypair, &self.plan.state, festival, op)?;
             let id = Id(signed.0.hash);
-            ingest_in(&tx, &mut self.plan.state, &mut self.plan.last_received, vec![VerifiedEntry::own(signed.0, signed.1)])?;
+            ingest_in(
+                &tx,
+                &mut self.plan.state,
+                &mut self.plan.last_received,
+                vec![VerifiedEntry::own(signed.0, signed.1)],
+            )?;
             ids.push(id);
             self.plan.unflushed += 1;
             if let Some(then) = then.take() {

@@ -176,8 +176,7 @@ fn a_plan_reading_rows_back_never_folds_twice_what_another_handle_wrote() {
     server.append(fest, event_op("Closing")).unwrap();
     let fresh = Store::open(&path).unwrap();
     for s in [&server, &fresh] {
-        let mut titles: Vec<_> =
-            s.state().events_in(&fest).map(|e| (e.fields.title.clone(), e.sequence)).collect();
+        let mut titles: Vec<_> = s.state().events_in(&fest).map(|e| (e.fields.title.clone(), e.sequence)).collect();
         titles.sort();
         assert_eq!(titles, [("Closing".to_string(), 0), ("Grand opening".to_string(), 1)]);
     }

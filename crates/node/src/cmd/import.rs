@@ -87,7 +87,8 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     let mut file_logs: HashMap<(Author, u64), MemoryLog> = HashMap::new();
     let mut total = 0;
     for line in Lines::open(file)? {
-        let (number, d) = line.map_err(|(n, why)| ApiError::bad_input(format!("line {n}: {why}; nothing was imported")))?;
+        let (number, d) =
+            line.map_err(|(n, why)| ApiError::bad_input(format!("line {n}: {why}; nothing was imported")))?;
         if let Some(err) = check_link(&node.store, &mut file_logs, &d)? {
             // A broken signature changes the entry's hash and so breaks the next entry's
             // link: name the first bad line, whichever check finds it.
