@@ -93,6 +93,8 @@ impl State {
     /// The rows changed since the last call, for a store to write in the same transaction
     /// as the entries that changed them.
     pub fn take_changes(&mut self) -> Vec<Row> {
+        // Rows are of a settled state only.
+        self.settle();
         let mut rows = Vec::new();
         fn drain<K: Serialize + std::hash::Hash + Eq + Clone, V: Serialize>(
             name: &'static str,

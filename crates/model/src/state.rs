@@ -265,6 +265,10 @@ pub struct State {
     pub(crate) votes: Table<(Id, Key), Vote>,
     pub(crate) idx: Indexes,
     pub(crate) needs_rebuild: bool,
+    /// While a batch is applied ([`State::apply_all`]): resources to fold again once it is
+    /// in. A festival synced with its owners' decisions before the requests they decide
+    /// would otherwise fold a resource again for every request that arrives.
+    pub(crate) refold_later: Option<BTreeSet<Id>>,
 }
 
 impl Default for State {
@@ -284,6 +288,7 @@ impl Default for State {
             votes: Table::default(),
             idx: Indexes::default(),
             needs_rebuild: false,
+            refold_later: None,
         }
     }
 }
@@ -344,6 +349,31 @@ impl State {
     pub fn rows_held(&self) -> (usize, usize, usize) {
         let rest = self.ops.held() + self.alloc_ops.held() + self.decisions.held();
         (self.events.held(), self.requests.held(), rest)
+    }
+
+    /// Applies verified entries, folding each resource whose allocation they changed the
+    /// meaning of again once at the end rather than at each entry: the same state as
+    /// [`State::apply`] of each in turn.
+    pub fn apply_all(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
+        self.defer_refolds();
+        for entry in entries {
+            self.apply(entry);
+        }
+        self.settle();
+    }
+
+    /// From now on, resources are folded again only at [`State::settle`]: for a host that
+    /// applies a batch of entries one at a time ([`State::apply_all`] otherwise).
+    pub fn defer_refolds(&mut self) {
+        self.refold_later.get_or_insert_with(BTreeSet::new);
+    }
+
+    /// Folds again the resources [`State::defer_refolds`] set aside, and folds at once again
+    /// from then on. Queries and checks must not run between the two.
+    pub fn settle(&mut self) {
+        for resource in self.refold_later.take().unwrap_or_default() {
+            self.refold(resource);
+        }
     }
 
     /// Applies one verified entry. Entries may come in any order and more than once.
@@ -642,7 +672,12 @@ impl State {
     fn resolved(&mut self, id: Id) {
         if let Some(resources) = self.waiting.remove(&id) {
             for r in resources {
-                self.refold(r);
+                match &mut self.refold_later {
+                    Some(later) => {
+                        later.insert(r);
+                    }
+                    None => self.refold(r),
+                }
             }
         }
     }
@@ -690,6 +725,10 @@ impl State {
 
     /// Applies the newest allocation operation of `resource` to its allocation.
     fn fold_last(&mut self, resource: Id, request: Option<Id>) {
+        if self.refold_later.as_ref().is_some_and(|later| later.contains(&resource)) {
+            // Folded again from its first operation at `settle`, this one included.
+            return;
+        }
         let check = request.map(|q| self.check_request(q, resource));
         let op = self.alloc_ops.get(&resource).and_then(|ops| ops.last()).expect("caller pushed an op").clone();
         let r = self.resources.get_mut(&resource).expect("caller found the resource");

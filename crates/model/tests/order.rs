@@ -198,8 +198,19 @@ proptest! {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
         for peer in 0..4 {
             let mut s = State::new();
-            for e in delivery(&w.entries, &mut rng) {
-                s.apply(e);
+            let entries = delivery(&w.entries, &mut rng);
+            if peer % 2 == 0 {
+                for e in entries {
+                    s.apply(e);
+                }
+            } else {
+                // In batches, as a store applies them: resources folded again once per batch.
+                let mut rest = entries.as_slice();
+                while !rest.is_empty() {
+                    let (batch, tail) = rest.split_at(rng.random_range(1..=rest.len()));
+                    s.apply_all(batch.iter().cloned());
+                    rest = tail;
+                }
             }
             prop_assert_eq!(w.render(&s), in_log_order.clone(), "peer {} differs (seed {})", peer, seed);
         }

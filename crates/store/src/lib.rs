@@ -384,16 +384,22 @@ fn catch_up(conn: &Connection, plan: &mut Plan) -> Result<bool, StoreError> {
         "SELECT hash, author, log_id, seq, payload, received FROM entries WHERE received > ?1 ORDER BY received",
     )?;
     let mut rows = stmt.query([*last_received])?;
-    while let Some(row) = rows.next()? {
-        state.apply(LogEntry {
-            hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
-            author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
-            log_id: row.get::<_, i64>(2)? as u64,
-            seq: row.get::<_, i64>(3)? as u64,
-            payload: row.get(4)?,
-        });
-        *last_received = row.get(5)?;
-    }
+    state.defer_refolds();
+    let folded = (|| -> Result<(), StoreError> {
+        while let Some(row) = rows.next()? {
+            state.apply(LogEntry {
+                hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
+                author: Key(Author(row.get::<_, [u8; 32]>(1)?)),
+                log_id: row.get::<_, i64>(2)? as u64,
+                seq: row.get::<_, i64>(3)? as u64,
+                payload: row.get(4)?,
+            });
+            *last_received = row.get(5)?;
+        }
+        Ok(())
+    })();
+    state.settle();
+    folded?;
     let known_forks = state.forks().len();
     let stored_forks: i64 = conn.query_row("SELECT COUNT(*) FROM forks", [], |r| r.get(0))?;
     plan.unflushed += (plan.last_received - before) as usize;
@@ -549,9 +555,7 @@ fn ingest_in(
     for (author, log_id, seq) in &report.forks {
         state.freeze_log(Key(*author), *log_id, *seq);
     }
-    for entry in applied {
-        state.apply(entry);
-    }
+    state.apply_all(applied);
     let mut touched: Vec<(Author, u64)> = report.stored.iter().map(|(a, l, _, _)| (*a, *l)).collect();
     touched.sort_unstable();
     touched.dedup();
@@ -779,6 +783,8 @@ impl Store {
                      ORDER BY author, log_id, seq LIMIT ?5",
                 )?;
                 let mut rows = stmt.query(params![last, after.0, after.1, after.2, chunk])?;
+                // Settled before the rows are written (`take_changes`), also on an error.
+                state.defer_refolds();
                 while let Some(row) = rows.next()? {
                     let entry = LogEntry {
                         hash: Id(Hash(row.get::<_, [u8; 64]>(0)?)),
