@@ -7,6 +7,8 @@
 //! day and the festival's schedule page (a day of its programme); the whole programme at
 //! once is timed too, for comparison.
 //!
+//! Then an empty node syncs the whole festival from the serving one (time and peak memory).
+//!
 //! `PANDAFEST_PLAN_EVENTS` scales the festival (events; resources and people follow).
 
 mod common;
@@ -248,6 +250,18 @@ fn main() {
     }
     let live_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     let peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
+    // Sync: an empty node takes the whole festival from the serving one, over loopback.
+    let empty = dir.path().join("empty");
+    let t = Instant::now();
+    let client = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
+        .args(["--data-dir", empty.to_str().unwrap(), "sync", "--peer", &node.address, "--festival", &festival])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (synced, sync_kb) = wait_with_peak_memory(client);
+    let sync_secs = t.elapsed().as_secs_f64();
+    assert!(synced, "sync failed");
+    let serving_peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
     drop(node);
 
     let import_mb = import_kb as f64 / 1024.0;
@@ -272,6 +286,13 @@ fn main() {
         };
         format!("{}; p99 = {:.2}× the {QUERY_LIMIT_MS:.0} ms limit", ms(v), p99 / QUERY_LIMIT_MS)
     };
+    let sync_mb = sync_kb as f64 / 1024.0;
+    println!("  sync into an empty node: {:.0} entries/s ({sync_secs:.1} s)", n as f64 / sync_secs);
+    println!("  sync, receiving node's peak memory: {sync_mb:.0} MB = {:.2}× the limit", sync_mb / RSS_LIMIT_MB);
+    println!(
+        "  serving node's peak over everything (queries, whole programmes, the sync): {serving_peak_mb:.0} MB = {:.2}× the limit",
+        serving_peak_mb / RSS_LIMIT_MB
+    );
     println!("  check (POST /check, 2 h):            {}", worst(&mut check));
     println!("  free time (a resource's calendar, a day): {}", worst(&mut free));
     println!(
