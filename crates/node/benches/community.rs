@@ -8,6 +8,8 @@
 //! and by the node's own API (node → browsers). Asserts only that every peer ends up with
 //! every entry of its festival.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -19,6 +21,8 @@ use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKi
 use model::{Availability, Id, Operation, TimeFrame, Timestamp};
 use sync::SyncStore;
 use tokio::sync::mpsc;
+
+use common::{ms, status_kb};
 
 const FESTIVALS: usize = 1_000;
 const AUTHORS: usize = 10;
@@ -210,27 +214,6 @@ impl Progress {
     fn when(&self, i: usize, n: u64) -> Instant {
         self.reached[i].iter().find(|(m, _)| *m >= n).map(|(_, at)| *at).unwrap()
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(secs: &mut [f64]) -> String {
-    secs.sort_by(|a, b| a.total_cmp(b));
-    format!(
-        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(secs, 0.5) * 1e3,
-        percentile(secs, 0.99) * 1e3,
-        secs[secs.len() - 1] * 1e3
-    )
-}
-
-/// A field of /proc/PID/status in KiB (VmRSS, VmHWM).
-fn status_kb(pid: u32, field: &str) -> i64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = s.lines().find(|l| l.starts_with(field)).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// CPU seconds (user + system) of process `pid` so far.

@@ -8,6 +8,8 @@
 //!
 //! `PANDAFEST_FIELD_NODES` sets the number of peers (default 200).
 
+mod common;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use service::neighbours::Bound;
+
+use common::percentile;
 
 struct Node {
     dir: PathBuf,
@@ -119,11 +123,6 @@ impl Browser {
         let node = self.node.lock().unwrap();
         node.state().events_in(festival).count()
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn main() {

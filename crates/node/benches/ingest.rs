@@ -3,12 +3,16 @@
 //! the same entries: the raw ed25519 verification rate and SQLite's bare insert rate.
 //! Also reports the import's peak memory.
 
+mod common;
+
 use std::io::Write;
 use std::time::Instant;
 
 use bamboo::{Keypair, LogWriter};
 use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
 use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+
+use common::{festival_id, wait_with_peak_memory};
 
 const AUTHORS: usize = 10;
 const TOTAL: usize = 100_000;
@@ -234,26 +238,4 @@ fn main() {
         server_peak_kb as f64 / 1024.0,
         peak_kb as f64 / 1024.0
     );
-}
-
-/// The id of the one festival in a data directory.
-fn festival_id(data: &std::path::Path) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", data.to_str().unwrap(), "festival", "list", "--json"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v[0]["id"].as_str().unwrap().to_string()
-}
-
-/// Waits for the child and returns (success, peak resident memory in KiB) from wait4.
-fn wait_with_peak_memory(child: std::process::Child) -> (bool, i64) {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 on our own child with valid pointers; the Child is not waited on elsewhere.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4 failed");
-    std::mem::forget(child);
-    (libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, usage.ru_maxrss)
 }
