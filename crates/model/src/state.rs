@@ -672,6 +672,9 @@ impl State {
     fn resolved(&mut self, id: Id) {
         if let Some(resources) = self.waiting.remove(&id) {
             for r in resources {
+                if self.settled_by_decisions(r, id) {
+                    continue;
+                }
                 match &mut self.refold_later {
                     Some(later) => {
                         later.insert(r);
@@ -680,6 +683,56 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Whether request `id`, now known, leaves `resource`'s allocation as it is, so that
+    /// only the owner's decision about it needs writing (the usual case when a festival is
+    /// synced with its owners' logs before the requests they decide): the request is valid
+    /// for the resource, and every operation naming it is a deny, a release, or a confirm
+    /// that names the request's own frame. Those had the same effect while the request was
+    /// unknown ([`Allocation::rule`] looks at the request only through that frame and
+    /// validity); what changes is that a confirm the allocation refused now counts as the
+    /// owner's decision ([`Decision::Refused`]).
+    fn settled_by_decisions(&mut self, resource: Id, id: Id) -> bool {
+        if self.refold_later.as_ref().is_some_and(|later| later.contains(&resource)) {
+            return false;
+        }
+        let RequestCheck::Valid(frame) = self.check_request(id, resource) else { return false };
+        let Some(ops) = self.alloc_ops.get(&resource) else { return false };
+        let naming: Vec<AllocOp> = ops.iter().filter(|op| op.request() == Some(id)).cloned().collect();
+        let same_effect = |op: &AllocOp| match op {
+            AllocOp::Confirm { frame: named, .. } => *named == Some(frame),
+            AllocOp::Deny { .. } | AllocOp::Release { .. } => true,
+            AllocOp::Availability { .. } | AllocOp::Retire { .. } => false,
+        };
+        if !naming.iter().all(same_effect) {
+            return false;
+        }
+        // The decision a fold with the request known leaves: the last one an operation made,
+        // read from the effects recorded (the same, as shown above).
+        let mut decision = None;
+        for op in &naming {
+            let effect = self.ops.get(&op.op()).map(|r| r.status.clone());
+            let made = match (op, effect) {
+                (AllocOp::Confirm { op, .. }, Some(OpStatus::Applied)) => Some(Decision::Confirmed { op: *op }),
+                (AllocOp::Confirm { .. }, Some(OpStatus::NoEffect(Rule::AlreadyConfirmed { .. }))) => None,
+                (AllocOp::Confirm { op, .. }, Some(OpStatus::NoEffect(rule))) => {
+                    Some(Decision::Refused { op: *op, rule: Box::new(rule) })
+                }
+                (AllocOp::Deny { op, reason, .. }, Some(OpStatus::Applied)) => {
+                    Some(Decision::Denied { op: *op, reason: reason.clone() })
+                }
+                (AllocOp::Release { op, .. }, Some(OpStatus::Applied)) => Some(Decision::Released { op: *op }),
+                _ => None,
+            };
+            if made.is_some() {
+                decision = made;
+            }
+        }
+        if let Some(decision) = decision {
+            self.decisions.insert((resource, id), decision);
+        }
+        true
     }
 
     /// Checks a request as an authorization of `resource` sees it.
