@@ -11,7 +11,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -304,26 +304,10 @@ fn main() {
     // The node, its log kept to look for warnings afterwards.
     let log_path = dir.path().join("serve.log");
     let t = Instant::now();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    // The node says more later; a closed pipe would make its prints fail.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let server = common::Serving::start(&data, std::fs::File::create(&log_path).unwrap().into());
+    let pid = server.pid();
     let serve_secs = t.elapsed().as_secs_f64();
-    let (address, token) = first
-        .trim()
-        .trim_start_matches("pandafest is serving at http://")
-        .split_once("/#token=")
-        .map(|(a, t)| (a.to_string(), t.to_string()))
-        .unwrap_or_else(|| panic!("unexpected first line from serve: {first:?}"));
-    assert!(address.starts_with("127.0.0.1:"), "the node listens on loopback only: {address}");
+    let (address, token) = (server.address.clone(), server.token.clone());
     // Let the watcher's first round (plan flush when idle) pass before calling it idle.
     std::thread::sleep(Duration::from_millis(1500));
     let idle_rss = status_kb(pid, "VmRSS:");
@@ -493,8 +477,7 @@ fn main() {
     });
     let total_cpu = cpu_secs(pid);
     let uptime = t.elapsed().as_secs_f64();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     // The point: every peer holds every entry of its festival, as the node does.
     for (f, festival) in joined.iter().enumerate() {

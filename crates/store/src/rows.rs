@@ -13,6 +13,8 @@ pub(crate) struct SqlRows {
 
 impl SqlRows {
     pub(crate) fn open(path: &Path) -> rusqlite::Result<SqlRows> {
+        // With the URI flag, as rusqlite's `Connection::open` of the writer has it: both must
+        // read the path the same way, or a data directory named `file:…` would be two databases.
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
