@@ -17,7 +17,9 @@
 //   cd web && npm run measure               # N=2000 npm run measure for a quicker run
 //
 // Env: PANDAFEST_BIN (default ../target/release/pandafest if built, else ../target/debug/pandafest:
-// a debug build makes the native side slow), CHROMIUM, N (entries), MEASURE_KEEP=1.
+// a debug build makes the native side slow), CHROMIUM, N (entries), MEASURE_KEEP=1 (keep the
+// temporary directory and its festival.log), MEASURE_FROM=festival.log (start from a kept log),
+// MEASURE_TRACE=trace.json (a Chromium trace of the browser's sync, summarised by function).
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -35,6 +37,12 @@ const BIN = process.env.PANDAFEST_BIN
     : resolve(WEB, '../target/debug/pandafest')
 const N = Number(process.env.N ?? 10_000)
 const KEEP = process.env.MEASURE_KEEP === '1'
+// A festival.log kept by an earlier run (MEASURE_KEEP=1): imported instead of made through the
+// API, which takes minutes (every write is a commit).
+const FROM = process.env.MEASURE_FROM ? resolve(process.env.MEASURE_FROM) : null
+// Where to write a Chromium trace of the browser's sync (its CPU samples, every thread), with
+// the functions that took the most time in the worker printed.
+const TRACE = process.env.MEASURE_TRACE ? resolve(process.env.MEASURE_TRACE) : null
 
 const children = new Set()
 const problems = []
@@ -164,6 +172,66 @@ async function browserIngest(page, workerUrl, link, expected) {
   )
 }
 
+/** The one festival of a node that imported MEASURE_FROM. */
+async function festivalOf({ origin, headers }) {
+  const res = await fetch(`${origin}/api/v1/festivals`, { headers })
+  const list = await res.json()
+  if (!res.ok || list.length !== 1) fail(`MEASURE_FROM must hold one festival; the node answered ${JSON.stringify(list).slice(0, 200)}`)
+  return { festival: list[0].id }
+}
+
+/** Starts a trace with V8's CPU samples of every thread (the worker's too). */
+async function startTrace(browser) {
+  const cdp = await browser.context.newCDPSession(browser.page)
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: { includedCategories: ['disabled-by-default-v8.cpu_profiler', 'v8', 'devtools.timeline'] },
+  })
+  return cdp
+}
+
+/** Ends the trace, writes it to MEASURE_TRACE and prints the worker's heaviest functions. */
+async function stopTrace(cdp) {
+  const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r))
+  await cdp.send('Tracing.end')
+  const { stream } = await done
+  let text = ''
+  for (;;) {
+    const chunk = await cdp.send('IO.read', { handle: stream, size: 1 << 20 })
+    text += chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString() : chunk.data
+    if (chunk.eof) break
+  }
+  await cdp.send('IO.close', { handle: stream })
+  await writeFile(TRACE, text)
+  const events = JSON.parse(text).traceEvents ?? JSON.parse(text)
+  // Profile chunks: nodes (call frames) and samples with time deltas, per profile id.
+  const profiles = new Map()
+  for (const e of events) {
+    if (e.name !== 'ProfileChunk') continue
+    const p = profiles.get(e.id) ?? { tid: e.tid, nodes: new Map(), samples: [], deltas: [] }
+    const c = e.args?.data?.cpuProfile ?? {}
+    for (const n of c.nodes ?? []) p.nodes.set(n.id, n)
+    p.samples.push(...(c.samples ?? []))
+    p.deltas.push(...(e.args?.data?.timeDeltas ?? []))
+    profiles.set(e.id, p)
+  }
+  const self = new Map()
+  let total = 0
+  for (const p of profiles.values()) {
+    const names = [...p.nodes.values()].map((n) => n.callFrame?.url ?? '')
+    if (!names.some((u) => /worker|wasm/.test(u))) continue // the page's thread
+    p.samples.forEach((id, i) => {
+      const f = p.nodes.get(id)?.callFrame
+      const name = `${f?.functionName || '(anonymous)'} ${(f?.url ?? '').split('/').pop()}`
+      const dt = (p.deltas[i] ?? 0) / 1000
+      self.set(name, (self.get(name) ?? 0) + dt)
+      total += dt
+    })
+  }
+  console.log(`\ntrace written to ${TRACE}; the worker's samples, ${ms(total)} in all, by self time:`)
+  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${ms(t).padStart(7)}  ${name}`)
+}
+
 async function main() {
   console.log(`# Browser peer measures (${new Date().toISOString()})`)
   console.log(`binary: ${BIN} (built ${(await stat(BIN)).mtime.toISOString()})${BIN.includes('/debug/') ? ' — a DEBUG build: native figures are not representative' : ''}`)
@@ -171,6 +239,10 @@ async function main() {
   root = await mkdtemp(join(tmpdir(), 'pandafest-measure-'))
 
   console.log(`\n## Ingest of ${N.toLocaleString('en-US')} entries (one festival, one author)\n`)
+  if (FROM) {
+    await run(['--data-dir', join(root, 'source'), 'init', '--name', 'Measure'])
+    await run(['--data-dir', join(root, 'source'), 'log', 'import', FROM])
+  }
   const node = await serve(join(root, 'source'), {
     bin: BIN,
     children,
@@ -178,12 +250,13 @@ async function main() {
       if (/\b(WARN|ERROR)\b/.test(line)) problems.push(line)
     },
   })
-  const made = await fill(node)
+  const made = FROM ? await festivalOf(node) : await fill(node)
   const file = join(root, 'festival.log')
   await run(['--data-dir', join(root, 'source'), 'log', 'export', '--festival', made.festival, '--output', file])
   const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).length
-  if (lines !== N) fail(`the festival has ${lines} entries, expected ${N}`)
-  console.log(`made ${lines} entries through the HTTP API in ${ms(made.t)} (${rate(lines, made.t)}; writes, not ingest)`)
+  if (lines !== N) fail(`the festival has ${lines} entries, expected ${N} (set N to the entries of MEASURE_FROM)`)
+  if (FROM) console.log(`imported ${lines} entries from ${FROM}`)
+  else console.log(`made ${lines} entries through the HTTP API in ${ms(made.t)} (${rate(lines, made.t)}; writes, not ingest)`)
 
   // Native: import into a fresh data directory (after init, so the import is all that is timed).
   const empty = join(root, 'empty.log')
@@ -205,7 +278,9 @@ async function main() {
   // Any page of the origin that starts no browser peer of its own (which would hold OPFS).
   await browser.page.goto(`${node.origin}/?demo`)
   const link = `pandafest://join?festival=${made.festival}&peer=${encodeURIComponent(node.syncUrl)}`
+  const tracing = TRACE ? await startTrace(browser) : null
   const r = await browserIngest(browser.page, `${node.origin}/assets/${workerFile}`, link, lines)
+  if (tracing) await stopTrace(tracing)
   if (r.storage !== 'opfs') fail(`the worker ran on ${r.storage}, not OPFS`)
   if (r.events !== N - 1) fail(`the worker holds ${r.events} events, expected ${N - 1}`)
   console.log(`browser worker (wasm, OPFS) start-up: ${ms(r.tReady)} (load and compile the wasm, open OPFS)`)
