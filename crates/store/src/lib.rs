@@ -24,6 +24,10 @@ mod rows {
     pub(crate) enum SqlRows {}
 
     impl SqlRows {
+        pub(crate) fn release(&self) {
+            match *self {}
+        }
+
         pub(crate) fn each_row(
             &self,
             _: &str,
@@ -212,8 +216,10 @@ impl Store {
 
     /// Folds entries that other processes stored since this store last looked.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
-        // Between requests nothing borrows the plan: the time to forget what queries read.
+        // Between requests nothing borrows the plan: the time to forget what queries read,
+        // and to see what other processes wrote.
         self.plan.state.trim();
+        self.plan.release_snapshot();
         if self.plan.state.rows_unreadable() {
             // The logs are the source of truth; damaged rows are folded again from them.
             self.rebuild(&mut |_, _| {})?;
@@ -406,6 +412,17 @@ fn catch_up(conn: &Connection, plan: &mut Plan) -> Result<bool, StoreError> {
     Ok(stored_forks as usize != known_forks)
 }
 
+/// After a committed chunk of a rebuild: the plan reads its rows back from now on, and
+/// forgets those written (see [`Store::rebuild`]).
+fn read_back(state: &mut State, source: &Option<std::sync::Arc<rows::SqlRows>>) {
+    let Some(rows) = source else { return };
+    rows.release();
+    if !state.is_lazy() {
+        state.read_rows_from(rows.clone());
+        state.written();
+    }
+}
+
 /// Calls `f` with the key and value of every row of the plan's `table`.
 fn each_row(
     conn: &Connection,
@@ -462,6 +479,14 @@ impl Plan {
             self.state.written();
         }
         self.state.trim();
+        self.release_snapshot();
+    }
+
+    /// The next row read back sees every commit until now (see `rows::SqlRows::release`).
+    fn release_snapshot(&self) {
+        if let Some(rows) = &self.rows {
+            rows.release();
+        }
     }
 }
 
@@ -750,10 +775,10 @@ impl Store {
     pub fn rebuild(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<(), StoreError> {
         let total = self.entry_count()?;
         let forks = self.forks()?;
+        // The new plan reads rows back only once its first chunk is committed: until then the
+        // stored rows are the old plan's, which it must not take for its own.
         let mut state = State::new();
-        if let Some(rows) = &self.plan.rows {
-            state.read_rows_from(rows.clone());
-        }
+        let source = self.plan.rows.clone();
         for (author, log_id, seq) in forks {
             state.freeze_log(Key(author), log_id, seq);
         }
@@ -761,7 +786,7 @@ impl Store {
         let last = max_received(&self.conn)?;
         // A plan on disk is folded in chunks, each committed with its rows, so that it holds
         // no more than a chunk's changes; in memory, in one transaction.
-        let chunk = if state.is_lazy() { self.rebuild_chunk as i64 } else { i64::MAX };
+        let chunk = if source.is_some() { self.rebuild_chunk as i64 } else { i64::MAX };
         let mut after: (Vec<u8>, i64, i64) = (Vec::new(), -1, -1);
         let mut done = 0u64;
         loop {
@@ -809,10 +834,12 @@ impl Store {
                 t.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
                 t.commit()?;
                 state.written();
+                read_back(&mut state, &source);
                 break;
             }
             t.commit()?;
             state.written();
+            read_back(&mut state, &source);
         }
         self.plan.state = state;
         self.plan.unflushed = 0;

@@ -183,6 +183,28 @@ fn a_plan_reading_rows_back_never_folds_twice_what_another_handle_wrote() {
 }
 
 #[test]
+fn a_row_read_back_after_its_write_is_the_one_written() {
+    // Scenario: a server's plan reads an event's row back (the reads of a query come from one
+    // snapshot of the database), updates the event, writes the rows and forgets them, then
+    // reads the event again. Assert: it reads the update, not the snapshot of its first read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let event = s.append(fest, event_op("Opening")).unwrap();
+    s.flush_plan().unwrap();
+    assert_eq!(s.state().rows_held(), (0, 0, 0), "written rows are forgotten");
+    assert_eq!(s.state().event(&event).unwrap().fields.title, "Opening");
+    let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(3_000_000)).unwrap();
+    let fields = EventFields { title: "Grand opening".into(), description: String::new(), frame, bundle: false };
+    s.append(fest, Operation::EventUpdate { event, fields }).unwrap();
+    s.flush_plan().unwrap();
+    assert_eq!(s.state().rows_held(), (0, 0, 0), "written rows are forgotten");
+    let seen = s.state().event(&event).unwrap();
+    assert_eq!((seen.fields.title.as_str(), seen.sequence), ("Grand opening", 1));
+}
+
+#[test]
 fn a_plan_on_disk_rebuilt_in_chunks_is_the_plan_folded_at_once() {
     // Scenario: a store on disk rebuilds its plan a few entries per transaction (as a large
     // one does, to bound its memory), with events moved and requests decided across chunks.
