@@ -264,42 +264,86 @@ impl State {
         cancelled: bool,
         within: Option<&TimeFrame>,
     ) -> Vec<(&Event, Vec<&Resource>)> {
+        self.programme_page(festival, cancelled, within, None, usize::MAX).0
+    }
+
+    /// [`State::programme_within`], from the event after `after` (by start, then id) and at
+    /// most `limit` events, and whether more follow. It reads only the events it returns and
+    /// those it skips on the way (not in the programme), so that a page of a day of thousands
+    /// of events costs what the page holds.
+    pub fn programme_page(
+        &self,
+        festival: &Id,
+        cancelled: bool,
+        within: Option<&TimeFrame>,
+        after: Option<(Timestamp, Id)>,
+        limit: usize,
+    ) -> (Vec<(&Event, Vec<&Resource>)>, bool) {
+        use std::ops::Bound;
+        let zero = Id(Hash([0; 64]));
         let mut out = Vec::new();
         for f in self.descendants(festival) {
-            let events: Vec<&Event> = match within {
-                Some(frame) => self.events_in_frame(&f, frame),
-                None => self.events_in(&f).collect(),
+            let Some((set, longest)) = self.idx.events_by_festival.get(&f) else { continue };
+            // An event overlapping `within` starts at most the longest event's length before it.
+            let from = match within {
+                Some(frame) => (Timestamp(frame.start().0.saturating_sub(*longest)), zero),
+                None => (Timestamp(i64::MIN), zero),
             };
-            for e in events {
-                // Someone not admitted (no ticket, or a ticket released) is not in the
-                // programme, even with a booking cancelled; nor is an application.
-                if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
+            let lower = match after {
+                Some(after) if after >= from => Bound::Excluded(after),
+                _ => Bound::Included(from),
+            };
+            let upper = match within {
+                Some(frame) => Bound::Excluded((frame.end(), zero)),
+                None => Bound::Unbounded,
+            };
+            // One more than a page from each festival tells whether more follow the merge.
+            let mut taken = 0;
+            for (_, id) in set.range((lower, upper)) {
+                if taken > limit {
+                    break;
+                }
+                let Some(e) = self.events.get(id) else { continue };
+                if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
                     continue;
                 }
-                let booked = self.requests_booked(e);
-                let confirmed: Vec<&Resource> = if booked {
-                    e.requests
-                        .iter()
-                        .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
-                        .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
-                        .filter(|r| self.admitted(&r.festival, &r.owner))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let was_booked = || {
-                    e.requests.iter().filter_map(|q| self.requests.get(q)).any(|q| {
-                        self.decision(&q.resource, &q.id)
-                            .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
-                    })
-                };
-                if (!e.cancelled && booked) || (e.cancelled && cancelled && was_booked()) {
-                    out.push((e, confirmed));
+                if let Some(item) = self.programme_item(e, cancelled) {
+                    out.push(item);
+                    taken += 1;
                 }
             }
         }
         out.sort_by_key(|(e, _)| (e.fields.frame.start(), e.id));
-        out
+        let more = out.len() > limit;
+        out.truncate(limit);
+        (out, more)
+    }
+
+    /// `e` with its confirmed resources, if it is in the programme.
+    fn programme_item<'a>(&'a self, e: &'a Event, cancelled: bool) -> Option<(&'a Event, Vec<&'a Resource>)> {
+        // Someone not admitted (no ticket, or a ticket released) is not in the
+        // programme, even with a booking cancelled; nor is an application.
+        if !self.admitted(&e.festival, &e.organiser) || self.is_application(e) {
+            return None;
+        }
+        let booked = self.requests_booked(e);
+        let confirmed: Vec<&Resource> = if booked {
+            e.requests
+                .iter()
+                .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
+                .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
+                .filter(|r| self.admitted(&r.festival, &r.owner))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let was_booked = || {
+            e.requests.iter().filter_map(|q| self.requests.get(q)).any(|q| {
+                self.decision(&q.resource, &q.id)
+                    .is_some_and(|d| matches!(d, Decision::Confirmed { .. } | Decision::Released { .. }))
+            })
+        };
+        ((!e.cancelled && booked) || (e.cancelled && cancelled && was_booked())).then_some((e, confirmed))
     }
 
     /// An event's requests that are not withdrawn, and how many of them are confirmed.

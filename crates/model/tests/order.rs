@@ -407,3 +407,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// Scenario: a random festival's programme (sub-festivals, moves, cancellations, denials),
+    /// whole and over a range, read a page at a time from each page's last event.
+    /// Assert: the pages hold at most their limit, say whether more follow exactly when they
+    /// do, and together are the programme read at once, in its order.
+    #[test]
+    fn the_programme_read_in_pages_is_the_programme(seed in any::<u64>(), limit in 1usize..4, cancelled in any::<bool>()) {
+        let w = random_world(seed);
+        let mut s = State::new();
+        s.apply_all(w.entries.iter().cloned());
+        let festivals: Vec<model::Id> = s.festivals().map(|f| f.id).collect();
+        let ranges = [None, Some(frame(t(1, 10, 0), t(2, 0, 0))), Some(frame(t(2, 0, 0), t(3, 0, 0)))];
+        for f in &festivals {
+            for within in &ranges {
+                let whole: Vec<model::Id> =
+                    s.programme_within(f, cancelled, within.as_ref()).iter().map(|(e, _)| e.id).collect();
+                let mut paged = Vec::new();
+                let mut after = None;
+                loop {
+                    let (page, more) = s.programme_page(f, cancelled, within.as_ref(), after, limit);
+                    prop_assert!(page.len() <= limit);
+                    paged.extend(page.iter().map(|(e, _)| e.id));
+                    prop_assert_eq!(more, paged.len() < whole.len(), "more follow exactly when they do");
+                    let Some((last, _)) = page.last() else { break };
+                    after = Some((last.fields.frame.start(), last.id));
+                    if !more {
+                        break;
+                    }
+                }
+                prop_assert_eq!(&paged, &whole);
+            }
+        }
+    }
+}

@@ -4,8 +4,9 @@
 //! binary imports it into an empty data directory and serves it on loopback. Reports, each
 //! against its limit: the import's peak memory, how long `serve` takes to answer, its memory
 //! idle and after the queries, and the latency of the check, a resource's free time for a
-//! day and the festival's schedule page (a day of its programme); the whole programme at
-//! once is timed too, for comparison.
+//! day and the festival's schedule page (100 events of a day of its programme, `?limit=`: the
+//! first page and the next); a whole day and the whole programme at once are timed too, for
+//! comparison.
 //!
 //! Then an empty node syncs the whole festival from the serving one (time and peak memory).
 //!
@@ -28,6 +29,8 @@ const HOUR: i64 = 3_600_000;
 const BASE: i64 = 1_782_864_000_000; // 2026-07-01T00:00:00Z
 /// The festival's length, in hours: a month.
 const HOURS: usize = 30 * 24;
+/// The events of one schedule page (`?limit=`).
+const PAGE: usize = 100;
 const RSS_LIMIT_MB: f64 = 150.0;
 const START_LIMIT_S: f64 = 1.0;
 const QUERY_LIMIT_MS: f64 = 10.0;
@@ -239,6 +242,25 @@ fn main() {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         page_events += v["events"].as_array().unwrap().len();
     }
+    // A page of that day, as a phone scrolls it: the first 100 events, then the next 100.
+    let mut paged = Vec::new();
+    for _ in 0..50 {
+        let day = frame(rng.random_range(0..HOURS / 24) * 24, 24);
+        let path = format!(
+            "/festivals/{festival}/programme?start={}&end={}&limit={PAGE}",
+            day.start().to_rfc3339(),
+            day.end().to_rfc3339()
+        );
+        let t = Instant::now();
+        let body = get(&path);
+        paged.push(t.elapsed().as_secs_f64());
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["events"].as_array().unwrap().len(), PAGE, "a day holds more than a page");
+        let next = v["next"].as_str().expect("a next page");
+        let t = Instant::now();
+        get(&format!("{path}&after={next}"));
+        paged.push(t.elapsed().as_secs_f64());
+    }
     let page_memory_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     // The whole programme at once, for comparison: every booked event of the month.
     let mut programme = Vec::new();
@@ -295,11 +317,8 @@ fn main() {
     );
     println!("  check (POST /check, 2 h):            {}", worst(&mut check));
     println!("  free time (a resource's calendar, a day): {}", worst(&mut free));
-    println!(
-        "  the schedule page (a day of the programme, {} events on average): {}",
-        page_events / 50,
-        worst(&mut page)
-    );
+    println!("  a whole day of the programme ({} events on average): {}", page_events / 50, worst(&mut page));
+    println!("  the schedule page ({PAGE} events of a day, the first or the next): {}", worst(&mut paged));
     println!(
         "  serve memory after the checks, free times and pages: {page_memory_mb:.0} MB = {:.2}× the limit",
         page_memory_mb / RSS_LIMIT_MB

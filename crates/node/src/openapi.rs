@@ -92,7 +92,7 @@ fn operations() -> Vec<(&'static str, &'static str, &'static str, Option<Value>,
         (
             "get",
             "/festivals/{id}/programme",
-            "The public programme: events with a confirmed booking, sub-festivals included (?key= works too; ?start=&end= only the events overlapping that range, e.g. a day)",
+            "The public programme: events with a confirmed booking, sub-festivals included (?key= works too; ?start=&end= only the events overlapping that range, e.g. a day; ?limit= at most that many events (1 to 1000), with `next` for &after= when more follow)",
             None,
             schema("Programme"),
             "200",

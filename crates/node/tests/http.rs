@@ -151,6 +151,30 @@ fn plan_a_festival_over_http() {
     assert_eq!(titles("?start=2026-07-03T00:00&end=2026-07-04T00:00"), ["Breakfast"]);
     let (status, err) = call(&server, "GET", &format!("/festivals/{festival}/programme?start=2026-07-01T00:00"), None);
     assert_eq!((status, s(&err["error"])), (400, "give both start and end, or neither".to_string()));
+    // A page at a time: at most `limit` events after `after` (the previous page's `next`).
+    let page = |query: &str| -> (Vec<String>, Option<String>) {
+        let (status, p) = call(&server, "GET", &format!("/festivals/{festival}/programme{query}"), None);
+        assert_eq!(status, 200, "{p}");
+        let titles = p["events"].as_array().unwrap().iter().map(|e| s(&e["title"])).collect();
+        (titles, p["next"].as_str().map(str::to_string))
+    };
+    let (first, next) = page("?limit=1");
+    assert_eq!(first, ["Regatta"]);
+    let next = next.expect("a next page");
+    assert_eq!(page(&format!("?limit=1&after={next}")), (vec!["Breakfast".to_string()], None));
+    assert_eq!(page("?limit=2"), (vec!["Regatta".to_string(), "Breakfast".to_string()], None));
+    assert_eq!(
+        page(&format!("?start=2026-07-03T00:00&end=2026-07-04T00:00&limit=1&after={next}")),
+        (vec!["Breakfast".to_string()], None)
+    );
+    for (query, error) in [
+        ("?limit=0".to_string(), "limit must be a number from 1 to 1000, not \"0\""),
+        ("?limit=1&after=x".to_string(), "\"x\" is not a programme cursor (give a page's \"next\")"),
+        (format!("?after={next}"), "after pages only with a limit"),
+    ] {
+        let (status, err) = call(&server, "GET", &format!("/festivals/{festival}/programme{query}"), None);
+        assert_eq!((status, s(&err["error"])), (400, error.to_string()), "{query}");
+    }
 
     // Errors are JSON with a sentence.
     let (status, err) = call(&server, "GET", "/festivals/abcdef", None);

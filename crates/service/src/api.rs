@@ -157,7 +157,8 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("GET", ["festivals", id, "programme"]) => {
                 let (start, end) = (query_value(&query, "start"), query_value(&query, "end"));
-                Answer::ok(to_json(node.programme(id, start, end)?))
+                let (after, limit) = (query_value(&query, "after"), query_value(&query, "limit"));
+                Answer::ok(to_json(node.programme(id, start, end, after, limit)?))
             }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {

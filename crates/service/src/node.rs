@@ -696,14 +696,28 @@ impl Node {
     /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
     /// The public programme of a festival; with `start` and `end` (in its time zone unless
     /// they say otherwise), the events overlapping that range only.
-    pub fn programme(&self, id: &str, start: Option<&str>, end: Option<&str>) -> ApiResult<ProgrammeView> {
+    /// The public programme: with `start` and `end`, of that range; with `limit`, a page of
+    /// that many events after `after` (a page's `next`).
+    pub fn programme(
+        &self,
+        id: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        after: Option<&str>,
+        limit: Option<&str>,
+    ) -> ApiResult<ProgrammeView> {
         let festival = self.festival_id(id)?;
         let within = match (start, end) {
             (None, None) => None,
             (Some(start), Some(end)) => Some(parse_frame(start, end, &self.timezone_of(&festival))?),
             _ => return Err(ApiError::bad_input("give both start and end, or neither")),
         };
-        Ok(crate::publish::programme(self.state(), &festival, within.as_ref()).expect("resolved"))
+        let page = match (after, limit) {
+            (_, Some(limit)) => Some(crate::publish::Page::parse(after, limit).map_err(ApiError::bad_input)?),
+            (Some(_), None) => return Err(ApiError::bad_input("after pages only with a limit")),
+            (None, None) => None,
+        };
+        Ok(crate::publish::programme(self.state(), &festival, within.as_ref(), page).expect("resolved"))
     }
 
     pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {

@@ -47,25 +47,37 @@ pub struct Item<'a> {
 /// The programme of `festival` (sub-festivals included), by start; with `cancelled`, also
 /// the cancelled events that had a booking.
 pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> {
-    items_within(s, festival, cancelled, None)
+    items_page(s, festival, cancelled, None, None).0
 }
 
-/// [`items`] overlapping `within` only.
-fn items_within<'a>(s: &'a State, festival: &Id, cancelled: bool, within: Option<&TimeFrame>) -> Vec<Item<'a>> {
-    s.programme_within(festival, cancelled, within)
+/// [`items`] overlapping `within` only, and of one page only; and whether more follow.
+fn items_page<'a>(
+    s: &'a State,
+    festival: &Id,
+    cancelled: bool,
+    within: Option<&TimeFrame>,
+    page: Option<Page>,
+) -> (Vec<Item<'a>>, bool) {
+    let (after, limit) = page.map_or((None, usize::MAX), |p| (p.after, p.limit));
+    let (items, more) = s.programme_page(festival, cancelled, within, after, limit);
+    let items = items
         .into_iter()
         .map(|(event, booked)| {
             let (locations, others) = booked.into_iter().partition(|r| r.fields.kind == ResourceKind::Location);
             Item { event, locations, others }
         })
-        .collect()
+        .collect();
+    (items, more)
 }
 
 /// The programme as the web UI's public page shows it; with `within`, the events
-/// overlapping it only (a day's page of a large festival).
-pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>) -> Option<ProgrammeView> {
+/// overlapping it only (a day's page of a large festival); with `page`, at most its limit of
+/// events after its cursor, and the cursor of the next page if more follow.
+pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>, page: Option<Page>) -> Option<ProgrammeView> {
     let f = s.festival(festival)?;
-    let events = items_within(s, festival, false, within)
+    let (items, more) = items_page(s, festival, false, within, page);
+    let next = if more { items.last().map(|i| cursor(i.event)) } else { None };
+    let events = items
         .into_iter()
         .map(|i| {
             let e = i.event;
@@ -83,7 +95,40 @@ pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>) -> Option
             }
         })
         .collect();
-    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events })
+    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events, next })
+}
+
+/// A page of the programme: the events after `after` (by start, then id), at most `limit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Page {
+    pub after: Option<(Timestamp, Id)>,
+    pub limit: usize,
+}
+
+/// The most events one page holds.
+pub const MAX_PAGE: usize = 1000;
+
+impl Page {
+    /// `limit` (1 to [`MAX_PAGE`]) and `after` (a page's `next`) as a client sends them.
+    pub fn parse(after: Option<&str>, limit: &str) -> Result<Page, String> {
+        let limit = match limit.parse::<usize>() {
+            Ok(n @ 1..=MAX_PAGE) => n,
+            _ => return Err(format!("limit must be a number from 1 to {MAX_PAGE}, not {limit:?}")),
+        };
+        let after = after
+            .map(|a| {
+                a.split_once('.')
+                    .and_then(|(ms, id)| Some((Timestamp(ms.parse().ok()?), Id::from_hex(id)?)))
+                    .ok_or_else(|| format!("{a:?} is not a programme cursor (give a page's \"next\")"))
+            })
+            .transpose()?;
+        Ok(Page { after, limit })
+    }
+}
+
+/// Where the page after `e` starts: its start (milliseconds) and id, as [`Page::parse`] reads it.
+fn cursor(e: &Event) -> String {
+    format!("{}.{}", e.fields.frame.start().0, e.id.to_hex())
 }
 
 /// Text as XML 1.0 and iCalendar can carry it: descriptions may hold control characters

@@ -374,6 +374,9 @@ pub struct ProgrammeEventView {
 pub struct ProgrammeView {
     pub festival: FestivalView,
     pub events: Vec<ProgrammeEventView>,
+    /// With `?limit=`, when more events follow: the `after` of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// A request a change affects, and why.
