@@ -205,8 +205,7 @@ impl Store {
         let report = ingest_in(&tx, &mut self.plan.state, &mut self.plan.last_received, batch)?;
         self.plan.unflushed += report.stored.len();
         let wrote = flush_in(&tx, &mut self.plan, FLUSH_AFTER)?;
-        tx.commit()?;
-        self.plan.committed(wrote);
+        self.plan.commit(tx, wrote)?;
         self.data_version = data_version(&self.conn)?;
         if forked || self.plan.state.needs_rebuild() {
             self.rebuild(&mut |_, _| {})?;
@@ -255,8 +254,7 @@ impl Store {
             return self.rebuild(&mut |_, _| {});
         }
         let wrote = flush_in(&tx, &mut self.plan, 1)?;
-        tx.commit()?;
-        self.plan.committed(wrote);
+        self.plan.commit(tx, wrote)?;
         self.data_version = data_version(&self.conn)?;
         Ok(())
     }
@@ -349,8 +347,7 @@ impl Store {
             }
         }
         let wrote = flush_in(&tx, &mut self.plan, FLUSH_AFTER)?;
-        tx.commit()?;
-        self.plan.committed(wrote);
+        self.plan.commit(tx, wrote)?;
         self.data_version = data_version(&self.conn)?;
         Ok(Some(ids))
     }
@@ -412,11 +409,18 @@ fn catch_up(conn: &Connection, plan: &mut Plan) -> Result<bool, StoreError> {
     Ok(stored_forks as usize != known_forks)
 }
 
+/// Ends the reader's snapshot, before a commit (see [`Plan::commit`]) and after.
+fn release(source: &Option<std::sync::Arc<rows::SqlRows>>) {
+    if let Some(rows) = source {
+        rows.release();
+    }
+}
+
 /// After a committed chunk of a rebuild: the plan reads its rows back from now on, and
 /// forgets those written (see [`Store::rebuild`]).
 fn read_back(state: &mut State, source: &Option<std::sync::Arc<rows::SqlRows>>) {
+    release(source);
     let Some(rows) = source else { return };
-    rows.release();
     if !state.is_lazy() {
         state.read_rows_from(rows.clone());
         state.written();
@@ -473,20 +477,23 @@ impl Plan {
         Ok(())
     }
 
-    /// The transaction that wrote the rows (if `wrote`) is committed: the plan may forget them.
-    fn committed(&mut self, wrote: bool) {
+    /// Commits `tx`, which wrote the plan's rows if `wrote`: then the plan may forget them.
+    fn commit(&mut self, tx: rusqlite::Transaction, wrote: bool) -> Result<(), StoreError> {
+        // Before too: a snapshot still open at the commit keeps its checkpoint from
+        // restarting the WAL, which then grows with every write (to a full disk).
+        self.release_snapshot();
+        tx.commit()?;
         if wrote {
             self.state.written();
         }
         self.state.trim();
         self.release_snapshot();
+        Ok(())
     }
 
     /// The next row read back sees every commit until now (see `rows::SqlRows::release`).
     fn release_snapshot(&self) {
-        if let Some(rows) = &self.rows {
-            rows.release();
-        }
+        release(&self.rows);
     }
 }
 
@@ -832,11 +839,13 @@ impl Store {
                     [MODEL_ROWS_VERSION],
                 )?;
                 t.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_received', ?1)", [last])?;
+                release(&source);
                 t.commit()?;
                 state.written();
                 read_back(&mut state, &source);
                 break;
             }
+            release(&source);
             t.commit()?;
             state.written();
             read_back(&mut state, &source);
@@ -858,6 +867,13 @@ impl Store {
     #[doc(hidden)]
     pub fn set_rebuild_chunk(&mut self, entries: usize) {
         self.rebuild_chunk = entries.max(1);
+    }
+
+    /// Sets the WAL's size (in pages) at which a commit checkpoints it: for tests of the WAL
+    /// without 64 MB of writes.
+    #[doc(hidden)]
+    pub fn set_wal_autocheckpoint(&mut self, pages: u32) -> Result<(), StoreError> {
+        Ok(self.conn.pragma_update(None, "wal_autocheckpoint", pages)?)
     }
 
     /// Checks that the stored logs are intact: every log's entries are contiguous from 1 to

@@ -205,6 +205,34 @@ fn a_row_read_back_after_its_write_is_the_one_written() {
 }
 
 #[test]
+fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
+    // Scenario: a plan reopened (its rows on disk only) updates one event after another, each
+    // in its own transaction, folding it while the transaction is open: each reads a row
+    // back from a snapshot of the reader, as a sync's batches do.
+    // Assert: the WAL stays about the size at which it is checkpointed (here 50 pages): no
+    // snapshot outlives a commit, which would keep the WAL from restarting (it grew until the
+    // disk was full in the plan bench).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let events: Vec<Id> = (0..200).map(|i| s.append(fest, event_op(&format!("e{i}"))).unwrap()).collect();
+    drop(s);
+    let mut s = Store::open(&path).unwrap();
+    s.set_wal_autocheckpoint(50).unwrap();
+    let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(3_000_000)).unwrap();
+    let wal = dir.path().join("db.sqlite-wal");
+    let mut largest = 0;
+    for (i, event) in events.iter().enumerate() {
+        let fields = EventFields { title: format!("take {i}"), description: "x".repeat(3000), frame, bundle: false };
+        s.append(fest, Operation::EventUpdate { event: *event, fields }).unwrap();
+        largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+    }
+    assert_eq!(s.state().event(&events[199]).unwrap().sequence, 1);
+    assert!(largest < 100 * 4096, "the WAL grew to {largest} bytes");
+}
+
+#[test]
 fn a_plan_on_disk_rebuilt_in_chunks_is_the_plan_folded_at_once() {
     // Scenario: a store on disk rebuilds its plan a few entries per transaction (as a large
     // one does, to bound its memory), with events moved and requests decided across chunks.
