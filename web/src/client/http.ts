@@ -35,6 +35,7 @@ import {
   type NewResource,
   type PandafestClient,
   type Programme,
+  type ProgrammePage,
   type RequestFilter,
   type Resource,
   type ResourceChange,
@@ -282,8 +283,11 @@ export abstract class ApiClient implements PandafestClient {
   notices(after?: number): Promise<Notices> {
     return this.get(after === undefined ? '/notices' : `/notices?after=${after}`)
   }
-  programme(festival: Id): Promise<Programme> {
-    return this.get(`/festivals/${p(festival)}/programme`)
+  programme(festival: Id, page?: ProgrammePage): Promise<Programme> {
+    const query = new URLSearchParams()
+    for (const [k, v] of Object.entries(page ?? {})) if (v !== undefined) query.set(k, String(v))
+    const q = query.size ? `?${query}` : ''
+    return this.get(`/festivals/${p(festival)}/programme${q}`)
   }
   /** The programme page of this browser: it works here only (print it, or export the programme). */
   async programmeLink(festival: Id): Promise<CalendarLink> {

@@ -40,6 +40,15 @@ export type Move = Schemas['Move']
 export type EventUpdate = Schemas['EventUpdate']
 /** A festival's public programme: events with a confirmed booking, sub-festivals included. */
 export type Programme = Schemas['Programme']
+/** A part of the programme (`GET /festivals/{id}/programme?start=&end=&limit=&after=`). */
+export interface ProgrammePage {
+  /** With `end`: only the events overlapping this range (RFC 3339). */
+  start?: string
+  end?: string
+  /** At most this many events (1 to 1000); the answer's `next` is the next page's `after`. */
+  limit?: number
+  after?: string
+}
 /** What the owner should hear about ("Notices" in docs/api.md). */
 export type Notices = Schemas['Notices']
 export type Notice = Schemas['Notice']
@@ -200,8 +209,10 @@ export interface PandafestClient {
   /** An iCal (RFC 5545) link for a festival's or a resource's schedule. */
   calendarLink(target: CalendarTarget): Promise<CalendarLink>
 
-  /** The public programme (only confirmed bookings; sub-festivals held here included). */
-  programme(festival: Id): Promise<Programme>
+  /** The public programme (only confirmed bookings; sub-festivals held here included); with
+   * `page`, the events overlapping its range and at most its `limit` of them after `after`
+   * (the previous page's `next`). */
+  programme(festival: Id, page?: ProgrammePage): Promise<Programme>
   /** Notices in what arrived after `after` (none, and where to start, without it). */
   notices(after?: number): Promise<Notices>
   /** The programme page's address for visitors (`subscribable`: others can open it). */

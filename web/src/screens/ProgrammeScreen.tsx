@@ -5,6 +5,8 @@
 
 import { useEffect, useMemo, useState, type CSSProperties } from 'react'
 import { useTranslation } from 'react-i18next'
+import { useClient } from '../client/context'
+import { errorMessage, type Programme, type ProgrammePage } from '../client/types'
 import { ErrorNote, Loading } from '../components/ui'
 import { dateSpan } from '../lib/festivals'
 import {
@@ -16,18 +18,28 @@ import {
   type ProgrammeItem,
 } from '../lib/programme'
 import { href, programmeHref, type ProgrammeView } from '../lib/router'
-import { dayStart, formatDateTime, formatLongDay, formatTime, formatTimeRange, offsetLabel } from '../lib/time'
+import { dayKey, dayStart, formatDateTime, formatLongDay, formatTime, formatTimeRange, nextDayKey, offsetLabel } from '../lib/time'
 import { useData } from '../lib/useData'
 import { useNow } from '../lib/useNow'
 
 const HOUR = 3_600_000
 /** Narrower than this, the list is the default view. */
 const NARROW = '(max-width: 600px)'
+/** A programme of more events than this (the API's largest page) is shown a day at a time:
+ * a festival of thousands of events a day would be megabytes to fetch and lay out at once. */
+const WHOLE = 1000
 
 export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView }) {
   const { t, i18n } = useTranslation()
-  // One call, which a visitor's read-only key opens too.
-  const data = useData((c) => c.programme(id), [id])
+  // One call, which a visitor's read-only key opens too: the whole programme, or the first
+  // page of a larger one.
+  const data = useData((c) => c.programme(id, { limit: WHOLE }), [id])
+  const now = useNow()
+  const large = data.data?.next != null
+  const tz = data.data?.festival.timezone ?? 'UTC'
+  const [chosen, setChosen] = useState<string | null>(null)
+  const day = large && data.data ? (chosen ?? firstDay(data.data, now)) : null
+  const oneDay = useDay(id, day, tz)
   // Laid out again on a switch of language (the days' and the sub-festivals' words).
   const laidOut = useMemo(() => {
     const programme = data.data
@@ -40,16 +52,22 @@ export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView
           .map((e) => [e.festival, { id: e.festival, name: e.festival_name ?? t('common.aSubFestival') }]),
       ).values(),
     ]
-    return { festival, subs, items: programmeItems(festival, programme) }
+    if (day === null) return { festival, subs, items: programmeItems(festival, programme) }
+    // A day at a time: the events starting that day (those from the day before that still
+    // run are on the day before, as in the whole programme).
+    const events = oneDay.events ?? []
+    const items = programmeItems(festival, { ...programme, events }).filter((i) => i.day === day)
+    return { festival, subs, items }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data.data, id, i18n.language])
+  }, [data.data, oneDay.events, day, id, i18n.language])
   const narrow = useMedia(NARROW)
-  const now = useNow()
   if (!laidOut) return data.error ? <ErrorNote message={data.error} /> : <Loading what="programme" />
   const { festival: f, subs, items } = laidOut
   const shown: ProgrammeView = view ?? (narrow ? 'list' : 'grid')
   const days = programmeDays(items)
-  const tz = f.timezone
+  const first = f.start ? dayKey(f.start, tz) : null
+  // The end is exclusive: a festival ending at midnight ends the day before.
+  const last = f.end ? dayKey(Date.parse(f.end) - 1, tz) : null
 
   return (
     <article className={`programme programme-${shown}`} aria-labelledby="programme-title">
@@ -82,7 +100,33 @@ export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView
         </a>
       </div>
 
-      {days.length === 0 ? (
+      {day !== null ? (
+        <nav className="pg-days" aria-label={t('programme.byDay', { count: WHOLE })}>
+          <p className="meta">{t('programme.byDay', { count: WHOLE })}</p>
+          <button type="button" onClick={() => setChosen(nextDayKey(day, -1))} disabled={first !== null && day <= first}>
+            {t('programme.previousDay')}
+          </button>{' '}
+          <button type="button" onClick={() => setChosen(nextDayKey(day, 1))} disabled={last !== null && day >= last}>
+            {t('programme.nextDay')}
+          </button>
+        </nav>
+      ) : null}
+
+      {day !== null && oneDay.error ? <ErrorNote message={oneDay.error} /> : null}
+      {day !== null && days.length === 0 ? (
+        oneDay.events === null ? (
+          <Loading what="programme" />
+        ) : (
+          <section className="pg-day" aria-labelledby="pg-day-empty">
+            <h2 className="pg-day-title" id="pg-day-empty">
+              {formatLongDay(dayStart(day, tz), tz)}
+            </h2>
+            <div className="empty">
+              <p>{t('programme.dayEmpty')}</p>
+            </div>
+          </section>
+        )
+      ) : days.length === 0 ? (
         <div className="empty">
           <p>{t('programme.empty')}</p>
         </div>
@@ -96,8 +140,54 @@ export function ProgrammeScreen({ id, view }: { id: string; view?: ProgrammeView
           </section>
         ))
       )}
+      {day !== null && oneDay.more ? (
+        <button type="button" className="pg-more" onClick={oneDay.loadMore}>
+          {t('programme.more')}
+        </button>
+      ) : null}
     </article>
   )
+}
+
+/** The day a large programme opens on: today while the festival runs, else its first event's. */
+function firstDay(programme: Programme, now: number): string {
+  const f = programme.festival
+  const tz = f.timezone
+  if (f.start && f.end && Date.parse(f.start) <= now && now < Date.parse(f.end)) return dayKey(now, tz)
+  const first = programme.events[0]
+  return dayKey(first ? first.start : now, tz)
+}
+
+/** The programme of one day (`null`: none), a page at a time: `loadMore` adds the next. */
+function useDay(id: string, day: string | null, timeZone: string) {
+  const client = useClient()
+  const range = (d: string): ProgrammePage => ({
+    start: new Date(dayStart(d, timeZone)).toISOString(),
+    end: new Date(dayStart(nextDayKey(d, 1), timeZone)).toISOString(),
+    limit: WHOLE,
+  })
+  const page = useData((c) => (day === null ? Promise.resolve(null) : c.programme(id, range(day))), [id, day, timeZone])
+  const [later, setLater] = useState<{ day: string | null; pages: Programme[]; error: string | null }>({
+    day: null,
+    pages: [],
+    error: null,
+  })
+  const pages = later.day === day ? later.pages : []
+  const events = useMemo(
+    () => (page.data ? [page.data, ...pages].flatMap((p) => p.events) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [page.data, later],
+  )
+  const next = (pages.length ? pages[pages.length - 1] : page.data)?.next ?? null
+  const loadMore = () => {
+    if (day === null || next === null) return
+    client.programme(id, { ...range(day), after: next }).then(
+      (p) => setLater({ day, pages: [...pages, p], error: null }),
+      (e: unknown) => setLater({ day, pages, error: errorMessage(e) }),
+    )
+  }
+  const error = page.error ?? (later.day === day ? later.error : null)
+  return { events, more: next !== null, loadMore, error }
 }
 
 /** The places of one day side by side, time running down, like a printed festival schedule. */

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react'
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { ELSEWHERE, gridDay, programmeDays, type ProgrammeItem } from '../lib/programme'
 import { dayStart } from '../lib/time'
@@ -102,6 +102,43 @@ describe('the public programme', () => {
     for (const t of NOT_SHOWN) expect(screen.queryAllByText(t)).toEqual([])
     expect(screen.queryAllByText(/Waiting|Denied|Pending|Cancelled/i)).toEqual([])
   })
+
+  it('shows a programme of more than 1000 events a day at a time, and a long day a page at a time', async () => {
+    // The fixture's Opening (1 July) and 1,001 sets on 2 July that asked for nothing (on the
+    // programme as they are): 1,002 events, more than one page of the API.
+    const { bo, fest } = await fixture()
+    for (let i = 0; i < 1001; i++) {
+      // From 10:00 Berlin time, one every 50 s: all start on 2 July there.
+      const start = Date.parse('2026-07-02T08:00:00Z') + i * 50_000
+      await bo.createEvent(fest.id, {
+        title: `Set ${String(i).padStart(4, '0')}`,
+        start: new Date(start).toISOString(),
+        end: new Date(start + 30 * 60_000).toISOString(),
+        requests: [],
+      })
+    }
+    renderApp(bo, `/festivals/${fest.id}/programme?view=list`)
+    expect(await screen.findByText(/More than 1000 events: the programme is shown a day at a time/)).toBeInTheDocument()
+    // It opens on the first event's day (the festival is over), the first of the festival.
+    const day1 = await screen.findByRole('region', { name: 'Wednesday 1 July 2026' })
+    expect(within(day1).getAllByRole('heading', { level: 3 }).map((h) => h.textContent)).toEqual(['Opening'])
+    expect(screen.getByRole('button', { name: '← Previous day' })).toBeDisabled()
+
+    fireEvent.click(screen.getByRole('button', { name: 'Next day →' }))
+    const day2 = await screen.findByRole('region', { name: 'Thursday 2 July 2026' })
+    expect(screen.queryByRole('region', { name: /1 July/ })).not.toBeInTheDocument()
+    await waitFor(() => expect(within(day2).getAllByRole('listitem')).toHaveLength(1000))
+    expect(within(day2).getAllByRole('listitem')[0]).toHaveTextContent('Set 0000')
+    fireEvent.click(screen.getByRole('button', { name: 'Show more of this day' }))
+    await waitFor(() => expect(within(day2).getAllByRole('listitem')).toHaveLength(1001))
+    expect(within(day2).getAllByRole('listitem')[1000]).toHaveTextContent('Set 1000')
+    expect(screen.queryByRole('button', { name: 'Show more of this day' })).not.toBeInTheDocument()
+
+    fireEvent.click(screen.getByRole('button', { name: 'Next day →' }))
+    expect(await screen.findByText('Nothing confirmed starts on this day.')).toBeInTheDocument()
+    expect(screen.getByRole('region', { name: 'Friday 3 July 2026' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Next day →' })).toBeDisabled()
+  }, 120_000)
 
   it('shows a grid of places per day, with an Elsewhere column for events without a place', async () => {
     const { visitor, fest } = await programmeWorld()
