@@ -101,8 +101,7 @@ pub struct Allocation {
     capacity: Capacity,
     retired: bool,
     /// Active confirms: (start, request) to end.
-    active: BTreeMap<(Timestamp, Id), Timestamp>,
-    slot_of: HashMap<Id, TimeFrame>,
+    active: Slots,
     /// With a capacity of `n >= 2`: the number of active slots from each key to the next.
     /// Empty otherwise (one: a check looks at the overlapping slots; unlimited: never full).
     load: BTreeMap<Timestamp, u32>,
@@ -113,14 +112,95 @@ pub struct Allocation {
 
 const NO_ID: Id = Id(bamboo::Hash([0; 64]));
 
+/// The active slots by start, and where each request's slot starts, found by the first eight
+/// bytes of its id: 16 bytes a slot where a map by the whole id took 80 and more (a festival
+/// of a million entries holds some 200,000 slots in memory). Ids that share those bytes (anyone
+/// can make two such requests) are kept whole in `clashes`. Stored as the slots alone; the
+/// starts follow from them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "SlotRows", into = "SlotRows")]
+struct Slots {
+    slots: BTreeMap<(Timestamp, Id), Timestamp>,
+    starts: HashMap<u64, Timestamp>,
+    clashes: HashMap<Id, Timestamp>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SlotRows(BTreeMap<(Timestamp, Id), Timestamp>);
+
+impl From<SlotRows> for Slots {
+    fn from(rows: SlotRows) -> Slots {
+        let mut slots = Slots::default();
+        for ((start, request), end) in rows.0 {
+            if let Some(frame) = TimeFrame::new(start, end) {
+                slots.insert(request, frame);
+            }
+        }
+        slots
+    }
+}
+
+impl From<Slots> for SlotRows {
+    fn from(slots: Slots) -> SlotRows {
+        SlotRows(slots.slots)
+    }
+}
+
+/// The starts are derived from the slots, so equal slots are equal.
+impl PartialEq for Slots {
+    fn eq(&self, other: &Slots) -> bool {
+        self.slots == other.slots
+    }
+}
+
+impl Eq for Slots {}
+
+fn prefix(id: &Id) -> u64 {
+    u64::from_le_bytes(id.0.0[..8].try_into().expect("ids are 64 bytes"))
+}
+
+impl Slots {
+    /// The slot of `request`, if it has one.
+    fn frame_of(&self, request: &Id) -> Option<TimeFrame> {
+        let start = match self.starts.get(&prefix(request)) {
+            Some(start) if self.slots.contains_key(&(*start, *request)) => *start,
+            _ => *self.clashes.get(request)?,
+        };
+        let end = self.slots.get(&(start, *request))?;
+        TimeFrame::new(start, *end)
+    }
+
+    /// Gives `request` (which has none) the slot `frame`.
+    fn insert(&mut self, request: Id, frame: TimeFrame) {
+        self.slots.insert((frame.start(), request), frame.end());
+        match self.starts.entry(prefix(&request)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(frame.start());
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.clashes.insert(request, frame.start());
+            }
+        }
+    }
+
+    /// Takes `request`'s slot away; answers it.
+    fn remove(&mut self, request: &Id) -> Option<TimeFrame> {
+        let frame = self.frame_of(request)?;
+        self.slots.remove(&(frame.start(), *request));
+        if self.clashes.remove(request).is_none() {
+            self.starts.remove(&prefix(request));
+        }
+        Some(frame)
+    }
+}
+
 impl Allocation {
     pub fn new(availability: Availability, capacity: Capacity) -> Allocation {
         Allocation {
             availability,
             capacity,
             retired: false,
-            active: BTreeMap::new(),
-            slot_of: HashMap::new(),
+            active: Slots::default(),
             load: BTreeMap::new(),
             longest: 0,
         }
@@ -135,13 +215,14 @@ impl Allocation {
     }
 
     pub fn is_active(&self, request: &Id) -> bool {
-        self.slot_of.contains_key(request)
+        self.active.frame_of(request).is_some()
     }
 
     /// Active confirms overlapping `frame`, by start.
     pub fn active_in(&self, frame: &TimeFrame) -> Vec<(TimeFrame, Id)> {
         let from = Timestamp(frame.start().0.saturating_sub(self.longest).max(0));
         self.active
+            .slots
             .range((from, NO_ID)..(frame.end(), NO_ID))
             .map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("slots are valid frames"), *q))
             .filter(|(f, _)| f.overlaps(frame))
@@ -150,7 +231,7 @@ impl Allocation {
 
     /// All active confirms, by start.
     pub fn active(&self) -> impl Iterator<Item = (TimeFrame, Id)> + '_ {
-        self.active.iter().map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("valid"), *q))
+        self.active.slots.iter().map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("valid"), *q))
     }
 
     /// How many active confirms overlap each piece of `frame`: consecutive pieces with
@@ -258,7 +339,7 @@ impl Allocation {
                 }
             }
             Capacity::Limited(limit) => {
-                let released = except.and_then(|q| self.slot_of.get(&q)).copied();
+                let released = except.and_then(|q| self.active.frame_of(&q));
                 let mut cuts: Vec<Timestamp> = Vec::new();
                 for f in released.iter().chain(extra) {
                     cuts.extend([f.start(), f.end()].into_iter().filter(|t| frame.start() < *t && *t < frame.end()));
@@ -295,8 +376,7 @@ impl Allocation {
     }
 
     fn activate(&mut self, request: Id, frame: TimeFrame) {
-        self.active.insert((frame.start(), request), frame.end());
-        self.slot_of.insert(request, frame);
+        self.active.insert(request, frame);
         self.longest = self.longest.max(frame.end().0 - frame.start().0);
         if self.keeps_load() {
             add_load(&mut self.load, &frame, 1);
@@ -304,8 +384,7 @@ impl Allocation {
     }
 
     fn deactivate(&mut self, request: &Id) {
-        if let Some(frame) = self.slot_of.remove(request) {
-            self.active.remove(&(frame.start(), *request));
+        if let Some(frame) = self.active.remove(request) {
             if self.keeps_load() {
                 add_load(&mut self.load, &frame, -1);
             }
@@ -323,7 +402,7 @@ impl Allocation {
         self.capacity = capacity;
         self.load.clear();
         if self.keeps_load() {
-            let frames: Vec<TimeFrame> = self.slot_of.values().copied().collect();
+            let frames: Vec<TimeFrame> = self.active().map(|(f, _)| f).collect();
             for f in frames {
                 add_load(&mut self.load, &f, 1);
             }
@@ -473,6 +552,45 @@ mod tests {
             a.load_in(&frame).iter().map(|(p, n)| format!("{}-{}:{n}", p.start().0, p.end().0)).collect();
         let free: Vec<String> = a.free_in(&frame).iter().map(|p| format!("{}-{}", p.start().0, p.end().0)).collect();
         format!("load {} | free {} | left {:?}", load.join(" "), free.join(" "), a.left_in(&frame))
+    }
+
+    #[test]
+    fn requests_whose_ids_share_their_first_bytes_keep_their_own_slots() {
+        // Anyone can make two requests whose ids share the eight bytes slots are found by.
+        let twin = |n: u8| {
+            let mut bytes = [7; 64];
+            bytes[63] = n;
+            Id(bamboo::Hash(bytes))
+        };
+        let (a1, a2, a3) = (twin(1), twin(2), twin(3));
+        let mut a = Allocation::new(Availability::Always, Capacity::Unlimited);
+        let check = |frame| Some(RequestCheck::Valid(frame));
+        let confirm = |request, op| AllocOp::Confirm { op: id(op), request, frame: None };
+        let release = |request, op| AllocOp::Release { op: id(op), request };
+        assert_eq!(a.apply(&confirm(a1, 101), check(f(10, 20)).as_ref()).0, OpStatus::Applied);
+        assert_eq!(a.apply(&confirm(a2, 102), check(f(30, 40)).as_ref()).0, OpStatus::Applied);
+        assert_eq!(a.apply(&confirm(a3, 103), check(f(10, 15)).as_ref()).0, OpStatus::Applied);
+        let frames = |a: &Allocation| [a1, a2, a3].map(|q| a.active.frame_of(&q).map(|f| (f.start().0, f.end().0)));
+        assert_eq!(frames(&a), [Some((10, 20)), Some((30, 40)), Some((10, 15))]);
+        // The first, whose start the prefix finds, goes; the others are still found.
+        assert_eq!(a.apply(&release(a1, 104), check(f(10, 20)).as_ref()).0, OpStatus::Applied);
+        assert_eq!(frames(&a), [None, Some((30, 40)), Some((10, 15))]);
+        assert!(!a.is_active(&a1) && a.is_active(&a2) && a.is_active(&a3));
+        // Back again (now found among the clashes or by the prefix), and through a row.
+        assert_eq!(a.apply(&confirm(a1, 105), check(f(50, 60)).as_ref()).0, OpStatus::Applied);
+        let row = postcard::to_allocvec(&a).unwrap();
+        let read: Allocation = postcard::from_bytes(&row).unwrap();
+        assert_eq!(read, a);
+        for a in [&a, &read] {
+            assert_eq!(frames(a), [Some((50, 60)), Some((30, 40)), Some((10, 15))]);
+        }
+        // Read back, the slots are found in another way (by start: a3 by the prefix).
+        for mut a in [a.clone(), read] {
+            assert_eq!(a.apply(&release(a3, 106), check(f(10, 15)).as_ref()).0, OpStatus::Applied);
+            let again = a.apply(&release(a3, 107), check(f(10, 15)).as_ref()).0;
+            assert_eq!(again, OpStatus::NoEffect(Rule::NotConfirmed { request: a3 }));
+            assert_eq!(frames(&a), [Some((50, 60)), Some((30, 40)), None]);
+        }
     }
 
     #[test]

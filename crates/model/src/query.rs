@@ -103,9 +103,16 @@ impl State {
         self.idx.events_by_festival.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
     }
 
-    /// The events `organiser` created, in any festival.
-    pub fn events_of(&self, organiser: &Key) -> impl Iterator<Item = &Event> {
-        self.idx.events_by_organiser.get(organiser).into_iter().flatten().filter_map(|e| self.events.get(e))
+    /// The events `organiser` created, in any festival: from the index for the organiser it
+    /// keeps ([`State::index_events_of`]), else by reading every event.
+    pub fn events_of<'a>(&'a self, organiser: &Key) -> Box<dyn Iterator<Item = &'a Event> + 'a> {
+        if self.idx.organiser.is_some_and(|k| k != *organiser) {
+            let organiser = *organiser;
+            return Box::new(
+                self.event_ids().filter_map(|e| self.events.get(e)).filter(move |e| e.organiser == organiser),
+            );
+        }
+        Box::new(self.idx.events_by_organiser.get(organiser).into_iter().flatten().filter_map(|e| self.events.get(e)))
     }
 
     /// Events of `festival` (not of its sub-festivals) overlapping `frame`, by start.

@@ -231,8 +231,10 @@ pub(crate) struct Indexes {
     /// seen per resource so that an overlap query scans a bounded range.
     pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
     pub(crate) logs_by_author: HashMap<Key, BTreeSet<u64>>,
-    /// Each organiser's events: what their node acts on (deadlines, all or nothing).
+    /// Each organiser's events: what their node acts on (deadlines, all or nothing). With
+    /// `organiser` set, that organiser's only ([`State::index_events_of`]).
     pub(crate) events_by_organiser: HashMap<Key, BTreeSet<Id>>,
+    pub(crate) organiser: Option<Key>,
     /// A replaced request → the valid request that replaces it.
     pub(crate) replacements: HashMap<Id, Id>,
 }
@@ -578,7 +580,7 @@ impl State {
                     },
                 );
                 self.index_event_frame(festival, id, None, frame);
-                self.idx.events_by_organiser.entry(entry.author).or_default().insert(id);
+                self.index_organiser(entry.author, id);
             }
             Operation::EventUpdate { event, fields } => {
                 let e = self.events.get_mut(&event).expect("checked");

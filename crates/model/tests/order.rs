@@ -444,3 +444,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 50, ..ProptestConfig::default() })]
+
+    /// Scenario: a random festival folded by a plan that indexes everyone's events, by one that
+    /// indexes one organiser's only (as a node does for its own key, set before or after the
+    /// entries come), and one that changes that organiser midway.
+    /// Assert: each finds every organiser's events, the same ones.
+    #[test]
+    fn an_organisers_events_are_found_with_or_without_their_index(seed in any::<u64>()) {
+        let mut w = random_world(seed);
+        let people = ["ana", "bo", "cy", "dee"].map(|p| w.key(p));
+        let mut all = State::new();
+        all.apply_all(w.entries.iter().cloned());
+        let mut before = State::new();
+        before.index_events_of(people[1]);
+        before.apply_all(w.entries.iter().cloned());
+        let mut after = State::new();
+        let half = w.entries.len() / 2;
+        after.index_events_of(people[0]);
+        after.apply_all(w.entries[..half].iter().cloned());
+        after.index_events_of(people[1]);
+        after.apply_all(w.entries[half..].iter().cloned());
+        for k in &people {
+            let of = |s: &State| {
+                let mut ids: Vec<model::Id> = s.events_of(k).map(|e| e.id).collect();
+                ids.sort();
+                ids
+            };
+            let mut scan: Vec<model::Id> = all.events().filter(|e| e.organiser == *k).map(|e| e.id).collect();
+            scan.sort();
+            prop_assert_eq!(of(&all), scan.clone());
+            prop_assert_eq!(of(&before), scan.clone());
+            prop_assert_eq!(of(&after), scan);
+        }
+    }
+}

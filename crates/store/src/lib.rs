@@ -64,7 +64,7 @@ pub use sql_log::SqlLog;
 pub use verified::{DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_signatures};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-const MODEL_ROWS_VERSION: i64 = 6;
+const MODEL_ROWS_VERSION: i64 = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -121,6 +121,8 @@ struct Plan {
     /// one differs, another process wrote rows, which may hold entries this plan has not
     /// folded yet: a plan that reads rows back must load again before it folds them.
     mark: Option<i64>,
+    /// The node's key: the plan indexes its events only ([`State::index_events_of`]).
+    me: Key,
 }
 
 /// A write also writes the plan's rows once this many entries were folded since they were
@@ -169,7 +171,10 @@ impl Store {
         let keypair = load_or_create_key(&conn)?;
         let rows_version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'model_rows_version'", [], |r| r.get(0)).optional()?;
-        let plan = Plan { state: State::new(), last_received: 0, unflushed: 0, rows, mark: None };
+        let me = Key(keypair.author());
+        let mut state = State::new();
+        state.index_events_of(me);
+        let plan = Plan { state, last_received: 0, unflushed: 0, rows, mark: None, me };
         let mut store = Store { conn, plan, keypair, data_version: 0, rebuild_chunk: FLUSH_AFTER };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
@@ -458,6 +463,7 @@ impl Plan {
             Some(rows) => State::lazy_loader(rows.clone()),
             None => State::loader(),
         };
+        loader.index_events_of(self.me);
         for table in loader.tables() {
             let mut load = |k: &[u8], v: &[u8]| loader.row(table, k, v).map_err(StoreError::CorruptPlan);
             match &self.rows {
@@ -723,6 +729,8 @@ impl Store {
         }
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('secret_key', ?1)", [secret.as_slice()])?;
         self.keypair = Keypair::from_secret(secret);
+        self.plan.me = Key(self.keypair.author());
+        self.plan.state.index_events_of(self.plan.me);
         Ok(())
     }
 
@@ -785,6 +793,7 @@ impl Store {
         // The new plan reads rows back only once its first chunk is committed: until then the
         // stored rows are the old plan's, which it must not take for its own.
         let mut state = State::new();
+        state.index_events_of(self.plan.me);
         let source = self.plan.rows.clone();
         for (author, log_id, seq) in forks {
             state.freeze_log(Key(author), log_id, seq);
