@@ -139,8 +139,8 @@ impl KnownEntry {
         }
     }
 
-    /// Whether this entry links to sequence number `target`.
-    fn links_to(&self, target: u64) -> Option<Hash> {
+    /// The hash this entry links to sequence number `target` with, if it links there.
+    pub fn links_to(&self, target: u64) -> Option<Hash> {
         if self.seq_num == target + 1 {
             return self.backlink;
         }
