@@ -952,8 +952,7 @@ fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(),
 
 /// Inside a write transaction that has caught up: writes the plan's changed rows if at
 /// least `min` entries were folded since the last time.
-/// Returns whether it wrote: then, once the transaction is committed, call
-/// [`Plan::committed`] with `true`.
+/// Returns whether it wrote, which [`Plan::commit`] takes with the transaction.
 fn flush_in(tx: &Connection, plan: &mut Plan, min: usize) -> Result<bool, StoreError> {
     if plan.unflushed < min.max(1) || plan.state.needs_rebuild() {
         return Ok(false);

@@ -52,10 +52,10 @@ impl SqlRows {
         Ok(SqlRows { reader: Mutex::new(Reader { conn, reading: false }) })
     }
 
-    /// Ends the snapshot the reads since the last call came from. The store calls it after
-    /// each of its commits and before each request, so that a row the plan forgot once
-    /// written is never read back from a snapshot older than its write, and another
-    /// process's writes are seen.
+    /// Ends the snapshot the reads since the last call came from. The store calls it before
+    /// and after each of its commits and before each request: a row the plan forgot once
+    /// written is never read back from a snapshot older than its write, another process's
+    /// writes are seen, and no snapshot keeps a checkpoint from restarting the WAL.
     pub(crate) fn release(&self) {
         if let Ok(mut reader) = self.reader.lock() {
             reader.release();
