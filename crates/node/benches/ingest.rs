@@ -12,7 +12,7 @@ use bamboo::{Keypair, LogWriter};
 use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
 use model::{Availability, Id, Operation, TimeFrame, Timestamp};
 
-use common::{festival_id, wait_with_peak_memory};
+use common::{Serving, festival_id, status_kb};
 
 const AUTHORS: usize = 10;
 const TOTAL: usize = 100_000;
@@ -164,48 +164,28 @@ fn main() {
 
     // The real thing: the release binary importing the file into an empty data directory.
     let data = dir.path().join("node");
-    let t = Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (status, peak_kb) = wait_with_peak_memory(child);
-    let import_secs = t.elapsed().as_secs_f64();
+    let (status, peak_kb, import_secs) =
+        common::pandafest(&["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()]);
     assert!(status, "import failed");
     let import = rate(n, import_secs);
-    let db_mb = std::fs::metadata(data.join("pandafest.sqlite")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let db_mb = common::database_mb(&data);
 
     // Replication: the node that imported serves; an empty node syncs everything from it.
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
-    let address = first.trim().trim_start_matches("pandafest is serving at http://").trim_end_matches('/').to_string();
+    let server = Serving::start(&data, std::process::Stdio::null());
     let empty = dir.path().join("empty");
     let festival = festival_id(&data);
-    let t = Instant::now();
-    let client = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", empty.to_str().unwrap(), "sync", "--peer", &address, "--festival", &festival, "--json"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (synced, sync_peak_kb) = wait_with_peak_memory(client);
-    let sync_secs = t.elapsed().as_secs_f64();
-    let server_peak_kb = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<i64>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let _ = server.kill();
-    let _ = server.wait();
+    let (synced, sync_peak_kb, sync_secs) = common::pandafest(&[
+        "--data-dir",
+        empty.to_str().unwrap(),
+        "sync",
+        "--peer",
+        &server.address,
+        "--festival",
+        &festival,
+        "--json",
+    ]);
+    let server_peak_kb = status_kb(server.pid(), "VmHWM:");
+    drop(server);
     assert!(synced, "sync failed");
     let copied = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
         .args(["--data-dir", empty.to_str().unwrap(), "log", "export", "--festival", &festival])

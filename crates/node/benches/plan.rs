@@ -23,7 +23,7 @@ use model::{Availability, Id, Operation, TimeFrame, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use common::{Serving, ms, status_kb, wait_with_peak_memory};
+use common::{Serving, ms, status_kb};
 
 const HOUR: i64 = 3_600_000;
 const BASE: i64 = 1_782_864_000_000; // 2026-07-01T00:00:00Z
@@ -175,16 +175,10 @@ fn main() {
     }
 
     let data = dir.path().join("node");
-    let t = Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (imported, import_kb) = wait_with_peak_memory(child);
-    let import_secs = t.elapsed().as_secs_f64();
+    let (imported, import_kb, import_secs) =
+        common::pandafest(&["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()]);
     assert!(imported, "import failed");
-    let db_mb = std::fs::metadata(data.join("pandafest.sqlite")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let db_mb = common::database_mb(&data);
     let festival = common::festival_id(&data);
 
     // Start: from spawning `serve` to its first answer.
@@ -226,31 +220,26 @@ fn main() {
         get(&path);
         free.push(t.elapsed().as_secs_f64());
     }
-    // The schedule page: a day of the programme, as a visitor's phone asks for it.
+    // The programme overlapping a random day of the month.
+    let mut day_path = || {
+        let day = frame(rng.random_range(0..HOURS / 24) * 24, 24);
+        format!("/festivals/{festival}/programme?start={}&end={}", day.start().to_rfc3339(), day.end().to_rfc3339())
+    };
+    // A whole day of the programme, for comparison with a page of it.
     let mut page = Vec::new();
     let mut page_events = 0;
     for _ in 0..50 {
-        let day = frame(rng.random_range(0..HOURS / 24) * 24, 24);
-        let path = format!(
-            "/festivals/{festival}/programme?start={}&end={}",
-            day.start().to_rfc3339(),
-            day.end().to_rfc3339()
-        );
+        let path = day_path();
         let t = Instant::now();
         let body = get(&path);
         page.push(t.elapsed().as_secs_f64());
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         page_events += v["events"].as_array().unwrap().len();
     }
-    // A page of that day, as a phone scrolls it: the first 100 events, then the next 100.
+    // The schedule page, as a phone scrolls a day: the first 100 events, then the next 100.
     let mut paged = Vec::new();
     for _ in 0..50 {
-        let day = frame(rng.random_range(0..HOURS / 24) * 24, 24);
-        let path = format!(
-            "/festivals/{festival}/programme?start={}&end={}&limit={PAGE}",
-            day.start().to_rfc3339(),
-            day.end().to_rfc3339()
-        );
+        let path = format!("{}&limit={PAGE}", day_path());
         let t = Instant::now();
         let body = get(&path);
         paged.push(t.elapsed().as_secs_f64());
@@ -274,14 +263,15 @@ fn main() {
     let peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
     // Sync: an empty node takes the whole festival from the serving one, over loopback.
     let empty = dir.path().join("empty");
-    let t = Instant::now();
-    let client = std::process::Command::new(env!("CARGO_BIN_EXE_pandafest"))
-        .args(["--data-dir", empty.to_str().unwrap(), "sync", "--peer", &node.address, "--festival", &festival])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (synced, sync_kb) = wait_with_peak_memory(client);
-    let sync_secs = t.elapsed().as_secs_f64();
+    let (synced, sync_kb, sync_secs) = common::pandafest(&[
+        "--data-dir",
+        empty.to_str().unwrap(),
+        "sync",
+        "--peer",
+        &node.address,
+        "--festival",
+        &festival,
+    ]);
     assert!(synced, "sync failed");
     let serving_peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
     drop(node);

@@ -55,6 +55,22 @@ pub fn wait_with_peak_memory(mut child: Child) -> (bool, i64) {
     }
 }
 
+/// The release binary run with `args` to its end, its output dropped: whether it succeeded,
+/// its peak memory in KiB and its wall time in seconds.
+pub fn pandafest(args: &[&str]) -> (bool, i64, f64) {
+    let t = std::time::Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_pandafest")).args(args).stdout(Stdio::null()).spawn().unwrap();
+    let (ok, peak_kb) = wait_with_peak_memory(child);
+    (ok, peak_kb, t.elapsed().as_secs_f64())
+}
+
+/// The size of the database in `data` in MB, its write-ahead log included (a fresh import's
+/// last pages may all be there).
+pub fn database_mb(data: &Path) -> f64 {
+    let size = |f: &str| std::fs::metadata(data.join(f)).map(|m| m.len()).unwrap_or(0);
+    (size("pandafest.sqlite") + size("pandafest.sqlite-wal")) as f64 / 1e6
+}
+
 /// `pandafest serve` on loopback over `data`, once it says where it serves.
 pub struct Serving {
     pub child: Child,
