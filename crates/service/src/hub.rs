@@ -393,9 +393,14 @@ impl Hub {
     }
 
     /// Closes the sessions whose peer has not proven its key within
-    /// [`HANDSHAKE_TIMEOUT_MS`]; call it now and then (the native host does every second).
+    /// [`HANDSHAKE_TIMEOUT_MS`], and tells every session the time (a lazy festival asks for
+    /// noted entries that did not come: [`sync::Session::tick`]). Call it about once a
+    /// second (both hosts do), then poll every session.
     pub fn expire(&mut self) {
         let now = crate::now().0;
+        for slot in self.slots.values_mut() {
+            slot.session.tick(u64::try_from(now).unwrap_or(0));
+        }
         let late: Vec<u32> = self
             .slots
             .iter()
@@ -520,6 +525,20 @@ impl Hub {
     pub fn remove(&mut self, id: u32) {
         let Some(mut status) = self.status_of(id) else { return };
         if let Some(slot) = self.slots.remove(&id) {
+            // An eager link is gone: the tree of pushes may be cut in two. Lazy links of
+            // the festival become eager at once rather than a graft delay after the next
+            // entry; duplicates make the surplus lazy again.
+            let eager: Vec<FestivalId> = slot
+                .session
+                .shared_festivals()
+                .filter(|f| slot.session.is_live(f) && !slot.session.is_lazy(f))
+                .copied()
+                .collect();
+            for other in self.slots.values_mut() {
+                for f in &eager {
+                    other.session.graft_now(f);
+                }
+            }
             if let Some(url) = &slot.dialed {
                 let how = match (&slot.closed, slot.peer) {
                     (Some(c), _) if !c.retry => Ended::Myself,

@@ -30,7 +30,7 @@ pub mod wire;
 pub type FestivalId = model::Id;
 
 pub use overlay::{OverlayMessage, Peer};
-pub use session::{BatchId, Output, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
+pub use session::{BatchId, GRAFT_AFTER_MS, Output, ReceivedEntry, Session, SessionConfig, Stats, SyncError};
 pub use store::{MemoryStore, StoreError, SyncStore};
 
 /// The festival of the log an entry (its bytes) opens, by the model's rule

@@ -23,6 +23,11 @@ use crate::wire::{
 /// a peer must not make a session's memory grow without bound.
 const MAX_FOREIGN_HEIGHTS: usize = 65_536;
 
+/// How long an entry a lazy peer noted may take to come by another path before this side
+/// asks that peer to push again (`Eager`), counted from the first [`Session::tick`] after
+/// the note. An entry crosses a field of 200 nodes in about 0.3 s (`docs/sync.md` §10).
+pub const GRAFT_AFTER_MS: u64 = 500;
+
 /// What a session is told at its start.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -164,6 +169,7 @@ enum Phase {
 #[derive(Clone)]
 struct PeerInfo {
     key: Author,
+    minor: u64,
     nonce: [u8; 32],
     limits: Limits,
 }
@@ -222,6 +228,20 @@ struct Fest {
     dirty: BTreeSet<LogKey>,
     /// Logs whose next entry is too large to send, or missing from the store.
     parked: BTreeSet<LogKey>,
+    /// The link is lazy: new entries are noted to the peer, not pushed. `Lazy`, sent or
+    /// received, makes it so; `Eager`, sent or received, ends it (Plumtree's eager and lazy
+    /// sets, one link at a time: both ends agree, but for messages crossing).
+    lazy: bool,
+    /// Logs with new entries to note to the peer, while `lazy`.
+    notes: BTreeSet<LogKey>,
+    /// The heights noted to the peer.
+    noted: BTreeMap<LogKey, u64>,
+    /// Heights the peer noted that this side has not reached, with the tick at which the
+    /// wait began (none before the first tick after the note).
+    wanted: BTreeMap<LogKey, (u64, Option<u64>)>,
+    /// Logs the peer noted since this side last sent `Eager`, which tells it their heights,
+    /// so that it does not push again what came by other paths meanwhile.
+    heard: BTreeSet<LogKey>,
 }
 
 impl Fest {
@@ -247,9 +267,40 @@ impl Fest {
         let waiting = self.sending == Sending::AwaitInventory;
         if local <= remote || waiting || self.parked.contains(key) {
             self.dirty.remove(key);
+            self.notes.remove(key);
+        } else if self.lazy {
+            self.dirty.remove(key);
+            if local > self.noted.get(key).copied().unwrap_or(0) {
+                self.notes.insert(*key);
+            } else {
+                self.notes.remove(key);
+            }
         } else {
             self.dirty.insert(*key);
+            self.notes.remove(key);
         }
+    }
+
+    /// Re-derives what must be sent for every log, after switching between pushing and noting.
+    fn refresh_all(&mut self) {
+        let keys: Vec<LogKey> = self.local.keys().copied().collect();
+        for key in &keys {
+            self.refresh(key);
+        }
+    }
+
+    /// Raises what the peer holds from a height it announced (within the foreign-log bound).
+    /// False if the log is foreign and there is no room for it.
+    fn raise_remote(&mut self, h: &LogHeight) -> bool {
+        let key = (h.author, h.log_id);
+        let known = self.local.contains_key(&key) || self.remote.contains_key(&key);
+        if !known && self.remote.len() >= self.local.len() + MAX_FOREIGN_HEIGHTS {
+            return false;
+        }
+        if h.seq > self.remote(&key) {
+            self.remote.insert(key, h.seq);
+        }
+        true
     }
 
     fn raise_local(&mut self, key: LogKey, seq: u64) {
@@ -293,6 +344,11 @@ pub struct Session {
     stats: Stats,
     /// Something changed since [`Session::work`] last found nothing to do.
     stirred: bool,
+    /// The time of the last [`Session::tick`], in milliseconds; a session never ticked never
+    /// asks for lazy push, since it could not ask for the entries back.
+    now: Option<u64>,
+    /// Festivals with heights in `wanted`: what a tick looks at.
+    waiting: BTreeSet<FestivalId>,
 }
 
 impl Session {
@@ -320,6 +376,8 @@ impl Session {
             inflight: BTreeMap::new(),
             stats: Stats::default(),
             stirred: true,
+            now: None,
+            waiting: BTreeSet::new(),
         };
         let hello = Hello { minor: VERSION_MINOR, key: me, nonce, limits: config.limits };
         session.queue(&Message::Hello(hello));
@@ -355,6 +413,20 @@ impl Session {
     /// Whether both catch-ups of `festival` are complete.
     pub fn is_live(&self, festival: &FestivalId) -> bool {
         self.fests.get(festival).is_some_and(|f| f.live)
+    }
+
+    /// Whether the link is lazy for `festival`: new entries go to the peer as notes.
+    pub fn is_lazy(&self, festival: &FestivalId) -> bool {
+        self.fests.get(festival).is_some_and(|f| f.lazy)
+    }
+
+    /// Makes a lazy link eager again at once, asking the peer to push (`Eager`): the host
+    /// lost another path for `festival`'s entries (an eager link closed).
+    pub fn graft_now(&mut self, festival: &FestivalId) {
+        if self.phase == Phase::Ready && self.is_lazy(festival) {
+            self.stirred = true;
+            self.graft(*festival);
+        }
     }
 
     /// Received batches handed out and not yet stored: at most the window of [`Limits`].
@@ -409,23 +481,62 @@ impl Session {
         }
         let b = self.inflight.remove(&batch.0).ok_or(SyncError::UnknownBatch(batch.0))?;
         self.stirred = true;
+        let may_pull_lazily = self.may_pull_lazily();
         let fest = self.fests.get_mut(&b.festival).expect("batches belong to shared festivals");
-        let mut duplicates = 0;
+        let (mut duplicates, mut entries) = (0, 0);
         for (key, (first, last)) in b.spans {
             duplicates += fest.local(&key).min(last).saturating_sub(first - 1);
+            entries += last - first + 1;
             if fest.in_store.get(&key).is_some_and(|&r| r <= last) {
                 fest.in_store.remove(&key);
             }
             fest.raise_local(key, last);
         }
+        // Plumtree's prune: a live push that brought nothing new came by another path
+        // first; from now on the peer notes instead, and `tick` asks again if a noted entry
+        // does not come by another path in time.
+        let prune = duplicates == entries && fest.receiving == Receiving::Done && !fest.lazy && may_pull_lazily;
+        if prune {
+            fest.lazy = true;
+            fest.refresh_all();
+        }
         self.stats.duplicates_received += duplicates;
         self.queue(&Message::Credit { batches: 1 });
+        if prune {
+            self.queue(&Message::Lazy { festival: self.token(&b.festival) });
+        }
         Ok(())
     }
 
     /// The caller found an invalid entry in `batch`: the session ends.
     pub fn rejected(&mut self, batch: BatchId, reason: &str) -> SyncError {
         self.fail(SyncError::Rejected { batch: batch.0, reason: reason.to_string() })
+    }
+
+    /// The time passed, in milliseconds of any clock that does not go back (call it about
+    /// once a second, and drain [`Session::poll`] after). A lazy festival whose noted entries
+    /// have not come by another path within [`GRAFT_AFTER_MS`] asks the peer to push again.
+    pub fn tick(&mut self, now_ms: u64) {
+        self.now = Some(now_ms);
+        if self.phase != Phase::Ready {
+            return;
+        }
+        let waiting: Vec<FestivalId> = self.waiting.iter().copied().collect();
+        for festival in waiting {
+            let fest = self.fests.get_mut(&festival).expect("waiting festivals are shared");
+            let reached: BTreeMap<LogKey, u64> = fest.wanted.keys().map(|k| (*k, fest.reached(k))).collect();
+            fest.wanted.retain(|key, (seq, _)| reached[key] < *seq);
+            let mut late = false;
+            for (_, since) in fest.wanted.values_mut() {
+                let since = *since.get_or_insert(now_ms);
+                late |= now_ms.saturating_sub(since) >= GRAFT_AFTER_MS;
+            }
+            if fest.wanted.is_empty() {
+                self.waiting.remove(&festival);
+            } else if late {
+                self.graft(festival);
+            }
+        }
     }
 
     /// The store now holds these heights of `festival`'s logs (a local append, or entries
@@ -576,7 +687,7 @@ impl Session {
             return Err(SyncError::LimitTooLow { what, value, min });
         }
         let signature = self.keypair.sign(&auth_message(&hello.nonce, &self.me, &hello.key));
-        self.peer = Some(PeerInfo { key: hello.key, nonce: hello.nonce, limits: hello.limits });
+        self.peer = Some(PeerInfo { key: hello.key, minor: hello.minor, nonce: hello.nonce, limits: hello.limits });
         let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
         self.derive_tokens(&ours);
         self.credit = hello.limits.window.into();
@@ -626,12 +737,7 @@ impl Session {
                     return Err(SyncError::Unexpected { message: "Have", context: "after the inventory" });
                 }
                 for h in &heights {
-                    let key = (h.author, h.log_id);
-                    let known = fest.local.contains_key(&key) || fest.remote.contains_key(&key);
-                    let room = fest.remote.len() < fest.local.len() + MAX_FOREIGN_HEIGHTS;
-                    if h.seq > fest.remote(&key) && (known || room) {
-                        fest.remote.insert(key, h.seq);
-                    }
+                    fest.raise_remote(h);
                 }
                 if done {
                     fest.sending = Sending::PlanDue;
@@ -664,6 +770,56 @@ impl Session {
             Message::Overlay { festival, message } => {
                 let (festival, _) = self.shared("Overlay", festival)?;
                 self.out.push_back(Output::Overlay { festival, message });
+                Ok(())
+            }
+            Message::Lazy { festival } => {
+                let (_, fest) = self.shared("Lazy", festival)?;
+                if fest.sending != Sending::Done {
+                    return Err(SyncError::Unexpected { message: "Lazy", context: "before this side's Done" });
+                }
+                fest.lazy = true;
+                fest.refresh_all();
+                Ok(())
+            }
+            Message::Note { festival, heights } => {
+                let (festival, fest) = self.shared("Note", festival)?;
+                if fest.receiving != Receiving::Done {
+                    return Err(SyncError::Unexpected { message: "Note", context: "before the peer's Done" });
+                }
+                // Whatever this side thinks of the link (a note may cross its `Eager`), a noted
+                // entry that does not come in time is asked for: nothing is left waiting.
+                let mut waits = false;
+                for h in &heights {
+                    if !fest.raise_remote(h) {
+                        continue;
+                    }
+                    let key = (h.author, h.log_id);
+                    fest.refresh(&key);
+                    fest.heard.insert(key);
+                    if h.seq > fest.reached(&key) {
+                        let wait = fest.wanted.entry(key).or_insert((0, None));
+                        wait.0 = wait.0.max(h.seq);
+                        waits = true;
+                    }
+                }
+                if waits && self.now.is_none() {
+                    // A host that does not tick could never ask later: ask now.
+                    self.graft(festival);
+                } else if waits {
+                    self.waiting.insert(festival);
+                }
+                Ok(())
+            }
+            Message::Eager { festival, heights } => {
+                let (_, fest) = self.shared("Eager", festival)?;
+                if fest.sending != Sending::Done {
+                    return Err(SyncError::Unexpected { message: "Eager", context: "before this side's Done" });
+                }
+                for h in &heights {
+                    fest.raise_remote(h);
+                }
+                fest.lazy = false;
+                fest.refresh_all();
                 Ok(())
             }
             Message::Close { .. } => unreachable!("handled before the phase"),
@@ -747,6 +903,10 @@ impl Session {
             self.send_plan(festival, store);
             return true;
         }
+        if let Some(festival) = next(&|f| !f.notes.is_empty()) {
+            self.send_notes(festival);
+            return true;
+        }
         while self.credit > 0 {
             // Festivals take turns: the next one after the last served that has work.
             let next = {
@@ -784,6 +944,54 @@ impl Session {
         for (i, chunk) in chunks.into_iter().enumerate() {
             self.queue(&Message::Have { festival: token, heights: chunk.to_vec(), done: i == last });
         }
+    }
+
+    /// Notes the new heights of a festival whose peer asked for notes.
+    fn send_notes(&mut self, festival: FestivalId) {
+        let per_message = self.heights_per_message();
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        let heights: Vec<LogHeight> = std::mem::take(&mut fest.notes)
+            .into_iter()
+            .map(|key| {
+                let seq = fest.local(&key);
+                fest.noted.insert(key, seq);
+                LogHeight { author: key.0, log_id: key.1, seq }
+            })
+            .collect();
+        let token = self.token(&festival);
+        for chunk in heights.chunks(per_message) {
+            self.queue(&Message::Note { festival: token, heights: chunk.to_vec() });
+        }
+    }
+
+    /// Asks the peer to push `festival`'s entries again, telling it how far this side got
+    /// in the logs it noted (Plumtree's graft).
+    fn graft(&mut self, festival: FestivalId) {
+        let per_message = self.heights_per_message();
+        let fest = self.fests.get_mut(&festival).expect("a shared festival");
+        fest.lazy = false;
+        fest.refresh_all();
+        fest.wanted.clear();
+        let heights: Vec<LogHeight> = std::mem::take(&mut fest.heard)
+            .into_iter()
+            .filter_map(|key| {
+                let seq = fest.reached(&key);
+                (seq > 0).then_some(LogHeight { author: key.0, log_id: key.1, seq })
+            })
+            .collect();
+        self.waiting.remove(&festival);
+        let token = self.token(&festival);
+        let chunks: Vec<&[LogHeight]> =
+            if heights.is_empty() { vec![&[]] } else { heights.chunks(per_message).collect() };
+        for chunk in chunks {
+            self.queue(&Message::Eager { festival: token, heights: chunk.to_vec() });
+        }
+    }
+
+    /// Whether this side may ask the peer for notes: the host ticks (so a noted entry that
+    /// does not come can be asked for), and the peer speaks minor version 1.
+    fn may_pull_lazily(&self) -> bool {
+        self.now.is_some() && self.peer.as_ref().is_some_and(|p| p.minor >= 1)
     }
 
     fn send_plan(&mut self, festival: FestivalId, store: &(impl SyncStore + ?Sized)) {

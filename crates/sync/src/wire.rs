@@ -20,7 +20,8 @@ use crate::overlay::OverlayMessage;
 /// Version 2 names festivals by [`Token`]s instead of their ids.
 pub const VERSION_MAJOR: u64 = 2;
 /// The minor version this code speaks: additions a peer of the same major may ignore.
-pub const VERSION_MINOR: u64 = 0;
+/// Minor 1 adds lazy push (`Lazy`, `Note`, `Eager`), sent only to peers of minor 1 or later.
+pub const VERSION_MINOR: u64 = 1;
 
 /// Nesting deeper than any message needs is refused before it can exhaust the stack.
 const MAX_DEPTH: usize = 8;
@@ -37,6 +38,9 @@ pub(crate) mod kind {
     pub const CREDIT: u64 = 6;
     pub const DONE: u64 = 7;
     pub const OVERLAY: u64 = 9;
+    pub const LAZY: u64 = 10;
+    pub const NOTE: u64 = 11;
+    pub const EAGER: u64 = 12;
     pub const CLOSE: u64 = 15;
 }
 
@@ -244,6 +248,22 @@ pub enum Message {
         festival: Token,
         message: OverlayMessage,
     },
+    /// From now on, tell the sender of the festival's new entries by `Note` instead of
+    /// pushing them (Plumtree's prune: the sender received them from someone else first).
+    Lazy {
+        festival: Token,
+    },
+    /// The sender holds these logs up to these heights (Plumtree's IHAVE, sent after `Lazy`).
+    Note {
+        festival: Token,
+        heights: Vec<LogHeight>,
+    },
+    /// Push the festival's new entries again; the sender holds these heights of logs a `Note`
+    /// named (Plumtree's graft: a noted entry did not come by another path in time).
+    Eager {
+        festival: Token,
+        heights: Vec<LogHeight>,
+    },
     Close {
         code: CloseCode,
         reason: String,
@@ -331,6 +351,9 @@ impl Message {
             Message::Credit { .. } => kind::CREDIT,
             Message::Done { .. } => kind::DONE,
             Message::Overlay { .. } => kind::OVERLAY,
+            Message::Lazy { .. } => kind::LAZY,
+            Message::Note { .. } => kind::NOTE,
+            Message::Eager { .. } => kind::EAGER,
             Message::Close { .. } => kind::CLOSE,
         }
     }
@@ -374,6 +397,10 @@ impl Message {
             Message::Credit { batches } => fields.push(uint((*batches).into())),
             Message::Done { festival } => fields.push(token_value(festival)),
             Message::Overlay { festival, message } => fields.extend([token_value(festival), message.to_value()]),
+            Message::Lazy { festival } => fields.push(token_value(festival)),
+            Message::Note { festival, heights } | Message::Eager { festival, heights } => {
+                fields.extend([token_value(festival), Value::Array(heights.iter().map(height_value).collect())])
+            }
             Message::Close { code, reason } => fields.extend([uint(code.to_u64()), Value::Text(reason.clone())]),
         }
         Value::Array(fields)
@@ -443,6 +470,17 @@ impl Message {
                 let message = OverlayMessage::from_value(f.next("message")?)?;
                 Message::Overlay { festival, message }
             }
+            kind::LAZY => Message::Lazy { festival: f.festival()? },
+            kind::NOTE | kind::EAGER => {
+                let festival = f.festival()?;
+                let items = f.array("heights", limits.max_heights as usize)?;
+                let heights = items.into_iter().map(height_of).collect::<Result<_, _>>()?;
+                if ty == kind::NOTE {
+                    Message::Note { festival, heights }
+                } else {
+                    Message::Eager { festival, heights }
+                }
+            }
             kind::CLOSE => {
                 let code = CloseCode::from_u64(f.uint("code")?);
                 let reason = f.text("reason", MAX_REASON_BYTES)?;
@@ -465,6 +503,9 @@ pub(crate) fn type_name(ty: u64) -> &'static str {
         kind::CREDIT => "Credit",
         kind::DONE => "Done",
         kind::OVERLAY => "Overlay",
+        kind::LAZY => "Lazy",
+        kind::NOTE => "Note",
+        kind::EAGER => "Eager",
         kind::CLOSE => "Close",
         _ => "message",
     }

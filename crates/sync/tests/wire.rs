@@ -83,6 +83,9 @@ fn every_message_round_trips() {
         Message::Entries { batch: 1 << 40, festival: t, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
         Message::Credit { batches: u32::MAX },
         Message::Done { festival: t },
+        Message::Lazy { festival: t },
+        Message::Note { festival: t, heights: vec![LogHeight { author: key, log_id: 3, seq: u64::MAX }] },
+        Message::Eager { festival: t, heights: vec![] },
         Message::Close { code: CloseCode::Other(99), reason: "é".repeat(10) },
     ];
     messages.extend(overlay.into_iter().map(|message| Message::Overlay { festival: t, message }));
@@ -118,7 +121,7 @@ fn the_decoder_refuses_what_it_must() {
     foreign_close[1] = 0x01;
     assert_eq!(decode(&foreign_close), decode(&close));
 
-    assert_eq!(decode(&[0x82, 0x02, 0x0a]), Err(WireError::UnknownType(10)));
+    assert_eq!(decode(&[0x82, 0x02, 0x0d]), Err(WireError::UnknownType(13)));
     assert_eq!(decode(&[0x81, 0x01]), Err(WireError::NotAMessage));
     assert_eq!(decode(&[0xa0]), Err(WireError::NotAMessage));
     assert!(matches!(decode(&[0x82, 0x01]), Err(WireError::NotCbor(_))));

@@ -223,6 +223,26 @@ impl Net {
         pumped || delivered
     }
 
+    /// Advances the clock by `ms` and ticks every session, as a host does once a second.
+    pub fn tick(&mut self, ms: u64) {
+        self.now += ms;
+        for link in &mut self.links {
+            for session in &mut link.sessions {
+                session.tick(self.now);
+            }
+        }
+    }
+
+    /// Cuts a link: whatever its sessions send from now on is lost.
+    pub fn cut(&mut self, link: usize) {
+        self.links[link].errors = [Some(SyncError::Closed), Some(SyncError::Closed)];
+    }
+
+    /// Entries received that were held already, over every session of the net.
+    pub fn duplicates(&self) -> u64 {
+        self.links.iter().flat_map(|l| &l.sessions).map(|s| s.stats().duplicates_received).sum()
+    }
+
     /// Runs until nothing moves (deferred batches stay waiting).
     pub fn run(&mut self) {
         for _ in 0..100_000 {
