@@ -281,7 +281,15 @@ impl Fest {
         }
     }
 
-    /// Re-derives what must be sent for every log, after switching between pushing and noting.
+    /// Switches between pushing and noting. Only a change re-derives every log: a peer
+    /// repeating `Lazy` or `Eager` costs nothing more.
+    fn set_lazy(&mut self, lazy: bool) {
+        if self.lazy != lazy {
+            self.lazy = lazy;
+            self.refresh_all();
+        }
+    }
+
     fn refresh_all(&mut self) {
         let keys: Vec<LogKey> = self.local.keys().copied().collect();
         for key in &keys {
@@ -497,8 +505,7 @@ impl Session {
         // does not come by another path in time.
         let prune = duplicates == entries && fest.receiving == Receiving::Done && !fest.lazy && may_pull_lazily;
         if prune {
-            fest.lazy = true;
-            fest.refresh_all();
+            fest.set_lazy(true);
         }
         self.stats.duplicates_received += duplicates;
         self.queue(&Message::Credit { batches: 1 });
@@ -777,8 +784,7 @@ impl Session {
                 if fest.sending != Sending::Done {
                     return Err(SyncError::Unexpected { message: "Lazy", context: "before this side's Done" });
                 }
-                fest.lazy = true;
-                fest.refresh_all();
+                fest.set_lazy(true);
                 Ok(())
             }
             Message::Note { festival, heights } => {
@@ -816,10 +822,11 @@ impl Session {
                     return Err(SyncError::Unexpected { message: "Eager", context: "before this side's Done" });
                 }
                 for h in &heights {
-                    fest.raise_remote(h);
+                    if fest.raise_remote(h) {
+                        fest.refresh(&(h.author, h.log_id));
+                    }
                 }
-                fest.lazy = false;
-                fest.refresh_all();
+                fest.set_lazy(false);
                 Ok(())
             }
             Message::Close { .. } => unreachable!("handled before the phase"),
@@ -969,8 +976,7 @@ impl Session {
     fn graft(&mut self, festival: FestivalId) {
         let per_message = self.heights_per_message();
         let fest = self.fests.get_mut(&festival).expect("a shared festival");
-        fest.lazy = false;
-        fest.refresh_all();
+        fest.set_lazy(false);
         fest.wanted.clear();
         let heights: Vec<LogHeight> = std::mem::take(&mut fest.heard)
             .into_iter()

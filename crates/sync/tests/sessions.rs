@@ -774,3 +774,40 @@ fn a_host_that_lost_a_path_makes_a_lazy_link_eager_at_once() {
     let from_a: Vec<Message> = net.messages(link, 0).split_off(sent_by_a);
     assert!(matches!(&from_a[..], [Message::Entries { entries, .. }] if entries == &new), "{from_a:?}");
 }
+
+// Scenario: a peer sends `Lazy`, `Note` or `Eager` for a festival whose catch-up is not over,
+// or for a token that names nothing.
+// Assert: each ends the session with code 5 (protocol) or 6 (boundary).
+#[test]
+fn lazy_push_messages_out_of_turn_end_the_session() {
+    let height = |net: &Net| sync::LogHeight { author: net.nodes[0].writer.author(), log_id: 0, seq: 9 };
+    let messages: [fn(sync::Token, sync::LogHeight) -> Message; 3] = [
+        |festival, _| Message::Lazy { festival },
+        |festival, h| Message::Note { festival, heights: vec![h] },
+        |festival, h| Message::Eager { festival, heights: vec![h] },
+    ];
+    for (i, make) in messages.into_iter().enumerate() {
+        for foreign in [false, true] {
+            // Both catch-ups stall: one entry a batch, one batch in flight, none stored.
+            let mut net = Net::new(46 + i as u64);
+            let a = net.node(1, &[]);
+            let fest = net.create_festival(a, "Fusion", None);
+            let b = net.node(2, &[fest]);
+            for node in [a, b] {
+                net.write(node, fest, 3);
+                net.nodes[node].limits = Limits { max_batch_entries: 1, window: 1, ..Limits::default() };
+                net.nodes[node].defer = true;
+            }
+            let link = net.connect(a, b);
+            net.run();
+            assert!(!net.links[link].sessions[1].is_live(&fest));
+            let token =
+                if foreign { sync::Token([7; 32]) } else { net.links[link].sessions[0].token_of(&fest).unwrap() };
+            let message = make(token, height(&net));
+            net.links[link].inbox[1].push_back(message.encode());
+            net.run();
+            let expected = if foreign { CloseCode::Boundary } else { CloseCode::Protocol };
+            assert_eq!(close_code_sent(&net, link, 1), Some(expected), "{} (foreign token: {foreign})", message.name());
+        }
+    }
+}

@@ -53,6 +53,11 @@ fn example_messages_have_the_documented_bytes() {
         .assert_eq(&hex::encode(festivals.encode()));
     let close = Message::Close { code: CloseCode::Auth, reason: "bad proof".into() };
     expect!["84020f03696261642070726f6f66"].assert_eq(&hex::encode(close.encode()));
+    let lazy = Message::Lazy { festival: t };
+    expect!["83020a5820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319"]
+        .assert_eq(&hex::encode(lazy.encode()));
+    let note = Message::Note { festival: t, heights: vec![LogHeight { author: key.author(), log_id: 0, seq: 13 }] };
+    expect!["84020b5820e5f00d5eea5d53a5777d906c9206c2b74182f4ed4436f7997ac31aa4bfded319818358208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c000d"].assert_eq(&hex::encode(note.encode()));
     for m in [hello, have, entries] {
         assert_eq!(decode(&m.encode()), Ok(m));
     }
