@@ -568,6 +568,15 @@ fn the_festival_rule_agrees_with_the_model() {
     assert_eq!(height_of(&joined).seq, 1, "the joined log's first entry");
 }
 
+/// A's next entry goes to B pushed, in one message, on the eager link.
+fn assert_next_write_is_pushed(net: &mut Net, link: usize, fest: sync::FestivalId) {
+    let sent_by_a = net.links[link].sent[0].len();
+    let new = net.write(0, fest, 1);
+    net.run();
+    let from_a: Vec<Message> = net.messages(link, 0).split_off(sent_by_a);
+    assert!(matches!(&from_a[..], [Message::Entries { entries, .. }] if entries == &new), "{from_a:?}");
+}
+
 /// A live pair whose sessions tick, where B already asked A for notes: B got A's next
 /// entry by another path before A's push came (Plumtree's prune).
 fn lazy_pair(seed: u64) -> (Net, usize, sync::FestivalId) {
@@ -611,11 +620,7 @@ fn a_noted_entry_that_does_not_come_is_asked_for_after_the_graft_delay() {
     assert_eq!((heights.len(), held.map(|h| h.seq - 1)), (1, Some(heights[0].seq)), "B tells how far it got");
     assert_eq!(net.inventory(0), net.inventory(1), "A pushed the noted entry after the graft");
 
-    let sent_by_a = net.links[link].sent[0].len();
-    let new = net.write(0, fest, 1);
-    net.run();
-    let from_a: Vec<Message> = net.messages(link, 0).split_off(sent_by_a);
-    assert!(matches!(&from_a[..], [Message::Entries { entries, .. }] if entries == &new), "{from_a:?}");
+    assert_next_write_is_pushed(&mut net, link, fest);
 }
 
 // Scenario: B asked A for notes; A writes; the entry reaches B by another path before B's
@@ -768,11 +773,7 @@ fn a_host_that_lost_a_path_makes_a_lazy_link_eager_at_once() {
     net.run();
     assert_eq!(net.links[link].sent[1].len(), sent_by_b, "an eager link asks nothing");
 
-    let sent_by_a = net.links[link].sent[0].len();
-    let new = net.write(0, fest, 1);
-    net.run();
-    let from_a: Vec<Message> = net.messages(link, 0).split_off(sent_by_a);
-    assert!(matches!(&from_a[..], [Message::Entries { entries, .. }] if entries == &new), "{from_a:?}");
+    assert_next_write_is_pushed(&mut net, link, fest);
 }
 
 // Scenario: a peer sends `Lazy`, `Note` or `Eager` for a festival whose catch-up is not over,
