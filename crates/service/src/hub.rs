@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use bamboo::Author;
 use model::Id;
 use serde::Serialize;
-use sync::{FestivalId, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore};
+use sync::{FestivalId, Limits, Output, OverlayMessage, Peer, Session, SessionConfig, SyncStore};
 
 use crate::neighbours::{Bound, Ended, Neighbours, is_loopback};
 use crate::node::Node;
@@ -213,18 +213,23 @@ impl Hub {
 
     /// Opens a session for a new connection; its first message is ready in [`Hub::poll`].
     pub fn open(&mut self, node: &Node, label: &str, direction: Direction) -> u32 {
-        self.open_with(node, label, direction, false)
+        self.open_with(node, label, direction, false, Limits::default())
+    }
+
+    /// As [`Hub::open`], announcing `limits` to the peer (a browser's, or a transport's).
+    pub fn open_limited(&mut self, node: &Node, label: &str, direction: Direction, limits: Limits) -> u32 {
+        self.open_with(node, label, direction, false, limits)
     }
 
     /// As [`Hub::open`] for a one-shot sync: once every festival both sides want is caught
     /// up both ways, the hub closes the session ([`HubEvent::Closed`], "caught up").
     pub fn open_once(&mut self, node: &Node, label: &str, direction: Direction) -> u32 {
-        self.open_with(node, label, direction, true)
+        self.open_with(node, label, direction, true, Limits::default())
     }
 
-    fn open_with(&mut self, node: &Node, label: &str, direction: Direction, once: bool) -> u32 {
+    fn open_with(&mut self, node: &Node, label: &str, direction: Direction, once: bool, limits: Limits) -> u32 {
         self.next += 1;
-        let config = SessionConfig::new(wanted(node, self.only));
+        let config = SessionConfig { limits, ..SessionConfig::new(wanted(node, self.only)) };
         let session = Session::new(node.store.keypair().clone(), config, rand::random());
         self.slots.insert(
             self.next,
@@ -251,7 +256,7 @@ impl Hub {
 
     /// As [`Hub::open`], for a connection to `url` that [`Hub::dials`] asked for.
     pub fn open_dialed(&mut self, node: &Node, url: &str) -> u32 {
-        let id = self.open_with(node, url, Direction::Outgoing, false);
+        let id = self.open_with(node, url, Direction::Outgoing, false, Limits::default());
         if let Some(slot) = self.slots.get_mut(&id) {
             slot.addr = Some(url.to_string());
             slot.dialed = Some(url.to_string());

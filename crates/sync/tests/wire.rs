@@ -149,3 +149,20 @@ fn the_decoder_refuses_what_it_must() {
     let many = Message::Festivals { tokens: vec![t; 257], done: true };
     assert!(matches!(decode(&many.encode()), Err(WireError::TooMany { what: "tokens", count: 257, max: 256 })));
 }
+
+// Scenario: limits for a transport with a smaller largest message (a WebRTC data channel),
+// and a browser's limits on a WebSocket.
+// Assert: the message limit is capped by the transport but never below the minimum; the
+// browser's batches are larger than the default.
+#[test]
+fn limits_fit_their_transport() {
+    let d = Limits::default();
+    assert_eq!(d.within_transport(262_144).max_message_bytes, 262_144);
+    assert_eq!(d.within_transport(u32::MAX), d);
+    assert_eq!(d.within_transport(1_000).max_message_bytes, Limits::MIN.max_message_bytes);
+    assert_eq!(d.within_transport(262_144).max_batch_entries, d.max_batch_entries);
+    let b = Limits::for_browser();
+    assert!(b.max_batch_entries > d.max_batch_entries && b.below_minimum().is_none());
+    // A batch of the browser's size of typical entries (about 650 bytes) fits its messages.
+    assert!(b.max_batch_entries as u64 * 650 < b.max_message_bytes as u64);
+}

@@ -193,10 +193,17 @@ impl WasmNode {
     // ---------------------------------------------------------------------------
     // Sync sessions
 
+    /// Opens a sync session. `max_message_bytes` is the transport's largest message (a WebRTC
+    /// data channel's `sctp.maxMessageSize`); without it (a WebSocket) the session asks for a
+    /// browser's large batches (`sync::Limits::for_browser`).
     #[wasm_bindgen(js_name = syncOpen)]
-    pub fn sync_open(&mut self, label: &str, initiator: bool) -> u32 {
+    pub fn sync_open(&mut self, label: &str, initiator: bool, max_message_bytes: Option<u32>) -> u32 {
         let direction = if initiator { service::hub::Direction::Outgoing } else { service::hub::Direction::Incoming };
-        self.hub.open(&self.node, label, direction)
+        let limits = match max_message_bytes {
+            Some(max) => sync::Limits::default().within_transport(max),
+            None => sync::Limits::for_browser(),
+        };
+        self.hub.open_limited(&self.node, label, direction, limits)
     }
 
     #[wasm_bindgen(js_name = syncReceive)]

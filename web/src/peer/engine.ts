@@ -10,6 +10,16 @@ import { redialDelayMs, redialResetMs, syncUrl as wasmSyncUrl } from 'virtual:pa
 
 /** A node's sync endpoint from an address (the node's rule, `service::invite::sync_url`). */
 export const syncUrl = (address: string): string | null => wasmSyncUrl(address) ?? null
+
+/** A data channel's largest message when the page cannot tell (Chromium's `maxMessageSize`). */
+export const RTC_MAX_MESSAGE = 256 * 1024
+
+/** The largest message a session over a data channel may carry, from what the page read. */
+export function rtcMaxMessage(reported: number | undefined): number {
+  // Firefox may report a very large or infinite size; the session caps it at its own limit.
+  if (reported === undefined || !Number.isFinite(reported) || reported <= 0) return RTC_MAX_MESSAGE
+  return Math.min(Math.floor(reported), 0xffff_ffff)
+}
 import type { SyncEvent, WasmNodeApi } from './wasm'
 
 /** The part of WebSocket the engine uses. */
@@ -145,7 +155,7 @@ export class PeerEngine {
         return this.call(msg.id, msg.call)
       case 'rtc-open': {
         const label = `webrtc:${msg.peer.slice(0, 16)}`
-        const id = this.open(label, msg.initiator, { kind: 'rtc', conn: msg.conn })
+        const id = this.open(label, msg.initiator, { kind: 'rtc', conn: msg.conn }, rtcMaxMessage(msg.maxMessageSize))
         if (id !== null) this.rtcSessions.set(msg.conn, id)
         else this.post({ t: 'rtc-close', conn: msg.conn, reason: 'the browser peer could not open a sync session' })
         this.pumpAll()
@@ -371,10 +381,10 @@ export class PeerEngine {
 
   // ---- sessions ---------------------------------------------------------------------------
 
-  private open(label: string, initiator: boolean, transport: Transport): number | null {
+  private open(label: string, initiator: boolean, transport: Transport, maxMessageBytes?: number): number | null {
     let id: number
     try {
-      id = this.node.syncOpen(label, initiator)
+      id = this.node.syncOpen(label, initiator, maxMessageBytes)
     } catch (e) {
       if (transport.kind === 'ws') transport.dialer.error = message(e)
       return null

@@ -22,7 +22,8 @@ export type ToWorker =
   | { t: 'init'; nodes: string[] }
   | { t: 'call'; id: number; call: Op }
   /** A WebRTC data channel `conn` opened to `peer`: open a sync session over it. */
-  | { t: 'rtc-open'; conn: number; peer: string; initiator: boolean }
+  /** `maxMessageSize`: the data channel's (`RTCSctpTransport.maxMessageSize`); larger messages are lost. */
+  | { t: 'rtc-open'; conn: number; peer: string; initiator: boolean; maxMessageSize?: number }
   | { t: 'rtc-data'; conn: number; bytes: ArrayBuffer }
   | { t: 'rtc-closed'; conn: number; reason: string }
 

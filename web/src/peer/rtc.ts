@@ -214,7 +214,10 @@ export class RtcManager {
       if (c.timer) clearTimeout(c.timer)
       c.timer = null
       this.log(`channel open with ${short(c.peer)}`)
-      this.host.post({ t: 'rtc-open', conn: c.id, peer: c.peer, initiator: c.initiator })
+      // Chromium drops a message above the SCTP transport's maximum (256 KiB) without an
+      // error: the session must never send one.
+      const maxMessageSize = c.pc.sctp?.maxMessageSize
+      this.host.post({ t: 'rtc-open', conn: c.id, peer: c.peer, initiator: c.initiator, maxMessageSize })
     }
     channel.onmessage = (ev: MessageEvent) => {
       if (!c.open) return

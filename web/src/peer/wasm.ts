@@ -20,7 +20,8 @@ export interface WasmNodeApi {
   exportKey(): string
   /** Only while this browser has written nothing; throws otherwise. */
   importKey(hex: string): void | Promise<void>
-  syncOpen(label: string, initiator: boolean): number
+  /** `maxMessageBytes`: the transport's largest message (a data channel's); none for a WebSocket. */
+  syncOpen(label: string, initiator: boolean, maxMessageBytes?: number): number
   syncReceive(id: number, bytes: Uint8Array): void
   syncPoll(id: number): SyncEvent[]
   syncSignal(id: number, to: string, data: string): void

@@ -264,8 +264,11 @@ describe('PeerEngine: WebRTC sessions and signalling', () => {
   it('runs a session over a data channel the page holds', async () => {
     const { node, engine, of } = setup()
     await engine.start()
-    await engine.handle({ t: 'rtc-open', conn: 7, peer: PEER, initiator: false })
-    expect(node.opened).toEqual([{ id: 1, label: `webrtc:${PEER.slice(0, 16)}`, initiator: false }])
+    await engine.handle({ t: 'rtc-open', conn: 7, peer: PEER, initiator: false, maxMessageSize: 262_144 })
+    // Within the channel's largest message: Chromium drops larger ones without an error.
+    expect(node.opened).toEqual([
+      { id: 1, label: `webrtc:${PEER.slice(0, 16)}`, initiator: false, maxMessageBytes: 262_144 },
+    ])
     const hello = of('rtc-send')[0]
     expect(hello.conn).toBe(7)
     expect([...new Uint8Array(hello.bytes)]).toEqual([0x82, 1, 1])
@@ -279,6 +282,18 @@ describe('PeerEngine: WebRTC sessions and signalling', () => {
     // Data for a closed channel goes nowhere.
     await engine.handle({ t: 'rtc-data', conn: 7, bytes: new Uint8Array([8]).buffer })
     expect(node.received).toHaveLength(2)
+  })
+
+  it('sizes sessions to their transport', async () => {
+    const { node, engine } = setup()
+    await engine.start([NODE])
+    socketFor(NODE).open()
+    await engine.handle({ t: 'rtc-open', conn: 1, peer: PEER, initiator: true })
+    await engine.handle({ t: 'rtc-open', conn: 2, peer: 'd'.repeat(64), initiator: true, maxMessageSize: Infinity })
+    await engine.handle({ t: 'rtc-open', conn: 3, peer: 'e'.repeat(64), initiator: true, maxMessageSize: 65_536.5 })
+    // A WebSocket: the wasm node's browser limits; a channel that says nothing or too much:
+    // Chromium's 256 KiB.
+    expect(node.opened.map((o) => o.maxMessageBytes)).toEqual([undefined, 262_144, 262_144, 65_536])
   })
 
   it('ends the session when the page reports the channel closed', async () => {

@@ -12,7 +12,7 @@ export class FakeWasmNode implements WasmNodeApi {
   secret = '5'.repeat(64)
   wrote = false
   calls: string[] = []
-  opened: { id: number; label: string; initiator: boolean }[] = []
+  opened: { id: number; label: string; initiator: boolean; maxMessageBytes?: number }[] = []
   received: { id: number; bytes: number[] }[] = []
   signals: { id: number; to: string; data: string }[] = []
   closed: { id: number; reason: string }[] = []
@@ -42,9 +42,9 @@ export class FakeWasmNode implements WasmNodeApi {
     this.secret = hex
     this.key = `b${hex.slice(1)}`
   }
-  syncOpen(label: string, initiator: boolean): number {
+  syncOpen(label: string, initiator: boolean, maxMessageBytes?: number): number {
     this.next += 1
-    this.opened.push({ id: this.next, label, initiator })
+    this.opened.push({ id: this.next, label, initiator, maxMessageBytes })
     // Like the real one: the session says Hello at once.
     this.queue(this.next, { type: 'send', bytes: new Uint8Array([0x82, 1, this.next]) })
     return this.next
@@ -221,6 +221,8 @@ export class FakePeerConnection extends EventTarget {
   ondatachannel: ((ev: { channel: FakeChannel }) => void) | null = null
   channels: FakeChannel[] = []
   closed = false
+  /** Chromium 148 reports 256 KiB, and drops larger messages without an error. */
+  sctp = { maxMessageSize: 262_144 }
   readonly config: RTCConfiguration
   constructor(config: RTCConfiguration) {
     super()

@@ -65,7 +65,10 @@ describe('RtcManager', () => {
     const channel = pc.remoteChannel()
     expect(posted).toEqual([])
     channel.open()
-    expect(posted.map((p) => p.msg)).toEqual([{ t: 'rtc-open', conn: 1, peer: SMALLER, initiator: false }])
+    // With the channel's largest message, which the session must not exceed.
+    expect(posted.map((p) => p.msg)).toEqual([
+      { t: 'rtc-open', conn: 1, peer: SMALLER, initiator: false, maxMessageSize: 262_144 },
+    ])
     expect(channel.binaryType).toBe('arraybuffer')
     // Peer -> worker (transferred), worker -> peer.
     const bytes = new Uint8Array([1, 2, 3]).buffer
