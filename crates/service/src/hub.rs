@@ -8,7 +8,7 @@
 //! transport is gone. The browser's worker drives it directly; the native node drives it from
 //! one thread (`net::Host`), its connections being byte pumps.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use bamboo::Author;
 use model::Id;
@@ -182,6 +182,25 @@ pub struct Hub {
     wanted: Option<Vec<FestivalId>>,
     /// The passive view as last kept in the settings.
     remembered: Option<Vec<String>>,
+    /// Hashes of entries whose signatures the host verified already ([`Hub::mark_verified`]).
+    preverified: HashSet<bamboo::Hash>,
+}
+
+/// The most hashes [`Hub::mark_verified`] keeps: four browser batches. Beyond, the set is
+/// emptied (those entries are verified again, nothing worse).
+const PREVERIFIED_MAX: usize = 4 * 4096;
+
+/// The hashes of the entries of a sync `Entries` message if every one of them decodes, matches
+/// its payload and is signed by its author; none otherwise (another message, or anything
+/// wrong: the session that receives the message finds it and says why). The browser peer
+/// runs this on a second worker while its first one stores the batch before
+/// ([`Hub::mark_verified`]).
+pub fn verified_hashes(bytes: &[u8]) -> Vec<bamboo::Hash> {
+    let limits = sync::Limits::for_browser();
+    let Ok(sync::Message::Entries { entries, .. }) = sync::Message::decode(bytes, &limits) else { return Vec::new() };
+    let items = entries.into_iter().map(|e| (e.entry, e.payload)).collect();
+    let verdicts = store::verify_entries(items);
+    verdicts.into_iter().map(|v| v.map(|v| v.hash())).collect::<Result<_, _>>().unwrap_or_default()
 }
 
 /// The setting that keeps the passive view across restarts.
@@ -209,6 +228,18 @@ impl Hub {
     /// A hub that syncs only `festival` and its ancestors.
     pub fn only(festival: Id) -> Hub {
         Hub { only: Some(festival), ..Hub::default() }
+    }
+
+    /// Entries with these hashes were verified (their signatures checked, by
+    /// [`verified_hashes`]): when a session brings them, they are stored without checking
+    /// their signatures again. Only the host's own verification may call this.
+    pub fn mark_verified(&mut self, hashes: impl IntoIterator<Item = bamboo::Hash>) {
+        for hash in hashes {
+            if self.preverified.len() >= PREVERIFIED_MAX {
+                self.preverified.clear();
+            }
+            self.preverified.insert(hash);
+        }
     }
 
     /// Opens a session for a new connection; its first message is ready in [`Hub::poll`].
@@ -640,7 +671,7 @@ impl Hub {
                 Output::Entries { batch, entries, .. } => {
                     slot.received += entries.len() as u64;
                     let items = entries.into_iter().map(|e| (e.bytes, e.payload)).collect();
-                    match store_batch(node, items) {
+                    match store_batch(node, items, &mut self.preverified) {
                         Ok(new) => {
                             stored_any |= new > 0;
                             slot.stored += new;
@@ -789,9 +820,14 @@ impl Hub {
 }
 
 /// Verifies a batch and stores it all or nothing, then lets the policy agent decide.
-pub fn store_batch(node: &mut Node, items: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, String> {
+fn store_batch(
+    node: &mut Node,
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+    preverified: &mut HashSet<bamboo::Hash>,
+) -> Result<u64, String> {
     let mut verified = Vec::with_capacity(items.len());
-    for (i, v) in store::verify_entries(items).into_iter().enumerate() {
+    let verdicts = store::verify_entries_checked(items, &mut |hash| preverified.remove(hash));
+    for (i, v) in verdicts.into_iter().enumerate() {
         verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
     }
     let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
@@ -815,5 +851,39 @@ mod tests {
         let mut after = Hub::default();
         after.restore(&node);
         assert_eq!(after.neighbours.remembered(), vec!["ws://10.0.0.7:7878/sync".to_string()]);
+    }
+
+    // Scenario: a batch of three entries as a sync `Entries` message; the same with one
+    // signature broken; another message.
+    // Assert: the hashes of the three; none when any signature is bad; none for the other.
+    // Stored through the checked path, a marked hash skips the signature check only for the
+    // very bytes it was computed from.
+    #[test]
+    fn verified_hashes_name_only_entries_whose_signatures_hold() {
+        let mut writer = sync::writer::Writer::seeded(3);
+        let (festival, create) = writer.create_festival("Fusion", None);
+        let mut entries = vec![create];
+        entries.extend((0..2).map(|_| writer.post(festival)));
+        let token = sync::Token([1; 32]);
+        let message =
+            |entries: Vec<sync::WireEntry>| sync::Message::Entries { batch: 0, festival: token, entries }.encode();
+        let hashes: Vec<bamboo::Hash> = entries.iter().map(|e| bamboo::Hash::of(&e.entry)).collect();
+        assert_eq!(verified_hashes(&message(entries.clone())), hashes);
+
+        let mut forged = entries.clone();
+        let last = forged[2].entry.len() - 1;
+        forged[2].entry[last] ^= 1; // the signature's last byte
+        assert!(verified_hashes(&message(forged.clone())).is_empty());
+        assert!(verified_hashes(&sync::Message::Credit { batches: 1 }.encode()).is_empty());
+
+        // The forged entry passes only if its own hash was marked; the genuine one's does not
+        // cover it.
+        let item = |e: &sync::WireEntry| vec![(e.entry.clone(), e.payload.clone())];
+        let mut marked: HashSet<bamboo::Hash> = HashSet::from([hashes[2]]);
+        let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
+        assert!(verdict[0].is_err(), "a genuine entry's mark does not cover a forged one");
+        assert!(marked.contains(&hashes[2]));
+        let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
+        assert!(verdict[0].is_ok() && marked.is_empty(), "a mark is used once");
     }
 }

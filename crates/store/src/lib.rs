@@ -61,7 +61,9 @@ use sync::LogHeight;
 
 use sql_log::BatchLogs;
 pub use sql_log::SqlLog;
-pub use verified::{DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_signatures};
+pub use verified::{
+    DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_entries_checked, verify_signatures,
+};
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 const MODEL_ROWS_VERSION: i64 = 7;

@@ -129,6 +129,35 @@ pub fn verify_entries_with(
         .collect()
 }
 
+/// As [`verify_entries`], but an entry whose hash `checked` takes (answers true for) is not
+/// checked again: its signature was verified elsewhere (the browser peer verifies large
+/// batches on a second worker while its first one stores the batch before). The hash covers
+/// the whole entry, signature included, so only the very bytes that were checked pass.
+pub fn verify_entries_checked(
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+    checked: &mut dyn FnMut(&Hash) -> bool,
+) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
+    let mut verdicts: Vec<Option<Result<VerifiedEntry, bamboo::Error>>> = Vec::with_capacity(items.len());
+    let mut unchecked = Vec::new();
+    for (bytes, payload) in items {
+        match decode_entry(bytes, payload) {
+            Ok(d) if checked(&d.hash) => verdicts.push(Some(Ok(VerifiedEntry {
+                bytes: d.bytes,
+                payload: d.payload,
+                entry: d.entry,
+                hash: d.hash,
+            }))),
+            Ok(d) => {
+                unchecked.push(d);
+                verdicts.push(None);
+            }
+            Err(e) => verdicts.push(Some(Err(e))),
+        }
+    }
+    let mut rest = verify_signatures(&mut SignatureVerifier::default(), unchecked).into_iter();
+    verdicts.into_iter().map(|v| v.unwrap_or_else(|| rest.next().expect("one verdict per unchecked entry"))).collect()
+}
+
 /// Below this many entries a second thread costs more than it saves.
 #[cfg(not(target_arch = "wasm32"))]
 const PARALLEL_FROM: usize = 512;

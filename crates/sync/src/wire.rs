@@ -66,13 +66,15 @@ impl Limits {
     pub const MIN: Limits =
         Limits { max_message_bytes: 64 * 1024, max_batch_entries: 1, max_heights: 16, max_festivals: 1, window: 1 };
 
-    /// A browser peer's limits on a WebSocket: batches of up to 4096 entries in 4 MiB. A
+    /// A browser peer's limits on a WebSocket: batches of up to 2048 entries in 2 MiB. A
     /// browser stores each batch in one transaction, and its commits (OPFS) cost more than a
-    /// native node's: `npm run measure` synced 10 000 entries into the browser peer in about
-    /// 870 ms in batches of 1024, 740 ms of 2048, 700 ms of 4096 and 750 ms of 8192 (fewer
-    /// batches overlap less with the sender).
+    /// native node's. `npm run measure` (10 000 entries, 2026-12-05) synced into the browser
+    /// peer in about 870 ms in batches of 1024, 740 ms of 2048, 700–730 ms of 4096 and
+    /// 730–780 ms of 8192 (fewer batches overlap less with the sender); with the second
+    /// worker verifying signatures, 625–700 ms of 2048 and 650–690 ms of 4096. Of those
+    /// equals, the smaller batches hold less memory (a window of 4 × 2 MiB).
     pub fn for_browser() -> Limits {
-        Limits { max_message_bytes: 4 * 1024 * 1024, max_batch_entries: 4096, ..Limits::default() }
+        Limits { max_message_bytes: 2 * 1024 * 1024, max_batch_entries: 2048, ..Limits::default() }
     }
 
     /// These limits for a transport that carries messages of at most `max` bytes (a WebRTC

@@ -37,6 +37,14 @@ pub fn redial_reset_ms() -> f64 {
     service::hub::REDIAL_RESET_MS as f64
 }
 
+/// The hashes (64 bytes each, concatenated) of the entries of a sync `Entries` message if
+/// every one is validly signed, else nothing (`service::hub::verified_hashes`). The browser
+/// peer's second worker calls it; the first passes the result to `WasmNode::markVerified`.
+#[wasm_bindgen(js_name = verifiedHashes)]
+pub fn verified_hashes(bytes: &[u8]) -> Vec<u8> {
+    service::hub::verified_hashes(bytes).iter().flat_map(|h| h.0).collect()
+}
+
 #[wasm_bindgen]
 pub struct WasmNode {
     node: Node,
@@ -204,6 +212,14 @@ impl WasmNode {
             None => sync::Limits::for_browser(),
         };
         self.hub.open_limited(&self.node, label, direction, limits)
+    }
+
+    /// Entries with these hashes (from `verifiedHashes`, 64 bytes each) are stored without
+    /// checking their signatures again when a session brings them.
+    #[wasm_bindgen(js_name = markVerified)]
+    pub fn mark_verified(&mut self, hashes: &[u8]) {
+        let hashes = hashes.chunks_exact(64).map(|h| bamboo::Hash(h.try_into().expect("64-byte chunks")));
+        self.hub.mark_verified(hashes);
     }
 
     #[wasm_bindgen(js_name = syncReceive)]

@@ -70,8 +70,8 @@ fn two_browser_peers_plan_and_sync_in_wasm() {
     let (status, joined) =
         call(&mut bo, "POST", "/join", Some(json!({"link": format!("pandafest://join?festival={festival}")})));
     assert_eq!(status, 202, "{joined}");
-    let a = ana.sync_open("bo", true);
-    let b = bo.sync_open("ana", false);
+    let a = ana.sync_open("bo", true, Some(256 * 1024)); // as over a data channel
+    let b = bo.sync_open("ana", false, Some(256 * 1024));
     let events = pump(&mut ana, a, &mut bo, b);
     assert!(events.iter().any(|(k, p)| k == "ready" && *p == bo.public_key()), "{events:?}");
     let (_, list) = call(&mut bo, "GET", "/festivals", None);
@@ -108,8 +108,8 @@ fn signalling_is_relayed_through_a_common_peer_and_peers_are_introduced() {
     let link = format!("pandafest://join?festival={}", f["id"].as_str().unwrap());
     call(&mut a, "POST", "/join", Some(json!({"link": link})));
     call(&mut b, "POST", "/join", Some(json!({"link": link})));
-    let (na, an) = (n.sync_open("a", false), a.sync_open("n", true));
-    let (nb, bn) = (n.sync_open("b", false), b.sync_open("n", true));
+    let (na, an) = (n.sync_open("a", false, None), a.sync_open("n", true, None));
+    let (nb, bn) = (n.sync_open("b", false, None), b.sync_open("n", true, None));
     pump(&mut n, na, &mut a, an);
     let events_b = pump(&mut n, nb, &mut b, bn);
     let events_a = pump(&mut n, na, &mut a, an);

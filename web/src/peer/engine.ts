@@ -7,6 +7,7 @@
 import type { Peer, SyncStatus } from '../client/types'
 import { changedByWrite, type FromWorker, type NodeEntry, type Op, type ToWorker } from './protocol'
 import { redialDelayMs, redialResetMs, syncUrl as wasmSyncUrl } from 'virtual:pandafest-wasm'
+import type { SyncEvent, WasmNodeApi } from './wasm'
 
 /** A node's sync endpoint from an address (the node's rule, `service::invite::sync_url`). */
 export const syncUrl = (address: string): string | null => wasmSyncUrl(address) ?? null
@@ -20,7 +21,12 @@ export function rtcMaxMessage(reported: number | undefined): number {
   if (reported === undefined || !Number.isFinite(reported) || reported <= 0) return RTC_MAX_MESSAGE
   return Math.min(Math.floor(reported), 0xffff_ffff)
 }
-import type { SyncEvent, WasmNodeApi } from './wasm'
+
+/**
+ * Messages from this size on are catch-up batches worth verifying on the second worker
+ * (`EngineOptions.verify`); live pushes of an entry or two are checked where they are stored.
+ */
+export const VERIFY_FROM = 64 * 1024
 
 /** The part of WebSocket the engine uses. */
 export interface SocketLike {
@@ -64,6 +70,13 @@ export interface EngineOptions {
   tickMs?: number
   /** Sync status is posted at most this often while it changes. */
   statusEveryMs?: number
+  /**
+   * Checks the signatures of a large message's entries elsewhere (a second worker running
+   * `verifiedHashes`), answering their hashes (64 bytes each; none if any is bad), so that
+   * the next batch is verified while this worker stores the one before. Without it, the
+   * node verifies as it stores.
+   */
+  verify?: (bytes: Uint8Array) => Promise<Uint8Array>
 }
 
 const realClock: Clock = {
@@ -94,6 +107,8 @@ interface Session {
   transport: Transport
   peer: string | null
   closed: boolean
+  /** Messages received and not handed to the node yet, in order: the first waits for `verify`. */
+  inbox: { bytes: Uint8Array; ready: boolean }[]
 }
 
 
@@ -105,6 +120,7 @@ export class PeerEngine {
   private readonly clock: Clock
   private readonly random: () => number
   private readonly statusEveryMs: number
+  private readonly verify: EngineOptions['verify']
   private readonly dialers = new Map<string, Dialer>()
   private readonly sessions = new Map<number, Session>()
   private readonly rtcSessions = new Map<number, number>() // conn -> session id
@@ -121,6 +137,7 @@ export class PeerEngine {
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? Math.random
     this.statusEveryMs = opts.statusEveryMs ?? 250
+    this.verify = opts.verify
     this.clock.setInterval(() => this.tick(), opts.tickMs ?? 1000)
   }
 
@@ -164,8 +181,7 @@ export class PeerEngine {
       case 'rtc-data': {
         const id = this.rtcSessions.get(msg.conn)
         if (id === undefined) return
-        this.node.syncReceive(id, new Uint8Array(msg.bytes))
-        this.pumpAll()
+        this.receive(id, new Uint8Array(msg.bytes))
         return
       }
       case 'rtc-closed': {
@@ -347,8 +363,7 @@ export class PeerEngine {
       if (d.socket !== ws || d.session === null) return
       const bytes = toBytes(ev.data)
       if (!bytes) return
-      this.node.syncReceive(d.session, bytes)
-      this.pumpAll()
+      this.receive(d.session, bytes)
     }
     ws.onerror = () => {
       // A close follows; it says more.
@@ -389,8 +404,43 @@ export class PeerEngine {
       if (transport.kind === 'ws') transport.dialer.error = message(e)
       return null
     }
-    this.sessions.set(id, { id, transport, peer: null, closed: false })
+    this.sessions.set(id, { id, transport, peer: null, closed: false, inbox: [] })
     return id
+  }
+
+  /**
+   * A message from session `id`'s peer. A large one goes to `verify` first; messages behind
+   * it wait, so that the node gets them in order. Meanwhile the node stores what came before.
+   */
+  private receive(id: number, bytes: Uint8Array) {
+    const s = this.sessions.get(id)
+    if (!s) return
+    const item = { bytes, ready: !this.verify || bytes.byteLength < VERIFY_FROM }
+    s.inbox.push(item)
+    if (!item.ready) {
+      this.verify!(bytes).then(
+        (hashes) => {
+          if (hashes.byteLength) this.node.markVerified?.(hashes)
+        },
+        () => {}, // the node verifies it itself
+      ).finally(() => {
+        item.ready = true
+        this.deliver(s)
+      })
+    }
+    this.deliver(s)
+  }
+
+  /** Hands the session's ready messages to the node, in order. */
+  private deliver(s: Session) {
+    let any = false
+    while (s.inbox.length && s.inbox[0].ready) {
+      const { bytes } = s.inbox.shift()!
+      if (s.closed || this.sessions.get(s.id) !== s) continue
+      this.node.syncReceive(s.id, bytes)
+      any = true
+    }
+    if (any) this.pumpAll()
   }
 
   /**

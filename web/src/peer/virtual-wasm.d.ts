@@ -11,4 +11,6 @@ declare module 'virtual:pandafest-wasm' {
   export function syncUrl(address: string): string | undefined
   export function redialDelayMs(attempt: number, random: number): number
   export function redialResetMs(): number
+  /** The hashes of a sync batch's entries if all are validly signed (service::hub::verified_hashes). */
+  export function verifiedHashes(bytes: Uint8Array): Uint8Array
 }

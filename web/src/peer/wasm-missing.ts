@@ -24,6 +24,10 @@ export function redialResetMs(): never {
   throw new Error(MISSING)
 }
 
+export function verifiedHashes(): never {
+  throw new Error(MISSING)
+}
+
 export const WasmNode = {
   open(): Promise<never> {
     return Promise.reject(new Error(MISSING))

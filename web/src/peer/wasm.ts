@@ -23,6 +23,8 @@ export interface WasmNodeApi {
   /** `maxMessageBytes`: the transport's largest message (a data channel's); none for a WebSocket. */
   syncOpen(label: string, initiator: boolean, maxMessageBytes?: number): number
   syncReceive(id: number, bytes: Uint8Array): void
+  /** Entries with these hashes (64 bytes each, from `verifiedHashes`) are not verified again. */
+  markVerified?(hashes: Uint8Array): void
   syncPoll(id: number): SyncEvent[]
   syncSignal(id: number, to: string, data: string): void
   syncClose(id: number, reason: string): void

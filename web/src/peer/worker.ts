@@ -7,6 +7,7 @@ import init, { WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
 import { PeerEngine, type SocketLike } from './engine'
 import { indexedDbNodeStore } from './idb'
 import type { FromWorker, PeerInfo, ToWorker } from './protocol'
+import type { VerifyReply, VerifyRequest } from './verifier'
 import type { WasmNodeApi, WasmNodeStatics } from './wasm'
 
 interface WorkerScope {
@@ -91,6 +92,52 @@ async function openNode(): Promise<{ node: WasmNodeApi } & Omit<PeerInfo, 'publi
   }
 }
 
+/** A verifier that stops answering is not waited for longer than this. */
+const VERIFY_TIMEOUT_MS = 10_000
+
+/**
+ * Starts the second worker (verifier.ts) that checks large batches' signatures while this
+ * one stores; its answers: the hashes of the entries it verified, or none. When it cannot
+ * start, fails or is late, the answer is none, and the node verifies as it stores.
+ */
+function startVerifier(): ((bytes: Uint8Array) => Promise<Uint8Array>) | undefined {
+  let worker: Worker
+  try {
+    worker = new Worker(new URL('./verifier.ts', import.meta.url), { type: 'module' })
+  } catch {
+    return undefined
+  }
+  const pending = new Map<number, (hashes: Uint8Array) => void>()
+  let broken = false
+  let next = 0
+  const none = new Uint8Array(0)
+  worker.onmessage = (ev: MessageEvent<VerifyReply>) => {
+    pending.get(ev.data.id)?.(new Uint8Array(ev.data.hashes))
+    pending.delete(ev.data.id)
+  }
+  worker.onerror = () => {
+    broken = true
+    for (const answer of pending.values()) answer(none)
+    pending.clear()
+  }
+  return (bytes) =>
+    new Promise((resolve) => {
+      if (broken) return resolve(none)
+      const id = ++next
+      const timer = setTimeout(() => {
+        pending.delete(id)
+        resolve(none)
+      }, VERIFY_TIMEOUT_MS)
+      pending.set(id, (hashes) => {
+        clearTimeout(timer)
+        resolve(hashes)
+      })
+      const copy = bytes.slice().buffer
+      const request: VerifyRequest = { id, bytes: copy }
+      worker.postMessage(request, [copy])
+    })
+}
+
 async function main() {
   try {
     await init()
@@ -100,6 +147,7 @@ async function main() {
       post,
       socket: (url) => new WebSocket(url) as unknown as SocketLike,
       store: indexedDbNodeStore(),
+      verify: startVerifier(),
     })
     post({ t: 'ready', publicKey: node.publicKey(), storage, warning })
     // Calls first (the page waits for them), then the sync transports.

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { PeerEngine } from '../peer/engine'
+import { PeerEngine, VERIFY_FROM } from '../peer/engine'
 import { syncUrl } from '../peer/engine'
 import type { FromWorker, Op } from '../peer/protocol'
 import { FakeSocket, FakeWasmNode, ManualClock, MemoryNodeStore } from './peerFakes'
@@ -46,6 +46,59 @@ describe('syncUrl', () => {
     expect(syncUrl('  ')).toBeNull()
     expect(syncUrl('ftp://x/')).toBeNull()
     expect(syncUrl('ws://')).toBeNull()
+  })
+})
+
+describe('PeerEngine: signatures verified on a second worker', () => {
+  it('verifies large messages first, and hands every message to the node in order', async () => {
+    const node = new FakeWasmNode()
+    const asked: { bytes: Uint8Array; answer: (hashes: Uint8Array) => void; fail: () => void }[] = []
+    const verify = (bytes: Uint8Array) =>
+      new Promise<Uint8Array>((answer, reject) => asked.push({ bytes, answer, fail: () => reject(new Error('gone')) }))
+    const engine = new PeerEngine({
+      node,
+      post: () => {},
+      socket: (url) => new FakeSocket(url),
+      store: new MemoryNodeStore([]),
+      clock: new ManualClock(),
+      verify,
+    })
+    await engine.start([NODE])
+    socketFor(NODE).open()
+    const big = (tag: number) => {
+      const b = new Uint8Array(VERIFY_FROM)
+      b[0] = tag
+      return b
+    }
+    const first = (n: number) => node.received.map((r) => r.bytes[0]).slice(0, n)
+    socketFor(NODE).message([1]) // small: straight to the node
+    socketFor(NODE).message([...big(2)])
+    socketFor(NODE).message([3]) // waits behind the large one
+    socketFor(NODE).message([...big(4)])
+    expect(first(9)).toEqual([1])
+    expect(asked.map((a) => a.bytes[0])).toEqual([2, 4])
+
+    // The second answer comes first: nothing moves until the first.
+    asked[1].answer(new Uint8Array([44]))
+    await Promise.resolve()
+    await new Promise((r) => setTimeout(r))
+    expect(first(9)).toEqual([1])
+    asked[0].answer(new Uint8Array([22]))
+    await new Promise((r) => setTimeout(r))
+    expect(first(9)).toEqual([1, 2, 3, 4])
+    // Each message's hashes were marked before the node got it.
+    expect(node.verified).toEqual([
+      { hashes: [44], after: 1 },
+      { hashes: [22], after: 1 },
+    ])
+
+    // A verifier that fails: the node gets the message anyway (and verifies it itself).
+    socketFor(NODE).message([...big(5)])
+    socketFor(NODE).message([6])
+    asked[2].fail()
+    await new Promise((r) => setTimeout(r))
+    expect(first(9)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(node.verified).toHaveLength(2)
   })
 })
 

@@ -14,6 +14,8 @@ export class FakeWasmNode implements WasmNodeApi {
   calls: string[] = []
   opened: { id: number; label: string; initiator: boolean; maxMessageBytes?: number }[] = []
   received: { id: number; bytes: number[] }[] = []
+  /** What `markVerified` was given, and when: the number of messages received before. */
+  verified: { hashes: number[]; after: number }[] = []
   signals: { id: number; to: string; data: string }[] = []
   closed: { id: number; reason: string }[] = []
   removed: number[] = []
@@ -41,6 +43,9 @@ export class FakeWasmNode implements WasmNodeApi {
     if (this.wrote) throw new Error('this browser has written already; a key can only be imported before')
     this.secret = hex
     this.key = `b${hex.slice(1)}`
+  }
+  markVerified(hashes: Uint8Array): void {
+    this.verified.push({ hashes: [...hashes], after: this.received.length })
   }
   syncOpen(label: string, initiator: boolean, maxMessageBytes?: number): number {
     this.next += 1
