@@ -71,8 +71,9 @@ impl Limits {
     /// native node's. `npm run measure` (10 000 entries, 2026-12-05) synced into the browser
     /// peer in about 870 ms in batches of 1024, 740 ms of 2048, 700–730 ms of 4096 and
     /// 730–780 ms of 8192 (fewer batches overlap less with the sender); with the second
-    /// worker verifying signatures, 625–700 ms of 2048 and 650–690 ms of 4096. Of those
-    /// equals, the smaller batches hold less memory (a window of 4 × 2 MiB).
+    /// worker verifying signatures, 625–700 ms of 2048 and 650–690 ms of 4096 (the same
+    /// runs vary by 20 % over an hour on this machine). Of those equals, the smaller batches
+    /// hold less memory (a window of 4 × 2 MiB).
     pub fn for_browser() -> Limits {
         Limits { max_message_bytes: 2 * 1024 * 1024, max_batch_entries: 2048, ..Limits::default() }
     }
