@@ -428,6 +428,11 @@ impl Session {
         self.fests.get(festival).is_some_and(|f| f.lazy)
     }
 
+    /// Whether noted entries are awaited: [`Session::tick`] has something to look at.
+    pub fn awaits_notes(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
     /// Makes a lazy link eager again at once, asking the peer to push (`Eager`): the host
     /// lost another path for `festival`'s entries (an eager link closed).
     pub fn graft_now(&mut self, festival: &FestivalId) {

@@ -43,6 +43,9 @@ pub struct SimConfig {
     pub write_span_ms: u64,
     /// The overlay's rotation (see [`OverlayConfig::rotate_every`]); `None`: the default.
     pub rotate_every: Option<u32>,
+    /// Plumtree's lazy push, as the product runs it: sessions tick, and a peer that loses an
+    /// eager link grafts its lazy ones (`docs/sync.md` §4). False: every session floods.
+    pub lazy: bool,
 }
 
 impl SimConfig {
@@ -59,6 +62,7 @@ impl SimConfig {
             join_spacing_ms: 50,
             write_span_ms: 240_000,
             rotate_every: None,
+            lazy: true,
         }
     }
 }
@@ -119,7 +123,7 @@ impl fmt::Display for Report {
         let s = |ms: u64| format!("{:.1} s", ms as f64 / 1000.0);
         writeln!(
             f,
-            "{} peers (+{} joining, -{} leaving), {} entries, seed {}, partition {}, latency {}-{} ms",
+            "{} peers (+{} joining, -{} leaving), {} entries, seed {}, partition {}, latency {}-{} ms, {}",
             c.peers,
             c.joins,
             c.leaves,
@@ -127,7 +131,8 @@ impl fmt::Display for Report {
             c.seed,
             if c.partition { "yes" } else { "no" },
             c.latency_ms.0,
-            c.latency_ms.1
+            c.latency_ms.1,
+            if c.lazy { "lazy push" } else { "flooding" }
         )?;
         writeln!(
             f,
@@ -209,6 +214,10 @@ enum Event {
     Timer {
         peer: PeerIx,
     },
+    /// The peer's sessions are told the time (lazy push's waits), as a host does.
+    Tick {
+        peer: PeerIx,
+    },
     Join {
         peer: PeerIx,
     },
@@ -233,6 +242,8 @@ struct SimPeer {
     joined_at: u64,
     links: BTreeMap<PeerIx, LinkIx>,
     timer_at: Option<u64>,
+    /// A `Tick` is scheduled.
+    ticking: bool,
     /// Hops and time of the first arrival of each entry (by entry index).
     hops: BTreeMap<usize, (u64, u64)>,
 }
@@ -304,6 +315,7 @@ pub fn run(config: SimConfig) -> Report {
             joined_at: u64::MAX,
             links: BTreeMap::new(),
             timer_at: None,
+            ticking: false,
             hops: BTreeMap::new(),
         });
     }
@@ -439,6 +451,19 @@ impl Sim {
                 self.peers[peer].overlay.tick(now);
                 self.pump_peer(peer);
             }
+            Event::Tick { peer } => {
+                self.peers[peer].ticking = false;
+                if !self.peers[peer].online {
+                    return;
+                }
+                let now = self.now;
+                let links: Vec<LinkIx> = self.peers[peer].links.values().copied().collect();
+                for l in links {
+                    let side = self.side_of(l, peer);
+                    self.links[l].sessions[side].tick(now);
+                }
+                self.pump_peer(peer);
+            }
             Event::Join { peer } => {
                 self.peers[peer].online = true;
                 self.peers[peer].joined_at = self.peers[peer].joined_at.min(self.now);
@@ -542,8 +567,13 @@ impl Sim {
         let mut nonces = [[0u8; 32]; 2];
         self.rng.fill(&mut nonces[0]);
         self.rng.fill(&mut nonces[1]);
-        let sa = Session::new(self.peers[a].writer.keypair().clone(), config.clone(), nonces[0]);
-        let sb = Session::new(self.peers[b].writer.keypair().clone(), config, nonces[1]);
+        let mut sa = Session::new(self.peers[a].writer.keypair().clone(), config.clone(), nonces[0]);
+        let mut sb = Session::new(self.peers[b].writer.keypair().clone(), config, nonces[1]);
+        if self.config.lazy {
+            // A host's sessions know the time from the start.
+            sa.tick(self.now);
+            sb.tick(self.now);
+        }
         let ix = self.links.len();
         self.links.push(Link { ends: [a, b], sessions: [sa, sb], open: true, wanted: [false; 2], last_at: [0; 2] });
         self.peers[a].links.insert(b, ix);
@@ -559,10 +589,35 @@ impl Sim {
         }
         l.open = false;
         let [a, b] = l.ends;
+        let festival = self.festival;
+        let eager = [0, 1].map(|side| l.sessions[side].is_live(&festival) && !l.sessions[side].is_lazy(&festival));
         self.closed_stats.push(l.sessions[0].stats().clone());
         self.closed_stats.push(l.sessions[1].stats().clone());
         self.peers[a].links.remove(&b);
         self.peers[b].links.remove(&a);
+        if !self.config.lazy {
+            return;
+        }
+        // As the product's hub does: an eager link gone, the lazy ones become eager.
+        for (side, peer) in [a, b].into_iter().enumerate() {
+            if !eager[side] || !self.peers[peer].online {
+                continue;
+            }
+            let links: Vec<LinkIx> = self.peers[peer].links.values().copied().collect();
+            for l in links {
+                let s = self.side_of(l, peer);
+                self.links[l].sessions[s].graft_now(&festival);
+            }
+            self.schedule_tick(peer, self.now);
+        }
+    }
+
+    /// Schedules a `Tick` for `peer` at `at`, unless one is due already.
+    fn schedule_tick(&mut self, peer: PeerIx, at: u64) {
+        if !self.peers[peer].ticking {
+            self.peers[peer].ticking = true;
+            self.schedule(at, Event::Tick { peer });
+        }
     }
 
     /// Acts on every output of one peer's overlay and sessions until none is left.
@@ -594,6 +649,15 @@ impl Sim {
             }
         }
         self.schedule_timer(peer);
+        // Ticks only while a session waits for noted entries: a host ticks every second,
+        // the simulation only when it matters.
+        let awaits = self.peers[peer].links.values().any(|&l| {
+            let side = self.side_of(l, peer);
+            self.links[l].sessions[side].awaits_notes()
+        });
+        if self.config.lazy && awaits {
+            self.schedule_tick(peer, self.now + crate::GRAFT_AFTER_MS / 2);
+        }
     }
 
     fn schedule_timer(&mut self, peer: PeerIx) {
