@@ -186,8 +186,9 @@ pub struct Hub {
     preverified: HashSet<bamboo::Hash>,
 }
 
-/// The most hashes [`Hub::mark_verified`] keeps: four browser batches. Beyond, the set is
-/// emptied (those entries are verified again, nothing worse).
+/// The most hashes [`Hub::mark_verified`] keeps (1 MiB): the window of a browser's sessions
+/// (4 batches of 2048) twice over. Beyond, the set is emptied (those entries are verified
+/// again, nothing worse).
 const PREVERIFIED_MAX: usize = 4 * 4096;
 
 /// The hashes of the entries of a sync `Entries` message if every one of them decodes, matches
