@@ -100,33 +100,7 @@ pub fn verify_signatures(
 /// Decodes each entry, checks its payload against the payload hash and size and its
 /// signature (in batches). One verdict per item, in order.
 pub fn verify_entries(items: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
-    verify_entries_with(&mut SignatureVerifier::default(), items)
-}
-
-/// As [`verify_entries`], reusing a verifier (and its cache of authors' keys) across calls.
-pub fn verify_entries_with(
-    verifier: &mut SignatureVerifier,
-    items: Vec<(Vec<u8>, Vec<u8>)>,
-) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
-    let mut decoded = Vec::with_capacity(items.len());
-    let mut failed: Vec<Option<bamboo::Error>> = Vec::with_capacity(items.len());
-    for (bytes, payload) in items {
-        match decode_entry(bytes, payload) {
-            Ok(d) => {
-                decoded.push(d);
-                failed.push(None);
-            }
-            Err(e) => failed.push(Some(e)),
-        }
-    }
-    let mut checked = verify_signatures(verifier, decoded).into_iter();
-    failed
-        .into_iter()
-        .map(|f| match f {
-            Some(e) => Err(e),
-            None => checked.next().expect("one verdict per decoded entry"),
-        })
-        .collect()
+    verify_entries_checked(items, &mut |_| false)
 }
 
 /// As [`verify_entries`], but an entry whose hash `checked` takes (answers true for) is not
