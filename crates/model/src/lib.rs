@@ -14,6 +14,7 @@
 
 pub mod alloc;
 pub mod id;
+mod index;
 pub mod op;
 pub mod policy;
 mod query;

@@ -95,12 +95,13 @@ impl State {
     /// Every event. With rows read back from a store this reads them all: prefer
     /// [`State::events_in`], [`State::events_of`] or [`State::event_ids`].
     pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.event_ids().filter_map(|id| self.events.get(id))
+        self.event_ids().into_iter().filter_map(|id| self.events.get(&id))
     }
 
-    /// The id of every event, from the index in memory.
-    pub fn event_ids(&self) -> impl Iterator<Item = &Id> {
-        self.idx.events_by_festival.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
+    /// The id of every event, from the index (with rows read back, read whole).
+    pub fn event_ids(&self) -> Vec<Id> {
+        let festivals = self.event_index.groups();
+        festivals.into_iter().flat_map(|f| self.event_index.all(f)).map(|(_, id)| id).collect()
     }
 
     /// The events `organiser` created, in any festival: from the index for the organiser it
@@ -109,29 +110,25 @@ impl State {
         if self.idx.organiser.is_some_and(|k| k != *organiser) {
             let organiser = *organiser;
             return Box::new(
-                self.event_ids().filter_map(|e| self.events.get(e)).filter(move |e| e.organiser == organiser),
+                self.event_ids()
+                    .into_iter()
+                    .filter_map(|e| self.events.get(&e))
+                    .filter(move |e| e.organiser == organiser),
             );
         }
-        Box::new(self.idx.events_by_organiser.get(organiser).into_iter().flatten().filter_map(|e| self.events.get(e)))
+        Box::new(self.organiser_index.all(*organiser).into_iter().filter_map(|(_, e)| self.events.get(&e)))
     }
 
     /// Events of `festival` (not of its sub-festivals) overlapping `frame`, by start.
     /// Logarithmic plus the matches: the scan starts the longest event's length before it.
     pub fn events_in_frame(&self, festival: &Id, frame: &TimeFrame) -> Vec<&Event> {
-        let Some((set, longest)) = self.idx.events_by_festival.get(festival) else { return Vec::new() };
-        let from = (Timestamp(frame.start().0.saturating_sub(*longest)), Id(Hash([0; 64])));
-        let to = (frame.end(), Id(Hash([0; 64])));
-        set.range(from..to).filter_map(|(_, e)| self.events.get(e)).filter(|e| e.fields.frame.overlaps(frame)).collect()
+        let ids = self.event_index.range(*festival, overlapping(frame, self.event_index.longest(festival)), usize::MAX);
+        ids.into_iter().filter_map(|(_, e)| self.events.get(&e)).filter(|e| e.fields.frame.overlaps(frame)).collect()
     }
 
     /// Events of `festival` (not of its sub-festivals), by start.
     pub fn events_in(&self, festival: &Id) -> impl Iterator<Item = &Event> {
-        self.idx
-            .events_by_festival
-            .get(festival)
-            .into_iter()
-            .flat_map(|(set, _)| set)
-            .filter_map(|(_, e)| self.events.get(e))
+        self.event_index.all(*festival).into_iter().filter_map(|(_, e)| self.events.get(&e))
     }
 
     pub fn request(&self, id: &Id) -> Option<&Request> {
@@ -141,31 +138,26 @@ impl State {
     /// Every request. With rows read back from a store this reads them all: prefer
     /// [`State::requests_for`] or [`State::request_ids`].
     pub fn requests(&self) -> impl Iterator<Item = &Request> {
-        self.request_ids().filter_map(|id| self.requests.get(id))
+        self.request_ids().into_iter().filter_map(|id| self.requests.get(&id))
     }
 
-    /// The id of every request, from the index in memory, with the resource it names.
-    pub fn request_ids(&self) -> impl Iterator<Item = &Id> {
-        self.idx.requests_by_resource.values().flat_map(|(set, _)| set.iter().map(|(_, id)| id))
+    /// The id of every request, from the index (with rows read back, read whole).
+    pub fn request_ids(&self) -> Vec<Id> {
+        let resources = self.request_index.groups();
+        resources.into_iter().flat_map(|r| self.request_index.all(r)).map(|(_, id)| id).collect()
     }
 
     /// Every request naming `resource`, ordered by start.
     pub fn requests_for(&self, resource: &Id) -> impl Iterator<Item = &Request> {
-        self.idx
-            .requests_by_resource
-            .get(resource)
-            .into_iter()
-            .flat_map(|(set, _)| set)
-            .filter_map(|(_, q)| self.requests.get(q))
+        self.request_index.all(*resource).into_iter().filter_map(|(_, q)| self.requests.get(&q))
     }
 
     /// Requests naming `resource` whose frame overlaps `frame`. Logarithmic plus the matches:
     /// the scan starts at the longest request's length before `frame`.
     pub fn requests_overlapping(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
-        let Some((set, longest)) = self.idx.requests_by_resource.get(resource) else { return Vec::new() };
-        let from = (Timestamp(frame.start().0.saturating_sub(*longest)), Id(Hash([0; 64])));
-        let to = (frame.end(), Id(Hash([0; 64])));
-        set.range(from..to).filter_map(|(_, q)| self.requests.get(q)).filter(|q| q.frame.overlaps(frame)).collect()
+        let ids =
+            self.request_index.range(*resource, overlapping(frame, self.request_index.longest(resource)), usize::MAX);
+        ids.into_iter().filter_map(|(_, q)| self.requests.get(&q)).filter(|q| q.frame.overlaps(frame)).collect()
     }
 
     pub fn profile(&self, festival: &Id, author: &Key) -> Option<&Profile> {
@@ -296,13 +288,12 @@ impl State {
         let zero = Id(Hash([0; 64]));
         let mut out = Vec::new();
         for f in self.descendants(festival) {
-            let Some((set, longest)) = self.idx.events_by_festival.get(&f) else { continue };
             // An event overlapping `within` starts at most the longest event's length before it.
             let from = match within {
-                Some(frame) => (Timestamp(frame.start().0.saturating_sub(*longest)), zero),
+                Some(frame) => (Timestamp(frame.start().0.saturating_sub(self.event_index.longest(&f))), zero),
                 None => (Timestamp(i64::MIN), zero),
             };
-            let lower = match after {
+            let mut lower = match after {
                 Some(after) if after >= from => Bound::Excluded(after),
                 _ => Bound::Included(from),
             };
@@ -311,19 +302,30 @@ impl State {
                 None => Bound::Unbounded,
             };
             // One more than a page from each festival tells whether more follow the merge.
+            // Read a page at a time: events not in the programme are skipped on the way.
             let mut taken = 0;
-            for (_, id) in set.range((lower, upper)) {
-                if taken > limit {
+            'festival: while taken <= limit {
+                let want = (limit - taken).saturating_add(1);
+                let ids = self.event_index.range(f, (lower, upper), want);
+                let Some(last) = ids.last().copied() else { break };
+                let got = ids.len();
+                for (_, id) in ids {
+                    if taken > limit {
+                        break 'festival;
+                    }
+                    let Some(e) = self.events.get(&id) else { continue };
+                    if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
+                        continue;
+                    }
+                    if let Some(item) = self.programme_item(e, cancelled) {
+                        out.push(item);
+                        taken += 1;
+                    }
+                }
+                if got < want {
                     break;
                 }
-                let Some(e) = self.events.get(id) else { continue };
-                if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
-                    continue;
-                }
-                if let Some(item) = self.programme_item(e, cancelled) {
-                    out.push(item);
-                    taken += 1;
-                }
+                lower = Bound::Excluded(last);
             }
         }
         out.sort_by_key(|(e, _)| (e.fields.frame.start(), e.id));
@@ -497,7 +499,7 @@ impl State {
 
     /// The valid request that replaces `old`, if one does.
     pub fn replacement(&self, old: &Id) -> Option<&Request> {
-        self.idx.replacements.get(old).and_then(|id| self.requests.get(id))
+        self.replacements.get(old).and_then(|id| self.requests.get(id))
     }
 
     /// Pending requests of `resource` overlapping `frame` (holds): what a confirm of an
@@ -519,4 +521,14 @@ impl State {
             .map(|l| (*l, self.logs.get(&(*author, *l)).and_then(|p| p.festival)))
             .collect()
     }
+}
+
+/// The members of an index whose frames may overlap `frame`, given the longest frame filed:
+/// those starting from that long before it until its end.
+fn overlapping(frame: &TimeFrame, longest: i64) -> crate::index::Bounds {
+    let zero = Id(Hash([0; 64]));
+    (
+        std::ops::Bound::Included((Timestamp(frame.start().0.saturating_sub(longest)), zero)),
+        std::ops::Bound::Excluded((frame.end(), zero)),
+    )
 }

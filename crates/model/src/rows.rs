@@ -8,7 +8,7 @@ use crate::alloc::{AllocOp, Decision};
 use crate::id::{Id, Key};
 use crate::state::{Event, OpRecord, Request, State};
 use crate::table::{LazyTable, RowSource, Table};
-use crate::time::TimeFrame;
+use crate::time::{TimeFrame, Timestamp};
 
 /// Restores a [`State`] from rows, one at a time.
 pub struct Loader {
@@ -32,26 +32,22 @@ impl Loader {
             postcard::from_bytes(v).map_err(|e| e.to_string())
         }
         let s = &mut self.state;
-        // Events and requests are indexed as they come; a lazy state then forgets them.
+        // A lazy state reads back what grows with every entry when it needs it: events,
+        // requests, their indexes, operation records, decisions and decision histories.
         match table {
             "logs" => put(&mut s.logs, k, v),
             "festivals" => put(&mut s.festivals, k, v),
             "profiles" => put(&mut s.profiles, k, v),
             "resources" => put(&mut s.resources, k, v),
-            "events" => decode::<Event>(v).map(|e| {
-                s.index_event(&e);
-                if !s.is_lazy() {
-                    s.events.load(e.id, e);
-                }
-            }),
-            "requests" => decode::<Request>(v).map(|q| {
-                s.index_loaded_request(&q);
-                if !s.is_lazy() {
-                    s.requests.load(q.id, q);
-                }
-            }),
-            // A lazy state reads these back when it needs them, and indexes none of them.
-            "ops" | "allocops" | "decisions" if s.is_lazy() => Ok(()),
+            "eventspans" => s.event_index.load_span(k, v),
+            "requestspans" => s.request_index.load_span(k, v),
+            "replacements" => put(&mut s.replacements, k, v),
+            t if s.is_lazy() && Loader::LAZY.contains(&t) => Ok(()),
+            "eventindex" => s.event_index.load_member(k),
+            "requestindex" => s.request_index.load_member(k),
+            "organiserindex" => s.organiser_index.load_member(k),
+            "events" => decode::<Event>(v).map(|e| s.events.load(e.id, e)),
+            "requests" => decode::<Request>(v).map(|q| s.requests.load(q.id, q)),
             "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
             "allocops" => decode::<Id>(k).and_then(|id| decode::<Vec<AllocOp>>(v).map(|ops| s.alloc_ops.load(id, ops))),
             "decisions" => {
@@ -65,11 +61,14 @@ impl Loader {
         .map_err(|e| format!("cannot load {table}: {e}"))
     }
 
-    /// The tables to read rows from: a lazy state needs no operation records, decisions
-    /// or decision histories until asked.
+    /// The tables a lazy state reads back row by row instead of loading.
+    const LAZY: [&'static str; 8] =
+        ["events", "requests", "ops", "allocops", "decisions", "eventindex", "requestindex", "organiserindex"];
+
+    /// The tables to read rows from: a lazy state loads none of those that grow with every
+    /// entry.
     pub fn tables(&self) -> Vec<&'static str> {
-        let lazy_only = ["ops", "allocops", "decisions"];
-        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && lazy_only.contains(t))).collect()
+        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && Loader::LAZY.contains(t))).collect()
     }
 
     /// The state, with its indexes rebuilt.
@@ -86,6 +85,9 @@ impl Loader {
 
 /// A changed row, for a store to persist: table name, encoded key and value (`None`: deleted).
 pub type Row = (&'static str, Vec<u8>, Option<Vec<u8>>);
+
+/// Where the organiser index files an event: it only tells which events are the organiser's.
+const ORGANISER_START: Timestamp = Timestamp(0);
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("rows serialise")
@@ -132,6 +134,10 @@ impl State {
         drain("waiting", &mut self.waiting, &mut rows);
         drain("collectives", &mut self.collectives, &mut rows);
         drain("votes", &mut self.votes, &mut rows);
+        drain("replacements", &mut self.replacements, &mut rows);
+        self.event_index.take_dirty(&mut rows);
+        self.request_index.take_dirty(&mut rows);
+        self.organiser_index.take_dirty(&mut rows);
         rows
     }
 
@@ -151,10 +157,14 @@ impl State {
         self.ops.written();
         self.alloc_ops.written();
         self.decisions.written();
+        self.replacements.written();
+        self.event_index.written();
+        self.request_index.written();
+        self.organiser_index.written();
     }
 
     /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 12] = [
+    pub const TABLES: [&'static str; 18] = [
         "logs",
         "festivals",
         "profiles",
@@ -167,6 +177,12 @@ impl State {
         "votes",
         "allocops",
         "decisions",
+        "replacements",
+        "eventindex",
+        "eventspans",
+        "requestindex",
+        "requestspans",
+        "organiserindex",
     ];
 
     /// Restores a state from persisted rows and rebuilds the indexes.
@@ -192,55 +208,48 @@ impl State {
         Loader { state }
     }
 
-    pub(crate) fn index_event(&mut self, e: &Event) {
-        self.index_event_frame(e.festival, e.id, None, e.fields.frame);
-        self.index_organiser(e.organiser, e.id);
-    }
-
     pub(crate) fn index_organiser(&mut self, organiser: Key, event: Id) {
         if self.idx.organiser.is_none_or(|k| k == organiser) {
-            self.idx.events_by_organiser.entry(organiser).or_default().insert(event);
+            self.organiser_index.insert_at(organiser, ORGANISER_START, event);
         }
     }
 
     /// Indexes the events of `organiser` only, not everyone's (a million-entry festival's
     /// 200,000 events took 23 MB): a node acts on its own events only ([`State::events_of`]
-    /// scans for anyone else's). Set before the plan is loaded or folded.
+    /// scans for anyone else's). Set before the plan is loaded or folded; the index it keeps
+    /// is stored, so set it to the same key whenever the plan is loaded.
     pub fn index_events_of(&mut self, organiser: Key) {
         if self.idx.organiser == Some(organiser) {
             return;
         }
         // Another key (one imported into a running node): its events, read once.
-        let mine: std::collections::BTreeSet<Id> = self
+        if let Some(old) = self.idx.organiser {
+            for (start, e) in self.organiser_index.all(old) {
+                self.organiser_index.remove(old, start, e);
+            }
+        }
+        let mine: Vec<Id> = self
             .event_ids()
-            .filter_map(|e| self.events.get(e))
+            .into_iter()
+            .filter_map(|e| self.events.get(&e))
             .filter(|e| e.organiser == organiser)
             .map(|e| e.id)
             .collect();
         self.idx.organiser = Some(organiser);
-        self.idx.events_by_organiser = std::collections::HashMap::from([(organiser, mine)]);
+        for e in mine {
+            self.organiser_index.insert_at(organiser, ORGANISER_START, e);
+        }
     }
 
     /// Files event `id` of `festival` under its start `now`, no longer under `was`.
     pub(crate) fn index_event_frame(&mut self, festival: Id, id: Id, was: Option<TimeFrame>, now: TimeFrame) {
-        let (set, longest) = self.idx.events_by_festival.entry(festival).or_default();
         if let Some(was) = was {
-            set.remove(&(was.start(), id));
+            self.event_index.remove(festival, was.start(), id);
         }
-        set.insert((now.start(), id));
-        *longest = (*longest).max(now.end().0 - now.start().0);
+        self.event_index.insert(festival, now, id);
     }
 
-    pub(crate) fn index_loaded_request(&mut self, q: &Request) {
-        if q.invalid.is_none()
-            && let Some(old) = q.replaces
-        {
-            self.idx.replacements.insert(old, q.id);
-        }
-        self.index_request(q.resource, q.frame, q.id);
-    }
-
-    /// The indexes of the tables held whole; events and requests were indexed as loaded.
+    /// The indexes of the tables held whole.
     fn rebuild_indexes(&mut self) {
         for f in self.festivals.values() {
             if let Some(p) = f.parent {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alloc::{AllocOp, Allocation, Decision, RequestCheck};
 use crate::id::{Id, Key};
+use crate::index::Index;
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
 use crate::rules::Rule;
 use crate::table::{LazyTable, RowSource, Table};
@@ -219,24 +220,15 @@ impl RequestStatus {
     }
 }
 
-/// Indexes derived from the tables, rebuilt on load rather than stored.
+/// Indexes of the tables held whole, rebuilt on load rather than stored. The indexes of
+/// events and requests grow with every entry, so they are stored ([`Index`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Indexes {
     pub(crate) children: HashMap<Id, BTreeSet<Id>>,
     pub(crate) resources_by_festival: HashMap<Id, BTreeSet<Id>>,
-    /// Events per festival by start, with the longest event seen, as for requests: a day's
-    /// programme is a range, not a scan of the festival.
-    pub(crate) events_by_festival: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
-    /// Requests per resource by start, for conflicts and holds; with the longest request
-    /// seen per resource so that an overlap query scans a bounded range.
-    pub(crate) requests_by_resource: HashMap<Id, (BTreeSet<(Timestamp, Id)>, i64)>,
     pub(crate) logs_by_author: HashMap<Key, BTreeSet<u64>>,
-    /// Each organiser's events: what their node acts on (deadlines, all or nothing). With
-    /// `organiser` set, that organiser's only ([`State::index_events_of`]).
-    pub(crate) events_by_organiser: HashMap<Key, BTreeSet<Id>>,
+    /// The organiser whose events [`State::organiser_index`] holds ([`State::index_events_of`]).
     pub(crate) organiser: Option<Key>,
-    /// A replaced request → the valid request that replaces it.
-    pub(crate) replacements: HashMap<Id, Id>,
 }
 
 /// The materialised plan.
@@ -265,6 +257,17 @@ pub struct State {
     pub(crate) collectives: Table<(Id, Key), Collective>,
     /// (request, voter) → the voter's latest vote on it.
     pub(crate) votes: Table<(Id, Key), Vote>,
+    /// Events per festival by start, with the longest event per festival: a day's programme
+    /// is a range, not a scan of the festival.
+    pub(crate) event_index: Index<Id>,
+    /// Requests per resource by start, for conflicts and holds; with the longest request
+    /// per resource, so that an overlap query reads a bounded range.
+    pub(crate) request_index: Index<Id>,
+    /// The events of one organiser, the node's own: what its node acts on (deadlines, all or
+    /// nothing). Filed at start 0: only the membership counts.
+    pub(crate) organiser_index: Index<Key>,
+    /// A replaced request → the valid request that replaces it.
+    pub(crate) replacements: Table<Id, Id>,
     pub(crate) idx: Indexes,
     pub(crate) needs_rebuild: bool,
     /// While a batch is applied ([`State::apply_all`]): resources to fold again once it is
@@ -288,6 +291,10 @@ impl Default for State {
             waiting: Table::default(),
             collectives: Table::default(),
             votes: Table::default(),
+            event_index: Index::new("eventindex", Some("eventspans")),
+            request_index: Index::new("requestindex", Some("requestspans")),
+            organiser_index: Index::new("organiserindex", None),
+            replacements: Table::default(),
             idx: Indexes::default(),
             needs_rebuild: false,
             refold_later: None,
@@ -307,6 +314,9 @@ impl State {
         self.requests.set_source(source.clone());
         self.alloc_ops.set_source(source.clone());
         self.decisions.set_source(source.clone());
+        self.event_index.set_source(source.clone());
+        self.request_index.set_source(source.clone());
+        self.organiser_index.set_source(source.clone());
         self.ops.set_source(source);
     }
 
@@ -333,6 +343,9 @@ impl State {
             || self.ops.unreadable()
             || self.alloc_ops.unreadable()
             || self.decisions.unreadable()
+            || self.event_index.unreadable()
+            || self.request_index.unreadable()
+            || self.organiser_index.unreadable()
     }
 
     /// Forgets rows read back beyond the cache's bound. Only possible with `&mut`: while
@@ -621,7 +634,7 @@ impl State {
                 if invalid.is_none()
                     && let Some(old) = replaces
                 {
-                    self.idx.replacements.insert(old, id);
+                    self.replacements.insert(old, id);
                 }
                 self.index_request(resource, frame, id);
                 self.resolved(id);
@@ -665,9 +678,7 @@ impl State {
     }
 
     pub(crate) fn index_request(&mut self, resource: Id, frame: TimeFrame, id: Id) {
-        let (set, longest) = self.idx.requests_by_resource.entry(resource).or_default();
-        set.insert((frame.start(), id));
-        *longest = (*longest).max(frame.end().0 - frame.start().0);
+        self.request_index.insert(resource, frame, id);
     }
 
     /// An object became known: resources whose fold looked for it are folded again.

@@ -104,8 +104,10 @@ pub const CACHED_ROWS: usize = 4096;
 /// `&mut self`, when no borrow can be alive.
 pub struct LazyTable<K, V> {
     name: &'static str,
-    /// Every row without a source; with one, the rows changed since last written.
-    rows: HashMap<K, V>,
+    /// Every row without a source; with one, the rows changed since last written. Boxed: the
+    /// map keeps its capacity after the rows are forgotten, and a batch of tens of thousands
+    /// of rows left tens of megabytes of empty slots the size of a row (issue 15).
+    rows: HashMap<K, Box<V>>,
     dirty: HashSet<K>,
     /// Rows handed out by [`LazyTable::take_dirty`] whose write is not confirmed yet.
     writing: HashSet<K>,
@@ -223,25 +225,25 @@ where
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
         if !self.rows.contains_key(key) {
             let v = match self.cache.as_mut().remove(key) {
-                Some(v) => *v,
-                None => self.read(key)?,
+                Some(v) => v,
+                None => Box::new(self.read(key)?),
             };
             self.rows.insert(key.clone(), v);
         }
         self.dirty.insert(key.clone());
-        self.rows.get_mut(key)
+        self.rows.get_mut(key).map(|v| &mut **v)
     }
 
     pub fn insert(&mut self, key: K, value: V) {
         self.cache.as_mut().remove(&key);
         self.dirty.insert(key.clone());
-        self.rows.insert(key, value);
+        self.rows.insert(key, Box::new(value));
     }
 
     /// Inserts without marking the row changed: for loading from a store that keeps no
     /// source, so that the table holds every row.
     pub fn load(&mut self, key: K, value: V) {
-        self.rows.insert(key, value);
+        self.rows.insert(key, Box::new(value));
     }
 
     /// Every key: those held and, with a source, those stored.
@@ -293,7 +295,7 @@ where
     pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
         let dirty = std::mem::take(&mut self.dirty);
         self.writing.extend(dirty);
-        self.writing.iter().map(|k| (k.clone(), self.rows.get(k))).collect()
+        self.writing.iter().map(|k| (k.clone(), self.rows.get(k).map(|v| &**v))).collect()
     }
 
     /// The rows last taken are stored: with a source, forget them unless changed since.

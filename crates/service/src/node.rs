@@ -328,12 +328,12 @@ impl Node {
 
     /// Resolves a full id or a unique prefix (at least 6 hex digits) among `candidates`;
     /// `known` tells whether a full id names one of them.
-    fn resolve<'a>(
+    fn resolve(
         &self,
         what: &str,
         text: &str,
         known: impl Fn(&Id) -> bool,
-        candidates: impl Iterator<Item = &'a Id>,
+        candidates: impl IntoIterator<Item = Id>,
     ) -> ApiResult<Id> {
         let text = text.trim().to_ascii_lowercase();
         let unknown = || ApiError::not_found(format!("no {what} with id {} is known here", shorten(&text)));
@@ -348,9 +348,9 @@ impl Node {
                 shorten(&text)
             )));
         }
-        let mut found = candidates.filter(|id| has_prefix(id, text.as_bytes()));
+        let mut found = candidates.into_iter().filter(|id| has_prefix(id, text.as_bytes()));
         match (found.next(), found.next()) {
-            (Some(id), None) => Ok(*id),
+            (Some(id), None) => Ok(id),
             (None, _) => Err(unknown()),
             (Some(_), Some(_)) => {
                 Err(ApiError::bad_input(format!("{text} names more than one {what}; give more digits")))
@@ -362,7 +362,7 @@ impl Node {
     /// described as such: it comes with the next sync with a peer that holds it.
     pub fn festival_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("festival", text, |id| s.festival(id).is_some(), s.festivals().map(|f| &f.id)).map_err(|e| {
+        self.resolve("festival", text, |id| s.festival(id).is_some(), s.festivals().map(|f| f.id)).map_err(|e| {
             let joined = crate::invite::joined(self);
             let pending = joined.iter().find(|(id, _)| id.to_hex().starts_with(&text.trim().to_ascii_lowercase()));
             match pending {
@@ -378,7 +378,7 @@ impl Node {
 
     pub fn resource_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("resource", text, |id| s.resource(id).is_some(), s.resources().map(|r| &r.id))
+        self.resolve("resource", text, |id| s.resource(id).is_some(), s.resources().map(|r| r.id))
     }
 
     pub fn event_id(&self, text: &str) -> ApiResult<Id> {
@@ -980,14 +980,14 @@ impl Node {
         let me = self.me();
         // Incoming requests are found from the resources this node decides for, without
         // reading any other request.
-        let candidates: Vec<&Id> = if filter.incoming {
-            s.resources().filter(|r| s.decides_for(r, &me)).flat_map(|r| s.requests_for(&r.id).map(|q| &q.id)).collect()
+        let candidates: Vec<Id> = if filter.incoming {
+            s.resources().filter(|r| s.decides_for(r, &me)).flat_map(|r| s.requests_for(&r.id).map(|q| q.id)).collect()
         } else {
-            s.request_ids().collect()
+            s.request_ids()
         };
         let mut out: Vec<&Request> = candidates
             .into_iter()
-            .filter_map(|id| s.request(id))
+            .filter_map(|id| s.request(&id))
             .filter(|q| {
                 festival.is_none_or(|f| q.festival == f || s.resource(&q.resource).is_some_and(|r| r.festival == f))
             })
@@ -1150,7 +1150,7 @@ impl Node {
         let s = self.state();
         // Operation records are not indexed in memory: the store finds the prefix.
         let candidates = s.ops_with_prefix(&id.trim().to_ascii_lowercase(), 2);
-        let id = self.resolve("operation", id, |id| s.op(id).is_some(), candidates.iter())?;
+        let id = self.resolve("operation", id, |id| s.op(id).is_some(), candidates.iter().copied())?;
         let s = self.state();
         let r = s.op(&id).expect("resolved");
         Ok(OpView {

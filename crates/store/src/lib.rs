@@ -66,7 +66,8 @@ pub use verified::{
 };
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-const MODEL_ROWS_VERSION: i64 = 7;
+/// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]).
+const MODEL_ROWS_VERSION: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -44,6 +44,14 @@ fn migrations() -> Vec<String> {
         "CREATE TABLE IF NOT EXISTS m_allocops (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS m_decisions (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
             .to_string(),
+        // 4: the plan's indexes of events and requests, and its replacements, as rows, so that
+        // a plan on disk keeps none of them in memory (issue 15). The plan is rebuilt into
+        // them at open (`MODEL_ROWS_VERSION` 8).
+        ["replacements", "eventindex", "eventspans", "requestindex", "requestspans", "organiserindex"]
+            .map(|t| {
+                format!("CREATE TABLE IF NOT EXISTS m_{t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;")
+            })
+            .join("\n"),
     ]
 }
 

@@ -273,3 +273,37 @@ fn a_plan_on_disk_rebuilt_in_chunks_is_the_plan_folded_at_once() {
     assert_eq!(view(&reopened), expected);
     assert_eq!(reopened.state().events_in_frame(&fest, &frame).len(), 4);
 }
+
+#[test]
+fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
+    // Scenario: a database of schema 3 and plan rows of version 7, whose indexes of events
+    // and requests were built in memory at load and never stored.
+    // Assert: opening it rebuilds the plan into the new index rows: a day's events, the
+    // node's own events and every event are found, without reading any event at load.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..30 {
+        s.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    s.flush_plan().unwrap();
+    let me = s.me();
+    drop(s);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for t in ["replacements", "eventindex", "eventspans", "requestindex", "requestspans", "organiserindex"] {
+            conn.execute_batch(&format!("DROP TABLE m_{t}")).unwrap();
+        }
+        conn.execute_batch("PRAGMA user_version = 3; UPDATE meta SET value = 7 WHERE key = 'model_rows_version'")
+            .unwrap();
+    }
+    let day = TimeFrame::new(Timestamp(0), Timestamp(86_400_000)).unwrap();
+    for open in ["rebuilt", "loaded"] {
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.state().rows_held().0, 0, "{open}: no event is held after open");
+        assert_eq!(s.state().events_in_frame(&fest, &day).len(), 30, "{open}");
+        assert_eq!(s.state().events_of(&me).count(), 30, "{open}");
+        assert_eq!(s.state().event_ids().len(), 30, "{open}");
+    }
+}
