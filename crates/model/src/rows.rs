@@ -53,7 +53,10 @@ impl Loader {
             "decisions" => {
                 decode::<(Id, Id)>(k).and_then(|key| decode::<Decision>(v).map(|d| s.decisions.load(key, d)))
             }
-            "waiting" => put(&mut s.waiting, k, v),
+            "waiting" => {
+                let lazy = s.is_lazy();
+                s.waiting.load(k, lazy)
+            }
             "collectives" => put(&mut s.collectives, k, v),
             "votes" => put(&mut s.votes, k, v),
             other => Err(format!("unknown table {other}")),
@@ -131,7 +134,7 @@ impl State {
         drain_lazy(&mut self.ops, &mut rows);
         drain_lazy(&mut self.alloc_ops, &mut rows);
         drain_lazy(&mut self.decisions, &mut rows);
-        drain("waiting", &mut self.waiting, &mut rows);
+        self.waiting.take_dirty(&mut rows);
         drain("collectives", &mut self.collectives, &mut rows);
         drain("votes", &mut self.votes, &mut rows);
         drain("replacements", &mut self.replacements, &mut rows);

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alloc::{AllocOp, Allocation, Decision, RequestCheck};
 use crate::id::{Id, Key};
-use crate::index::Index;
+use crate::index::{Index, Waiting};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
 use crate::rules::Rule;
 use crate::table::{LazyTable, RowSource, Table};
@@ -252,7 +252,7 @@ pub struct State {
     /// (resource, request) → the owner's latest decision about the request.
     pub(crate) decisions: LazyTable<(Id, Id), Decision>,
     /// Ids not known yet → resources whose allocation looked them up.
-    pub(crate) waiting: Table<Id, BTreeSet<Id>>,
+    pub(crate) waiting: Waiting,
     /// (festival, the collective's key) → its members and rule, as its log last set them.
     pub(crate) collectives: Table<(Id, Key), Collective>,
     /// (request, voter) → the voter's latest vote on it.
@@ -288,7 +288,7 @@ impl Default for State {
             ops: LazyTable::new("ops"),
             alloc_ops: LazyTable::new("allocops"),
             decisions: LazyTable::new("decisions"),
-            waiting: Table::default(),
+            waiting: Waiting::new(),
             collectives: Table::default(),
             votes: Table::default(),
             event_index: Index::new("eventindex", Some("eventspans")),
@@ -315,6 +315,7 @@ impl State {
         self.alloc_ops.set_source(source.clone());
         self.decisions.set_source(source.clone());
         self.event_index.set_source(source.clone());
+        self.waiting.set_source(source.clone());
         self.request_index.set_source(source.clone());
         self.organiser_index.set_source(source.clone());
         self.ops.set_source(source);
@@ -344,6 +345,7 @@ impl State {
             || self.alloc_ops.unreadable()
             || self.decisions.unreadable()
             || self.event_index.unreadable()
+            || self.waiting.unreadable()
             || self.request_index.unreadable()
             || self.organiser_index.unreadable()
     }
@@ -683,17 +685,15 @@ impl State {
 
     /// An object became known: resources whose fold looked for it are folded again.
     fn resolved(&mut self, id: Id) {
-        if let Some(resources) = self.waiting.remove(&id) {
-            for r in resources {
-                if self.settled_by_decisions(r, id) {
-                    continue;
+        for r in self.waiting.take(&id) {
+            if self.settled_by_decisions(r, id) {
+                continue;
+            }
+            match &mut self.refold_later {
+                Some(later) => {
+                    later.insert(r);
                 }
-                match &mut self.refold_later {
-                    Some(later) => {
-                        later.insert(r);
-                    }
-                    None => self.refold(r),
-                }
+                None => self.refold(r),
             }
         }
     }
@@ -838,12 +838,7 @@ impl State {
     fn after_fold(&mut self, resource: Id, effects: Vec<(AllocOp, OpStatus, Option<RequestCheck>)>) {
         for (op, effect, check) in effects {
             if let Some(RequestCheck::Unknown(missing, _)) = check {
-                match self.waiting.get_mut(&missing) {
-                    Some(set) => {
-                        set.insert(resource);
-                    }
-                    None => self.waiting.insert(missing, BTreeSet::from([resource])),
-                }
+                self.waiting.add(missing, resource);
             }
             if let Some(record) = self.ops.get(&op.op())
                 && record.status != effect

@@ -42,14 +42,6 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.rows.insert(key, value);
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<V> {
-        let removed = self.rows.remove(key);
-        if removed.is_some() {
-            self.dirty.insert(key.clone());
-        }
-        removed
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.rows.iter()
     }

@@ -418,14 +418,23 @@ proptest! {
     #[test]
     fn the_programme_read_in_pages_is_the_programme(seed in any::<u64>(), limit in 1usize..4, cancelled in any::<bool>()) {
         let w = random_world(seed);
-        let mut s = State::new();
-        s.apply_all(w.entries.iter().cloned());
-        let festivals: Vec<model::Id> = s.festivals().map(|f| f.id).collect();
+        let mut whole_state = State::new();
+        whole_state.apply_all(w.entries.iter().cloned());
+        // And a plan that reads its rows back, half of them written, half still held.
+        let rows = std::sync::Arc::new(MemoryRows::default());
+        let mut lazy = State::new();
+        lazy.read_rows_from(rows.clone());
+        lazy.set_cached_rows(0);
+        let half = w.entries.len() / 2;
+        lazy.apply_all(w.entries[..half].iter().cloned());
+        rows.write(&mut lazy);
+        lazy.apply_all(w.entries[half..].iter().cloned());
+        let festivals: Vec<model::Id> = whole_state.festivals().map(|f| f.id).collect();
         let ranges = [None, Some(frame(t(1, 10, 0), t(2, 0, 0))), Some(frame(t(2, 0, 0), t(3, 0, 0)))];
-        for f in &festivals {
+        for (f, s) in festivals.iter().flat_map(|f| [(f, &whole_state), (f, &lazy)]) {
             for within in &ranges {
                 let whole: Vec<model::Id> =
-                    s.programme_within(f, cancelled, within.as_ref()).iter().map(|(e, _)| e.id).collect();
+                    whole_state.programme_within(f, cancelled, within.as_ref()).iter().map(|(e, _)| e.id).collect();
                 let mut paged = Vec::new();
                 let mut after = None;
                 loop {

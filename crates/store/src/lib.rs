@@ -66,8 +66,9 @@ pub use verified::{
 };
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
-/// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]).
-const MODEL_ROWS_VERSION: i64 = 8;
+/// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]);
+/// 9: so is each id waited for.
+const MODEL_ROWS_VERSION: i64 = 9;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
