@@ -234,9 +234,10 @@ pub(crate) struct Indexes {
 /// The materialised plan.
 ///
 /// Events, requests and operation records, the tables that grow with every entry, are
-/// [`LazyTable`]s: given a [`RowSource`] ([`State::read_rows_from`]), they hold only the
-/// rows changed since the store last wrote them and a bounded cache, and read the others
-/// back; the indexes, festivals, resources and logs stay in memory.
+/// [`LazyTable`]s, and their indexes and the ids the fold waits for are [`Index`]es: given
+/// a [`RowSource`] ([`State::read_rows_from`]), they hold only the rows changed since the
+/// store last wrote them (and the tables a bounded cache), and read the others back;
+/// festivals, resources, logs and the indexes over them stay in memory.
 #[derive(Clone, Debug)]
 pub struct State {
     pub(crate) logs: Table<LogKey, LogProgress>,
