@@ -103,45 +103,61 @@ impl State {
     /// The rows changed since the last call, for a store to write in the same transaction
     /// as the entries that changed them.
     pub fn take_changes(&mut self) -> Vec<Row> {
+        let mut all = Vec::new();
+        self.take_changes_in_parts(|rows| {
+            all.extend(rows);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|never| match never {});
+        all
+    }
+
+    /// [`State::take_changes`], handed to `write` a table or two at a time, so that the
+    /// encoded rows of every table are never all in memory at once (a resource's decision
+    /// history is one row of tens of kilobytes, and a write of a million-entry festival's
+    /// plan touches thousands of them). A `write` that fails stops the rest; until
+    /// [`State::written`], the next call hands every row out again.
+    pub fn take_changes_in_parts<E>(&mut self, mut write: impl FnMut(Vec<Row>) -> Result<(), E>) -> Result<(), E> {
         // Rows are of a settled state only.
         self.settle();
-        let mut rows = Vec::new();
         fn drain<K: Serialize + std::hash::Hash + Eq + Clone, V: Serialize>(
             name: &'static str,
             table: &mut Table<K, V>,
-            rows: &mut Vec<Row>,
-        ) {
-            for (k, v) in table.take_dirty() {
-                rows.push((name, encode(&k), v.map(encode)));
-            }
+        ) -> Vec<Row> {
+            table.take_dirty().into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
         }
-        drain("logs", &mut self.logs, &mut rows);
-        drain("festivals", &mut self.festivals, &mut rows);
-        drain("profiles", &mut self.profiles, &mut rows);
-        drain("resources", &mut self.resources, &mut rows);
-        fn drain_lazy<K, V>(table: &mut LazyTable<K, V>, rows: &mut Vec<Row>)
+        fn drain_lazy<K, V>(table: &mut LazyTable<K, V>) -> Vec<Row>
         where
             K: Serialize + for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone,
             V: Serialize + for<'de> Deserialize<'de>,
         {
             let name = table.name();
-            for (k, v) in table.take_dirty() {
-                rows.push((name, encode(&k), v.map(encode)));
-            }
+            table.take_dirty().into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
         }
-        drain_lazy(&mut self.events, &mut rows);
-        drain_lazy(&mut self.requests, &mut rows);
-        drain_lazy(&mut self.ops, &mut rows);
-        drain_lazy(&mut self.alloc_ops, &mut rows);
-        drain_lazy(&mut self.decisions, &mut rows);
-        self.waiting.take_dirty(&mut rows);
-        drain("collectives", &mut self.collectives, &mut rows);
-        drain("votes", &mut self.votes, &mut rows);
-        drain("replacements", &mut self.replacements, &mut rows);
-        self.event_index.take_dirty(&mut rows);
-        self.request_index.take_dirty(&mut rows);
-        self.organiser_index.take_dirty(&mut rows);
-        rows
+        fn index<G: crate::index::Group>(index: &mut crate::index::Index<G>) -> Vec<Row> {
+            let mut rows = Vec::new();
+            index.take_dirty(&mut rows);
+            rows
+        }
+        write(drain("logs", &mut self.logs))?;
+        write(drain("festivals", &mut self.festivals))?;
+        write(drain("profiles", &mut self.profiles))?;
+        write(drain("resources", &mut self.resources))?;
+        write(drain_lazy(&mut self.events))?;
+        write(drain_lazy(&mut self.requests))?;
+        write(drain_lazy(&mut self.ops))?;
+        write(drain_lazy(&mut self.alloc_ops))?;
+        write(drain_lazy(&mut self.decisions))?;
+        let mut waiting = Vec::new();
+        self.waiting.take_dirty(&mut waiting);
+        write(waiting)?;
+        write(drain("collectives", &mut self.collectives))?;
+        write(drain("votes", &mut self.votes))?;
+        write(drain("replacements", &mut self.replacements))?;
+        write(index(&mut self.event_index))?;
+        write(index(&mut self.request_index))?;
+        write(index(&mut self.organiser_index))?;
+        Ok(())
     }
 
     /// The rows last taken by [`State::take_changes`] are stored (their transaction is

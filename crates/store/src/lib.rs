@@ -969,19 +969,20 @@ fn flush_in(tx: &Connection, plan: &mut Plan, min: usize) -> Result<bool, StoreE
 }
 
 fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {
-    // In key order, so that each table's b-tree is written from one end to the other.
-    let mut rows = state.take_changes();
-    rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    for (table, key, value) in rows {
-        match value {
-            Some(value) => {
-                tx.prepare_cached(&format!("INSERT OR REPLACE INTO m_{table} (key, value) VALUES (?1, ?2)"))?
-                    .execute(params![key, value])?;
-            }
-            None => {
-                tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?.execute([key])?;
+    state.take_changes_in_parts(|mut rows| {
+        // In key order, so that each table's b-tree is written from one end to the other.
+        rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        for (table, key, value) in rows {
+            match value {
+                Some(value) => {
+                    tx.prepare_cached(&format!("INSERT OR REPLACE INTO m_{table} (key, value) VALUES (?1, ?2)"))?
+                        .execute(params![key, value])?;
+                }
+                None => {
+                    tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?.execute([key])?;
+                }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
