@@ -192,18 +192,18 @@ impl State {
 
     /// The operations whose id starts with the hex digits `prefix`, at most `limit`.
     pub fn ops_with_prefix(&self, prefix: &str, limit: usize) -> Vec<Id> {
-        // A row's key is the id as postcard writes bytes: its length, then the bytes.
-        let bound = |pad: char| -> Option<Vec<u8>> {
-            let mut hex: String = prefix.chars().take(128).collect();
-            while hex.len() < 128 {
-                hex.push(pad);
-            }
-            let mut key = vec![64u8];
-            key.extend(hex::decode(hex).ok()?);
-            Some(key)
-        };
-        let (Some(from), Some(to)) = (bound('0'), bound('f')) else { return Vec::new() };
-        self.ops.keys_between(&from, &to, limit)
+        with_prefix(&self.ops, prefix, limit)
+    }
+
+    /// Events whose id starts with the hex digits `prefix`, at most `limit`, read by key
+    /// range rather than over every event.
+    pub fn events_with_prefix(&self, prefix: &str, limit: usize) -> Vec<Id> {
+        with_prefix(&self.events, prefix, limit)
+    }
+
+    /// Requests whose id starts with the hex digits `prefix`, at most `limit`.
+    pub fn requests_with_prefix(&self, prefix: &str, limit: usize) -> Vec<Id> {
+        with_prefix(&self.requests, prefix, limit)
     }
 
     pub fn log(&self, author: &Key, log_id: u64) -> Option<&LogProgress> {
@@ -531,4 +531,24 @@ fn overlapping(frame: &TimeFrame, longest: i64) -> crate::index::Bounds {
         std::ops::Bound::Included((Timestamp(frame.start().0.saturating_sub(longest)), zero)),
         std::ops::Bound::Excluded((frame.end(), zero)),
     )
+}
+
+/// The keys of `table` whose id starts with the hex digits `prefix`, at most `limit`.
+fn with_prefix<V: serde::de::DeserializeOwned>(
+    table: &crate::table::LazyTable<Id, V>,
+    prefix: &str,
+    limit: usize,
+) -> Vec<Id> {
+    // A row's key is the id as postcard writes bytes: its length, then the bytes.
+    let bound = |pad: char| -> Option<Vec<u8>> {
+        let mut hex: String = prefix.chars().take(128).collect();
+        while hex.len() < 128 {
+            hex.push(pad);
+        }
+        let mut key = vec![64u8];
+        key.extend(hex::decode(hex).ok()?);
+        Some(key)
+    };
+    let (Some(from), Some(to)) = (bound('0'), bound('f')) else { return Vec::new() };
+    table.keys_between(&from, &to, limit)
 }

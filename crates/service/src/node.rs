@@ -383,12 +383,14 @@ impl Node {
 
     pub fn event_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("event", text, |id| s.event(id).is_some(), s.event_ids())
+        let prefix = text.trim().to_ascii_lowercase();
+        self.resolve("event", text, |id| s.event(id).is_some(), s.events_with_prefix(&prefix, 2))
     }
 
     pub fn request_id(&self, text: &str) -> ApiResult<Id> {
         let s = self.state();
-        self.resolve("request", text, |id| s.request(id).is_some(), s.request_ids())
+        let prefix = text.trim().to_ascii_lowercase();
+        self.resolve("request", text, |id| s.request(id).is_some(), s.requests_with_prefix(&prefix, 2))
     }
 
     fn timezone_of(&self, festival: &Id) -> String {
