@@ -155,14 +155,10 @@ impl PartialEq for Slots {
 
 impl Eq for Slots {}
 
-fn prefix(id: &Id) -> u64 {
-    u64::from_le_bytes(id.0.0[..8].try_into().expect("ids are 64 bytes"))
-}
-
 impl Slots {
     /// The slot of `request`, if it has one.
     fn frame_of(&self, request: &Id) -> Option<TimeFrame> {
-        let start = match self.starts.get(&prefix(request)) {
+        let start = match self.starts.get(&request.prefix()) {
             Some(start) if self.slots.contains_key(&(*start, *request)) => *start,
             _ => *self.clashes.get(request)?,
         };
@@ -173,7 +169,7 @@ impl Slots {
     /// Gives `request` (which has none) the slot `frame`.
     fn insert(&mut self, request: Id, frame: TimeFrame) {
         self.slots.insert((frame.start(), request), frame.end());
-        match self.starts.entry(prefix(&request)) {
+        match self.starts.entry(request.prefix()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(frame.start());
             }
@@ -188,7 +184,7 @@ impl Slots {
         let frame = self.frame_of(request)?;
         self.slots.remove(&(frame.start(), *request));
         if self.clashes.remove(request).is_none() {
-            self.starts.remove(&prefix(request));
+            self.starts.remove(&request.prefix());
         }
         Some(frame)
     }

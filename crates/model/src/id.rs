@@ -15,6 +15,13 @@ pub struct Id(pub Hash);
 pub struct Key(pub Author);
 
 impl Id {
+    /// The first 8 bytes: what the plan keeps in memory to find an id it stores elsewhere
+    /// (an allocation's slots, the ids a fold waits for). Anyone can make two ids sharing
+    /// them, so a prefix only narrows a search; the whole id decides.
+    pub(crate) fn prefix(&self) -> u64 {
+        u64::from_le_bytes(self.0.0[..8].try_into().expect("ids are 64 bytes"))
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.to_hex()
     }

@@ -386,10 +386,6 @@ pub(crate) struct Waiting {
     prefixes: std::collections::HashMap<u64, u32>,
 }
 
-fn prefix(id: &Id) -> u64 {
-    u64::from_le_bytes(id.0.0[..8].try_into().expect("ids are 64 bytes"))
-}
-
 impl Waiting {
     pub(crate) const TABLE: &'static str = "waiting";
 
@@ -407,7 +403,7 @@ impl Waiting {
 
     /// `resource`'s fold looked up `missing`, which is not known yet.
     pub(crate) fn add(&mut self, missing: Id, resource: Id) {
-        let p = prefix(&missing);
+        let p = missing.prefix();
         let member = (Bound::Included((Timestamp(0), resource)), Bound::Included((Timestamp(0), resource)));
         if self.prefixes.contains_key(&p) && !self.index.range(missing, member, 1).is_empty() {
             return;
@@ -418,7 +414,7 @@ impl Waiting {
 
     /// `id` became known: the resources that waited for it, no longer waiting.
     pub(crate) fn take(&mut self, id: &Id) -> Vec<Id> {
-        let p = prefix(id);
+        let p = id.prefix();
         let Some(count) = self.prefixes.get_mut(&p) else { return Vec::new() };
         let members = self.index.all(*id);
         *count = count.saturating_sub(members.len() as u32);
@@ -440,7 +436,7 @@ impl Waiting {
         if !lazy {
             self.index.load_member(key)?;
         }
-        *self.prefixes.entry(prefix(&missing)).or_default() += 1;
+        *self.prefixes.entry(missing.prefix()).or_default() += 1;
         Ok(())
     }
 

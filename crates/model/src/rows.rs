@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::alloc::{AllocOp, Decision};
 use crate::id::{Id, Key};
 use crate::state::{Event, OpRecord, Request, State};
-use crate::table::{LazyTable, RowSource, Table};
+use crate::table::{RowSource, Table};
 use crate::time::{TimeFrame, Timestamp};
 
 /// Restores a [`State`] from rows, one at a time.
@@ -120,40 +120,29 @@ impl State {
     pub fn take_changes_in_parts<E>(&mut self, mut write: impl FnMut(Vec<Row>) -> Result<(), E>) -> Result<(), E> {
         // Rows are of a settled state only.
         self.settle();
-        fn drain<K: Serialize + std::hash::Hash + Eq + Clone, V: Serialize>(
-            name: &'static str,
-            table: &mut Table<K, V>,
-        ) -> Vec<Row> {
-            table.take_dirty().into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
-        }
-        fn drain_lazy<K, V>(table: &mut LazyTable<K, V>) -> Vec<Row>
-        where
-            K: Serialize + for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone,
-            V: Serialize + for<'de> Deserialize<'de>,
-        {
-            let name = table.name();
-            table.take_dirty().into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
+        fn rows<K: Serialize, V: Serialize>(name: &'static str, dirty: Vec<(K, Option<&V>)>) -> Vec<Row> {
+            dirty.into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
         }
         fn index<G: crate::index::Group>(index: &mut crate::index::Index<G>) -> Vec<Row> {
             let mut rows = Vec::new();
             index.take_dirty(&mut rows);
             rows
         }
-        write(drain("logs", &mut self.logs))?;
-        write(drain("festivals", &mut self.festivals))?;
-        write(drain("profiles", &mut self.profiles))?;
-        write(drain("resources", &mut self.resources))?;
-        write(drain_lazy(&mut self.events))?;
-        write(drain_lazy(&mut self.requests))?;
-        write(drain_lazy(&mut self.ops))?;
-        write(drain_lazy(&mut self.alloc_ops))?;
-        write(drain_lazy(&mut self.decisions))?;
+        write(rows("logs", self.logs.take_dirty()))?;
+        write(rows("festivals", self.festivals.take_dirty()))?;
+        write(rows("profiles", self.profiles.take_dirty()))?;
+        write(rows("resources", self.resources.take_dirty()))?;
+        write(rows(self.events.name(), self.events.take_dirty()))?;
+        write(rows(self.requests.name(), self.requests.take_dirty()))?;
+        write(rows(self.ops.name(), self.ops.take_dirty()))?;
+        write(rows(self.alloc_ops.name(), self.alloc_ops.take_dirty()))?;
+        write(rows(self.decisions.name(), self.decisions.take_dirty()))?;
         let mut waiting = Vec::new();
         self.waiting.take_dirty(&mut waiting);
         write(waiting)?;
-        write(drain("collectives", &mut self.collectives))?;
-        write(drain("votes", &mut self.votes))?;
-        write(drain("replacements", &mut self.replacements))?;
+        write(rows("collectives", self.collectives.take_dirty()))?;
+        write(rows("votes", self.votes.take_dirty()))?;
+        write(rows("replacements", self.replacements.take_dirty()))?;
         write(index(&mut self.event_index))?;
         write(index(&mut self.request_index))?;
         write(index(&mut self.organiser_index))?;
