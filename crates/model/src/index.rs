@@ -280,6 +280,9 @@ mod tests {
         fn keys(&self, _: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
             Ok(self.0.lock().unwrap().range(from.to_vec()..=to.to_vec()).map(|(k, _)| k.clone()).take(limit).collect())
         }
+        fn rows(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+            unreachable!("an index reads keys only")
+        }
     }
 
     fn write(index: &mut Index<Id>, rows: &Rows) {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::{AllocOp, Decision};
+use crate::alloc::Decision;
 use crate::id::{Id, Key};
 use crate::state::{Event, OpRecord, Request, State};
 use crate::table::{RowSource, Table};
@@ -42,6 +42,9 @@ impl Loader {
             "eventspans" => s.event_index.load_span(k, v),
             "requestspans" => s.request_index.load_span(k, v),
             "replacements" => put(&mut s.replacements, k, v),
+            "alloclens" => s.alloc_ops.load_len(k, v),
+            // Derived from the histories when they are held whole.
+            "allocnaming" => Ok(()),
             t if s.is_lazy() && Loader::LAZY.contains(&t) => Ok(()),
             "eventindex" => s.event_index.load_member(k),
             "requestindex" => s.request_index.load_member(k),
@@ -49,7 +52,7 @@ impl Loader {
             "events" => decode::<Event>(v).map(|e| s.events.load(e.id, e)),
             "requests" => decode::<Request>(v).map(|q| s.requests.load(q.id, q)),
             "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
-            "allocops" => decode::<Id>(k).and_then(|id| decode::<Vec<AllocOp>>(v).map(|ops| s.alloc_ops.load(id, ops))),
+            "allocops" => s.alloc_ops.load_op(k, v),
             "decisions" => {
                 decode::<(Id, Id)>(k).and_then(|key| decode::<Decision>(v).map(|d| s.decisions.load(key, d)))
             }
@@ -68,10 +71,16 @@ impl Loader {
     const LAZY: [&'static str; 8] =
         ["events", "requests", "ops", "allocops", "decisions", "eventindex", "requestindex", "organiserindex"];
 
+    /// The tables no state loads: a lazy one reads them back, one held whole derives them.
+    const NEVER: [&'static str; 1] = ["allocnaming"];
+
     /// The tables to read rows from: a lazy state loads none of those that grow with every
     /// entry.
     pub fn tables(&self) -> Vec<&'static str> {
-        State::TABLES.into_iter().filter(|t| !(self.state.is_lazy() && Loader::LAZY.contains(t))).collect()
+        State::TABLES
+            .into_iter()
+            .filter(|t| !(self.state.is_lazy() && Loader::LAZY.contains(t)) && !Loader::NEVER.contains(t))
+            .collect()
     }
 
     /// The state, with its indexes rebuilt.
@@ -114,8 +123,8 @@ impl State {
 
     /// [`State::take_changes`], handed to `write` a table or two at a time, so that the
     /// encoded rows of every table are never all in memory at once (a resource's decision
-    /// history is one row of tens of kilobytes, and a write of a million-entry festival's
-    /// plan touches thousands of them). A `write` that fails stops the rest; until
+    /// history was one row of tens of kilobytes, and a write of a million-entry festival's
+    /// plan touched thousands of them). A `write` that fails stops the rest; until
     /// [`State::written`], the next call hands every row out again.
     pub fn take_changes_in_parts<E>(&mut self, mut write: impl FnMut(Vec<Row>) -> Result<(), E>) -> Result<(), E> {
         // Rows are of a settled state only.
@@ -135,7 +144,9 @@ impl State {
         write(rows(self.events.name(), self.events.take_dirty()))?;
         write(rows(self.requests.name(), self.requests.take_dirty()))?;
         write(rows(self.ops.name(), self.ops.take_dirty()))?;
-        write(rows(self.alloc_ops.name(), self.alloc_ops.take_dirty()))?;
+        let mut history = Vec::new();
+        self.alloc_ops.take_dirty(&mut history);
+        write(history)?;
         write(rows(self.decisions.name(), self.decisions.take_dirty()))?;
         let mut waiting = Vec::new();
         self.waiting.take_dirty(&mut waiting);
@@ -172,7 +183,7 @@ impl State {
     }
 
     /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 18] = [
+    pub const TABLES: [&'static str; 20] = [
         "logs",
         "festivals",
         "profiles",
@@ -184,6 +195,8 @@ impl State {
         "collectives",
         "votes",
         "allocops",
+        "allocnaming",
+        "alloclens",
         "decisions",
         "replacements",
         "eventindex",

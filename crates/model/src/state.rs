@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::alloc::{AllocOp, Allocation, Decision, RequestCheck};
+use crate::history::History;
 use crate::id::{Id, Key};
 use crate::index::{Index, Waiting};
 use crate::op::{self, Decoded, EventFields, FestivalFields, Operation, ResourceFields};
@@ -249,7 +250,7 @@ pub struct State {
     pub(crate) ops: LazyTable<Id, OpRecord>,
     /// Resource → every operation of the owner's log that decides its allocation, in log
     /// order: what a fold again (`refold`) starts from.
-    pub(crate) alloc_ops: LazyTable<Id, Vec<AllocOp>>,
+    pub(crate) alloc_ops: History,
     /// (resource, request) → the owner's latest decision about the request.
     pub(crate) decisions: LazyTable<(Id, Id), Decision>,
     /// Ids not known yet → resources whose allocation looked them up.
@@ -287,7 +288,7 @@ impl Default for State {
             events: LazyTable::new("events"),
             requests: LazyTable::new("requests"),
             ops: LazyTable::new("ops"),
-            alloc_ops: LazyTable::new("allocops"),
+            alloc_ops: History::new("allocops", "allocnaming", "alloclens"),
             decisions: LazyTable::new("decisions"),
             waiting: Waiting::new(),
             collectives: Table::default(),
@@ -328,7 +329,6 @@ impl State {
         self.events.set_bound(rows);
         self.requests.set_bound(rows);
         self.ops.set_bound(rows);
-        self.alloc_ops.set_bound(rows);
         self.decisions.set_bound(rows);
     }
 
@@ -357,7 +357,6 @@ impl State {
         self.events.trim();
         self.requests.trim();
         self.ops.trim();
-        self.alloc_ops.trim();
         self.decisions.trim();
     }
 
@@ -559,26 +558,21 @@ impl State {
                         initial_capacity: capacity,
                     },
                 );
-                self.alloc_ops.insert(id, Vec::new());
                 self.idx.resources_by_festival.entry(festival).or_default().insert(id);
                 self.resolved(id);
             }
             Operation::ResourceUpdate { resource, fields } => {
-                self.push_alloc(
-                    resource,
-                    AllocOp::Availability {
-                        op: id,
-                        availability: fields.availability.clone(),
-                        capacity: fields.capacity,
-                    },
-                );
+                let op = AllocOp::Availability {
+                    op: id,
+                    availability: fields.availability.clone(),
+                    capacity: fields.capacity,
+                };
                 self.resources.get_mut(&resource).expect("checked").fields = fields;
-                self.fold_last(resource, None);
+                self.push_alloc(resource, op);
             }
             Operation::ResourceRetire { resource } => {
                 self.resources.get_mut(&resource).expect("checked").retired = true;
                 self.push_alloc(resource, AllocOp::Retire { op: id });
-                self.fold_last(resource, None);
             }
             Operation::EventCreate(fields) => {
                 let frame = fields.frame;
@@ -654,15 +648,12 @@ impl State {
             // effect in the owner's log order (`Allocation::rule`).
             Operation::Confirm { request, resource, frame } => {
                 self.push_alloc(resource, AllocOp::Confirm { op: id, request, frame });
-                self.fold_last(resource, Some(request));
             }
             Operation::Deny { request, resource, reason } => {
                 self.push_alloc(resource, AllocOp::Deny { op: id, request, reason });
-                self.fold_last(resource, Some(request));
             }
             Operation::Release { request, resource } => {
                 self.push_alloc(resource, AllocOp::Release { op: id, request });
-                self.fold_last(resource, Some(request));
             }
             // Membership and votes take effect at the tally ([`State::tally`]), which counts
             // the votes of the members as of now, so the order they arrive in never matters.
@@ -676,8 +667,10 @@ impl State {
         Ok(())
     }
 
+    /// Appends `op` to the decision history of `resource` and folds it into its allocation.
     fn push_alloc(&mut self, resource: Id, op: AllocOp) {
-        self.alloc_ops.get_mut(&resource).expect("made with the resource").push(op);
+        self.alloc_ops.push(resource, op.clone());
+        self.fold_last(resource, op);
     }
 
     pub(crate) fn index_request(&mut self, resource: Id, frame: TimeFrame, id: Id) {
@@ -712,8 +705,7 @@ impl State {
             return false;
         }
         let RequestCheck::Valid(frame) = self.check_request(id, resource) else { return false };
-        let Some(ops) = self.alloc_ops.get(&resource) else { return false };
-        let naming: Vec<AllocOp> = ops.iter().filter(|op| op.request() == Some(id)).cloned().collect();
+        let naming = self.alloc_ops.naming(resource, id);
         let same_effect = |op: &AllocOp| match op {
             AllocOp::Confirm { frame: named, .. } => *named == Some(frame),
             AllocOp::Deny { .. } | AllocOp::Release { .. } => true,
@@ -790,14 +782,13 @@ impl State {
         Err((None, Rule::NestingTooDeep))
     }
 
-    /// Applies the newest allocation operation of `resource` to its allocation.
-    fn fold_last(&mut self, resource: Id, request: Option<Id>) {
+    /// Applies `op`, the newest allocation operation of `resource`, to its allocation.
+    fn fold_last(&mut self, resource: Id, op: AllocOp) {
         if self.refold_later.as_ref().is_some_and(|later| later.contains(&resource)) {
             // Folded again from its first operation at `settle`, this one included.
             return;
         }
-        let check = request.map(|q| self.check_request(q, resource));
-        let op = self.alloc_ops.get(&resource).and_then(|ops| ops.last()).expect("caller pushed an op").clone();
+        let check = op.request().map(|q| self.check_request(q, resource));
         let r = self.resources.get_mut(&resource).expect("caller found the resource");
         let (effect, decision) = r.alloc.apply(&op, check.as_ref());
         if let (Some(decision), Some(q)) = (decision, op.request()) {
@@ -811,7 +802,7 @@ impl State {
         if self.resources.get(&resource).is_none() {
             return;
         }
-        let ops = self.alloc_ops.get(&resource).cloned().unwrap_or_default();
+        let ops = self.alloc_ops.all(resource);
         let checks: Vec<Option<RequestCheck>> =
             ops.iter().map(|op| op.request().map(|q| self.check_request(q, resource))).collect();
         let r = self.resources.get_mut(&resource).expect("present above");

@@ -81,6 +81,8 @@ pub trait RowSource: Send + Sync {
     fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
     /// The keys stored in `table` from `from` to `to`, both included, in order; at most `limit`.
     fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String>;
+    /// As [`RowSource::keys`], with each key's value.
+    fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
 }
 
 /// How many rows a lazy table keeps read from its source before it forgets them (at the

@@ -332,6 +332,12 @@ impl model::RowSource for MemoryRows {
         let range = (table.to_string(), from.to_vec())..=(table.to_string(), to.to_vec());
         Ok(rows.range(range).map(|((_, k), _)| k.clone()).take(limit).collect())
     }
+
+    fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+        let rows = self.0.lock().unwrap();
+        let range = (table.to_string(), from.to_vec())..=(table.to_string(), to.to_vec());
+        Ok(rows.range(range).map(|((_, k), v)| (k.clone(), v.clone())).take(limit).collect())
+    }
 }
 
 impl MemoryRows {

@@ -45,6 +45,10 @@ mod rows {
         fn keys(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<Vec<u8>>, String> {
             match *self {}
         }
+
+        fn rows(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+            match *self {}
+        }
     }
 }
 mod sql_log;
@@ -67,8 +71,8 @@ pub use verified::{
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 /// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]);
-/// 9: so is each id waited for.
-const MODEL_ROWS_VERSION: i64 = 9;
+/// 9: so is each id waited for; 10: each operation of a resource's decision history.
+const MODEL_ROWS_VERSION: i64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -52,6 +52,14 @@ fn migrations() -> Vec<String> {
                 format!("CREATE TABLE IF NOT EXISTS m_{t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;")
             })
             .join("\n"),
+        // 5: each resource's decision history as one row per operation, and the operations
+        // naming a request filed by it, so that a plan write appends instead of rewriting
+        // whole histories (issue 15; `MODEL_ROWS_VERSION` 10).
+        ["allocnaming", "alloclens"]
+            .map(|t| {
+                format!("CREATE TABLE IF NOT EXISTS m_{t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;")
+            })
+            .join("\n"),
     ]
 }
 

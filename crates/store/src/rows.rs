@@ -104,4 +104,17 @@ impl model::RowSource for SqlRows {
         let rows = stmt.query_map(rusqlite::params![from, to, limit], |r| r.get(0)).map_err(|e| e.to_string())?;
         rows.collect::<Result<Vec<Vec<u8>>, _>>().map_err(|e| e.to_string())
     }
+
+    fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+        let mut reader = self.reader.lock().map_err(|_| "the row reader panicked".to_string())?;
+        let sql =
+            format!("SELECT key, value FROM m_{} WHERE key >= ?1 AND key <= ?2 ORDER BY key LIMIT ?3", checked(table)?);
+        let limit = i64::try_from(limit).unwrap_or(-1);
+        let conn = reader.snapshot().map_err(|e| e.to_string())?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map(rusqlite::params![from, to, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| e.to_string())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+    }
 }
