@@ -160,10 +160,14 @@ impl History {
     }
 
     /// The operations appended since last written, as rows of both tables, and the changed
-    /// lengths. They are handed out again until [`History::written`].
-    pub fn take_dirty(&mut self, rows: &mut Vec<crate::Row>) {
+    /// lengths, handed to `write` some thousand operations at a time: a plan write of a
+    /// million-entry festival appends tens of thousands. They are handed out again until
+    /// [`History::written`]; a `write` that fails stops the rest.
+    pub fn take_dirty<E>(&mut self, mut write: impl FnMut(Vec<crate::Row>) -> Result<(), E>) -> Result<(), E> {
+        const CHUNK: usize = 2048;
         let unstored = std::mem::take(&mut self.unstored);
         self.writing.extend(unstored);
+        let mut rows = Vec::new();
         for &(resource, at) in &self.writing {
             let op = &self.held[&(resource, at)];
             let value = postcard::to_allocvec(op).expect("rows serialise");
@@ -171,11 +175,15 @@ impl History {
                 rows.push((self.naming, naming_key(resource, request, at), Some(value.clone())));
             }
             rows.push((self.ops, op_key((resource, at)), Some(value)));
+            if rows.len() >= CHUNK {
+                write(std::mem::take(&mut rows))?;
+            }
         }
         for (resource, len) in self.lens.take_dirty() {
             let len = len.map(|l| postcard::to_allocvec(l).expect("rows serialise"));
             rows.push((self.lens_name, postcard::to_allocvec(&resource).expect("keys serialise"), len));
         }
+        write(rows)
     }
 
     /// The rows last taken are stored: with a source, forget the operations written.
@@ -233,7 +241,12 @@ mod tests {
     /// Writes what `history` hands out; `commit: false` is a write whose transaction failed.
     fn write(history: &mut History, rows: &Rows, commit: bool) {
         let mut out = Vec::new();
-        history.take_dirty(&mut out);
+        history
+            .take_dirty(|rows| {
+                out.extend(rows);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
         if !commit {
             return;
         }

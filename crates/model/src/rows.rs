@@ -144,9 +144,7 @@ impl State {
         write(rows(self.events.name(), self.events.take_dirty()))?;
         write(rows(self.requests.name(), self.requests.take_dirty()))?;
         write(rows(self.ops.name(), self.ops.take_dirty()))?;
-        let mut history = Vec::new();
-        self.alloc_ops.take_dirty(&mut history);
-        write(history)?;
+        self.alloc_ops.take_dirty(&mut write)?;
         write(rows(self.decisions.name(), self.decisions.take_dirty()))?;
         let mut waiting = Vec::new();
         self.waiting.take_dirty(&mut waiting);
