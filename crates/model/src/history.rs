@@ -322,5 +322,21 @@ mod tests {
         whole.push(a, op(99));
         check(&loaded, &whole, "appended after load");
         assert!(!lazy.unreadable());
+        // A damaged row marks the history unreadable (the store then folds the plan again
+        // from the entries) and answers without it.
+        rows.0.lock().unwrap().insert(("allocops", op_key((a, 999))), vec![0xff; 3]);
+        assert_eq!(lazy.all(b), whole.all(b));
+        assert!(!lazy.unreadable(), "another resource's rows are not read");
+        assert_eq!(lazy.all(a).len(), 36);
+        assert!(lazy.unreadable());
+        let mut short = History::new(names.0, names.1, names.2);
+        short.set_source(rows.clone());
+        rows.0.lock().unwrap().insert(("allocnaming", naming_key(b, id(200), 0)[..100].to_vec()), vec![]);
+        assert_eq!(short.naming(b, id(200)), whole.naming(b, id(200)));
+        assert!(!short.unreadable(), "a key outside the range is not read");
+        let long = [naming_key(b, id(201), 7), vec![0]].concat();
+        rows.0.lock().unwrap().insert(("allocnaming", long), vec![]);
+        short.naming(b, id(201));
+        assert!(short.unreadable(), "a key of the wrong length");
     }
 }
