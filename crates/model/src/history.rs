@@ -219,27 +219,10 @@ mod tests {
     use super::*;
     use crate::time::{TimeFrame, Timestamp};
 
-    /// A source over the rows `take_dirty` handed out, as a store keeps them.
-    #[derive(Default)]
-    struct Rows(std::sync::Mutex<BTreeMap<(&'static str, Vec<u8>), Vec<u8>>>);
-
-    impl RowSource for Rows {
-        fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-            Ok(self.0.lock().unwrap().iter().find(|((t, k), _)| *t == table && k == key).map(|(_, v)| v.clone()))
-        }
-        fn keys(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<Vec<u8>>, String> {
-            unreachable!("a history reads rows with their values")
-        }
-        fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
-            let rows = self.0.lock().unwrap();
-            let table = ["allocops", "allocnaming", "alloclens"].into_iter().find(|t| *t == table).unwrap();
-            let range = (table, from.to_vec())..=(table, to.to_vec());
-            Ok(rows.range(range).map(|((_, k), v)| (k.clone(), v.clone())).take(limit).collect())
-        }
-    }
+    use crate::table::MemoryRows;
 
     /// Writes what `history` hands out; `commit: false` is a write whose transaction failed.
-    fn write(history: &mut History, rows: &Rows, commit: bool) {
+    fn write(history: &mut History, rows: &MemoryRows, commit: bool) {
         let mut out = Vec::new();
         history
             .take_dirty(|rows| {
@@ -250,11 +233,8 @@ mod tests {
         if !commit {
             return;
         }
-        let mut stored = rows.0.lock().unwrap();
-        for (table, k, v) in out {
-            stored.insert((table, k), v.expect("a history only appends"));
-        }
-        drop(stored);
+        assert!(out.iter().all(|(_, _, v)| v.is_some()), "a history only appends");
+        rows.write(out);
         history.written();
     }
 
@@ -280,7 +260,7 @@ mod tests {
     /// held whole, read back after writes (some of which failed), or loaded from the rows.
     #[test]
     fn a_history_read_back_is_the_history_held_whole() {
-        let rows = std::sync::Arc::new(Rows::default());
+        let rows = std::sync::Arc::new(MemoryRows::default());
         let names = ("allocops", "allocnaming", "alloclens");
         let mut lazy = History::new(names.0, names.1, names.2);
         lazy.set_source(rows.clone());

@@ -269,36 +269,12 @@ impl<G: Group> Index<G> {
 mod tests {
     use super::*;
 
-    /// A source over rows written by `take_dirty`, as a store keeps them.
-    #[derive(Default)]
-    struct Rows(std::sync::Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
+    use crate::table::MemoryRows;
 
-    impl RowSource for Rows {
-        fn row(&self, _: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-            Ok(self.0.lock().unwrap().get(key).cloned())
-        }
-        fn keys(&self, _: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
-            Ok(self.0.lock().unwrap().range(from.to_vec()..=to.to_vec()).map(|(k, _)| k.clone()).take(limit).collect())
-        }
-        fn rows(&self, _: &str, _: &[u8], _: &[u8], _: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
-            unreachable!("an index reads keys only")
-        }
-    }
-
-    fn write(index: &mut Index<Id>, rows: &Rows) {
+    fn write(index: &mut Index<Id>, rows: &MemoryRows) {
         let mut out = Vec::new();
         index.take_dirty(&mut out);
-        let mut stored = rows.0.lock().unwrap();
-        for (table, k, v) in out {
-            if table != index.name {
-                continue;
-            }
-            match v {
-                Some(v) => stored.insert(k, v),
-                None => stored.remove(&k),
-            };
-        }
-        drop(stored);
+        rows.write(out);
         index.written();
     }
 
@@ -331,7 +307,7 @@ mod tests {
     /// only what changed since written and reads the rest back.
     #[test]
     fn a_lazy_index_answers_as_one_held_whole() {
-        let rows = std::sync::Arc::new(Rows::default());
+        let rows = std::sync::Arc::new(MemoryRows::default());
         let mut lazy = Index::<Id>::new("idx", Some("spans"));
         lazy.set_source(rows.clone());
         let mut whole = Index::<Id>::new("idx", Some("spans"));

@@ -309,3 +309,44 @@ where
         }
     }
 }
+
+/// A [`RowSource`] over rows kept in memory by table and key, as a store keeps them: for the
+/// unit tests of what reads rows back.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct MemoryRows(pub(crate) std::sync::Mutex<std::collections::BTreeMap<(&'static str, Vec<u8>), Vec<u8>>>);
+
+#[cfg(test)]
+impl MemoryRows {
+    /// Stores rows as a store's write would.
+    pub(crate) fn write(&self, rows: Vec<crate::Row>) {
+        let mut stored = self.0.lock().unwrap();
+        for (table, k, v) in rows {
+            match v {
+                Some(v) => stored.insert((table, k), v),
+                None => stored.remove(&(table, k)),
+            };
+        }
+    }
+
+    fn range(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let stored = self.0.lock().unwrap();
+        let rows = stored.iter().filter(|((t, k), _)| *t == table && from <= k.as_slice() && k.as_slice() <= to);
+        rows.map(|((_, k), v)| (k.clone(), v.clone())).take(limit).collect()
+    }
+}
+
+#[cfg(test)]
+impl RowSource for MemoryRows {
+    fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.range(table, key, key, 1).pop().map(|(_, v)| v))
+    }
+
+    fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
+        Ok(self.range(table, from, to, limit).into_iter().map(|(k, _)| k).collect())
+    }
+
+    fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+        Ok(self.range(table, from, to, limit))
+    }
+}
