@@ -1,12 +1,15 @@
 //! A resource's allocation: the fold of its owner's decisions, in the owner's log order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
 use crate::rules::Rule;
 use crate::state::OpStatus;
+use crate::table::RowSource;
 use crate::time::{Availability, Capacity, TimeFrame, Timestamp};
 
 /// An operation of the owner's log that decides the resource's allocation.
@@ -111,64 +114,122 @@ pub struct Allocation {
 }
 
 const NO_ID: Id = Id(bamboo::Hash([0; 64]));
+const MAX_ID: Id = Id(bamboo::Hash([0xff; 64]));
 
-/// The active slots by start, and where each request's slot starts, found by the first eight
-/// bytes of its id: 16 bytes a slot where a map by the whole id took 80 and more (a festival
-/// of a million entries holds some 200,000 slots in memory). Ids that share those bytes (anyone
-/// can make two such requests) are kept whole in `clashes`. Stored as the slots alone; the
-/// starts follow from them.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(from = "SlotRows", into = "SlotRows")]
+/// The table a store keeps the active slots in: key the resource, the start (big-endian,
+/// sign bit flipped, so that keys sort as starts do) and the request; value the end.
+pub(crate) const SLOTS: &str = "slots";
+
+type Slot = (Timestamp, Id);
+
+fn slot_key(resource: &Id, (start, request): &Slot) -> Vec<u8> {
+    let mut key = Vec::with_capacity(64 + 8 + 64);
+    key.extend_from_slice(&resource.0.0);
+    key.extend_from_slice(&((start.0 as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&request.0.0);
+    key
+}
+
+fn decode_slot(key: &[u8], value: &[u8]) -> Option<(Id, Slot, Timestamp)> {
+    if key.len() != 64 + 8 + 64 {
+        return None;
+    }
+    let resource = Id(bamboo::Hash(key[..64].try_into().ok()?));
+    let start = u64::from_be_bytes(key[64..72].try_into().ok()?) ^ (1 << 63);
+    let request = Id(bamboo::Hash(key[72..].try_into().ok()?));
+    let end = i64::from_be_bytes(value.try_into().ok()?);
+    Some((resource, (Timestamp(start as i64), request), Timestamp(end)))
+}
+
+/// The active slots, (start, request) to end, and where each request's slot starts, found
+/// by the first eight bytes of its id. Ids that share those bytes (anyone can make two such
+/// requests) are kept whole in `clashes`.
+///
+/// Without a [`RowSource`] (a store in memory, a browser) it holds every slot. With one, it
+/// holds only the slots changed since the store last wrote them (rows of [`SLOTS`]) and
+/// reads the others back by range: a festival of a million entries has some 200,000 active
+/// slots, which held whole took 42 MB (issue 15). The starts stay in memory, 16 bytes a
+/// slot, and are stored with the allocation's row: they tell where a request's slot is
+/// without a read.
+#[derive(Clone, Default)]
 struct Slots {
-    slots: BTreeMap<(Timestamp, Id), Timestamp>,
+    /// Without a source, every slot (`Some(end)`). With one, the slots changed since last
+    /// written: `Some(end)` if active, `None` if taken away.
+    held: BTreeMap<Slot, Option<Timestamp>>,
+    dirty: BTreeSet<Slot>,
+    /// Slots handed out by [`Slots::take_dirty`] whose write is not confirmed yet.
+    writing: BTreeSet<Slot>,
     starts: HashMap<u64, Timestamp>,
     clashes: HashMap<Id, Timestamp>,
+    /// The resource whose slots these are, and where its stored slots are read.
+    source: Option<(Id, Arc<dyn RowSource>)>,
+    /// A stored slot did not decode: the store's rows are damaged.
+    unreadable: Cell<bool>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct SlotRows(BTreeMap<(Timestamp, Id), Timestamp>);
-
-impl From<SlotRows> for Slots {
-    fn from(rows: SlotRows) -> Slots {
-        let mut slots = Slots::default();
-        for ((start, request), end) in rows.0 {
-            if let Some(frame) = TimeFrame::new(start, end) {
-                slots.insert(request, frame);
-            }
-        }
-        slots
+impl std::fmt::Debug for Slots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slots").field("held", &self.held.len()).field("source", &self.source.is_some()).finish()
     }
 }
 
-impl From<Slots> for SlotRows {
-    fn from(slots: Slots) -> SlotRows {
-        SlotRows(slots.slots)
+/// Stored with the allocation: the starts. The slots are rows of their own.
+impl Serialize for Slots {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.starts, &self.clashes).serialize(s)
     }
 }
 
-/// The starts are derived from the slots, so equal slots are equal.
+impl<'de> Deserialize<'de> for Slots {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Slots, D::Error> {
+        let (starts, clashes) = <(HashMap<u64, Timestamp>, HashMap<Id, Timestamp>)>::deserialize(d)?;
+        Ok(Slots { starts, clashes, ..Slots::default() })
+    }
+}
+
+/// Equal when they hold the same slots, wherever they are kept.
 impl PartialEq for Slots {
     fn eq(&self, other: &Slots) -> bool {
-        self.slots == other.slots
+        self.range(None, None) == other.range(None, None)
     }
 }
 
 impl Eq for Slots {}
 
 impl Slots {
+    /// The end of the slot `slot`, if it is active.
+    fn end_of(&self, slot: &Slot) -> Option<Timestamp> {
+        if let Some(held) = self.held.get(slot) {
+            return *held;
+        }
+        let (resource, source) = self.source.as_ref()?;
+        let value = source.row(SLOTS, &slot_key(resource, slot)).unwrap_or_else(|_| {
+            self.unreadable.set(true);
+            None
+        })?;
+        match <[u8; 8]>::try_from(value.as_slice()) {
+            Ok(end) => Some(Timestamp(i64::from_be_bytes(end))),
+            Err(_) => {
+                self.unreadable.set(true);
+                None
+            }
+        }
+    }
+
     /// The slot of `request`, if it has one.
     fn frame_of(&self, request: &Id) -> Option<TimeFrame> {
-        let start = match self.starts.get(&request.prefix()) {
-            Some(start) if self.slots.contains_key(&(*start, *request)) => *start,
-            _ => *self.clashes.get(request)?,
-        };
-        let end = self.slots.get(&(start, *request))?;
-        TimeFrame::new(start, *end)
+        let found = |start: Timestamp| self.end_of(&(start, *request)).and_then(|end| TimeFrame::new(start, end));
+        if let Some(frame) = self.starts.get(&request.prefix()).and_then(|start| found(*start)) {
+            return Some(frame);
+        }
+        found(*self.clashes.get(request)?)
     }
 
     /// Gives `request` (which has none) the slot `frame`.
     fn insert(&mut self, request: Id, frame: TimeFrame) {
-        self.slots.insert((frame.start(), request), frame.end());
+        let slot = (frame.start(), request);
+        self.held.insert(slot, Some(frame.end()));
+        self.dirty.insert(slot);
         match self.starts.entry(request.prefix()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(frame.start());
@@ -182,11 +243,121 @@ impl Slots {
     /// Takes `request`'s slot away; answers it.
     fn remove(&mut self, request: &Id) -> Option<TimeFrame> {
         let frame = self.frame_of(request)?;
-        self.slots.remove(&(frame.start(), *request));
+        let slot = (frame.start(), *request);
+        match self.source {
+            Some(_) => self.held.insert(slot, None),
+            None => self.held.remove(&slot),
+        };
+        self.dirty.insert(slot);
         if self.clashes.remove(request).is_none() {
             self.starts.remove(&request.prefix());
         }
         Some(frame)
+    }
+
+    /// The active slots from `from` (included) to `to` (excluded), by start.
+    fn range(&self, from: Option<Slot>, to: Option<Slot>) -> Vec<(Slot, Timestamp)> {
+        let lo = from.unwrap_or((Timestamp(i64::MIN), NO_ID));
+        let hi = to.unwrap_or((Timestamp(i64::MAX), MAX_ID));
+        if lo >= hi && to.is_some() {
+            return Vec::new();
+        }
+        let within = |slot: &Slot| *slot >= lo && (to.is_none() || *slot < hi);
+        let held = self.held.range(lo..=hi).filter(|(slot, _)| within(slot));
+        let Some((resource, source)) = &self.source else {
+            return held.filter_map(|(slot, end)| Some((*slot, (*end)?))).collect();
+        };
+        // Slots held override the stored ones.
+        let stored =
+            source.rows(SLOTS, &slot_key(resource, &lo), &slot_key(resource, &hi), usize::MAX).unwrap_or_else(|_| {
+                self.unreadable.set(true);
+                Vec::new()
+            });
+        let mut out: BTreeMap<Slot, Timestamp> = BTreeMap::new();
+        for (key, value) in stored {
+            match decode_slot(&key, &value) {
+                Some((r, slot, end)) if r == *resource => {
+                    if within(&slot) && !self.held.contains_key(&slot) {
+                        out.insert(slot, end);
+                    }
+                }
+                _ => self.unreadable.set(true),
+            }
+        }
+        out.extend(held.filter_map(|(slot, end)| Some((*slot, (*end)?))));
+        out.into_iter().collect()
+    }
+
+    /// Every slot taken away: for a fold from the start, which keeps where the old slots
+    /// were stored so that their rows are deleted.
+    fn emptied(&self) -> Slots {
+        let mut out = Slots { source: self.source.clone(), writing: self.writing.clone(), ..Slots::default() };
+        // Every slot it may have stored: those active, and those changed or being written.
+        out.dirty =
+            self.range(None, None).into_iter().map(|(slot, _)| slot).chain(self.dirty.iter().copied()).collect();
+        if out.source.is_some() {
+            for slot in out.dirty.iter().chain(&out.writing) {
+                out.held.insert(*slot, None);
+            }
+        }
+        out
+    }
+}
+
+impl Allocation {
+    /// Reads the slots it does not hold from `source`, as `resource`'s, from now on.
+    pub(crate) fn set_source(&mut self, resource: Id, source: Arc<dyn RowSource>) {
+        self.active.source = Some((resource, source));
+    }
+
+    /// Whether a stored slot did not decode.
+    pub(crate) fn unreadable(&self) -> bool {
+        self.active.unreadable.get()
+    }
+
+    /// Slots held in memory.
+    pub(crate) fn held(&self) -> usize {
+        self.active.held.len()
+    }
+
+    /// The slots changed since last written, as rows of [`SLOTS`] under `resource`; handed
+    /// out again until [`Allocation::written`].
+    pub(crate) fn take_dirty(&mut self, resource: &Id, rows: &mut Vec<crate::Row>) {
+        let slots = &mut self.active;
+        let dirty = std::mem::take(&mut slots.dirty);
+        slots.writing.extend(dirty);
+        for slot in &slots.writing {
+            let end = slots.held.get(slot).copied().flatten();
+            rows.push((SLOTS, slot_key(resource, slot), end.map(|e| e.0.to_be_bytes().to_vec())));
+        }
+    }
+
+    /// The rows last taken are stored: with a source, forget them unless changed since.
+    pub(crate) fn written(&mut self) {
+        let slots = &mut self.active;
+        slots.writing.clear();
+        if slots.source.is_some() {
+            let dirty = &slots.dirty;
+            slots.held.retain(|slot, _| dirty.contains(slot));
+        }
+    }
+
+    /// A stored slot of this allocation, when loading a store without a source.
+    pub(crate) fn load_slot(&mut self, key: &[u8], value: &[u8]) -> Result<(), String> {
+        let (_, slot, end) = decode_slot(key, value).ok_or_else(|| format!("a slot of {} bytes", key.len()))?;
+        self.active.held.insert(slot, Some(end));
+        Ok(())
+    }
+
+    /// The resource a stored slot's key names.
+    pub(crate) fn slot_resource(key: &[u8]) -> Option<Id> {
+        Some(Id(bamboo::Hash(key.get(..64)?.try_into().ok()?)))
+    }
+
+    /// A fold from the start: `availability` and `capacity`, no slots, and the slots it had
+    /// taken away where they are stored.
+    pub(crate) fn restarted(&self, availability: Availability, capacity: Capacity) -> Allocation {
+        Allocation { active: self.active.emptied(), ..Allocation::new(availability, capacity) }
     }
 }
 
@@ -218,16 +389,16 @@ impl Allocation {
     pub fn active_in(&self, frame: &TimeFrame) -> Vec<(TimeFrame, Id)> {
         let from = Timestamp(frame.start().0.saturating_sub(self.longest).max(0));
         self.active
-            .slots
-            .range((from, NO_ID)..(frame.end(), NO_ID))
-            .map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("slots are valid frames"), *q))
+            .range(Some((from, NO_ID)), Some((frame.end(), NO_ID)))
+            .into_iter()
+            .filter_map(|((s, q), e)| Some((TimeFrame::new(s, e)?, q)))
             .filter(|(f, _)| f.overlaps(frame))
             .collect()
     }
 
     /// All active confirms, by start.
     pub fn active(&self) -> impl Iterator<Item = (TimeFrame, Id)> + '_ {
-        self.active.slots.iter().map(|((s, q), e)| (TimeFrame::new(*s, *e).expect("valid"), *q))
+        self.active.range(None, None).into_iter().filter_map(|((s, q), e)| Some((TimeFrame::new(s, e)?, q)))
     }
 
     /// How many active confirms overlap each piece of `frame`: consecutive pieces with
@@ -543,6 +714,20 @@ mod tests {
         a.apply(&op, Some(&RequestCheck::Valid(frame))).0
     }
 
+    /// `a` as a store writes it and loads it again: its row and its slots' rows.
+    fn read_back(a: &Allocation) -> Allocation {
+        let row = postcard::to_allocvec(a).unwrap();
+        let mut read: Allocation = postcard::from_bytes(&row).unwrap();
+        let mut rows = Vec::new();
+        a.clone().take_dirty(&id(0), &mut rows);
+        for (_, k, v) in rows {
+            if let Some(v) = v {
+                read.load_slot(&k, &v).unwrap();
+            }
+        }
+        read
+    }
+
     fn show(a: &Allocation, frame: TimeFrame) -> String {
         let load: Vec<String> =
             a.load_in(&frame).iter().map(|(p, n)| format!("{}-{}:{n}", p.start().0, p.end().0)).collect();
@@ -574,8 +759,7 @@ mod tests {
         assert!(!a.is_active(&a1) && a.is_active(&a2) && a.is_active(&a3));
         // Back again (now found among the clashes or by the prefix), and through a row.
         assert_eq!(a.apply(&confirm(a1, 105), check(f(50, 60)).as_ref()).0, OpStatus::Applied);
-        let row = postcard::to_allocvec(&a).unwrap();
-        let read: Allocation = postcard::from_bytes(&row).unwrap();
+        let mut read = read_back(&a);
         assert_eq!(read, a);
         for a in [&a, &read] {
             assert_eq!(frames(a), [Some((50, 60)), Some((30, 40)), Some((10, 15))]);

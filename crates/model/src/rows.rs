@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::Decision;
+use crate::alloc::{Allocation, Decision};
 use crate::id::{Id, Key};
-use crate::state::{Event, OpRecord, Request, State};
+use crate::state::{Event, OpRecord, Request, Resource, State};
 use crate::table::{RowSource, Table};
 use crate::time::{TimeFrame, Timestamp};
 
@@ -16,7 +16,8 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// One persisted row: table name, encoded key, encoded value.
+    /// One persisted row: table name, encoded key, encoded value. Tables come in the order
+    /// of [`Loader::tables`]: a slot is loaded into its resource.
     pub fn row(&mut self, table: &str, k: &[u8], v: &[u8]) -> Result<(), String> {
         fn put<K: for<'de> Deserialize<'de> + std::hash::Hash + Eq + Clone, V: for<'de> Deserialize<'de>>(
             table: &mut Table<K, V>,
@@ -38,7 +39,12 @@ impl Loader {
             "logs" => put(&mut s.logs, k, v),
             "festivals" => put(&mut s.festivals, k, v),
             "profiles" => put(&mut s.profiles, k, v),
-            "resources" => put(&mut s.resources, k, v),
+            "resources" => decode::<Id>(k).and_then(|id| decode::<Resource>(v).map(|r| (id, r))).map(|(id, mut r)| {
+                if let Some(source) = &s.slot_source {
+                    r.alloc.set_source(id, source.clone());
+                }
+                s.resources.load(id, r);
+            }),
             "eventspans" => s.event_index.load_span(k, v),
             "requestspans" => s.request_index.load_span(k, v),
             "replacements" => put(&mut s.replacements, k, v),
@@ -46,6 +52,11 @@ impl Loader {
             // Derived from the histories when they are held whole.
             "allocnaming" => Ok(()),
             t if s.is_lazy() && Loader::LAZY.contains(&t) => Ok(()),
+            "slots" => {
+                let resource = Allocation::slot_resource(k).ok_or("a slot key too short")?;
+                let r = s.resources.get_mut_unmarked(&resource).ok_or("a slot of an unknown resource")?;
+                r.alloc.load_slot(k, v)
+            }
             "eventindex" => s.event_index.load_member(k),
             "requestindex" => s.request_index.load_member(k),
             "organiserindex" => s.organiser_index.load_member(k),
@@ -68,8 +79,8 @@ impl Loader {
     }
 
     /// The tables a lazy state reads back row by row instead of loading.
-    const LAZY: [&'static str; 8] =
-        ["events", "requests", "ops", "allocops", "decisions", "eventindex", "requestindex", "organiserindex"];
+    const LAZY: [&'static str; 9] =
+        ["events", "requests", "ops", "allocops", "decisions", "slots", "eventindex", "requestindex", "organiserindex"];
 
     /// The tables no state loads: a lazy one reads them back, one held whole derives them.
     const NEVER: [&'static str; 1] = ["allocnaming"];
@@ -141,6 +152,14 @@ impl State {
         write(rows("festivals", self.festivals.take_dirty()))?;
         write(rows("profiles", self.profiles.take_dirty()))?;
         write(rows("resources", self.resources.take_dirty()))?;
+        let mut slots = Vec::new();
+        for (id, r) in self.resources.values_mut_unmarked() {
+            r.alloc.take_dirty(id, &mut slots);
+            if slots.len() >= 2048 {
+                write(std::mem::take(&mut slots))?;
+            }
+        }
+        write(slots)?;
         write(rows(self.events.name(), self.events.take_dirty()))?;
         write(rows(self.requests.name(), self.requests.take_dirty()))?;
         write(rows(self.ops.name(), self.ops.take_dirty()))?;
@@ -166,6 +185,9 @@ impl State {
         self.festivals.written();
         self.profiles.written();
         self.resources.written();
+        for (_, r) in self.resources.values_mut_unmarked() {
+            r.alloc.written();
+        }
         self.waiting.written();
         self.collectives.written();
         self.votes.written();
@@ -181,11 +203,13 @@ impl State {
     }
 
     /// The names of the tables [`State::take_changes`] writes.
-    pub const TABLES: [&'static str; 20] = [
+    pub const TABLES: [&'static str; 21] = [
         "logs",
         "festivals",
         "profiles",
         "resources",
+        // After the resources: a state held whole loads each slot into its resource.
+        "slots",
         "events",
         "requests",
         "ops",
@@ -204,9 +228,12 @@ impl State {
         "organiserindex",
     ];
 
-    /// Restores a state from persisted rows and rebuilds the indexes.
+    /// Restores a state from persisted rows, in any order, and rebuilds the indexes.
     pub fn load(rows: impl IntoIterator<Item = (String, Vec<u8>, Vec<u8>)>) -> Result<State, String> {
         let mut loader = State::loader();
+        let mut rows: Vec<_> = rows.into_iter().collect();
+        // The loader takes a resource's slots after the resource.
+        rows.sort_by_key(|(table, ..)| State::TABLES.iter().position(|t| t == table));
         for (table, k, v) in rows {
             loader.row(&table, &k, &v)?;
         }

@@ -276,6 +276,8 @@ pub struct State {
     /// in. A festival synced with its owners' decisions before the requests they decide
     /// would otherwise fold a resource again for every request that arrives.
     pub(crate) refold_later: Option<BTreeSet<Id>>,
+    /// Where the resources' allocations read back their slots, once set.
+    pub(crate) slot_source: Option<std::sync::Arc<dyn RowSource>>,
 }
 
 impl Default for State {
@@ -300,6 +302,7 @@ impl Default for State {
             idx: Indexes::default(),
             needs_rebuild: false,
             refold_later: None,
+            slot_source: None,
         }
     }
 }
@@ -320,7 +323,20 @@ impl State {
         self.waiting.set_source(source.clone());
         self.request_index.set_source(source.clone());
         self.organiser_index.set_source(source.clone());
+        for (id, r) in self.resources.values_mut_unmarked() {
+            r.alloc.set_source(*id, source.clone());
+        }
+        self.slot_source = Some(source.clone());
         self.ops.set_source(source);
+    }
+
+    /// A resource's allocation as created, reading its slots back if the state does.
+    pub(crate) fn new_allocation(&self, resource: Id, availability: Availability, capacity: Capacity) -> Allocation {
+        let mut alloc = Allocation::new(availability, capacity);
+        if let Some(source) = &self.slot_source {
+            alloc.set_source(resource, source.clone());
+        }
+        alloc
     }
 
     /// How many rows read back each lazy table keeps between trims ([`crate::CACHED_ROWS`]
@@ -349,6 +365,7 @@ impl State {
             || self.waiting.unreadable()
             || self.request_index.unreadable()
             || self.organiser_index.unreadable()
+            || self.resources.values().any(|r| r.alloc.unreadable())
     }
 
     /// Forgets rows read back beyond the cache's bound. Only possible with `&mut`: while
@@ -362,9 +379,10 @@ impl State {
 
     /// Rows of the tables that grow with every entry held in memory now (changed or
     /// cached): events, requests, and the rest (operation records, decisions, and the
-    /// resources' decision histories).
+    /// resources' decision histories and active slots).
     pub fn rows_held(&self) -> (usize, usize, usize) {
-        let rest = self.ops.held() + self.alloc_ops.held() + self.decisions.held();
+        let slots: usize = self.resources.values().map(|r| r.alloc.held()).sum();
+        let rest = self.ops.held() + self.alloc_ops.held() + self.decisions.held() + slots;
         (self.events.held(), self.requests.held(), rest)
     }
 
@@ -553,7 +571,7 @@ impl State {
                         log,
                         fields,
                         retired: false,
-                        alloc: Allocation::new(availability.clone(), capacity),
+                        alloc: self.new_allocation(id, availability.clone(), capacity),
                         initial_availability: availability,
                         initial_capacity: capacity,
                     },
@@ -806,7 +824,7 @@ impl State {
         let checks: Vec<Option<RequestCheck>> =
             ops.iter().map(|op| op.request().map(|q| self.check_request(q, resource))).collect();
         let r = self.resources.get_mut(&resource).expect("present above");
-        let mut alloc = Allocation::new(r.initial_availability.clone(), r.initial_capacity);
+        let mut alloc = r.alloc.restarted(r.initial_availability.clone(), r.initial_capacity);
         let mut effects = Vec::with_capacity(ops.len());
         let mut decisions = Vec::new();
         for (op, check) in ops.iter().zip(checks) {

@@ -42,6 +42,17 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.rows.insert(key, value);
     }
 
+    /// A row to change without marking it changed: for loading from a store, and for the
+    /// parts of a row that track their own changes (an allocation's slots).
+    pub fn get_mut_unmarked(&mut self, key: &K) -> Option<&mut V> {
+        self.rows.get_mut(key)
+    }
+
+    /// Every row, as [`Table::get_mut_unmarked`].
+    pub fn values_mut_unmarked(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.rows.iter_mut()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.rows.iter()
     }
@@ -83,6 +94,12 @@ pub trait RowSource: Send + Sync {
     fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String>;
     /// As [`RowSource::keys`], with each key's value.
     fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+}
+
+impl std::fmt::Debug for dyn RowSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RowSource")
+    }
 }
 
 /// How many rows a lazy table keeps read from its source before it forgets them (at the

@@ -71,8 +71,9 @@ pub use verified::{
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 /// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]);
-/// 9: so is each id waited for; 10: each operation of a resource's decision history.
-const MODEL_ROWS_VERSION: i64 = 10;
+/// 9: so is each id waited for; 10: each operation of a resource's decision history;
+/// 11: each active slot.
+const MODEL_ROWS_VERSION: i64 = 11;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

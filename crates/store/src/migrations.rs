@@ -60,6 +60,9 @@ fn migrations() -> Vec<String> {
                 format!("CREATE TABLE IF NOT EXISTS m_{t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;")
             })
             .join("\n"),
+        // 6: each resource's active slots as rows of their own, so that a plan on disk keeps
+        // none of them in memory (issue 15; `MODEL_ROWS_VERSION` 11).
+        "CREATE TABLE IF NOT EXISTS m_slots (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;".to_string(),
     ]
 }
 
