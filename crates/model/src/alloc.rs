@@ -324,8 +324,7 @@ impl Allocation {
     /// out again until [`Allocation::written`].
     pub(crate) fn take_dirty(&mut self, resource: &Id, rows: &mut Vec<crate::Row>) {
         let slots = &mut self.active;
-        let dirty = std::mem::take(&mut slots.dirty);
-        slots.writing.extend(dirty);
+        crate::table::hand_out(&mut slots.dirty, &mut slots.writing);
         for slot in &slots.writing {
             let end = slots.held.get(slot).copied().flatten();
             rows.push((SLOTS, slot_key(resource, slot), end.map(|e| e.0.to_be_bytes().to_vec())));

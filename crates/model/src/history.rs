@@ -165,8 +165,7 @@ impl History {
     /// [`History::written`]; a `write` that fails stops the rest.
     pub fn take_dirty<E>(&mut self, mut write: impl FnMut(Vec<crate::Row>) -> Result<(), E>) -> Result<(), E> {
         const CHUNK: usize = 2048;
-        let unstored = std::mem::take(&mut self.unstored);
-        self.writing.extend(unstored);
+        crate::table::hand_out(&mut self.unstored, &mut self.writing);
         let mut rows = Vec::new();
         for &(resource, at) in &self.writing {
             let op = &self.held[&(resource, at)];

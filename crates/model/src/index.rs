@@ -219,8 +219,7 @@ impl<G: Group> Index<G> {
     /// The changed members as rows for a store: the index's own, then the spans'. They are
     /// handed out again until [`Index::written`].
     pub fn take_dirty(&mut self, rows: &mut Vec<crate::Row>) {
-        let dirty = std::mem::take(&mut self.dirty);
-        self.writing.extend(dirty);
+        crate::table::hand_out(&mut self.dirty, &mut self.writing);
         for m in &self.writing {
             let present = self.held.get(m).copied().unwrap_or(false);
             rows.push((self.name, encode(m), present.then(Vec::new)));

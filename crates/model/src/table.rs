@@ -3,6 +3,36 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
+/// A set of changed keys ([`hand_out`]).
+pub(crate) trait Keys: Default + IntoIterator + Extend<<Self as IntoIterator>::Item> {
+    fn is_empty(&self) -> bool;
+}
+
+impl<K: Hash + Eq> Keys for HashSet<K> {
+    fn is_empty(&self) -> bool {
+        HashSet::is_empty(self)
+    }
+}
+
+impl<K: Ord> Keys for std::collections::BTreeSet<K> {
+    fn is_empty(&self) -> bool {
+        std::collections::BTreeSet::is_empty(self)
+    }
+}
+
+/// Moves the keys changed since the last write (`dirty`) to those being written (`writing`):
+/// the set itself when no write is pending (the usual case), so that a plan write of tens of
+/// thousands of rows does not build a second set of their keys (7 MB at the peak of a
+/// million-entry import).
+pub(crate) fn hand_out<S: Keys>(dirty: &mut S, writing: &mut S) {
+    let dirty = std::mem::take(dirty);
+    if writing.is_empty() {
+        *writing = dirty;
+    } else {
+        writing.extend(dirty);
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Table<K, V> {
     rows: HashMap<K, V>,
@@ -74,8 +104,7 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
     /// The changed rows: `Some(value)` for present rows, `None` for removed. Until
     /// [`Table::written`] confirms the write, the next call hands them out again.
     pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
-        let dirty = std::mem::take(&mut self.dirty);
-        self.writing.extend(dirty);
+        hand_out(&mut self.dirty, &mut self.writing);
         self.writing.iter().map(|k| (k.clone(), self.rows.get(k))).collect()
     }
 
@@ -304,8 +333,7 @@ where
     /// The changed rows, for a store to write. They stay held until [`LazyTable::written`]
     /// says the write is committed; if it never comes, the next call hands them out again.
     pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
-        let dirty = std::mem::take(&mut self.dirty);
-        self.writing.extend(dirty);
+        hand_out(&mut self.dirty, &mut self.writing);
         self.writing.iter().map(|k| (k.clone(), self.rows.get(k).map(|v| &**v))).collect()
     }
 
