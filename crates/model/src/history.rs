@@ -164,7 +164,6 @@ impl History {
     /// million-entry festival appends tens of thousands. They are handed out again until
     /// [`History::written`]; a `write` that fails stops the rest.
     pub fn take_dirty<E>(&mut self, mut write: impl FnMut(Vec<crate::Row>) -> Result<(), E>) -> Result<(), E> {
-        const CHUNK: usize = 2048;
         crate::table::hand_out(&mut self.unstored, &mut self.writing);
         let mut rows = Vec::new();
         for &(resource, at) in &self.writing {
@@ -174,7 +173,7 @@ impl History {
                 rows.push((self.naming, naming_key(resource, request, at), Some(value.clone())));
             }
             rows.push((self.ops, op_key((resource, at)), Some(value)));
-            if rows.len() >= CHUNK {
+            if rows.len() >= crate::rows::WRITE_CHUNK {
                 write(std::mem::take(&mut rows))?;
             }
         }

@@ -227,10 +227,10 @@ impl State {
         if let Some(rule) = &q.invalid {
             return Some(RequestStatus::Invalid { reason: rule.clone() });
         }
-        let holds_slot = self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
+        let holds_slot = || self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
         let cancelled = self.events.get(&q.event).is_some_and(|e| e.cancelled);
         if q.withdrawn || cancelled {
-            return Some(RequestStatus::Withdrawn { holds_slot });
+            return Some(RequestStatus::Withdrawn { holds_slot: holds_slot() });
         }
         if let Err((missing, rule)) = self.check_ancestry(q.festival, q.resource) {
             return Some(match missing {
@@ -238,14 +238,12 @@ impl State {
                 None => RequestStatus::Invalid { reason: rule },
             });
         }
-        if holds_slot {
-            // Only a confirm gives a slot, and every later decision takes it away: the owner's
-            // latest decision is that confirm, and its row need not be read (a programme page
-            // reads two rows fewer per event).
-            debug_assert!(matches!(self.decision(&q.resource, id), Some(Decision::Confirmed { .. })));
-            return Some(RequestStatus::Confirmed);
-        }
-        Some(match self.decision(&q.resource, id) {
+        // Only a confirm gives a slot, and every later decision takes it away: a request
+        // holding a slot has a confirm as its owner's latest decision, and the status is read
+        // from the decision alone (the slots are rows on disk too: one read, not two).
+        let decision = self.decision(&q.resource, id);
+        debug_assert!(!holds_slot() || matches!(decision, Some(Decision::Confirmed { .. })));
+        Some(match decision {
             None => RequestStatus::Pending { waiting_for: None },
             Some(Decision::Confirmed { .. }) => RequestStatus::Confirmed,
             Some(Decision::Denied { reason, .. }) => RequestStatus::Denied { reason: reason.clone() },

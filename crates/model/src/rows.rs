@@ -106,6 +106,9 @@ impl Loader {
     }
 }
 
+/// How many changed rows [`State::take_changes_in_parts`] encodes and hands out at a time.
+pub(crate) const WRITE_CHUNK: usize = 2048;
+
 /// A changed row, for a store to persist: table name, encoded key and value (`None`: deleted).
 pub type Row = (&'static str, Vec<u8>, Option<Vec<u8>>);
 
@@ -140,37 +143,46 @@ impl State {
     pub fn take_changes_in_parts<E>(&mut self, mut write: impl FnMut(Vec<Row>) -> Result<(), E>) -> Result<(), E> {
         // Rows are of a settled state only.
         self.settle();
-        fn rows<K: Serialize, V: Serialize>(name: &'static str, dirty: Vec<(K, Option<&V>)>) -> Vec<Row> {
-            dirty.into_iter().map(|(k, v)| (name, encode(&k), v.map(encode))).collect()
+        // Encoded a chunk at a time: a table's changed rows encoded at once took 7 MB at the
+        // peak of a million-entry sync.
+        fn rows<K: Serialize, V: Serialize, E>(
+            name: &'static str,
+            dirty: Vec<(K, Option<&V>)>,
+            write: &mut impl FnMut(Vec<Row>) -> Result<(), E>,
+        ) -> Result<(), E> {
+            for chunk in dirty.chunks(WRITE_CHUNK) {
+                write(chunk.iter().map(|(k, v)| (name, encode(k), v.map(encode))).collect())?;
+            }
+            Ok(())
         }
         fn index<G: crate::index::Group>(index: &mut crate::index::Index<G>) -> Vec<Row> {
             let mut rows = Vec::new();
             index.take_dirty(&mut rows);
             rows
         }
-        write(rows("logs", self.logs.take_dirty()))?;
-        write(rows("festivals", self.festivals.take_dirty()))?;
-        write(rows("profiles", self.profiles.take_dirty()))?;
-        write(rows("resources", self.resources.take_dirty()))?;
+        rows("logs", self.logs.take_dirty(), &mut write)?;
+        rows("festivals", self.festivals.take_dirty(), &mut write)?;
+        rows("profiles", self.profiles.take_dirty(), &mut write)?;
+        rows("resources", self.resources.take_dirty(), &mut write)?;
         let mut slots = Vec::new();
         for (id, r) in self.resources.values_mut_unmarked() {
             r.alloc.take_dirty(id, &mut slots);
-            if slots.len() >= 2048 {
+            if slots.len() >= WRITE_CHUNK {
                 write(std::mem::take(&mut slots))?;
             }
         }
         write(slots)?;
-        write(rows(self.events.name(), self.events.take_dirty()))?;
-        write(rows(self.requests.name(), self.requests.take_dirty()))?;
-        write(rows(self.ops.name(), self.ops.take_dirty()))?;
+        rows(self.events.name(), self.events.take_dirty(), &mut write)?;
+        rows(self.requests.name(), self.requests.take_dirty(), &mut write)?;
+        rows(self.ops.name(), self.ops.take_dirty(), &mut write)?;
         self.alloc_ops.take_dirty(&mut write)?;
-        write(rows(self.decisions.name(), self.decisions.take_dirty()))?;
+        rows(self.decisions.name(), self.decisions.take_dirty(), &mut write)?;
         let mut waiting = Vec::new();
         self.waiting.take_dirty(&mut waiting);
         write(waiting)?;
-        write(rows("collectives", self.collectives.take_dirty()))?;
-        write(rows("votes", self.votes.take_dirty()))?;
-        write(rows("replacements", self.replacements.take_dirty()))?;
+        rows("collectives", self.collectives.take_dirty(), &mut write)?;
+        rows("votes", self.votes.take_dirty(), &mut write)?;
+        rows("replacements", self.replacements.take_dirty(), &mut write)?;
         write(index(&mut self.event_index))?;
         write(index(&mut self.request_index))?;
         write(index(&mut self.organiser_index))?;
