@@ -157,7 +157,7 @@ struct Slots {
     /// written: `Some(end)` if active, `None` if taken away.
     held: BTreeMap<Slot, Option<Timestamp>>,
     dirty: BTreeSet<Slot>,
-    /// Slots handed out by [`Slots::take_dirty`] whose write is not confirmed yet.
+    /// Slots handed out by [`Allocation::take_dirty`] whose write is not confirmed yet.
     writing: BTreeSet<Slot>,
     starts: HashMap<u64, Timestamp>,
     clashes: HashMap<Id, Timestamp>,
@@ -758,7 +758,7 @@ mod tests {
         assert!(!a.is_active(&a1) && a.is_active(&a2) && a.is_active(&a3));
         // Back again (now found among the clashes or by the prefix), and through a row.
         assert_eq!(a.apply(&confirm(a1, 105), check(f(50, 60)).as_ref()).0, OpStatus::Applied);
-        let mut read = read_back(&a);
+        let read = read_back(&a);
         assert_eq!(read, a);
         for a in [&a, &read] {
             assert_eq!(frames(a), [Some((50, 60)), Some((30, 40)), Some((10, 15))]);
@@ -770,6 +770,75 @@ mod tests {
             assert_eq!(again, OpStatus::NoEffect(Rule::NotConfirmed { request: a3 }));
             assert_eq!(frames(&a), [Some((50, 60)), Some((30, 40)), None]);
         }
+    }
+
+    /// The same operations give the same slots, checks and free times whether the allocation
+    /// holds its slots whole or reads back those written, with writes at several moments, a
+    /// write that never commits, and a fold from the start.
+    #[test]
+    fn an_allocation_that_reads_its_slots_back_answers_as_one_held_whole() {
+        use crate::table::MemoryRows;
+        let rows = std::sync::Arc::new(MemoryRows::default());
+        let resource = id(9);
+        let write = |a: &mut Allocation| {
+            let mut out = Vec::new();
+            a.take_dirty(&resource, &mut out);
+            rows.write(out);
+            a.written();
+        };
+        let check = |lazy: &Allocation, whole: &Allocation, when: &str| {
+            assert_eq!(lazy.active().collect::<Vec<_>>(), whole.active().collect::<Vec<_>>(), "{when}");
+            for n in 0..12 {
+                let frame = f(n * 10 + 2, n * 10 + 13);
+                assert_eq!(lazy.active_in(&frame), whole.active_in(&frame), "{when} {n}");
+                assert_eq!(lazy.can_confirm(&frame), whole.can_confirm(&frame), "{when} {n}");
+                assert_eq!(lazy.free_in(&frame), whole.free_in(&frame), "{when} {n}");
+                assert_eq!(lazy.is_active(&id(n as u8)), whole.is_active(&id(n as u8)), "{when} {n}");
+            }
+        };
+        let mut whole = Allocation::new(Availability::Always, Capacity::ONE);
+        let mut lazy = whole.clone();
+        lazy.set_source(resource, rows.clone());
+        for n in 0..10u8 {
+            for a in [&mut lazy, &mut whole] {
+                confirm(a, n, f(n as i64 * 10, n as i64 * 10 + 4 + (n % 3) as i64));
+            }
+            match n % 4 {
+                0 => write(&mut lazy),
+                // Taken, never confirmed: handed out again at the next write.
+                1 => lazy.take_dirty(&resource, &mut Vec::new()),
+                _ => {}
+            }
+        }
+        check(&lazy, &whole, "confirmed");
+        write(&mut lazy);
+        assert_eq!(lazy.held(), 0, "written slots are forgotten");
+        check(&lazy, &whole, "written");
+        for (n, op) in [(3u8, 200u8), (7, 201)] {
+            for a in [&mut lazy, &mut whole] {
+                a.apply(&AllocOp::Release { op: id(op), request: id(n) }, None);
+            }
+        }
+        check(&lazy, &whole, "released, not written");
+        // The releases are taken for a write that never commits: the store still holds them.
+        lazy.take_dirty(&resource, &mut Vec::new());
+        check(&lazy, &whole, "released, write not committed");
+        // A fold from the start, as `State::refold` does: the old slots' rows are deleted.
+        let mut lazy = lazy.restarted(Availability::Always, Capacity::ONE);
+        let mut whole = whole.restarted(Availability::Always, Capacity::ONE);
+        check(&lazy, &whole, "restarted");
+        for a in [&mut lazy, &mut whole] {
+            confirm(a, 5, f(50, 55));
+        }
+        write(&mut lazy);
+        check(&lazy, &whole, "restarted and written");
+        assert_eq!(rows.0.lock().unwrap().len(), 1, "only the slot confirmed again is stored");
+        assert!(!lazy.unreadable());
+        // A damaged row marks the allocation unreadable (the store then folds the plan again).
+        let key = slot_key(&resource, &(Timestamp(50), id(5)));
+        rows.0.lock().unwrap().insert((SLOTS, key), vec![1, 2, 3]);
+        assert!(!lazy.is_active(&id(5)));
+        assert!(lazy.unreadable());
     }
 
     #[test]

@@ -52,11 +52,10 @@ impl Loader {
             // Derived from the histories when they are held whole.
             "allocnaming" => Ok(()),
             t if s.is_lazy() && Loader::LAZY.contains(&t) => Ok(()),
-            "slots" => {
-                let resource = Allocation::slot_resource(k).ok_or("a slot key too short")?;
-                let r = s.resources.get_mut_unmarked(&resource).ok_or("a slot of an unknown resource")?;
-                r.alloc.load_slot(k, v)
-            }
+            "slots" => match Allocation::slot_resource(k).and_then(|id| s.resources.get_mut_unmarked(&id)) {
+                Some(r) => r.alloc.load_slot(k, v),
+                None => Err("a slot of no resource loaded".to_string()),
+            },
             "eventindex" => s.event_index.load_member(k),
             "requestindex" => s.request_index.load_member(k),
             "organiserindex" => s.organiser_index.load_member(k),
