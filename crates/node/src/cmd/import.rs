@@ -21,8 +21,10 @@ use store::{DecodedEntry, SqlLog};
 use super::log::parse_line;
 use super::output::Progress;
 
-/// Entries stored per transaction.
-const BATCH: usize = 10_000;
+/// Entries stored per transaction. Up to three batches are in memory at once (read, verified,
+/// stored): 5,000 rather than 10,000 made a million-entry import peak 24 MB lower, and
+/// 100,000 entries imported as fast (issue 15).
+const BATCH: usize = 5_000;
 
 /// What the link checks need of one log's entries read so far from the file: each entry's
 /// hash and, of an entry that came before an entry it links to, that link. A link whose
