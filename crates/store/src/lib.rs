@@ -472,7 +472,7 @@ impl Plan {
     fn load(&mut self, conn: &Connection) -> Result<(), StoreError> {
         // Row by row: the rows themselves are never all in memory at once. A lazy plan
         // reads them over its own connection, whose page cache is small: filling the
-        // writer's (64 MB) while the indexes are built left that much behind in the heap.
+        // writer's (then 64 MB) while the indexes are built left that much behind in the heap.
         let mut loader = match &self.rows {
             Some(rows) => State::lazy_loader(rows.clone()),
             None => State::loader(),
