@@ -116,29 +116,21 @@ pub struct Allocation {
 const NO_ID: Id = Id(bamboo::Hash([0; 64]));
 const MAX_ID: Id = Id(bamboo::Hash([0xff; 64]));
 
-/// The table a store keeps the active slots in: key the resource, the start (big-endian,
-/// sign bit flipped, so that keys sort as starts do) and the request; value the end.
+/// The table a store keeps the active slots in: keyed as an index member (the resource, the
+/// start, the request: [`crate::index::Index`]), so that keys sort as starts do; value the end.
 pub(crate) const SLOTS: &str = "slots";
 
 type Slot = (Timestamp, Id);
 
+/// A slot's key: that of an index member (resource, start, request).
 fn slot_key(resource: &Id, (start, request): &Slot) -> Vec<u8> {
-    let mut key = Vec::with_capacity(64 + 8 + 64);
-    key.extend_from_slice(&resource.0.0);
-    key.extend_from_slice(&((start.0 as u64) ^ (1 << 63)).to_be_bytes());
-    key.extend_from_slice(&request.0.0);
-    key
+    crate::index::encode(&(*resource, *start, *request))
 }
 
 fn decode_slot(key: &[u8], value: &[u8]) -> Option<(Id, Slot, Timestamp)> {
-    if key.len() != 64 + 8 + 64 {
-        return None;
-    }
-    let resource = Id(bamboo::Hash(key[..64].try_into().ok()?));
-    let start = u64::from_be_bytes(key[64..72].try_into().ok()?) ^ (1 << 63);
-    let request = Id(bamboo::Hash(key[72..].try_into().ok()?));
+    let (resource, start, request) = crate::index::decode::<Id>(key)?;
     let end = i64::from_be_bytes(value.try_into().ok()?);
-    Some((resource, (Timestamp(start as i64), request), Timestamp(end)))
+    Some((resource, (start, request), Timestamp(end)))
 }
 
 /// The active slots, (start, request) to end, and where each request's slot starts, found
@@ -350,7 +342,7 @@ impl Allocation {
 
     /// The resource a stored slot's key names.
     pub(crate) fn slot_resource(key: &[u8]) -> Option<Id> {
-        Some(Id(bamboo::Hash(key.get(..64)?.try_into().ok()?)))
+        crate::index::decode::<Id>(key).map(|(resource, ..)| resource)
     }
 
     /// A fold from the start: `availability` and `capacity`, no slots, and the slots it had

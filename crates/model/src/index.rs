@@ -54,7 +54,8 @@ pub type Bounds = (Bound<(Timestamp, Id)>, Bound<(Timestamp, Id)>);
 const ZERO: Id = Id(Hash([0; 64]));
 const MAX: Id = Id(Hash([0xff; 64]));
 
-fn encode<G: Group>((group, start, id): &Member<G>) -> Vec<u8> {
+/// A member's key: also the key of an allocation's slot (`alloc::SLOTS`).
+pub(crate) fn encode<G: Group>((group, start, id): &Member<G>) -> Vec<u8> {
     let mut key = Vec::with_capacity(G::LEN + 8 + 64);
     key.extend_from_slice(group.bytes());
     key.extend_from_slice(&((start.0 as u64) ^ (1 << 63)).to_be_bytes());
@@ -62,7 +63,7 @@ fn encode<G: Group>((group, start, id): &Member<G>) -> Vec<u8> {
     key
 }
 
-fn decode<G: Group>(key: &[u8]) -> Option<Member<G>> {
+pub(crate) fn decode<G: Group>(key: &[u8]) -> Option<Member<G>> {
     if key.len() != G::LEN + 8 + 64 {
         return None;
     }
