@@ -72,8 +72,8 @@ pub use verified::{
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 /// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]);
 /// 9: so is each id waited for; 10: each operation of a resource's decision history;
-/// 11: each active slot.
-const MODEL_ROWS_VERSION: i64 = 11;
+/// 11: each active slot; 12: the tables of whole records stored by rowid (migration 7).
+const MODEL_ROWS_VERSION: i64 = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -985,8 +985,11 @@ fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {
         for (table, key, value) in rows {
             match value {
                 Some(value) => {
-                    tx.prepare_cached(&format!("INSERT OR REPLACE INTO m_{table} (key, value) VALUES (?1, ?2)"))?
-                        .execute(params![key, value])?;
+                    tx.prepare_cached(&format!(
+                        "INSERT INTO m_{table} (key, value) VALUES (?1, ?2)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ))?
+                    .execute(params![key, value])?;
                 }
                 None => {
                     tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?.execute([key])?;

@@ -63,8 +63,41 @@ fn migrations() -> Vec<String> {
         // 6: each resource's active slots as rows of their own, so that a plan on disk keeps
         // none of them in memory (issue 15; `MODEL_ROWS_VERSION` 11).
         "CREATE TABLE IF NOT EXISTS m_slots (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;".to_string(),
+        // 7: the tables of whole records stored by rowid, their keys in an index of their own
+        // (issue 15; `MODEL_ROWS_VERSION` 12 rebuilds the plan into them).
+        RECORD_TABLES
+            .map(|t| {
+                format!(
+                    "DROP TABLE IF EXISTS m_{t};
+                     CREATE TABLE m_{t} (key BLOB NOT NULL UNIQUE, value BLOB NOT NULL);"
+                )
+            })
+            .join("\n"),
     ]
 }
+
+/// The plan tables whose rows are whole records, of a hundred bytes to a few kilobytes (an
+/// event about 470, a request 410, an operation 215): stored by rowid, with the keys in an
+/// index of their own. A WITHOUT ROWID table is a b-tree of whole rows, its interior pages
+/// too: seven rows to a page, a lookup of 200,000 events went seven pages deep and the
+/// interior pages outgrew the reader's cache, about 4.7 page reads a row (a schedule page of
+/// a million-entry festival read 2,300 pages). An index of the keys holds about 50 to a page,
+/// and the rowid b-tree some 400. The other tables' rows (index members, small numbers, a
+/// decision) are about as small as their keys, and stay WITHOUT ROWID: one b-tree, not two.
+const RECORD_TABLES: [&str; 12] = [
+    "logs",
+    "festivals",
+    "resources",
+    "events",
+    "requests",
+    "ops",
+    "waiting",
+    "collectives",
+    "votes",
+    "allocops",
+    "allocnaming",
+    "replacements",
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let migrations = migrations();

@@ -307,3 +307,46 @@ fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
         assert_eq!(s.state().event_ids().len(), 30, "{open}");
     }
 }
+
+#[test]
+fn a_store_whose_records_are_without_rowid_moves_them_to_rowid_tables_at_open() {
+    // Scenario: a database of schema 6 and plan rows of version 11, whose tables of whole
+    // records (events, requests, operations…) are WITHOUT ROWID b-trees, rows and all.
+    // Assert: opening it moves those tables to rowid tables with an index of their keys, and
+    // rebuilds the plan into them: every event is found again, also after another open.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..30 {
+        s.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    s.flush_plan().unwrap();
+    drop(s);
+    let layout = |path: &std::path::Path| -> String {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE name = 'm_events'", [], |r| r.get(0)).unwrap()
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE old_events (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+             INSERT INTO old_events SELECT key, value FROM m_events;
+             DROP TABLE m_events;
+             ALTER TABLE old_events RENAME TO m_events;
+             PRAGMA user_version = 6;
+             UPDATE meta SET value = 11 WHERE key = 'model_rows_version'",
+        )
+        .unwrap();
+    }
+    assert!(layout(&path).contains("WITHOUT ROWID"));
+    let day = TimeFrame::new(Timestamp(0), Timestamp(86_400_000)).unwrap();
+    for open in ["rebuilt", "loaded"] {
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.state().events_in_frame(&fest, &day).len(), 30, "{open}");
+        assert_eq!(s.state().event_ids().len(), 30, "{open}");
+        drop(s);
+        let sql = layout(&path);
+        assert!(!sql.contains("WITHOUT ROWID") && sql.contains("UNIQUE"), "{open}: {sql}");
+    }
+}
