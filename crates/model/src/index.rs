@@ -6,8 +6,11 @@
 //! range, so a festival of a million entries keeps none of its 600,000 index members in
 //! memory (they took some 65 MB). Each member is a row of its own whose key sorts as the
 //! member does: the group's bytes, the start as big-endian with the sign bit flipped, and the
-//! id; the value is empty. With `spans`, it also keeps each group's longest frame, so that a
-//! range of members overlapping a frame starts a bounded distance before it.
+//! id. The value is the end of the member's frame (8 bytes, big-endian) if it was filed with
+//! one, else empty: a range of members overlapping a frame skips those that end before it
+//! without reading their rows (the first page of a day's programme read 500 events that ended
+//! before the day, for 100 it showed). With `spans`, it also keeps each group's longest frame,
+//! so that such a range starts a bounded distance before the frame.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +51,27 @@ impl Group for Key {
 
 type Member<G> = (G, Timestamp, Id);
 
+/// A member as an index holds it: present, with the end of its frame if filed with one; or
+/// removed since the rows were written (with a source only).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Held {
+    Present(Option<Timestamp>),
+    Removed,
+}
+
+/// A member row's value: its frame's end, or nothing.
+fn encode_end(end: Option<Timestamp>) -> Vec<u8> {
+    end.map(|e| e.0.to_be_bytes().to_vec()).unwrap_or_default()
+}
+
+/// `None` if the value is neither empty nor an end: the row is damaged.
+fn decode_end(value: &[u8]) -> Option<Option<Timestamp>> {
+    match value.len() {
+        0 => Some(None),
+        _ => Some(Some(Timestamp(i64::from_be_bytes(value.try_into().ok()?)))),
+    }
+}
+
 /// The bounds of a range of members within a group, by (start, id).
 pub type Bounds = (Bound<(Timestamp, Id)>, Bound<(Timestamp, Id)>);
 
@@ -76,9 +100,8 @@ pub(crate) fn decode<G: Group>(key: &[u8]) -> Option<Member<G>> {
 #[derive(Clone)]
 pub struct Index<G: Group> {
     name: &'static str,
-    /// Without a source, every member (`true`). With one, the members changed since last
-    /// written: `true` if present, `false` if removed.
-    held: BTreeMap<Member<G>, bool>,
+    /// Without a source, every member. With one, the members changed since last written.
+    held: BTreeMap<Member<G>, Held>,
     dirty: BTreeSet<Member<G>>,
     /// Members handed out by [`Index::take_dirty`] whose write is not confirmed yet.
     writing: BTreeSet<Member<G>>,
@@ -120,9 +143,10 @@ impl<G: Group> Index<G> {
         self.unreadable.get()
     }
 
-    /// Files `id` under `group` at `frame`'s start, and widens the group's longest frame.
+    /// Files `id` under `group` at `frame`'s start, with its end, and widens the group's
+    /// longest frame.
     pub fn insert(&mut self, group: G, frame: TimeFrame, id: Id) {
-        self.insert_at(group, frame.start(), id);
+        self.file((group, frame.start(), id), Some(frame.end()));
         if let Some((_, spans)) = &mut self.spans {
             let len = frame.end().0 - frame.start().0;
             if spans.get(&group).is_none_or(|l| *l < len) {
@@ -133,8 +157,11 @@ impl<G: Group> Index<G> {
 
     /// Files `id` under `group` at `start`, without a frame.
     pub fn insert_at(&mut self, group: G, start: Timestamp, id: Id) {
-        let member = (group, start, id);
-        self.held.insert(member, true);
+        self.file((group, start, id), None);
+    }
+
+    fn file(&mut self, member: Member<G>, end: Option<Timestamp>) {
+        self.held.insert(member, Held::Present(end));
         self.dirty.insert(member);
     }
 
@@ -142,7 +169,7 @@ impl<G: Group> Index<G> {
         let member = (group, start, id);
         match self.source {
             Some(_) => {
-                self.held.insert(member, false);
+                self.held.insert(member, Held::Removed);
             }
             None => {
                 self.held.remove(&member);
@@ -164,6 +191,11 @@ impl<G: Group> Index<G> {
 
     /// The members of `group` within `bounds`, in order, at most `limit`.
     pub fn range(&self, group: G, bounds: Bounds, limit: usize) -> Vec<(Timestamp, Id)> {
+        self.range_ending(group, bounds, limit).into_iter().map(|(start, id, _)| (start, id)).collect()
+    }
+
+    /// [`Index::range`], each member with the end of the frame it was filed with, if any.
+    pub fn range_ending(&self, group: G, bounds: Bounds, limit: usize) -> Vec<(Timestamp, Id, Option<Timestamp>)> {
         let lo = match bounds.0 {
             Bound::Included(b) | Bound::Excluded(b) => b,
             Bound::Unbounded => (Timestamp(i64::MIN), ZERO),
@@ -177,26 +209,25 @@ impl<G: Group> Index<G> {
         }
         let (from, to) = ((group, lo.0, lo.1), (group, hi.0, hi.1));
         let held = self.held.range(from..=to);
+        let present = |((_, s, i), held): (&Member<G>, &Held)| match held {
+            Held::Present(end) if bounds.contains(&(*s, *i)) => Some((*s, *i, *end)),
+            _ => None,
+        };
         let Some(source) = &self.source else {
-            return held.map(|((_, s, i), _)| (*s, *i)).filter(|m| bounds.contains(m)).take(limit).collect();
+            return held.filter_map(present).take(limit).collect();
         };
         // Members held override the stored ones; enough are read to fill the page after the
         // held ones and the excluded bounds are dropped.
-        let mut out: Vec<(Timestamp, Id)> = Vec::new();
         let mut overridden = 0usize;
-        for ((_, s, i), present) in held {
-            overridden += 1;
-            if *present && bounds.contains(&(*s, *i)) {
-                out.push((*s, *i));
-            }
-        }
+        let mut out: Vec<(Timestamp, Id, Option<Timestamp>)> =
+            held.inspect(|_| overridden += 1).filter_map(present).collect();
         let want = limit.saturating_add(overridden).saturating_add(2);
-        let stored = source.keys(self.name, &encode(&from), &encode(&to), want).unwrap_or_else(|_| {
+        let stored = source.rows(self.name, &encode(&from), &encode(&to), want).unwrap_or_else(|_| {
             self.unreadable.set(true);
             Vec::new()
         });
-        for key in stored {
-            let Some(member) = decode::<G>(&key) else {
+        for (key, value) in stored {
+            let (Some(member), Some(end)) = (decode::<G>(&key), decode_end(&value)) else {
                 self.unreadable.set(true);
                 continue;
             };
@@ -204,10 +235,10 @@ impl<G: Group> Index<G> {
             if g != group || self.held.contains_key(&member) || !bounds.contains(&(s, i)) {
                 continue;
             }
-            out.push((s, i));
+            out.push((s, i, end));
         }
-        out.sort_unstable();
-        out.dedup();
+        out.sort_unstable_by_key(|(s, i, _)| (*s, *i));
+        out.dedup_by_key(|(s, i, _)| (*s, *i));
         out.truncate(limit);
         out
     }
@@ -222,8 +253,11 @@ impl<G: Group> Index<G> {
     pub fn take_dirty(&mut self, rows: &mut Vec<crate::Row>) {
         crate::table::hand_out(&mut self.dirty, &mut self.writing);
         for m in &self.writing {
-            let present = self.held.get(m).copied().unwrap_or(false);
-            rows.push((self.name, encode(m), present.then(Vec::new)));
+            let value = match self.held.get(m) {
+                Some(Held::Present(end)) => Some(encode_end(*end)),
+                Some(Held::Removed) | None => None,
+            };
+            rows.push((self.name, encode(m), value));
         }
         if let Some((name, spans)) = &mut self.spans {
             for (g, len) in spans.take_dirty() {
@@ -249,9 +283,10 @@ impl<G: Group> Index<G> {
     }
 
     /// A stored row of the index, when loading a store without a source.
-    pub fn load_member(&mut self, key: &[u8]) -> Result<(), String> {
+    pub fn load_member(&mut self, key: &[u8], value: &[u8]) -> Result<(), String> {
         let member = decode::<G>(key).ok_or_else(|| format!("a {} key of {} bytes", self.name, key.len()))?;
-        self.held.insert(member, true);
+        let end = decode_end(value).ok_or_else(|| format!("a {} value of {} bytes", self.name, value.len()))?;
+        self.held.insert(member, Held::Present(end));
         Ok(())
     }
 
@@ -338,11 +373,11 @@ mod tests {
             for bounds in ranges {
                 for limit in [0, 1, 3, usize::MAX] {
                     assert_eq!(
-                        lazy.range(a, bounds, limit),
-                        whole.range(a, bounds, limit),
+                        lazy.range_ending(a, bounds, limit),
+                        whole.range_ending(a, bounds, limit),
                         "{bounds:?} {limit} {round}"
                     );
-                    assert_eq!(lazy.range(b, bounds, limit), whole.range(b, bounds, limit));
+                    assert_eq!(lazy.range_ending(b, bounds, limit), whole.range_ending(b, bounds, limit));
                 }
             }
             write(&mut lazy, &rows);
@@ -350,7 +385,37 @@ mod tests {
         assert!(lazy.held.is_empty(), "written members are forgotten");
         assert_eq!(lazy.all(a).len(), 18);
         assert_eq!(lazy.all(a).first(), Some(&(Timestamp(20), id(102))));
+        // Each member with the end it was filed with: the moved one with its new end.
+        let moved = (Bound::Included((Timestamp(205), id(120))), Bound::Included((Timestamp(205), id(120))));
+        assert_eq!(lazy.range_ending(a, moved, 9), [(Timestamp(205), id(120), Some(Timestamp(290)))]);
+        let first = (Bound::Unbounded, Bound::Included((Timestamp(20), id(102))));
+        assert_eq!(lazy.range_ending(a, first, 9), [(Timestamp(20), id(102), Some(Timestamp(27)))]);
         assert_eq!((lazy.longest(&a), lazy.longest(&b), lazy.longest(&id(3))), (85, 7, 0));
+    }
+
+    /// A member filed without a frame has no end; a value that is no end is a damaged row.
+    #[test]
+    fn a_member_row_holds_its_end_or_nothing() {
+        let rows = std::sync::Arc::new(MemoryRows::default());
+        let mut index = Index::<Id>::new("idx", None);
+        index.set_source(rows.clone());
+        index.insert_at(id(1), Timestamp(4), id(2));
+        index.insert(id(1), frame(5, 9), id(3));
+        write(&mut index, &rows);
+        let all = (Bound::Unbounded, Bound::Unbounded);
+        assert_eq!(
+            index.range_ending(id(1), all, 9),
+            [(Timestamp(4), id(2), None), (Timestamp(5), id(3), Some(Timestamp(9)))]
+        );
+        assert!(!index.unreadable());
+        let mut whole = Index::<Id>::new("idx", None);
+        assert_eq!(whole.load_member(&encode(&(id(1), Timestamp(5), id(3))), &9i64.to_be_bytes()), Ok(()));
+        assert_eq!(whole.range_ending(id(1), all, 9), [(Timestamp(5), id(3), Some(Timestamp(9)))]);
+        let damaged = encode(&(id(1), Timestamp(6), id(4)));
+        assert_eq!(whole.load_member(&damaged, &[0; 3]), Err("a idx value of 3 bytes".to_string()));
+        rows.0.lock().unwrap().insert(("idx", damaged), vec![0; 3]);
+        index.range(id(1), all, 9);
+        assert!(index.unreadable());
     }
 }
 
@@ -410,10 +475,10 @@ impl Waiting {
     }
 
     /// A stored row; a lazy state counts it without holding it.
-    pub(crate) fn load(&mut self, key: &[u8], lazy: bool) -> Result<(), String> {
+    pub(crate) fn load(&mut self, key: &[u8], value: &[u8], lazy: bool) -> Result<(), String> {
         let (missing, _, _) = decode::<Id>(key).ok_or_else(|| format!("a waiting key of {} bytes", key.len()))?;
         if !lazy {
-            self.index.load_member(key)?;
+            self.index.load_member(key, value)?;
         }
         *self.prefixes.entry(missing.prefix()).or_default() += 1;
         Ok(())

@@ -122,8 +122,16 @@ impl State {
     /// Events of `festival` (not of its sub-festivals) overlapping `frame`, by start.
     /// Logarithmic plus the matches: the scan starts the longest event's length before it.
     pub fn events_in_frame(&self, festival: &Id, frame: &TimeFrame) -> Vec<&Event> {
-        let ids = self.event_index.range(*festival, overlapping(frame, self.event_index.longest(festival)), usize::MAX);
-        ids.into_iter().filter_map(|(_, e)| self.events.get(&e)).filter(|e| e.fields.frame.overlaps(frame)).collect()
+        let ids = self.event_index.range_ending(
+            *festival,
+            overlapping(frame, self.event_index.longest(festival)),
+            usize::MAX,
+        );
+        ids.into_iter()
+            .filter(|m| !ends_before(m, frame))
+            .filter_map(|(_, e, _)| self.events.get(&e))
+            .filter(|e| e.fields.frame.overlaps(frame))
+            .collect()
     }
 
     /// Events of `festival` (not of its sub-festivals), by start.
@@ -155,9 +163,16 @@ impl State {
     /// Requests naming `resource` whose frame overlaps `frame`. Logarithmic plus the matches:
     /// the scan starts at the longest request's length before `frame`.
     pub fn requests_overlapping(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
-        let ids =
-            self.request_index.range(*resource, overlapping(frame, self.request_index.longest(resource)), usize::MAX);
-        ids.into_iter().filter_map(|(_, q)| self.requests.get(&q)).filter(|q| q.frame.overlaps(frame)).collect()
+        let ids = self.request_index.range_ending(
+            *resource,
+            overlapping(frame, self.request_index.longest(resource)),
+            usize::MAX,
+        );
+        ids.into_iter()
+            .filter(|m| !ends_before(m, frame))
+            .filter_map(|(_, q, _)| self.requests.get(&q))
+            .filter(|q| q.frame.overlaps(frame))
+            .collect()
     }
 
     pub fn profile(&self, festival: &Id, author: &Key) -> Option<&Profile> {
@@ -304,14 +319,18 @@ impl State {
             let mut taken = 0;
             'festival: while taken <= limit {
                 let want = (limit - taken).saturating_add(1);
-                let ids = self.event_index.range(f, (lower, upper), want);
-                let Some(last) = ids.last().copied() else { break };
-                let got = ids.len();
-                for (_, id) in ids {
+                let ids = self.event_index.range_ending(f, (lower, upper), want);
+                let Some(&(start, id, _)) = ids.last() else { break };
+                let (last, got) = ((start, id), ids.len());
+                for member in ids {
                     if taken > limit {
                         break 'festival;
                     }
-                    let Some(e) = self.events.get(&id) else { continue };
+                    // Most of the members before the frame ended before it: not read.
+                    if within.is_some_and(|frame| ends_before(&member, frame)) {
+                        continue;
+                    }
+                    let Some(e) = self.events.get(&member.1) else { continue };
                     if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
                         continue;
                     }
@@ -523,6 +542,12 @@ impl State {
 
 /// The members of an index whose frames may overlap `frame`, given the longest frame filed:
 /// those starting from that long before it until its end.
+/// Whether an index member, filed with the frame from `start` to `end`, cannot overlap
+/// `frame`, so that its row need not be read. Unknown without an end.
+fn ends_before(&(start, _, end): &(Timestamp, Id, Option<Timestamp>), frame: &TimeFrame) -> bool {
+    end.and_then(|end| TimeFrame::new(start, end)).is_some_and(|member| !member.overlaps(frame))
+}
+
 fn overlapping(frame: &TimeFrame, longest: i64) -> crate::index::Bounds {
     let zero = Id(Hash([0; 64]));
     (

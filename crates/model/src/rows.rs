@@ -56,9 +56,9 @@ impl Loader {
                 Some(r) => r.alloc.load_slot(k, v),
                 None => Err("a slot of no resource loaded".to_string()),
             },
-            "eventindex" => s.event_index.load_member(k),
-            "requestindex" => s.request_index.load_member(k),
-            "organiserindex" => s.organiser_index.load_member(k),
+            "eventindex" => s.event_index.load_member(k, v),
+            "requestindex" => s.request_index.load_member(k, v),
+            "organiserindex" => s.organiser_index.load_member(k, v),
             "events" => decode::<Event>(v).map(|e| s.events.load(e.id, e)),
             "requests" => decode::<Request>(v).map(|q| s.requests.load(q.id, q)),
             "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
@@ -68,7 +68,7 @@ impl Loader {
             }
             "waiting" => {
                 let lazy = s.is_lazy();
-                s.waiting.load(k, lazy)
+                s.waiting.load(k, v, lazy)
             }
             "collectives" => put(&mut s.collectives, k, v),
             "votes" => put(&mut s.votes, k, v),

@@ -72,8 +72,9 @@ pub use verified::{
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
 /// 8: the indexes of events and requests are rows of their own ([`model::State::TABLES`]);
 /// 9: so is each id waited for; 10: each operation of a resource's decision history;
-/// 11: each active slot; 12: the tables of whole records stored by rowid (migration 7).
-const MODEL_ROWS_VERSION: i64 = 12;
+/// 11: each active slot; 12: the tables of whole records stored by rowid (migration 7);
+/// 13: index members with their frames' ends.
+const MODEL_ROWS_VERSION: i64 = 13;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
