@@ -59,6 +59,12 @@ enum Held {
     Removed,
 }
 
+/// Whether a member from [`Index::range_ending`] may overlap `frame`: only the rows of those
+/// need reading. Unknown without an end.
+pub fn may_overlap(&(start, _, end): &(Timestamp, Id, Option<Timestamp>), frame: &TimeFrame) -> bool {
+    end.and_then(|end| TimeFrame::new(start, end)).is_none_or(|member| member.overlaps(frame))
+}
+
 /// A member row's value: its frame's end, or nothing.
 fn encode_end(end: Option<Timestamp>) -> Vec<u8> {
     end.map(|e| e.0.to_be_bytes().to_vec()).unwrap_or_default()
@@ -241,6 +247,15 @@ impl<G: Group> Index<G> {
         out.dedup_by_key(|(s, i, _)| (*s, *i));
         out.truncate(limit);
         out
+    }
+
+    /// The ids of `group`'s members that may overlap `frame`, by start: from the longest
+    /// frame's length before it, without those known to end before it.
+    pub fn overlapping(&self, group: G, frame: &TimeFrame) -> Vec<Id> {
+        let from = (Timestamp(frame.start().0.saturating_sub(self.longest(&group))), ZERO);
+        let bounds = (Bound::Included(from), Bound::Excluded((frame.end(), ZERO)));
+        let members = self.range_ending(group, bounds, usize::MAX);
+        members.into_iter().filter(|m| may_overlap(m, frame)).map(|(_, id, _)| id).collect()
     }
 
     /// Every member of `group`, in order.

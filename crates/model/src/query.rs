@@ -122,16 +122,8 @@ impl State {
     /// Events of `festival` (not of its sub-festivals) overlapping `frame`, by start.
     /// Logarithmic plus the matches: the scan starts the longest event's length before it.
     pub fn events_in_frame(&self, festival: &Id, frame: &TimeFrame) -> Vec<&Event> {
-        let ids = self.event_index.range_ending(
-            *festival,
-            overlapping(frame, self.event_index.longest(festival)),
-            usize::MAX,
-        );
-        ids.into_iter()
-            .filter(|m| !ends_before(m, frame))
-            .filter_map(|(_, e, _)| self.events.get(&e))
-            .filter(|e| e.fields.frame.overlaps(frame))
-            .collect()
+        let ids = self.event_index.overlapping(*festival, frame);
+        ids.into_iter().filter_map(|e| self.events.get(&e)).filter(|e| e.fields.frame.overlaps(frame)).collect()
     }
 
     /// Events of `festival` (not of its sub-festivals), by start.
@@ -163,16 +155,8 @@ impl State {
     /// Requests naming `resource` whose frame overlaps `frame`. Logarithmic plus the matches:
     /// the scan starts at the longest request's length before `frame`.
     pub fn requests_overlapping(&self, resource: &Id, frame: &TimeFrame) -> Vec<&Request> {
-        let ids = self.request_index.range_ending(
-            *resource,
-            overlapping(frame, self.request_index.longest(resource)),
-            usize::MAX,
-        );
-        ids.into_iter()
-            .filter(|m| !ends_before(m, frame))
-            .filter_map(|(_, q, _)| self.requests.get(&q))
-            .filter(|q| q.frame.overlaps(frame))
-            .collect()
+        let ids = self.request_index.overlapping(*resource, frame);
+        ids.into_iter().filter_map(|q| self.requests.get(&q)).filter(|q| q.frame.overlaps(frame)).collect()
     }
 
     pub fn profile(&self, festival: &Id, author: &Key) -> Option<&Profile> {
@@ -327,7 +311,7 @@ impl State {
                         break 'festival;
                     }
                     // Most of the members before the frame ended before it: not read.
-                    if within.is_some_and(|frame| ends_before(&member, frame)) {
+                    if within.is_some_and(|frame| !crate::index::may_overlap(&member, frame)) {
                         continue;
                     }
                     let Some(e) = self.events.get(&member.1) else { continue };
@@ -542,20 +526,6 @@ impl State {
 
 /// The members of an index whose frames may overlap `frame`, given the longest frame filed:
 /// those starting from that long before it until its end.
-/// Whether an index member, filed with the frame from `start` to `end`, cannot overlap
-/// `frame`, so that its row need not be read. Unknown without an end.
-fn ends_before(&(start, _, end): &(Timestamp, Id, Option<Timestamp>), frame: &TimeFrame) -> bool {
-    end.and_then(|end| TimeFrame::new(start, end)).is_some_and(|member| !member.overlaps(frame))
-}
-
-fn overlapping(frame: &TimeFrame, longest: i64) -> crate::index::Bounds {
-    let zero = Id(Hash([0; 64]));
-    (
-        std::ops::Bound::Included((Timestamp(frame.start().0.saturating_sub(longest)), zero)),
-        std::ops::Bound::Excluded((frame.end(), zero)),
-    )
-}
-
 /// The keys of `table` whose id starts with the hex digits `prefix`, at most `limit`.
 fn with_prefix<V: serde::de::DeserializeOwned>(
     table: &crate::table::LazyTable<Id, V>,
