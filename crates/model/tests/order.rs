@@ -426,7 +426,8 @@ proptest! {
     /// Scenario: a random festival's programme (sub-festivals, moves, cancellations, denials),
     /// whole and over a range, read a page at a time from each page's last event.
     /// Assert: the pages hold at most their limit, say whether more follow exactly when they
-    /// do, and together are the programme read at once, in its order.
+    /// do, and together are the programme read at once, in its order; a range's programme,
+    /// events and requests are those overlapping it.
     #[test]
     fn the_programme_read_in_pages_is_the_programme(seed in any::<u64>(), limit in 1usize..4, cancelled in any::<bool>()) {
         let w = random_world(seed);
@@ -447,6 +448,23 @@ proptest! {
             for within in &ranges {
                 let whole: Vec<model::Id> =
                     whole_state.programme_within(f, cancelled, within.as_ref()).iter().map(|(e, _)| e.id).collect();
+                // A range holds the events overlapping it, whichever the index skipped unread
+                // (those it knows ended before it), also those that started before it.
+                if let Some(range) = within {
+                    let overlapping = |e: &model::state::Event| e.fields.frame.overlaps(range);
+                    let all = whole_state.programme_within(f, cancelled, None);
+                    let expected: Vec<model::Id> = all.iter().filter(|(e, _)| overlapping(e)).map(|(e, _)| e.id).collect();
+                    prop_assert_eq!(&whole, &expected);
+                    let found: Vec<model::Id> = s.events_in_frame(f, range).iter().map(|e| e.id).collect();
+                    let expected: Vec<model::Id> = s.events_in(f).filter(|e| overlapping(e)).map(|e| e.id).collect();
+                    prop_assert_eq!(found, expected);
+                    for r in s.resources_in(f) {
+                        let found: Vec<model::Id> = s.requests_overlapping(&r.id, range).iter().map(|q| q.id).collect();
+                        let expected: Vec<model::Id> =
+                            s.requests_for(&r.id).filter(|q| q.frame.overlaps(range)).map(|q| q.id).collect();
+                        prop_assert_eq!(found, expected);
+                    }
+                }
                 let mut paged = Vec::new();
                 let mut after = None;
                 loop {
