@@ -133,11 +133,17 @@ pub fn serve_at(p: &Person, listen: &str, extra: &[&str]) -> Server {
     use std::io::BufRead;
     let mut args = vec!["serve", "--listen", listen];
     args.extend_from_slice(extra);
-    let mut child =
-        p.command(&args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    // Its log goes to a file beside its data, so that a node that does not start says why.
+    let log = p.dir.path().join(format!("serve-{}.log", rand_suffix()));
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut child = p.command(&args).stdout(std::process::Stdio::piped()).stderr(stderr).spawn().unwrap();
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| panic!("unexpected: {first}"));
+    let url = first.trim().strip_prefix("pandafest is serving at ").unwrap_or_else(|| {
+        let _ = child.wait();
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("serve --listen {listen} did not start: {first:?}; its log:\n{said}")
+    });
     let (base, token) = url.split_once("/#token=").unwrap_or_else(|| panic!("no token in {url}"));
     Server { child, base: base.to_string(), token: token.to_string() }
 }
