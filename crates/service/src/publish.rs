@@ -75,8 +75,19 @@ fn items_page<'a>(
 /// events after its cursor, and the cursor of the next page if more follow.
 pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>, page: Option<Page>) -> Option<ProgrammeView> {
     let f = s.festival(festival)?;
+    let (events, next) = programme_events(s, festival, within, page);
+    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events, next: next.map(cursor) })
+}
+
+/// The events of [`programme`], and where the next page starts if more follow.
+pub fn programme_events(
+    s: &State,
+    festival: &Id,
+    within: Option<&TimeFrame>,
+    page: Option<Page>,
+) -> (Vec<ProgrammeEventView>, Option<(Timestamp, Id)>) {
     let (items, more) = items_page(s, festival, false, within, page);
-    let next = if more { items.last().map(|i| cursor(i.event)) } else { None };
+    let next = if more { items.last().map(|i| (i.event.fields.frame.start(), i.event.id)) } else { None };
     let events = items
         .into_iter()
         .map(|i| {
@@ -95,7 +106,7 @@ pub fn programme(s: &State, festival: &Id, within: Option<&TimeFrame>, page: Opt
             }
         })
         .collect();
-    Some(ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events, next })
+    (events, next)
 }
 
 /// A page of the programme: the events after `after` (by start, then id), at most `limit`.
@@ -126,9 +137,10 @@ impl Page {
     }
 }
 
-/// Where the page after `e` starts: its start (milliseconds) and id, as [`Page::parse`] reads it.
-fn cursor(e: &Event) -> String {
-    format!("{}.{}", e.fields.frame.start().0, e.id.to_hex())
+/// Where the page after an event starts: its start (milliseconds) and id, as [`Page::parse`]
+/// reads it.
+fn cursor((start, id): (Timestamp, Id)) -> String {
+    format!("{}.{}", start.0, id.to_hex())
 }
 
 /// Text as XML 1.0 and iCalendar can carry it: descriptions may hold control characters

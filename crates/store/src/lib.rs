@@ -214,6 +214,12 @@ impl Store {
         &self.plan.state
     }
 
+    /// Forgets the rows the plan read back beyond its cache's bound, as between requests: for
+    /// a query that reads a page at a time. Keeps the read snapshot.
+    pub fn trim(&mut self) {
+        self.plan.state.trim();
+    }
+
     /// Stores a batch of verified entries in one transaction.
     ///
     /// Each entry must fit its log (links, end of log); a duplicate is skipped; a fork is
