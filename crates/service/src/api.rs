@@ -228,14 +228,13 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
 /// A festival's schedule in an export format (`publish::Format`), or for iCalendar, one
 /// resource's.
 pub fn export(
-    node: &Node,
+    node: &mut Node,
     festival: &str,
     resource: Option<&str>,
     format: crate::publish::Format,
 ) -> ApiResult<String> {
     let f = node.festival(festival)?;
     let id = node.festival_id(festival)?;
-    let s = node.state();
     // The schedule's version: how many entries this node holds (it grows with every change).
     let version = node.store.entry_count()?.to_string();
     Ok(match format {
@@ -245,17 +244,21 @@ pub fn export(
                 Some(r) => format!("{} – {}", node.resource(&r.to_hex())?.name, f.name),
                 None => f.name.clone(),
             };
-            crate::publish::ical(s, &id, r.as_ref(), &name, crate::now())
+            let now = crate::now();
+            let events = node.in_pages(|s, page| crate::publish::ical_events(s, &id, r.as_ref(), now, page));
+            crate::publish::ical(node.state(), &id, r.as_ref(), &name, now, events)
         }
-        crate::publish::Format::Frab => crate::publish::frab(s, &id, &version).expect("the festival is known"),
+        crate::publish::Format::Frab => {
+            crate::publish::frab(node.state(), &id, &version).expect("the festival is known")
+        }
         crate::publish::Format::C3voc => {
-            let json = crate::publish::c3voc(s, &id, &version).expect("the festival is known");
+            let json = crate::publish::c3voc(node.state(), &id, &version).expect("the festival is known");
             serde_json::to_string_pretty(&json).expect("JSON values serialise")
         }
     })
 }
 
 /// The iCalendar text of a festival's programme, or of one resource's bookings.
-pub fn ical(node: &Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
+pub fn ical(node: &mut Node, festival: &str, resource: Option<&str>) -> ApiResult<String> {
     export(node, festival, resource, crate::publish::Format::Ical)
 }

@@ -723,21 +723,30 @@ impl Node {
         Ok(crate::publish::programme(self.state(), &festival, within.as_ref(), Some(page)).expect("resolved"))
     }
 
+    /// What `read` makes of every page of a programme, from the first: the rows read back
+    /// are forgotten between pages, so that a whole programme costs the memory of a page and
+    /// of what is made of it. `read` answers where the next page starts, if more follow.
+    pub(crate) fn in_pages<T>(
+        &mut self,
+        mut read: impl FnMut(&State, crate::publish::Page) -> (Vec<T>, Option<(Timestamp, Id)>),
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let (mut page, next) = read(self.state(), crate::publish::Page { after, limit: crate::publish::MAX_PAGE });
+            out.append(&mut page);
+            self.store.trim();
+            let Some(next) = next else { return out };
+            after = Some(next);
+        }
+    }
+
     /// The whole programme (no `limit`), read a page at a time, the rows read back forgotten
     /// between pages: read at once, a million-entry festival's programme kept every event,
     /// request and decision it read, some 500 MB (issue 15). The pages come from one plan
     /// and one read snapshot: nothing is folded in between.
     fn whole_programme(&mut self, festival: &Id, within: Option<&TimeFrame>) -> ProgrammeView {
-        let mut events = Vec::new();
-        let mut after = None;
-        loop {
-            let page = crate::publish::Page { after, limit: crate::publish::MAX_PAGE };
-            let (mut more, next) = crate::publish::programme_events(self.state(), festival, within, Some(page));
-            events.append(&mut more);
-            self.store.trim();
-            let Some(next) = next else { break };
-            after = Some(next);
-        }
+        let events = self.in_pages(|s, page| crate::publish::programme_events(s, festival, within, Some(page)));
         let s = self.state();
         let f = s.festival(festival).expect("resolved");
         ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events, next: None }

@@ -193,38 +193,21 @@ fn chrono_utc(t: Timestamp) -> chrono::DateTime<chrono::Utc> {
 
 /// iCalendar of the festival's programme (or of the events that booked `resource`, with the
 /// slots its owner confirmed for events not held here). Cancelled events that had a booking
-/// stay in, as CANCELLED, so that subscribed calendars drop them.
-pub fn ical(s: &State, festival: &Id, resource: Option<&Id>, name: &str, now: Timestamp) -> String {
+/// stay in, as CANCELLED, so that subscribed calendars drop them. The events come made by
+/// [`ical_events`], a page at a time.
+pub fn ical(
+    s: &State,
+    festival: &Id,
+    resource: Option<&Id>,
+    name: &str,
+    now: Timestamp,
+    events: Vec<icalendar::Event>,
+) -> String {
     let tz = s.festival(festival).map_or("UTC", |f| f.fields.timezone.as_str());
     let mut cal = Calendar::new();
     cal.name(name).timezone(tz);
-    for i in items(s, festival, true) {
-        if let Some(r) = resource
-            && !i.locations.iter().chain(&i.others).any(|x| x.id == *r)
-            && !i.event.cancelled
-        {
-            continue;
-        }
-        let e = i.event;
-        let mut ev = icalendar::Event::new();
-        ev.uid(&format!("{}@pandafest", e.id.to_hex()))
-            .timestamp(chrono_utc(now))
-            .sequence(e.sequence)
-            .summary(&e.fields.title)
-            .starts(chrono_utc(e.fields.frame.start()))
-            .ends(chrono_utc(e.fields.frame.end()))
-            .status(if e.cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
-        if !i.locations.is_empty() {
-            ev.location(&names(&i.locations));
-        }
-        let text = description(&i);
-        if !text.is_empty() {
-            ev.description(&text);
-        }
-        if let Some(g) = i.locations.iter().find_map(|r| r.fields.geo) {
-            ev.add_property("GEO", format!("{:.6};{:.6}", g.lat(), g.lon()));
-        }
-        cal.push(ev.done());
+    for ev in events {
+        cal.push(ev);
     }
     if let Some(r) = resource.and_then(|r| s.resource(r)) {
         for (frame, request) in r.alloc.active().filter(|(_, q)| s.request(q).is_none()) {
@@ -239,6 +222,49 @@ pub fn ical(s: &State, festival: &Id, resource: Option<&Id>, name: &str, now: Ti
         }
     }
     cal.done().to_string()
+}
+
+/// A page of [`ical`]'s events (the programme's, or those that booked `resource`), and where
+/// the next page starts if more follow. Cancelled events that had a booking are in, as
+/// CANCELLED.
+pub fn ical_events(
+    s: &State,
+    festival: &Id,
+    resource: Option<&Id>,
+    now: Timestamp,
+    page: Page,
+) -> (Vec<icalendar::Event>, Option<(Timestamp, Id)>) {
+    let (items, more) = items_page(s, festival, true, None, Some(page));
+    let next = if more { items.last().map(|i| (i.event.fields.frame.start(), i.event.id)) } else { None };
+    let events = items
+        .iter()
+        .filter(|i| {
+            resource.is_none_or(|r| i.event.cancelled || i.locations.iter().chain(&i.others).any(|x| x.id == *r))
+        })
+        .map(|i| {
+            let e = i.event;
+            let mut ev = icalendar::Event::new();
+            ev.uid(&format!("{}@pandafest", e.id.to_hex()))
+                .timestamp(chrono_utc(now))
+                .sequence(e.sequence)
+                .summary(&e.fields.title)
+                .starts(chrono_utc(e.fields.frame.start()))
+                .ends(chrono_utc(e.fields.frame.end()))
+                .status(if e.cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
+            if !i.locations.is_empty() {
+                ev.location(&names(&i.locations));
+            }
+            let text = description(i);
+            if !text.is_empty() {
+                ev.description(&text);
+            }
+            if let Some(g) = i.locations.iter().find_map(|r| r.fields.geo) {
+                ev.add_property("GEO", format!("{:.6};{:.6}", g.lat(), g.lon()));
+            }
+            ev.done()
+        })
+        .collect();
+    (events, next)
 }
 
 /// The conference's days: local midnights from the festival's frame (or the programme's

@@ -568,7 +568,7 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
         Command::Event(cmd) => event(cmd, dir),
         Command::Request(cmd) => request(cmd, dir),
         Command::Schedule { festival, resource, ical, format, json } => {
-            let node = open(dir)?;
+            let mut node = open(dir)?;
             let format = match (ical, format.as_deref()) {
                 (true, _) => Some(pandafest::publish::Format::Ical),
                 (false, Some(f)) => Some(
@@ -581,7 +581,7 @@ fn run_command(command: Command, dir: &Option<PathBuf>) -> Result<(), ApiError> 
                 if resource.is_some() && format != pandafest::publish::Format::Ical {
                     return Err(ApiError::bad_input("--resource goes with --format ical only"));
                 }
-                print!("{}", pandafest::api::export(&node, &festival, resource.as_deref(), format)?);
+                print!("{}", pandafest::api::export(&mut node, &festival, resource.as_deref(), format)?);
                 return Ok(());
             }
             let slots = node.schedule(&festival, resource.as_deref())?;
