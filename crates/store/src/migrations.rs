@@ -114,3 +114,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_table_of_records_is_a_plan_table() {
+        for t in super::RECORD_TABLES {
+            assert!(model::State::TABLES.contains(&t), "{t}");
+        }
+    }
+}

@@ -274,6 +274,18 @@ fn a_plan_on_disk_rebuilt_in_chunks_is_the_plan_folded_at_once() {
     assert_eq!(reopened.state().events_in_frame(&fest, &frame).len(), 4);
 }
 
+/// A store at `path` holding a festival with 30 events, its plan written; the festival and
+/// the node's key.
+fn thirty_events_on_disk(path: &std::path::Path) -> (Id, model::Key) {
+    let mut s = Store::open(path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..30 {
+        s.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    s.flush_plan().unwrap();
+    (fest, s.me())
+}
+
 #[test]
 fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
     // Scenario: a database of schema 3 and plan rows of version 7, whose indexes of events
@@ -282,14 +294,7 @@ fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
     // node's own events and every event are found, without reading any event at load.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
-    let mut s = Store::open(&path).unwrap();
-    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..30 {
-        s.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
-    s.flush_plan().unwrap();
-    let me = s.me();
-    drop(s);
+    let (fest, me) = thirty_events_on_disk(&path);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         for t in ["replacements", "eventindex", "eventspans", "requestindex", "requestspans", "organiserindex"] {
@@ -316,13 +321,7 @@ fn a_store_whose_records_are_without_rowid_moves_them_to_rowid_tables_at_open() 
     // rebuilds the plan into them: every event is found again, also after another open.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
-    let mut s = Store::open(&path).unwrap();
-    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..30 {
-        s.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
-    s.flush_plan().unwrap();
-    drop(s);
+    let (fest, _) = thirty_events_on_disk(&path);
     let layout = |path: &std::path::Path| -> String {
         let conn = rusqlite::Connection::open(path).unwrap();
         conn.query_row("SELECT sql FROM sqlite_schema WHERE name = 'm_events'", [], |r| r.get(0)).unwrap()
