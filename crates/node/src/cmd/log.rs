@@ -125,9 +125,31 @@ pub fn parse_line(number: usize, line: &str) -> Option<Result<Line, (usize, Stri
 }
 
 /// Hex to bytes with `const_hex`, which decodes with SIMD where the CPU has it: `hex`'s
-/// decoding took a tenth of a large import's time (the file is read twice).
+/// decoding took a tenth of a large import's time (the file is read twice). The file is plain
+/// hex: `const_hex` would take a `0x` in front, which is refused here.
 fn unhex(text: &str) -> Result<Vec<u8>, const_hex::FromHexError> {
+    if let [b'0', c @ (b'x' | b'X'), ..] = text.as_bytes() {
+        return Err(const_hex::FromHexError::InvalidHexCharacter { c: char::from(*c), index: 1 });
+    }
     const_hex::decode(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line is plain hex, as `pandafest log export` writes it: no `0x` in front, no odd
+    /// length, nothing but hex digits.
+    #[test]
+    fn a_line_is_plain_hex() {
+        let line = |text: &str| parse_line(7, text).map(|l| l.map(|l| (l.entry, l.payload)));
+        assert_eq!(line("0aff 01"), Some(Ok((vec![0x0a, 0xff], Some(vec![1])))));
+        assert_eq!(line("0AFF"), Some(Ok((vec![0x0a, 0xff], None))));
+        assert_eq!(line("  # a comment"), None);
+        for bad in ["0x0aff", "0X0aff", "0aff 0x01", "0af", "0aZf"] {
+            assert!(matches!(line(bad), Some(Err((7, _)))), "{bad}");
+        }
+    }
 }
 
 fn verify(file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
