@@ -252,10 +252,15 @@ impl<G: Group> Index<G> {
     /// The ids of `group`'s members that may overlap `frame`, by start: from the longest
     /// frame's length before it, without those known to end before it.
     pub fn overlapping(&self, group: G, frame: &TimeFrame) -> Vec<Id> {
-        let from = (Timestamp(frame.start().0.saturating_sub(self.longest(&group))), ZERO);
-        let bounds = (Bound::Included(from), Bound::Excluded((frame.end(), ZERO)));
-        let members = self.range_ending(group, bounds, usize::MAX);
+        let members = self.range_ending(group, self.overlap_bounds(&group, frame), usize::MAX);
         members.into_iter().filter(|m| may_overlap(m, frame)).map(|(_, id, _)| id).collect()
+    }
+
+    /// Where `group`'s members that may overlap `frame` are: from the longest frame's length
+    /// before it until its end.
+    pub fn overlap_bounds(&self, group: &G, frame: &TimeFrame) -> Bounds {
+        let from = (Timestamp(frame.start().0.saturating_sub(self.longest(group))), ZERO);
+        (Bound::Included(from), Bound::Excluded((frame.end(), ZERO)))
     }
 
     /// Every member of `group`, in order.

@@ -1,7 +1,5 @@
 //! What a node asks of the plan: objects, their indexes, statuses and names.
 
-use bamboo::Hash;
-
 use crate::alloc::Decision;
 use crate::id::{Id, Key};
 use crate::state::{
@@ -282,21 +280,16 @@ impl State {
         limit: usize,
     ) -> (Vec<(&Event, Vec<&Resource>)>, bool) {
         use std::ops::Bound;
-        let zero = Id(Hash([0; 64]));
         let mut out = Vec::new();
         for f in self.descendants(festival) {
-            // An event overlapping `within` starts at most the longest event's length before it.
-            let from = match within {
-                Some(frame) => (Timestamp(frame.start().0.saturating_sub(self.event_index.longest(&f))), zero),
-                None => (Timestamp(i64::MIN), zero),
+            let (from, upper) = match within {
+                Some(frame) => self.event_index.overlap_bounds(&f, frame),
+                None => (Bound::Unbounded, Bound::Unbounded),
             };
-            let mut lower = match after {
-                Some(after) if after >= from => Bound::Excluded(after),
-                _ => Bound::Included(from),
-            };
-            let upper = match within {
-                Some(frame) => Bound::Excluded((frame.end(), zero)),
-                None => Bound::Unbounded,
+            let mut lower = match (after, from) {
+                (Some(after), Bound::Included(from)) if after < from => Bound::Included(from),
+                (Some(after), _) => Bound::Excluded(after),
+                (None, from) => from,
             };
             // One more than a page from each festival tells whether more follow the merge.
             // Read a page at a time: events not in the programme are skipped on the way.
@@ -524,8 +517,6 @@ impl State {
     }
 }
 
-/// The members of an index whose frames may overlap `frame`, given the longest frame filed:
-/// those starting from that long before it until its end.
 /// The keys of `table` whose id starts with the hex digits `prefix`, at most `limit`.
 fn with_prefix<V: serde::de::DeserializeOwned>(
     table: &crate::table::LazyTable<Id, V>,
