@@ -50,16 +50,18 @@ pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> 
     items_page(s, festival, cancelled, None, None).0
 }
 
-/// [`items`] overlapping `within` only, and of one page only; and whether more follow.
+/// [`items`] overlapping `within` only, and of one page only; and, if more follow, where the
+/// next page starts (the last event's start and id).
 fn items_page<'a>(
     s: &'a State,
     festival: &Id,
     cancelled: bool,
     within: Option<&TimeFrame>,
     page: Option<Page>,
-) -> (Vec<Item<'a>>, bool) {
+) -> (Vec<Item<'a>>, Option<(Timestamp, Id)>) {
     let (after, limit) = page.map_or((None, usize::MAX), |p| (p.after, p.limit));
     let (items, more) = s.programme_page(festival, cancelled, within, after, limit);
+    let next = if more { items.last().map(|(e, _)| (e.fields.frame.start(), e.id)) } else { None };
     let items = items
         .into_iter()
         .map(|(event, booked)| {
@@ -67,7 +69,7 @@ fn items_page<'a>(
             Item { event, locations, others }
         })
         .collect();
-    (items, more)
+    (items, next)
 }
 
 /// The programme as the web UI's public page shows it; with `within`, the events
@@ -86,8 +88,7 @@ pub fn programme_events(
     within: Option<&TimeFrame>,
     page: Option<Page>,
 ) -> (Vec<ProgrammeEventView>, Option<(Timestamp, Id)>) {
-    let (items, more) = items_page(s, festival, false, within, page);
-    let next = if more { items.last().map(|i| (i.event.fields.frame.start(), i.event.id)) } else { None };
+    let (items, next) = items_page(s, festival, false, within, page);
     let events = items
         .into_iter()
         .map(|i| {
@@ -234,8 +235,7 @@ pub fn ical_events(
     now: Timestamp,
     page: Page,
 ) -> (Vec<icalendar::Event>, Option<(Timestamp, Id)>) {
-    let (items, more) = items_page(s, festival, true, None, Some(page));
-    let next = if more { items.last().map(|i| (i.event.fields.frame.start(), i.event.id)) } else { None };
+    let (items, next) = items_page(s, festival, true, None, Some(page));
     let events = items
         .iter()
         .filter(|i| {
