@@ -82,21 +82,20 @@ fn migrations() -> Vec<String> {
 /// too: seven rows to a page, a lookup of 200,000 events went seven pages deep and the
 /// interior pages outgrew the reader's cache, about 4.7 page reads a row (a schedule page of
 /// a million-entry festival read 2,300 pages). An index of the keys holds about 50 to a page,
-/// and the rowid b-tree some 400. The other tables' rows (index members, small numbers, a
-/// decision) are about as small as their keys, and stay WITHOUT ROWID: one b-tree, not two.
-const RECORD_TABLES: [&str; 12] = [
+/// and the rowid b-tree some 400. The other tables' rows (index members, the ids waited for,
+/// small numbers, a decision, a replacement's id) are about as small as their keys, and stay
+/// WITHOUT ROWID: one b-tree, not two.
+const RECORD_TABLES: [&str; 10] = [
     "logs",
     "festivals",
     "resources",
     "events",
     "requests",
     "ops",
-    "waiting",
     "collectives",
     "votes",
     "allocops",
     "allocnaming",
-    "replacements",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
