@@ -85,18 +85,8 @@ fn migrations() -> Vec<String> {
 /// and the rowid b-tree some 400. The other tables' rows (index members, the ids waited for,
 /// small numbers, a decision, a replacement's id) are about as small as their keys, and stay
 /// WITHOUT ROWID: one b-tree, not two.
-const RECORD_TABLES: [&str; 10] = [
-    "logs",
-    "festivals",
-    "resources",
-    "events",
-    "requests",
-    "ops",
-    "collectives",
-    "votes",
-    "allocops",
-    "allocnaming",
-];
+const RECORD_TABLES: [&str; 10] =
+    ["logs", "festivals", "resources", "events", "requests", "ops", "collectives", "votes", "allocops", "allocnaming"];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let migrations = migrations();
