@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::node::{
@@ -14,15 +15,22 @@ use crate::node::{
 /// An answer: the HTTP status it would have, and its JSON body.
 pub struct Answer {
     pub status: u16,
-    pub body: Value,
+    /// The body as JSON text, written straight from the views: a `serde_json::Value` in
+    /// between held a whole programme of a million-entry festival twice over (issue 15).
+    pub body: Box<RawValue>,
 }
 
 impl Answer {
-    fn ok(body: Value) -> Answer {
+    /// An answer of `status` whose body is `body` as JSON.
+    pub fn new(status: u16, body: &impl serde::Serialize) -> Answer {
+        Answer { status, body: to_json(body) }
+    }
+
+    fn ok(body: Box<RawValue>) -> Answer {
         Answer { status: 200, body }
     }
 
-    fn created(body: Value) -> Answer {
+    fn created(body: Box<RawValue>) -> Answer {
         Answer { status: 201, body }
     }
 
@@ -33,12 +41,12 @@ impl Answer {
             ErrorKind::Conflict => 409,
             ErrorKind::Internal => 500,
         };
-        Answer { status, body: json!({ "error": e.message }) }
+        Answer::new(status, &json!({ "error": e.message }))
     }
 }
 
-fn to_json<T: serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).expect("views serialise")
+fn to_json<T: serde::Serialize>(v: T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&v).expect("views serialise")
 }
 
 /// The query's parameters, decoded (`form_urlencoded`: `+` is a space, `%xx` a byte).
@@ -148,17 +156,17 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::created(to_json(node.create_event(id, parse_body::<NewEvent>(payload)?)?))
             }
             ("GET", ["festivals", id, "schedule"]) => Answer::ok(to_json(node.schedule(id, None)?)),
-            ("GET", ["festivals", id, "schedule.ics"]) => Answer::ok(json!({ "text": ical(node, id, None)? })),
+            ("GET", ["festivals", id, "schedule.ics"]) => Answer::ok(to_json(json!({ "text": ical(node, id, None)? }))),
             ("GET", ["festivals", id, "schedule.xml"]) => {
-                Answer::ok(json!({ "text": export(node, id, None, crate::publish::Format::Frab)? }))
+                Answer::ok(to_json(json!({ "text": export(node, id, None, crate::publish::Format::Frab)? })))
             }
             ("GET", ["festivals", id, "schedule.json"]) => {
-                Answer::ok(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? }))
+                Answer::ok(to_json(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? })))
             }
             ("GET", ["festivals", id, "programme"]) => {
                 let (start, end) = (query_value(&query, "start"), query_value(&query, "end"));
                 let (after, limit) = (query_value(&query, "after"), query_value(&query, "limit"));
-                Answer::ok(to_json(node.programme(id, start, end, after, limit)?))
+                Answer::ok(node.programme(id, start, end, after, limit)?)
             }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {
@@ -175,7 +183,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
             }
             ("GET", ["resources", id, "schedule.ics"]) => {
                 let festival = node.resource(id)?.festival;
-                Answer::ok(json!({ "text": ical(node, &festival, Some(id))? }))
+                Answer::ok(to_json(json!({ "text": ical(node, &festival, Some(id))? })))
             }
             ("GET", ["events", id]) => Answer::ok(to_json(node.event(id)?)),
             ("PUT", ["events", id]) => Answer::ok(to_json(node.update_event(id, parse_body::<EventChange>(payload)?)?)),
@@ -245,8 +253,16 @@ pub fn export(
                 None => f.name.clone(),
             };
             let now = crate::now();
-            let events = node.in_pages(|s, page| crate::publish::ical_events(s, &id, r.as_ref(), now, page));
-            crate::publish::ical(node.state(), &id, r.as_ref(), &name, now, events)
+            let mut ical = crate::publish::Ical::start(node.state(), &id, &name);
+            let written = node.each_page(
+                |s, page| crate::publish::ical_events(s, &id, r.as_ref(), now, page),
+                |events| {
+                    ical.events(events);
+                    Ok::<(), std::convert::Infallible>(())
+                },
+            );
+            written.unwrap_or_else(|never| match never {});
+            ical.finish(node.state(), r.as_ref(), now)
         }
         crate::publish::Format::Frab => {
             crate::publish::frab(node.state(), &id, &version).expect("the festival is known")

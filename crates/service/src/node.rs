@@ -698,8 +698,15 @@ impl Node {
     /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
     /// The public programme of a festival; with `start` and `end` (in its time zone unless
     /// they say otherwise), the events overlapping that range only.
-    /// The public programme: with `start` and `end`, of that range; with `limit`, a page of
-    /// that many events after `after` (a page's `next`).
+    /// The public programme as JSON: with `start` and `end`, of that range; with `limit`, a
+    /// page of that many events after `after` (a page's `next`).
+    ///
+    /// Without `limit`, the whole programme, written as it is read a page at a time: the
+    /// rows read back and the events' views are forgotten page by page, so that what it costs
+    /// beyond a page is its JSON text. Read at once, a million-entry festival's programme kept
+    /// every event, request and decision it read (some 500 MB), and then its views and a
+    /// `serde_json::Value` of them (issue 15). The pages come from one plan and one read
+    /// snapshot: nothing is folded in between.
     pub fn programme(
         &mut self,
         id: &str,
@@ -707,7 +714,7 @@ impl Node {
         end: Option<&str>,
         after: Option<&str>,
         limit: Option<&str>,
-    ) -> ApiResult<ProgrammeView> {
+    ) -> ApiResult<Box<serde_json::value::RawValue>> {
         let festival = self.festival_id(id)?;
         let within = match (start, end) {
             (None, None) => None,
@@ -719,37 +726,44 @@ impl Node {
             (Some(_), None) => return Err(ApiError::bad_input("after pages only with a limit")),
             (None, None) => None,
         };
-        let Some(page) = page else { return Ok(self.whole_programme(&festival, within.as_ref())) };
-        Ok(crate::publish::programme(self.state(), &festival, within.as_ref(), Some(page)).expect("resolved"))
+        let json = match page {
+            Some(page) => {
+                let view = crate::publish::programme(self.state(), &festival, within.as_ref(), Some(page));
+                serde_json::value::to_raw_value(&view.expect("resolved"))
+            }
+            None => {
+                let f = self.state().festival(&festival).expect("resolved");
+                let festival_view = crate::views::FestivalView::of(self.state(), f, None);
+                let events = PagedEvents { node: std::cell::RefCell::new(self), festival, within };
+                // The fields of `ProgrammeView`, in its order; `next` is left out, as it is there.
+                #[derive(Serialize)]
+                struct Whole<'n> {
+                    festival: FestivalView,
+                    events: PagedEvents<'n>,
+                }
+                serde_json::value::to_raw_value(&Whole { festival: festival_view, events })
+            }
+        };
+        Ok(json.expect("views serialise"))
     }
 
-    /// What `read` makes of every page of a programme, from the first: the rows read back
-    /// are forgotten between pages, so that a whole programme costs the memory of a page and
-    /// of what is made of it. `read` answers where the next page starts, if more follow.
-    pub(crate) fn in_pages<T>(
+    /// Calls `each` with what `read` makes of every page of a programme, from the first: the
+    /// rows read back are forgotten between pages, so that reading a whole programme costs
+    /// the memory of a page and of what `each` keeps. `read` answers where the next page
+    /// starts, if more follow.
+    pub(crate) fn each_page<T, E>(
         &mut self,
         mut read: impl FnMut(&State, crate::publish::Page) -> (Vec<T>, Option<(Timestamp, Id)>),
-    ) -> Vec<T> {
-        let mut out = Vec::new();
+        mut each: impl FnMut(Vec<T>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut after = None;
         loop {
-            let (mut page, next) = read(self.state(), crate::publish::Page { after, limit: crate::publish::MAX_PAGE });
-            out.append(&mut page);
+            let (page, next) = read(self.state(), crate::publish::Page { after, limit: crate::publish::MAX_PAGE });
+            each(page)?;
             self.store.trim();
-            let Some(next) = next else { return out };
+            let Some(next) = next else { return Ok(()) };
             after = Some(next);
         }
-    }
-
-    /// The whole programme (no `limit`), read a page at a time, the rows read back forgotten
-    /// between pages: read at once, a million-entry festival's programme kept every event,
-    /// request and decision it read, some 500 MB (issue 15). The pages come from one plan
-    /// and one read snapshot: nothing is folded in between.
-    fn whole_programme(&mut self, festival: &Id, within: Option<&TimeFrame>) -> ProgrammeView {
-        let events = self.in_pages(|s, page| crate::publish::programme_events(s, festival, within, Some(page)));
-        let s = self.state();
-        let f = s.festival(festival).expect("resolved");
-        ProgrammeView { festival: crate::views::FestivalView::of(s, f, None), events, next: None }
     }
 
     pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {
@@ -1243,6 +1257,28 @@ fn has_prefix(id: &Id, prefix: &[u8]) -> bool {
         })
 }
 
+/// The events of a whole programme as a JSON array, read a page at a time as they are
+/// written ([`Node::programme`]).
+struct PagedEvents<'n> {
+    node: std::cell::RefCell<&'n mut Node>,
+    festival: Id,
+    within: Option<TimeFrame>,
+}
+
+impl Serialize for PagedEvents<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        let (festival, within) = (&self.festival, self.within.as_ref());
+        // `serialize` takes `&self`; nothing else holds the node while the answer is written.
+        self.node.borrow_mut().each_page(
+            |s, page| crate::publish::programme_events(s, festival, within, Some(page)),
+            |page| page.iter().try_for_each(|e| seq.serialize_element(e)),
+        )?;
+        seq.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1257,7 +1293,7 @@ mod tests {
         let call = |node: &mut Node, method: &str, path: &str, body: &str| {
             let a = crate::api::handle(node, method, path, Some(body)).expect("a route");
             assert!(a.status < 300, "{method} {path}: {}", a.body);
-            a.body
+            serde_json::from_str::<serde_json::Value>(a.body.get()).unwrap()
         };
         let f = call(&mut node, "POST", "/festivals", r#"{"name":"Set","timezone":"UTC"}"#);
         let f = f["id"].as_str().unwrap().to_string();
@@ -1267,18 +1303,28 @@ mod tests {
                 format!(r#"{{"title":"Set {n}","start":"2026-07-01T{h:02}:{m:02}:00Z","end":"2026-07-01T23:59:00Z"}}"#);
             call(&mut node, "POST", &format!("/festivals/{f}/events"), &body);
         }
-        let whole = node.programme(&f, None, None, None, None).unwrap();
-        assert_eq!((whole.events.len(), whole.next.as_deref()), (1002, None));
+        let programme = |node: &mut Node, after: Option<&str>, limit: Option<&str>| {
+            let json = node.programme(&f, None, None, after, limit).unwrap();
+            serde_json::from_str::<serde_json::Value>(json.get()).unwrap()
+        };
+        let whole = programme(&mut node, None, None);
+        let whole_events = whole["events"].as_array().unwrap();
+        assert_eq!((whole_events.len(), whole.get("next")), (1002, None));
+        assert_eq!(whole["festival"]["id"], f.as_str());
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = node.programme(&f, None, None, after.as_deref(), Some("1000")).unwrap();
-            paged.extend(page.events.iter().map(|e| e.id.clone()));
-            let Some(next) = page.next else { break };
-            after = Some(next);
+            let page = programme(&mut node, after.as_deref(), Some("1000"));
+            paged.extend(page["events"].as_array().unwrap().iter().map(|e| e["id"].clone()));
+            let Some(next) = page["next"].as_str() else { break };
+            after = Some(next.to_string());
         }
-        let ids: Vec<String> = whole.events.iter().map(|e| e.id.clone()).collect();
+        let ids: Vec<serde_json::Value> = whole_events.iter().map(|e| e["id"].clone()).collect();
         assert_eq!(ids, paged);
-        assert!(whole.events.windows(2).all(|w| w[0].start <= w[1].start));
+        // A page's programme and the whole one are the same document, pages apart.
+        let first = programme(&mut node, None, Some("1000"));
+        assert_eq!(first["festival"], whole["festival"]);
+        assert_eq!(first["events"][0], whole_events[0]);
+        assert!(whole_events.windows(2).all(|w| w[0]["start"].as_str() <= w[1]["start"].as_str()));
     }
 }

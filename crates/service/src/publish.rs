@@ -194,38 +194,54 @@ fn chrono_utc(t: Timestamp) -> chrono::DateTime<chrono::Utc> {
 
 /// iCalendar of the festival's programme (or of the events that booked `resource`, with the
 /// slots its owner confirmed for events not held here). Cancelled events that had a booking
-/// stay in, as CANCELLED, so that subscribed calendars drop them. The events come made by
-/// [`ical_events`], a page at a time.
-pub fn ical(
-    s: &State,
-    festival: &Id,
-    resource: Option<&Id>,
-    name: &str,
-    now: Timestamp,
-    events: Vec<icalendar::Event>,
-) -> String {
-    let tz = s.festival(festival).map_or("UTC", |f| f.fields.timezone.as_str());
-    let mut cal = Calendar::new();
-    cal.name(name).timezone(tz);
-    for ev in events {
-        cal.push(ev);
-    }
-    if let Some(r) = resource.and_then(|r| s.resource(r)) {
-        for (frame, request) in r.alloc.active().filter(|(_, q)| s.request(q).is_none()) {
-            let mut ev = icalendar::Event::new();
-            ev.uid(&format!("{}@pandafest", request.to_hex()))
-                .timestamp(chrono_utc(now))
-                .summary(&format!("{} booked (an event of a sub-festival)", r.fields.name))
-                .starts(chrono_utc(frame.start()))
-                .ends(chrono_utc(frame.end()))
-                .status(EventStatus::Confirmed);
-            cal.push(ev.done());
-        }
-    }
-    cal.done().to_string()
+/// stay in, as CANCELLED, so that subscribed calendars drop them.
+///
+/// Written as it is read: [`Ical::start`], then [`Ical::events`] with each page of
+/// [`ical_events`], then [`Ical::finish`]. Holding every event of a million-entry festival
+/// as an `icalendar::Event` before writing any took some 300 MB (issue 15).
+pub struct Ical {
+    text: String,
 }
 
-/// A page of [`ical`]'s events (the programme's, or those that booked `resource`), and where
+impl Ical {
+    /// The calendar's head: its name and time zone.
+    pub fn start(s: &State, festival: &Id, name: &str) -> Ical {
+        let tz = s.festival(festival).map_or("UTC", |f| f.fields.timezone.as_str());
+        let mut cal = Calendar::new();
+        cal.name(name).timezone(tz);
+        // A calendar without components: its components go before its end.
+        let empty = cal.done().to_string();
+        let head = empty.strip_suffix("END:VCALENDAR\r\n").expect("a calendar ends so");
+        Ical { text: head.to_string() }
+    }
+
+    /// A page of [`ical_events`].
+    pub fn events(&mut self, events: Vec<icalendar::Event>) {
+        for ev in events {
+            ev.fmt_write(&mut self.text).expect("writing to a String");
+        }
+    }
+
+    /// The slots `resource`'s owner confirmed for events not held here, and the end.
+    pub fn finish(mut self, s: &State, resource: Option<&Id>, now: Timestamp) -> String {
+        if let Some(r) = resource.and_then(|r| s.resource(r)) {
+            for (frame, request) in r.alloc.active().filter(|(_, q)| s.request(q).is_none()) {
+                let mut ev = icalendar::Event::new();
+                ev.uid(&format!("{}@pandafest", request.to_hex()))
+                    .timestamp(chrono_utc(now))
+                    .summary(&format!("{} booked (an event of a sub-festival)", r.fields.name))
+                    .starts(chrono_utc(frame.start()))
+                    .ends(chrono_utc(frame.end()))
+                    .status(EventStatus::Confirmed);
+                self.events(vec![ev.done()]);
+            }
+        }
+        self.text.push_str("END:VCALENDAR\r\n");
+        self.text
+    }
+}
+
+/// A page of [`Ical`]'s events (the programme's, or those that booked `resource`), and where
 /// the next page starts if more follow. Cancelled events that had a booking are in, as
 /// CANCELLED.
 pub fn ical_events(

@@ -102,7 +102,7 @@ impl WasmNode {
         let answer = match (method, path.split('?').next().unwrap_or("")) {
             ("GET", "/sync") => {
                 let status = service::views::SyncView { peers: self.hub.status() };
-                Some(service::api::Answer { status: 200, body: serde_json::to_value(status).unwrap_or_default() })
+                Some(service::api::Answer::new(200, &status))
             }
             ("POST", "/join") => Some(self.join(body.as_deref())),
             (m, p) if m == "GET" && p.starts_with("/festivals/") && p.ends_with("/invite") => {
@@ -111,27 +111,28 @@ impl WasmNode {
             }
             _ => service::api::handle(&mut self.node, method, path, body.as_deref()),
         };
-        let answer = answer.unwrap_or(service::api::Answer {
-            status: 501,
-            body: serde_json::json!({ "error": format!("{method} {path} is not available in the browser") }),
+        let answer = answer.unwrap_or_else(|| {
+            let error = format!("{method} {path} is not available in the browser");
+            service::api::Answer::new(501, &serde_json::json!({ "error": error }))
         });
         if method != "GET" {
             // A local write goes to every connected peer.
             self.hub.notify_all(&self.node);
         }
-        serde_json::json!({ "status": answer.status, "body": answer.body }).to_string()
+        // The body is JSON already: written once, not parsed again.
+        format!(r#"{{"status":{},"body":{}}}"#, answer.status, answer.body.get())
     }
 
     fn join(&mut self, body: Option<&str>) -> service::api::Answer {
-        let result = (|| -> Result<serde_json::Value, service::ApiError> {
+        let result = (|| -> Result<service::views::JoiningView, service::ApiError> {
             let service::api::JoinBody { link } = service::api::parse_body(body)?;
             // A browser has no address of its own to leave out.
             let invite = service::invite::remember_join(&self.node, &link, &[])?;
             self.hub.notify_all(&self.node);
-            Ok(serde_json::to_value(service::views::JoiningView::of(&invite)).unwrap_or_default())
+            Ok(service::views::JoiningView::of(&invite))
         })();
         match result {
-            Ok(body) => service::api::Answer { status: 202, body },
+            Ok(joining) => service::api::Answer::new(202, &joining),
             Err(e) => service::api::Answer::error(&e),
         }
     }
@@ -147,10 +148,7 @@ impl WasmNode {
             .map(|p| p.address)
             .collect();
         match service::invite::invite(&self.node, festival, connected) {
-            Ok(invite) => service::api::Answer {
-                status: 200,
-                body: serde_json::to_value(service::views::InviteView::of(&invite)).unwrap_or_default(),
-            },
+            Ok(invite) => service::api::Answer::new(200, &service::views::InviteView::of(&invite)),
             Err(e) => service::api::Answer::error(&e),
         }
     }
