@@ -264,14 +264,37 @@ pub fn export(
             written.unwrap_or_else(|never| match never {});
             ical.finish(node.state(), r.as_ref(), now)
         }
+        // A day at a time, each day's rows read back forgotten before the next.
         crate::publish::Format::Frab => {
-            crate::publish::frab(node.state(), &id, &version).expect("the festival is known")
+            let layout = layout(node, &id);
+            crate::publish::frab(&layout, &version, |day, w| {
+                crate::publish::frab_day(node.state(), &id, &layout, day, w);
+                node.store.trim();
+            })
         }
         crate::publish::Format::C3voc => {
-            let json = crate::publish::c3voc(node.state(), &id, &version).expect("the festival is known");
-            serde_json::to_string_pretty(&json).expect("JSON values serialise")
+            let layout = layout(node, &id);
+            crate::publish::c3voc(&layout, &id, &version, |day| {
+                let json = crate::publish::c3voc_day(node.state(), &id, &layout, day);
+                node.store.trim();
+                json
+            })
         }
     })
+}
+
+/// The days and rooms of a known festival's programme, read a page at a time.
+fn layout(node: &mut Node, festival: &model::Id) -> crate::publish::Layout {
+    let mut events = Vec::new();
+    let read = node.each_page(
+        |s, page| crate::publish::layout_page(s, festival, page),
+        |mut page| {
+            events.append(&mut page);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
+    read.unwrap_or_else(|never| match never {});
+    crate::publish::Layout::new(node.state(), festival, events).expect("the festival is known")
 }
 
 /// The iCalendar text of a festival's programme, or of one resource's bookings.

@@ -1283,6 +1283,73 @@ impl Serialize for PagedEvents<'_> {
 mod tests {
     use super::*;
 
+    /// Scenario: a two-day festival with two sub-festivals, whose events asked for nothing,
+    /// so that each event's room is its festival's name. The rooms first come in the order
+    /// Main (an event before the festival's first day), B (day 1), A (day 2).
+    /// Assert: frab lays each day out by room in that order, each room's events by start, and
+    /// c3voc holds the same days, rooms and events; the event before the first day is in no
+    /// day, but its room counts.
+    #[test]
+    fn the_schedule_formats_lay_out_days_by_room_in_the_order_rooms_first_come() {
+        let mut node = Node::with_store(Store::open_in_memory().unwrap());
+        let call = |node: &mut Node, path: &str, body: String| {
+            let a = crate::api::handle(node, "POST", path, Some(&body)).expect("a route");
+            assert!(a.status < 300, "{path}: {}", a.body);
+            serde_json::from_str::<serde_json::Value>(a.body.get()).unwrap()["id"].as_str().unwrap().to_string()
+        };
+        let main = call(
+            &mut node,
+            "/festivals",
+            r#"{"name":"Main","timezone":"UTC","start":"2026-07-01T00:00:00Z","end":"2026-07-03T00:00:00Z"}"#.into(),
+        );
+        let sub = |node: &mut Node, name: &str| {
+            call(node, "/festivals", format!(r#"{{"name":"{name}","timezone":"UTC","parent":"{main}"}}"#))
+        };
+        let (a, b) = (sub(&mut node, "A"), sub(&mut node, "B"));
+        for (festival, title, start) in [
+            (&b, "b1", "2026-07-01T10:00:00Z"),
+            (&main, "m1", "2026-07-01T11:00:00Z"),
+            (&main, "m2", "2026-07-02T08:00:00Z"),
+            (&a, "a2", "2026-07-02T09:00:00Z"),
+            (&b, "b2", "2026-07-02T12:00:00Z"),
+            (&b, "b2-early", "2026-07-02T07:00:00Z"),
+            (&main, "before", "2026-06-30T10:00:00Z"),
+        ] {
+            let end = start.replace("T0", "T1").replace("T10", "T13").replace("T11", "T13").replace("T12", "T14");
+            let body = format!(r#"{{"title":"{title}","start":"{start}","end":"{end}"}}"#);
+            call(&mut node, &format!("/festivals/{festival}/events"), body);
+        }
+        let frab = crate::api::export(&mut node, &main, None, crate::publish::Format::Frab).unwrap();
+        let layout: Vec<String> = frab
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("<day ") || l.starts_with("<room ") || l.starts_with("<title>"))
+            .map(|l| {
+                l.split('"').nth(1).map_or_else(|| l.trim_start_matches("<title>").trim_end_matches("</title>"), |v| v)
+            })
+            .map(str::to_string)
+            .collect();
+        let expected = ["Main", "1", "Main", "m1", "B", "b1", "2", "Main", "m2", "B", "b2-early", "b2", "A", "a2"];
+        assert_eq!(layout, expected, "{frab}");
+        let c3voc = crate::api::export(&mut node, &main, None, crate::publish::Format::C3voc).unwrap();
+        let c3voc: serde_json::Value = serde_json::from_str(&c3voc).unwrap();
+        let conference = &c3voc["schedule"]["conference"];
+        assert_eq!(
+            (&conference["daysCount"], &conference["start"], &conference["end"]),
+            (&2.into(), &"2026-07-01".into(), &"2026-07-02".into())
+        );
+        let rooms: Vec<&str> =
+            conference["rooms"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(rooms, ["Main", "B", "A"]);
+        let titles = |day: usize, room: &str| -> Vec<String> {
+            let events = conference["days"][day]["rooms"][room].as_array().cloned().unwrap_or_default();
+            events.iter().map(|e| e["title"].as_str().unwrap().to_string()).collect()
+        };
+        assert_eq!((titles(0, "B"), titles(0, "Main"), titles(0, "A")), (vec!["b1".into()], vec!["m1".into()], vec![]));
+        assert_eq!(titles(1, "B"), ["b2-early", "b2"]);
+        assert_eq!((titles(1, "Main"), titles(1, "A")), (vec!["m2".to_string()], vec!["a2".to_string()]));
+    }
+
     /// Scenario: a festival of 1,002 events that asked for nothing (in the programme as they
     /// are), more than a page of the API ([`crate::publish::MAX_PAGE`]).
     /// Assert: the whole programme, read a page at a time inside, is every event once, by

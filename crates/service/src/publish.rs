@@ -14,7 +14,9 @@ use model::state::{Event, Resource};
 use model::{Id, State, TimeFrame, Timestamp};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as Xml};
+use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::views::{ProgrammeEventView, ProgrammeView};
 
@@ -283,20 +285,6 @@ pub fn ical_events(
     (events, next)
 }
 
-/// The conference's days: local midnights from the festival's frame (or the programme's
-/// span), and the day after the last.
-fn days(s: &State, festival: &Id, list: &[Item]) -> (Vec<Timestamp>, String) {
-    let f = s.festival(festival).expect("the caller found it");
-    let tz = f.fields.timezone.clone();
-    let span = f.fields.frame.or_else(|| {
-        let start = list.iter().map(|i| i.event.fields.frame.start()).min()?;
-        let end = list.iter().map(|i| i.event.fields.frame.end()).max()?;
-        TimeFrame::new(start, end)
-    });
-    let days = span.map(|frame| Timestamp::days_of(&frame, &tz)).unwrap_or_default();
-    (days, tz)
-}
-
 /// A conference acronym as c3voc wants it (`^[a-z0-9_-][a-z0-9_]{3,}`): the name's letters
 /// and digits, words joined by `_`, at least four characters.
 fn acronym(name: &str, id: &Id) -> String {
@@ -336,58 +324,170 @@ fn duration(frame: &TimeFrame) -> String {
 
 const ISO: &str = "%Y-%m-%dT%H:%M:%S%:z";
 
-/// The programme grouped by day and room, as both schedule formats lay it out.
-struct Layout<'a> {
+/// A stable id for a name within a festival (a room's, a person's guid): the hash of both.
+fn derived_id(festival: &Id, name: &[u8]) -> Id {
+    Id(bamboo::Hash::of(&[festival.0.0.as_slice(), name].concat()))
+}
+
+/// An event's frame and room, as [`Layout::new`] takes them.
+pub type Placed = (TimeFrame, String);
+
+/// What [`Layout::new`] takes of a page of the programme.
+pub fn layout_page(s: &State, festival: &Id, page: Page) -> (Vec<Placed>, Option<(Timestamp, Id)>) {
+    let (items, next) = items_page(s, festival, false, None, Some(page));
+    (items.iter().map(|i| (i.event.fields.frame, room(s, i))).collect(), next)
+}
+
+/// The programme as both schedule formats lay it out: its days, and its rooms in the order
+/// they first come. Its events are read a day at a time ([`Layout::day`]): read whole, a
+/// million-entry festival's programme and its grouping held every event and every row read,
+/// and grouping it compared every event with every room (issue 15).
+pub struct Layout {
     title: String,
     acronym: String,
     tz: String,
-    /// (index from 1, day start, day end, rooms with their events)
-    days: Vec<(usize, Timestamp, Timestamp, Vec<(String, Vec<&'a Item<'a>>)>)>,
+    /// The local midnights of the days, and the one after the last.
+    starts: Vec<Timestamp>,
     rooms: Vec<String>,
+    /// Each room's place in `rooms`.
+    rank: HashMap<String, usize>,
 }
 
-fn layout<'a>(s: &State, festival: &Id, list: &'a [Item<'a>]) -> Layout<'a> {
-    let f = s.festival(festival).expect("the caller found it");
-    let (starts, tz) = days(s, festival, list);
-    let mut rooms: Vec<String> = Vec::new();
-    for i in list {
-        let r = room(s, i);
-        if !rooms.contains(&r) {
-            rooms.push(r);
+impl Layout {
+    /// The layout of `festival`'s programme from its events' frames and rooms (those of
+    /// every page of [`layout_page`], in order). The days come from the festival's frame, or
+    /// else the programme's span.
+    pub fn new(s: &State, festival: &Id, events: impl IntoIterator<Item = Placed>) -> Option<Layout> {
+        let f = s.festival(festival)?;
+        let tz = f.fields.timezone.clone();
+        let (mut rooms, mut rank, mut span) = (Vec::new(), HashMap::new(), None::<(Timestamp, Timestamp)>);
+        for (frame, room) in events {
+            span = Some(span.map_or((frame.start(), frame.end()), |(a, b)| (a.min(frame.start()), b.max(frame.end()))));
+            if !rank.contains_key(&room) {
+                rank.insert(room.clone(), rooms.len());
+                rooms.push(room);
+            }
         }
-    }
-    let days = starts
-        .windows(2)
-        .enumerate()
-        .map(|(n, w)| {
-            let on_day: Vec<&Item> = list
-                .iter()
-                .filter(|i| i.event.fields.frame.start() >= w[0] && i.event.fields.frame.start() < w[1])
-                .collect();
-            let by_room = rooms
-                .iter()
-                .map(|r| (r.clone(), on_day.iter().copied().filter(|i| room(s, i) == *r).collect::<Vec<_>>()))
-                .filter(|(_, events)| !events.is_empty())
-                .collect();
-            (n + 1, w[0], w[1], by_room)
+        let span = f.fields.frame.or_else(|| span.and_then(|(start, end)| TimeFrame::new(start, end)));
+        let starts = span.map(|frame| Timestamp::days_of(&frame, &tz)).unwrap_or_default();
+        Some(Layout {
+            title: f.fields.name.clone(),
+            acronym: acronym(&f.fields.name, festival),
+            tz,
+            starts,
+            rooms,
+            rank,
         })
-        .collect();
-    Layout { title: f.fields.name.clone(), acronym: acronym(&f.fields.name, festival), tz, days, rooms }
+    }
+
+    /// How many days the conference has.
+    pub fn days(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Day `index`'s (from 0) start and end.
+    fn bounds(&self, index: usize) -> (Timestamp, Timestamp) {
+        (self.starts[index], self.starts[index + 1])
+    }
+
+    /// The events starting on day `index` (from 0), by room in the layout's order, each
+    /// room's by start.
+    fn day<'a>(&self, s: &'a State, festival: &Id, index: usize) -> Vec<(String, Vec<Item<'a>>)> {
+        let (start, end) = self.bounds(index);
+        let frame = TimeFrame::new(start, end).expect("a day ends after it starts");
+        let (items, _) = items_page(s, festival, false, Some(&frame), None);
+        let mut rooms: BTreeMap<(usize, String), Vec<Item>> = BTreeMap::new();
+        for i in items.into_iter().filter(|i| (start..end).contains(&i.event.fields.frame.start())) {
+            let room = room(s, &i);
+            // Every room was met by `new`, from the same plan; one that was not goes last.
+            let rank = self.rank.get(&room).copied().unwrap_or(usize::MAX);
+            rooms.entry((rank, room)).or_default().push(i);
+        }
+        rooms.into_iter().map(|((_, room), events)| (room, events)).collect()
+    }
 }
 
 /// The c3voc `schedule.json` (https://c3voc.de/schedule/schema.json): one conference, its
-/// days, each with its rooms and their events.
-pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
-    s.festival(festival)?;
-    let list = items(s, festival, false);
-    let l = layout(s, festival, &list);
+/// days, each with its rooms and their events. `day` makes day `index` ([`c3voc_day`]), when
+/// it is written.
+pub fn c3voc(l: &Layout, festival: &Id, version: &str, day: impl FnMut(usize) -> Value) -> String {
+    /// The days, made one at a time as they are written.
+    struct Days<F>(std::cell::RefCell<F>, usize);
+    impl<F: FnMut(usize) -> Value> Serialize for Days<F> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(Some(self.1))?;
+            let mut day = self.0.borrow_mut();
+            for index in 0..self.1 {
+                seq.serialize_element(&day(index))?;
+            }
+            seq.end()
+        }
+    }
+    // Fields in the order of their names, as the document was written as a `Value` before.
+    #[derive(Serialize)]
+    #[serde(bound(serialize = "Days<F>: Serialize"))]
+    struct Conference<'a, F> {
+        acronym: &'a str,
+        days: Days<F>,
+        #[serde(rename = "daysCount")]
+        days_count: usize,
+        end: String,
+        rooms: Vec<Value>,
+        start: String,
+        time_zone_name: &'a str,
+        timeslot_duration: &'static str,
+        title: &'a str,
+    }
+    #[derive(Serialize)]
+    #[serde(bound(serialize = "Days<F>: Serialize"))]
+    struct Schedule<'a, F> {
+        conference: Conference<'a, F>,
+        version: &'a str,
+    }
+    #[derive(Serialize)]
+    #[serde(bound(serialize = "Days<F>: Serialize"))]
+    struct Document<'a, F> {
+        #[serde(rename = "$schema")]
+        schema: &'static str,
+        generator: Value,
+        schedule: Schedule<'a, F>,
+    }
+    let date = |t: Timestamp| t.format_in(&l.tz, "%Y-%m-%d");
+    let document = Document {
+        schema: "https://c3voc.de/schedule/schema.json",
+        generator: json!({ "name": "pandafest", "version": env!("CARGO_PKG_VERSION") }),
+        schedule: Schedule {
+            conference: Conference {
+                acronym: &l.acronym,
+                days: Days(std::cell::RefCell::new(day), l.days()),
+                days_count: l.days(),
+                end: l.starts.last().filter(|_| l.days() > 0).map_or(String::new(), |t| date(Timestamp(t.0 - 1))),
+                rooms: l
+                    .rooms
+                    .iter()
+                    .map(|r| json!({ "name": r, "guid": guid(&derived_id(festival, r.as_bytes())) }))
+                    .collect(),
+                start: l.starts.first().filter(|_| l.days() > 0).map_or(String::new(), |t| date(*t)),
+                time_zone_name: &l.tz,
+                timeslot_duration: "00:15",
+                title: &l.title,
+            },
+            version,
+        },
+    };
+    serde_json::to_string_pretty(&document).expect("JSON values serialise")
+}
+
+/// Day `index` (from 0) of [`c3voc`].
+pub fn c3voc_day(s: &State, festival: &Id, l: &Layout, index: usize) -> Value {
     let person = |e: &Event| {
         let name = s
             .display_name(Some(&e.festival), &e.organiser)
             .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
         json!({ "name": name, "guid": guid(&derived_id(festival, &e.organiser.0.0)) })
     };
-    let event = |i: &Item| {
+    let event = |room: &str, i: &Item| {
         let e = i.event;
         let start = e.fields.frame.start();
         json!({
@@ -396,7 +496,7 @@ pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
             "date": start.format_in(&l.tz, ISO),
             "start": start.format_in(&l.tz, "%H:%M"),
             "duration": duration(&e.fields.frame),
-            "room": room(s, i),
+            "room": room,
             "slug": slug(&l.acronym, e),
             "url": format!("pandafest://event/{}", e.id.to_hex()),
             "title": e.fields.title,
@@ -410,121 +510,102 @@ pub fn c3voc(s: &State, festival: &Id, version: &str) -> Option<Value> {
             "links": [],
         })
     };
-    let days: Vec<Value> = l
-        .days
-        .iter()
-        .map(|(index, start, end, rooms)| {
-            let rooms: serde_json::Map<String, Value> = rooms
-                .iter()
-                .map(|(r, events)| (r.clone(), Value::Array(events.iter().map(|i| event(i)).collect())))
-                .collect();
-            json!({
-                "index": index,
-                "date": start.format_in(&l.tz, "%Y-%m-%d"),
-                "day_start": start.format_in(&l.tz, ISO),
-                "day_end": end.format_in(&l.tz, ISO),
-                "rooms": rooms,
-            })
+    let (start, end) = l.bounds(index);
+    let rooms: serde_json::Map<String, Value> = l
+        .day(s, festival, index)
+        .into_iter()
+        .map(|(room, events)| {
+            let events = events.iter().map(|i| event(&room, i)).collect();
+            (room, Value::Array(events))
         })
         .collect();
-    let first = l.days.first().map(|d| d.1);
-    let last = l.days.last().map(|d| Timestamp(d.2.0 - 1));
-    Some(json!({
-        "$schema": "https://c3voc.de/schedule/schema.json",
-        "generator": { "name": "pandafest", "version": env!("CARGO_PKG_VERSION") },
-        "schedule": {
-            "version": version,
-            "conference": {
-                "acronym": l.acronym,
-                "title": l.title,
-                "start": first.map_or(String::new(), |t| t.format_in(&l.tz, "%Y-%m-%d")),
-                "end": last.map_or(String::new(), |t| t.format_in(&l.tz, "%Y-%m-%d")),
-                "daysCount": l.days.len(),
-                "timeslot_duration": "00:15",
-                "time_zone_name": l.tz,
-                "rooms": l.rooms.iter().map(|r| json!({ "name": r, "guid": guid(&derived_id(festival, r.as_bytes())) })).collect::<Vec<_>>(),
-                "days": days,
-            }
-        }
-    }))
-}
-
-/// A stable id for a name within a festival (a room's, a person's guid): the hash of both.
-fn derived_id(festival: &Id, name: &[u8]) -> Id {
-    Id(bamboo::Hash::of(&[festival.0.0.as_slice(), name].concat()))
+    json!({
+        "index": index + 1,
+        "date": start.format_in(&l.tz, "%Y-%m-%d"),
+        "day_start": start.format_in(&l.tz, ISO),
+        "day_end": end.format_in(&l.tz, ISO),
+        "rooms": rooms,
+    })
 }
 
 /// The frab/Pentabarf schedule XML: `<schedule>` with `<conference>` and `<day>`s of
-/// `<room>`s of `<event>`s, the elements offline schedule apps read.
-pub fn frab(s: &State, festival: &Id, version: &str) -> Option<String> {
-    s.festival(festival)?;
-    let list = items(s, festival, false);
-    let l = layout(s, festival, &list);
+/// `<room>`s of `<event>`s, the elements offline schedule apps read. `day` writes day `index`
+/// ([`frab_day`]).
+pub fn frab(l: &Layout, version: &str, mut day: impl FnMut(usize, &mut Writer<Vec<u8>>)) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let text = |w: &mut Writer<Vec<u8>>, name: &str, value: &str| {
-        w.write_event(Xml::Start(BytesStart::new(name))).expect("writing to a Vec");
-        w.write_event(Xml::Text(BytesText::new(value))).expect("writing to a Vec");
-        w.write_event(Xml::End(BytesEnd::new(name))).expect("writing to a Vec");
-    };
     let write = |w: &mut Writer<Vec<u8>>, e: Xml| w.write_event(e).expect("writing to a Vec");
     write(&mut w, Xml::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     write(&mut w, Xml::Start(BytesStart::new("schedule")));
-    text(&mut w, "version", version);
+    xml_text(&mut w, "version", version);
     write(&mut w, Xml::Start(BytesStart::new("conference")));
-    text(&mut w, "title", &l.title);
-    text(&mut w, "acronym", &l.acronym);
-    if let (Some(first), Some(last)) = (l.days.first(), l.days.last()) {
-        text(&mut w, "start", &first.1.format_in(&l.tz, "%Y-%m-%d"));
-        text(&mut w, "end", &Timestamp(last.2.0 - 1).format_in(&l.tz, "%Y-%m-%d"));
+    xml_text(&mut w, "title", &l.title);
+    xml_text(&mut w, "acronym", &l.acronym);
+    if l.days() > 0 {
+        let (first, last) = (l.starts[0], l.starts[l.days()]);
+        xml_text(&mut w, "start", &first.format_in(&l.tz, "%Y-%m-%d"));
+        xml_text(&mut w, "end", &Timestamp(last.0 - 1).format_in(&l.tz, "%Y-%m-%d"));
     }
-    text(&mut w, "days", &l.days.len().to_string());
-    text(&mut w, "timeslot_duration", "00:15");
+    xml_text(&mut w, "days", &l.days().to_string());
+    xml_text(&mut w, "timeslot_duration", "00:15");
     write(&mut w, Xml::End(BytesEnd::new("conference")));
-    for (index, start, end, rooms) in &l.days {
-        let mut day = BytesStart::new("day");
-        day.push_attribute(("index", index.to_string().as_str()));
-        day.push_attribute(("date", start.format_in(&l.tz, "%Y-%m-%d").as_str()));
-        day.push_attribute(("start", start.format_in(&l.tz, ISO).as_str()));
-        day.push_attribute(("end", end.format_in(&l.tz, ISO).as_str()));
-        write(&mut w, Xml::Start(day));
-        for (name, events) in rooms {
-            let mut r = BytesStart::new("room");
-            r.push_attribute(("name", name.as_str()));
-            write(&mut w, Xml::Start(r));
-            for i in events {
-                let e = i.event;
-                let mut ev = BytesStart::new("event");
-                ev.push_attribute(("id", number(&e.id).to_string().as_str()));
-                ev.push_attribute(("guid", guid(&e.id).as_str()));
-                write(&mut w, Xml::Start(ev));
-                let start = e.fields.frame.start();
-                text(&mut w, "date", &start.format_in(&l.tz, ISO));
-                text(&mut w, "start", &start.format_in(&l.tz, "%H:%M"));
-                text(&mut w, "duration", &duration(&e.fields.frame));
-                text(&mut w, "room", name);
-                text(&mut w, "slug", &slug(&l.acronym, e));
-                text(&mut w, "title", &e.fields.title);
-                text(&mut w, "subtitle", "");
-                text(&mut w, "track", "");
-                text(&mut w, "type", "other");
-                text(&mut w, "language", "");
-                text(&mut w, "abstract", "");
-                text(&mut w, "description", &description(i));
-                write(&mut w, Xml::Start(BytesStart::new("persons")));
-                let who = s
-                    .display_name(Some(&e.festival), &e.organiser)
-                    .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
-                text(&mut w, "person", &who);
-                write(&mut w, Xml::End(BytesEnd::new("persons")));
-                write(&mut w, Xml::Empty(BytesStart::new("links")));
-                write(&mut w, Xml::End(BytesEnd::new("event")));
-            }
-            write(&mut w, Xml::End(BytesEnd::new("room")));
-        }
-        write(&mut w, Xml::End(BytesEnd::new("day")));
+    for index in 0..l.days() {
+        day(index, &mut w);
     }
     write(&mut w, Xml::End(BytesEnd::new("schedule")));
     let mut out = String::from_utf8(w.into_inner()).expect("the writer writes UTF-8");
     out.push('\n');
-    Some(out)
+    out
+}
+
+fn xml_text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) {
+    w.write_event(Xml::Start(BytesStart::new(name))).expect("writing to a Vec");
+    w.write_event(Xml::Text(BytesText::new(value))).expect("writing to a Vec");
+    w.write_event(Xml::End(BytesEnd::new(name))).expect("writing to a Vec");
+}
+
+/// Day `index` (from 0) of [`frab`].
+pub fn frab_day(s: &State, festival: &Id, l: &Layout, index: usize, w: &mut Writer<Vec<u8>>) {
+    let write = |w: &mut Writer<Vec<u8>>, e: Xml| w.write_event(e).expect("writing to a Vec");
+    let (start, end) = l.bounds(index);
+    let mut day = BytesStart::new("day");
+    day.push_attribute(("index", (index + 1).to_string().as_str()));
+    day.push_attribute(("date", start.format_in(&l.tz, "%Y-%m-%d").as_str()));
+    day.push_attribute(("start", start.format_in(&l.tz, ISO).as_str()));
+    day.push_attribute(("end", end.format_in(&l.tz, ISO).as_str()));
+    write(w, Xml::Start(day));
+    for (name, events) in l.day(s, festival, index) {
+        let mut r = BytesStart::new("room");
+        r.push_attribute(("name", name.as_str()));
+        write(w, Xml::Start(r));
+        for i in &events {
+            let e = i.event;
+            let mut ev = BytesStart::new("event");
+            ev.push_attribute(("id", number(&e.id).to_string().as_str()));
+            ev.push_attribute(("guid", guid(&e.id).as_str()));
+            write(w, Xml::Start(ev));
+            let start = e.fields.frame.start();
+            xml_text(w, "date", &start.format_in(&l.tz, ISO));
+            xml_text(w, "start", &start.format_in(&l.tz, "%H:%M"));
+            xml_text(w, "duration", &duration(&e.fields.frame));
+            xml_text(w, "room", &name);
+            xml_text(w, "slug", &slug(&l.acronym, e));
+            xml_text(w, "title", &e.fields.title);
+            xml_text(w, "subtitle", "");
+            xml_text(w, "track", "");
+            xml_text(w, "type", "other");
+            xml_text(w, "language", "");
+            xml_text(w, "abstract", "");
+            xml_text(w, "description", &description(i));
+            write(w, Xml::Start(BytesStart::new("persons")));
+            let who = s
+                .display_name(Some(&e.festival), &e.organiser)
+                .map_or_else(|| e.organiser.to_hex()[..8].to_string(), str::to_string);
+            xml_text(w, "person", &who);
+            write(w, Xml::End(BytesEnd::new("persons")));
+            write(w, Xml::Empty(BytesStart::new("links")));
+            write(w, Xml::End(BytesEnd::new("event")));
+        }
+        write(w, Xml::End(BytesEnd::new("room")));
+    }
+    write(w, Xml::End(BytesEnd::new("day")));
 }
