@@ -5,8 +5,8 @@
 //! against its limit: the import's peak memory, how long `serve` takes to answer, its memory
 //! idle and after the queries, and the latency of the check, a resource's free time for a
 //! day and the festival's schedule page (100 events of a day of its programme, `?limit=`: the
-//! first page and the next); a whole day and the whole programme at once are timed too, for
-//! comparison.
+//! first page and the next); a whole day, the whole programme at once and the iCalendar feed
+//! are timed too, for comparison.
 //!
 //! Then an empty node syncs the whole festival from the serving one (time and peak memory).
 //!
@@ -259,6 +259,14 @@ fn main() {
         programme_bytes = get(&format!("/festivals/{festival}/programme")).len();
         programme.push(t.elapsed().as_secs_f64());
     }
+    // The festival's iCalendar feed, which a calendar app fetches whole.
+    let mut calendar = Vec::new();
+    let mut calendar_bytes = 0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        calendar_bytes = get(&format!("/festivals/{festival}/schedule.ics")).len();
+        calendar.push(t.elapsed().as_secs_f64());
+    }
     let live_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     let peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
     // Sync: an empty node takes the whole festival from the serving one, over loopback.
@@ -288,7 +296,7 @@ fn main() {
     );
     println!("  serve memory idle:   {idle_mb:>7.0} MB = {:.2}× the limit", idle_mb / RSS_LIMIT_MB);
     println!(
-        "  serve memory after the whole programme too: {live_mb:.0} MB (peak {peak_mb:.0} MB = {:.2}× the limit)",
+        "  serve memory after the whole programme and the calendar too: {live_mb:.0} MB (peak {peak_mb:.0} MB = {:.2}× the limit)",
         peak_mb / RSS_LIMIT_MB
     );
     let worst = |v: &mut Vec<f64>| {
@@ -318,4 +326,5 @@ fn main() {
         programme_bytes as f64 / 1e6,
         ms(&mut programme)
     );
+    println!("  the iCalendar feed ({:.1} MB): {}", calendar_bytes as f64 / 1e6, ms(&mut calendar));
 }
