@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -25,6 +25,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::node::Node;
+use crate::publish::Format;
 
 pub use net::Change;
 
@@ -150,35 +151,75 @@ async fn put_identity(State(s): State<AppState>, b: Bytes) -> J<serde_json::Valu
     Ok(identity_json(&s, identity))
 }
 
-pub use service::api::ical as ical_for;
+/// Answers held in memory up to this size; a larger one goes to a file in the data directory.
+const SPOOL_IN_MEMORY: usize = 1 << 20;
 
-fn ics(text: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response()
+/// Runs `f`, which writes an answer that may be large (a whole programme or schedule), on the
+/// node into a spool: memory up to [`SPOOL_IN_MEMORY`], then a temporary file in the data
+/// directory. The answer is sent once the node's lock is released, so that the node never
+/// holds a whole schedule in memory (a million-entry festival's programme is 100 MB of JSON,
+/// its c3voc schedule 200 MB: the node peaked at 150 and 400 MB with them, issue 15), and a
+/// slow client never keeps the lock.
+async fn spooled(
+    s: &AppState,
+    content_type: &'static str,
+    f: impl FnOnce(&mut Node, &mut dyn std::io::Write) -> ApiResult<()> + Send + 'static,
+) -> HttpResult<Response> {
+    use std::io::{Seek, Write};
+    let spool = with_node(s, false, move |n| {
+        let dir = n.data_dir().map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+        let mut spool = tempfile::spooled_tempfile_in(SPOOL_IN_MEMORY, dir);
+        let cannot = |e: std::io::Error| ApiError::internal(format!("cannot spool the answer: {e}"));
+        // Serialisers write a few bytes at a time: a file takes them in 64 KiB.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut spool);
+        f(n, &mut out)?;
+        out.flush().map_err(cannot)?;
+        drop(out);
+        spool.rewind().map_err(cannot)?;
+        Ok(spool)
+    })
+    .await?;
+    let body = match spool.into_inner() {
+        tempfile::SpooledData::InMemory(bytes) => axum::body::Body::from(bytes.into_inner()),
+        tempfile::SpooledData::OnDisk(file) => {
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)))
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
+const CALENDAR: &str = "text/calendar; charset=utf-8";
+
 async fn festival_ics(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
-    with_node(&s, false, move |n| ical_for(n, &id, None)).await.map(ics)
+    spooled(&s, CALENDAR, move |n, out| service::api::export_to(n, &id, None, Format::Ical, out)).await
 }
 
 async fn festival_frab(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
-    let text =
-        with_node(&s, false, move |n| service::api::export(n, &id, None, service::publish::Format::Frab)).await?;
-    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], text).into_response())
+    let xml = "application/xml; charset=utf-8";
+    spooled(&s, xml, move |n, out| service::api::export_to(n, &id, None, Format::Frab, out)).await
 }
 
 async fn festival_c3voc(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
-    let text =
-        with_node(&s, false, move |n| service::api::export(n, &id, None, service::publish::Format::C3voc)).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+    spooled(&s, "application/json", move |n, out| service::api::export_to(n, &id, None, Format::C3voc, out)).await
 }
 
 async fn resource_ics(State(s): State<AppState>, Path(id): Path<String>) -> HttpResult<Response> {
-    with_node(&s, false, move |n| {
+    spooled(&s, CALENDAR, move |n, out| {
         let festival = n.resource(&id)?.festival;
-        ical_for(n, &festival, Some(&id))
+        service::api::export_to(n, &festival, Some(&id), Format::Ical, out)
     })
     .await
-    .map(ics)
+}
+
+/// `GET /festivals/{id}/programme`: `service::api`'s answer, spooled (a whole programme is
+/// large).
+async fn festival_programme(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> HttpResult<Response> {
+    let query = query.unwrap_or_default();
+    spooled(&s, "application/json", move |n, out| service::api::programme_to(n, &id, &query, out)).await
 }
 
 /// Every other API call: the shared routes of `service::api`, so that the browser peer
@@ -292,6 +333,7 @@ pub fn api(state: AppState) -> Router {
     Router::new()
         // What only the native node answers; everything else is `service::api`.
         .route("/identity", get(get_identity).put(put_identity))
+        .route("/festivals/{id}/programme", get(festival_programme))
         .route("/festivals/{id}/schedule.ics", get(festival_ics))
         .route("/festivals/{id}/schedule.xml", get(festival_frab))
         .route("/festivals/{id}/schedule.json", get(festival_c3voc))

@@ -317,3 +317,67 @@ fn the_live_stream_shows_a_confirm_made_from_the_cli() {
     let (_, q) = call(&server, "GET", &format!("/requests/{}", s(&e["requests"][0]["id"])), None);
     assert_eq!(q["status"], "confirmed");
 }
+
+/// Scenario: a festival whose answers are larger than what the node keeps in memory for one
+/// (1 MiB; more goes to a file in the data directory): 300 events with descriptions of 4,000
+/// characters, which asked for nothing, so that all are in the programme.
+/// Assert: the whole programme is every event with its description, and equals its pages
+/// put together; the iCalendar feed and the c3voc schedule hold every event; no spool file
+/// is left in the data directory.
+#[test]
+fn large_answers_come_whole_through_a_spool_file() {
+    let ana = Person::new("Ana");
+    let server = serve(&ana, &[]);
+    let (status, f) = call(&server, "POST", "/festivals", Some(json!({"name": "Long Fest", "timezone": "UTC"})));
+    assert_eq!(status, 201, "{f}");
+    let festival = s(&f["id"]);
+    for n in 0..300 {
+        let description = format!("{n:04} {}", "x".repeat(3_990));
+        let start = format!("2026-07-{:02}T{:02}:{:02}:00Z", 1 + n / 100, n / 10 % 10 + 8, n % 10 * 5);
+        let end = format!("2026-07-{:02}T20:00:00Z", 1 + n / 100);
+        let body = json!({"title": format!("Talk {n}"), "description": description, "start": start, "end": end});
+        let (status, e) = call(&server, "POST", &format!("/festivals/{festival}/events"), Some(body));
+        assert_eq!(status, 201, "{e}");
+    }
+    let files = || {
+        let mut names: Vec<String> =
+            std::fs::read_dir(ana.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        names.sort();
+        names
+    };
+    let before = files();
+
+    let (status, whole) = call(&server, "GET", &format!("/festivals/{festival}/programme"), None);
+    assert_eq!(status, 200);
+    let events = whole["events"].as_array().unwrap();
+    assert_eq!(events.len(), 300);
+    assert!(serde_json::to_string(&whole).unwrap().len() > 1 << 20, "the answer is larger than the spool's memory");
+    let mut descriptions: Vec<&str> = events.iter().map(|e| e["description"].as_str().unwrap()).collect();
+    descriptions.sort();
+    assert!(descriptions.iter().enumerate().all(|(n, d)| d.starts_with(&format!("{n:04} ")) && d.len() == 3_995));
+    let mut paged = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (status, page) = call(&server, "GET", &format!("/festivals/{festival}/programme?limit=100{after}"), None);
+        assert_eq!(status, 200, "{page}");
+        paged.extend(page["events"].as_array().unwrap().iter().cloned());
+        let Some(next) = page["next"].as_str() else { break };
+        after = format!("&after={next}");
+    }
+    assert_eq!(&paged, events);
+
+    let (status, ics) = call(&server, "GET", &format!("/festivals/{festival}/schedule.ics"), None);
+    assert_eq!(status, 200);
+    let ics = ics.as_str().unwrap();
+    assert_eq!((ics.matches("BEGIN:VEVENT").count(), ics.ends_with("END:VCALENDAR\r\n")), (300, true));
+    let (status, c3voc) = call(&server, "GET", &format!("/festivals/{festival}/schedule.json"), None);
+    assert_eq!(status, 200);
+    let days = c3voc["schedule"]["conference"]["days"].as_array().unwrap();
+    let held: usize = days
+        .iter()
+        .flat_map(|d| d["rooms"].as_object().unwrap().values())
+        .map(|events| events.as_array().unwrap().len())
+        .sum();
+    assert_eq!(held, 300);
+    assert_eq!(files(), before, "no spool file is left");
+}

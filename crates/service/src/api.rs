@@ -164,8 +164,7 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? })))
             }
             ("GET", ["festivals", id, "programme"]) => {
-                let (start, end) = (query_value(&query, "start"), query_value(&query, "end"));
-                let (after, limit) = (query_value(&query, "after"), query_value(&query, "limit"));
+                let ((start, end), (after, limit)) = programme_query(&query);
                 Answer::ok(node.programme(id, start, end, after, limit)?)
             }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
@@ -233,6 +232,22 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
     Some(result.unwrap_or_else(|e| Answer::error(&e)))
 }
 
+type Range<'q> = (Option<&'q str>, Option<&'q str>);
+
+/// The range (`start`, `end`) and the page (`after`, `limit`) of a programme query.
+fn programme_query(query: &[(String, String)]) -> (Range<'_>, Range<'_>) {
+    let value = |key| query_value(query, key);
+    ((value("start"), value("end")), (value("after"), value("limit")))
+}
+
+/// `GET /festivals/{id}/programme?query`, written to `out` as it is read (see
+/// [`Node::programme_to`]).
+pub fn programme_to(node: &mut Node, id: &str, query: &str, out: &mut dyn std::io::Write) -> ApiResult<()> {
+    let query = query_pairs(query);
+    let (range, page) = programme_query(&query);
+    node.programme_to(id, range, page, out)
+}
+
 /// A festival's schedule in an export format (`publish::Format`), or for iCalendar, one
 /// resource's.
 pub fn export(
@@ -241,11 +256,26 @@ pub fn export(
     resource: Option<&str>,
     format: crate::publish::Format,
 ) -> ApiResult<String> {
+    let mut text = Vec::new();
+    export_to(node, festival, resource, format, &mut text)?;
+    Ok(String::from_utf8(text).expect("the formats write UTF-8"))
+}
+
+/// [`export`], written to `out` as it is read: a page, or a day, at a time, the rows read
+/// back forgotten in between. A host that sends it on as it comes (the native node spools
+/// it to a file) never holds the whole schedule: 100 to 200 MB of text for a million-entry
+/// festival. Nothing is written before the festival (and resource) are found.
+pub fn export_to(
+    node: &mut Node,
+    festival: &str,
+    resource: Option<&str>,
+    format: crate::publish::Format,
+    out: &mut dyn std::io::Write,
+) -> ApiResult<()> {
     let f = node.festival(festival)?;
     let id = node.festival_id(festival)?;
-    // The schedule's version: how many entries this node holds (it grows with every change).
-    let version = node.store.entry_count()?.to_string();
-    Ok(match format {
+    let cannot = |e: &dyn std::fmt::Display| ApiError::internal(format!("cannot write the schedule: {e}"));
+    match format {
         crate::publish::Format::Ical => {
             let r = resource.map(|r| node.resource_id(r)).transpose()?;
             let name = match &r {
@@ -254,33 +284,38 @@ pub fn export(
             };
             let now = crate::now();
             let mut ical = crate::publish::Ical::start(node.state(), &id, &name);
-            let written = node.each_page(
+            node.each_page(
                 |s, page| crate::publish::ical_events(s, &id, r.as_ref(), now, page),
                 |events| {
                     ical.events(events);
-                    Ok::<(), std::convert::Infallible>(())
+                    out.write_all(ical.drain().as_bytes())
                 },
-            );
-            written.unwrap_or_else(|never| match never {});
-            ical.finish(node.state(), r.as_ref(), now)
+            )
+            .map_err(|e| cannot(&e))?;
+            out.write_all(ical.finish(node.state(), r.as_ref(), now).as_bytes()).map_err(|e| cannot(&e))
         }
         // A day at a time, each day's rows read back forgotten before the next.
         crate::publish::Format::Frab => {
+            // The schedule's version: how many entries this node holds (it grows with every change).
+            let version = node.store.entry_count()?.to_string();
             let layout = layout(node, &id);
-            crate::publish::frab(&layout, &version, |day, w| {
+            let written = crate::publish::frab(&layout, &version, out, |day, w| {
                 crate::publish::frab_day(node.state(), &id, &layout, day, w);
                 node.store.trim();
-            })
+            });
+            written.map_err(|e| cannot(&e))
         }
         crate::publish::Format::C3voc => {
+            let version = node.store.entry_count()?.to_string();
             let layout = layout(node, &id);
-            crate::publish::c3voc(&layout, &id, &version, |day| {
+            let written = crate::publish::c3voc(&layout, &id, &version, out, |day| {
                 let json = crate::publish::c3voc_day(node.state(), &id, &layout, day);
                 node.store.trim();
                 json
-            })
+            });
+            written.map_err(|e| cannot(&e))
         }
-    })
+    }
 }
 
 /// The days and rooms of a known festival's programme, read a page at a time.

@@ -693,20 +693,9 @@ impl Node {
         Ok(out)
     }
 
-    /// Free, confirmed and pending time of a resource within `[start, end)`. Confirmed
-    /// slots come from the owner's log alone, so those of events this node does not hold
-    /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
-    /// The public programme of a festival; with `start` and `end` (in its time zone unless
-    /// they say otherwise), the events overlapping that range only.
-    /// The public programme as JSON: with `start` and `end`, of that range; with `limit`, a
+    /// The public programme as JSON: with `start` and `end` (in the festival's time zone
+    /// unless they say otherwise), the events overlapping that range only; with `limit`, a
     /// page of that many events after `after` (a page's `next`).
-    ///
-    /// Without `limit`, the whole programme, written as it is read a page at a time: the
-    /// rows read back and the events' views are forgotten page by page, so that what it costs
-    /// beyond a page is its JSON text. Read at once, a million-entry festival's programme kept
-    /// every event, request and decision it read (some 500 MB), and then its views and a
-    /// `serde_json::Value` of them (issue 15). The pages come from one plan and one read
-    /// snapshot: nothing is folded in between.
     pub fn programme(
         &mut self,
         id: &str,
@@ -715,6 +704,39 @@ impl Node {
         after: Option<&str>,
         limit: Option<&str>,
     ) -> ApiResult<Box<serde_json::value::RawValue>> {
+        let programme = self.programme_of(id, start, end, after, limit)?;
+        Ok(serde_json::value::to_raw_value(&programme).expect("views serialise"))
+    }
+
+    /// [`Node::programme`], written to `out` as it is read: a host that sends it on as it
+    /// comes (the native node spools it to a file) never holds the whole programme. Nothing
+    /// is written before the festival is found and the query read.
+    pub fn programme_to(
+        &mut self,
+        id: &str,
+        (start, end): (Option<&str>, Option<&str>),
+        (after, limit): (Option<&str>, Option<&str>),
+        out: &mut dyn std::io::Write,
+    ) -> ApiResult<()> {
+        let programme = self.programme_of(id, start, end, after, limit)?;
+        serde_json::to_writer(out, &programme)
+            .map_err(|e| ApiError::internal(format!("cannot write the programme: {e}")))
+    }
+
+    /// Without `limit`, the whole programme is written as it is read, a page at a time: the
+    /// rows read back and the events' views are forgotten page by page, so that what it costs
+    /// beyond a page is its JSON text. Read at once, a million-entry festival's programme kept
+    /// every event, request and decision it read (some 500 MB), and then its views and a
+    /// `serde_json::Value` of them (issue 15). The pages come from one plan and one read
+    /// snapshot: nothing is folded in between.
+    fn programme_of(
+        &mut self,
+        id: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        after: Option<&str>,
+        limit: Option<&str>,
+    ) -> ApiResult<Programme<'_>> {
         let festival = self.festival_id(id)?;
         let within = match (start, end) {
             (None, None) => None,
@@ -726,25 +748,14 @@ impl Node {
             (Some(_), None) => return Err(ApiError::bad_input("after pages only with a limit")),
             (None, None) => None,
         };
-        let json = match page {
-            Some(page) => {
-                let view = crate::publish::programme(self.state(), &festival, within.as_ref(), Some(page));
-                serde_json::value::to_raw_value(&view.expect("resolved"))
-            }
-            None => {
-                let f = self.state().festival(&festival).expect("resolved");
-                let festival_view = crate::views::FestivalView::of(self.state(), f, None);
-                let events = PagedEvents { node: std::cell::RefCell::new(self), festival, within };
-                // The fields of `ProgrammeView`, in its order; `next` is left out, as it is there.
-                #[derive(Serialize)]
-                struct Whole<'n> {
-                    festival: FestivalView,
-                    events: PagedEvents<'n>,
-                }
-                serde_json::value::to_raw_value(&Whole { festival: festival_view, events })
-            }
-        };
-        Ok(json.expect("views serialise"))
+        if let Some(page) = page {
+            let view = crate::publish::programme(self.state(), &festival, within.as_ref(), Some(page));
+            return Ok(Programme::Page(view.expect("resolved")));
+        }
+        let f = self.state().festival(&festival).expect("resolved");
+        let festival_view = crate::views::FestivalView::of(self.state(), f, None);
+        let events = PagedEvents { node: std::cell::RefCell::new(self), festival, within };
+        Ok(Programme::Whole { festival: festival_view, events })
     }
 
     /// Calls `each` with what `read` makes of every page of a programme, from the first: the
@@ -766,6 +777,9 @@ impl Node {
         }
     }
 
+    /// Free, confirmed and pending time of a resource within `[start, end)`. Confirmed
+    /// slots come from the owner's log alone, so those of events this node does not hold
+    /// (a sub-festival it has not joined) are busy too ([`SlotView::unseen`]).
     pub fn calendar(&self, id: &str, start: &str, end: &str) -> ApiResult<CalendarView> {
         let id = self.resource_id(id)?;
         let s = self.state();
@@ -1257,6 +1271,18 @@ fn has_prefix(id: &Id, prefix: &[u8]) -> bool {
         })
 }
 
+/// A programme as [`Node::programme`] answers it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Programme<'n> {
+    Page(ProgrammeView),
+    /// The fields of `ProgrammeView`, in its order; `next` is left out, as it is there.
+    Whole {
+        festival: FestivalView,
+        events: PagedEvents<'n>,
+    },
+}
+
 /// The events of a whole programme as a JSON array, read a page at a time as they are
 /// written ([`Node::programme`]).
 struct PagedEvents<'n> {
@@ -1325,7 +1351,7 @@ mod tests {
             .map(str::trim)
             .filter(|l| l.starts_with("<day ") || l.starts_with("<room ") || l.starts_with("<title>"))
             .map(|l| {
-                l.split('"').nth(1).map_or_else(|| l.trim_start_matches("<title>").trim_end_matches("</title>"), |v| v)
+                l.split('"').nth(1).unwrap_or_else(|| l.trim_start_matches("<title>").trim_end_matches("</title>"))
             })
             .map(str::to_string)
             .collect();

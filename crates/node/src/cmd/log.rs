@@ -134,24 +134,6 @@ fn unhex(text: &str) -> Result<Vec<u8>, const_hex::FromHexError> {
     const_hex::decode(text)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A line is plain hex, as `pandafest log export` writes it: no `0x` in front, no odd
-    /// length, nothing but hex digits.
-    #[test]
-    fn a_line_is_plain_hex() {
-        let line = |text: &str| parse_line(7, text).map(|l| l.map(|l| (l.entry, l.payload)));
-        assert_eq!(line("0aff 01"), Some(Ok((vec![0x0a, 0xff], Some(vec![1])))));
-        assert_eq!(line("0AFF"), Some(Ok((vec![0x0a, 0xff], None))));
-        assert_eq!(line("  # a comment"), None);
-        for bad in ["0x0aff", "0X0aff", "0aff 0x01", "0af", "0aZf"] {
-            assert!(matches!(line(bad), Some(Err((7, _)))), "{bad}");
-        }
-    }
-}
-
 fn verify(file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -204,5 +186,23 @@ fn print_text(v: &Verdict) {
     match &v.error {
         None => say!("line {}: ok      {what}", v.line),
         Some(err) => say!("line {}: INVALID {what}: {err}", v.line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line is plain hex, as `pandafest log export` writes it: no `0x` in front, no odd
+    /// length, nothing but hex digits.
+    #[test]
+    fn a_line_is_plain_hex() {
+        let line = |text: &str| parse_line(7, text).map(|l| l.map(|l| (l.entry, l.payload)));
+        assert_eq!(line("0aff 01"), Some(Ok((vec![0x0a, 0xff], Some(vec![1])))));
+        assert_eq!(line("0AFF"), Some(Ok((vec![0x0a, 0xff], None))));
+        assert_eq!(line("  # a comment"), None);
+        for bad in ["0x0aff", "0X0aff", "0aff 0x01", "0af", "0aZf"] {
+            assert!(matches!(line(bad), Some(Err((7, _)))), "{bad}");
+        }
     }
 }
