@@ -5,8 +5,8 @@
 //! against its limit: the import's peak memory, how long `serve` takes to answer, its memory
 //! idle and after the queries, and the latency of the check, a resource's free time for a
 //! day and the festival's schedule page (100 events of a day of its programme, `?limit=`: the
-//! first page and the next); a whole day, the whole programme at once and the iCalendar feed
-//! are timed too, for comparison.
+//! first page and the next); a whole day, the whole programme at once, the iCalendar feed and
+//! the frab and c3voc schedules are timed too, for comparison.
 //!
 //! Then an empty node syncs the whole festival from the serving one (time and peak memory).
 //!
@@ -267,6 +267,13 @@ fn main() {
         calendar_bytes = get(&format!("/festivals/{festival}/schedule.ics")).len();
         calendar.push(t.elapsed().as_secs_f64());
     }
+    // The schedule formats offline apps read, laid out by day and room.
+    let mut feeds = Vec::new();
+    for format in ["xml", "json"] {
+        let t = Instant::now();
+        let bytes = get(&format!("/festivals/{festival}/schedule.{format}")).len();
+        feeds.push((format, bytes, t.elapsed().as_secs_f64()));
+    }
     let live_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     let peak_mb = status_kb(node.pid(), "VmHWM:") as f64 / 1024.0;
     // Sync: an empty node takes the whole festival from the serving one, over loopback.
@@ -296,7 +303,7 @@ fn main() {
     );
     println!("  serve memory idle:   {idle_mb:>7.0} MB = {:.2}× the limit", idle_mb / RSS_LIMIT_MB);
     println!(
-        "  serve memory after the whole programme and the calendar too: {live_mb:.0} MB (peak {peak_mb:.0} MB = {:.2}× the limit)",
+        "  serve memory after the whole programme, the calendar and the schedules too: {live_mb:.0} MB (peak {peak_mb:.0} MB = {:.2}× the limit)",
         peak_mb / RSS_LIMIT_MB
     );
     let worst = |v: &mut Vec<f64>| {
@@ -327,4 +334,7 @@ fn main() {
         ms(&mut programme)
     );
     println!("  the iCalendar feed ({:.1} MB): {}", calendar_bytes as f64 / 1e6, ms(&mut calendar));
+    for (format, bytes, secs) in feeds {
+        println!("  the schedule.{format} ({:.1} MB): {:.1} s", bytes as f64 / 1e6, secs);
+    }
 }
