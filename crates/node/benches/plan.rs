@@ -251,22 +251,21 @@ fn main() {
         paged.push(t.elapsed().as_secs_f64());
     }
     let page_memory_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
+    // A whole answer fetched twice: its size and each fetch's time.
+    let twice = |path: &str| {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..2 {
+            let t = Instant::now();
+            bytes = get(path).len();
+            times.push(t.elapsed().as_secs_f64());
+        }
+        (bytes, times)
+    };
     // The whole programme at once, for comparison: every booked event of the month.
-    let mut programme = Vec::new();
-    let mut programme_bytes = 0;
-    for _ in 0..2 {
-        let t = Instant::now();
-        programme_bytes = get(&format!("/festivals/{festival}/programme")).len();
-        programme.push(t.elapsed().as_secs_f64());
-    }
+    let (programme_bytes, mut programme) = twice(&format!("/festivals/{festival}/programme"));
     // The festival's iCalendar feed, which a calendar app fetches whole.
-    let mut calendar = Vec::new();
-    let mut calendar_bytes = 0;
-    for _ in 0..2 {
-        let t = Instant::now();
-        calendar_bytes = get(&format!("/festivals/{festival}/schedule.ics")).len();
-        calendar.push(t.elapsed().as_secs_f64());
-    }
+    let (calendar_bytes, mut calendar) = twice(&format!("/festivals/{festival}/schedule.ics"));
     // The schedule formats offline apps read, laid out by day and room.
     let mut feeds = Vec::new();
     for format in ["xml", "json"] {

@@ -164,8 +164,8 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
                 Answer::ok(to_json(json!({ "text": export(node, id, None, crate::publish::Format::C3voc)? })))
             }
             ("GET", ["festivals", id, "programme"]) => {
-                let ((start, end), (after, limit)) = programme_query(&query);
-                Answer::ok(node.programme(id, start, end, after, limit)?)
+                let (range, page) = programme_query(&query);
+                Answer::ok(node.programme(id, range, page)?)
             }
             ("GET", ["resources", id]) => Answer::ok(to_json(node.resource(id)?)),
             ("PUT", ["resources", id]) => {
@@ -232,10 +232,8 @@ pub fn handle(node: &mut Node, method: &str, path: &str, payload: Option<&str>) 
     Some(result.unwrap_or_else(|e| Answer::error(&e)))
 }
 
-type Range<'q> = (Option<&'q str>, Option<&'q str>);
-
 /// The range (`start`, `end`) and the page (`after`, `limit`) of a programme query.
-fn programme_query(query: &[(String, String)]) -> (Range<'_>, Range<'_>) {
+fn programme_query(query: &[(String, String)]) -> (crate::node::Pair<'_>, crate::node::Pair<'_>) {
     let value = |key| query_value(query, key);
     ((value("start"), value("end")), (value("after"), value("limit")))
 }

@@ -699,12 +699,10 @@ impl Node {
     pub fn programme(
         &mut self,
         id: &str,
-        start: Option<&str>,
-        end: Option<&str>,
-        after: Option<&str>,
-        limit: Option<&str>,
+        range: Pair<'_>,
+        page: Pair<'_>,
     ) -> ApiResult<Box<serde_json::value::RawValue>> {
-        let programme = self.programme_of(id, start, end, after, limit)?;
+        let programme = self.programme_of(id, range, page)?;
         Ok(serde_json::value::to_raw_value(&programme).expect("views serialise"))
     }
 
@@ -714,11 +712,11 @@ impl Node {
     pub fn programme_to(
         &mut self,
         id: &str,
-        (start, end): (Option<&str>, Option<&str>),
-        (after, limit): (Option<&str>, Option<&str>),
+        range: Pair<'_>,
+        page: Pair<'_>,
         out: &mut dyn std::io::Write,
     ) -> ApiResult<()> {
-        let programme = self.programme_of(id, start, end, after, limit)?;
+        let programme = self.programme_of(id, range, page)?;
         serde_json::to_writer(out, &programme)
             .map_err(|e| ApiError::internal(format!("cannot write the programme: {e}")))
     }
@@ -729,14 +727,7 @@ impl Node {
     /// every event, request and decision it read (some 500 MB), and then its views and a
     /// `serde_json::Value` of them (issue 15). The pages come from one plan and one read
     /// snapshot: nothing is folded in between.
-    fn programme_of(
-        &mut self,
-        id: &str,
-        start: Option<&str>,
-        end: Option<&str>,
-        after: Option<&str>,
-        limit: Option<&str>,
-    ) -> ApiResult<Programme<'_>> {
+    fn programme_of(&mut self, id: &str, (start, end): Pair<'_>, (after, limit): Pair<'_>) -> ApiResult<Programme<'_>> {
         let festival = self.festival_id(id)?;
         let within = match (start, end) {
             (None, None) => None,
@@ -1271,6 +1262,9 @@ fn has_prefix(id: &Id, prefix: &[u8]) -> bool {
         })
 }
 
+/// Two optional query values: a programme's range (`start`, `end`) or page (`after`, `limit`).
+pub type Pair<'q> = (Option<&'q str>, Option<&'q str>);
+
 /// A programme as [`Node::programme`] answers it.
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -1397,7 +1391,7 @@ mod tests {
             call(&mut node, "POST", &format!("/festivals/{f}/events"), &body);
         }
         let programme = |node: &mut Node, after: Option<&str>, limit: Option<&str>| {
-            let json = node.programme(&f, None, None, after, limit).unwrap();
+            let json = node.programme(&f, (None, None), (after, limit)).unwrap();
             serde_json::from_str::<serde_json::Value>(json.get()).unwrap()
         };
         let whole = programme(&mut node, None, None);
