@@ -176,6 +176,9 @@ async fn spooled(
         out.flush().map_err(cannot)?;
         drop(out);
         spool.rewind().map_err(cannot)?;
+        if spool.is_rolled() {
+            give_back_freed_memory();
+        }
         Ok(spool)
     })
     .await?;
@@ -186,6 +189,18 @@ async fn spooled(
         }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// After a large answer: glibc keeps the memory freed inside its heaps, and the next large
+/// answer grew on top of it. Pages of a million-entry festival's programme, then its whole
+/// programme, calendar, frab and c3voc (each feed twice): the node peaked at 113 MB and
+/// kept 113 MB without this; with it, 107 MB and 53 MB (issue 15).
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 const CALENDAR: &str = "text/calendar; charset=utf-8";
