@@ -193,8 +193,8 @@ async fn spooled(
 
 /// After a large answer: glibc keeps the memory freed inside its heaps, and the next large
 /// answer grew on top of it. Pages of a million-entry festival's programme, then its whole
-/// programme, calendar, frab and c3voc (each feed twice): the node peaked at 113 MB and
-/// kept 113 MB without this; with it, 107 MB and 53 MB (issue 15).
+/// programme and calendar (twice each), frab and c3voc: the node peaked at 113 MB and kept
+/// 113 MB without this; with it, 107 MB and 53 MB (issue 15).
 fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of the allocator's heaps to the system.
