@@ -318,16 +318,16 @@ pub fn export_to(
 
 /// The days and rooms of a known festival's programme, read a page at a time.
 fn layout(node: &mut Node, festival: &model::Id) -> crate::publish::Layout {
-    let mut events = Vec::new();
+    let mut placement = crate::publish::Placement::default();
     let read = node.each_page(
         |s, page| crate::publish::layout_page(s, festival, page),
-        |mut page| {
-            events.append(&mut page);
+        |page| {
+            placement.add(page);
             Ok::<(), std::convert::Infallible>(())
         },
     );
     read.unwrap_or_else(|never| match never {});
-    crate::publish::Layout::new(node.state(), festival, events).expect("the festival is known")
+    crate::publish::Layout::new(node.state(), festival, placement).expect("the festival is known")
 }
 
 /// The iCalendar text of a festival's programme, or of one resource's bookings.

@@ -47,13 +47,8 @@ pub struct Item<'a> {
 }
 
 /// The programme of `festival` (sub-festivals included), by start; with `cancelled`, also
-/// the cancelled events that had a booking.
-pub fn items<'a>(s: &'a State, festival: &Id, cancelled: bool) -> Vec<Item<'a>> {
-    items_page(s, festival, cancelled, None, None).0
-}
-
-/// [`items`] overlapping `within` only, and of one page only; and, if more follow, where the
-/// next page starts (the last event's start and id).
+/// the cancelled events that had a booking: those overlapping `within` only, and of one page
+/// only; and, if more follow, where the next page starts (the last event's start and id).
 fn items_page<'a>(
     s: &'a State,
     festival: &Id,
@@ -339,7 +334,7 @@ fn derived_id(festival: &Id, name: &[u8]) -> Id {
 /// An event's frame and room, as [`Layout::new`] takes them.
 pub type Placed = (TimeFrame, String);
 
-/// What [`Layout::new`] takes of a page of the programme.
+/// What [`Placement::add`] takes of a page of the programme.
 pub fn layout_page(s: &State, festival: &Id, page: Page) -> (Vec<Placed>, Option<(Timestamp, Id)>) {
     let (items, next) = items_page(s, festival, false, None, Some(page));
     (items.iter().map(|i| (i.event.fields.frame, room(s, i))).collect(), next)
@@ -360,21 +355,37 @@ pub struct Layout {
     rank: HashMap<String, usize>,
 }
 
-impl Layout {
-    /// The layout of `festival`'s programme from its events' frames and rooms (those of
-    /// every page of [`layout_page`], in order). The days come from the festival's frame, or
-    /// else the programme's span.
-    pub fn new(s: &State, festival: &Id, events: impl IntoIterator<Item = Placed>) -> Option<Layout> {
-        let f = s.festival(festival)?;
-        let tz = f.fields.timezone.clone();
-        let (mut rooms, mut rank, mut span) = (Vec::new(), HashMap::new(), None::<(Timestamp, Timestamp)>);
-        for (frame, room) in events {
-            span = Some(span.map_or((frame.start(), frame.end()), |(a, b)| (a.min(frame.start()), b.max(frame.end()))));
-            if !rank.contains_key(&room) {
-                rank.insert(room.clone(), rooms.len());
-                rooms.push(room);
+/// What a first reading of the programme keeps for its [`Layout`]: its span, and its rooms
+/// in the order they first come; not each event's (52,000 rooms, but 176,000 events, in the
+/// bench's million-entry festival).
+#[derive(Default)]
+pub struct Placement {
+    span: Option<(Timestamp, Timestamp)>,
+    rooms: Vec<String>,
+    /// Each room's place in `rooms`.
+    rank: HashMap<String, usize>,
+}
+
+impl Placement {
+    /// A page of [`layout_page`]; the pages come in order.
+    pub fn add(&mut self, page: Vec<Placed>) {
+        for (frame, room) in page {
+            let (start, end) = (frame.start(), frame.end());
+            self.span = Some(self.span.map_or((start, end), |(a, b)| (a.min(start), b.max(end))));
+            if !self.rank.contains_key(&room) {
+                self.rank.insert(room.clone(), self.rooms.len());
+                self.rooms.push(room);
             }
         }
+    }
+}
+
+impl Layout {
+    /// The layout of `festival`'s programme from the first reading of every page. The days
+    /// come from the festival's frame, or else the programme's span.
+    pub fn new(s: &State, festival: &Id, Placement { span, rooms, rank }: Placement) -> Option<Layout> {
+        let f = s.festival(festival)?;
+        let tz = f.fields.timezone.clone();
         let span = f.fields.frame.or_else(|| span.and_then(|(start, end)| TimeFrame::new(start, end)));
         let starts = span.map(|frame| Timestamp::days_of(&frame, &tz)).unwrap_or_default();
         Some(Layout {
@@ -447,8 +458,8 @@ pub fn c3voc(
         days_count: usize,
         end: String,
         /// A room is named as a person is: its guid and name. (Every combination of
-        /// locations an event booked is a room: 52,000 in the bench's million-entry
-        /// festival, which took 65 MB as `Value`s.)
+        /// locations an event booked is a room: about 52,000 in the bench's million-entry
+        /// festival, whose `Value`s heaptrack found the largest part of the peak, 65 MB.)
         rooms: Vec<C3vocPerson>,
         start: String,
         time_zone_name: &'a str,
@@ -545,8 +556,9 @@ pub fn c3voc_day(s: &State, festival: &Id, l: &Layout, index: usize) -> C3vocDay
 }
 
 // A c3voc day and its events as the document holds them: fields in the order of their names,
-// as the schedule was written when it was a `serde_json::Value`. Structs, not `Value`s: a day
-// of 6,000 events took 65 MB as `Value`s.
+// as the schedule was written when it was a `serde_json::Value`. Structs, not `Value`s: with
+// its days as `Value`s, a million-entry festival's c3voc peaked the node at 219 MB, as
+// structs at 180 MB (the rooms still `Value`s).
 
 /// A day of [`c3voc`] ([`c3voc_day`]).
 #[derive(Serialize)]
