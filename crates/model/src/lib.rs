@@ -34,7 +34,9 @@ pub use policy::{Policy, PolicyDecision, PolicyRegistry};
 pub use query::Tally;
 pub use rows::{Loader, Row};
 pub use rules::Rule;
-pub use state::{Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, Request, RequestStatus, State, Vote};
+pub use state::{
+    Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, ReadEntry, Request, RequestStatus, State, Vote,
+};
 pub use table::{CACHED_ROWS, RowSource};
 pub use time::{Availability, Capacity, Daily, TimeFrame, Timestamp};
 pub use validate::FieldError;

@@ -38,6 +38,44 @@ pub struct LogEntry {
     pub payload: Vec<u8>,
 }
 
+/// A [`LogEntry`] whose payload may already be decoded: a host decodes on the thread that
+/// checks signatures, so that the thread that folds and stores does not (decoding was a
+/// tenth of an import's storing thread, issue 15). Its fields are private: the operation is
+/// always that of the payload.
+#[derive(Clone, Debug)]
+pub struct ReadEntry {
+    entry: LogEntry,
+    op: Option<op::Decoded>,
+}
+
+impl ReadEntry {
+    /// Decodes the entry's payload now.
+    pub fn decoded(entry: LogEntry) -> ReadEntry {
+        let op = Some(op::decode(&entry.payload));
+        ReadEntry { entry, op }
+    }
+
+    pub fn entry(&self) -> &LogEntry {
+        &self.entry
+    }
+
+    pub fn into_entry(self) -> LogEntry {
+        self.entry
+    }
+
+    /// The operation, decoded now unless it was before.
+    fn take_op(&mut self) -> op::Decoded {
+        self.op.take().unwrap_or_else(|| op::decode(&self.entry.payload))
+    }
+}
+
+/// Decoded when it is applied.
+impl From<LogEntry> for ReadEntry {
+    fn from(entry: LogEntry) -> ReadEntry {
+        ReadEntry { entry, op: None }
+    }
+}
+
 mod serde_bytes_vec {
     use serde::{Deserializer, Serializer};
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -389,7 +427,7 @@ impl State {
     /// Applies verified entries, folding each resource whose allocation they changed the
     /// meaning of again once at the end rather than at each entry: the same state as
     /// [`State::apply`] of each in turn.
-    pub fn apply_all(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
+    pub fn apply_all(&mut self, entries: impl IntoIterator<Item = impl Into<ReadEntry>>) {
         self.defer_refolds();
         for entry in entries {
             self.apply(entry);
@@ -412,7 +450,9 @@ impl State {
     }
 
     /// Applies one verified entry. Entries may come in any order and more than once.
-    pub fn apply(&mut self, entry: LogEntry) {
+    pub fn apply(&mut self, entry: impl Into<ReadEntry>) {
+        let read: ReadEntry = entry.into();
+        let entry = &read.entry;
         let key = (entry.author, entry.log_id);
         let progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         if entry.seq < progress.next_seq || progress.buffered.contains_key(&entry.seq) {
@@ -423,20 +463,21 @@ impl State {
         }
         if entry.seq > progress.next_seq {
             let mut progress = progress;
-            progress.buffered.insert(entry.seq, entry);
+            progress.buffered.insert(entry.seq, read.entry);
             self.logs.insert(key, progress);
             return;
         }
         self.idx.logs_by_author.entry(entry.author).or_default().insert(entry.log_id);
-        let mut next = Some(entry);
-        while let Some(entry) = next.take() {
-            self.apply_in_order(&entry);
+        let mut next = Some(read);
+        while let Some(mut read) = next.take() {
+            let op = read.take_op();
+            self.apply_in_order(&read.entry, op);
             let progress = self.logs.get_mut(&key).expect("apply_in_order records the log");
-            progress.next_seq = entry.seq + 1;
+            progress.next_seq = read.entry.seq + 1;
             if progress.frozen_at.is_some_and(|f| progress.next_seq >= f) {
                 break;
             }
-            next = progress.buffered.remove(&progress.next_seq);
+            next = progress.buffered.remove(&progress.next_seq).map(ReadEntry::from);
         }
     }
 
@@ -480,12 +521,11 @@ impl State {
         );
     }
 
-    fn apply_in_order(&mut self, entry: &LogEntry) {
+    fn apply_in_order(&mut self, entry: &LogEntry, decoded: Decoded) {
         let key = (entry.author, entry.log_id);
         if !self.logs.contains(&key) {
             self.logs.insert(key, LogProgress { next_seq: 1, ..Default::default() });
         }
-        let decoded = op::decode(&entry.payload);
         if entry.seq == 1 {
             self.logs.get_mut(&key).expect("inserted above").festival = op::log_festival(entry.hash, &decoded);
         }

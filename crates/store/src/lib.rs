@@ -67,6 +67,7 @@ use sql_log::BatchLogs;
 pub use sql_log::SqlLog;
 pub use verified::{
     DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_entries_checked, verify_signatures,
+    verify_signatures_here,
 };
 
 /// The format of the plan's rows; a change makes stores rebuild their plan at open.
@@ -591,7 +592,7 @@ fn ingest_in(
                 log.add(&v.entry, v.hash);
                 insert_entry(tx, &v, *last_received)?;
                 report.stored.push((author, log_id, v.entry.seq_num, v.hash));
-                applied.push(v.into_log_entry());
+                applied.push(v.into_read_entry());
             }
             Err(VerifyError::Fork { seq_num, .. }) => {
                 log.freeze(seq_num);

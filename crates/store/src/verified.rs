@@ -1,7 +1,7 @@
 //! Entries whose signatures and payloads were checked: the input of [`crate::Store::ingest`].
 
 use bamboo::{Entry, Hash, SignatureVerifier, SignedEntry};
-use model::{Id, Key, LogEntry};
+use model::{Id, Key, LogEntry, ReadEntry};
 
 /// An entry whose encoding, signature and payload were checked. Only
 /// [`verify_entries`] and the node's own signing produce one, so the store never takes
@@ -9,7 +9,8 @@ use model::{Id, Key, LogEntry};
 #[derive(Clone, Debug)]
 pub struct VerifiedEntry {
     bytes: Vec<u8>,
-    payload: Vec<u8>,
+    /// The entry as the plan folds it, with the payload.
+    read: ReadEntry,
     pub(crate) entry: Entry,
     pub(crate) hash: Hash,
 }
@@ -17,7 +18,21 @@ pub struct VerifiedEntry {
 impl VerifiedEntry {
     /// An entry this node signed itself.
     pub(crate) fn own(signed: SignedEntry, payload: Vec<u8>) -> VerifiedEntry {
-        VerifiedEntry { bytes: signed.bytes, payload, entry: signed.entry, hash: signed.hash }
+        let read = ReadEntry::from(log_entry(&signed.entry, signed.hash, payload));
+        VerifiedEntry { bytes: signed.bytes, read, entry: signed.entry, hash: signed.hash }
+    }
+
+    /// A decoded entry whose signature holds.
+    fn verified(d: DecodedEntry) -> VerifiedEntry {
+        let read = ReadEntry::from(log_entry(&d.entry, d.hash, d.payload));
+        VerifiedEntry { bytes: d.bytes, read, entry: d.entry, hash: d.hash }
+    }
+
+    /// Decodes the operation now, so that the store does not: for a host that verifies on
+    /// another thread than the one that stores (`pandafest log import`).
+    pub fn with_op_decoded(self) -> VerifiedEntry {
+        let read = ReadEntry::decoded(self.read.into_entry());
+        VerifiedEntry { read, ..self }
     }
 
     pub fn entry(&self) -> &Entry {
@@ -33,18 +48,16 @@ impl VerifiedEntry {
     }
 
     pub fn payload(&self) -> &[u8] {
-        &self.payload
+        &self.read.entry().payload
     }
 
-    pub(crate) fn into_log_entry(self) -> LogEntry {
-        LogEntry {
-            hash: Id(self.hash),
-            author: Key(self.entry.author),
-            log_id: self.entry.log_id,
-            seq: self.entry.seq_num,
-            payload: self.payload,
-        }
+    pub(crate) fn into_read_entry(self) -> ReadEntry {
+        self.read
     }
+}
+
+fn log_entry(entry: &Entry, hash: Hash, payload: Vec<u8>) -> LogEntry {
+    LogEntry { hash: Id(hash), author: Key(entry.author), log_id: entry.log_id, seq: entry.seq_num, payload }
 }
 
 /// An entry decoded strictly and its payload checked against the payload hash and size,
@@ -85,14 +98,31 @@ pub fn verify_signatures(
     verifier: &mut SignatureVerifier,
     decoded: Vec<DecodedEntry>,
 ) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
+    verify_with(decoded, |items| verify_on_cores(verifier, items))
+}
+
+/// [`verify_signatures`] on the caller's thread only: for a host that stores on another
+/// thread meanwhile, which a split over every core would take time from (an import of
+/// 100,000 entries took 0.25 s longer with the split, on two cores).
+pub fn verify_signatures_here(
+    verifier: &mut SignatureVerifier,
+    decoded: Vec<DecodedEntry>,
+) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
+    verify_with(decoded, |items| verifier.verify_all(items))
+}
+
+fn verify_with(
+    decoded: Vec<DecodedEntry>,
+    verify: impl FnOnce(&[(&[u8], &Entry)]) -> Vec<Result<(), bamboo::VerifyError>>,
+) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
     let to_check: Vec<(&[u8], &Entry)> = decoded.iter().map(|d| (d.bytes.as_slice(), &d.entry)).collect();
-    let verdicts = verify_on_cores(verifier, &to_check);
+    let verdicts = verify(&to_check);
     decoded
         .into_iter()
         .zip(verdicts)
         .map(|(d, verdict)| {
             verdict?;
-            Ok(VerifiedEntry { bytes: d.bytes, payload: d.payload, entry: d.entry, hash: d.hash })
+            Ok(VerifiedEntry::verified(d))
         })
         .collect()
 }
@@ -115,12 +145,7 @@ pub fn verify_entries_checked(
     let mut unchecked = Vec::new();
     for (bytes, payload) in items {
         match decode_entry(bytes, payload) {
-            Ok(d) if checked(&d.hash) => verdicts.push(Some(Ok(VerifiedEntry {
-                bytes: d.bytes,
-                payload: d.payload,
-                entry: d.entry,
-                hash: d.hash,
-            }))),
+            Ok(d) if checked(&d.hash) => verdicts.push(Some(Ok(VerifiedEntry::verified(d)))),
             Ok(d) => {
                 unchecked.push(d);
                 verdicts.push(None);

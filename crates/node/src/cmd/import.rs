@@ -219,7 +219,13 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
                 if batch.is_empty() {
                     return;
                 }
-                if checked.send(Ok((numbers, store::verify_signatures(&mut verifier, batch)))).is_err() {
+                // On this thread only, the operations decoded too: the storing thread has
+                // the other core.
+                let verdicts = store::verify_signatures_here(&mut verifier, batch)
+                    .into_iter()
+                    .map(|v| v.map(store::VerifiedEntry::with_op_decoded))
+                    .collect();
+                if checked.send(Ok((numbers, verdicts))).is_err() {
                     return;
                 }
             }
