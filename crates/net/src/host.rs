@@ -73,6 +73,9 @@ enum Command {
     Receive {
         id: u32,
         bytes: Vec<u8>,
+        /// The hashes of its entries, if their signatures were checked on the way
+        /// (`service::hub::verified_hashes`).
+        verified: Vec<bamboo::Hash>,
     },
     /// The transport is gone; the reply says what the session did, if it ended well.
     Gone {
@@ -172,7 +175,10 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     conns.insert(id, (out, (0, 0)));
                     let _ = reply.send(id);
                 }
-                Some(Command::Receive { id, bytes }) => hub.receive(node, id, &bytes),
+                Some(Command::Receive { id, bytes, verified }) => {
+                    hub.mark_verified(verified);
+                    hub.receive(node, id, &bytes)
+                }
                 Some(Command::Gone { id, reply }) => {
                     let ended_well = hub.ended_well(id);
                     let summary = hub.summary(id);
@@ -286,7 +292,12 @@ async fn drive_session(
         tokio::select! {
             message = incoming.recv() => match message {
                 Some(bytes) => {
-                    if ctx.commands.send(Command::Receive { id, bytes }).is_err() {
+                    // The signatures of a batch of entries are checked here, on a thread of
+                    // their own, while the hub stores the batch before (as the browser peer's
+                    // second worker does): the hub's thread then only stores.
+                    let checked = tokio::task::spawn_blocking(move || (service::hub::verified_hashes(&bytes), bytes));
+                    let Ok((verified, bytes)) = checked.await else { break Err(NetError::HostGone) };
+                    if ctx.commands.send(Command::Receive { id, bytes, verified }).is_err() {
                         break Err(NetError::HostGone);
                     }
                 }

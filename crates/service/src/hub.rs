@@ -193,14 +193,17 @@ const PREVERIFIED_MAX: usize = 4 * 4096;
 
 /// The hashes of the entries of a sync `Entries` message if every one of them decodes, matches
 /// its payload and is signed by its author; none otherwise (another message, or anything
-/// wrong: the session that receives the message finds it and says why). The browser peer
-/// runs this on a second worker while its first one stores the batch before
-/// ([`Hub::mark_verified`]).
+/// wrong: the session that receives the message finds it and says why). A host runs this
+/// beside the hub, which stores the batch before meanwhile ([`Hub::mark_verified`]): the
+/// browser peer on a second worker, a native node on a blocking thread; so it checks on the
+/// caller's thread only.
 pub fn verified_hashes(bytes: &[u8]) -> Vec<bamboo::Hash> {
+    // The browser's limits admit a native node's messages too (they are larger).
     let limits = sync::Limits::for_browser();
     let Ok(sync::Message::Entries { entries, .. }) = sync::Message::decode(bytes, &limits) else { return Vec::new() };
-    let items = entries.into_iter().map(|e| (e.entry, e.payload)).collect();
-    let verdicts = store::verify_entries(items);
+    let decoded: Result<Vec<_>, _> = entries.into_iter().map(|e| store::decode_entry(e.entry, e.payload)).collect();
+    let Ok(decoded) = decoded else { return Vec::new() };
+    let verdicts = store::verify_signatures_here(&mut bamboo::SignatureVerifier::default(), decoded);
     verdicts.into_iter().map(|v| v.map(|v| v.hash())).collect::<Result<_, _>>().unwrap_or_default()
 }
 
