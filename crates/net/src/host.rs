@@ -73,9 +73,8 @@ enum Command {
     Receive {
         id: u32,
         bytes: Vec<u8>,
-        /// The hashes of its entries, if their signatures were checked on the way
-        /// (`service::hub::verified_hashes`).
-        verified: Vec<bamboo::Hash>,
+        /// Its entries, if they were checked on the way (`service::hub::verified_entries`).
+        verified: Vec<store::VerifiedEntry>,
     },
     /// The transport is gone; the reply says what the session did, if it ended well.
     Gone {
@@ -176,7 +175,7 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     let _ = reply.send(id);
                 }
                 Some(Command::Receive { id, bytes, verified }) => {
-                    hub.mark_verified(verified);
+                    hub.mark_verified_entries(verified);
                     hub.receive(node, id, &bytes)
                 }
                 Some(Command::Gone { id, reply }) => {
@@ -292,10 +291,10 @@ async fn drive_session(
         tokio::select! {
             message = incoming.recv() => match message {
                 Some(bytes) => {
-                    // The signatures of a batch of entries are checked here, on a thread of
-                    // their own, while the hub stores the batch before (as the browser peer's
-                    // second worker does): the hub's thread then only stores.
-                    let checked = tokio::task::spawn_blocking(move || (service::hub::verified_hashes(&bytes), bytes));
+                    // A batch of entries is checked here (signatures, operations decoded), on a
+                    // thread of its own, while the hub stores the batch before (as the browser
+                    // peer's second worker does): the hub's thread then only stores.
+                    let checked = tokio::task::spawn_blocking(move || (service::hub::verified_entries(&bytes), bytes));
                     let Ok((verified, bytes)) = checked.await else { break Err(NetError::HostGone) };
                     if ctx.commands.send(Command::Receive { id, bytes, verified }).is_err() {
                         break Err(NetError::HostGone);

@@ -8,7 +8,7 @@
 //! transport is gone. The browser's worker drives it directly; the native node drives it from
 //! one thread (`net::Host`), its connections being byte pumps.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use bamboo::Author;
 use model::Id;
@@ -183,7 +183,7 @@ pub struct Hub {
     /// The passive view as last kept in the settings.
     remembered: Option<Vec<String>>,
     /// Hashes of entries whose signatures the host verified already ([`Hub::mark_verified`]).
-    preverified: HashSet<bamboo::Hash>,
+    preverified: HashMap<bamboo::Hash, store::Ahead>,
 }
 
 /// The most hashes [`Hub::mark_verified`] keeps (1 MiB): the window of a browser's sessions
@@ -193,18 +193,30 @@ const PREVERIFIED_MAX: usize = 4 * 4096;
 
 /// The hashes of the entries of a sync `Entries` message if every one of them decodes, matches
 /// its payload and is signed by its author; none otherwise (another message, or anything
-/// wrong: the session that receives the message finds it and says why). A host runs this
-/// beside the hub, which stores the batch before meanwhile ([`Hub::mark_verified`]): the
-/// browser peer on a second worker, a native node on a blocking thread; so it checks on the
-/// caller's thread only.
+/// wrong: the session that receives the message finds it and says why). The browser peer
+/// runs this on a second worker while its first one stores the batch before
+/// ([`Hub::mark_verified`]).
 pub fn verified_hashes(bytes: &[u8]) -> Vec<bamboo::Hash> {
+    checked_entries(bytes).iter().map(|v| v.hash()).collect()
+}
+
+/// As [`verified_hashes`], the entries whole, their operations decoded: a native node runs
+/// this on a blocking thread while the hub stores the batch before
+/// ([`Hub::mark_verified_entries`]), so that the hub's thread only stores.
+pub fn verified_entries(bytes: &[u8]) -> Vec<store::VerifiedEntry> {
+    checked_entries(bytes).into_iter().map(store::VerifiedEntry::with_op_decoded).collect()
+}
+
+/// The entries of an `Entries` message if all of them verify, on the caller's thread only:
+/// the host stores on another meanwhile.
+fn checked_entries(bytes: &[u8]) -> Vec<store::VerifiedEntry> {
     // The browser's limits admit a native node's messages too (they are larger).
     let limits = sync::Limits::for_browser();
     let Ok(sync::Message::Entries { entries, .. }) = sync::Message::decode(bytes, &limits) else { return Vec::new() };
     let decoded: Result<Vec<_>, _> = entries.into_iter().map(|e| store::decode_entry(e.entry, e.payload)).collect();
     let Ok(decoded) = decoded else { return Vec::new() };
     let verdicts = store::verify_signatures_here(&mut bamboo::SignatureVerifier::default(), decoded);
-    verdicts.into_iter().map(|v| v.map(|v| v.hash())).collect::<Result<_, _>>().unwrap_or_default()
+    verdicts.into_iter().collect::<Result<_, _>>().unwrap_or_default()
 }
 
 /// The setting that keeps the passive view across restarts.
@@ -238,11 +250,21 @@ impl Hub {
     /// [`verified_hashes`]): when a session brings them, they are stored without checking
     /// their signatures again. Only the host's own verification may call this.
     pub fn mark_verified(&mut self, hashes: impl IntoIterator<Item = bamboo::Hash>) {
-        for hash in hashes {
+        self.checked_ahead(hashes.into_iter().map(|hash| (hash, store::Ahead::Signature)));
+    }
+
+    /// As [`Hub::mark_verified`], the entries whole ([`verified_entries`]): when a session
+    /// brings them, they are stored as they are.
+    pub fn mark_verified_entries(&mut self, entries: impl IntoIterator<Item = store::VerifiedEntry>) {
+        self.checked_ahead(entries.into_iter().map(|v| (v.hash(), store::Ahead::Entry(v))));
+    }
+
+    fn checked_ahead(&mut self, checked: impl Iterator<Item = (bamboo::Hash, store::Ahead)>) {
+        for (hash, ahead) in checked {
             if self.preverified.len() >= PREVERIFIED_MAX {
                 self.preverified.clear();
             }
-            self.preverified.insert(hash);
+            self.preverified.insert(hash, ahead);
         }
     }
 
@@ -827,7 +849,7 @@ impl Hub {
 fn store_batch(
     node: &mut Node,
     items: Vec<(Vec<u8>, Vec<u8>)>,
-    preverified: &mut HashSet<bamboo::Hash>,
+    preverified: &mut HashMap<bamboo::Hash, store::Ahead>,
 ) -> Result<u64, String> {
     let mut verified = Vec::with_capacity(items.len());
     let verdicts = store::verify_entries_checked(items, &mut |hash| preverified.remove(hash));
@@ -883,11 +905,24 @@ mod tests {
         // The forged entry passes only if its own hash was marked; the genuine one's does not
         // cover it.
         let item = |e: &sync::WireEntry| vec![(e.entry.clone(), e.payload.clone())];
-        let mut marked: HashSet<bamboo::Hash> = HashSet::from([hashes[2]]);
+        let mut marked = HashMap::from([(hashes[2], store::Ahead::Signature)]);
         let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
         assert!(verdict[0].is_err(), "a genuine entry's mark does not cover a forged one");
-        assert!(marked.contains(&hashes[2]));
+        assert!(marked.contains_key(&hashes[2]));
         let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
         assert!(verdict[0].is_ok() && marked.is_empty(), "a mark is used once");
+
+        // Whole entries checked ahead: stored as they are, their operations decoded; one
+        // filed under another entry's hash does not pass for it.
+        let whole = verified_entries(&message(entries.clone()));
+        assert_eq!(whole.iter().map(|v| v.hash()).collect::<Vec<_>>(), hashes);
+        assert!(verified_entries(&message(forged.clone())).is_empty());
+        let forged_hash = bamboo::Hash::of(&forged[2].entry);
+        let mut marked = HashMap::from([(forged_hash, store::Ahead::Entry(whole[2].clone()))]);
+        let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
+        assert!(verdict[0].is_err(), "an entry checked ahead stands only for itself");
+        let mut marked = HashMap::from([(hashes[2], store::Ahead::Entry(whole[2].clone()))]);
+        let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
+        assert_eq!(verdict[0].as_ref().map(|v| v.hash()).ok(), Some(hashes[2]));
     }
 }

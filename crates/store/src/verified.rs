@@ -130,27 +130,45 @@ fn verify_with(
 /// Decodes each entry, checks its payload against the payload hash and size and its
 /// signature (in batches). One verdict per item, in order.
 pub fn verify_entries(items: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
-    verify_entries_checked(items, &mut |_| false)
+    verify_entries_checked(items, &mut |_| None)
 }
 
-/// As [`verify_entries`], but an entry whose hash `checked` takes (answers true for) is not
-/// checked again: its signature was verified elsewhere (the browser peer verifies large
-/// batches on a second worker while its first one stores the batch before). The hash covers
-/// the whole entry, signature included, so only the very bytes that were checked pass.
+/// What a host checked of an entry ahead of [`verify_entries_checked`], on another thread
+/// than the one that stores, found by the entry's hash. The hash covers the whole entry,
+/// signature and payload hash included, so what was checked of one entry never passes for
+/// other bytes.
+#[derive(Clone, Debug)]
+pub enum Ahead {
+    /// Its signature (the browser peer's second worker, which sends back hashes only).
+    Signature,
+    /// All of it, its operation decoded too ([`VerifiedEntry::with_op_decoded`]: a native
+    /// node's blocking thread).
+    Entry(VerifiedEntry),
+}
+
+/// As [`verify_entries`], but an entry whose hash `checked` has something for ([`Ahead`]) is
+/// not checked again.
 pub fn verify_entries_checked(
     items: Vec<(Vec<u8>, Vec<u8>)>,
-    checked: &mut dyn FnMut(&Hash) -> bool,
+    checked: &mut dyn FnMut(&Hash) -> Option<Ahead>,
 ) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
     let mut verdicts: Vec<Option<Result<VerifiedEntry, bamboo::Error>>> = Vec::with_capacity(items.len());
     let mut unchecked = Vec::new();
     for (bytes, payload) in items {
-        match decode_entry(bytes, payload) {
-            Ok(d) if checked(&d.hash) => verdicts.push(Some(Ok(VerifiedEntry::verified(d)))),
-            Ok(d) => {
+        let d = match decode_entry(bytes, payload) {
+            Ok(d) => d,
+            Err(e) => {
+                verdicts.push(Some(Err(e)));
+                continue;
+            }
+        };
+        match checked(&d.hash) {
+            Some(Ahead::Signature) => verdicts.push(Some(Ok(VerifiedEntry::verified(d)))),
+            Some(Ahead::Entry(v)) if v.hash == d.hash => verdicts.push(Some(Ok(v))),
+            _ => {
                 unchecked.push(d);
                 verdicts.push(None);
             }
-            Err(e) => verdicts.push(Some(Err(e))),
         }
     }
     let mut rest = verify_signatures(&mut SignatureVerifier::default(), unchecked).into_iter();
