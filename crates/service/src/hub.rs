@@ -186,9 +186,12 @@ pub struct Hub {
     preverified: HashMap<bamboo::Hash, store::Ahead>,
 }
 
-/// The most hashes [`Hub::mark_verified`] keeps (1 MiB): the window of a browser's sessions
-/// (4 batches of 2048) twice over. Beyond, the set is emptied (those entries are verified
-/// again, nothing worse).
+/// The most entries checked ahead the hub keeps: the window of a browser's sessions (4 batches
+/// of 2048) twice over. In a browser they are hashes (1 MiB); a native node keeps the entries
+/// whole ([`Hub::mark_verified_entries`]: payloads and decoded operations, bounded by this
+/// count). Those of a batch are taken when the batch is stored; a batch the session
+/// refuses leaves them until the bound is reached and everything is forgotten (entries then
+/// verified again, nothing worse).
 const PREVERIFIED_MAX: usize = 4 * 4096;
 
 /// The hashes of the entries of a sync `Entries` message if every one of them decodes, matches

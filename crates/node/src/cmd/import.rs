@@ -172,31 +172,12 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     };
     let mut node = super::open(dir)?;
 
-    // First reading: every line decoded and linked to its log, nothing stored.
-    let mut file_logs = HashMap::new();
-    let mut total = 0;
-    for line in Lines::open(file)? {
-        let (number, d) =
-            line.map_err(|(n, why)| ApiError::bad_input(format!("line {n}: {why}; nothing was imported")))?;
-        if let Some(err) = check_link(&node.store, &mut file_logs, &d)? {
-            // A broken signature changes the entry's hash and so breaks the next entry's
-            // link: name the first bad line, whichever check finds it.
-            if let Some((n, e)) = first_bad_signature(file, number)? {
-                return Err(ApiError::bad_input(format!("line {n}: {e}; nothing was imported")));
-            }
-            return Err(ApiError::bad_input(format!("line {number}: {err}; nothing was imported")));
-        }
-        total += 1;
-    }
-    drop(file_logs);
-    phase("read, decoded and links checked");
-
     // Second reading: signatures are checked on a second thread, one batch ahead of the
     // batch being stored, so that the two halves of the work (the curve arithmetic and the
-    // database) overlap. A bad signature is found only when its batch comes; the batches
+    // database) overlap; the thread starts with the first reading, so that the first batch
+    // is checked meanwhile. A bad signature is found only when its batch comes; the batches
     // before it stay.
-    let mut progress = Progress::new("importing", "entries");
-    let (mut new, mut duplicates, mut forks, mut done) = (0, 0, 0, 0);
+    let (mut new, mut duplicates, mut forks, mut done, mut total) = (0, 0, 0, 0, 0);
     std::thread::scope(|scope| -> Result<(), ApiError> {
         // No room in the channel: the verifier waits with its batch until the store takes
         // it. With room for one, three batches were in memory, their operations decoded: a
@@ -234,6 +215,24 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
                 }
             }
         });
+        // First reading: every line decoded and linked to its log, nothing stored.
+        let mut file_logs = HashMap::new();
+        for line in Lines::open(file)? {
+            let (number, d) =
+                line.map_err(|(n, why)| ApiError::bad_input(format!("line {n}: {why}; nothing was imported")))?;
+            if let Some(err) = check_link(&node.store, &mut file_logs, &d)? {
+                // A broken signature changes the entry's hash and so breaks the next entry's
+                // link: name the first bad line, whichever check finds it.
+                if let Some((n, e)) = first_bad_signature(file, number)? {
+                    return Err(ApiError::bad_input(format!("line {n}: {e}; nothing was imported")));
+                }
+                return Err(ApiError::bad_input(format!("line {number}: {err}; nothing was imported")));
+            }
+            total += 1;
+        }
+        drop(file_logs);
+        phase("read, decoded and links checked");
+        let mut progress = Progress::new("importing", "entries");
         for message in verdicts {
             let kept = |first_line: usize| match done {
                 0 => "nothing was imported".to_string(),
@@ -257,9 +256,9 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
                 println!("{}", serde_json::to_string(&BatchStored { stored: done, total }).expect("serialises"));
             }
         }
+        progress.finish();
         Ok(())
     })?;
-    progress.finish();
     phase("stored");
     node.store.flush_plan()?;
     phase("plan written");
