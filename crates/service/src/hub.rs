@@ -259,7 +259,7 @@ impl Hub {
     /// As [`Hub::mark_verified`], the entries whole ([`verified_entries`]): when a session
     /// brings them, they are stored as they are.
     pub fn mark_verified_entries(&mut self, entries: impl IntoIterator<Item = store::VerifiedEntry>) {
-        self.checked_ahead(entries.into_iter().map(|v| (v.hash(), store::Ahead::Entry(v))));
+        self.checked_ahead(entries.into_iter().map(|v| (v.hash(), store::Ahead::Entry(Box::new(v)))));
     }
 
     fn checked_ahead(&mut self, checked: impl Iterator<Item = (bamboo::Hash, store::Ahead)>) {
@@ -921,10 +921,10 @@ mod tests {
         assert_eq!(whole.iter().map(|v| v.hash()).collect::<Vec<_>>(), hashes);
         assert!(verified_entries(&message(forged.clone())).is_empty());
         let forged_hash = bamboo::Hash::of(&forged[2].entry);
-        let mut marked = HashMap::from([(forged_hash, store::Ahead::Entry(whole[2].clone()))]);
+        let mut marked = HashMap::from([(forged_hash, store::Ahead::Entry(Box::new(whole[2].clone())))]);
         let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
         assert!(verdict[0].is_err(), "an entry checked ahead stands only for itself");
-        let mut marked = HashMap::from([(hashes[2], store::Ahead::Entry(whole[2].clone()))]);
+        let mut marked = HashMap::from([(hashes[2], store::Ahead::Entry(Box::new(whole[2].clone())))]);
         let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
         assert_eq!(verdict[0].as_ref().map(|v| v.hash()).ok(), Some(hashes[2]));
     }

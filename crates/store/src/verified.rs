@@ -142,8 +142,9 @@ pub enum Ahead {
     /// Its signature (the browser peer's second worker, which sends back hashes only).
     Signature,
     /// All of it, its operation decoded too ([`VerifiedEntry::with_op_decoded`]: a native
-    /// node's blocking thread).
-    Entry(VerifiedEntry),
+    /// node's blocking thread). Boxed: a browser's map of hashes would otherwise take the
+    /// size of a whole entry (880 bytes) for each.
+    Entry(Box<VerifiedEntry>),
 }
 
 /// As [`verify_entries`], but an entry whose hash `checked` has something for ([`Ahead`]) is
@@ -164,7 +165,7 @@ pub fn verify_entries_checked(
         };
         match checked(&d.hash) {
             Some(Ahead::Signature) => verdicts.push(Some(Ok(VerifiedEntry::verified(d)))),
-            Some(Ahead::Entry(v)) if v.hash == d.hash => verdicts.push(Some(Ok(v))),
+            Some(Ahead::Entry(v)) if v.hash == d.hash => verdicts.push(Some(Ok(*v))),
             _ => {
                 unchecked.push(d);
                 verdicts.push(None);
