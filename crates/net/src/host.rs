@@ -154,14 +154,46 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
     // Set by `SyncContext::keep_neighbours` (`pandafest serve`); one-shot syncs dial nobody.
     let mut dialer: Option<(SyncContext, tokio::runtime::Handle)> = None;
     let mut last_dials = std::time::Instant::now() - Duration::from_secs(1);
+    // A command taken while gathering messages (below), handled next.
+    let mut next: Option<Command> = None;
     loop {
         // A second without commands still expires handshakes.
-        let command = match commands.recv_timeout(Duration::from_secs(1)) {
-            Ok(command) => Some(command),
-            Err(std_mpsc::RecvTimeoutError::Timeout) => None,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        let command = match next.take() {
+            Some(command) => Some(command),
+            None => match commands.recv_timeout(Duration::from_secs(1)) {
+                Ok(command) => Some(command),
+                Err(std_mpsc::RecvTimeoutError::Timeout) => None,
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        // The messages that arrived while the hub stored go to it together
+        // (`Hub::receive_all`): a session's batches among them are stored in one transaction.
+        let mut messages = Vec::new();
+        let command = match command {
+            Some(Command::Receive { id, bytes, verified }) => {
+                messages.push((id, bytes, verified));
+                while let Ok(more) = commands.try_recv() {
+                    match more {
+                        Command::Receive { id, bytes, verified } => messages.push((id, bytes, verified)),
+                        other => {
+                            next = Some(other);
+                            break;
+                        }
+                    }
+                }
+                None
+            }
+            other => other,
         };
         let stepped = crate::locked(&node, |node| {
+            if !messages.is_empty() {
+                let mut received = Vec::with_capacity(messages.len());
+                for (id, bytes, verified) in messages {
+                    hub.mark_verified_entries(verified);
+                    received.push((id, bytes));
+                }
+                hub.receive_all(node, received);
+            }
             match command {
                 Some(Command::Open { info, dialed, out, reply }) => {
                     let id = if info.once {
@@ -174,10 +206,8 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     conns.insert(id, (out, (0, 0)));
                     let _ = reply.send(id);
                 }
-                Some(Command::Receive { id, bytes, verified }) => {
-                    hub.mark_verified_entries(verified);
-                    hub.receive(node, id, &bytes)
-                }
+                // Taken above.
+                Some(Command::Receive { .. }) => {}
                 Some(Command::Gone { id, reply }) => {
                     let ended_well = hub.ended_well(id);
                     let summary = hub.summary(id);
