@@ -317,15 +317,25 @@ async fn drive_session(
     let (reply, id) = oneshot::channel();
     ctx.commands.send(Command::Open { info, dialed, out, reply }).map_err(|_| NetError::HostGone)?;
     let id = id.await.map_err(|_| NetError::HostGone)?;
+    // Whether the peer announced entries to send (the session's `Plan`, as progress).
+    let mut announced = false;
     let ended = loop {
         tokio::select! {
             message = incoming.recv() => match message {
                 Some(bytes) => {
                     // A batch of entries is checked here (signatures, operations decoded), on a
                     // thread of its own, while the hub stores the batch before (as the browser
-                    // peer's second worker does): the hub's thread then only stores.
-                    let checked = tokio::task::spawn_blocking(move || (service::hub::verified_entries(&bytes), bytes));
-                    let Ok((verified, bytes)) = checked.await else { break Err(NetError::HostGone) };
+                    // peer's second worker does): the hub's thread then only stores. Only once
+                    // the peer announced entries: before, a peer's batch is refused unchecked,
+                    // and checking it here would spend for nothing what its sender did not.
+                    let (verified, bytes) = if announced {
+                        let checked =
+                            tokio::task::spawn_blocking(move || (service::hub::verified_entries(&bytes), bytes));
+                        let Ok(checked) = checked.await else { break Err(NetError::HostGone) };
+                        checked
+                    } else {
+                        (Vec::new(), bytes)
+                    };
                     if ctx.commands.send(Command::Receive { id, bytes, verified }).is_err() {
                         break Err(NetError::HostGone);
                     }
@@ -338,7 +348,10 @@ async fn drive_session(
                         break Ok(None);
                     }
                 }
-                Some(Out::Progress(stored, announced)) => progress(stored, announced),
+                Some(Out::Progress(stored, now_announced)) => {
+                    announced |= now_announced > 0;
+                    progress(stored, now_announced)
+                }
                 Some(Out::Closed { summary: Some(summary), .. }) => break Ok(Some(summary)),
                 Some(Out::Closed { retry: false, .. }) => break Err(NetError::SelfConnection),
                 Some(Out::Closed { reason, .. }) => break Err(NetError::Sync(reason)),
