@@ -23,7 +23,7 @@ mod log;
 pub mod varu64;
 
 pub use entry::{
-    Author, Entry, Keypair, MAX_ENTRY_LEN, SIGNATURE_LEN, Signature, SignatureVerifier, verify_signature,
+    Author, Entry, Keypair, MAX_ENTRY_LEN, SIGNATURE_LEN, Signature, SignatureVerifier, VERIFY_BATCH, verify_signature,
     verify_signatures,
 };
 pub use error::{DecodeError, Error, Field, VerifyError};

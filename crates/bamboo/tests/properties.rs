@@ -138,3 +138,26 @@ proptest! {
         }
     }
 }
+
+/// Over more than one batch of `VERIFY_BATCH`, with bad signatures alone, in pairs, in a run
+/// longer than a retried batch and in the last, short batch: each verdict is the single check's.
+#[test]
+fn batches_and_their_retries_agree_with_single_verification() {
+    let n = 2 * bamboo::VERIFY_BATCH + 300;
+    let log = build_log(5, n);
+    let mut bad: Vec<usize> = vec![3, 1100, 1101, n - 1];
+    bad.extend(1500..1600);
+    let mut bytes: Vec<Vec<u8>> = log.iter().map(|(s, _)| s.bytes.clone()).collect();
+    for &i in &bad {
+        let len = bytes[i].len();
+        bytes[i][len - 40] ^= 0x20;
+    }
+    let entries: Vec<Entry> = bytes.iter().map(|b| Entry::decode(b).unwrap()).collect();
+    let items: Vec<(&[u8], &Entry)> = bytes.iter().map(|b| b.as_slice()).zip(&entries).collect();
+    let verdicts = verify_signatures(&items);
+    assert_eq!(verdicts.len(), n);
+    for (i, verdict) in verdicts.iter().enumerate() {
+        assert_eq!(verdict.is_err(), bad.contains(&i), "entry {i}");
+        assert_eq!(verdict, &verify_signature(items[i].0, items[i].1), "entry {i}");
+    }
+}
