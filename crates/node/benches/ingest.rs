@@ -143,7 +143,7 @@ fn main() {
     db.pragma_update(None, "journal_mode", "WAL").unwrap();
     db.pragma_update(None, "synchronous", "FULL").unwrap();
     db.execute_batch(
-        "CREATE TABLE entries (author BLOB, log_id INTEGER, seq INTEGER, hash BLOB UNIQUE, entry BLOB, payload BLOB,
+        "CREATE TABLE entries (author BLOB, log_id INTEGER, seq INTEGER, hash BLOB, entry BLOB, payload BLOB,
          PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID",
     )
     .unwrap();

@@ -43,17 +43,17 @@ fn work(store: &Store) -> ApiResult<Vec<Work>> {
             match s.request_status(&q.id) {
                 // Someone not admitted to a ticketed festival waits; their application for
                 // the ticket itself is decided.
-                Some(RequestStatus::Pending { waiting_for: None }) if s.admits_request(q) => found.push((q.id, true)),
+                Some(RequestStatus::Pending { waiting_for: None }) if s.admits_request(q) => found.push((q, true)),
                 Some(RequestStatus::Withdrawn { holds_slot: true }) if !replacement_pending(s, &q.id) => {
-                    found.push((q.id, false))
+                    found.push((q, false))
                 }
                 _ => {}
             }
         }
     }
     let mut ordered = Vec::with_capacity(found.len());
-    for (id, decide) in found {
-        ordered.push((store.received_order(&id)?.unwrap_or(i64::MAX), id, decide));
+    for (q, decide) in found {
+        ordered.push((store.received_order(&q.log.0, q.log.1, q.seq)?.unwrap_or(i64::MAX), q.id, decide));
     }
     ordered.sort();
     Ok(ordered.into_iter().map(|(_, id, decide)| if decide { Work::Decide(id) } else { Work::Release(id) }).collect())

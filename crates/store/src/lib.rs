@@ -170,11 +170,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A batch touches pages all over the hash index; with SQLite's default 2 MB cache
-        // they are evicted and re-read within the same transaction. 16 MB, not 64 or 32: a
-        // million-entry import peaked 35 MB lower with 32 than with 64, and another 11 MB
-        // lower with 16 (its sync 9 MB); 100,000 entries imported as fast, 250,000 about 5 %
-        // slower (issue 15).
+        // A batch touches pages all over the plan's indexes of ids (hashes); with SQLite's
+        // default 2 MB cache they are evicted and re-read within the same transaction. 16 MB,
+        // not 64 or 32: a million-entry import peaked 35 MB lower with 32 than with 64, and
+        // another 11 MB lower with 16 (its sync 9 MB); 100,000 entries imported as fast,
+        // 250,000 about 5 % slower (issue 15).
         conn.pragma_update(None, "cache_size", -16_384)?;
         // Checkpoint less often: each checkpoint copies the whole WAL back, and pages that
         // several batches changed are copied once per checkpoint (64 MB of WAL at most).
@@ -704,12 +704,13 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The order in which this node received entries: smaller is earlier.
-    pub fn received_order(&self, id: &Id) -> Result<Option<i64>, StoreError> {
+    /// The order in which this node received the entry at `seq` of `author`'s log `log_id`:
+    /// smaller is earlier.
+    pub fn received_order(&self, author: &Key, log_id: u64, seq: u64) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT received FROM entries WHERE hash = ?1")?
-            .query_row([id.0.0.as_slice()], |r| r.get(0))
+            .prepare_cached("SELECT received FROM entries WHERE author = ?1 AND log_id = ?2 AND seq = ?3")?
+            .query_row(params![author.0.0.as_slice(), log_id as i64, seq as i64], |r| r.get(0))
             .optional()?)
     }
 

@@ -73,6 +73,24 @@ fn migrations() -> Vec<String> {
                 )
             })
             .join("\n"),
+        // 8: the entries without an index of their hashes (issue 15). Nothing looks an entry
+        // up by its hash (the plan's records name entries by author, log and sequence number),
+        // and the log's primary key already keeps each entry once: a hash is a digest of the
+        // entry's bytes, its position among them. Inserting random hashes rewrote pages all
+        // over that index in every transaction: a sync of 100,000 entries took 2.67 s without
+        // it against 3.42 s with it, an import 2.39 s against 2.68 s (medians of 4 and 3).
+        "CREATE TABLE entries_8 (
+             author BLOB NOT NULL, log_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+             hash BLOB NOT NULL, entry BLOB NOT NULL, payload BLOB NOT NULL,
+             lipmaa_seq INTEGER, received INTEGER NOT NULL,
+             PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
+         INSERT INTO entries_8 (author, log_id, seq, hash, entry, payload, lipmaa_seq, received)
+             SELECT author, log_id, seq, hash, entry, payload, lipmaa_seq, received FROM entries;
+         DROP TABLE entries;
+         ALTER TABLE entries_8 RENAME TO entries;
+         CREATE INDEX entries_by_lipmaa ON entries (author, log_id, lipmaa_seq) WHERE lipmaa_seq IS NOT NULL;
+         CREATE UNIQUE INDEX entries_by_received ON entries (received);"
+            .to_string(),
     ]
 }
 

@@ -314,6 +314,61 @@ fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
 }
 
 #[test]
+fn a_store_with_an_index_of_entry_hashes_drops_it_at_open_and_keeps_every_entry() {
+    // Scenario: a database of schema 7, whose entries table keeps an index of the entries'
+    // hashes (`hash ... UNIQUE`).
+    // Assert: opening it moves the entries to a table without that index, every entry and
+    // both other indexes with them; the log goes on (a new entry links to the old ones), and
+    // the plan finds every event again.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let (fest, _) = thirty_events_on_disk(&path);
+    let exported = |s: &Store| {
+        let mut lines = Vec::new();
+        s.export(&fest, |e, p| lines.push((e.to_vec(), p.to_vec()))).unwrap();
+        lines
+    };
+    let before = exported(&Store::open(&path).unwrap());
+    assert_eq!(before.len(), 31);
+    let indexes = |path: &std::path::Path| -> Vec<String> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'entries' AND type = 'index' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE old_entries (
+                 author BLOB NOT NULL, log_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+                 hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL, payload BLOB NOT NULL,
+                 lipmaa_seq INTEGER, received INTEGER NOT NULL,
+                 PRIMARY KEY (author, log_id, seq)) WITHOUT ROWID;
+             INSERT INTO old_entries SELECT * FROM entries;
+             DROP TABLE entries;
+             ALTER TABLE old_entries RENAME TO entries;
+             CREATE INDEX entries_by_lipmaa ON entries (author, log_id, lipmaa_seq) WHERE lipmaa_seq IS NOT NULL;
+             CREATE UNIQUE INDEX entries_by_received ON entries (received);
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
+    }
+    assert_eq!(indexes(&path), ["entries_by_lipmaa", "entries_by_received", "sqlite_autoindex_entries_1"]);
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(indexes(&path), ["entries_by_lipmaa", "entries_by_received"]);
+    assert_eq!(exported(&s), before);
+    assert_eq!(s.check_integrity().unwrap(), Vec::<String>::new());
+    s.append(fest, event_op("after")).unwrap();
+    let day = TimeFrame::new(Timestamp(0), Timestamp(86_400_000)).unwrap();
+    assert_eq!(s.state().events_in_frame(&fest, &day).len(), 31);
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(exported(&s).len(), 32);
+    assert_eq!(s.state().event_ids().len(), 31);
+}
+
+#[test]
 fn a_store_whose_records_are_without_rowid_moves_them_to_rowid_tables_at_open() {
     // Scenario: a database of schema 6 and plan rows of version 11, whose tables of whole
     // records (events, requests, operations…) are WITHOUT ROWID b-trees, rows and all.
