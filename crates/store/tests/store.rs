@@ -404,3 +404,21 @@ fn a_store_whose_records_are_without_rowid_moves_them_to_rowid_tables_at_open() 
         assert!(!sql.contains("WITHOUT ROWID") && sql.contains("UNIQUE"), "{open}: {sql}");
     }
 }
+
+#[test]
+fn received_order_follows_the_order_entries_were_stored_and_knows_no_other_entry() {
+    let mut s = Store::open_in_memory().unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let first = s.append(fest, event_op("first")).unwrap();
+    let second = s.append(fest, event_op("second")).unwrap();
+    let at = |s: &Store, id: &Id| {
+        let e = s.state().event(id).unwrap();
+        let (author, log_id) = e.log;
+        let seq = s.state().op(id).unwrap().seq;
+        s.received_order(&author, log_id, seq).unwrap()
+    };
+    let (a, b) = (at(&s, &first).unwrap(), at(&s, &second).unwrap());
+    assert!(a < b, "{a} < {b}");
+    assert_eq!(s.received_order(&s.me(), 0, 99).unwrap(), None);
+    assert_eq!(s.received_order(&model::Key(bamboo::Author([7; 32])), 0, 1).unwrap(), None);
+}
