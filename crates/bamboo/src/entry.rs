@@ -301,9 +301,9 @@ impl SignatureVerifier {
 
 /// How many signatures [`SignatureVerifier::verify_all`] checks in one batch: a sync's whole
 /// message (`sync::Limits`: 1,024 entries). A batch's cost per signature falls with its size
-/// (Straus, then Pippenger, over the batch's points): natively 87,000 signatures a second in
-/// batches of 64, 113,000 of 256 and 127,000 of 1,024 on the 2-core machine of issue 15 (the
-/// ingest bench prints the rates of 64 and of this).
+/// (Straus, then Pippenger, over the batch's points): `cargo xtask bench`'s ingest measured
+/// 100,100 signatures a second in batches of 64 and 119,500 in batches of 1,024 (it prints
+/// both), on the 2-core machine of issue 15.
 pub const VERIFY_BATCH: usize = 1024;
 
 /// The batches a failed batch of [`VERIFY_BATCH`] is checked again in.
