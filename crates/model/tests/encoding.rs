@@ -42,6 +42,31 @@ fn festival_create() {
 }
 
 #[test]
+fn negative_numbers_west_of_greenwich_and_south_of_the_equator() {
+    // CBOR's negative integers hold -1 - n: -73,985,000 is major type 1 with 73,984,999
+    // (3a 04 68 eb e7), -34,603,700 with 34,603,699 (3a 02 10 02 b3).
+    let payload = Payload {
+        festival: Some(id(0xab)),
+        op: Operation::ResourceCreate(ResourceFields {
+            name: "Pier".into(),
+            kind: ResourceKind::Location,
+            description: String::new(),
+            geo: Some(model::op::GeoPoint { lat_micro: -34_603_700, lon_micro: -73_985_000 }),
+            address: String::new(),
+            url: String::new(),
+            availability: Availability::Always,
+            policy: "fcfs".into(),
+            capacity: model::Capacity::ONE,
+            needs: Vec::new(),
+        }),
+    };
+    let hex = hex::encode(payload.encode());
+    assert!(hex.contains("636c61743a021002b3"), "lat: {hex}");
+    assert!(hex.contains("636c6f6e3a0468ebe7"), "lon: {hex}");
+    assert_eq!(op::decode(&payload.encode()), Decoded::Op(payload), "decodes to what was encoded");
+}
+
+#[test]
 fn resource_create_as_first_entry_of_a_log() {
     check(
         Payload {
