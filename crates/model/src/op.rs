@@ -243,6 +243,11 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// [`Operation::kind`] of an event's creation.
+    pub const EVENT_CREATE: &'static str = "event/create";
+    /// [`Operation::kind`] of a request's creation.
+    pub const REQUEST_CREATE: &'static str = "request/create";
+
     /// The `op` string on the wire.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -252,10 +257,10 @@ impl Operation {
             Operation::ResourceCreate(_) => "resource/create",
             Operation::ResourceUpdate { .. } => "resource/update",
             Operation::ResourceRetire { .. } => "resource/retire",
-            Operation::EventCreate(_) => "event/create",
+            Operation::EventCreate(_) => Operation::EVENT_CREATE,
             Operation::EventUpdate { .. } => "event/update",
             Operation::EventCancel { .. } => "event/cancel",
-            Operation::RequestCreate { .. } => "request/create",
+            Operation::RequestCreate { .. } => Operation::REQUEST_CREATE,
             Operation::RequestWithdraw { .. } => "request/withdraw",
             Operation::Confirm { .. } => "auth/confirm",
             Operation::Deny { .. } => "auth/deny",

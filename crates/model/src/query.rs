@@ -1,5 +1,7 @@
 //! What a node asks of the plan: objects, their indexes, statuses and names.
 
+use std::borrow::Cow;
+
 use crate::alloc::Decision;
 use crate::id::{Id, Key};
 use crate::state::{
@@ -178,18 +180,36 @@ impl State {
             .map(|(_, p)| p.name.as_str())
     }
 
-    pub fn op(&self, id: &Id) -> Option<&OpRecord> {
-        self.ops.get(id)
+    /// The record of operation `id`, if it was applied (with or without effect).
+    pub fn op(&self, id: &Id) -> Option<Cow<'_, OpRecord>> {
+        if let Some(record) = self.ops.get(id) {
+            return Some(Cow::Borrowed(record));
+        }
+        // The creations that took effect are their events and requests.
+        if let Some(e) = self.events.get(id) {
+            return Some(Cow::Owned(OpRecord::of_event(e)));
+        }
+        self.requests.get(id).map(|q| Cow::Owned(OpRecord::of_request(q)))
     }
 
-    /// Every operation record. With rows read back from a store this reads them all.
-    pub fn ops(&self) -> impl Iterator<Item = (Id, &OpRecord)> {
-        self.ops.keys().into_iter().filter_map(|id| self.ops.get(&id).map(|r| (id, r)))
+    /// Every operation record. With rows read back from a store this reads them all, and
+    /// every event and request.
+    pub fn ops(&self) -> impl Iterator<Item = (Id, Cow<'_, OpRecord>)> {
+        let stored = self.ops.keys();
+        let created =
+            self.events.keys().into_iter().chain(self.requests.keys()).filter(|id| self.ops.get(id).is_none());
+        stored.into_iter().chain(created).filter_map(|id| self.op(&id).map(|r| (id, r)))
     }
 
     /// The operations whose id starts with the hex digits `prefix`, at most `limit`.
     pub fn ops_with_prefix(&self, prefix: &str, limit: usize) -> Vec<Id> {
-        with_prefix(&self.ops, prefix, limit)
+        let mut ids = with_prefix(&self.ops, prefix, limit);
+        ids.extend(with_prefix(&self.events, prefix, limit));
+        ids.extend(with_prefix(&self.requests, prefix, limit));
+        ids.sort();
+        ids.dedup();
+        ids.truncate(limit);
+        ids
     }
 
     /// Events whose id starts with the hex digits `prefix`, at most `limit`, read by key

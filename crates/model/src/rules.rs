@@ -412,6 +412,7 @@ impl State {
             organiser: *author,
             festival: *festival,
             log: (*author, u64::MAX),
+            seq: 0,
             fields: fields.clone(),
             cancelled: false,
             requests: Vec::new(),

@@ -5,7 +5,7 @@ mod support;
 
 use expect_test::expect;
 use model::op::Payload;
-use model::{Availability, Operation};
+use model::{Availability, OpStatus, Operation};
 use support::{World, frame, t};
 
 #[test]
@@ -556,4 +556,44 @@ fn a_ticket_admits_only_when_its_owner_confirms_and_only_while_it_holds() {
     assert!(w.state().admitted(&fest, &bo));
     w.write("tix", fest, Operation::Release { request: q, resource: ticket }, "tix-revokes");
     assert!(!w.state().admitted(&fest, &bo));
+}
+
+/// An event's or a request's creation that took effect has no operation record of its own
+/// (its event or request holds all of it), and reads back as the record it would be; one
+/// without effect is stored, with its rule.
+#[test]
+fn creations_that_took_effect_read_back_as_records_without_rows_of_their_own() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let room = w.resource("ana", fest, "Room", Availability::Always, "manual");
+    let talk = w.event("bo", fest, "Talk", frame(t(1, 10, 0), t(1, 11, 0)));
+    let q = w.request("bo", fest, "q-talk", talk, room, frame(t(1, 10, 0), t(1, 11, 0)));
+    let outside = w.request("bo", fest, "q-outside", talk, room, frame(t(1, 12, 0), t(1, 13, 0)));
+    let empty = w.event("cy", fest, "", frame(t(1, 10, 0), t(1, 11, 0)));
+    let mut s = w.state();
+    let stored: Vec<Vec<u8>> =
+        s.take_changes().into_iter().filter(|(table, ..)| *table == "ops").map(|(_, key, _)| key).collect();
+    let mut out = String::new();
+    for id in [fest, room, talk, q, outside, empty] {
+        let r = s.op(&id).expect("recorded");
+        let row = if stored.iter().any(|k| k.ends_with(&id.0.0)) { "row" } else { "no row" };
+        let author = r.author.to_hex()[..8].to_string();
+        let status = match &r.status {
+            OpStatus::Applied => "applied".to_string(),
+            OpStatus::NoEffect(rule) => format!("no effect: {}", s.describe(rule)),
+        };
+        let same_log = r.log.0 == r.author && r.festival == Some(fest);
+        out.push_str(&format!("{} by {author}, entry {}, in Fest's log {same_log}, {status}; {row}\n", r.kind, r.seq));
+    }
+    let listed = s.ops().filter(|(id, _)| [talk, q, outside].contains(id)).count();
+    out.push_str(&format!("listed by ops(): {listed} of 3\n"));
+    expect![[r#"
+        festival/create by ana, entry 1, in Fest's log true, applied; row
+        resource/create by ana, entry 2, in Fest's log true, applied; row
+        event/create by bo, entry 1, in Fest's log true, applied; no row
+        request/create by bo, entry 2, in Fest's log true, applied; no row
+        request/create by bo, entry 3, in Fest's log true, no effect: the requested time lies outside Talk (2026-07-01 10:00–11:00); row
+        event/create by cy, entry 1, in Fest's log true, no effect: the title must not be empty; row
+        listed by ops(): 3 of 3
+    "#]].assert_eq(&w.relabel(&out));
 }

@@ -172,7 +172,7 @@ fn a_plan_reading_rows_back_never_folds_twice_what_another_handle_wrote() {
     server.refresh().unwrap();
     let seen = server.state().event(&event).unwrap();
     assert_eq!((seen.fields.title.as_str(), seen.sequence), ("Grand opening", 1));
-    assert_eq!(server.state().op(&update).map(|r| r.kind.as_str()), Some("event/update"));
+    assert_eq!(server.state().op(&update).map(|r| r.kind.clone()).as_deref(), Some("event/update"));
     server.append(fest, event_op("Closing")).unwrap();
     let fresh = Store::open(&path).unwrap();
     for s in [&server, &fresh] {
