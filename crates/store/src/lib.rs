@@ -992,18 +992,19 @@ fn write_plan(tx: &Connection, state: &mut State) -> Result<(), StoreError> {
     state.take_changes_in_parts(|mut rows| {
         // In key order, so that each table's b-tree is written from one end to the other.
         rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        for (table, key, value) in rows {
-            match value {
-                Some(value) => {
-                    tx.prepare_cached(&format!(
-                        "INSERT INTO m_{table} (key, value) VALUES (?1, ?2)
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                    ))?
-                    .execute(params![key, value])?;
-                }
-                None => {
-                    tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?.execute([key])?;
-                }
+        // Each table's statements looked up once, not once a row.
+        for run in rows.chunk_by(|a, b| a.0 == b.0) {
+            let table = run[0].0;
+            let mut upsert = tx.prepare_cached(&format!(
+                "INSERT INTO m_{table} (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ))?;
+            let mut delete = tx.prepare_cached(&format!("DELETE FROM m_{table} WHERE key = ?1"))?;
+            for (_, key, value) in run {
+                match value {
+                    Some(value) => upsert.execute(params![key, value])?,
+                    None => delete.execute([key])?,
+                };
             }
         }
         Ok(())
