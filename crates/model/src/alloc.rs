@@ -94,6 +94,11 @@ pub enum Decision {
     },
 }
 
+/// Stored whole.
+impl crate::table::StoredRow<(Id, Id)> for Decision {
+    fn restore(&mut self, _: &(Id, Id)) {}
+}
+
 /// A resource's allocation: its availability, capacity and confirmed slots, folded from its
 /// owner's log. Confirms are kept by start; with a capacity above one they may overlap, and
 /// a step function of how many are active ([`Allocation::load_in`]) answers the check in

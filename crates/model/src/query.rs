@@ -538,7 +538,7 @@ impl State {
 }
 
 /// The keys of `table` whose id starts with the hex digits `prefix`, at most `limit`.
-fn with_prefix<V: serde::de::DeserializeOwned>(
+fn with_prefix<V: serde::de::DeserializeOwned + crate::table::StoredRow<Id>>(
     table: &crate::table::LazyTable<Id, V>,
     prefix: &str,
     limit: usize,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::alloc::{Allocation, Decision};
 use crate::id::{Id, Key};
 use crate::state::{Event, OpRecord, Request, Resource, State};
-use crate::table::{RowSource, Table};
+use crate::table::{RowSource, StoredRow, Table};
 use crate::time::{TimeFrame, Timestamp};
 
 /// Restores a [`State`] from rows, one at a time.
@@ -31,6 +31,12 @@ impl Loader {
         }
         fn decode<V: for<'de> Deserialize<'de>>(v: &[u8]) -> Result<V, String> {
             postcard::from_bytes(v).map_err(|e| e.to_string())
+        }
+        fn restored<V: for<'de> Deserialize<'de> + StoredRow<Id>>(k: &[u8], v: &[u8]) -> Result<(Id, V), String> {
+            let id = decode::<Id>(k)?;
+            let mut v = decode::<V>(v)?;
+            v.restore(&id);
+            Ok((id, v))
         }
         let s = &mut self.state;
         // A lazy state reads back what grows with every entry when it needs it: events,
@@ -59,9 +65,9 @@ impl Loader {
             "eventindex" => s.event_index.load_member(k, v),
             "requestindex" => s.request_index.load_member(k, v),
             "organiserindex" => s.organiser_index.load_member(k, v),
-            "events" => decode::<Event>(v).map(|e| s.events.load(e.id, e)),
-            "requests" => decode::<Request>(v).map(|q| s.requests.load(q.id, q)),
-            "ops" => decode::<Id>(k).and_then(|id| decode::<OpRecord>(v).map(|r| s.ops.load(id, r))),
+            "events" => restored::<Event>(k, v).map(|(id, e)| s.events.load(id, e)),
+            "requests" => restored::<Request>(k, v).map(|(id, q)| s.requests.load(id, q)),
+            "ops" => restored::<OpRecord>(k, v).map(|(id, r)| s.ops.load(id, r)),
             "allocops" => s.alloc_ops.load_op(k, v),
             "decisions" => {
                 decode::<(Id, Id)>(k).and_then(|key| decode::<Decision>(v).map(|d| s.decisions.load(key, d)))

@@ -227,10 +227,17 @@ impl<K: Hash + Eq, V> LazyTable<K, V> {
     }
 }
 
+/// A row of a [`LazyTable`] as stored: the parts its key or its other fields already say
+/// are left out, and put back when it is read.
+pub trait StoredRow<K> {
+    /// Puts back what the stored row leaves out, from its `key`.
+    fn restore(&mut self, key: &K);
+}
+
 impl<K, V> LazyTable<K, V>
 where
     K: Hash + Eq + Clone + serde::Serialize + serde::de::DeserializeOwned,
-    V: serde::de::DeserializeOwned,
+    V: serde::de::DeserializeOwned + StoredRow<K>,
 {
     fn read(&self, key: &K) -> Option<V> {
         let source = self.source.as_ref()?;
@@ -242,8 +249,11 @@ where
                 return None;
             }
         };
-        match postcard::from_bytes(&bytes) {
-            Ok(v) => Some(v),
+        match postcard::from_bytes::<V>(&bytes) {
+            Ok(mut v) => {
+                v.restore(key);
+                Some(v)
+            }
             Err(_) => {
                 self.unreadable.set(true);
                 None

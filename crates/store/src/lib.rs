@@ -75,8 +75,9 @@ pub use verified::{
 /// 9: so is each id waited for; 10: each operation of a resource's decision history;
 /// 11: each active slot; 12: the tables of whole records stored by rowid (migration 7);
 /// 13: index members with their frames' ends; 14: events with the sequence number that
-/// created them, and no operation records of the creations their events and requests hold.
-const MODEL_ROWS_VERSION: i64 = 14;
+/// created them, and no operation records of the creations their events and requests hold;
+/// 15: rows of events, requests and operation records without their ids and authors.
+const MODEL_ROWS_VERSION: i64 = 15;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
