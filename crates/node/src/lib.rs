@@ -16,7 +16,15 @@ pub mod sync_cmds;
 
 /// Opens the node in `data_dir` with this node's policy hooks registered.
 pub fn open(data_dir: &std::path::Path) -> error::ApiResult<node::Node> {
-    let mut node = node::Node::open(data_dir)?;
+    open_with_progress(data_dir, &mut |_, _| {})
+}
+
+/// As [`open`], reporting (done, total) entries if the store rebuilds its plan.
+pub fn open_with_progress(
+    data_dir: &std::path::Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> error::ApiResult<node::Node> {
+    let mut node = node::Node::open_with_progress(data_dir, progress)?;
     hooks::register(&mut node)?;
     Ok(node)
 }

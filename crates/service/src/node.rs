@@ -295,9 +295,14 @@ impl Node {
     /// The directory is private to the user (0700) and so is every file in it (0600),
     /// whatever the umask: the database holds the secret key.
     pub fn open(data_dir: &Path) -> ApiResult<Node> {
+        Node::open_with_progress(data_dir, &mut |_, _| {})
+    }
+
+    /// As [`Node::open`], reporting (done, total) entries if the store rebuilds its plan.
+    pub fn open_with_progress(data_dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> ApiResult<Node> {
         private_dir(data_dir)
             .map_err(|e| ApiError::internal(format!("cannot prepare data directory {}: {e}", data_dir.display())))?;
-        let store = Store::open(&data_dir.join(DB_FILE))?;
+        let store = Store::open_with_progress(&data_dir.join(DB_FILE), progress)?;
         Ok(Node {
             store,
             policies: PolicyRegistry::default(),

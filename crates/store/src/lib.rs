@@ -149,6 +149,12 @@ impl Store {
     /// Opens (or creates) the database at `path`, migrating its schema, loading the plan,
     /// and creating the node's key pair on first use.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_progress(path, &mut |_, _| {})
+    }
+
+    /// As [`Store::open`], reporting (done, total) entries if the plan is rebuilt (its rows
+    /// are of another format: a million entries take most of a minute).
+    pub fn open_with_progress(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
         // Natively, the plan forgets the rows it wrote and reads them back when asked
         // (issue 15: bounded memory). A browser's database takes one connection only.
@@ -156,15 +162,19 @@ impl Store {
         let rows = Some(std::sync::Arc::new(rows::SqlRows::open(path)?));
         #[cfg(target_arch = "wasm32")]
         let rows = None;
-        Store::from_connection(conn, rows)
+        Store::from_connection(conn, rows, progress)
     }
 
     /// A store that lives in memory only: for tests and tools.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::from_connection(Connection::open_in_memory()?, None)
+        Store::from_connection(Connection::open_in_memory()?, None, &mut |_, _| {})
     }
 
-    fn from_connection(mut conn: Connection, rows: Option<std::sync::Arc<rows::SqlRows>>) -> Result<Store, StoreError> {
+    fn from_connection(
+        mut conn: Connection,
+        rows: Option<std::sync::Arc<rows::SqlRows>>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Store, StoreError> {
         // WAL lets readers (another CLI process, the HTTP server) run while a batch is
         // written; FULL makes every committed batch durable, so nothing acknowledged is lost.
         // In a browser the OPFS VFS allows one connection and no WAL.
@@ -197,7 +207,7 @@ impl Store {
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
         } else {
-            store.rebuild(&mut |_, _| {})?;
+            store.rebuild(progress)?;
         }
         store.data_version = data_version(&store.conn)?;
         Ok(store)

@@ -472,8 +472,27 @@ pub fn default_data_dir() -> PathBuf {
 
 fn open(cli_dir: &Option<PathBuf>) -> Result<Node, ApiError> {
     let dir = cli_dir.clone().unwrap_or_else(default_data_dir);
-    pandafest::open(&dir)
+    // A store whose plan is of an older format folds it again from every entry at open:
+    // said once it is large enough to take a while, with a bar on a terminal.
+    let mut bar: Option<output::Progress> = None;
+    let node = pandafest::open_with_progress(&dir, &mut |done, total| {
+        if total < REBUILD_NOTICE {
+            return;
+        }
+        bar.get_or_insert_with(|| {
+            tell!("the plan's format changed: folding it again from the {total} stored entries");
+            output::Progress::new("rebuilding", "entries")
+        })
+        .update(done, total);
+    });
+    if let Some(mut bar) = bar {
+        bar.finish();
+    }
+    node
 }
+
+/// Entries from which a rebuild of the plan at open is announced (about a second's work).
+const REBUILD_NOTICE: u64 = 20_000;
 
 /// RESOURCE (for the event's time) or RESOURCE@START/END.
 fn request_arg(r: &str) -> Result<NewRequest, ApiError> {
