@@ -160,8 +160,8 @@ impl StoredRow<Id> for OpRecord {
 }
 
 impl OpRecord {
-    /// The record of the creation of event `e`, which took effect. Not stored: a third of
-    /// the plan's rows, whose writing was a sixth of an import's time (issue 15).
+    /// The record of the creation of event `e`, which took effect. Not stored: two in five
+    /// of a festival's plan rows, whose writing was about a sixth of an import (issue 15).
     pub(crate) fn of_event(e: &Event) -> OpRecord {
         OpRecord {
             author: e.organiser,
