@@ -95,9 +95,7 @@ pub enum Decision {
 }
 
 /// Stored whole.
-impl crate::table::StoredRow<(Id, Id)> for Decision {
-    fn restore(&mut self, _: &(Id, Id)) {}
-}
+impl crate::table::StoredRow<(Id, Id)> for Decision {}
 
 /// A resource's allocation: its availability, capacity and confirmed slots, folded from its
 /// owner's log. Confirms are kept by start; with a capacity above one they may overlap, and

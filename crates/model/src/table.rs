@@ -230,8 +230,9 @@ impl<K: Hash + Eq, V> LazyTable<K, V> {
 /// A row of a [`LazyTable`] as stored: the parts its key or its other fields already say
 /// are left out, and put back when it is read.
 pub trait StoredRow<K> {
-    /// Puts back what the stored row leaves out, from its `key`.
-    fn restore(&mut self, key: &K);
+    /// Puts back what the stored row leaves out, from its `key`; nothing for a row stored
+    /// whole.
+    fn restore(&mut self, _key: &K) {}
 }
 
 impl<K, V> LazyTable<K, V>
