@@ -8,7 +8,7 @@
 //! transport is gone. The browser's worker drives it directly; the native node drives it from
 //! one thread (`net::Host`), its connections being byte pumps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bamboo::Author;
 use model::Id;
@@ -182,8 +182,8 @@ pub struct Hub {
     wanted: Option<Vec<FestivalId>>,
     /// The passive view as last kept in the settings.
     remembered: Option<Vec<String>>,
-    /// Hashes of entries whose signatures the host verified already ([`Hub::mark_verified`]).
-    preverified: HashMap<bamboo::Hash, store::Ahead>,
+    /// Entries the host verified already ([`Hub::mark_verified`], [`Hub::mark_verified_entries`]).
+    preverified: store::Preverified,
 }
 
 /// The most entries checked ahead the hub keeps: the window of a browser's sessions (4 batches
@@ -253,21 +253,24 @@ impl Hub {
     /// [`verified_hashes`]): when a session brings them, they are stored without checking
     /// their signatures again. Only the host's own verification may call this.
     pub fn mark_verified(&mut self, hashes: impl IntoIterator<Item = bamboo::Hash>) {
-        self.checked_ahead(hashes.into_iter().map(|hash| (hash, store::Ahead::Signature)));
+        for hash in hashes {
+            self.make_room_ahead();
+            self.preverified.mark_signature(hash);
+        }
     }
 
     /// As [`Hub::mark_verified`], the entries whole ([`verified_entries`]): when a session
     /// brings them, they are stored as they are.
     pub fn mark_verified_entries(&mut self, entries: impl IntoIterator<Item = store::VerifiedEntry>) {
-        self.checked_ahead(entries.into_iter().map(|v| (v.hash(), store::Ahead::Entry(Box::new(v)))));
+        for entry in entries {
+            self.make_room_ahead();
+            self.preverified.mark_entry(entry);
+        }
     }
 
-    fn checked_ahead(&mut self, checked: impl Iterator<Item = (bamboo::Hash, store::Ahead)>) {
-        for (hash, ahead) in checked {
-            if self.preverified.len() >= PREVERIFIED_MAX {
-                self.preverified.clear();
-            }
-            self.preverified.insert(hash, ahead);
+    fn make_room_ahead(&mut self) {
+        if self.preverified.len() >= PREVERIFIED_MAX {
+            self.preverified.clear();
         }
     }
 
@@ -911,10 +914,10 @@ impl Hub {
 fn store_batch(
     node: &mut Node,
     items: Vec<(Vec<u8>, Vec<u8>)>,
-    preverified: &mut HashMap<bamboo::Hash, store::Ahead>,
+    preverified: &mut store::Preverified,
 ) -> Result<u64, String> {
     let mut verified = Vec::with_capacity(items.len());
-    let verdicts = store::verify_entries_checked(items, &mut |hash| preverified.remove(hash));
+    let verdicts = store::verify_entries_checked(items, preverified);
     for (i, v) in verdicts.into_iter().enumerate() {
         verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
     }
@@ -967,25 +970,31 @@ mod tests {
         // The forged entry passes only if its own hash was marked; the genuine one's does not
         // cover it.
         let item = |e: &sync::WireEntry| vec![(e.entry.clone(), e.payload.clone())];
-        let mut marked = HashMap::from([(hashes[2], store::Ahead::Signature)]);
-        let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
+        let mut marked = store::Preverified::default();
+        marked.mark_signature(hashes[2]);
+        let verdict = store::verify_entries_checked(item(&forged[2]), &mut marked);
         assert!(verdict[0].is_err(), "a genuine entry's mark does not cover a forged one");
-        assert!(marked.contains_key(&hashes[2]));
-        let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
+        assert_eq!(marked.len(), 1);
+        let verdict = store::verify_entries_checked(item(&entries[2]), &mut marked);
         assert!(verdict[0].is_ok() && marked.is_empty(), "a mark is used once");
 
         // Whole entries checked ahead: stored as they are, their operations decoded; one
-        // filed under another entry's hash does not pass for it.
+        // does not pass for other bytes or another payload.
         let whole = verified_entries(&message(entries.clone()));
         assert_eq!(whole.iter().map(|v| v.hash()).collect::<Vec<_>>(), hashes);
         assert!(verified_entries(&message(forged.clone())).is_empty());
-        let forged_hash = bamboo::Hash::of(&forged[2].entry);
-        let mut marked = HashMap::from([(forged_hash, store::Ahead::Entry(Box::new(whole[2].clone())))]);
-        let verdict = store::verify_entries_checked(item(&forged[2]), &mut |h| marked.remove(h));
+        let mut marked = store::Preverified::default();
+        marked.mark_entry(whole[2].clone());
+        let verdict = store::verify_entries_checked(item(&forged[2]), &mut marked);
         assert!(verdict[0].is_err(), "an entry checked ahead stands only for itself");
-        let mut marked = HashMap::from([(hashes[2], store::Ahead::Entry(Box::new(whole[2].clone())))]);
-        let verdict = store::verify_entries_checked(item(&entries[2]), &mut |h| marked.remove(h));
+        let mut other_payload = item(&entries[2]);
+        other_payload[0].1.push(0);
+        let verdict = store::verify_entries_checked(other_payload, &mut marked);
+        assert!(verdict[0].is_err(), "nor for its bytes with another payload");
+        assert_eq!(marked.len(), 1);
+        let verdict = store::verify_entries_checked(item(&entries[2]), &mut marked);
         assert_eq!(verdict[0].as_ref().map(|v| v.hash()).ok(), Some(hashes[2]));
+        assert!(marked.is_empty(), "a mark is used once");
     }
 
     /// Two hubs over no transport: each side's messages are handed to the other all at once

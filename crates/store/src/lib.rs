@@ -66,7 +66,7 @@ use sync::LogHeight;
 use sql_log::BatchLogs;
 pub use sql_log::SqlLog;
 pub use verified::{
-    Ahead, DecodedEntry, VerifiedEntry, decode_entry, verify_entries, verify_entries_checked, verify_signatures,
+    DecodedEntry, Preverified, VerifiedEntry, decode_entry, verify_entries, verify_entries_checked, verify_signatures,
     verify_signatures_here,
 };
 

@@ -1,5 +1,9 @@
 //! Entries whose signatures and payloads were checked: the input of [`crate::Store::ingest`].
 
+use std::collections::hash_map::{self, RandomState};
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
 use bamboo::{Entry, Hash, SignatureVerifier, SignedEntry};
 use model::{Id, Key, LogEntry, ReadEntry};
 
@@ -130,32 +134,75 @@ fn verify_with(
 /// Decodes each entry, checks its payload against the payload hash and size and its
 /// signature (in batches). One verdict per item, in order.
 pub fn verify_entries(items: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
-    verify_entries_checked(items, &mut |_| None)
+    verify_entries_checked(items, &mut Preverified::default())
 }
 
-/// What a host checked of an entry ahead of [`verify_entries_checked`], on another thread
-/// than the one that stores, found by the entry's hash. The hash covers the whole entry,
-/// signature and payload hash included, so what was checked of one entry never passes for
-/// other bytes.
-#[derive(Clone, Debug)]
-pub enum Ahead {
-    /// Its signature (the browser peer's second worker, which sends back hashes only).
-    Signature,
-    /// All of it, its operation decoded too ([`VerifiedEntry::with_op_decoded`]: a native
-    /// node's blocking thread). Boxed: a browser's map of hashes would otherwise take the
-    /// size of a whole entry (880 bytes) for each.
-    Entry(Box<VerifiedEntry>),
+/// What a host checked of entries ahead of [`verify_entries_checked`], on another thread or
+/// worker than the one that stores. Each mark is taken once, by the entry it was made for;
+/// what was checked of one entry never passes for other bytes.
+#[derive(Debug, Default)]
+pub struct Preverified {
+    /// Hashes of entries whose signatures were checked (a browser peer's second worker,
+    /// which sends back hashes only). The hash covers the whole entry, signature and payload
+    /// hash included.
+    signatures: HashSet<Hash>,
+    /// Whole entries, their operations decoded too ([`VerifiedEntry::with_op_decoded`]: a
+    /// native node's blocking thread), found by a digest of their bytes and taken only for
+    /// the same bytes and payload. Not by their hashes: hashing each entry and payload again
+    /// to find it was a tenth of the time of the thread that stores a sync (issue 15).
+    /// Entries whose digests collide replace each other; the one replaced is checked again.
+    /// Boxed: the table would otherwise take the size of a whole entry (880 bytes) for
+    /// each of its free slots too.
+    entries: HashMap<u64, Box<VerifiedEntry>>,
+    digest: RandomState,
 }
 
-/// As [`verify_entries`], but an entry whose hash `checked` has something for ([`Ahead`]) is
-/// not checked again.
+impl Preverified {
+    /// The entry with this hash was decoded, its payload checked and its signature holds.
+    pub fn mark_signature(&mut self, hash: Hash) {
+        self.signatures.insert(hash);
+    }
+
+    /// This entry was checked whole.
+    pub fn mark_entry(&mut self, entry: VerifiedEntry) {
+        self.entries.insert(self.digest.hash_one(&entry.bytes), Box::new(entry));
+    }
+
+    /// Marks held.
+    pub fn len(&self) -> usize {
+        self.signatures.len() + self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every mark: the entries are then checked again when they come.
+    pub fn clear(&mut self) {
+        self.signatures.clear();
+        self.entries.clear();
+    }
+
+    fn take_entry(&mut self, bytes: &[u8], payload: &[u8]) -> Option<VerifiedEntry> {
+        match self.entries.entry(self.digest.hash_one(bytes)) {
+            hash_map::Entry::Occupied(e) if e.get().bytes == bytes && e.get().payload() == payload => Some(*e.remove()),
+            _ => None,
+        }
+    }
+}
+
+/// As [`verify_entries`], but an entry marked in `ahead` is not checked again.
 pub fn verify_entries_checked(
     items: Vec<(Vec<u8>, Vec<u8>)>,
-    checked: &mut dyn FnMut(&Hash) -> Option<Ahead>,
+    ahead: &mut Preverified,
 ) -> Vec<Result<VerifiedEntry, bamboo::Error>> {
     let mut verdicts: Vec<Option<Result<VerifiedEntry, bamboo::Error>>> = Vec::with_capacity(items.len());
     let mut unchecked = Vec::new();
     for (bytes, payload) in items {
+        if let Some(v) = ahead.take_entry(&bytes, &payload) {
+            verdicts.push(Some(Ok(v)));
+            continue;
+        }
         let d = match decode_entry(bytes, payload) {
             Ok(d) => d,
             Err(e) => {
@@ -163,13 +210,11 @@ pub fn verify_entries_checked(
                 continue;
             }
         };
-        match checked(&d.hash) {
-            Some(Ahead::Signature) => verdicts.push(Some(Ok(VerifiedEntry::verified(d)))),
-            Some(Ahead::Entry(v)) if v.hash == d.hash => verdicts.push(Some(Ok(*v))),
-            _ => {
-                unchecked.push(d);
-                verdicts.push(None);
-            }
+        if ahead.signatures.remove(&d.hash) {
+            verdicts.push(Some(Ok(VerifiedEntry::verified(d))));
+        } else {
+            unchecked.push(d);
+            verdicts.push(None);
         }
     }
     let mut rest = verify_signatures(&mut SignatureVerifier::default(), unchecked).into_iter();
