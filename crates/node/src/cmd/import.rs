@@ -21,10 +21,12 @@ use store::{DecodedEntry, SqlLog};
 use super::log::parse_line;
 use super::output::Progress;
 
-/// Entries stored per transaction. Two batches are in memory at once (the one stored, the
-/// one verified and handed over when the store takes it): 5,000 rather than 10,000 made a
-/// million-entry import peak 24 MB lower, and 100,000 entries imported as fast (issue 15).
-const BATCH: usize = 5_000;
+/// Entries stored per transaction. Three batches are in memory at once (the one stored, one
+/// verified in the channel, one verified and waiting for room in it), 10,500 entries: as
+/// many as two batches of 5,000 held before, when the channel had no room. 5,000 rather than
+/// 10,000 made a million-entry import peak 24 MB lower, and 100,000 entries imported as fast
+/// (issue 15).
+const BATCH: usize = 3_500;
 
 /// What the link checks need of one log's entries read so far from the file: each entry's
 /// hash and, of an entry that came before an entry it links to, that link. A link whose
@@ -179,11 +181,16 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     // before it stay.
     let (mut new, mut duplicates, mut forks, mut done, mut total) = (0, 0, 0, 0, 0);
     std::thread::scope(|scope| -> Result<(), ApiError> {
-        // No room in the channel: the verifier waits with its batch until the store takes
-        // it. With room for one, three batches were in memory, their operations decoded: a
-        // million-entry import peaked 143 MB (the limit is 150), and 100,000 entries imported
-        // no faster (medians of four, 3.75 and 3.51 s).
-        let (checked, verdicts) = std::sync::mpsc::sync_channel::<Checked>(0);
+        // Room for one batch: the verifier works up to two batches ahead. Storing a batch
+        // takes about 30 ms and verifying one of 5,000 about 55, but every 20,000 entries
+        // the store also writes the plan's rows, 75–215 ms more; with no room in the
+        // channel, the verifier waited with its one batch meanwhile, and the store then
+        // waited for it at each batch after (0.3 s of a 1.9 s import of 100,000 entries,
+        // `PANDAFEST_TIMING=1`). With room for one and batches of 3,500, 100,000 entries
+        // import in 1.40 s against 1.62 s (medians of 3 alternating), as many entries in
+        // memory, and a million in as long (medians of 3, 41.0 and 39.9 s, the same peak).
+        // Batches of 2,500 with room for two made the million 8 % slower: more commits.
+        let (checked, verdicts) = std::sync::mpsc::sync_channel::<Checked>(1);
         scope.spawn(move || {
             let mut verifier = bamboo::SignatureVerifier::default();
             let mut lines = match Lines::open(file) {
@@ -233,7 +240,13 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
         drop(file_logs);
         phase("read, decoded and links checked");
         let mut progress = Progress::new("importing", "entries");
-        for message in verdicts {
+        // How long the store waited for the verifier (`PANDAFEST_TIMING`).
+        let mut waited = std::time::Duration::ZERO;
+        let mut verdicts = verdicts.into_iter();
+        loop {
+            let asked = std::time::Instant::now();
+            let Some(message) = verdicts.next() else { break };
+            waited += asked.elapsed();
             let kept = |first_line: usize| match done {
                 0 => "nothing was imported".to_string(),
                 _ => format!("the {done} entries before line {first_line} were stored, none from there on"),
@@ -257,6 +270,9 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
             }
         }
         progress.finish();
+        if timing {
+            tell!("waited for signatures: {:.2} s", waited.as_secs_f64());
+        }
         Ok(())
     })?;
     phase("stored");
