@@ -13,6 +13,7 @@
 //!   first-come-first-served and manual built in, and a registry for custom policies.
 
 pub mod alloc;
+pub mod cbor;
 mod history;
 pub mod id;
 mod index;

@@ -576,7 +576,8 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     if bytes.len() > MAX_PAYLOAD {
         return Decoded::Malformed { error: FormatError::TooLarge(bytes.len()), festival: None };
     }
-    let value: Value = match ciborium::from_reader(bytes) {
+    let read = crate::cbor::read(bytes).map(|(v, _)| Ok(v)).unwrap_or_else(|| ciborium::from_reader(bytes));
+    let value: Value = match read {
         Ok(v) => v,
         Err(e) => return Decoded::Malformed { error: FormatError::NotCbor(e.to_string()), festival: None },
     };
