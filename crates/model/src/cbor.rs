@@ -11,9 +11,16 @@
 use ciborium::value::{Integer, Value};
 
 /// Containers nested deeper than this are left to ciborium. A payload nests three deep (an
-/// operation's map, a list of windows, a window), a sync message four; the sync protocol
-/// lets ciborium read eight (`sync::wire`), so whatever this reads, ciborium would too.
+/// operation's map, a list of windows, a window), and so does a sync message's batch of
+/// entries (the message, its entries, an entry); the sync protocol lets ciborium read eight
+/// (`sync::wire`), so whatever this reads, ciborium would too.
 const MAX_NESTING: usize = 4;
+
+/// The most items an array or map is given room for before they are read. A length is only
+/// what the bytes claim: room for as many `Value`s (32 bytes each) as a megabyte message has
+/// bytes left would be 32 MB, at each level of nesting. Beyond this the vector grows as the
+/// items come (serde bounds its own preallocation the same way).
+const ROOM_AHEAD: usize = 1024;
 
 /// The first CBOR item of `bytes` and the number of bytes it took, if it is made only of
 /// integers, byte and text strings, arrays and maps of definite length, booleans and null;
@@ -68,7 +75,6 @@ impl<'a> Reader<'a> {
             2 => Value::Bytes(self.take(n)?.to_vec()),
             3 => Value::Text(std::str::from_utf8(self.take(n)?).ok()?.to_owned()),
             4 | 5 if nesting >= MAX_NESTING => return None,
-            // Each item takes a byte at least: a length is only believed as far as the bytes go.
             4 => {
                 let mut items = Vec::with_capacity(self.room(n));
                 for _ in 0..n {
@@ -90,7 +96,8 @@ impl<'a> Reader<'a> {
     }
 
     fn room(&self, claimed: u64) -> usize {
-        usize::try_from(claimed).unwrap_or(usize::MAX).min(self.bytes.len() - self.at)
+        // Each item takes a byte at least.
+        usize::try_from(claimed).unwrap_or(usize::MAX).min(self.bytes.len() - self.at).min(ROOM_AHEAD)
     }
 }
 
