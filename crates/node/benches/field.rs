@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -76,15 +77,19 @@ impl Node {
         self.get(&format!("/festivals/{festival}/events")).as_array().map_or(0, Vec::len)
     }
 
-    /// (open sessions with proven peers, messages sent, entries received) over the sync
-    /// status, ended sessions included.
-    fn sync_counters(&self) -> (usize, u64, u64) {
+    /// (open sessions with proven peers, of them with nodes (neighbours, not `browsers`),
+    /// messages sent, entries received) over the sync status, ended sessions included.
+    fn sync_counters(&self, browsers: &HashSet<String>) -> Counters {
         let status = self.get("/sync");
         let peers = status["peers"].as_array().cloned().unwrap_or_default();
-        let open = peers.iter().filter(|p| p["connected"] == true && p["key"].is_string()).count();
-        let sent = peers.iter().map(|p| p["sent"].as_u64().unwrap_or(0)).sum();
-        let received = peers.iter().map(|p| p["received"].as_u64().unwrap_or(0)).sum();
-        (open, sent, received)
+        let open: Vec<&str> =
+            peers.iter().filter(|p| p["connected"] == true).filter_map(|p| p["key"].as_str()).collect();
+        Counters {
+            sessions: open.len(),
+            neighbours: open.iter().filter(|k| !browsers.contains(**k)).count(),
+            sent: peers.iter().map(|p| p["sent"].as_u64().unwrap_or(0)).sum(),
+            received: peers.iter().map(|p| p["received"].as_u64().unwrap_or(0)).sum(),
+        }
     }
 
     fn rss_kb(&self) -> u64 {
@@ -98,9 +103,18 @@ impl Node {
     }
 }
 
+/// What a node's sync status counts.
+struct Counters {
+    sessions: usize,
+    neighbours: usize,
+    sent: u64,
+    received: u64,
+}
+
 /// A browser-like peer: in memory, no address, one live session to its invite's node.
 struct Browser {
     node: Arc<Mutex<service::Node>>,
+    key: String,
 }
 
 impl Browser {
@@ -109,6 +123,7 @@ impl Browser {
         let url = net::ws_url(address);
         let link = service::invite::Invite { festival, peers: vec![url.clone()] }.to_link();
         service::invite::remember_join(&node, &link, &[]).unwrap();
+        let key = node.identity().unwrap().public_key;
         let node = Arc::new(Mutex::new(node));
         let ctx = runtime.block_on(async { net::SyncContext::new(node.clone()) });
         runtime.spawn(async move {
@@ -116,7 +131,7 @@ impl Browser {
             let info = net::ConnectionInfo { address: url, direction: net::Direction::Outgoing, once: false };
             let _ = net::drive(&ctx, tx, rx, info, |_, _| {}).await;
         });
-        Browser { node }
+        Browser { node, key }
     }
 
     fn events(&self, festival: &model::Id) -> usize {
@@ -157,7 +172,9 @@ fn main() {
     );
     // Let the neighbours settle (shuffles every ~10 s).
     std::thread::sleep(Duration::from_secs(15));
-    let before: Vec<(usize, u64, u64)> = nodes.iter().map(Node::sync_counters).collect();
+    let browser_keys: HashSet<String> = tabs.iter().map(|t| t.key.clone()).collect();
+    let counters = || nodes.iter().map(|n| n.sync_counters(&browser_keys)).collect::<Vec<_>>();
+    let before = counters();
 
     const WRITES: usize = 10;
     let mut reach: [Vec<f64>; 3] = Default::default();
@@ -201,20 +218,25 @@ fn main() {
         reach[1].push(percentile(&times, 0.99));
         reach[2].push(times[times.len() - 1]);
     }
-    let after: Vec<(usize, u64, u64)> = nodes.iter().map(Node::sync_counters).collect();
+    let after = counters();
     let rss: Vec<u64> = nodes.iter().map(Node::rss_kb).collect();
 
     let bound = Bound::for_size(total);
-    let sessions: Vec<usize> = after.iter().map(|a| a.0).collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let over = sessions.iter().filter(|s| **s > bound.total()).count();
+    let spread = |v: Vec<usize>| {
+        let m = mean(&v.iter().map(|s| *s as f64).collect::<Vec<_>>());
+        format!("min {}, mean {m:.1}, max {}", v.iter().min().unwrap(), v.iter().max().unwrap())
+    };
+    let over = after.iter().filter(|a| a.neighbours > bound.total()).count();
     println!(
-        "  sessions per node (neighbours and browsers): min {}, mean {:.1}, max {} (bound {} on neighbours: ⌈ln {total}⌉ + 1; {over} nodes above it counting their browsers, which are not bounded; a full mesh would be {})",
-        sessions.iter().min().unwrap(),
-        mean(&sessions.iter().map(|s| *s as f64).collect::<Vec<_>>()),
-        sessions.iter().max().unwrap(),
+        "  sessions per node with other nodes (neighbours): {} (bound {}: ⌈ln {total}⌉ + 1; {over} nodes above it; a full mesh would be {})",
+        spread(after.iter().map(|a| a.neighbours).collect()),
         bound.total(),
-        total - 1
+        n - 1
+    );
+    println!(
+        "  sessions per node with browsers too (browsers are not bounded): {}",
+        spread(after.iter().map(|a| a.sessions).collect())
     );
     for (name, times) in ["50 %", "99 %", "100 %"].iter().zip(&reach) {
         let mut sorted = times.clone();
@@ -227,9 +249,9 @@ fn main() {
     }
     // Sessions that ended during the writes drop out of the status: the deltas are floors.
     let messages: Vec<f64> =
-        before.iter().zip(&after).map(|(b, a)| a.1.saturating_sub(b.1) as f64 / WRITES as f64).collect();
+        before.iter().zip(&after).map(|(b, a)| a.sent.saturating_sub(b.sent) as f64 / WRITES as f64).collect();
     let copies: Vec<f64> =
-        before.iter().zip(&after).map(|(b, a)| a.2.saturating_sub(b.2) as f64 / WRITES as f64).collect();
+        before.iter().zip(&after).map(|(b, a)| a.received.saturating_sub(b.received) as f64 / WRITES as f64).collect();
     println!(
         "  per node per entry: {:.1} sync messages sent, {:.2} copies of the entry received (1 is the least; a full mesh sends {})",
         mean(&messages),
