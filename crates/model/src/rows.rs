@@ -150,11 +150,16 @@ impl State {
         self.settle();
         // Encoded a chunk at a time: a table's changed rows encoded at once took 7 MB at the
         // peak of a million-entry sync.
-        fn rows<K: Serialize, V: Serialize, E>(
+        fn rows<K: Serialize + Ord, V: Serialize, E>(
             name: &'static str,
-            dirty: Vec<(K, Option<&V>)>,
+            mut dirty: Vec<(K, Option<&V>)>,
             write: &mut impl FnMut(Vec<Row>) -> Result<(), E>,
         ) -> Result<(), E> {
+            // In order, not only each chunk: a write then goes through a table's b-tree once,
+            // from one end to the other (ids, most rows' keys, are encoded in their order).
+            // A million-entry import took 32.7 and 33.5 s against 34.3–37.7 s with each chunk
+            // in order only (alternating); 100,000 entries as long (issue 15).
+            dirty.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             for chunk in dirty.chunks(WRITE_CHUNK) {
                 write(chunk.iter().map(|(k, v)| (name, encode(k), v.map(encode))).collect())?;
             }
