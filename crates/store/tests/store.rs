@@ -233,7 +233,6 @@ fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
         let fields = EventFields { title: format!("take {i}"), description: "x".repeat(3000), frame, bundle: false };
         s.append(fest, Operation::EventUpdate { event: *event, fields }).unwrap();
         largest = largest.max(std::fs::metadata(&wal).unwrap().len());
-        eprint!("{} ", std::fs::metadata(&wal).unwrap().len() / 16408);
     }
     assert_eq!(s.state().event(&events[199]).unwrap().sequence, 1);
     assert!(largest < 100 * (page as u64 + 24), "the WAL grew to {largest} bytes ({page}-byte pages)");
