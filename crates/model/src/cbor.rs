@@ -13,8 +13,8 @@ use ciborium::value::{Integer, Value};
 /// Containers nested deeper than this are left to ciborium. A payload nests three deep (an
 /// operation's map, a list of windows, a window), and so does a sync message's batch of
 /// entries (the message, its entries, an entry); the sync protocol lets ciborium read eight
-/// (`sync::wire`), so whatever this reads, ciborium would too.
-const MAX_NESTING: usize = 4;
+/// (`sync::wire`, which asserts that it is deeper), so whatever this reads, ciborium would too.
+pub const MAX_NESTING: usize = 4;
 
 /// The most items an array or map is given room for before they are read. A length is only
 /// what the bytes claim: room for as many `Value`s (32 bytes each) as a megabyte message has

@@ -25,6 +25,9 @@ pub const VERSION_MINOR: u64 = 1;
 
 /// Nesting deeper than any message needs is refused before it can exhaust the stack.
 const MAX_DEPTH: usize = 8;
+// `parse` takes what `model::cbor` reads as read; it reads only what ciborium reads within
+// this limit.
+const _: () = assert!(model::cbor::MAX_NESTING < MAX_DEPTH);
 /// The longest reason text a `Close` may carry.
 pub const MAX_REASON_BYTES: usize = 1024;
 
