@@ -198,7 +198,10 @@ impl Store {
             None => None,
         };
         #[cfg(target_arch = "wasm32")]
-        let rows = path.and(None);
+        let rows = {
+            let _ = path;
+            None
+        };
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // A batch touches pages all over the plan's indexes of ids (hashes); with SQLite's
