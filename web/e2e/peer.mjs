@@ -443,6 +443,42 @@ async function main() {
     await shot(bo, 'event-confirmed')
   })
 
+  await step("a festival of 300 events reaches Bo's browser, its large batch through the second worker", async () => {
+    // The node's own festival: its first batch (256 entries, about 100 KB) is one that Bo's
+    // second worker, which holds the WebSocket, checks before the first worker stores it.
+    const post = async (path, body) => {
+      const res = await fetch(`${node.origin}/api/v1${path}`, { method: 'POST', headers: node.headers, body: JSON.stringify(body) })
+      if (!res.ok) fail(`POST ${path} on the node answered ${res.status}: ${await res.text()}`)
+      return res.json()
+    }
+    const big = await post('/festivals', { name: 'Conference', timezone: 'UTC' })
+    let last
+    for (let i = 1; i <= 300; i++) {
+      const start = new Date(Date.parse('2030-03-01T08:00:00Z') + i * 600_000).toISOString().replace('.000Z', 'Z')
+      const end = new Date(Date.parse(start) + 300_000).toISOString().replace('.000Z', 'Z')
+      last = await post(`/festivals/${big.id}/events`, { title: `Talk ${i}`, start, end })
+    }
+    const page = bo.page
+    await nav(bo).getByRole('link', { name: 'Festivals', exact: true }).click()
+    await page.getByRole('heading', { level: 1, name: 'Festivals' }).waitFor()
+    await page.getByLabel('Invite link').fill(`pandafest://join?festival=${big.id}&peer=${encodeURIComponent(node.syncUrl)}`)
+    await page.getByRole('button', { name: 'Join' }).click()
+    await page
+      .getByRole('list', { name: 'Your festivals' })
+      .getByRole('link', { name: 'Conference' })
+      .waitFor({ timeout: SYNC_TIMEOUT_MS })
+      .catch(() => fail(`the festival did not arrive in Bo's browser within ${SYNC_TIMEOUT_MS} ms`))
+    // The last event is in the last batch: all of them were stored, in order.
+    await page.evaluate((id) => {
+      location.hash = `#/events/${id}`
+    }, last.id)
+    await page
+      .getByRole('heading', { level: 1, name: 'Talk 300' })
+      .waitFor({ timeout: SYNC_TIMEOUT_MS })
+      .catch(() => fail(`the festival's last event did not arrive in Bo's browser within ${SYNC_TIMEOUT_MS} ms`))
+    await shot(bo, 'conference-last-event')
+  })
+
   await step('the node introduced the browsers: they connect over WebRTC', async () => {
     const t0 = Date.now()
     const rtc = /webrtc:[0-9a-f]{16}/

@@ -33,7 +33,8 @@ export interface SocketLike {
   binaryType: string
   readonly readyState: number
   onopen: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
+  /** `verified`: the hashes of the message's entries, checked where the socket is held. */
+  onmessage: ((ev: { data: unknown; verified?: Uint8Array }) => void) | null
   onclose: ((ev: { code?: number; reason?: string }) => void) | null
   onerror: ((ev: unknown) => void) | null
   send(data: Uint8Array | ArrayBuffer): void
@@ -365,7 +366,7 @@ export class PeerEngine {
       if (d.socket !== ws || d.session === null) return
       const bytes = toBytes(ev.data)
       if (!bytes) return
-      this.receive(d.session, bytes)
+      this.receive(d.session, bytes, ev.verified)
     }
     ws.onerror = () => {
       // A close follows; it says more.
@@ -411,13 +412,17 @@ export class PeerEngine {
   }
 
   /**
-   * A message from session `id`'s peer. A large one goes to `verify` first; messages behind
-   * it wait, so that the node gets them in order. Meanwhile the node stores what came before.
+   * A message from session `id`'s peer. A large one goes to `verify` first, unless it came
+   * `verified` (its entries' hashes, if all their signatures hold; none if not, and the node
+   * verifies as it stores); messages behind it wait, so that the node gets them in order.
+   * Meanwhile the node stores what came before.
    */
-  private receive(id: number, bytes: Uint8Array) {
+  private receive(id: number, bytes: Uint8Array, verified?: Uint8Array) {
     const s = this.sessions.get(id)
     if (!s) return
-    const item = { bytes, ready: !this.verify || bytes.byteLength < VERIFY_FROM }
+    // Checked where the socket is held already (worker.ts): marked now, stored in its turn.
+    if (verified?.byteLength) this.node.markVerified?.(verified)
+    const item = { bytes, ready: verified !== undefined || !this.verify || bytes.byteLength < VERIFY_FROM }
     s.inbox.push(item)
     if (!item.ready) {
       this.verify!(bytes).then(

@@ -7,7 +7,7 @@ import init, { WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
 import { PeerEngine, type SocketLike } from './engine'
 import { indexedDbNodeStore } from './idb'
 import type { FromWorker, PeerInfo, ToWorker } from './protocol'
-import type { VerifyReply, VerifyRequest } from './verifier'
+import type { SocketEvent, SocketRequest, VerifyReply, VerifyRequest } from './verifier'
 import type { WasmNodeApi, WasmNodeStatics } from './wasm'
 
 interface WorkerScope {
@@ -95,12 +95,22 @@ async function openNode(): Promise<{ node: WasmNodeApi } & Omit<PeerInfo, 'publi
 /** A verifier that stops answering is not waited for longer than this. */
 const VERIFY_TIMEOUT_MS = 10_000
 
+/** What the second worker (verifier.ts) does for this one. */
+interface SecondWorker {
+  /** The hashes of the entries of a large message it verified, or none. */
+  verify: (bytes: Uint8Array) => Promise<Uint8Array>
+  /** A WebSocket it holds, whose large messages come checked (`ev.verified`). */
+  socket: (url: string) => SocketLike
+}
+
 /**
- * Starts the second worker (verifier.ts) that checks large batches' signatures while this
- * one stores; its answers: the hashes of the entries it verified, or none. When it cannot
- * start, fails or is late, the answer is none, and the node verifies as it stores.
+ * Starts the second worker (verifier.ts), which checks large batches' signatures while this
+ * one stores and holds the WebSockets to native nodes. When it cannot start, there is none:
+ * this worker then opens its own WebSockets and its node verifies as it stores; when it fails
+ * later, its sockets close (the engine dials again, with sockets of its own) and the answers
+ * are none.
  */
-function startVerifier(): ((bytes: Uint8Array) => Promise<Uint8Array>) | undefined {
+function startSecondWorker(): SecondWorker | undefined {
   let worker: Worker
   try {
     worker = new Worker(new URL('./verifier.ts', import.meta.url), { type: 'module' })
@@ -108,46 +118,117 @@ function startVerifier(): ((bytes: Uint8Array) => Promise<Uint8Array>) | undefin
     return undefined
   }
   const pending = new Map<number, (hashes: Uint8Array) => void>()
+  const sockets = new Map<number, RelayedSocket>()
   let broken = false
   let next = 0
   const none = new Uint8Array(0)
-  worker.onmessage = (ev: MessageEvent<VerifyReply>) => {
-    pending.get(ev.data.id)?.(new Uint8Array(ev.data.hashes))
-    pending.delete(ev.data.id)
+  worker.onmessage = (ev: MessageEvent<VerifyReply | SocketEvent>) => {
+    const m = ev.data
+    if (m.t === 'verified') {
+      pending.get(m.id)?.(new Uint8Array(m.hashes))
+      pending.delete(m.id)
+      return
+    }
+    const socket = sockets.get(m.sock)
+    if (!socket) return
+    if (m.t === 'ws-closed') sockets.delete(m.sock)
+    socket.event(m)
   }
   worker.onerror = () => {
     broken = true
     for (const answer of pending.values()) answer(none)
     pending.clear()
+    for (const [sock, socket] of sockets) socket.event({ t: 'ws-closed', sock, code: 1006, reason: 'the second worker stopped' })
+    sockets.clear()
   }
-  return (bytes) =>
-    new Promise((resolve) => {
-      if (broken) return resolve(none)
-      const id = ++next
-      const timer = setTimeout(() => {
-        pending.delete(id)
-        resolve(none)
-      }, VERIFY_TIMEOUT_MS)
-      pending.set(id, (hashes) => {
-        clearTimeout(timer)
-        resolve(hashes)
-      })
-      const copy = bytes.slice().buffer
-      const request: VerifyRequest = { id, bytes: copy }
-      worker.postMessage(request, [copy])
-    })
+  const send = (msg: VerifyRequest | SocketRequest, transfer: Transferable[] = []) => worker.postMessage(msg, transfer)
+  let nextSocket = 0
+  return {
+    verify: (bytes) =>
+      new Promise((resolve) => {
+        if (broken) return resolve(none)
+        const id = ++next
+        const timer = setTimeout(() => {
+          pending.delete(id)
+          resolve(none)
+        }, VERIFY_TIMEOUT_MS)
+        pending.set(id, (hashes) => {
+          clearTimeout(timer)
+          resolve(hashes)
+        })
+        const copy = bytes.slice().buffer
+        send({ t: 'verify', id, bytes: copy }, [copy])
+      }),
+    socket: (url) => {
+      // Refused as WebSocket's constructor would, here and now rather than as a closing later.
+      const parsed = new URL(url)
+      if (!['ws:', 'wss:'].includes(parsed.protocol) || parsed.hash) throw new SyntaxError(`cannot open a WebSocket to ${url}`)
+      if (broken) return new WebSocket(url) as unknown as SocketLike
+      const sock = ++nextSocket
+      const socket = new RelayedSocket(sock, send)
+      sockets.set(sock, socket)
+      send({ t: 'ws-open', sock, url })
+      return socket
+    },
+  }
+}
+
+/** A WebSocket held by the second worker, as the engine sees it. */
+class RelayedSocket implements SocketLike {
+  binaryType = 'arraybuffer'
+  readyState = 0
+  onopen: SocketLike['onopen'] = null
+  onmessage: SocketLike['onmessage'] = null
+  onclose: SocketLike['onclose'] = null
+  onerror: SocketLike['onerror'] = null
+
+  private readonly sock: number
+  private readonly relay: (msg: SocketRequest, transfer?: Transferable[]) => void
+
+  constructor(sock: number, relay: (msg: SocketRequest, transfer?: Transferable[]) => void) {
+    this.sock = sock
+    this.relay = relay
+  }
+
+  send(data: Uint8Array | ArrayBuffer) {
+    if (this.readyState !== 1) return
+    const copy = data instanceof ArrayBuffer ? data.slice(0) : data.slice().buffer
+    this.relay({ t: 'ws-send', sock: this.sock, bytes: copy }, [copy])
+  }
+
+  close(code?: number, reason?: string) {
+    if (this.readyState >= 2) return
+    this.readyState = 2
+    this.relay({ t: 'ws-close', sock: this.sock, code, reason })
+  }
+
+  event(e: SocketEvent) {
+    switch (e.t) {
+      case 'ws-opened':
+        this.readyState = 1
+        return this.onopen?.({})
+      case 'ws-message':
+        return this.onmessage?.({ data: e.bytes, verified: e.hashes && new Uint8Array(e.hashes) })
+      case 'ws-error':
+        return this.onerror?.({})
+      case 'ws-closed':
+        this.readyState = 3
+        return this.onclose?.({ code: e.code, reason: e.reason })
+    }
+  }
 }
 
 async function main() {
   try {
     await init()
     const { node, storage, warning } = await openNode()
+    const second = startSecondWorker()
     engine = new PeerEngine({
       node,
       post,
-      socket: (url) => new WebSocket(url) as unknown as SocketLike,
+      socket: second?.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike),
       store: indexedDbNodeStore(),
-      verify: startVerifier(),
+      verify: second?.verify,
     })
     post({ t: 'ready', publicKey: node.publicKey(), storage, warning })
     // Calls first (the page waits for them), then the sync transports.

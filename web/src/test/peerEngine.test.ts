@@ -110,6 +110,41 @@ describe('PeerEngine: signatures verified on a second worker', () => {
   })
 })
 
+describe('PeerEngine: messages checked where their socket is held', () => {
+  it('stores a message that came verified without asking again, marked first, in order', async () => {
+    const node = new FakeWasmNode()
+    const asked: Uint8Array[] = []
+    const engine = new PeerEngine({
+      node,
+      post: () => {},
+      socket: (url) => new FakeSocket(url),
+      store: new MemoryNodeStore([]),
+      clock: new ManualClock(),
+      verify: (bytes) => {
+        asked.push(bytes)
+        return new Promise<Uint8Array>(() => {})
+      },
+    })
+    await engine.start([NODE])
+    socketFor(NODE).open()
+    const big = (tag: number) => {
+      const b = new Array<number>(VERIFY_FROM).fill(0)
+      b[0] = tag
+      return b
+    }
+    const first = () => node.received.map((r) => r.bytes[0])
+    socketFor(NODE).message(big(1), [11])
+    socketFor(NODE).message([2])
+    // None: a signature did not hold there, and the node checks the batch as it stores it.
+    socketFor(NODE).message(big(3), [])
+    await new Promise((r) => setTimeout(r))
+    await new Promise((r) => setTimeout(r))
+    expect(first()).toEqual([1, 2, 3])
+    expect(asked).toEqual([])
+    expect(node.verified).toEqual([{ hashes: [11], after: 0 }])
+  })
+})
+
 describe('PeerEngine: WebSockets to native nodes', () => {
   it('connects to the remembered nodes and to ?node=, remembers them, and runs one session per connection', async () => {
     const { node, store, engine } = setup([{ url: OTHER, source: 'join' }])

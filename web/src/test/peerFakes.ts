@@ -89,7 +89,7 @@ export class FakeSocket implements SocketLike {
   binaryType = 'blob'
   readyState = 0
   onopen: ((ev: unknown) => void) | null = null
-  onmessage: ((ev: { data: unknown }) => void) | null = null
+  onmessage: ((ev: { data: unknown; verified?: Uint8Array }) => void) | null = null
   onclose: ((ev: { code?: number; reason?: string }) => void) | null = null
   onerror: ((ev: unknown) => void) | null = null
   sent: number[][] = []
@@ -111,8 +111,9 @@ export class FakeSocket implements SocketLike {
     this.readyState = 1
     this.onopen?.({})
   }
-  message(bytes: number[]) {
-    this.onmessage?.({ data: new Uint8Array(bytes).buffer })
+  /** `verified`: as a socket held by the second worker hands a large message on (worker.ts). */
+  message(bytes: number[], verified?: number[]) {
+    this.onmessage?.({ data: new Uint8Array(bytes).buffer, verified: verified && new Uint8Array(verified) })
   }
   drop(reason = '') {
     this.readyState = 3
