@@ -275,8 +275,10 @@ async function main() {
 
   // Browser: the build's worker joins over a WebSocket to the node.
   browser = await launch(join(root, 'profile'), { name: 'measure', problems })
-  // Any page of the origin that starts no browser peer of its own (which would hold OPFS).
-  await browser.page.goto(`${node.origin}/?demo`)
+  // A page of the origin that runs nothing of its own: no browser peer (which would hold
+  // OPFS), and not the demo, whose four in-memory nodes kept a core busy while the worker
+  // started (start-up 500–580 ms with it, 170–180 ms without).
+  await browser.page.goto(`${node.origin}/favicon.svg`)
   const link = `pandafest://join?festival=${made.festival}&peer=${encodeURIComponent(node.syncUrl)}`
   const tracing = TRACE ? await startTrace(browser) : null
   const r = await browserIngest(browser.page, `${node.origin}/assets/${workerFile}`, link, lines)
