@@ -1032,24 +1032,25 @@ mod tests {
         (node, Id::from_hex(&f).unwrap())
     }
 
-    // Scenario: a node holds a festival of 2,100 entries (three batches of at most 1,024, all
-    // sent at once within the credit); an empty node syncs it once, taking each round's
-    // messages together, so that the three batches are stored in one transaction.
+    // Scenario: a node holds a festival of 1,920 entries (four batches: a session's first
+    // three are an eighth, a quarter and a half of 1,024, all sent at once within the credit
+    // of four); an empty node syncs it once, taking each round's messages together, so that
+    // the four batches are stored in one transaction.
     // Assert: the empty node holds every entry, and the sync ended well. When an entry of the
-    // last batch is forged on the way, none of the three batches is stored and the session
+    // last batch is forged on the way, none of the four batches is stored and the session
     // ends with an error.
     #[test]
     fn batches_received_together_are_stored_whole_or_not_at_all() {
-        let (mut full, festival) = festival_of(2_100);
+        let (mut full, festival) = festival_of(1_920);
         let count = |node: &Node| node.store.entry_count().unwrap();
-        assert_eq!(count(&full), 2_100);
+        assert_eq!(count(&full), 1_920);
 
         let (mut hub_a, mut empty) = (Hub::default(), Node::with_store(store::Store::open_in_memory().unwrap()));
         let mut hub_b = Hub::only(festival);
         let a = hub_a.open(&full, "b", Direction::Incoming);
         let b = hub_b.open_once(&empty, "a", Direction::Outgoing);
         exchange((&mut hub_a, &mut full, a), (&mut hub_b, &mut empty, b), &mut |_| {});
-        assert_eq!(count(&empty), 2_100);
+        assert_eq!(count(&empty), 1_920);
         assert!(hub_b.ended_well(b), "{:?}", hub_b.summary(b));
 
         // Again, the last batch's last entry forged (its signature's last byte).
@@ -1065,7 +1066,7 @@ mod tests {
                 return;
             };
             batches += 1;
-            if batches == 3 {
+            if batches == 4 {
                 let last = entries.last_mut().unwrap();
                 let end = last.entry.len() - 1;
                 last.entry[end] ^= 1;
@@ -1073,7 +1074,7 @@ mod tests {
             }
         };
         exchange((&mut hub_a, &mut full, a), (&mut hub_b, &mut empty, b), &mut forge);
-        assert_eq!(batches, 3, "the three batches came in one round");
+        assert_eq!(batches, 4, "the four batches came in one round");
         assert_eq!(count(&empty), 0, "nothing of the batches taken together is stored");
         assert!(!hub_b.ended_well(b));
     }
