@@ -36,7 +36,8 @@ pub use query::Tally;
 pub use rows::{Loader, Row};
 pub use rules::Rule;
 pub use state::{
-    Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, ReadEntry, Request, RequestStatus, State, Vote,
+    Changed, Collective, LogEntry, LogKey, ObjectKind, OpRecord, OpStatus, ReadEntry, Request, RequestStatus, State,
+    Vote,
 };
 pub use table::{CACHED_ROWS, RowSource};
 pub use time::{Availability, Capacity, Daily, TimeFrame, Timestamp};

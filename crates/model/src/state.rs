@@ -387,6 +387,28 @@ pub struct State {
     pub(crate) refold_later: Option<BTreeSet<Id>>,
     /// Where the resources' allocations read back their slots, once set.
     pub(crate) slot_source: Option<std::sync::Arc<dyn RowSource>>,
+    /// What the entries applied since [`State::take_changed`] touched; `None`: anything may
+    /// have (a state made, loaded from rows or rebuilt since).
+    pub(crate) changed: Option<Changed>,
+}
+
+/// The festivals and the kinds of operations (`event/create`, …) of entries applied: what a
+/// host tells its UI to fetch again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub festivals: BTreeSet<Id>,
+    pub kinds: BTreeSet<String>,
+}
+
+impl Changed {
+    fn note(&mut self, festival: Option<Id>, kind: &str) {
+        if let Some(f) = festival {
+            self.festivals.insert(f);
+        }
+        if !self.kinds.contains(kind) {
+            self.kinds.insert(kind.to_string());
+        }
+    }
 }
 
 impl Default for State {
@@ -412,6 +434,7 @@ impl Default for State {
             needs_rebuild: false,
             refold_later: None,
             slot_source: None,
+            changed: None,
         }
     }
 }
@@ -504,6 +527,14 @@ impl State {
             self.apply(entry);
         }
         self.settle();
+    }
+
+    /// What the entries applied since the last call touched (every one of them, whether it
+    /// took effect or not); `None` if anything may have: the state was made, loaded or
+    /// rebuilt since. A host tells its UI what to fetch again from it, rather than reading
+    /// back every entry it stored and looking up each one's record.
+    pub fn take_changed(&mut self) -> Option<Changed> {
+        self.changed.replace(Changed::default())
     }
 
     /// From now on, resources are folded again only at [`State::settle`]: for a host that
@@ -606,6 +637,11 @@ impl State {
             Decoded::Unsupported { kind, .. } => kind.clone(),
             Decoded::Malformed { .. } => "malformed".to_string(),
         };
+        // Every entry applied has its record or is its event or request, of this festival
+        // and kind: what `take_changed` answers.
+        if let Some(changed) = &mut self.changed {
+            changed.note(festival, &kind);
+        }
         let payload = match decoded {
             Decoded::Op(p) => p,
             Decoded::Unsupported { version, kind, .. } => {

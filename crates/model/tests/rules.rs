@@ -597,3 +597,49 @@ fn creations_that_took_effect_read_back_as_records_without_rows_of_their_own() {
         listed by ops(): 3 of 3
     "#]].assert_eq(&w.relabel(&out));
 }
+
+// Scenario: a state made from nothing, then two festivals' entries applied in two rounds,
+// the second with an owner's confirm before the request it decides.
+// Assert: a state just made says anything may have changed; then each round names the
+// festivals and kinds of the entries applied in it, and nothing once taken.
+#[test]
+fn take_changed_names_what_the_entries_applied_since_touched() {
+    let mut w = World::new();
+    let fest = w.festival("ana", "Fest", None);
+    let stage = w.resource("ana", fest, "Stage", Availability::Always, "manual");
+    let other = w.festival("bo", "Other", None);
+    let opening = w.event("cy", fest, "Opening", frame(t(1, 18, 0), t(1, 20, 0)));
+    let q = w.request("cy", fest, "q-opening", opening, stage, frame(t(1, 18, 0), t(1, 20, 0)));
+    w.write("ana", fest, Operation::Confirm { request: q, resource: stage, frame: None }, "confirm");
+    let mut s = model::State::new();
+    let show = |c: Option<model::Changed>| match c {
+        None => "anything".to_string(),
+        Some(c) => {
+            let mut festivals: Vec<String> = c.festivals.iter().map(|f| w.relabel(&f.to_hex())).collect();
+            festivals.sort();
+            format!("{festivals:?} {:?}", c.kinds)
+        }
+    };
+    let mut seen = Vec::new();
+    seen.push(show(s.take_changed()));
+    // Ana's and Bo's logs: Fest, Stage, Other; and Cy's event without Cy's request after it.
+    let (cy_request, rest): (Vec<_>, Vec<_>) = w.entries.iter().cloned().partition(|e| e.hash == q);
+    let (firsts, last) = rest.split_at(3);
+    for e in firsts {
+        s.apply(e.clone());
+    }
+    seen.push(show(s.take_changed()));
+    seen.push(show(s.take_changed()));
+    // Ana's confirm comes before the request it decides; then the request.
+    for e in last.iter().chain(&cy_request) {
+        s.apply(e.clone());
+    }
+    seen.push(show(s.take_changed()));
+    assert!(s.festival(&other).is_some());
+    expect![[r#"
+        anything
+        ["Fest", "Other"] {"festival/create", "resource/create"}
+        [] {}
+        ["Fest"] {"auth/confirm", "event/create", "request/create"}"#]]
+    .assert_eq(&seen.join("\n"));
+}

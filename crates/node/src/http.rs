@@ -533,7 +533,7 @@ fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>>
     if from_others {
         node.run_agent()?;
     }
-    // Read again: the agent's decisions just written belong to this change too.
-    let change = service::summarize(node, &node.store.received_after(seen)?);
+    // After the agent: its decisions just written belong to this change too.
+    let change = service::take_changes(node);
     Ok(Some((change, node.store.last_received())))
 }

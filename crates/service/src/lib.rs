@@ -45,18 +45,14 @@ pub struct Change {
     pub kinds: Vec<String>,
 }
 
-/// What the entries `ids` changed: the festivals touched and the kinds of objects.
-pub fn summarize(node: &Node, ids: &[model::Id]) -> Change {
-    let mut festivals = std::collections::BTreeSet::new();
-    let mut kinds = std::collections::BTreeSet::new();
-    for id in ids {
-        if let Some(op) = node.state().op(id) {
-            if let Some(f) = op.festival {
-                festivals.insert(f.to_hex());
-            }
-            // Decisions change requests.
-            kinds.insert(op.kind.split('/').next().unwrap_or("").replace("auth", "request"));
-        }
-    }
-    Change { festivals: festivals.into_iter().collect(), kinds: kinds.into_iter().collect() }
+/// What the entries folded since the last call changed ([`store::Store::take_changed`]): the
+/// festivals touched and the kinds of objects; anything, after the plan was loaded again.
+pub fn take_changes(node: &mut Node) -> Change {
+    let Some(changed) = node.store.take_changed() else {
+        return Change { festivals: Vec::new(), kinds: vec!["*".to_string()] };
+    };
+    // Decisions change requests.
+    let kinds: std::collections::BTreeSet<String> =
+        changed.kinds.iter().map(|k| k.split('/').next().unwrap_or("").replace("auth", "request")).collect();
+    Change { festivals: changed.festivals.iter().map(|f| f.to_hex()).collect(), kinds: kinds.into_iter().collect() }
 }

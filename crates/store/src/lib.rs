@@ -250,6 +250,12 @@ impl Store {
         &self.plan.state
     }
 
+    /// What the entries folded since the last call touched ([`State::take_changed`]); `None`
+    /// if anything may have (the plan was loaded or rebuilt since).
+    pub fn take_changed(&mut self) -> Option<model::Changed> {
+        self.plan.state.take_changed()
+    }
+
     /// Forgets the rows the plan read back beyond its cache's bound, as between requests: for
     /// a query that reads a page at a time. Keeps the read snapshot.
     pub fn trim(&mut self) {

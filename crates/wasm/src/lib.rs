@@ -178,7 +178,7 @@ impl WasmNode {
         if last == self.seen {
             return "[]".into();
         }
-        let change = service::summarize(&self.node, &self.node.store.received_after(self.seen).unwrap_or_default());
+        let change = service::take_changes(&mut self.node);
         self.seen = last;
         serde_json::to_string(&[change]).expect("serialises")
     }
