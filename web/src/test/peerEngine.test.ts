@@ -49,20 +49,25 @@ describe('syncUrl', () => {
   })
 })
 
+/** An engine over fake sockets whose large messages go to `verify`. */
+function verifyingEngine(node: FakeWasmNode, verify: (bytes: Uint8Array) => Promise<Uint8Array>) {
+  return new PeerEngine({
+    node,
+    post: () => {},
+    socket: (url) => new FakeSocket(url),
+    store: new MemoryNodeStore([]),
+    clock: new ManualClock(),
+    verify,
+  })
+}
+
 describe('PeerEngine: signatures verified on a second worker', () => {
   it('verifies large messages first, and hands every message to the node in order', async () => {
     const node = new FakeWasmNode()
     const asked: { bytes: Uint8Array; answer: (hashes: Uint8Array) => void; fail: () => void }[] = []
     const verify = (bytes: Uint8Array) =>
       new Promise<Uint8Array>((answer, reject) => asked.push({ bytes, answer, fail: () => reject(new Error('gone')) }))
-    const engine = new PeerEngine({
-      node,
-      post: () => {},
-      socket: (url) => new FakeSocket(url),
-      store: new MemoryNodeStore([]),
-      clock: new ManualClock(),
-      verify,
-    })
+    const engine = verifyingEngine(node, verify)
     await engine.start([NODE])
     socketFor(NODE).open()
     const big = (tag: number) => {
@@ -114,16 +119,9 @@ describe('PeerEngine: messages checked where their socket is held', () => {
   it('stores a message that came verified without asking again, marked first, in order', async () => {
     const node = new FakeWasmNode()
     const asked: Uint8Array[] = []
-    const engine = new PeerEngine({
-      node,
-      post: () => {},
-      socket: (url) => new FakeSocket(url),
-      store: new MemoryNodeStore([]),
-      clock: new ManualClock(),
-      verify: (bytes) => {
-        asked.push(bytes)
-        return new Promise<Uint8Array>(() => {})
-      },
+    const engine = verifyingEngine(node, (bytes) => {
+      asked.push(bytes)
+      return new Promise<Uint8Array>(() => {})
     })
     await engine.start([NODE])
     socketFor(NODE).open()
