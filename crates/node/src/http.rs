@@ -534,6 +534,6 @@ fn changes_since(node: &mut Node, seen: i64) -> ApiResult<Option<(Change, i64)>>
         node.run_agent()?;
     }
     // After the agent: its decisions just written belong to this change too.
-    let change = service::take_changes(node);
+    let change = service::take_changes(node, seen)?;
     Ok(Some((change, node.store.last_received())))
 }

@@ -267,7 +267,7 @@ fn the_token_is_required() {
 }
 
 #[test]
-fn the_live_stream_shows_a_confirm_made_from_the_cli() {
+fn the_live_stream_shows_a_confirm_made_from_the_cli_and_a_write_through_the_api() {
     let ana = Person::new("Ana");
     let bo = Person::new("Bo");
     let f = ana.json(&["festival", "create", "--name", "Live"]);
@@ -300,22 +300,34 @@ fn the_live_stream_shows_a_confirm_made_from_the_cli() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
-        let mut text = String::new();
         while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            text.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if text.contains("\"request\"") {
-                let _ = tx.send(text.clone());
+            if n == 0 || tx.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
                 break;
             }
         }
     });
-    let text = rx.recv_timeout(Duration::from_secs(20)).expect("a change event within 20 s");
+    let mut text = String::new();
+    let mut wait_for = |what: &str, text: &mut String| {
+        while !text.contains(what) {
+            text.push_str(&rx.recv_timeout(Duration::from_secs(20)).expect("a change event within 20 s"));
+        }
+    };
+    // Entries other processes stored, with the plan's rows they wrote: named from their records.
+    wait_for("\"request\"", &mut text);
     assert!(text.contains("event: change") && text.contains(&festival), "{text}");
     let (_, q) = call(&server, "GET", &format!("/requests/{}", s(&e["requests"][0]["id"])), None);
     assert_eq!(q["status"], "confirmed");
+    // A write through the server's own API: named by the fold.
+    text.clear();
+    let (status, _) = call(
+        &server,
+        "POST",
+        &format!("/festivals/{festival}/events"),
+        Some(json!({"title": "Late show", "start": "2026-07-01T20:00:00Z", "end": "2026-07-01T21:00:00Z"})),
+    );
+    assert_eq!(status, 201);
+    wait_for("\"event\"", &mut text);
+    assert!(text.contains("event: change") && text.contains(&festival), "{text}");
 }
 
 /// Scenario: a festival whose answers are larger than what the node keeps in memory for one

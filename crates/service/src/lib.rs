@@ -27,6 +27,8 @@ pub mod views;
 pub use error::{ApiError, ApiResult, ErrorKind};
 pub use node::Node;
 
+use std::collections::BTreeSet;
+
 /// The current time, from the operating system or, in a browser, from `Date.now()`.
 pub fn now() -> model::Timestamp {
     #[cfg(target_arch = "wasm32")]
@@ -45,14 +47,27 @@ pub struct Change {
     pub kinds: Vec<String>,
 }
 
-/// What the entries folded since the last call changed ([`store::Store::take_changed`]): the
-/// festivals touched and the kinds of objects; anything, after the plan was loaded again.
-pub fn take_changes(node: &mut Node) -> Change {
-    let Some(changed) = node.store.take_changed() else {
-        return Change { festivals: Vec::new(), kinds: vec!["*".to_string()] };
+/// What the entries stored since `seen` (a `received` number) changed: the festivals touched
+/// and the kinds of objects, for the live streams. Taken from the fold, which notes them as
+/// it goes ([`store::Store::take_changed`]), when it saw every one of them since the last
+/// call; else (the plan was loaded again meanwhile: another process wrote its rows) from
+/// each entry's record.
+pub fn take_changes(node: &mut Node, seen: i64) -> Result<Change, store::StoreError> {
+    let (festivals, kinds): (BTreeSet<model::Id>, BTreeSet<String>) = match node.store.take_changed() {
+        Some(changed) => (changed.festivals, changed.kinds),
+        None => {
+            let (mut festivals, mut kinds) = (BTreeSet::new(), BTreeSet::new());
+            for id in node.store.received_after(seen)? {
+                if let Some(op) = node.state().op(&id) {
+                    festivals.extend(op.festival);
+                    kinds.insert(op.kind.clone());
+                }
+            }
+            (festivals, kinds)
+        }
     };
     // Decisions change requests.
-    let kinds: std::collections::BTreeSet<String> =
-        changed.kinds.iter().map(|k| k.split('/').next().unwrap_or("").replace("auth", "request")).collect();
-    Change { festivals: changed.festivals.iter().map(|f| f.to_hex()).collect(), kinds: kinds.into_iter().collect() }
+    let kinds: BTreeSet<String> =
+        kinds.iter().map(|k| k.split('/').next().unwrap_or("").replace("auth", "request")).collect();
+    Ok(Change { festivals: festivals.iter().map(|f| f.to_hex()).collect(), kinds: kinds.into_iter().collect() })
 }

@@ -178,7 +178,7 @@ impl WasmNode {
         if last == self.seen {
             return "[]".into();
         }
-        let change = service::take_changes(&mut self.node);
+        let change = service::take_changes(&mut self.node, self.seen).unwrap_or_default();
         self.seen = last;
         serde_json::to_string(&[change]).expect("serialises")
     }
