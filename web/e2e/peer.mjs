@@ -162,10 +162,24 @@ async function go(who, label, heading) {
 }
 
 async function openFestival(who, name) {
-  await nav(who).getByRole('link', { name: 'Festivals', exact: true }).click()
-  await who.page.getByRole('heading', { level: 1, name: 'Festivals' }).waitFor()
+  await go(who, 'Festivals', 'Festivals')
   await who.page.getByRole('list', { name: 'Your festivals' }).getByRole('link', { name }).click()
   await who.page.getByRole('heading', { level: 1, name }).waitFor()
+}
+
+/** On the Festivals page, `who` pastes an invite link (and has not joined yet). */
+async function pasteInvite(who, link) {
+  await go(who, 'Festivals', 'Festivals')
+  await who.page.getByLabel('Invite link').fill(link)
+}
+
+/** The festival `name` is in `who`'s list of festivals, without a reload. */
+async function festivalArrives(who, name) {
+  await who.page
+    .getByRole('list', { name: 'Your festivals' })
+    .getByRole('link', { name })
+    .waitFor({ timeout: SYNC_TIMEOUT_MS })
+    .catch(() => fail(`the festival ${name} did not arrive in ${who.name}'s browser within ${SYNC_TIMEOUT_MS} ms`))
 }
 
 /** The peers on the Sync screen whose address matches `re`, connected. */
@@ -387,18 +401,11 @@ async function main() {
 
   await step('Bo joins with the invite link and gets the festival through the node', async () => {
     const page = bo.page
-    await nav(bo).getByRole('link', { name: 'Festivals', exact: true }).click()
-    await page.getByRole('heading', { level: 1, name: 'Festivals' }).waitFor()
-    await page.getByLabel('Invite link').fill(link)
+    await pasteInvite(bo, link)
     await shot(bo, 'join-form')
     await page.getByRole('button', { name: 'Join' }).click()
     await expectText(page.getByRole('status').filter({ hasText: /joining/i }), /fetching the festival from 1 peer/, 'the join answer')
-    // It arrives without a reload.
-    await page
-      .getByRole('list', { name: 'Your festivals' })
-      .getByRole('link', { name: festivalName })
-      .waitFor({ timeout: SYNC_TIMEOUT_MS })
-      .catch(() => fail(`the festival did not arrive in Bo's browser within ${SYNC_TIMEOUT_MS} ms`))
+    await festivalArrives(bo, festivalName)
     await shot(bo, 'festival-joined')
   })
 
@@ -459,15 +466,9 @@ async function main() {
       last = await post(`/festivals/${big.id}/events`, { title: `Talk ${i}`, start, end })
     }
     const page = bo.page
-    await nav(bo).getByRole('link', { name: 'Festivals', exact: true }).click()
-    await page.getByRole('heading', { level: 1, name: 'Festivals' }).waitFor()
-    await page.getByLabel('Invite link').fill(`pandafest://join?festival=${big.id}&peer=${encodeURIComponent(node.syncUrl)}`)
+    await pasteInvite(bo, `pandafest://join?festival=${big.id}&peer=${encodeURIComponent(node.syncUrl)}`)
     await page.getByRole('button', { name: 'Join' }).click()
-    await page
-      .getByRole('list', { name: 'Your festivals' })
-      .getByRole('link', { name: 'Conference' })
-      .waitFor({ timeout: SYNC_TIMEOUT_MS })
-      .catch(() => fail(`the festival did not arrive in Bo's browser within ${SYNC_TIMEOUT_MS} ms`))
+    await festivalArrives(bo, 'Conference')
     // The last event is in the last batch: all of them were stored, in order.
     await page.evaluate((id) => {
       location.hash = `#/events/${id}`
