@@ -45,6 +45,14 @@ pub fn verified_hashes(bytes: &[u8]) -> Vec<u8> {
     service::hub::verified_hashes(bytes).iter().flat_map(|h| h.0).collect()
 }
 
+/// Checks `count` entries signed here, as `verifiedHashes` checks a peer's, so that the
+/// browser has compiled the signature checks for speed before the first batch of a sync comes
+/// (`service::hub::warm_up`). Whether they all held.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up(count: u32) -> bool {
+    service::hub::warm_up(count as usize)
+}
+
 #[wasm_bindgen]
 pub struct WasmNode {
     node: Node,

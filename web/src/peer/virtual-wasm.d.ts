@@ -13,4 +13,6 @@ declare module 'virtual:pandafest-wasm' {
   export function redialResetMs(): number
   /** The hashes of a sync batch's entries if all are validly signed (service::hub::verified_hashes). */
   export function verifiedHashes(bytes: Uint8Array): Uint8Array
+  /** Checks `count` entries signed on the spot, so that the signature checks are compiled for speed (service::hub::warm_up). */
+  export function warmUp(count: number): boolean
 }

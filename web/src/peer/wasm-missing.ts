@@ -39,3 +39,7 @@ export const WasmNode = {
     return false
   },
 }
+
+export function warmUp(): never {
+  throw new Error(MISSING)
+}

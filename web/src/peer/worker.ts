@@ -219,10 +219,14 @@ class RelayedSocket implements SocketLike {
 }
 
 async function main() {
+  // The second worker boots (its script, its module, a warm-up) while this one loads and
+  // opens its database: started after, it opened its first WebSocket 57 ms after the page's
+  // first join, and the festival's first batch waited for it (`npm run measure`, traced;
+  // docs/browser.md).
+  const second = startSecondWorker()
   try {
     await init()
     const { node, storage, warning } = await openNode()
-    const second = startSecondWorker()
     engine = new PeerEngine({
       node,
       post,
