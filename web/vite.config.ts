@@ -19,12 +19,17 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 function pandafestWasm(): Plugin {
   const pkg = resolve(here, 'src/peer/pkg/pandafest_wasm.js')
   const missing = resolve(here, 'src/peer/wasm-missing.ts')
+  // `virtual:pandafest-wasm-url`: the URL of the .wasm file itself (an empty string without
+  // it), so that worker.ts compiles the module once and hands it to the second worker.
+  const bytes = resolve(here, 'src/peer/pkg/pandafest_wasm_bg.wasm')
+  const noBytes = resolve(here, 'src/peer/wasm-url-missing.ts')
   return {
     name: 'pandafest-wasm',
     enforce: 'pre',
     resolveId(id) {
-      if (id !== 'virtual:pandafest-wasm') return null
-      return existsSync(pkg) ? pkg : missing
+      if (id === 'virtual:pandafest-wasm') return existsSync(pkg) ? pkg : missing
+      if (id === 'virtual:pandafest-wasm-url') return existsSync(bytes) ? `${bytes}?url` : noBytes
+      return null
     },
   }
 }

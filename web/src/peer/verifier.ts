@@ -45,9 +45,18 @@ export type SocketEvent =
   | { t: 'ws-error'; sock: number }
   | { t: 'ws-closed'; sock: number; code: number; reason: string }
 
+/**
+ * From the first worker, once: the wasm module it compiled (a module posted to a worker shares
+ * its compiled code), or none if it has not one (this worker then loads its own).
+ */
+export interface ModuleOffer {
+  t: 'module'
+  module: WebAssembly.Module | null
+}
+
 interface SecondScope {
   postMessage(msg: VerifyReply | SocketEvent, transfer: Transferable[]): void
-  addEventListener(type: 'message', f: (ev: MessageEvent<VerifyRequest | SocketRequest>) => void): void
+  addEventListener(type: 'message', f: (ev: MessageEvent<VerifyRequest | SocketRequest | ModuleOffer>) => void): void
 }
 
 const scope = self as unknown as SecondScope
@@ -57,7 +66,9 @@ const WARM_UP = 128
 // browser compiles a wasm function for speed once it has run a while): 60 ms for 256 entries.
 // Checking entries signed here first, while the first worker opens its database, takes that
 // out of the first sync.
-const loaded = init().then(() => {
+let offered: (module: WebAssembly.Module | null) => void = () => {}
+const offer = new Promise<WebAssembly.Module | null>((resolve) => (offered = resolve))
+const loaded = offer.then((module) => (module ? init({ module_or_path: module }) : init())).then(() => {
   try {
     warmUp(WARM_UP)
   } catch {
@@ -124,6 +135,8 @@ function open(sock: number, url: string) {
 scope.addEventListener('message', (ev) => {
   const msg = ev.data
   switch (msg.t) {
+    case 'module':
+      return offered(msg.module)
     case 'verify': {
       const { id, bytes } = msg
       void loaded.then(

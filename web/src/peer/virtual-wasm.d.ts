@@ -16,3 +16,9 @@ declare module 'virtual:pandafest-wasm' {
   /** Checks `count` entries signed on the spot, so that the signature checks are compiled for speed (service::hub::warm_up). */
   export function warmUp(count: number): boolean
 }
+
+declare module 'virtual:pandafest-wasm-url' {
+  /** The URL of the module's .wasm file; empty when it was not built. */
+  const url: string
+  export default url
+}

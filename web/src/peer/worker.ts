@@ -4,10 +4,11 @@
 // client/peer.ts as `new Worker(new URL('../peer/worker.ts', import.meta.url), { type: 'module' })`.
 
 import init, { WasmNode as WasmNodeExport } from 'virtual:pandafest-wasm'
+import wasmUrl from 'virtual:pandafest-wasm-url'
 import { PeerEngine, type SocketLike } from './engine'
 import { indexedDbNodeStore } from './idb'
 import type { FromWorker, PeerInfo, ToWorker } from './protocol'
-import type { SocketEvent, SocketRequest, VerifyReply, VerifyRequest } from './verifier'
+import type { ModuleOffer, SocketEvent, SocketRequest, VerifyReply, VerifyRequest } from './verifier'
 import type { WasmNodeApi, WasmNodeStatics } from './wasm'
 
 interface WorkerScope {
@@ -101,6 +102,8 @@ interface SecondWorker {
   verify: (bytes: Uint8Array) => Promise<Uint8Array>
   /** A WebSocket it holds, whose large messages come checked (`ev.verified`). */
   socket: (url: string) => SocketLike
+  /** Hands it the wasm module compiled here (none: it loads its own). */
+  offer: (module: WebAssembly.Module | null) => void
 }
 
 /**
@@ -141,9 +144,11 @@ function startSecondWorker(): SecondWorker | undefined {
     for (const [sock, socket] of sockets) socket.event({ t: 'ws-closed', sock, code: 1006, reason: 'the second worker stopped' })
     sockets.clear()
   }
-  const send = (msg: VerifyRequest | SocketRequest, transfer: Transferable[] = []) => worker.postMessage(msg, transfer)
+  const send = (msg: VerifyRequest | SocketRequest | ModuleOffer, transfer: Transferable[] = []) =>
+    worker.postMessage(msg, transfer)
   let nextSocket = 0
   return {
+    offer: (module) => send({ t: 'module', module }),
     verify: (bytes) =>
       new Promise((resolve) => {
         if (broken) return resolve(none)
@@ -225,7 +230,15 @@ async function main() {
   // docs/browser.md).
   const second = startSecondWorker()
   try {
-    await init()
+    // Compiled once, here, and shared: a module posted to a worker shares its compiled code.
+    let module: WebAssembly.Module | null = null
+    try {
+      if (wasmUrl) module = await WebAssembly.compileStreaming(fetch(wasmUrl))
+    } catch {
+      module = null
+    }
+    second?.offer(module)
+    await init(module ? { module_or_path: module } : undefined)
     const { node, storage, warning } = await openNode()
     engine = new PeerEngine({
       node,
