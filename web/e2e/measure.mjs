@@ -19,7 +19,8 @@
 // Env: PANDAFEST_BIN (default ../target/release/pandafest if built, else ../target/debug/pandafest:
 // a debug build makes the native side slow), CHROMIUM, N (entries), MEASURE_KEEP=1 (keep the
 // temporary directory and its festival.log), MEASURE_FROM=festival.log (start from a kept log),
-// MEASURE_TRACE=trace.json (a Chromium trace of the browser's sync, summarised by function).
+// MEASURE_TRACE=trace.json (a Chromium trace of the browser's sync, summarised by function),
+// MEASURE_ROUNDS=5 (the native and the browser's sync five times each, alternating; medians).
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -43,6 +44,8 @@ const FROM = process.env.MEASURE_FROM ? resolve(process.env.MEASURE_FROM) : null
 // Where to write a Chromium trace of the browser's sync (its CPU samples, every thread), with
 // the functions that took the most time in the worker printed.
 const TRACE = process.env.MEASURE_TRACE ? resolve(process.env.MEASURE_TRACE) : null
+// How many times the native sync and the browser's run, alternating (medians compared).
+const ROUNDS = Math.max(1, Number(process.env.MEASURE_ROUNDS ?? 1))
 
 const children = new Set()
 const problems = []
@@ -266,28 +269,46 @@ async function main() {
   const native = (await run(['--data-dir', join(root, 'native'), 'log', 'import', file])).t
   console.log(`native  \`pandafest log import\`: ${ms(native)} for ${lines} entries = ${rate(lines, native)} (the process with an empty file: ${ms(startup)}; without it: ${rate(lines, native - startup)})`)
 
-  // Native sync: the same entries from the same node over a WebSocket, as the browser gets them.
-  await run(['--data-dir', join(root, 'native-sync'), 'init', '--name', 'Measure'])
-  const synced = (await run(['--data-dir', join(root, 'native-sync'), 'sync', '--peer', node.syncUrl, '--festival', made.festival])).t
-  const check = JSON.parse((await run(['--data-dir', join(root, 'native-sync'), 'event', 'list', '--festival', made.festival, '--json'])).out)
-  if (!Array.isArray(check) || check.length !== N - 1) fail(`after \`pandafest sync\` the native node holds ${check?.length} events, expected ${N - 1}`)
-  console.log(`native  \`pandafest sync\` over WebSocket from the node: ${ms(synced)} for ${lines} entries = ${rate(lines, synced)} (process start-up included)`)
-
-  // Browser: the build's worker joins over a WebSocket to the node.
-  browser = await launch(join(root, 'profile'), { name: 'measure', problems })
-  // A page of the origin that runs nothing of its own: no browser peer (which would hold
-  // OPFS), and not the demo, whose four in-memory nodes kept a core busy while the worker
-  // started (start-up 500–580 ms with it, 170–180 ms without).
-  await browser.page.goto(`${node.origin}/favicon.svg`)
+  // Native sync and the browser's, alternating, ROUNDS times: the same entries from the same
+  // node over a WebSocket, each into a fresh data directory or browser profile. One run of
+  // each varies by 10 % and more on a busy machine; the medians are compared.
   const link = `pandafest://join?festival=${made.festival}&peer=${encodeURIComponent(node.syncUrl)}`
-  const tracing = TRACE ? await startTrace(browser) : null
-  const r = await browserIngest(browser.page, `${node.origin}/assets/${workerFile}`, link, lines)
-  if (tracing) await stopTrace(tracing)
-  if (r.storage !== 'opfs') fail(`the worker ran on ${r.storage}, not OPFS`)
-  if (r.events !== N - 1) fail(`the worker holds ${r.events} events, expected ${N - 1}`)
-  console.log(`browser worker (wasm, OPFS) start-up: ${ms(r.tReady)} (load and compile the wasm, open OPFS)`)
-  console.log(`browser worker sync over WebSocket from a native node: ${ms(r.tIngest)} for ${r.received} entries = ${rate(r.received, r.tIngest)} (join to all stored, sync status polled every 20 ms)`)
-  console.log(`\nratios: the browser peer's sync runs at ${(synced / r.tIngest).toFixed(2)}× the rate of the native \`pandafest sync\` of the same entries, and at ${((native - startup) / r.tIngest).toFixed(2)}× the native \`log import\` (no network, no protocol)`)
+  const rounds = []
+  for (let i = 1; i <= ROUNDS; i++) {
+    const dir = join(root, `native-sync-${i}`)
+    await run(['--data-dir', dir, 'init', '--name', 'Measure'])
+    const synced = (await run(['--data-dir', dir, 'sync', '--peer', node.syncUrl, '--festival', made.festival])).t
+    const check = JSON.parse((await run(['--data-dir', dir, 'event', 'list', '--festival', made.festival, '--json'])).out)
+    if (!Array.isArray(check) || check.length !== N - 1) fail(`after \`pandafest sync\` the native node holds ${check?.length} events, expected ${N - 1}`)
+
+    // Browser: the build's worker joins over a WebSocket to the node.
+    browser = await launch(join(root, `profile-${i}`), { name: 'measure', problems })
+    // A page of the origin that runs nothing of its own: no browser peer (which would hold
+    // OPFS), and not the demo, whose four in-memory nodes kept a core busy while the worker
+    // started (start-up 500–580 ms with it, 170–180 ms without).
+    await browser.page.goto(`${node.origin}/favicon.svg`)
+    const tracing = TRACE && i === 1 ? await startTrace(browser) : null
+    const r = await browserIngest(browser.page, `${node.origin}/assets/${workerFile}`, link, lines)
+    if (tracing) await stopTrace(tracing)
+    await browser.context.close()
+    browser = null
+    if (r.storage !== 'opfs') fail(`the worker ran on ${r.storage}, not OPFS`)
+    if (r.events !== N - 1) fail(`the worker holds ${r.events} events, expected ${N - 1}`)
+    rounds.push({ synced, ...r })
+    if (ROUNDS > 1) console.log(`  round ${i}: native sync ${ms(synced)}, browser start-up ${ms(r.tReady)}, browser sync ${ms(r.tIngest)}`)
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b)
+    return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2
+  }
+  const of = ROUNDS > 1 ? ` (median of ${ROUNDS})` : ''
+  const synced = median(rounds.map((r) => r.synced))
+  const tReady = median(rounds.map((r) => r.tReady))
+  const tIngest = median(rounds.map((r) => r.tIngest))
+  console.log(`native  \`pandafest sync\` over WebSocket from the node: ${ms(synced)} for ${lines} entries = ${rate(lines, synced)} (process start-up included)${of}`)
+  console.log(`browser worker (wasm, OPFS) start-up: ${ms(tReady)} (load and compile the wasm, open OPFS)${of}`)
+  console.log(`browser worker sync over WebSocket from a native node: ${ms(tIngest)} for ${lines} entries = ${rate(lines, tIngest)} (join to all stored, sync status polled every 20 ms)${of}`)
+  console.log(`\nratios: the browser peer's sync runs at ${(synced / tIngest).toFixed(2)}× the rate of the native \`pandafest sync\` of the same entries, and at ${((native - startup) / tIngest).toFixed(2)}× the native \`log import\` (no network, no protocol)${of ? ', medians' : ''}`)
   if (problems.length) fail(`problems:\n  ${problems.join('\n  ')}`)
 }
 
