@@ -31,6 +31,27 @@ fn sessions(server: &Server) -> usize {
     status["peers"].as_array().unwrap().iter().filter(|p| p["connected"] == true && p["key"].is_string()).count()
 }
 
+/// The sessions per live node at a first look, and the nodes over `bound` in each of three
+/// looks 200 ms apart. A newcomer's session counts from its handshake, but it becomes a
+/// neighbour, and the node makes room for it, only once the peer introduced itself, a few
+/// milliseconds later (`Hub::keep_bound`): one look can catch a node with one session too many
+/// while neighbours change. One look found a node with 6 of 5 twice in about 110 runs (once in
+/// `cargo xtask test`), after the restarts. Too many in every look is too many.
+fn over_bound(servers: &[Option<Server>], bound: usize) -> (Vec<usize>, Vec<usize>) {
+    let look = || -> Vec<usize> { servers.iter().flatten().map(sessions).collect() };
+    let first = look();
+    let mut over: Vec<usize> = (0..first.len()).filter(|i| first[*i] > bound).collect();
+    for _ in 0..2 {
+        if over.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let counts = look();
+        over.retain(|i| counts[*i] > bound);
+    }
+    (first, over)
+}
+
 fn write_event(p: &Person, festival: &str, title: &str) {
     p.json(&[
         "event",
@@ -99,9 +120,9 @@ fn thirty_nodes_keep_few_neighbours_and_every_entry_reaches_every_live_node() {
 
     // No node holds more sessions than the bound for a festival of this size.
     let bound = Bound::for_size(NODES).total();
-    let counts: Vec<usize> = servers.iter().flatten().map(sessions).collect();
+    let (counts, over) = over_bound(&servers, bound);
     eprintln!("sessions per node: {counts:?} (bound {bound})");
-    assert!(counts.iter().all(|c| *c <= bound), "sessions per node {counts:?}, bound {bound}");
+    assert!(over.is_empty(), "nodes {over:?} over the bound {bound} in three looks; the first: {counts:?}");
 
     // A fifth of the nodes die without warning; the others keep writing.
     let killed: Vec<usize> = (0..NODES).filter(|i| i % 5 == 2).collect();
@@ -129,7 +150,7 @@ fn thirty_nodes_keep_few_neighbours_and_every_entry_reaches_every_live_node() {
     let clock = std::time::Instant::now();
     eventually(120, "every node has every event", || everywhere(&servers, total));
     eprintln!("every node had every event after {:.1} s", clock.elapsed().as_secs_f64());
-    let counts: Vec<usize> = servers.iter().flatten().map(sessions).collect();
+    let (counts, over) = over_bound(&servers, bound);
     eprintln!("sessions per node after the restarts: {counts:?}");
-    assert!(counts.iter().all(|c| *c <= bound), "sessions per node {counts:?}, bound {bound}");
+    assert!(over.is_empty(), "nodes {over:?} over the bound {bound} in three looks; the first: {counts:?}");
 }
