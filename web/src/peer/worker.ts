@@ -104,6 +104,8 @@ interface SecondWorker {
   socket: (url: string) => SocketLike
   /** Hands it the wasm module compiled here (none: it loads its own). */
   offer: (module: WebAssembly.Module | null) => void
+  /** Ends it: this worker did not start, and nothing will use it. */
+  stop: () => void
 }
 
 /**
@@ -149,6 +151,10 @@ function startSecondWorker(): SecondWorker | undefined {
   let nextSocket = 0
   return {
     offer: (module) => send({ t: 'module', module }),
+    stop: () => {
+      broken = true
+      worker.terminate()
+    },
     verify: (bytes) =>
       new Promise((resolve) => {
         if (broken) return resolve(none)
@@ -253,6 +259,8 @@ async function main() {
     await engine.start(initNodes ?? [])
   } catch (e) {
     failed = message(e)
+    // Started first, it would otherwise stay, its module loaded, for a node that never opened.
+    if (!engine) second?.stop()
     post({ t: 'failed', error: failed })
     for (const msg of queue.splice(0)) if (msg.t === 'call') post({ t: 'reply', id: msg.id, ok: false, status: 503, error: failed })
   }

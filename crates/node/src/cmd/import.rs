@@ -22,10 +22,9 @@ use super::log::parse_line;
 use super::output::Progress;
 
 /// Entries stored per transaction. Four batches are in memory at once (the one stored, two
-/// verified in the channel, one verified and waiting for room in it), 14,000 entries. Three
-/// were as many as two batches of 5,000 held before, when the channel had no room. 5,000 rather than
-/// 10,000 made a million-entry import peak 24 MB lower, and 100,000 entries imported as fast
-/// (issue 15).
+/// verified in the channel, one verified and waiting for room in it), 14,000 entries. Batches
+/// of 5,000 rather than 10,000 made a million-entry import peak 24 MB lower, and 100,000
+/// entries imported as fast (issue 15).
 const BATCH: usize = 3_500;
 
 /// What the link checks need of one log's entries read so far from the file: each entry's
