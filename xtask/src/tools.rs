@@ -113,6 +113,12 @@ pub const SYSTEM_PACKAGES: &[SystemPackage] = &[
         needed_by: &["run", "test", "bench", "wasm"],
     },
     SystemPackage {
+        name: "make",
+        provides: "/usr/bin/make",
+        why: "builds jemalloc, the native node's allocator",
+        needed_by: &["run", "test", "bench"],
+    },
+    SystemPackage {
         name: "chromium",
         provides: "/usr/bin/chromium",
         why: "runs the browser end-to-end tests and the browser benchmark",
