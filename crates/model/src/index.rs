@@ -51,6 +51,31 @@ impl Group for Key {
 
 type Member<G> = (G, Timestamp, Id);
 
+/// A member as the index holds it in memory: ordered by the first 8 bytes of its group, its
+/// start, its id, and only then its whole group, so that filing and sorting members compares
+/// starts, not the 64 bytes of a group that all members of an index share (those comparisons
+/// were most of the time of writing an index's rows, issue 15). A group's members are
+/// together unless another group shares its first 8 bytes, which anyone can make happen:
+/// a range of a group is filtered by the whole group.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Filed<G> {
+    near: u64,
+    start: Timestamp,
+    id: Id,
+    group: G,
+}
+
+impl<G: Group> Filed<G> {
+    fn new((group, start, id): Member<G>) -> Filed<G> {
+        let near = u64::from_be_bytes(group.bytes()[..8].try_into().expect("groups are longer than 8 bytes"));
+        Filed { near, start, id, group }
+    }
+
+    fn member(&self) -> Member<G> {
+        (self.group, self.start, self.id)
+    }
+}
+
 /// A member as an index holds it: present, with the end of its frame if filed with one; or
 /// removed since the rows were written (with a source only).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,14 +132,14 @@ pub(crate) fn decode<G: Group>(key: &[u8]) -> Option<Member<G>> {
 #[derive(Clone)]
 struct Members<G: Group> {
     /// Without a source, every member. With one, the members changed since last written.
-    held: BTreeMap<Member<G>, Held>,
-    dirty: BTreeSet<Member<G>>,
+    held: BTreeMap<Filed<G>, Held>,
+    dirty: BTreeSet<Filed<G>>,
     /// Members filed or removed since `held` was last read, in the order of the changes.
     /// The fold only files; queries read. Filing into `held` and `dirty` at once was two
     /// inserts into ordered sets of 136-byte members at random places, 9 % of the time of
     /// the thread that stores an import (issue 15); now the changes are sorted once, when
     /// the members are next read or written.
-    pending: Vec<(Member<G>, Held)>,
+    pending: Vec<(Filed<G>, Held)>,
 }
 
 impl<G: Group> Members<G> {
@@ -147,7 +172,7 @@ pub struct Index<G: Group> {
     /// Behind a `RefCell`: reading sorts the pending changes in.
     members: RefCell<Members<G>>,
     /// Members handed out by [`Index::take_dirty`] whose write is not confirmed yet.
-    writing: BTreeSet<Member<G>>,
+    writing: BTreeSet<Filed<G>>,
     /// The longest frame inserted per group, if the index keeps them; held whole.
     spans: Option<(&'static str, Table<G, i64>)>,
     source: Option<std::sync::Arc<dyn RowSource>>,
@@ -203,11 +228,11 @@ impl<G: Group> Index<G> {
     }
 
     fn file(&mut self, member: Member<G>, end: Option<Timestamp>) {
-        self.members.get_mut().pending.push((member, Held::Present(end)));
+        self.members.get_mut().pending.push((Filed::new(member), Held::Present(end)));
     }
 
     pub fn remove(&mut self, group: G, start: Timestamp, id: Id) {
-        self.members.get_mut().pending.push(((group, start, id), Held::Removed));
+        self.members.get_mut().pending.push((Filed::new((group, start, id)), Held::Removed));
     }
 
     /// The members, the pending changes sorted in.
@@ -249,9 +274,10 @@ impl<G: Group> Index<G> {
         }
         let (from, to) = ((group, lo.0, lo.1), (group, hi.0, hi.1));
         let members = self.settled();
-        let held = members.held.range(from..=to);
-        let present = |((_, s, i), held): (&Member<G>, &Held)| match held {
-            Held::Present(end) if bounds.contains(&(*s, *i)) => Some((*s, *i, *end)),
+        // Members of another group sharing the group's first 8 bytes may be among them.
+        let held = members.held.range(Filed::new(from)..=Filed::new(to)).filter(|(m, _)| m.group == group);
+        let present = |(m, held): (&Filed<G>, &Held)| match held {
+            Held::Present(end) if bounds.contains(&(m.start, m.id)) => Some((m.start, m.id, *end)),
             _ => None,
         };
         let Some(source) = &self.source else {
@@ -273,7 +299,7 @@ impl<G: Group> Index<G> {
                 continue;
             };
             let (g, s, i) = member;
-            if g != group || members.held.contains_key(&member) || !bounds.contains(&(s, i)) {
+            if g != group || members.held.contains_key(&Filed::new(member)) || !bounds.contains(&(s, i)) {
                 continue;
             }
             out.push((s, i, end));
@@ -314,7 +340,7 @@ impl<G: Group> Index<G> {
                 Some(Held::Present(end)) => Some(encode_end(*end)),
                 Some(Held::Removed) | None => None,
             };
-            rows.push((self.name, encode(m), value));
+            rows.push((self.name, encode(&m.member()), value));
         }
         if let Some((name, spans)) = &mut self.spans {
             for (g, len) in spans.take_dirty() {
@@ -347,7 +373,7 @@ impl<G: Group> Index<G> {
         let end = decode_end(value).ok_or_else(|| format!("a {} value of {} bytes", self.name, value.len()))?;
         let members = self.members.get_mut();
         members.settle(self.source.is_some());
-        members.held.insert(member, Held::Present(end));
+        members.held.insert(Filed::new(member), Held::Present(end));
         Ok(())
     }
 
@@ -452,6 +478,31 @@ mod tests {
         let first = (Bound::Unbounded, Bound::Included((Timestamp(20), id(102))));
         assert_eq!(lazy.range_ending(a, first, 9), [(Timestamp(20), id(102), Some(Timestamp(27)))]);
         assert_eq!((lazy.longest(&a), lazy.longest(&b), lazy.longest(&id(3))), (85, 7, 0));
+    }
+
+    /// Groups that share their first 8 bytes (anyone can make two such ids) keep their
+    /// members apart, held or read back.
+    #[test]
+    fn groups_sharing_their_first_bytes_keep_their_own_members() {
+        let rows = std::sync::Arc::new(MemoryRows::default());
+        let (mut a, mut b) = (id(7), id(7));
+        a.0.0[63] = 1;
+        b.0.0[63] = 2;
+        let mut index = Index::<Id>::new("idx", Some("spans"));
+        index.set_source(rows.clone());
+        for n in 0..10u8 {
+            let group = if n % 2 == 0 { a } else { b };
+            index.insert(group, frame(n as i64, n as i64 + 1), id(100 + n));
+            if n == 4 {
+                write(&mut index, &rows);
+            }
+        }
+        let all = (Bound::Unbounded, Bound::Unbounded);
+        let starts = |group| index.range(group, all, usize::MAX).into_iter().map(|(s, _)| s.0).collect::<Vec<_>>();
+        assert_eq!((starts(a), starts(b)), (vec![0, 2, 4, 6, 8], vec![1, 3, 5, 7, 9]));
+        let some = (Bound::Included((Timestamp(3), ZERO)), Bound::Excluded((Timestamp(8), ZERO)));
+        assert_eq!(index.range(a, some, 9), [(Timestamp(4), id(104)), (Timestamp(6), id(106))]);
+        assert_eq!(index.range(b, some, 1), [(Timestamp(3), id(103))]);
     }
 
     /// A member filed without a frame has no end; a value that is no end is a damaged row.
