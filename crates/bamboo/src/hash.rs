@@ -8,8 +8,20 @@ use blake2::{Blake2b512, Digest};
 pub const YAMF_HASH_LEN: usize = 66;
 
 /// A BLAKE2b-512 digest: the only hash Bamboo's YAMF knows (type 0, length 64).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hash(pub [u8; 64]);
+
+/// A hash table keyed by digests hashes their first 8 bytes, not all 64: the plan's tables
+/// and sets are keyed by ids, and SipHash over 72 bytes (with the array's length) was about
+/// 7 % of storing an import (issue 15). Equal digests have equal first bytes. A table stays
+/// safe from crafted keys: its hasher is keyed, so only digests equal in their first 8 bytes
+/// share a hash whatever the key, and each digest equal to a given one in 8 bytes takes
+/// about 2^64 tries to make.
+impl std::hash::Hash for Hash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from_le_bytes(self.0[..8].try_into().expect("8 bytes")));
+    }
+}
 
 impl Hash {
     /// Hashes `bytes` with unkeyed BLAKE2b-512.
