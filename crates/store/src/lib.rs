@@ -14,6 +14,8 @@
 //! Schema changes are versioned migrations; the plan's rows carry the model's format
 //! version, and a store whose plan is of another version rebuilds it at open.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod checkpoint;
 mod migrations;
 #[cfg(not(target_arch = "wasm32"))]
 mod rows;
@@ -118,6 +120,9 @@ pub struct Store {
     data_version: i64,
     /// Entries a lazy plan folds per transaction when rebuilt ([`FLUSH_AFTER`]).
     rebuild_chunk: usize,
+    /// Natively, on disk: the thread that copies the WAL back into the database.
+    #[cfg(not(target_arch = "wasm32"))]
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 /// The plan in memory and how far it is from the entries and from its rows.
@@ -211,9 +216,17 @@ impl Store {
         // 250,000 about 5 % slower (issue 15).
         conn.pragma_update(None, "cache_size", -16_384)?;
         // Checkpoint less often: each checkpoint copies the whole WAL back, and pages that
-        // several batches changed are copied once per checkpoint (64 MB of WAL at most).
-        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        conn.pragma_update(None, "wal_autocheckpoint", (64 << 20) / page_size.max(512))?;
+        // several batches changed are copied once per checkpoint (64 MB of WAL).
+        #[cfg(not(target_arch = "wasm32"))]
+        let checkpointer = match path {
+            Some(path) => {
+                let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+                let checkpointer = checkpoint::Checkpointer::start(path)?;
+                checkpointer.attach(&mut conn, ((64 << 20) / page_size.max(512)) as u32)?;
+                Some(checkpointer)
+            }
+            None => None,
+        };
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // A write uses two statements per plan table besides its own; with rusqlite's
         // default of 16 they would be prepared again on every batch.
@@ -226,7 +239,15 @@ impl Store {
         let mut state = State::new();
         state.index_events_of(me);
         let plan = Plan { state, last_received: 0, unflushed: 0, rows, mark: None, me };
-        let mut store = Store { conn, plan, keypair, data_version: 0, rebuild_chunk: FLUSH_AFTER };
+        let mut store = Store {
+            conn,
+            plan,
+            keypair,
+            data_version: 0,
+            rebuild_chunk: FLUSH_AFTER,
+            #[cfg(not(target_arch = "wasm32"))]
+            checkpointer,
+        };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
         } else {
@@ -946,6 +967,10 @@ impl Store {
     /// without 64 MB of writes.
     #[doc(hidden)]
     pub fn set_wal_autocheckpoint(&mut self, pages: u32) -> Result<(), StoreError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(checkpointer) = &self.checkpointer {
+            return Ok(checkpointer.attach(&mut self.conn, pages)?);
+        }
         Ok(self.conn.pragma_update(None, "wal_autocheckpoint", pages)?)
     }
 
