@@ -46,9 +46,16 @@ pub struct ConnectionInfo {
 
 /// What the hub thread tells one connection.
 enum Out {
+    /// What follows waits until the entries the hub stored before it are durable: a batch's
+    /// credit says it is stored (`store::Store::ingest_deferred`).
+    Fence(oneshot::Receiver<Result<(), String>>),
     Send(Vec<u8>),
     Progress(u64, u64),
-    Closed { reason: String, retry: bool, summary: Option<Summary> },
+    Closed {
+        reason: String,
+        retry: bool,
+        summary: Option<Summary>,
+    },
 }
 
 enum Command {
@@ -153,7 +160,8 @@ impl SyncContext {
 
 /// The hub's thread: one command at a time, then every connection's events.
 fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Command>) {
-    let mut conns: HashMap<u32, (mpsc::UnboundedSender<Out>, (u64, u64))> = HashMap::new();
+    // Each connection's sender, progress, and the last commit its messages waited for.
+    let mut conns: HashMap<u32, (mpsc::UnboundedSender<Out>, (u64, u64), store::Commit)> = HashMap::new();
     // Set by `SyncContext::keep_neighbours` (`pandafest serve`); one-shot syncs dial nobody.
     let mut dialer: Option<(SyncContext, tokio::runtime::Handle)> = None;
     let mut last_dials = std::time::Instant::now() - Duration::from_secs(1);
@@ -206,17 +214,24 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     } else {
                         hub.open(node, &info.address, info.direction)
                     };
-                    conns.insert(id, (out, (0, 0)));
+                    conns.insert(id, (out, (0, 0), store::Commit::default()));
                     let _ = reply.send(id);
                 }
                 // Taken above.
                 Some(Command::Receive { .. }) => {}
                 Some(Command::Gone { id, reply }) => {
-                    let ended_well = hub.ended_well(id);
+                    let mut ended_well = hub.ended_well(id);
                     let summary = hub.summary(id);
                     hub.close(id, "the connection closed");
                     hub.remove(id);
                     conns.remove(&id);
+                    // The summary says what is stored: once it is durable.
+                    if let Some(syncer) = node.store.syncer()
+                        && let Err(e) = syncer.wait(node.store.last_deferred())
+                    {
+                        tracing::error!("sync: {e}");
+                        ended_well = false;
+                    }
                     let _ = reply.send(summary.filter(|_| ended_well));
                 }
                 Some(Command::Notify) => hub.notify_all(node),
@@ -245,8 +260,24 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                     runtime.spawn(dial(ctx.clone(), url));
                 }
             }
-            for (&id, (out, progress)) in conns.iter_mut() {
-                for event in hub.poll(node, id) {
+            let deferred = node.store.last_deferred();
+            for (&id, (out, progress, fenced)) in conns.iter_mut() {
+                let events = hub.poll(node, id);
+                let now = hub.progress(id);
+                // Whatever goes out after a batch was stored waits until it is durable: not
+                // the hub's thread, which stores the next batch meanwhile.
+                if *fenced < deferred
+                    && (!events.is_empty() || now.is_some_and(|now| now != *progress))
+                    && let Some(syncer) = node.store.syncer()
+                {
+                    let (tx, rx) = oneshot::channel();
+                    syncer.on_durable(deferred, move |durable| {
+                        let _ = tx.send(durable);
+                    });
+                    let _ = out.send(Out::Fence(rx));
+                    *fenced = deferred;
+                }
+                for event in events {
                     let _ = match event {
                         HubEvent::Send(bytes) => out.send(Out::Send(bytes)),
                         HubEvent::Closed { reason, retry } => {
@@ -262,7 +293,7 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                         HubEvent::Introduce { .. } | HubEvent::Signal { .. } => Ok(()),
                     };
                 }
-                if let Some(now) = hub.progress(id)
+                if let Some(now) = now
                     && now != *progress
                 {
                     *progress = now;
@@ -344,8 +375,18 @@ async fn drive_session(
     let mut announced = false;
     // Messages being checked, handed to the hub in the order they came.
     let mut checks = FuturesOrdered::new();
+    // The hub's messages wait while this is pending (`Out::Fence`).
+    let mut fence: Option<oneshot::Receiver<Result<(), String>>> = None;
     let ended = loop {
         tokio::select! {
+            durable = async { fence.as_mut().expect("a fence").await }, if fence.is_some() => {
+                fence = None;
+                match durable {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => break Err(NetError::Sync(e)),
+                    Err(_) => break Err(NetError::HostGone),
+                }
+            }
             message = incoming.recv(), if checks.len() < CHECKS_AT_ONCE => match message {
                 Some(bytes) => checks.push_back(check(bytes, announced)),
                 None => {
@@ -363,7 +404,8 @@ async fn drive_session(
                     break Err(NetError::HostGone);
                 }
             }
-            event = events.recv() => match event {
+            event = events.recv(), if fence.is_none() => match event {
+                Some(Out::Fence(durable)) => fence = Some(durable),
                 Some(Out::Send(bytes)) => {
                     if outgoing.send(bytes).await.is_err() {
                         break Ok(None);

@@ -938,7 +938,9 @@ fn store_batch(
     for (i, v) in verdicts.into_iter().enumerate() {
         verified.push(v.map_err(|e| format!("entry {i} of the batch: {e}"))?);
     }
-    let report = node.store.ingest(verified).map_err(|e| e.to_string())?;
+    // Not waiting for the disk: the host holds back what it sends after this (the credit
+    // that acknowledges the batch) until the commit is durable (`Store::last_deferred`).
+    let (report, _) = node.store.ingest_deferred(verified).map_err(|e| e.to_string())?;
     if !report.stored.is_empty() {
         let _ = node.run_agent();
     }

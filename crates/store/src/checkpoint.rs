@@ -28,7 +28,7 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread on its own connection to the database at `path` (already in WAL
     /// mode). The thread ends when the checkpointer is dropped.
-    pub(crate) fn start(path: &Path) -> rusqlite::Result<Checkpointer> {
+    pub(crate) fn start(path: &Path) -> Result<Checkpointer, crate::StoreError> {
         // As the writer opens it (the URI flag), or a data directory named `file:…` would be
         // two databases; no create: the writer made it.
         let conn = Connection::open_with_flags(
@@ -42,7 +42,7 @@ impl Checkpointer {
         std::thread::Builder::new()
             .name("checkpoint".into())
             .spawn(move || run(conn, woken))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            .map_err(|e| crate::StoreError::Thread("checkpointing", e))?;
         Ok(Checkpointer { wake })
     }
 

@@ -16,6 +16,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod checkpoint;
+mod durable;
 mod migrations;
 #[cfg(not(target_arch = "wasm32"))]
 mod rows;
@@ -65,6 +66,7 @@ use model::{Id, Key, LogEntry, Operation, State};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync::LogHeight;
 
+pub use durable::{Commit, Syncer};
 use sql_log::BatchLogs;
 pub use sql_log::SqlLog;
 pub use verified::{
@@ -97,6 +99,8 @@ pub enum StoreError {
     KeyInUse,
     #[error("cannot sign the entry: {0}")]
     Build(#[from] bamboo::BuildError),
+    #[error("cannot start the store's {0} thread: {1}")]
+    Thread(&'static str, std::io::Error),
 }
 
 /// What happened to a batch.
@@ -123,6 +127,10 @@ pub struct Store {
     /// Natively, on disk: the thread that copies the WAL back into the database.
     #[cfg(not(target_arch = "wasm32"))]
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Natively, on disk: the thread that makes [`Store::ingest_deferred`]'s commits durable.
+    syncer: Option<Syncer>,
+    /// The last commit [`Store::ingest_deferred`] made.
+    deferred: Commit,
 }
 
 /// The plan in memory and how far it is from the entries and from its rows.
@@ -227,6 +235,13 @@ impl Store {
             }
             None => None,
         };
+        #[cfg(not(target_arch = "wasm32"))]
+        let syncer = path
+            .map(|path| Syncer::start(path.to_path_buf()))
+            .transpose()
+            .map_err(|e| StoreError::Thread("syncing", e))?;
+        #[cfg(target_arch = "wasm32")]
+        let syncer = None;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // A write uses two statements per plan table besides its own; with rusqlite's
         // default of 16 they would be prepared again on every batch.
@@ -247,6 +262,8 @@ impl Store {
             rebuild_chunk: FLUSH_AFTER,
             #[cfg(not(target_arch = "wasm32"))]
             checkpointer,
+            syncer,
+            deferred: Commit::default(),
         };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
@@ -289,17 +306,55 @@ impl Store {
     /// kept as evidence and freezes its log (entries after it are skipped). Any other
     /// broken rule rejects the whole batch and leaves the store unchanged.
     pub fn ingest(&mut self, batch: Vec<VerifiedEntry>) -> Result<IngestReport, StoreError> {
+        let (report, forked) = self.ingest_tx(batch)?;
+        self.after_ingest(forked)?;
+        Ok(report)
+    }
+
+    /// As [`Store::ingest`], but without waiting for the disk: the batch is stored (a
+    /// killed process keeps it) and durable (a power cut keeps it) once [`Store::syncer`]
+    /// says the returned commit is. Whoever reports the entries as stored waits for that
+    /// first. In memory or in a browser, as [`Store::ingest`], and the commit is durable.
+    pub fn ingest_deferred(&mut self, batch: Vec<VerifiedEntry>) -> Result<(IngestReport, Commit), StoreError> {
+        let Some(syncer) = self.syncer.clone() else { return Ok((self.ingest(batch)?, Commit::default())) };
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let stored = self.ingest_tx(batch);
+        // Every other write waits for the disk, as before; a failure to say so fails the
+        // batch, which is stored but reported as not (its peer sends it again: a duplicate).
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let (report, forked) = stored?;
+        self.deferred = syncer.ask();
+        self.after_ingest(forked)?;
+        Ok((report, self.deferred))
+    }
+
+    /// What makes [`Store::ingest_deferred`]'s commits durable (natively, on disk).
+    pub fn syncer(&self) -> Option<&Syncer> {
+        self.syncer.as_ref()
+    }
+
+    /// The last commit [`Store::ingest_deferred`] made (`Commit(0)` if none).
+    pub fn last_deferred(&self) -> Commit {
+        self.deferred
+    }
+
+    /// The batch's transaction; whether a log forked since the plan was last folded.
+    fn ingest_tx(&mut self, batch: Vec<VerifiedEntry>) -> Result<(IngestReport, bool), StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let forked = catch_up(&tx, &mut self.plan)?;
         let report = ingest_in(&tx, &mut self.plan.state, &mut self.plan.last_received, batch)?;
         self.plan.unflushed += report.stored.len();
         let wrote = flush_in(&tx, &mut self.plan, FLUSH_AFTER)?;
         self.plan.commit(tx, wrote)?;
+        Ok((report, forked))
+    }
+
+    fn after_ingest(&mut self, forked: bool) -> Result<(), StoreError> {
         self.data_version = data_version(&self.conn)?;
         if forked || self.plan.state.needs_rebuild() {
             self.rebuild(&mut |_, _| {})?;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Folds entries that other processes stored since this store last looked.

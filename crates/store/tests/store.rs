@@ -2,7 +2,7 @@
 
 use model::op::{EventFields, FestivalFields};
 use model::{Id, Operation, TimeFrame, Timestamp};
-use store::{Store, verify_entries};
+use store::{Commit, Store, verify_entries};
 
 fn festival_op(name: &str) -> Operation {
     Operation::FestivalCreate {
@@ -493,4 +493,40 @@ fn a_plan_of_another_format_is_rebuilt_at_open_with_its_progress_reported() {
     let s = Store::open_with_progress(&path, &mut |done, total| again.push((done, total))).unwrap();
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(s.state().events_in(&fest).count(), 9);
+}
+
+#[test]
+fn a_deferred_batch_is_stored_at_once_and_durable_when_its_commit_says_so() {
+    // Scenario: batches stored without waiting for the disk, into a store on disk and one
+    // in memory; the store on disk reopened.
+    // Assert: each batch is stored (and folded) when `ingest_deferred` returns, under a
+    // commit numbered after the last; the syncer says each durable, an earlier one at once;
+    // the reopened store has them. In memory there is no syncer and the commit is 0.
+    let mut a = Store::open_in_memory().unwrap();
+    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..40 {
+        a.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    let verified: Vec<_> = verify_entries(export(&a, &fest)).into_iter().map(Result::unwrap).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let (first, c1) = s.ingest_deferred(verified[..21].to_vec()).unwrap();
+    let (second, c2) = s.ingest_deferred(verified[21..].to_vec()).unwrap();
+    assert_eq!((first.stored.len(), second.stored.len()), (21, 20));
+    assert!(Commit::default() < c1 && c1 < c2 && s.last_deferred() == c2, "{c1:?} {c2:?}");
+    assert_eq!(s.state().events_in(&fest).count(), 40);
+    let syncer = s.syncer().expect("a store on disk has a syncer").clone();
+    assert_eq!(syncer.wait(c2), Ok(()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    syncer.on_durable(c1, move |r| tx.send(r).unwrap());
+    assert_eq!(rx.try_recv(), Ok(Ok(())), "an earlier commit is durable at once");
+    drop((s, syncer));
+    let s = Store::open(&path).unwrap();
+    assert_eq!(export(&s, &fest), export(&a, &fest));
+
+    let mut memory = Store::open_in_memory().unwrap();
+    let (report, commit) = memory.ingest_deferred(verified).unwrap();
+    assert_eq!((report.stored.len(), commit), (41, Commit::default()));
+    assert!(memory.syncer().is_none());
 }

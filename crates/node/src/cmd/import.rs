@@ -179,7 +179,7 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
     // is checked meanwhile. A bad signature is found only when its batch comes; the batches
     // before it stay.
     let (mut new, mut duplicates, mut forks, mut done, mut total) = (0, 0, 0, 0, 0);
-    std::thread::scope(|scope| -> Result<(), ApiError> {
+    let imported = std::thread::scope(|scope| -> Result<(), ApiError> {
         // Room in the channel: the verifier works ahead of the store. Storing a batch
         // takes about 30 ms and verifying one of 5,000 about 55, but every 20,000 entries
         // the store also writes the plan's rows, 75–215 ms more; with no room in the
@@ -247,6 +247,21 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
         // How long the store waited for the verifier (`PANDAFEST_TIMING`).
         let mut waited = std::time::Duration::ZERO;
         let mut verdicts = verdicts.into_iter();
+        // The batch stored last, reported once its commit is durable (after the next batch
+        // is stored: the disk flushes one while the other is stored).
+        let mut unreported: Option<(store::Commit, usize)> = None;
+        let syncer = node.store.syncer().cloned();
+        let mut report = |stored: Option<(store::Commit, usize)>| -> Result<(), ApiError> {
+            let Some((commit, done)) = stored else { return Ok(()) };
+            if let Some(syncer) = &syncer {
+                syncer.wait(commit).map_err(ApiError::internal)?;
+            }
+            progress.update(done as u64, total as u64);
+            if json {
+                println!("{}", serde_json::to_string(&BatchStored { stored: done, total }).expect("serialises"));
+            }
+            Ok(())
+        };
         loop {
             let asked = std::time::Instant::now();
             let Some(message) = verdicts.next() else { break };
@@ -264,21 +279,24 @@ pub fn run(dir: &Option<PathBuf>, file: &Path, json: bool) -> Result<(), ApiErro
                 batch.push(v.map_err(|e| ApiError::bad_input(format!("line {n}: {e}; {}", kept(numbers[0]))))?);
             }
             done += batch.len();
-            let report = node.store.ingest(batch)?;
-            new += report.stored.len();
-            duplicates += report.duplicates;
-            forks += report.forks.len();
-            progress.update(done as u64, total as u64);
-            if json {
-                println!("{}", serde_json::to_string(&BatchStored { stored: done, total }).expect("serialises"));
-            }
+            let (stored, commit) = node.store.ingest_deferred(batch)?;
+            new += stored.stored.len();
+            duplicates += stored.duplicates;
+            forks += stored.forks.len();
+            report(unreported.replace((commit, done)))?;
         }
+        report(unreported.take())?;
         progress.finish();
         if timing {
             tell!("waited for signatures: {:.2} s", waited.as_secs_f64());
         }
         Ok(())
-    })?;
+    });
+    // An error says which entries were stored: they are durable first.
+    if let Some(syncer) = node.store.syncer() {
+        syncer.wait(node.store.last_deferred()).map_err(ApiError::internal)?;
+    }
+    imported?;
     phase("stored");
     node.store.flush_plan()?;
     phase("plan written");
