@@ -152,6 +152,18 @@ impl<G: Group> Members<G> {
         let mut pending = std::mem::take(&mut self.pending);
         // Stable: a member's later change stays after its earlier one, and wins.
         pending.sort_by(|a, b| a.0.cmp(&b.0));
+        if self.held.is_empty() && self.dirty.is_empty() {
+            // All changes since the last write (a lazy index forgot what it wrote): built
+            // at once from the sorted changes, without a search for each, the last change
+            // of each member kept. Inserting them one by one was most of taking an import's
+            // changed members for a write (issue 15).
+            pending.reverse();
+            pending.dedup_by(|a, b| a.0 == b.0);
+            pending.reverse();
+            self.dirty = pending.iter().map(|(member, _)| *member).collect();
+            self.held = pending.into_iter().filter(|(_, held)| lazy || *held != Held::Removed).collect();
+            return;
+        }
         for (member, held) in pending {
             match held {
                 Held::Removed if !lazy => {
@@ -478,6 +490,37 @@ mod tests {
         let first = (Bound::Unbounded, Bound::Included((Timestamp(20), id(102))));
         assert_eq!(lazy.range_ending(a, first, 9), [(Timestamp(20), id(102), Some(Timestamp(27)))]);
         assert_eq!((lazy.longest(&a), lazy.longest(&b), lazy.longest(&id(3))), (85, 7, 0));
+    }
+
+    /// A member changed several times between two reads is as its last change left it,
+    /// whether or not the index reads rows back, held nothing yet or held some.
+    #[test]
+    fn the_last_change_of_a_member_wins() {
+        for (lazy, held_some) in [(false, false), (true, false), (false, true), (true, true)] {
+            let rows = std::sync::Arc::new(MemoryRows::default());
+            let mut index = Index::<Id>::new("idx", None);
+            if lazy {
+                index.set_source(rows.clone());
+            }
+            let a = id(1);
+            if held_some {
+                index.insert(a, frame(0, 5), id(99));
+                assert_eq!(index.all(a).len(), 1);
+            }
+            index.insert(a, frame(10, 20), id(100));
+            index.remove(a, Timestamp(10), id(100));
+            index.insert(a, frame(10, 30), id(100));
+            index.insert(a, frame(40, 50), id(101));
+            index.remove(a, Timestamp(40), id(101));
+            let mut expected = vec![(Timestamp(10), id(100), Some(Timestamp(30)))];
+            if held_some {
+                expected.insert(0, (Timestamp(0), id(99), Some(Timestamp(5))));
+            }
+            let all = (Bound::Unbounded, Bound::Unbounded);
+            assert_eq!(index.range_ending(a, all, 9), expected, "lazy {lazy}, held some {held_some}");
+            write(&mut index, &rows);
+            assert_eq!(index.range_ending(a, all, 9), expected, "written: lazy {lazy}, held some {held_some}");
+        }
     }
 
     /// Groups that share their first 8 bytes (anyone can make two such ids) keep their
