@@ -35,8 +35,6 @@ pub struct Syncer {
 }
 
 struct Shared {
-    wal: PathBuf,
-    db: PathBuf,
     state: Mutex<State>,
     wake: Condvar,
 }
@@ -70,10 +68,15 @@ impl Syncer {
     pub(crate) fn start(db: PathBuf) -> std::io::Result<Syncer> {
         let mut wal = db.clone().into_os_string();
         wal.push("-wal");
-        let shared =
-            Arc::new(Shared { wal: wal.into(), db, state: Mutex::new(State::default()), wake: Condvar::new() });
+        let wal = PathBuf::from(wal);
+        Syncer::with_flush(move || flush(&wal, &db))
+    }
+
+    /// A syncer whose thread calls `flush` to make every commit asked for so far durable.
+    fn with_flush(flush: impl Fn() -> std::io::Result<()> + Send + 'static) -> std::io::Result<Syncer> {
+        let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
         let thread = shared.clone();
-        std::thread::Builder::new().name("durable".into()).spawn(move || run(&thread))?;
+        std::thread::Builder::new().name("durable".into()).spawn(move || run(&thread, flush))?;
         Ok(Syncer { _stop: Arc::new(Stop(shared.clone())), shared })
     }
 
@@ -113,7 +116,7 @@ impl Syncer {
     }
 }
 
-fn run(shared: &Shared) {
+fn run(shared: &Shared, flush: impl Fn() -> std::io::Result<()>) {
     loop {
         let target = {
             let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -125,7 +128,7 @@ fn run(shared: &Shared) {
             }
             state.asked
         };
-        let flushed = flush(shared).map_err(|e| format!("the entries stored could not be written to disk: {e}"));
+        let flushed = flush().map_err(|e| format!("the entries stored could not be written to disk: {e}"));
         let done = {
             let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
             match flushed {
@@ -142,8 +145,14 @@ fn run(shared: &Shared) {
             state.waiters = waiting;
             (done, failed)
         };
+        let failed = done.1.is_some();
         for (_, then) in done.0 {
             then(done.1.clone().map_or(Ok(()), Err));
+        }
+        // Nothing after a failed flush is durable: no more flushing (a later wait answers
+        // with the failure at once).
+        if failed {
+            return;
         }
     }
 }
@@ -152,10 +161,65 @@ fn run(shared: &Shared) {
 /// database; with no WAL (the last connection to close checkpointed it and deleted it),
 /// the database. Opened by name each time: it is the file's pages that are flushed, through
 /// whichever descriptor, and SQLite may have made a new WAL since.
-fn flush(shared: &Shared) -> std::io::Result<()> {
-    match std::fs::File::open(&shared.wal) {
+fn flush(wal: &std::path::Path, db: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::File::open(wal) {
         Ok(wal) => wal.sync_data(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(&shared.db)?.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(db)?.sync_data(),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// Commits asked for while a flush runs are answered by the next one: fewer flushes
+    /// than commits, each commit durable, in any order asked.
+    #[test]
+    fn one_flush_answers_every_commit_before_it() {
+        let flushes = Arc::new(AtomicUsize::new(0));
+        let counted = flushes.clone();
+        // The first flush waits until every commit was asked for.
+        let (go, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Mutex::new(Some(gate));
+        let syncer = Syncer::with_flush(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if let Some(gate) = gate.lock().unwrap().take() {
+                let _ = gate.recv();
+            }
+            Ok(())
+        })
+        .unwrap();
+        let commits: Vec<Commit> = (0..50).map(|_| syncer.ask()).collect();
+        assert_eq!(commits.last(), Some(&Commit(50)));
+        go.send(()).unwrap();
+        assert_eq!(syncer.wait(commits[49]), Ok(()));
+        for c in commits.iter().rev() {
+            assert_eq!(syncer.wait(*c), Ok(()));
+        }
+        // The flush under way when they were asked for, and one more.
+        assert!(flushes.load(Ordering::SeqCst) <= 2, "{} flushes", flushes.load(Ordering::SeqCst));
+    }
+
+    /// A flush that fails fails the commits waiting and every one after, at once, and the
+    /// thread stops flushing.
+    #[test]
+    fn a_failed_flush_fails_every_later_commit() {
+        let flushes = Arc::new(AtomicUsize::new(0));
+        let counted = flushes.clone();
+        let syncer = Syncer::with_flush(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Err(std::io::Error::other("the disk is gone"))
+        })
+        .unwrap();
+        let first = syncer.ask();
+        let failed = syncer.wait(first).unwrap_err();
+        assert!(failed.contains("could not be written to disk: the disk is gone"), "{failed}");
+        let later = syncer.ask();
+        assert_eq!(syncer.wait(later), Err(failed));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(flushes.load(Ordering::SeqCst), 1, "no flushing after a failure");
     }
 }
