@@ -29,12 +29,8 @@ impl Checkpointer {
     /// Starts the thread on its own connection to the database at `path` (already in WAL
     /// mode). The thread ends when the checkpointer is dropped.
     pub(crate) fn start(path: &Path) -> Result<Checkpointer, crate::StoreError> {
-        // As the writer opens it (the URI flag), or a data directory named `file:…` would be
-        // two databases; no create: the writer made it.
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
+        // No create: the writer made it.
+        let conn = crate::open_beside(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         // Its page cache is not used by a checkpoint, which copies frames from the WAL.
         conn.pragma_update(None, "cache_size", -64)?;
         // Room for one wake: a commit while a checkpoint runs asks for one more after it.
@@ -82,5 +78,44 @@ fn run(conn: Connection, woken: Receiver<()>) {
         // (a busy lock, a full disk) leaves the frames for the next checkpoint, the writer's
         // at the latest.
         let _ = conn.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer's rule, with the test in the thread's place: a commit that leaves the WAL
+    /// below `pages` does nothing; from `pages` on it wakes the thread and leaves the pages
+    /// where they are; the commit that leaves twice that checkpoints on the writer (the
+    /// database file grows) and wakes nobody.
+    #[test]
+    fn the_writer_wakes_the_thread_then_checkpoints_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, wal) = (dir.path().join("db.sqlite"), dir.path().join("db.sqlite-wal"));
+        let mut writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        let page = writer.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap() as u64;
+        let (wake, woken) = sync_channel(1);
+        Checkpointer { wake }.attach(&mut writer, 20).unwrap();
+        let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        // The WAL file's frames, until it first starts over.
+        let frames = || len(&wal).saturating_sub(32) / (page + 24);
+        let before = len(&path);
+        let mut woke = 0;
+        loop {
+            writer.execute("INSERT INTO t (v) VALUES (zeroblob(3000))", []).unwrap();
+            let (now, was_woken) = (frames(), woken.try_recv().is_ok());
+            if now >= 40 {
+                assert!(!was_woken, "woken at {now} pages");
+                assert!(len(&path) > before, "the writer did not checkpoint at {now} pages");
+                break;
+            }
+            assert_eq!(was_woken, now >= 20, "at {now} pages");
+            assert_eq!(len(&path), before, "the writer checkpointed at {now} pages");
+            woke += usize::from(was_woken);
+        }
+        assert!(woke >= 2, "woken {woke} times between 20 and 40 pages");
     }
 }

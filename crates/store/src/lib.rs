@@ -1064,6 +1064,15 @@ impl Store {
     }
 }
 
+/// Another connection to the store's database at `path`, for a thread or a reader of the
+/// store's own. With the URI flag, as rusqlite's `Connection::open` of the writer has it: both
+/// must read the path the same way, or a data directory named `file:…` would be two databases.
+#[cfg(not(target_arch = "wasm32"))]
+fn open_beside(path: &Path, flags: rusqlite::OpenFlags) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+}
+
 fn load_or_create_key(conn: &Connection) -> Result<Keypair, StoreError> {
     let secret: Option<Vec<u8>> =
         conn.query_row("SELECT value FROM meta WHERE key = 'secret_key'", [], |r| r.get(0)).optional()?;

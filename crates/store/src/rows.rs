@@ -39,12 +39,7 @@ impl Reader {
 
 impl SqlRows {
     pub(crate) fn open(path: &Path) -> rusqlite::Result<SqlRows> {
-        // With the URI flag, as rusqlite's `Connection::open` of the writer has it: both must
-        // read the path the same way, or a data directory named `file:…` would be two databases.
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
+        let conn = crate::open_beside(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         // Its own page cache, small: the rows it reads are few and scattered, and the
         // plan's memory is what issue 15 bounds.
         conn.pragma_update(None, "cache_size", -4096)?;

@@ -245,7 +245,8 @@ fn a_thread_copies_the_wal_back_while_the_writer_goes_on() {
     // Scenario: writes fill the WAL past the size at which the writer wakes the checkpointing
     // thread (here 50 pages), but not to twice that, where it would checkpoint itself.
     // Assert: the pages reach the database file (it grows): the thread copied them, since
-    // the writer checkpoints only at 100 pages.
+    // the writer checkpoints only at 100 pages (the rule is `checkpoint`'s own unit test; a
+    // thread that could not start would pass here too: the writer then checkpoints at 50).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
     let mut s = Store::open(&path).unwrap();
