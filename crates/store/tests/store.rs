@@ -22,6 +22,16 @@ fn event_op(title: &str) -> Operation {
     Operation::EventCreate(EventFields { title: title.into(), description: String::new(), frame, bundle: false })
 }
 
+/// A store in memory with a festival of `n` events (`e0`, `e1`, …), each its own entry.
+fn with_events(n: usize) -> (Store, Id) {
+    let mut store = Store::open_in_memory().unwrap();
+    let fest = store.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    for i in 0..n {
+        store.append(fest, event_op(&format!("e{i}"))).unwrap();
+    }
+    (store, fest)
+}
+
 fn export(store: &Store, festival: &Id) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     store.export(festival, |e, p| out.push((e.to_vec(), p.to_vec()))).unwrap();
@@ -51,11 +61,7 @@ fn appended_operations_survive_reopening() {
 
 #[test]
 fn import_elsewhere_gives_the_same_plan_and_twice_changes_nothing() {
-    let mut a = Store::open_in_memory().unwrap();
-    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..20 {
-        a.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
+    let (a, fest) = with_events(20);
     let mut b = Store::open_in_memory().unwrap();
     let file = export(&a, &fest);
     let verified: Vec<_> = verify_entries(file.clone()).into_iter().map(Result::unwrap).collect();
@@ -69,11 +75,7 @@ fn import_elsewhere_gives_the_same_plan_and_twice_changes_nothing() {
 
 #[test]
 fn a_batch_with_a_bad_entry_changes_nothing() {
-    let mut a = Store::open_in_memory().unwrap();
-    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..5 {
-        a.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
+    let (a, fest) = with_events(5);
     let mut file = export(&a, &fest);
     file.remove(2); // entry 3 missing: entry 4 links to it and to entry 1, so 4 is fine, but 5 has no path
     file.remove(2);
@@ -503,11 +505,7 @@ fn a_deferred_batch_is_stored_at_once_and_durable_when_its_commit_says_so() {
     // Assert: each batch is stored (and folded) when `ingest_deferred` returns, under a
     // commit numbered after the last; the syncer says each durable, an earlier one at once;
     // the reopened store has them. In memory there is no syncer and the commit is 0.
-    let mut a = Store::open_in_memory().unwrap();
-    let fest = a.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..40 {
-        a.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
+    let (a, fest) = with_events(40);
     let verified: Vec<_> = verify_entries(export(&a, &fest)).into_iter().map(Result::unwrap).collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
