@@ -220,19 +220,24 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                 // Taken above.
                 Some(Command::Receive { .. }) => {}
                 Some(Command::Gone { id, reply }) => {
-                    let mut ended_well = hub.ended_well(id);
-                    let summary = hub.summary(id);
+                    let ended_well = hub.ended_well(id);
+                    let summary = hub.summary(id).filter(|_| ended_well);
                     hub.close(id, "the connection closed");
                     hub.remove(id);
                     conns.remove(&id);
-                    // The summary says what is stored: once it is durable.
-                    if let Some(syncer) = node.store.syncer()
-                        && let Err(e) = syncer.wait(node.store.last_deferred())
-                    {
-                        tracing::error!("sync: {e}");
-                        ended_well = false;
+                    // The summary says what is stored: it goes once that is durable, from
+                    // the syncer's thread, while this one goes on.
+                    match node.store.syncer() {
+                        Some(syncer) => syncer.on_durable(node.store.last_deferred(), move |durable| {
+                            if let Err(e) = &durable {
+                                tracing::error!("sync: {e}");
+                            }
+                            let _ = reply.send(summary.filter(|_| durable.is_ok()));
+                        }),
+                        None => {
+                            let _ = reply.send(summary);
+                        }
                     }
-                    let _ = reply.send(summary.filter(|_| ended_well));
                 }
                 Some(Command::Notify) => hub.notify_all(node),
                 Some(Command::Neighbours { ctx, runtime, address }) => {

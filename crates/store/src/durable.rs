@@ -129,29 +129,25 @@ fn run(shared: &Shared, flush: impl Fn() -> std::io::Result<()>) {
             state.asked
         };
         let flushed = flush().map_err(|e| format!("the entries stored could not be written to disk: {e}"));
-        let done = {
+        let (answered, failed) = {
             let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
             match flushed {
-                Ok(()) if state.failed.is_none() => state.durable = target,
-                Ok(()) => {}
-                Err(e) => {
-                    state.failed.get_or_insert(e);
-                }
+                Ok(()) => state.durable = target,
+                Err(e) => state.failed = Some(e),
             }
             let (durable, failed) = (state.durable, state.failed.clone());
-            let waiters = std::mem::take(&mut state.waiters);
-            let (done, waiting): (Vec<_>, Vec<_>) =
-                waiters.into_iter().partition(|(commit, _)| *commit <= durable || failed.is_some());
+            let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.waiters)
+                .into_iter()
+                .partition(|(commit, _)| *commit <= durable || failed.is_some());
             state.waiters = waiting;
-            (done, failed)
+            (answered, failed)
         };
-        let failed = done.1.is_some();
-        for (_, then) in done.0 {
-            then(done.1.clone().map_or(Ok(()), Err));
+        for (_, then) in answered {
+            then(failed.clone().map_or(Ok(()), Err));
         }
         // Nothing after a failed flush is durable: no more flushing (a later wait answers
         // with the failure at once).
-        if failed {
+        if failed.is_some() {
             return;
         }
     }
