@@ -19,7 +19,11 @@
 // Env: PANDAFEST_BIN (default ../target/release/pandafest if built, else ../target/debug/pandafest:
 // a debug build makes the native side slow), CHROMIUM, N (entries), MEASURE_KEEP=1 (keep the
 // temporary directory and its festival.log), MEASURE_FROM=festival.log (start from a kept log),
-// MEASURE_TRACE=trace.json (a Chromium trace of the browser's sync, summarised by function),
+// MEASURE_TRACE=trace.json (a Chromium trace of the first browser sync: the CPU its optimising
+// compiler and each thread took during the sync, and the workers' functions by self time; a
+// wasm that keeps its names, `wasm-opt -g`, names them), MEASURE_TRACE_CATEGORIES=a,b (the
+// trace's categories instead of the default below), CHROMIUM_EXTRA_ARGS (more flags for
+// Chromium, e.g. `--js-flags=--trace-wasm-compilation-times` with DEBUG=pw:browser),
 // MEASURE_ROUNDS=5 (the native and the browser's sync five times each, alternating; medians).
 
 import { spawn } from 'node:child_process'
@@ -44,6 +48,16 @@ const FROM = process.env.MEASURE_FROM ? resolve(process.env.MEASURE_FROM) : null
 // Where to write a Chromium trace of the browser's sync (its CPU samples, every thread), with
 // the functions that took the most time in the worker printed.
 const TRACE = process.env.MEASURE_TRACE ? resolve(process.env.MEASURE_TRACE) : null
+// The trace's categories: V8's CPU samples, its wasm compilations, every thread's tasks, and the
+// page's marks of the sync's start and end (`measure:join`, `measure:synced`).
+const TRACE_CATEGORIES = process.env.MEASURE_TRACE_CATEGORIES?.split(',') ?? [
+  'disabled-by-default-v8.cpu_profiler',
+  'v8',
+  'v8.wasm',
+  'devtools.timeline',
+  'toplevel',
+  'blink.user_timing',
+]
 // How many times the native sync and the browser's run, alternating (medians compared).
 const ROUNDS = Math.max(1, Number(process.env.MEASURE_ROUNDS ?? 1))
 
@@ -153,6 +167,7 @@ async function browserIngest(page, workerUrl, link, expected) {
       if (info.t === 'failed') throw new Error(info.error)
       const tReady = performance.now() - t0
       const t1 = performance.now()
+      performance.mark('measure:join')
       const join = await call({ op: 'request', method: 'POST', path: '/join', body: { link } })
       if (join.status !== 202) throw new Error(`join answered ${JSON.stringify(join)}`)
       let received = 0
@@ -167,6 +182,7 @@ async function browserIngest(page, workerUrl, link, expected) {
         await new Promise((r) => setTimeout(r, 20))
       }
       const tIngest = performance.now() - t1
+      performance.mark('measure:synced')
       const events = await call({ op: 'request', method: 'GET', path: `/festivals/${link.split('festival=')[1].split('&')[0]}/events`, body: null })
       w.terminate()
       return { storage: info.storage, tReady, tIngest, received, polls, events: Array.isArray(events.body) ? events.body.length : -1 }
@@ -188,7 +204,7 @@ async function startTrace(browser) {
   const cdp = await browser.context.newCDPSession(browser.page)
   await cdp.send('Tracing.start', {
     transferMode: 'ReturnAsStream',
-    traceConfig: { includedCategories: ['disabled-by-default-v8.cpu_profiler', 'v8', 'devtools.timeline'] },
+    traceConfig: { includedCategories: TRACE_CATEGORIES },
   })
   return cdp
 }
@@ -207,11 +223,31 @@ async function stopTrace(cdp) {
   await cdp.send('IO.close', { handle: stream })
   await writeFile(TRACE, text)
   const events = JSON.parse(text).traceEvents ?? JSON.parse(text)
+  // The sync: from the page's join to its last status that said every entry is stored.
+  const markAt = (name) => events.find((e) => e.name === name)?.ts
+  const from = markAt('measure:join') ?? -Infinity
+  const until = markAt('measure:synced') ?? Infinity
+  const inSync = (e) => e.ts >= from && e.ts <= until
+  const cpu = (es) => es.reduce((t, e) => t + (e.tdur ?? 0), 0) / 1000
+  const complete = (name) => events.filter((e) => e.ph === 'X' && e.name === name && inSync(e))
+  if (Number.isFinite(from) && Number.isFinite(until)) {
+    console.log(`\ntrace: the sync took ${ms((until - from) / 1000)}; meanwhile V8 compiled the wasm for speed ` +
+      `(${ms(cpu(complete('wasm.TopTierCompilation')))} of CPU) and lazily (${ms(cpu(complete('wasm.CompileLazy')))})`)
+    const names = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args?.name]))
+    const threads = new Map()
+    for (const e of complete('ThreadControllerImpl::RunTask').concat(complete('ThreadPool_RunTask'))) {
+      const key = `${e.pid}:${e.tid}`
+      threads.set(key, (threads.get(key) ?? 0) + (e.tdur ?? 0) / 1000)
+    }
+    const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8)
+    console.log(`CPU by thread during the sync: ${busiest.map(([k, t]) => `${names.get(k) ?? k} ${ms(t)}`).join(', ')}`)
+  }
   // Profile chunks: nodes (call frames) and samples with time deltas, per profile id.
   const profiles = new Map()
+  const started = new Map(events.filter((e) => e.name === 'Profile').map((e) => [e.id, e.args?.data?.startTime ?? e.ts]))
   for (const e of events) {
     if (e.name !== 'ProfileChunk') continue
-    const p = profiles.get(e.id) ?? { tid: e.tid, nodes: new Map(), samples: [], deltas: [] }
+    const p = profiles.get(e.id) ?? { tid: e.tid, start: started.get(e.id) ?? e.ts, nodes: new Map(), samples: [], deltas: [] }
     const c = e.args?.data?.cpuProfile ?? {}
     for (const n of c.nodes ?? []) p.nodes.set(n.id, n)
     p.samples.push(...(c.samples ?? []))
@@ -223,7 +259,10 @@ async function stopTrace(cdp) {
   for (const p of profiles.values()) {
     const names = [...p.nodes.values()].map((n) => n.callFrame?.url ?? '')
     if (!names.some((u) => /worker|wasm/.test(u))) continue // the page's thread
+    let at = p.start
     p.samples.forEach((id, i) => {
+      at += p.deltas[i] ?? 0
+      if (!inSync({ ts: at })) return
       const f = p.nodes.get(id)?.callFrame
       const name = `${f?.functionName || '(anonymous)'} ${(f?.url ?? '').split('/').pop()}`
       const dt = (p.deltas[i] ?? 0) / 1000
@@ -231,7 +270,7 @@ async function stopTrace(cdp) {
       total += dt
     })
   }
-  console.log(`\ntrace written to ${TRACE}; the worker's samples, ${ms(total)} in all, by self time:`)
+  console.log(`trace written to ${TRACE}; the workers' samples during the sync, ${ms(total)} in all, by self time:`)
   for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${ms(t).padStart(7)}  ${name}`)
 }
 

@@ -20,6 +20,8 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // For a measure's diagnosis (e2e/measure.mjs): more flags, separated by spaces.
+  ...(process.env.CHROMIUM_EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
 ]
 
 export function fail(message) {
