@@ -51,8 +51,16 @@ pub struct ReadEntry {
 impl ReadEntry {
     /// Decodes the entry's payload now.
     pub fn decoded(entry: LogEntry) -> ReadEntry {
-        let op = Some(op::decode(&entry.payload));
-        ReadEntry { entry, op }
+        let mut read = ReadEntry { entry, op: None };
+        read.decode_op();
+        read
+    }
+
+    /// Decodes the entry's payload now, unless it was before.
+    pub fn decode_op(&mut self) {
+        if self.op.is_none() {
+            self.op = Some(op::decode(&self.entry.payload));
+        }
     }
 
     pub fn entry(&self) -> &LogEntry {

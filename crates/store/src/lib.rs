@@ -700,16 +700,16 @@ fn ingest_in(
     let mut applied = Vec::new();
     let mut logs = BatchLogs::new(tx);
     for (index, v) in batch.into_iter().enumerate() {
-        let author = v.entry.author;
-        let log_id = v.entry.log_id;
+        let author = v.entry().author;
+        let log_id = v.entry().log_id;
         let log = logs.log(author, log_id)?;
-        match bamboo::check_in_log(log, &v.entry, v.hash) {
+        match bamboo::check_in_log(log, v.entry(), v.hash()) {
             Ok(Admission::Duplicate) => report.duplicates += 1,
             Ok(Admission::New) => {
                 *last_received += 1;
-                log.add(&v.entry, v.hash);
+                log.add(v.entry(), v.hash());
                 insert_entry(tx, &v, *last_received)?;
-                report.stored.push((author, log_id, v.entry.seq_num, v.hash));
+                report.stored.push((author, log_id, v.entry().seq_num, v.hash()));
                 applied.push(v.into_read_entry());
             }
             Err(VerifyError::Fork { seq_num, .. }) => {
@@ -1100,7 +1100,7 @@ fn load_or_create_key(conn: &Connection) -> Result<Keypair, StoreError> {
 }
 
 fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(), StoreError> {
-    let e = &v.entry;
+    let e = v.entry();
     let lipmaa_seq = bamboo::has_lipmaa_link(e.seq_num).then(|| bamboo::lipmaa(e.seq_num) as i64);
     tx.prepare_cached(
         "INSERT INTO entries (author, log_id, seq, hash, entry, payload, lipmaa_seq, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1109,7 +1109,7 @@ fn insert_entry(tx: &Connection, v: &VerifiedEntry, received: i64) -> Result<(),
         e.author.0.as_slice(),
         e.log_id as i64,
         e.seq_num as i64,
-        v.hash.0.as_slice(),
+        v.hash().0.as_slice(),
         v.bytes(),
         v.payload(),
         lipmaa_seq,

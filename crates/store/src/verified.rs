@@ -10,53 +10,60 @@ use model::{Id, Key, LogEntry, ReadEntry};
 /// An entry whose encoding, signature and payload were checked. Only
 /// [`verify_entries`] and the node's own signing produce one, so the store never takes
 /// unchecked bytes.
+///
+/// Boxed: an entry is moved from the thread that checks it through the host's queue, a
+/// table of entries checked ahead and the batch into the store, and whole (880 bytes) each
+/// move was a copy: 6 % of the time of the thread that stores a sync (`perf`, issue 15).
 #[derive(Clone, Debug)]
-pub struct VerifiedEntry {
+pub struct VerifiedEntry(Box<Checked>);
+
+#[derive(Clone, Debug)]
+struct Checked {
     bytes: Vec<u8>,
     /// The entry as the plan folds it, with the payload.
     read: ReadEntry,
-    pub(crate) entry: Entry,
-    pub(crate) hash: Hash,
+    entry: Entry,
+    hash: Hash,
 }
 
 impl VerifiedEntry {
     /// An entry this node signed itself.
     pub(crate) fn own(signed: SignedEntry, payload: Vec<u8>) -> VerifiedEntry {
         let read = ReadEntry::from(log_entry(&signed.entry, signed.hash, payload));
-        VerifiedEntry { bytes: signed.bytes, read, entry: signed.entry, hash: signed.hash }
+        VerifiedEntry(Box::new(Checked { bytes: signed.bytes, read, entry: signed.entry, hash: signed.hash }))
     }
 
     /// A decoded entry whose signature holds.
     fn verified(d: DecodedEntry) -> VerifiedEntry {
         let read = ReadEntry::from(log_entry(&d.entry, d.hash, d.payload));
-        VerifiedEntry { bytes: d.bytes, read, entry: d.entry, hash: d.hash }
+        VerifiedEntry(Box::new(Checked { bytes: d.bytes, read, entry: d.entry, hash: d.hash }))
     }
 
     /// Decodes the operation now, so that the store does not: for a host that verifies on
     /// another thread than the one that stores (`pandafest log import`).
-    pub fn with_op_decoded(self) -> VerifiedEntry {
-        let read = ReadEntry::decoded(self.read.into_entry());
-        VerifiedEntry { read, ..self }
+    pub fn with_op_decoded(mut self) -> VerifiedEntry {
+        self.0.read.decode_op();
+        self
     }
 
     pub fn entry(&self) -> &Entry {
-        &self.entry
+        &self.0.entry
     }
 
     pub fn hash(&self) -> Hash {
-        self.hash
+        self.0.hash
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.0.bytes
     }
 
     pub fn payload(&self) -> &[u8] {
-        &self.read.entry().payload
+        &self.0.read.entry().payload
     }
 
     pub(crate) fn into_read_entry(self) -> ReadEntry {
-        self.read
+        self.0.read
     }
 }
 
@@ -151,9 +158,7 @@ pub struct Preverified {
     /// the same bytes and payload. Not by their hashes: hashing each entry and payload again
     /// to find it was a tenth of the time of the thread that stores a sync (issue 15).
     /// Entries whose digests collide replace each other; the one replaced is checked again.
-    /// Boxed: the table would otherwise take the size of a whole entry (880 bytes) for
-    /// each of its free slots too.
-    entries: HashMap<u64, Box<VerifiedEntry>>,
+    entries: HashMap<u64, VerifiedEntry>,
     digest: RandomState,
 }
 
@@ -165,7 +170,7 @@ impl Preverified {
 
     /// This entry was checked whole.
     pub fn mark_entry(&mut self, entry: VerifiedEntry) {
-        self.entries.insert(self.digest.hash_one(&entry.bytes), Box::new(entry));
+        self.entries.insert(self.digest.hash_one(entry.bytes()), entry);
     }
 
     /// Marks held.
@@ -185,7 +190,9 @@ impl Preverified {
 
     fn take_entry(&mut self, bytes: &[u8], payload: &[u8]) -> Option<VerifiedEntry> {
         match self.entries.entry(self.digest.hash_one(bytes)) {
-            hash_map::Entry::Occupied(e) if e.get().bytes == bytes && e.get().payload() == payload => Some(*e.remove()),
+            hash_map::Entry::Occupied(e) if e.get().bytes() == bytes && e.get().payload() == payload => {
+                Some(e.remove())
+            }
             _ => None,
         }
     }
