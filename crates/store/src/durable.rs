@@ -90,6 +90,11 @@ impl Syncer {
         Commit(asked)
     }
 
+    /// The last commit asked for (`Commit(0)` if none).
+    pub(crate) fn last(&self) -> Commit {
+        Commit(self.shared.state.lock().unwrap_or_else(|e| e.into_inner()).asked)
+    }
+
     /// Calls `then` once `commit` is durable (at once if it is), on this thread or the
     /// syncer's; with the error if the disk refused a flush.
     pub fn on_durable(&self, commit: Commit, then: impl FnOnce(Result<(), String>) + Send + 'static) {

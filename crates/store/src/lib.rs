@@ -129,8 +129,6 @@ pub struct Store {
     checkpointer: Option<checkpoint::Checkpointer>,
     /// Natively, on disk: the thread that makes [`Store::ingest_deferred`]'s commits durable.
     syncer: Option<Syncer>,
-    /// The last commit [`Store::ingest_deferred`] made.
-    deferred: Commit,
 }
 
 /// The plan in memory and how far it is from the entries and from its rows.
@@ -264,7 +262,6 @@ impl Store {
             #[cfg(not(target_arch = "wasm32"))]
             checkpointer,
             syncer,
-            deferred: Commit::default(),
         };
         if rows_version == Some(MODEL_ROWS_VERSION) {
             store.reload()?;
@@ -324,9 +321,9 @@ impl Store {
         // batch, which is stored but reported as not (its peer sends it again: a duplicate).
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let (report, forked) = stored?;
-        self.deferred = syncer.ask();
+        let commit = syncer.ask();
         self.after_ingest(forked)?;
-        Ok((report, self.deferred))
+        Ok((report, commit))
     }
 
     /// What makes [`Store::ingest_deferred`]'s commits durable (natively, on disk).
@@ -336,7 +333,7 @@ impl Store {
 
     /// The last commit [`Store::ingest_deferred`] made (`Commit(0)` if none).
     pub fn last_deferred(&self) -> Commit {
-        self.deferred
+        self.syncer.as_ref().map_or(Commit::default(), Syncer::last)
     }
 
     /// The batch's transaction; whether a log forked since the plan was last folded.

@@ -32,6 +32,15 @@ fn with_events(n: usize) -> (Store, Id) {
     (store, fest)
 }
 
+/// Copies the WAL of the database at `path` back and empties its file, so that the file's
+/// length shows what the writes after need (a restart writes it over from its start and keeps
+/// its length). The database's page size.
+fn empty_wal(path: &std::path::Path) -> u64 {
+    let side = rusqlite::Connection::open(path).unwrap();
+    side.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)).unwrap();
+    side.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap() as u64
+}
+
 fn export(store: &Store, festival: &Id) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     store.export(festival, |e, p| out.push((e.to_vec(), p.to_vec()))).unwrap();
@@ -224,12 +233,7 @@ fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
     drop(s);
     let mut s = Store::open(&path).unwrap();
     s.set_wal_autocheckpoint(50).unwrap();
-    // The WAL file keeps the length the writes above gave it (a restart writes it over from
-    // its start): emptied, so that its length shows what the writes below need.
-    let side = rusqlite::Connection::open(&path).unwrap();
-    side.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)).unwrap();
-    let page: i64 = side.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
-    drop(side);
+    let page = empty_wal(&path);
     let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(3_000_000)).unwrap();
     let wal = dir.path().join("db.sqlite-wal");
     let mut largest = 0;
@@ -239,7 +243,7 @@ fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
         largest = largest.max(std::fs::metadata(&wal).unwrap().len());
     }
     assert_eq!(s.state().event(&events[199]).unwrap().sequence, 1);
-    assert!(largest < 150 * (page as u64 + 24), "the WAL grew to {largest} bytes ({page}-byte pages)");
+    assert!(largest < 150 * (page + 24), "the WAL grew to {largest} bytes ({page}-byte pages)");
 }
 
 #[test]
@@ -254,10 +258,7 @@ fn a_thread_copies_the_wal_back_while_the_writer_goes_on() {
     let mut s = Store::open(&path).unwrap();
     let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
     s.set_wal_autocheckpoint(50).unwrap();
-    let side = rusqlite::Connection::open(&path).unwrap();
-    side.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)).unwrap();
-    let page = side.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap() as u64;
-    drop(side);
+    let page = empty_wal(&path);
     let (wal, db) = (dir.path().join("db.sqlite-wal"), path.clone());
     let len = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
     let before = len(&db);
