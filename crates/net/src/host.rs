@@ -376,7 +376,8 @@ async fn drive_session(
     let (reply, id) = oneshot::channel();
     ctx.commands.send(Command::Open { info, dialed, out, reply }).map_err(|_| NetError::HostGone)?;
     let id = id.await.map_err(|_| NetError::HostGone)?;
-    // Whether the peer announced entries to send (the session's `Plan`, as progress).
+    // Whether the peer announced entries to send: its `Plan`, seen here as it arrives or
+    // as the session's progress.
     let mut announced = false;
     // Messages being checked, handed to the hub in the order they came.
     let mut checks = FuturesOrdered::new();
@@ -393,7 +394,10 @@ async fn drive_session(
                 }
             }
             message = incoming.recv(), if checks.len() < CHECKS_AT_ONCE => match message {
-                Some(bytes) => checks.push_back(check(bytes, announced)),
+                Some(bytes) => {
+                    announced |= sync::Message::announces_entries(&bytes);
+                    checks.push_back(check(bytes, announced))
+                }
                 None => {
                     // What came before the end still goes to the hub.
                     while let Some(checked) = checks.next().await {

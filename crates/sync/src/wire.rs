@@ -434,6 +434,17 @@ impl Message {
         to_bytes(&self.to_value())
     }
 
+    /// Whether `bytes` are a `Plan` that announces entries. A host that checks a session's
+    /// batches on other threads starts once the peer announced some; reading the
+    /// announcement as it arrives, rather than once the session read the messages queued
+    /// before it, keeps the first batches off the session's thread. Never panics; anything
+    /// larger than a `Plan` is not read.
+    pub fn announces_entries(bytes: &[u8]) -> bool {
+        const LARGEST_PLAN: u32 = 256;
+        let limits = Limits { max_message_bytes: LARGEST_PLAN, ..Limits::MIN };
+        matches!(Message::decode(bytes, &limits), Ok(Message::Plan { entries, .. }) if entries > 0)
+    }
+
     /// Decodes one message, checking it against the receiver's `limits`. Never panics.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, WireError> {
         if bytes.len() > limits.max_message_bytes as usize {

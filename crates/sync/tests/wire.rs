@@ -166,3 +166,31 @@ fn limits_fit_their_transport() {
     // A batch of the browser's size of typical entries (about 650 bytes) fits its messages.
     assert!(b.max_batch_entries as u64 * 650 < b.max_message_bytes as u64);
 }
+
+// Scenario: a host looks at each message as it arrives, to start checking entries on
+// other threads once the peer announced some (`Message::announces_entries`).
+// Assert: only a well-formed `Plan` of at least one entry counts; other messages, a `Plan`
+// of nothing, truncated or padded bytes and garbage do not, and none of them panics.
+#[test]
+fn only_a_plan_of_entries_announces_entries() {
+    let t = token(&festival());
+    let plan = |entries| Message::Plan { festival: t, entries, bytes: 1 << 20 }.encode();
+    assert!(Message::announces_entries(&plan(1)));
+    assert!(Message::announces_entries(&plan(u64::MAX)));
+    assert!(!Message::announces_entries(&plan(0)));
+    let full = plan(5);
+    assert!(!Message::announces_entries(&full[..full.len() - 1]));
+    assert!(!Message::announces_entries(&[full.clone(), vec![0]].concat()));
+    let others = [
+        Message::Entries { batch: 1, festival: t, entries: vec![WireEntry { entry: vec![1], payload: vec![] }] },
+        Message::Have { festival: t, heights: vec![], done: true },
+        Message::Done { festival: t },
+        Message::Credit { batches: 4 },
+    ];
+    for m in others {
+        assert!(!Message::announces_entries(&m.encode()), "{}", m.name());
+    }
+    assert!(!Message::announces_entries(&[]));
+    assert!(!Message::announces_entries(&[0xff; 64]));
+    assert!(!Message::announces_entries(&[0x9f; 4096]));
+}
