@@ -1059,7 +1059,7 @@ mod tests {
 
     // Scenario: a node holds a festival of 1,920 entries (four batches: a session's first
     // three are an eighth, a quarter and a half of 1,024, all sent at once within the credit
-    // of four); an empty node syncs it once, taking each round's messages together, so that
+    // of a window); an empty node syncs it once, taking each round's messages together, so that
     // the four batches are stored in one transaction.
     // Assert: the empty node holds every entry, and the sync ended well. When an entry of the
     // last batch is forged on the way, none of the four batches is stored and the session

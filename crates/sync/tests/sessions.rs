@@ -428,15 +428,17 @@ fn entries_of_another_festival_end_the_session() {
     assert!(net.nodes[1].store.festival_of(&w.author(), 0).is_none());
 }
 
-// Scenario: a peer sends more batches than the receiver granted credit for (window 4, the
-// receiver stores nothing meanwhile), and on another session a batch that skips entries.
-// Assert: the fifth batch ends the session; the gap ends the other.
+// Scenario: a peer sends more batches than the receiver granted credit for (the default
+// window, the receiver stores nothing meanwhile), and on another session a batch that skips
+// entries.
+// Assert: the batch beyond the window ends the session; the gap ends the other.
 #[test]
 fn batches_beyond_credit_or_out_of_log_order_end_the_session() {
+    let window = Limits::default().window;
     let (mut net, link, fest) = live_pair(12);
     net.nodes[1].defer = true;
     let mut w = Writer::seeded(70);
-    let entries: Vec<WireEntry> = (0..5).map(|_| w.post(fest)).collect();
+    let entries: Vec<WireEntry> = (0..=window).map(|_| w.post(fest)).collect();
     let first = net.next_batch(link, 1);
     let token = net.links[link].sessions[0].token_of(&fest).unwrap();
     for (i, e) in entries.iter().enumerate() {
@@ -444,8 +446,8 @@ fn batches_beyond_credit_or_out_of_log_order_end_the_session() {
         net.links[link].inbox[1].push_back(batch.encode());
     }
     net.run();
-    assert_eq!(net.links[link].errors[1], Some(SyncError::CreditExceeded { window: 4 }));
-    assert_eq!(net.links[link].sessions[1].in_flight(), 4);
+    assert_eq!(net.links[link].errors[1], Some(SyncError::CreditExceeded { window }));
+    assert_eq!(net.links[link].sessions[1].in_flight(), window as usize);
 
     let (mut net, link, fest) = live_pair(13);
     let token = net.links[link].sessions[0].token_of(&fest).unwrap();

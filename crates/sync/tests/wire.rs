@@ -29,7 +29,7 @@ fn decode(bytes: &[u8]) -> Result<Message, WireError> {
 fn example_messages_have_the_documented_bytes() {
     let key = Keypair::from_secret([1; 32]);
     let hello = Message::Hello(Hello { minor: 0, key: key.author(), nonce: [0xab; 32], limits: Limits::default() });
-    expect!["8602000058208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c5820abababababababababababababababababababababababababababababababab851a0010000019040019040019010004"]
+    expect!["8602000058208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c5820abababababababababababababababababababababababababababababababab851a0010000019040019040019010008"]
     .assert_eq(&hex::encode(hello.encode()));
 
     let f = festival();
