@@ -693,8 +693,8 @@ fn ingest_in(
     last_received: &mut i64,
     batch: Vec<VerifiedEntry>,
 ) -> Result<IngestReport, StoreError> {
-    let mut report = IngestReport::default();
-    let mut applied = Vec::new();
+    let mut report = IngestReport { stored: Vec::with_capacity(batch.len()), ..IngestReport::default() };
+    let mut applied = Vec::with_capacity(batch.len());
     let mut logs = BatchLogs::new(tx);
     for (index, v) in batch.into_iter().enumerate() {
         let author = v.entry().author;
