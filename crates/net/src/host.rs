@@ -50,6 +50,8 @@ enum Out {
     /// credit says it is stored (`store::Store::ingest_deferred`).
     Fence(oneshot::Receiver<Result<(), String>>),
     Send(Vec<u8>),
+    /// The peer proved its key.
+    Ready,
     Progress(u64, u64),
     Closed {
         reason: String,
@@ -291,7 +293,7 @@ fn run(node: Arc<Mutex<Node>>, mut hub: Hub, commands: std_mpsc::Receiver<Comman
                         }
                         HubEvent::Ready { peer } => {
                             tracing::info!("sync: connected to {}", &peer.to_hex()[..8]);
-                            Ok(())
+                            out.send(Out::Ready)
                         }
                         // A native node has no WebRTC: introductions and signalling addressed
                         // to it are for browsers; it relays others' (in the hub).
@@ -376,9 +378,9 @@ async fn drive_session(
     let (reply, id) = oneshot::channel();
     ctx.commands.send(Command::Open { info, dialed, out, reply }).map_err(|_| NetError::HostGone)?;
     let id = id.await.map_err(|_| NetError::HostGone)?;
-    // Whether the peer announced entries to send: its `Plan`, seen here as it arrives or
-    // as the session's progress.
-    let mut announced = false;
+    // Whether the peer proved its key, and whether it announced entries to send: its
+    // `Plan`, seen here as it arrives (once it proved its key) or as the session's progress.
+    let (mut proved, mut announced) = (false, false);
     // Messages being checked, handed to the hub in the order they came.
     let mut checks = FuturesOrdered::new();
     // The hub's messages wait while this is pending (`Out::Fence`).
@@ -395,7 +397,7 @@ async fn drive_session(
             }
             message = incoming.recv(), if checks.len() < CHECKS_AT_ONCE => match message {
                 Some(bytes) => {
-                    announced |= sync::Message::announces_entries(&bytes);
+                    announced |= proved && sync::Message::announces_entries(&bytes);
                     checks.push_back(check(bytes, announced))
                 }
                 None => {
@@ -420,6 +422,7 @@ async fn drive_session(
                         break Ok(None);
                     }
                 }
+                Some(Out::Ready) => proved = true,
                 Some(Out::Progress(stored, now_announced)) => {
                     announced |= now_announced > 0;
                     progress(stored, now_announced)
