@@ -773,22 +773,29 @@ mod tests {
     #[test]
     fn entries_are_written_as_their_value_is() {
         let festival = Token([7; 32]);
+        let check = |m: &Message, what: &str| {
+            let Message::Entries { batch, entries, .. } = m else { unreachable!() };
+            let bytes = m.encode();
+            assert_eq!(bytes, to_bytes(&m.to_value()), "{what}");
+            let items = entries.iter().map(|e| entry_item_len(e.entry.len(), e.payload.len())).sum();
+            assert_eq!(bytes.len(), entries_frame_len(*batch, entries.len(), items), "{what}");
+        };
         let lens = [0, 1, 23, 24, 255, 256, 65_535, 65_536];
         for batch in [0, 23, 24, 255, 256, 65_535, 65_536, u32::MAX as u64, 1 << 32, u64::MAX] {
             let m = Message::Entries { batch, festival, entries: vec![] };
-            assert_eq!(m.encode(), to_bytes(&m.to_value()), "batch {batch}");
+            check(&m, &format!("batch {batch}"));
         }
         for (i, &entry) in lens.iter().enumerate() {
             for &payload in &lens {
                 let e = WireEntry { entry: vec![i as u8; entry], payload: vec![0xee; payload] };
                 let m = Message::Entries { batch: 3, festival, entries: vec![e] };
-                assert_eq!(m.encode(), to_bytes(&m.to_value()), "entry {entry}, payload {payload}");
+                check(&m, &format!("entry {entry}, payload {payload}"));
             }
         }
         for count in [23, 24, 255, 256] {
             let entries = (0..count).map(|i| WireEntry { entry: vec![i as u8; i % 40], payload: vec![1] }).collect();
             let m = Message::Entries { batch: 1, festival, entries };
-            assert_eq!(m.encode(), to_bytes(&m.to_value()), "{count} entries");
+            check(&m, &format!("{count} entries"));
         }
     }
 }
