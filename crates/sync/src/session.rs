@@ -5,7 +5,9 @@
 //! announced (`Plan`), streamed in log order (`Entries`, credited by `Credit`) and finished
 //! (`Done`), then live pushes of new entries.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+mod ours;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bamboo::{Author, Entry, Keypair, LogKey};
 use ed25519_zebra::{Signature, VerificationKey};
@@ -18,6 +20,7 @@ use crate::wire::{
     self, CloseCode, Hello, Limits, LogHeight, Message, Token, VERSION_MAJOR, VERSION_MINOR, WireEntry, WireError,
     auth_message, entries_frame_len, entry_item_len,
 };
+use ours::Ours;
 
 /// Heights the peer may announce for logs this side does not hold, beyond those it holds:
 /// a peer must not make a session's memory grow without bound.
@@ -332,12 +335,9 @@ pub struct Session {
     nonce: [u8; 32],
     phase: Phase,
     peer: Option<PeerInfo>,
-    ours: BTreeSet<FestivalId>,
-    /// This side's token of each of its festivals, once the peer's `Hello` is known.
-    tokens: BTreeMap<FestivalId, Token>,
-    /// The token the peer would name each of this side's festivals by. A token the peer
-    /// sends that is not here names a festival this side does not hold: it is dropped.
-    expected: HashMap<Token, FestivalId>,
+    /// This side's festivals, and the tokens the peer names them by once its `Hello` is
+    /// known. A token the peer sends that names none of them is dropped.
+    ours: Ours,
     /// The peer's whole first announcement arrived (it may be empty).
     heard_festivals: bool,
     fests: BTreeMap<FestivalId, Fest>,
@@ -371,9 +371,7 @@ impl Session {
             nonce,
             phase: Phase::AwaitHello,
             peer: None,
-            ours: config.festivals.into_iter().collect(),
-            tokens: BTreeMap::new(),
-            expected: HashMap::new(),
+            ours: Ours::new(config.festivals),
             heard_festivals: false,
             fests: BTreeMap::new(),
             out: VecDeque::new(),
@@ -415,7 +413,8 @@ impl Session {
     /// How this side names `festival` to the peer on this session (once the peer's `Hello`
     /// arrived and if this side wants the festival).
     pub fn token_of(&self, festival: &FestivalId) -> Option<Token> {
-        self.tokens.get(festival).copied()
+        let peer = self.peer.as_ref()?;
+        self.ours.contains(festival).then(|| Token::new(festival, &self.me, &self.nonce, &peer.key, &peer.nonce))
     }
 
     /// Whether both catch-ups of `festival` are complete.
@@ -567,9 +566,9 @@ impl Session {
 
     /// Adds festivals this side wants while the session runs.
     pub fn add_festivals(&mut self, festivals: &[FestivalId]) {
-        let new: Vec<FestivalId> = festivals.iter().filter(|f| self.ours.insert(**f)).copied().collect();
-        if self.peer.is_some() {
-            self.derive_tokens(&new);
+        let new = self.ours.add(festivals);
+        if self.peer.is_some() && !new.is_empty() {
+            self.expect_tokens();
         }
         if self.phase != Phase::Ready || new.is_empty() {
             return;
@@ -630,17 +629,23 @@ impl Session {
         self.peer.as_ref().map_or(Limits::MIN, |p| p.limits)
     }
 
-    /// This side's token of each festival, and the peer's, once both `Hello`s are known.
-    fn derive_tokens(&mut self, festivals: &[FestivalId]) {
+    /// Indexes the peer's token of each of this side's festivals, once both `Hello`s are known.
+    fn expect_tokens(&mut self) {
         let peer = self.peer.as_ref().expect("after the peer's Hello");
-        for f in festivals {
-            self.tokens.insert(*f, Token::new(f, &self.me, &self.nonce, &peer.key, &peer.nonce));
-            self.expected.insert(Token::new(f, &peer.key, &peer.nonce, &self.me, &self.nonce), *f);
-        }
+        let (me, nonce) = (self.me, self.nonce);
+        self.ours.expect(|f| Token::new(f, &peer.key, &peer.nonce, &me, &nonce));
     }
 
+    /// The festival the peer names by `token`, if this side holds it.
+    fn named_by(&self, token: &Token) -> Option<FestivalId> {
+        let peer = self.peer.as_ref()?;
+        self.ours.named(token, |f| Token::new(f, &peer.key, &peer.nonce, &self.me, &self.nonce))
+    }
+
+    /// This side's token of one of its festivals, once the peer's `Hello` is known.
     fn token(&self, festival: &FestivalId) -> Token {
-        *self.tokens.get(festival).expect("a shared festival is one of ours, with a token")
+        let peer = self.peer.as_ref().expect("a festival is named to a peer after its Hello");
+        Token::new(festival, &self.me, &self.nonce, &peer.key, &peer.nonce)
     }
 
     /// Names `festivals` to the peer, split to its limits (any number of festivals works).
@@ -661,7 +666,7 @@ impl Session {
     /// names a festival before it sends anything about it, but its `Festivals` may have
     /// arrived before this side held the festival).
     fn named(&mut self, message: &'static str, token: Token) -> Result<FestivalId, SyncError> {
-        let festival = *self.expected.get(&token).ok_or(SyncError::NotShared { message, token })?;
+        let festival = self.named_by(&token).ok_or(SyncError::NotShared { message, token })?;
         self.start(festival);
         Ok(festival)
     }
@@ -700,8 +705,7 @@ impl Session {
         }
         let signature = self.keypair.sign(&auth_message(&hello.nonce, &self.me, &hello.key));
         self.peer = Some(PeerInfo { key: hello.key, minor: hello.minor, nonce: hello.nonce, limits: hello.limits });
-        let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
-        self.derive_tokens(&ours);
+        self.expect_tokens();
         self.credit = hello.limits.window.into();
         self.phase = Phase::AwaitAuth;
         self.queue(&Message::Auth { signature: signature.0 });
@@ -718,7 +722,7 @@ impl Session {
         }
         self.phase = Phase::Ready;
         self.out.push_back(Output::Ready { peer: key });
-        let ours: Vec<FestivalId> = self.ours.iter().copied().collect();
+        let ours = self.ours.festivals().to_vec();
         // An empty list still tells the peer where this side stands.
         self.send_festivals(&ours);
         Ok(())
@@ -737,7 +741,7 @@ impl Session {
             Message::Festivals { tokens, done } => {
                 self.heard_festivals |= done;
                 // Tokens of festivals this side does not hold are dropped unremembered.
-                let shared: Vec<FestivalId> = tokens.iter().filter_map(|t| self.expected.get(t)).copied().collect();
+                let shared: Vec<FestivalId> = tokens.iter().filter_map(|t| self.named_by(t)).collect();
                 for f in shared {
                     self.start(f);
                 }
