@@ -178,8 +178,9 @@ pub struct Hub {
     only: Option<Id>,
     history: VecDeque<PeerStatus>,
     neighbours: Neighbours,
-    /// The festivals every session was last told of (`notify_all`).
-    wanted: Option<Vec<FestivalId>>,
+    /// The festivals every session was last told of (`notify_all`): one list that the
+    /// sessions share (a community node holds a thousand festivals and hundreds of sessions).
+    wanted: Option<std::sync::Arc<[FestivalId]>>,
     /// The passive view as last kept in the settings.
     remembered: Option<Vec<String>>,
     /// Entries the host verified already ([`Hub::mark_verified`], [`Hub::mark_verified_entries`]).
@@ -309,7 +310,8 @@ impl Hub {
 
     fn open_with(&mut self, node: &Node, label: &str, direction: Direction, once: bool, limits: Limits) -> u32 {
         self.next += 1;
-        let config = SessionConfig { limits, ..SessionConfig::new(wanted(node, self.only)) };
+        let festivals = self.tell_wanted(node);
+        let config = SessionConfig { limits, festivals };
         let session = Session::new(node.store.keypair().clone(), config, rand::random());
         self.slots.insert(
             self.next,
@@ -526,7 +528,7 @@ impl Hub {
             return false;
         }
         let before = slot.session.shared_festivals().count();
-        slot.session.add_festivals(&wanted(node, self.only));
+        slot.session.add_festivals(wanted(node, self.only));
         slot.session.shared_festivals().count() == before
     }
 
@@ -670,20 +672,30 @@ impl Hub {
         // A node of a thousand festivals and hundreds of sessions hears this after every
         // write: tell sessions of festivals only when the list changed (sessions opened since
         // got it at open), and read each festival's heights once.
-        let wanted = wanted(node, self.only);
-        let changed = self.wanted.as_ref() != Some(&wanted);
+        self.tell_wanted(node);
         let mut heights: BTreeMap<FestivalId, Vec<sync::LogHeight>> = BTreeMap::new();
         for slot in self.slots.values_mut() {
-            if changed {
-                slot.session.add_festivals(&wanted);
-            }
             let shared: Vec<FestivalId> = slot.session.shared_festivals().copied().collect();
             for f in shared {
                 let h = heights.entry(f).or_insert_with(|| SyncStore::heights(&node.store, &f));
                 slot.session.notify_heights(&f, h);
             }
         }
-        self.wanted = Some(wanted);
+    }
+
+    /// The festivals this node wants, as one list every session shares; if they changed since
+    /// the sessions were last told, every session is told now.
+    fn tell_wanted(&mut self, node: &Node) -> std::sync::Arc<[FestivalId]> {
+        let wanted = wanted(node, self.only);
+        if let Some(told) = self.wanted.as_ref().filter(|told| told[..] == wanted[..]) {
+            return told.clone();
+        }
+        let told: std::sync::Arc<[FestivalId]> = wanted.into();
+        for slot in self.slots.values_mut() {
+            slot.session.add_festivals(told.clone());
+        }
+        self.wanted = Some(told.clone());
+        told
     }
 
     pub fn ids(&self) -> Vec<u32> {

@@ -8,6 +8,7 @@
 mod ours;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bamboo::{Author, Entry, Keypair, LogKey};
 use ed25519_zebra::{Signature, VerificationKey};
@@ -36,8 +37,9 @@ pub const GRAFT_AFTER_MS: u64 = 500;
 pub struct SessionConfig {
     /// What this side accepts; announced in `Hello`.
     pub limits: Limits,
-    /// The festivals this side holds and wants: those it joined and their ancestors.
-    pub festivals: Vec<FestivalId>,
+    /// The festivals this side holds and wants: those it joined and their ancestors. A host
+    /// that gives every session the same list, sorted, has it held once.
+    pub festivals: Arc<[FestivalId]>,
 }
 
 impl SessionConfig {
@@ -564,9 +566,10 @@ impl Session {
         }
     }
 
-    /// Adds festivals this side wants while the session runs.
-    pub fn add_festivals(&mut self, festivals: &[FestivalId]) {
-        let new = self.ours.add(festivals);
+    /// Adds festivals this side wants while the session runs: those of `festivals` it does
+    /// not hold yet. A host that gives every session the same list, sorted, has it held once.
+    pub fn add_festivals(&mut self, festivals: impl Into<Arc<[FestivalId]>>) {
+        let new = self.ours.add(festivals.into());
         if self.peer.is_some() && !new.is_empty() {
             self.expect_tokens();
         }

@@ -563,7 +563,7 @@ impl Sim {
     }
 
     fn open_link(&mut self, a: PeerIx, b: PeerIx) -> LinkIx {
-        let config = SessionConfig { limits: crate::Limits::default(), festivals: vec![self.festival] };
+        let config = SessionConfig { limits: crate::Limits::default(), festivals: [self.festival].into() };
         let mut nonces = [[0u8; 32]; 2];
         self.rng.fill(&mut nonces[0]);
         self.rng.fill(&mut nonces[1]);

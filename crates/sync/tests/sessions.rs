@@ -520,10 +520,10 @@ fn festivals_added_during_a_session_start_syncing() {
     let (second, create) = w.create_festival("Second", None);
     net.give(0, second, &[create]);
     net.write(0, second, 3);
-    net.links[link].sessions[0].add_festivals(&[second]);
+    net.links[link].sessions[0].add_festivals([second]);
     net.run();
     assert!(!net.links[link].seen[1].contains(&Seen::Started(second)), "only A wants it yet");
-    net.links[link].sessions[1].add_festivals(&[second]);
+    net.links[link].sessions[1].add_festivals([second]);
     net.run();
     assert!(net.links[link].seen[1].contains(&Seen::Live(second)));
     assert_eq!(net.inventory(0), net.inventory(1));

@@ -3,20 +3,34 @@
 //! A community node holds a thousand festivals and a session for each browser that visits
 //! one: a session kept this side's token and the peer's of every festival of the node in two
 //! maps, 454 KB a session (issue 15: 200 sessions, 91 MB). Now it keeps the festivals in a
-//! sorted list and, of the peer's tokens, their first 8 bytes and the festival's place: 72
-//! bytes a festival. A token is a keyed hash (two BLAKE2b blocks), made again when a message
-//! needs it.
+//! sorted list, which the sessions of a host share, and of the peer's tokens their first 8
+//! bytes and the festival's place: 16 bytes a festival. A token is a keyed hash (two BLAKE2b
+//! blocks), made again when a message needs it.
+
+use std::sync::Arc;
 
 use crate::FestivalId;
 use crate::wire::Token;
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ours {
-    /// Sorted, each once.
-    festivals: Vec<FestivalId>,
+    /// Sorted, each once. The host's list itself when it came sorted: the sessions of a
+    /// node share one, so that a thousand festivals are held once, not once a session.
+    festivals: Arc<[FestivalId]>,
     /// Once the peer is known: the first 8 bytes of the peer's token of each festival, with
     /// the festival's place in `festivals`, sorted.
     expected: Vec<(u64, u32)>,
+}
+
+/// `festivals` if it is sorted with each once, else a sorted copy without repeats.
+fn sorted(festivals: Arc<[FestivalId]>) -> Arc<[FestivalId]> {
+    if festivals.windows(2).all(|w| w[0] < w[1]) {
+        return festivals;
+    }
+    let mut copy = festivals.to_vec();
+    copy.sort_unstable();
+    copy.dedup();
+    copy.into()
 }
 
 fn prefix(token: &Token) -> u64 {
@@ -24,12 +38,8 @@ fn prefix(token: &Token) -> u64 {
 }
 
 impl Ours {
-    pub(crate) fn new(festivals: impl IntoIterator<Item = FestivalId>) -> Ours {
-        let mut festivals: Vec<FestivalId> = festivals.into_iter().collect();
-        festivals.sort_unstable();
-        festivals.dedup();
-        festivals.shrink_to_fit();
-        Ours { festivals, expected: Vec::new() }
+    pub(crate) fn new(festivals: Arc<[FestivalId]>) -> Ours {
+        Ours { festivals: sorted(festivals), expected: Vec::new() }
     }
 
     pub(crate) fn contains(&self, festival: &FestivalId) -> bool {
@@ -40,19 +50,30 @@ impl Ours {
         &self.festivals
     }
 
-    /// Adds the festivals not held yet; returns them. The peer's tokens must be made again
-    /// ([`Ours::expect`]) if any was added.
-    pub(crate) fn add(&mut self, festivals: &[FestivalId]) -> Vec<FestivalId> {
-        let mut new = Vec::new();
-        for f in festivals {
-            if let Err(at) = self.festivals.binary_search(f) {
-                self.festivals.insert(at, *f);
-                new.push(*f);
+    /// Adds the festivals of `festivals` not held yet; returns them, sorted. If `festivals`
+    /// holds every festival held already, it becomes the list (shared with whoever else
+    /// holds it). The peer's tokens must be indexed again ([`Ours::expect`]) if any was added.
+    pub(crate) fn add(&mut self, festivals: Arc<[FestivalId]>) -> Vec<FestivalId> {
+        let mut new: Vec<FestivalId> = festivals.iter().filter(|f| !self.contains(f)).copied().collect();
+        new.sort_unstable();
+        new.dedup();
+        let festivals = sorted(festivals);
+        let holds_all = self.festivals.iter().all(|f| festivals.binary_search(f).is_ok());
+        if new.is_empty() {
+            // The same festivals: the list is shared, and the index still holds.
+            if holds_all && festivals.len() == self.festivals.len() {
+                self.festivals = festivals;
             }
+            return new;
         }
-        if !new.is_empty() {
-            self.expected.clear();
-        }
+        self.festivals = if holds_all {
+            festivals
+        } else {
+            let mut all: Vec<FestivalId> = self.festivals.iter().chain(&new).copied().collect();
+            all.sort_unstable();
+            all.into()
+        };
+        self.expected.clear();
         new
     }
 
@@ -96,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_token_names_the_festival_it_was_made_of() {
-        let mut ours = Ours::new([id(5), id(3), id(5), id(9)]);
+        let mut ours = Ours::new([id(5), id(3), id(5), id(9)].into());
         assert_eq!(ours.festivals(), &[id(3), id(5), id(9)]);
         ours.expect(token);
         for f in [id(3), id(5), id(9)] {
@@ -109,13 +130,36 @@ mod tests {
 
     #[test]
     fn festivals_added_are_named_once_indexed_again() {
-        let mut ours = Ours::new([id(3)]);
+        let mut ours = Ours::new([id(3)].into());
         ours.expect(token);
-        assert_eq!(ours.add(&[id(1), id(3), id(1)]), vec![id(1)]);
+        assert_eq!(ours.add([id(1), id(3), id(1)].into()), vec![id(1)]);
         assert!(ours.contains(&id(1)));
         assert_eq!(ours.named(&token(&id(3)), token), None, "not indexed yet");
         ours.expect(token);
         assert_eq!(ours.named(&token(&id(1)), token), Some(id(1)));
         assert_eq!(ours.named(&token(&id(3)), token), Some(id(3)));
+    }
+
+    #[test]
+    fn a_sorted_list_that_holds_every_festival_is_shared() {
+        let host: Arc<[FestivalId]> = [id(1), id(2), id(3)].into();
+        let mut ours = Ours::new(host.clone());
+        assert!(Arc::ptr_eq(&ours.festivals, &host));
+        let more: Arc<[FestivalId]> = [id(1), id(2), id(3), id(4)].into();
+        assert_eq!(ours.add(more.clone()), vec![id(4)]);
+        assert!(Arc::ptr_eq(&ours.festivals, &more));
+        // A list without festival 2 is merged into a list of this side's own.
+        let fewer: Arc<[FestivalId]> = [id(1), id(5)].into();
+        assert_eq!(ours.add(fewer.clone()), vec![id(5)]);
+        assert_eq!(ours.festivals(), &[id(1), id(2), id(3), id(4), id(5)]);
+        assert!(ours.add(fewer).is_empty());
+        // The same festivals in another list: that list is held, named as before.
+        ours.expect(token);
+        let same: Arc<[FestivalId]> = [id(5), id(4), id(3), id(2), id(1)].into();
+        assert!(ours.add(same).is_empty());
+        let same: Arc<[FestivalId]> = [id(1), id(2), id(3), id(4), id(5)].into();
+        assert!(ours.add(same.clone()).is_empty());
+        assert!(Arc::ptr_eq(&ours.festivals, &same));
+        assert_eq!(ours.named(&token(&id(4)), token), Some(id(4)));
     }
 }

@@ -26,6 +26,9 @@ pub struct Node {
     pub writer: Writer,
     pub store: MemoryStore,
     pub festivals: Vec<FestivalId>,
+    /// When set, the list every session of the node is given instead of `festivals`: one
+    /// list shared by all, as a hub gives it.
+    pub shared: Option<std::sync::Arc<[FestivalId]>>,
     pub limits: Limits,
     /// Received batches wait here until [`Net::store_pending`] when set.
     pub defer: bool,
@@ -67,6 +70,7 @@ impl Net {
             writer: Writer::seeded(seed),
             store: MemoryStore::new(),
             festivals: festivals.to_vec(),
+            shared: None,
             limits: Limits::default(),
             defer: false,
             pending: VecDeque::new(),
@@ -102,7 +106,8 @@ impl Net {
         let mut sessions = Vec::new();
         for n in [a, b] {
             let node = &self.nodes[n];
-            let config = SessionConfig { limits: node.limits, festivals: node.festivals.clone() };
+            let festivals = node.shared.clone().unwrap_or_else(|| node.festivals.as_slice().into());
+            let config = SessionConfig { limits: node.limits, festivals };
             let mut nonce = [0u8; 32];
             rand::RngExt::fill(&mut self.rng, &mut nonce);
             sessions.push(Session::new(node.writer.keypair().clone(), config, nonce));
