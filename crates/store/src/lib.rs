@@ -704,7 +704,7 @@ fn ingest_in(
             Ok(Admission::Duplicate) => report.duplicates += 1,
             Ok(Admission::New) => {
                 *last_received += 1;
-                log.add(v.entry(), v.hash());
+                log.add(v.entry(), v.hash(), v.bytes().len() + v.payload().len());
                 insert_entry(tx, &v, *last_received)?;
                 report.stored.push((author, log_id, v.entry().seq_num, v.hash()));
                 applied.push(v.into_read_entry());
@@ -746,6 +746,48 @@ fn ingest_in(
 const HEIGHTS: &str = "SELECT author, log_id, max_seq FROM logs WHERE festival = ?1 ORDER BY author, log_id";
 
 impl Store {
+    /// The bytes (entries and their payloads) of a log's entries numbered `from_seq` to
+    /// `to_seq`, both included: what a sync's `Plan` announces. A range to the log's end is
+    /// its total (kept on insert) less the entries before it, when those are fewer: a sync
+    /// into an empty node reads no entry for it.
+    pub fn log_bytes_between(
+        &self,
+        author: &Author,
+        log_id: u64,
+        from_seq: u64,
+        to_seq: u64,
+    ) -> Result<u64, StoreError> {
+        let sum = |from: u64, to: u64| -> Result<u64, StoreError> {
+            if from > to {
+                return Ok(0);
+            }
+            let sum: i64 = self
+                .conn
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(length(entry) + length(payload)), 0) FROM entries
+                     WHERE author = ?1 AND log_id = ?2 AND seq BETWEEN ?3 AND ?4",
+                )?
+                .query_row(params![author.0.as_slice(), log_id as i64, from as i64, to as i64], |r| r.get(0))?;
+            Ok(sum as u64)
+        };
+        let log: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT max_seq, bytes FROM logs WHERE author = ?1 AND log_id = ?2")?
+            .query_row(params![author.0.as_slice(), log_id as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((max_seq, total)) = log else { return Ok(0) };
+        let (max_seq, total) = (max_seq as u64, total as u64);
+        let from_seq = from_seq.max(1);
+        if from_seq > to_seq {
+            return Ok(0);
+        }
+        let before = from_seq - 1;
+        if to_seq >= max_seq && before < to_seq - before {
+            return Ok(total.saturating_sub(sum(1, before)?));
+        }
+        sum(from_seq, to_seq.min(max_seq))
+    }
+
     /// The newest entry of every log of `festival` held here.
     pub fn heights(&self, festival: &Id) -> Result<Vec<LogHeight>, StoreError> {
         let mut stmt = self.conn.prepare_cached(HEIGHTS)?;
@@ -1036,7 +1078,8 @@ impl Store {
             problems.push(format!("sqlite integrity check: {ok}"));
         }
         let mut stmt = self.conn.prepare(
-            "SELECT l.author, l.log_id, l.max_seq, COUNT(e.seq), COALESCE(MAX(e.seq), 0) FROM logs l
+            "SELECT l.author, l.log_id, l.max_seq, COUNT(e.seq), COALESCE(MAX(e.seq), 0), l.bytes,
+                    COALESCE(SUM(length(e.entry) + length(e.payload)), 0) FROM logs l
              LEFT JOIN entries e ON e.author = l.author AND e.log_id = l.log_id GROUP BY l.author, l.log_id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -1046,10 +1089,14 @@ impl Store {
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
+                (r.get::<_, i64>(5)?, r.get::<_, i64>(6)?),
             ))
         })?;
         for row in rows {
-            let (author, log_id, max_seq, count, max_entry) = row?;
+            let (author, log_id, max_seq, count, max_entry, (bytes, summed)) = row?;
+            if bytes != summed {
+                problems.push(format!("log {}/{log_id}: {bytes} bytes counted but {summed} stored", author.to_hex()));
+            }
             if max_seq != max_entry {
                 problems
                     .push(format!("log {}/{log_id}: height {max_seq} but newest entry {max_entry}", author.to_hex()));

@@ -100,6 +100,8 @@ pub(crate) struct BatchLog<'c> {
     /// The batch's entries by the sequence numbers they link to.
     linking: std::collections::HashMap<u64, Vec<u64>>,
     end: Option<u64>,
+    /// The bytes of the batch's new entries and their payloads, added to the log's `bytes`.
+    bytes: u64,
 }
 
 impl<'c> BatchLogs<'c> {
@@ -116,28 +118,37 @@ impl<'c> BatchLogs<'c> {
                 new: Default::default(),
                 linking: Default::default(),
                 end: None,
+                bytes: 0,
             }),
         })
     }
 
-    /// Writes the height and end of every log that received entries.
+    /// Writes the height, end and bytes of every log that received entries.
     pub fn write(&self) -> Result<(), StoreError> {
         let mut upsert = self.conn.prepare_cached(
-            "INSERT INTO logs (author, log_id, max_seq, end_seq) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO logs (author, log_id, max_seq, end_seq, bytes) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (author, log_id) DO UPDATE SET max_seq = MAX(max_seq, excluded.max_seq),
-               end_seq = COALESCE(end_seq, excluded.end_seq)",
+               end_seq = COALESCE(end_seq, excluded.end_seq), bytes = bytes + excluded.bytes",
         )?;
         for ((author, log_id), log) in &self.logs {
             let Some((&max, _)) = log.new.last_key_value() else { continue };
-            upsert.execute(params![author.0.as_slice(), *log_id as i64, max as i64, log.end.map(|s| s as i64)])?;
+            upsert.execute(params![
+                author.0.as_slice(),
+                *log_id as i64,
+                max as i64,
+                log.end.map(|s| s as i64),
+                log.bytes as i64
+            ])?;
         }
         Ok(())
     }
 }
 
 impl BatchLog<'_> {
-    /// Records an entry of this batch as part of the log.
-    pub fn add(&mut self, entry: &Entry, hash: Hash) {
+    /// Records an entry of this batch as part of the log: `bytes`, its bytes and its
+    /// payload's.
+    pub fn add(&mut self, entry: &Entry, hash: Hash, bytes: usize) {
+        self.bytes += bytes as u64;
         let seq = entry.seq_num;
         if seq > 1 {
             self.linking.entry(seq - 1).or_default().push(seq);

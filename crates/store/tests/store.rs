@@ -350,8 +350,11 @@ fn a_store_from_before_the_stored_indexes_rebuilds_them_at_open() {
         for t in ["replacements", "eventindex", "eventspans", "requestindex", "requestspans", "organiserindex"] {
             conn.execute_batch(&format!("DROP TABLE m_{t}")).unwrap();
         }
-        conn.execute_batch("PRAGMA user_version = 3; UPDATE meta SET value = 7 WHERE key = 'model_rows_version'")
-            .unwrap();
+        conn.execute_batch(
+            "ALTER TABLE logs DROP COLUMN bytes; PRAGMA user_version = 3;
+             UPDATE meta SET value = 7 WHERE key = 'model_rows_version'",
+        )
+        .unwrap();
     }
     let day = TimeFrame::new(Timestamp(0), Timestamp(86_400_000)).unwrap();
     for open in ["rebuilt", "loaded"] {
@@ -400,6 +403,7 @@ fn a_store_with_an_index_of_entry_hashes_drops_it_at_open_and_keeps_every_entry(
              ALTER TABLE old_entries RENAME TO entries;
              CREATE INDEX entries_by_lipmaa ON entries (author, log_id, lipmaa_seq) WHERE lipmaa_seq IS NOT NULL;
              CREATE UNIQUE INDEX entries_by_received ON entries (received);
+             ALTER TABLE logs DROP COLUMN bytes;
              PRAGMA user_version = 7;",
         )
         .unwrap();
@@ -438,6 +442,7 @@ fn a_store_whose_records_are_without_rowid_moves_them_to_rowid_tables_at_open() 
              INSERT INTO old_events SELECT key, value FROM m_events;
              DROP TABLE m_events;
              ALTER TABLE old_events RENAME TO m_events;
+             ALTER TABLE logs DROP COLUMN bytes;
              PRAGMA user_version = 6;
              UPDATE meta SET value = 11 WHERE key = 'model_rows_version'",
         )
@@ -529,4 +534,31 @@ fn a_deferred_batch_is_stored_at_once_and_durable_when_its_commit_says_so() {
     let (report, commit) = memory.ingest_deferred(verified).unwrap();
     assert_eq!((report.stored.len(), commit), (41, Commit::default()));
     assert!(memory.syncer().is_none());
+}
+
+// Scenario: a log of 40 entries, written in batches; the bytes of every range of it asked
+// for, as a sync's `Plan` asks, and summed from the entries themselves.
+// Assert: the same for every range (before, within and past the log's end), and the store
+// finds its logs' counts of bytes right; an unknown log has none.
+#[test]
+fn a_logs_bytes_are_counted_as_its_entries_are_stored() {
+    let (store, fest) = with_events(39);
+    let entries = export(&store, &fest);
+    assert_eq!(entries.len(), 40);
+    let author = store.me().0;
+    let size = |from: u64, to: u64| -> u64 {
+        entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (from..=to).contains(&(*i as u64 + 1)))
+            .map(|(_, (e, p))| (e.len() + p.len()) as u64)
+            .sum()
+    };
+    for from in 0..=42 {
+        for to in 0..=42 {
+            assert_eq!(store.log_bytes_between(&author, 0, from, to).unwrap(), size(from, to), "{from}..={to}");
+        }
+    }
+    assert_eq!(store.log_bytes_between(&author, 1, 1, 40).unwrap(), 0);
+    assert_eq!(store.check_integrity().unwrap(), Vec::<String>::new());
 }
