@@ -521,14 +521,16 @@ impl Hub {
     /// is live both ways, nothing waits to be stored, and no festival became wanted meanwhile
     /// (one that arrived may name a parent this node wants too).
     fn caught_up(&mut self, node: &Node, id: u32) -> bool {
-        let Some(slot) = self.slots.get_mut(&id) else { return false };
+        let Some(slot) = self.slots.get(&id) else { return false };
         let s = &slot.session;
         let live = s.heard_festivals() && s.shared_festivals().all(|f| s.is_live(f)) && s.in_flight() == 0;
         if !live {
             return false;
         }
-        let before = slot.session.shared_festivals().count();
-        slot.session.add_festivals(wanted(node, self.only));
+        let before = s.shared_festivals().count();
+        let wanted = self.tell_wanted(node);
+        let Some(slot) = self.slots.get_mut(&id) else { return false };
+        slot.session.add_festivals(wanted);
         slot.session.shared_festivals().count() == before
     }
 
