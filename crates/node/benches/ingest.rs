@@ -179,14 +179,14 @@ fn main() {
     for round in 0..rounds.max(1) {
         let batched = batch_rate(bamboo::VERIFY_BATCH);
         let data = dir.path().join(format!("node{round}"));
-        let (status, peak_kb, import_secs) =
-            common::pandafest(&["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()]);
+        let (status, peak_kb, import_secs, import_written) =
+            common::pandafest_written(&["--data-dir", data.to_str().unwrap(), "log", "import", file.to_str().unwrap()]);
         assert!(status, "import failed");
         let db_mb = common::database_mb(&data);
         let server = Serving::start(&data, std::process::Stdio::null());
         let empty = dir.path().join(format!("empty{round}"));
         let festival = festival_id(&data);
-        let (synced, sync_peak_kb, sync_secs) = common::pandafest(&[
+        let (synced, sync_peak_kb, sync_secs, sync_written) = common::pandafest_written(&[
             "--data-dir",
             empty.to_str().unwrap(),
             "sync",
@@ -218,6 +218,8 @@ fn main() {
             sync_secs,
             sync_peak_kb,
             server_peak_kb,
+            import_written,
+            sync_written,
         };
         println!(
             "  round {}: batch verify {:.0} /s; import {:.0} /s ({:.2}x), sync {:.0} /s ({:.2}x)",
@@ -278,6 +280,13 @@ fn main() {
         median(&|r| r.sync / r.batched),
         sync / batched_64
     );
+    let logical: usize = entries.iter().map(|(e, p)| e.len() + p.len()).sum();
+    println!(
+        "  written to the file system (WAL and checkpoints), median: import {:.0} MB, sync {:.0} MB, for {:.0} MB of entries and payloads",
+        median(&|r| r.import_written as f64) / 1e6,
+        median(&|r| r.sync_written as f64) / 1e6,
+        logical as f64 / 1e6
+    );
     println!(
         "  peak memory: receiving node {:.0} MB, serving node {:.0} MB (importing node: {:.0} MB)",
         sync_peak_kb as f64 / 1024.0,
@@ -297,4 +306,7 @@ struct Round {
     sync_secs: f64,
     sync_peak_kb: i64,
     server_peak_kb: i64,
+    /// Bytes written to the file system by the import and by the receiving node of the sync.
+    import_written: u64,
+    sync_written: u64,
 }

@@ -58,10 +58,46 @@ pub fn wait_with_peak_memory(mut child: Child) -> (bool, i64) {
 /// The release binary run with `args` to its end, its output dropped: whether it succeeded,
 /// its peak memory in KiB and its wall time in seconds.
 pub fn pandafest(args: &[&str]) -> (bool, i64, f64) {
+    let (ok, peak_kb, secs, _) = pandafest_written(args);
+    (ok, peak_kb, secs)
+}
+
+/// As [`pandafest`], and the bytes the run wrote to the file system (`wait4`'s `ru_oublock`,
+/// blocks of 512 bytes, as `time -f %O` reports them): the WAL's frames and the pages
+/// checkpoints copy back. Unlike the wall time, it does not change with the machine's load.
+pub fn pandafest_written(args: &[&str]) -> (bool, i64, f64, u64) {
     let t = std::time::Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_pandafest")).args(args).stdout(Stdio::null()).spawn().unwrap();
-    let (ok, peak_kb) = wait_with_peak_memory(child);
-    (ok, peak_kb, t.elapsed().as_secs_f64())
+    let (ok, peak_kb, blocks) = wait_with_peak_memory_and_writes(child);
+    (ok, peak_kb, t.elapsed().as_secs_f64(), blocks * 512)
+}
+
+/// As [`wait_with_peak_memory`], reaping the child with `wait4` for the blocks it wrote.
+fn wait_with_peak_memory_and_writes(child: Child) -> (bool, i64, u64) {
+    let pid = child.id() as libc::pid_t;
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            && let Some(kb) = s
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<i64>().ok())
+        {
+            peak = peak.max(kb);
+        }
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child only, with valid pointers to a status and a rusage.
+        let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(waited >= 0, "wait for the child: {}", std::io::Error::last_os_error());
+        if waited == pid {
+            let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+            return (ok, peak, usage.ru_oublock as u64);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// The size of the database in `data` in MB, its write-ahead log included (a fresh import's
