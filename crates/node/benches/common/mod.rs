@@ -30,31 +30,6 @@ pub fn status_kb(pid: u32, field: &str) -> i64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Waits for the child and returns (success, its peak resident memory in KiB): its own
-/// `VmHWM`, read every 10 ms until it exits. Not `wait4`'s `ru_maxrss`: Linux carries the
-/// high-water mark of the memory a process had before its exec over to the program it
-/// execs, and a child spawned from a bench starts from the bench's, so every child of the
-/// plan bench (which made a million entries) reported the bench's 755 MB.
-pub fn wait_with_peak_memory(mut child: Child) -> (bool, i64) {
-    let mut peak = 0;
-    loop {
-        // Once the child is a zombie its status has no memory lines: the last reading stands.
-        if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-            && let Some(kb) = s
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<i64>().ok())
-        {
-            peak = peak.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            return (status.success(), peak);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 /// The release binary run with `args` to its end, its output dropped: whether it succeeded,
 /// its peak memory in KiB and its wall time in seconds.
 pub fn pandafest(args: &[&str]) -> (bool, i64, f64) {
@@ -72,11 +47,18 @@ pub fn pandafest_written(args: &[&str]) -> (bool, i64, f64, u64) {
     (ok, peak_kb, t.elapsed().as_secs_f64(), blocks * 512)
 }
 
-/// As [`wait_with_peak_memory`], reaping the child with `wait4` for the blocks it wrote.
+/// Waits for the child and returns (success, its peak resident memory in KiB, the blocks of
+/// 512 bytes it wrote to the file system). The memory is its own `VmHWM`, read every 10 ms
+/// until it exits. Not `wait4`'s `ru_maxrss`: Linux carries the high-water mark of the memory
+/// a process had before its exec over to the program it execs, and a child spawned from a
+/// bench starts from the bench's, so every child of the plan bench (which made a million
+/// entries) reported the bench's 755 MB. The blocks are `wait4`'s `ru_oublock`, which counts
+/// from the fork.
 fn wait_with_peak_memory_and_writes(child: Child) -> (bool, i64, u64) {
     let pid = child.id() as libc::pid_t;
     let mut peak = 0;
     loop {
+        // Once the child is a zombie its status has no memory lines: the last reading stands.
         if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status"))
             && let Some(kb) = s
                 .lines()
