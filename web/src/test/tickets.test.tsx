@@ -180,7 +180,7 @@ describe('a festival where only ticket holders may organise', () => {
     )
     expect(within(again).getByRole('button', { name: 'Apply again' })).toBeInTheDocument()
     expect(stage.admitted).toBe(true)
-    // A whole journey through three people's screens on wasm nodes: 4–6 s on an idle
+    // A whole journey through Ana's and Ben's screens on wasm nodes: 4–6 s on an idle
     // 2-core machine; it ran out of vitest's default 5 s under load.
   }, 60_000)
 
