@@ -10,6 +10,10 @@ use crate::state::{
 };
 use crate::time::{TimeFrame, Timestamp};
 
+/// How many events of the programme [`State::programme_page`] reads at once: a page's worth,
+/// and a bound on what a whole day or programme reads ahead of its use.
+const PREFETCH: usize = 128;
+
 /// How a collective's members voted on a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally {
@@ -319,21 +323,23 @@ impl State {
                 let ids = self.event_index.range_ending(f, (lower, upper), want);
                 let Some(&(start, id, _)) = ids.last() else { break };
                 let (last, got) = ((start, id), ids.len());
-                for member in ids {
-                    if taken > limit {
-                        break 'festival;
-                    }
-                    // Most of the members before the frame ended before it: not read.
-                    if within.is_some_and(|frame| !crate::index::may_overlap(&member, frame)) {
-                        continue;
-                    }
-                    let Some(e) = self.events.get(&member.1) else { continue };
-                    if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
-                        continue;
-                    }
-                    if let Some(item) = self.programme_item(e, cancelled) {
-                        out.push(item);
-                        taken += 1;
+                // Most of the members before the frame ended before it: not read.
+                let members = ids.iter().filter(|m| within.is_none_or(|frame| crate::index::may_overlap(m, frame)));
+                let members: Vec<&Id> = members.map(|m| &m.1).collect();
+                for chunk in members.chunks(PREFETCH) {
+                    self.prefetch_programme(chunk);
+                    for id in chunk {
+                        if taken > limit {
+                            break 'festival;
+                        }
+                        let Some(e) = self.events.get(id) else { continue };
+                        if within.is_some_and(|frame| !e.fields.frame.overlaps(frame)) {
+                            continue;
+                        }
+                        if let Some(item) = self.programme_item(e, cancelled) {
+                            out.push(item);
+                            taken += 1;
+                        }
                     }
                 }
                 if got < want {
@@ -346,6 +352,20 @@ impl State {
         let more = out.len() > limit;
         out.truncate(limit);
         (out, more)
+    }
+
+    /// Reads at once the rows that [`State::programme_item`] reads of `events`: their own,
+    /// their requests' and the owners' decisions. A store on disk finds
+    /// each in a page of its own, and reads them on two connections at once
+    /// ([`crate::RowSource::rows_of`]).
+    fn prefetch_programme(&self, events: &[&Id]) {
+        self.events.prefetch(events.iter().copied());
+        let requests: Vec<&Id> =
+            events.iter().filter_map(|id| self.events.get(id)).flat_map(|e| e.requests.iter()).collect();
+        self.requests.prefetch(requests.iter().copied());
+        let requests: Vec<&Request> = requests.iter().filter_map(|id| self.requests.get(id)).collect();
+        let decisions: Vec<(Id, Id)> = requests.iter().map(|q| (q.resource, q.id)).collect();
+        self.decisions.prefetch(&decisions);
     }
 
     /// `e` with its confirmed resources, if it is in the programme.

@@ -123,6 +123,11 @@ pub trait RowSource: Send + Sync {
     fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String>;
     /// As [`RowSource::keys`], with each key's value.
     fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+    /// The value stored under each of `keys` (sorted), in their order: a source may read
+    /// them on several connections at once.
+    fn rows_of(&self, table: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, String> {
+        keys.iter().map(|k| self.row(table, k)).collect()
+    }
 }
 
 impl std::fmt::Debug for dyn RowSource {
@@ -243,14 +248,17 @@ where
     fn read(&self, key: &K) -> Option<V> {
         let source = self.source.as_ref()?;
         let k = postcard::to_allocvec(key).expect("keys serialise");
-        let bytes = match source.row(self.name, &k) {
-            Ok(bytes) => bytes?,
+        match source.row(self.name, &k) {
+            Ok(bytes) => self.decode(key, &bytes?),
             Err(_) => {
                 self.unreadable.set(true);
-                return None;
+                None
             }
-        };
-        match postcard::from_bytes::<V>(&bytes) {
+        }
+    }
+
+    fn decode(&self, key: &K, bytes: &[u8]) -> Option<V> {
+        match postcard::from_bytes::<V>(bytes) {
             Ok(mut v) => {
                 v.restore(key);
                 Some(v)
@@ -258,6 +266,41 @@ where
             Err(_) => {
                 self.unreadable.set(true);
                 None
+            }
+        }
+    }
+
+    /// Reads the rows of `keys` that it holds neither changed nor cached, in one call of
+    /// [`RowSource::rows_of`], so that the gets that follow find them in memory. For a query
+    /// that knows the rows it will read: a page of the programme reads five rows an event,
+    /// each from a page of the database of its own.
+    pub fn prefetch<'k>(&self, keys: impl IntoIterator<Item = &'k K>)
+    where
+        K: 'k,
+    {
+        let Some(source) = &self.source else { return };
+        let mut wanted: Vec<(Vec<u8>, &K)> = keys
+            .into_iter()
+            .filter(|k| !self.rows.contains_key(*k) && self.cache.get(*k).is_none())
+            .map(|k| (postcard::to_allocvec(k).expect("keys serialise"), k))
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        // In key order, each connection walks its part of the key index from left to right.
+        wanted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let encoded: Vec<Vec<u8>> = wanted.iter().map(|(k, _)| k.clone()).collect();
+        let values = match source.rows_of(self.name, &encoded) {
+            Ok(values) if values.len() == wanted.len() => values,
+            _ => {
+                self.unreadable.set(true);
+                return;
+            }
+        };
+        for ((_, key), bytes) in wanted.into_iter().zip(values) {
+            if let Some(v) = bytes.and_then(|bytes| self.decode(key, &bytes)) {
+                self.cache.insert(key.clone(), Box::new(v));
             }
         }
     }
@@ -404,5 +447,89 @@ impl RowSource for MemoryRows {
 
     fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
         Ok(self.range(table, from, to, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Rows in memory that count the reads made of them, one by one or in a batch.
+    #[derive(Default)]
+    struct Counted {
+        rows: MemoryRows,
+        one_by_one: AtomicUsize,
+        batches: AtomicUsize,
+    }
+
+    impl RowSource for Counted {
+        fn row(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+            self.one_by_one.fetch_add(1, Ordering::Relaxed);
+            self.rows.row(table, key)
+        }
+
+        fn keys(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
+            self.rows.keys(table, from, to, limit)
+        }
+
+        fn rows(&self, table: &str, from: &[u8], to: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+            self.rows.rows(table, from, to, limit)
+        }
+
+        fn rows_of(&self, table: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, String> {
+            self.batches.fetch_add(1, Ordering::Relaxed);
+            assert!(keys.is_sorted(), "the keys come sorted");
+            keys.iter().map(|k| self.rows.row(table, k)).collect()
+        }
+    }
+
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    struct Title(String);
+
+    impl StoredRow<u32> for Title {}
+
+    fn key(k: u32) -> Vec<u8> {
+        postcard::to_allocvec(&k).unwrap()
+    }
+
+    #[test]
+    fn rows_prefetched_are_read_in_one_batch_and_then_found_in_memory() {
+        // Scenario: a table whose rows are in its source only prefetches keys 1 to 5, 2 of them
+        // twice, 4 held changed in memory and 5 stored nowhere; then it is asked for each.
+        let source = Arc::new(Counted::default());
+        let rows = (1..=3).map(|k| ("events", key(k), Some(postcard::to_allocvec(&format!("t{k}")).unwrap())));
+        source.rows.write(rows.collect());
+        let mut table: LazyTable<u32, Title> = LazyTable::new("events");
+        table.set_source(source.clone());
+        table.insert(4, Title("held".into()));
+        table.prefetch(&[3, 2, 1, 2, 4, 5]);
+        // Assert: one batch read them; the stored rows are then found without another read, the
+        // row held in memory is the one held, and the key stored nowhere is asked for again.
+        assert_eq!(source.batches.load(Ordering::Relaxed), 1);
+        let titles: Vec<Option<Title>> = (1..=5).map(|k| table.get(&k).cloned()).collect();
+        let expected = ["t1", "t2", "t3", "held"].map(|t| Some(Title(t.into())));
+        assert_eq!(titles, [&expected[..], &[None]].concat());
+        assert_eq!(source.one_by_one.load(Ordering::Relaxed), 1, "only the missing key read again");
+        // Assert: what is in memory already is not read again, and nothing is read for nothing.
+        table.prefetch(&[1, 2, 3, 4]);
+        table.prefetch(&[]);
+        assert_eq!(source.batches.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_prefetched_row_that_does_not_decode_marks_the_table_unreadable() {
+        // Scenario: one of two stored rows is damaged (not a string); both are prefetched.
+        let source = Arc::new(Counted::default());
+        let good = postcard::to_allocvec(&"fine").unwrap();
+        source.rows.write(vec![("events", key(1), Some(good)), ("events", key(2), Some(vec![0xff; 3]))]);
+        let mut table: LazyTable<u32, Title> = LazyTable::new("events");
+        table.set_source(source);
+        table.prefetch(&[1, 2]);
+        // Assert: the good row is kept and the table reports its rows damaged, as a get does.
+        assert_eq!(table.get(&1), Some(&Title("fine".into())));
+        assert!(table.unreadable());
     }
 }

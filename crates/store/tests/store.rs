@@ -216,6 +216,43 @@ fn a_row_read_back_after_its_write_is_the_one_written() {
 }
 
 #[test]
+fn a_page_of_the_programme_read_back_on_two_connections_is_the_plan_as_written() {
+    // Scenario: a plan on disk with 40 events (none asks for a resource: each is in the
+    // programme) forgets its written rows; a page of 30 reads them back at once, half on the
+    // store's reader and half on its second one. Every event is then renamed, the rows
+    // written and forgotten again, and the page read again.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let mut s = Store::open(&path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let events: Vec<Id> = (0..40).map(|i| s.append(fest, event_op(&format!("e{i}"))).unwrap()).collect();
+    s.flush_plan().unwrap();
+    let page = |s: &Store| {
+        assert_eq!(s.state().rows_held(), (0, 0, 0), "written rows are forgotten");
+        let (page, more) = s.state().programme_page(&fest, false, None, None, 30);
+        assert!(more);
+        page.iter().map(|(e, _)| (e.id, e.fields.title.clone())).collect::<Vec<_>>()
+    };
+    // The events start together: the page holds the 30 of the smallest ids.
+    let titled = |prefix: &str| {
+        let mut all: Vec<(Id, String)> = events.iter().enumerate().map(|(i, e)| (*e, format!("{prefix}{i}"))).collect();
+        all.sort();
+        all.truncate(30);
+        all
+    };
+    // Assert: the page is the plan as written, both times; the second reader's snapshot ended
+    // with the writes as the first's did (with its old snapshot, half the titles would be old).
+    assert_eq!(page(&s), titled("e"));
+    let frame = TimeFrame::new(Timestamp(1_000_000), Timestamp(2_000_000)).unwrap();
+    for (i, event) in events.iter().enumerate() {
+        let fields = EventFields { title: format!("renamed {i}"), description: String::new(), frame, bundle: false };
+        s.append(fest, Operation::EventUpdate { event: *event, fields }).unwrap();
+    }
+    s.flush_plan().unwrap();
+    assert_eq!(page(&s), titled("renamed "));
+}
+
+#[test]
 fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
     // Scenario: a plan reopened (its rows on disk only) updates one event after another, each
     // in its own transaction, folding it while the transaction is open: each reads a row
