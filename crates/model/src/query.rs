@@ -358,6 +358,7 @@ impl State {
     /// their requests' and the owners' decisions. A store on disk finds
     /// each in a page of its own, and reads them on two connections at once
     /// ([`crate::RowSource::rows_of`]).
+    #[cfg(not(target_arch = "wasm32"))]
     fn prefetch_programme(&self, events: &[&Id]) {
         self.events.prefetch(events.iter().copied());
         let requests: Vec<&Id> =
@@ -367,6 +368,11 @@ impl State {
         let decisions: Vec<(Id, Id)> = requests.iter().map(|q| (q.resource, q.id)).collect();
         self.decisions.prefetch(&decisions);
     }
+
+    /// A browser's plan holds every row: it has no store to read ahead from, and the code
+    /// would weigh 3.7 KiB of its gzipped download.
+    #[cfg(target_arch = "wasm32")]
+    fn prefetch_programme(&self, _events: &[&Id]) {}
 
     /// `e` with its confirmed resources, if it is in the programme.
     fn programme_item<'a>(&'a self, e: &'a Event, cancelled: bool) -> Option<(&'a Event, Vec<&'a Resource>)> {

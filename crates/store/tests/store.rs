@@ -32,6 +32,15 @@ fn with_events(n: usize) -> (Store, Id) {
     (store, fest)
 }
 
+/// A store at `path` with a festival of `n` events (`e0`, `e1`, …), each its own entry: the
+/// store, the festival and the events.
+fn events_on_disk(path: &std::path::Path, n: usize) -> (Store, Id, Vec<Id>) {
+    let mut s = Store::open(path).unwrap();
+    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
+    let events = (0..n).map(|i| s.append(fest, event_op(&format!("e{i}"))).unwrap()).collect();
+    (s, fest, events)
+}
+
 /// Copies the WAL of the database at `path` back and empties its file, so that the file's
 /// length shows what the writes after need (a restart writes it over from its start and keeps
 /// its length). The database's page size.
@@ -222,10 +231,7 @@ fn a_page_of_the_programme_read_back_on_two_connections_is_the_plan_as_written()
     // store's reader and half on its second one. Every event is then renamed, the rows
     // written and forgotten again, and the page read again.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db.sqlite");
-    let mut s = Store::open(&path).unwrap();
-    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    let events: Vec<Id> = (0..40).map(|i| s.append(fest, event_op(&format!("e{i}"))).unwrap()).collect();
+    let (mut s, fest, events) = events_on_disk(&dir.path().join("db.sqlite"), 40);
     s.flush_plan().unwrap();
     let page = |s: &Store| {
         assert_eq!(s.state().rows_held(), (0, 0, 0), "written rows are forgotten");
@@ -264,9 +270,7 @@ fn reading_rows_back_while_writing_keeps_the_wal_bounded() {
     // 600 pages).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite");
-    let mut s = Store::open(&path).unwrap();
-    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    let events: Vec<Id> = (0..200).map(|i| s.append(fest, event_op(&format!("e{i}"))).unwrap()).collect();
+    let (s, fest, events) = events_on_disk(&path, 200);
     drop(s);
     let mut s = Store::open(&path).unwrap();
     s.set_wal_autocheckpoint(50).unwrap();
@@ -364,11 +368,7 @@ fn a_plan_on_disk_rebuilt_in_chunks_is_the_plan_folded_at_once() {
 /// A store at `path` holding a festival with 30 events, its plan written; the festival and
 /// the node's key.
 fn thirty_events_on_disk(path: &std::path::Path) -> (Id, model::Key) {
-    let mut s = Store::open(path).unwrap();
-    let fest = s.append(Id(bamboo::Hash([0; 64])), festival_op("Fest")).unwrap();
-    for i in 0..30 {
-        s.append(fest, event_op(&format!("e{i}"))).unwrap();
-    }
+    let (mut s, fest, _) = events_on_disk(path, 30);
     s.flush_plan().unwrap();
     (fest, s.me())
 }
