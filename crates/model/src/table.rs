@@ -274,6 +274,7 @@ where
     /// [`RowSource::rows_of`], so that the gets that follow find them in memory. For a query
     /// that knows the rows it will read: a page of the programme reads five rows an event,
     /// each from a page of the database of its own.
+    #[cfg(not(target_arch = "wasm32"))] // no source in a browser (`State::prefetch_programme`)
     pub fn prefetch<'k>(&self, keys: impl IntoIterator<Item = &'k K>)
     where
         K: 'k,
