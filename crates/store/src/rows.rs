@@ -21,6 +21,9 @@ pub(crate) struct SqlRows {
 /// scheduler placed it on the same core).
 struct Helper {
     jobs: mpsc::Sender<Job>,
+    /// Whether it was given reads since its snapshot last ended: a store that commits
+    /// batch after batch wakes it only after a query.
+    reading: bool,
 }
 
 type Rows = Result<Vec<Option<Vec<u8>>>, String>;
@@ -45,15 +48,22 @@ impl Helper {
                 }
             }
         })?;
-        Ok(Helper { jobs })
+        Ok(Helper { jobs, reading: false })
     }
 
-    /// Starts reading `keys`; `None` if the thread is gone.
-    fn read(&self, table: &str, keys: Vec<Vec<u8>>) -> Option<mpsc::Receiver<Rows>> {
-        let table = model::State::TABLES.iter().find(|t| **t == table)?;
+    /// Starts reading `keys` of the plan's `table`; `None` if the thread is gone.
+    fn read(&mut self, table: &'static str, keys: Vec<Vec<u8>>) -> Option<mpsc::Receiver<Rows>> {
         let (reply, rows) = mpsc::sync_channel(1);
         self.jobs.send(Job::Read { table, keys, reply }).ok()?;
+        self.reading = true;
         Some(rows)
+    }
+
+    /// Ends its snapshot before any read that follows: the thread takes its jobs in order.
+    fn release(&mut self) {
+        if std::mem::take(&mut self.reading) {
+            let _ = self.jobs.send(Job::Release);
+        }
     }
 }
 
@@ -118,11 +128,10 @@ impl SqlRows {
         if let Ok(mut reader) = self.reader.lock() {
             reader.release();
         }
-        if let Ok(helper) = self.helper.lock()
-            && let Some(helper) = helper.as_ref()
+        if let Ok(mut helper) = self.helper.lock()
+            && let Some(helper) = helper.as_mut()
         {
-            // Before any read that follows: the thread takes its jobs in order.
-            let _ = helper.jobs.send(Job::Release);
+            helper.release();
         }
     }
 
@@ -142,11 +151,8 @@ impl SqlRows {
 }
 
 /// Only the plan's own tables, whose names come from [`model::State::TABLES`].
-fn checked(table: &str) -> Result<&str, String> {
-    match model::State::TABLES.contains(&table) {
-        true => Ok(table),
-        false => Err(format!("no plan table {table}")),
-    }
+fn checked(table: &str) -> Result<&'static str, String> {
+    model::State::TABLES.iter().find(|t| **t == table).copied().ok_or_else(|| format!("no plan table {table}"))
 }
 
 impl model::RowSource for SqlRows {
@@ -171,7 +177,7 @@ impl model::RowSource for SqlRows {
             *helper = Some(Helper::start(&self.path).map_err(|e| e.to_string())?);
         }
         let (mine, theirs) = keys.split_at(keys.len() / 2);
-        let Some(theirs) = helper.as_ref().and_then(|h| h.read(table, theirs.to_vec())) else {
+        let Some(theirs) = helper.as_mut().and_then(|h| h.read(table, theirs.to_vec())) else {
             // The helper is gone (it panicked): everything on the reader.
             *helper = None;
             return reader.rows_of(table, keys);
