@@ -170,6 +170,47 @@ fn plan_rows_written_late_or_never_still_follow_the_entries() {
 }
 
 #[test]
+fn rows_written_at_once_on_two_threads_are_the_rows_written_a_few_at_a_time() {
+    // Scenario: the same 361 entries (a festival, 300 events, 60 of them moved: rows
+    // written, changed and deleted) go into two stores on disk: one stores and writes the
+    // plan's rows 40 entries at a time, the other all at once (enough rows for a second
+    // thread to encode them while the first inserts).
+    // Assert: both databases hold the same rows, and those of a rebuild.
+    let (mut memory, fest) = with_events(300);
+    let events: Vec<Id> = memory.state().events_in(&fest).map(|e| e.id).collect();
+    let frame = TimeFrame::new(Timestamp(5_000_000), Timestamp(6_000_000)).unwrap();
+    for (i, e) in events.iter().enumerate().step_by(5) {
+        let fields = EventFields { title: format!("moved {i}"), description: String::new(), frame, bundle: false };
+        memory.append(fest, Operation::EventUpdate { event: *e, fields }).unwrap();
+    }
+    let entries: Vec<_> = verify_entries(export(&memory, &fest)).into_iter().map(Result::unwrap).collect();
+    assert_eq!(entries.len(), 361);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (piecemeal, whole) = (dir.path().join("piecemeal.sqlite"), dir.path().join("whole.sqlite"));
+    let mut a = Store::open(&piecemeal).unwrap();
+    for part in entries.chunks(40) {
+        a.ingest(part.to_vec()).unwrap();
+        a.flush_plan().unwrap();
+    }
+    drop(a);
+    let mut b = Store::open(&whole).unwrap();
+    b.ingest(entries).unwrap();
+    assert_eq!(b.unflushed(), 361);
+    b.flush_plan().unwrap();
+    assert_eq!(b.state().events_in_frame(&fest, &frame).len(), 60);
+    drop(b);
+    let written = plan_rows(&whole);
+    assert!(written.len() > 600, "{} rows", written.len());
+    // Not `assert_eq!`: its message would print every row.
+    assert!(plan_rows(&piecemeal) == written, "the rows written at once differ");
+    let mut c = Store::open(&whole).unwrap();
+    c.rebuild(&mut |_, _| {}).unwrap();
+    drop(c);
+    assert!(plan_rows(&whole) == written, "a rebuild writes other rows");
+}
+
+#[test]
 fn a_plan_reading_rows_back_never_folds_twice_what_another_handle_wrote() {
     // Scenario: a server's plan forgot an event's row after writing it; a CLI command on the
     // same data directory updates that event and writes the rows. Assert: when the server
