@@ -359,7 +359,21 @@ fn a_thread_copies_the_wal_back_while_the_writer_goes_on() {
     assert!(frames() < 100, "one write took the WAL from under 50 pages to {}", frames());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while len(&db) == before {
-        assert!(std::time::Instant::now() < deadline, "no page reached the database file in 20 s");
+        if std::time::Instant::now() >= deadline {
+            // This failed twice in about 175 runs (issue 15), cause unknown: what the WAL
+            // held then, and what a checkpoint from outside makes of it (busy, frames in the
+            // WAL, frames copied), tell the next one.
+            let side = rusqlite::Connection::open(&path).unwrap();
+            let outside: (i64, i64, i64) = side
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap();
+            panic!(
+                "no page reached the database file in 20 s: {i} writes, {} frames in the WAL file, database {before} \
+                 bytes then {} now; a checkpoint from outside: {outside:?}",
+                frames(),
+                len(&db)
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
