@@ -1193,8 +1193,8 @@ fn write_plan(tx: &Connection, state: &mut State, entries: usize) -> Result<(), 
     let _ = entries;
     // Natively, for many rows, a second thread encodes the next part while this one inserts
     // the last. In a sync of 100,000 entries, encoding took 40 % of the rows' writes, and
-    // every write of them held up the sync's batches (`perf`): alternating runs, 1.51 s
-    // (median of 14) against 1.56 s (of 8) (issue 15).
+    // every write of them held up the sync's batches (`perf`): 1.49 s against 1.56 s
+    // (medians of 8 alternating runs; issue 15).
     #[cfg(not(target_arch = "wasm32"))]
     if entries >= ROWS_APART_FROM {
         let (parts, encoded) = std::sync::mpsc::sync_channel::<Vec<model::Row>>(1);
