@@ -291,15 +291,15 @@ where
         // In key order, each connection walks its part of the key index from left to right.
         wanted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         wanted.dedup_by(|a, b| a.0 == b.0);
-        let encoded: Vec<Vec<u8>> = wanted.iter().map(|(k, _)| k.clone()).collect();
+        let (encoded, keys): (Vec<Vec<u8>>, Vec<&K>) = wanted.into_iter().unzip();
         let values = match source.rows_of(self.name, &encoded) {
-            Ok(values) if values.len() == wanted.len() => values,
+            Ok(values) if values.len() == keys.len() => values,
             _ => {
                 self.unreadable.set(true);
                 return;
             }
         };
-        for ((_, key), bytes) in wanted.into_iter().zip(values) {
+        for (key, bytes) in keys.into_iter().zip(values) {
             if let Some(v) = bytes.and_then(|bytes| self.decode(key, &bytes)) {
                 self.cache.insert(key.clone(), Box::new(v));
             }

@@ -113,15 +113,21 @@ fn run(conn: Connection, woken: Receiver<()>) {
 mod tests {
     use super::*;
 
+    /// A writer on a new database at `path` in WAL mode, with a table `t` of blobs.
+    fn wal_table(path: &Path) -> Connection {
+        let writer = Connection::open(path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        writer
+    }
+
     /// A reader's snapshot taken before the writes keeps the woken thread from copying their
     /// frames; once the reader ends, the thread copies them without being woken again.
     #[test]
     fn frames_a_reader_held_back_are_copied_once_it_ends() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
-        let writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        let writer = wal_table(&path);
         writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)).unwrap();
         let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let before = len(&path);
@@ -152,9 +158,7 @@ mod tests {
     fn the_writer_wakes_the_thread_then_checkpoints_itself() {
         let dir = tempfile::tempdir().unwrap();
         let (path, wal) = (dir.path().join("db.sqlite"), dir.path().join("db.sqlite-wal"));
-        let mut writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        let mut writer = wal_table(&path);
         let page = writer.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap() as u64;
         let (wake, woken) = sync_channel(1);
         Checkpointer { wake }.attach(&mut writer, 20).unwrap();
