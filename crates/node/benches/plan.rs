@@ -237,6 +237,10 @@ fn main() {
         page_events += v["events"].as_array().unwrap().len();
     }
     // The schedule page, as a phone scrolls a day: the first 100 events, then the next 100.
+    // What the node reads meanwhile tells a slow page from a slow disk: a page's rows are
+    // scattered over the database, one page of it each, and a page the OS no longer caches
+    // is fetched from the device.
+    let io = ["rchar:", "read_bytes:", "syscr:"].map(|field| common::io_count(node.pid(), field));
     let mut paged = Vec::new();
     for _ in 0..50 {
         let path = format!("{}&limit={PAGE}", day_path());
@@ -250,6 +254,8 @@ fn main() {
         get(&format!("{path}&after={next}"));
         paged.push(t.elapsed().as_secs_f64());
     }
+    let [read, fetched, calls] = ["rchar:", "read_bytes:", "syscr:"].map(|field| common::io_count(node.pid(), field));
+    let [read, fetched, calls] = [read - io[0], fetched - io[1], calls - io[2]];
     let page_memory_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     // A whole answer fetched twice: its size and each fetch's time.
     let twice = |path: &str| {
@@ -323,6 +329,13 @@ fn main() {
     println!("  free time (a resource's calendar, a day): {}", worst(&mut free));
     println!("  a whole day of the programme ({} events on average): {}", page_events / 50, worst(&mut page));
     println!("  the schedule page ({PAGE} events of a day, the first or the next): {}", worst(&mut paged));
+    let pages = paged.len() as f64;
+    println!(
+        "    each page read {:.0} times, {:.1} MB, of which {:.2} MB from the disk (the rest from the OS's page cache)",
+        calls as f64 / pages,
+        read as f64 / pages / 1e6,
+        fetched as f64 / pages / 1e6
+    );
     println!(
         "  serve memory after the checks, free times and pages: {page_memory_mb:.0} MB = {:.2}× the limit",
         page_memory_mb / RSS_LIMIT_MB

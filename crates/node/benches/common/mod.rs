@@ -30,6 +30,14 @@ pub fn status_kb(pid: u32, field: &str) -> i64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// A counter of `/proc/PID/io`: `rchar` (bytes read, most from the OS's page cache),
+/// `read_bytes` (those the block device had to fetch), `syscr` (read calls).
+pub fn io_count(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let line = s.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 /// The release binary run with `args` to its end, its output dropped: whether it succeeded,
 /// its peak memory in KiB and its wall time in seconds.
 pub fn pandafest(args: &[&str]) -> (bool, i64, f64) {
