@@ -240,7 +240,8 @@ fn main() {
     // What the node reads meanwhile tells a slow page from a slow disk: a page's rows are
     // scattered over the database, one page of it each, and a page the OS no longer caches
     // is fetched from the device.
-    let io = ["rchar:", "read_bytes:", "syscr:"].map(|field| common::io_count(node.pid(), field));
+    let io = || ["rchar:", "read_bytes:", "syscr:"].map(|field| common::io_count(node.pid(), field));
+    let io_before = io();
     let mut paged = Vec::new();
     for _ in 0..50 {
         let path = format!("{}&limit={PAGE}", day_path());
@@ -254,8 +255,8 @@ fn main() {
         get(&format!("{path}&after={next}"));
         paged.push(t.elapsed().as_secs_f64());
     }
-    let [read, fetched, calls] = ["rchar:", "read_bytes:", "syscr:"].map(|field| common::io_count(node.pid(), field));
-    let [read, fetched, calls] = [read - io[0], fetched - io[1], calls - io[2]];
+    let io_after = io();
+    let [read, fetched, calls]: [u64; 3] = std::array::from_fn(|i| io_after[i] - io_before[i]);
     let page_memory_mb = status_kb(node.pid(), "VmRSS:") as f64 / 1024.0;
     // A whole answer fetched twice: its size and each fetch's time.
     let twice = |path: &str| {
@@ -331,7 +332,7 @@ fn main() {
     println!("  the schedule page ({PAGE} events of a day, the first or the next): {}", worst(&mut paged));
     let pages = paged.len() as f64;
     println!(
-        "    each page read {:.0} times, {:.1} MB, of which {:.2} MB from the disk (the rest from the OS's page cache)",
+        "    each page: {:.0} read calls, {:.1} MB read, of which {:.2} MB from the disk (the rest from the OS's page cache; the request's socket reads are in the calls too)",
         calls as f64 / pages,
         read as f64 / pages / 1e6,
         fetched as f64 / pages / 1e6
