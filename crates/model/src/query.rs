@@ -249,8 +249,7 @@ impl State {
             return Some(RequestStatus::Invalid { reason: rule.clone() });
         }
         let holds_slot = || self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
-        let cancelled = self.events.get(&q.event).is_some_and(|e| e.cancelled);
-        if q.withdrawn || cancelled {
+        if self.is_withdrawn(q) {
             return Some(RequestStatus::Withdrawn { holds_slot: holds_slot() });
         }
         if let Err((missing, rule)) = self.check_ancestry(q.festival, q.resource) {
@@ -271,6 +270,26 @@ impl State {
             Some(Decision::Released { .. }) => RequestStatus::Released,
             Some(Decision::Refused { rule, .. }) => RequestStatus::Invalid { reason: (**rule).clone() },
         })
+    }
+
+    /// Withdrawn by its organiser, or its event cancelled.
+    fn is_withdrawn(&self, q: &Request) -> bool {
+        q.withdrawn || self.events.get(&q.event).is_some_and(|e| e.cancelled)
+    }
+
+    /// Whether [`State::request_status`] is [`RequestStatus::Confirmed`], for what is shown,
+    /// without reading the owner's decision: a request not invalid or withdrawn, in a valid
+    /// ancestry, is confirmed exactly while it holds a slot, which the allocation tells from
+    /// memory ([`Allocation::holds`]). A page of the programme read the decision of each of
+    /// its requests otherwise, a quarter of its reads (issue 15). The tests' rendering of a
+    /// plan checks that the two agree for every request.
+    ///
+    /// [`Allocation::holds`]: crate::alloc::Allocation::holds
+    pub fn is_confirmed(&self, q: &Request) -> bool {
+        q.invalid.is_none()
+            && !self.is_withdrawn(q)
+            && self.check_ancestry(q.festival, q.resource).is_ok()
+            && self.resources.get(&q.resource).is_some_and(|r| r.alloc.holds(&q.id))
     }
 
     /// The public programme of `festival` and of its sub-festivals held here, by start: every
@@ -354,8 +373,9 @@ impl State {
         (out, more)
     }
 
-    /// Reads at once the rows that [`State::programme_item`] reads of `events`: their own,
-    /// their requests' and the owners' decisions. A store on disk finds
+    /// Reads at once the rows that [`State::programme_item`] reads of `events`: their own and
+    /// their requests' (whether one is confirmed is known without its decision,
+    /// [`State::is_confirmed`]). A store on disk finds
     /// each in a page of its own, and reads them on two connections at once
     /// ([`crate::RowSource::rows_of`]).
     #[cfg(not(target_arch = "wasm32"))]
@@ -364,9 +384,6 @@ impl State {
         let requests: Vec<&Id> =
             events.iter().filter_map(|id| self.events.get(id)).flat_map(|e| e.requests.iter()).collect();
         self.requests.prefetch(requests.iter().copied());
-        let requests: Vec<&Request> = requests.iter().filter_map(|id| self.requests.get(id)).collect();
-        let decisions: Vec<(Id, Id)> = requests.iter().map(|q| (q.resource, q.id)).collect();
-        self.decisions.prefetch(&decisions);
     }
 
     /// A browser's plan holds every row: it has no store to read ahead from, and the code
@@ -385,8 +402,9 @@ impl State {
         let confirmed: Vec<&Resource> = if booked {
             e.requests
                 .iter()
-                .filter(|q| matches!(self.request_status(q), Some(RequestStatus::Confirmed)))
-                .filter_map(|q| self.requests.get(q).and_then(|q| self.resources.get(&q.resource)))
+                .filter_map(|q| self.requests.get(q))
+                .filter(|q| self.is_confirmed(q))
+                .filter_map(|q| self.resources.get(&q.resource))
                 .filter(|r| self.admitted(&r.festival, &r.owner))
                 .collect()
         } else {
@@ -404,15 +422,16 @@ impl State {
     /// An event's requests that are not withdrawn, and how many of them are confirmed.
     /// A confirm counts only while the resource's owner is admitted to its festival.
     pub fn booking(&self, e: &Event) -> (usize, usize) {
-        let live: Vec<(&Request, RequestStatus)> = e
+        // What `request_status` says is not withdrawn: an invalid request counts too.
+        let live: Vec<&Request> = e
             .requests
             .iter()
-            .filter_map(|q| Some((self.requests.get(q)?, self.request_status(q)?)))
-            .filter(|(_, st)| !matches!(st, RequestStatus::Withdrawn { .. }))
+            .filter_map(|q| self.requests.get(q))
+            .filter(|q| q.invalid.is_some() || !self.is_withdrawn(q))
             .collect();
         let provided =
             |q: &Request| self.resources.get(&q.resource).is_some_and(|r| self.admitted(&r.festival, &r.owner));
-        let confirmed = live.iter().filter(|(q, st)| matches!(st, RequestStatus::Confirmed) && provided(q)).count();
+        let confirmed = live.iter().filter(|q| self.is_confirmed(q) && provided(q)).count();
         (confirmed, live.len())
     }
 

@@ -80,8 +80,9 @@ pub use verified::{
 /// 11: each active slot; 12: the tables of whole records stored by rowid (migration 7);
 /// 13: index members with their frames' ends; 14: events with the sequence number that
 /// created them, and no operation records of the creations their events and requests hold;
-/// 15: rows of events, requests and operation records without their ids and authors.
-const MODEL_ROWS_VERSION: i64 = 15;
+/// 15: rows of events, requests and operation records without their ids and authors;
+/// 16: an allocation's slots found by the first 24 bytes of their requests' ids, not 8.
+const MODEL_ROWS_VERSION: i64 = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

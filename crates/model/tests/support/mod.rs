@@ -238,6 +238,8 @@ pub fn render(s: &State) -> String {
     requests.sort_by_key(|q| q.id);
     for q in requests {
         let status = s.request_status(&q.id).unwrap();
+        // What is shown as confirmed without reading the decision is what the decision says.
+        assert_eq!(s.is_confirmed(q), status == model::RequestStatus::Confirmed, "{}", q.id.short());
         let detail = match &status {
             model::RequestStatus::Pending { waiting_for: Some(r) } => format!(" (waiting: {})", s.describe(r)),
             model::RequestStatus::Denied { reason } if !reason.is_empty() => format!(" ({reason})"),
