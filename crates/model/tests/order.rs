@@ -371,7 +371,8 @@ impl MemoryRows {
     fn load(self: &std::sync::Arc<Self>) -> State {
         let mut loader = State::lazy_loader(self.clone());
         let tables = loader.tables();
-        let rows: Vec<_> = self.rows.lock().unwrap().iter().map(|((t, k), v)| (t.clone(), k.clone(), v.clone())).collect();
+        let rows: Vec<_> =
+            self.rows.lock().unwrap().iter().map(|((t, k), v)| (t.clone(), k.clone(), v.clone())).collect();
         for (t, k, v) in rows.iter().filter(|(t, ..)| tables.contains(&t.as_str())) {
             loader.row(t, k, v).unwrap();
         }
