@@ -491,10 +491,18 @@ impl State {
             return true;
         }
         let Some(t) = self.resources.get(&ticket) else { return false };
-        t.owner == *who
-            || self
-                .requests_for(&ticket)
-                .any(|q| q.author == *who && matches!(self.request_status(&q.id), Some(RequestStatus::Confirmed)))
+        t.owner == *who || self.ticket_holders(&ticket).contains(who)
+    }
+
+    /// The authors of the confirmed requests for `ticket`, found once between folds
+    /// ([`crate::state::Holders`]).
+    fn ticket_holders(&self, ticket: &Id) -> &std::collections::HashSet<Key> {
+        if let Some(holders) = self.holders.0.get(ticket) {
+            return holders;
+        }
+        let confirmed = |q: &&Request| matches!(self.request_status(&q.id), Some(RequestStatus::Confirmed));
+        let holders = self.requests_for(ticket).filter(confirmed).map(|q| q.author).collect();
+        self.holders.0.insert(*ticket, Box::new(holders))
     }
 
     /// An event that only asks for the ticket of its festival: someone's application for

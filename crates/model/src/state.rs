@@ -398,6 +398,31 @@ pub struct State {
     /// What the entries applied since [`State::take_changed`] touched; `None`: anything may
     /// have (a state made, loaded from rows or rebuilt since).
     pub(crate) changed: Option<Changed>,
+    /// Each ticket's holders, as [`State::admitted`] found them since the last fold.
+    pub(crate) holders: Holders,
+}
+
+/// Ticket → the authors of its confirmed requests: a query's memory, filled through `&self`
+/// ([`elsa::FrozenMap`]) and emptied by every fold ([`State::apply`], [`State::settle`],
+/// [`State::freeze_log`]), the only ways the plan changes. [`State::admitted`] is asked for
+/// each event of a programme and each of its resources' owners; each asking read every
+/// request for the ticket and its status again (and, from a store, the ticket's whole range
+/// of the request index).
+#[derive(Default)]
+#[allow(clippy::box_collection)] // a frozen map's values must stay put: boxed (`StableDeref`)
+pub(crate) struct Holders(pub(crate) elsa::FrozenMap<Id, Box<std::collections::HashSet<Key>>>);
+
+/// A copy finds them again.
+impl Clone for Holders {
+    fn clone(&self) -> Holders {
+        Holders::default()
+    }
+}
+
+impl std::fmt::Debug for Holders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Holders({} tickets)", self.0.len())
+    }
 }
 
 /// The festivals and the kinds of operations (`event/create`, …) of entries applied: what a
@@ -443,6 +468,7 @@ impl Default for State {
             refold_later: None,
             slot_source: None,
             changed: None,
+            holders: Holders::default(),
         }
     }
 }
@@ -554,6 +580,7 @@ impl State {
     /// Folds again the resources [`State::defer_refolds`] set aside, and folds at once again
     /// from then on. Queries and checks must not run between the two.
     pub fn settle(&mut self) {
+        self.holders = Holders::default();
         for resource in self.refold_later.take().unwrap_or_default() {
             self.refold(resource);
         }
@@ -561,6 +588,7 @@ impl State {
 
     /// Applies one verified entry. Entries may come in any order and more than once.
     pub fn apply(&mut self, entry: impl Into<ReadEntry>) {
+        self.holders = Holders::default();
         let read: ReadEntry = entry.into();
         let entry = &read.entry;
         let key = (entry.author, entry.log_id);
@@ -594,6 +622,7 @@ impl State {
     /// Notes that the author forked a log at `seq`: entries from `seq` on are not applied.
     /// If some were applied already, the state must be rebuilt from the stored entries.
     pub fn freeze_log(&mut self, author: Key, log_id: u64, seq: u64) {
+        self.holders = Holders::default();
         let key = (author, log_id);
         let mut progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         let frozen = progress.frozen_at.map_or(seq, |f| f.min(seq));

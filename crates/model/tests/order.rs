@@ -387,13 +387,13 @@ impl MemoryRows {
 // Assert: the programme is the one of the plan held whole, and reading it back read events
 // and requests but no owner's decision where no ticket decides who is admitted: whether a
 // request is confirmed comes from its allocation's memory (`State::is_confirmed`; issue 15:
-// a quarter of a page's reads).
+// a quarter of a page's reads). Where a ticket does, its holders were read once.
 #[test]
 fn a_programme_read_back_reads_no_decisions() {
     let ids = |p: Vec<(&model::state::Event, Vec<&model::state::Resource>)>| -> Vec<(Id, Vec<Id>)> {
         p.into_iter().map(|(e, rs)| (e.id, rs.into_iter().map(|r| r.id).collect())).collect()
     };
-    let (mut shown, mut booked) = (0, 0);
+    let (mut shown, mut booked, mut ticketed) = (0, 0, 0);
     for seed in 0..200 {
         let w = random_world(seed);
         let whole = w.state();
@@ -415,6 +415,10 @@ fn a_programme_read_back_reads_no_decisions() {
             let reads = rows.reads.lock().unwrap().clone();
             if whole.ticket_of(&f).is_none() {
                 assert_eq!(reads.get("decisions"), None, "seed {seed}: {reads:?}");
+            } else {
+                // Who holds the ticket is read once, not for each event and resource asked.
+                assert!(reads.get("requestindex").is_none_or(|n| *n <= 1), "seed {seed}: {reads:?}");
+                ticketed += page.len();
             }
             if !page.is_empty() {
                 assert!(reads.get("events").is_some_and(|n| *n > 0), "seed {seed}: {reads:?}");
@@ -423,8 +427,9 @@ fn a_programme_read_back_reads_no_decisions() {
             booked += page.iter().filter(|(_, rs)| !rs.is_empty()).count();
         }
     }
-    // The worlds showed events, and events booked through a confirm.
-    assert!(shown > 100 && booked > 50, "{shown} shown, {booked} booked");
+    // The worlds showed events, events booked through a confirm, and events of festivals that
+    // ask for a ticket.
+    assert!(shown > 100 && booked > 50 && ticketed > 20, "{shown} shown, {booked} booked, {ticketed} ticketed");
 }
 
 proptest! {
