@@ -147,6 +147,9 @@ fn bench(_args: &[String]) -> Result<()> {
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "community"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "field"]))?;
     sh(cargo().args(["bench", "-p", "pandafest", "--bench", "plan"]))?;
+    // The same festival asking for a ticket: a programme asks who is admitted for each of its
+    // events and resources.
+    sh(cargo().args(["bench", "-p", "pandafest", "--bench", "plan"]).env("PANDAFEST_PLAN_TICKETS", "5000"))?;
     sh(cargo().args([
         "run",
         "--release",

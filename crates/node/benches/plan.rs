@@ -11,6 +11,9 @@
 //! Then an empty node syncs the whole festival from the serving one (time and peak memory).
 //!
 //! `PANDAFEST_PLAN_EVENTS` scales the festival (events; resources and people follow).
+//! `PANDAFEST_PLAN_TICKETS=N` makes it ask for a ticket, which the organisers, the owners and
+//! N visitors hold (each an application of the first hour and its confirmed request): what
+//! the programme asks of each event's organiser and each resource's owner then costs more.
 
 mod common;
 
@@ -77,18 +80,7 @@ fn festival(events: usize) -> Festival {
     }
     let mut rooms = Vec::with_capacity(resources);
     for r in 0..resources {
-        let op = Operation::ResourceCreate(ResourceFields {
-            name: format!("Room {r}"),
-            kind: ResourceKind::Location,
-            description: "Chairs, a projector, a window to the lake".into(),
-            geo: None,
-            address: String::new(),
-            url: String::new(),
-            availability: Availability::Always,
-            policy: "manual".into(),
-            capacity: model::Capacity::ONE,
-            needs: Vec::new(),
-        });
+        let op = Operation::ResourceCreate(room_fields(format!("Room {r}")));
         rooms.push(push(&mut owner_logs[r % owners], Payload { festival: None, op }));
     }
     // Requests per owner in the order the organisers wrote them: (request, room, frame).
@@ -97,6 +89,47 @@ fn festival(events: usize) -> Festival {
         (0..organisers).map(|i| LogWriter::new(Keypair::from_secret(seed(2, i)), 0)).collect();
     for (i, w) in organiser_logs.iter_mut().enumerate() {
         push(w, Payload { festival: Some(fest), op: profile(&format!("Organiser {i}")) });
+    }
+    let visitors: usize = std::env::var("PANDAFEST_PLAN_TICKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    if visitors > 0 {
+        let mut fields = room_fields("Ticket".into());
+        fields.capacity = model::Capacity::Unlimited;
+        let ticket = push(&mut owner_logs[0], Payload { festival: None, op: Operation::ResourceCreate(fields) });
+        let fields = FestivalFields {
+            name: "A month of everything".into(),
+            description: "A million entries".into(),
+            timezone: "Europe/Berlin".into(),
+            frame: Some(frame(0, HOURS)),
+            ticket: Some(ticket),
+        };
+        push(&mut owner_logs[0], Payload { festival: None, op: Operation::FestivalUpdate { festival: fest, fields } });
+        // Everyone but the festival's creator applies: the owners and organisers in their
+        // logs of the festival, the visitors in logs that begin here.
+        let mut applied = Vec::new();
+        let mut apply = |w: &mut LogWriter, festival: Option<Id>| {
+            let f = frame(0, 1);
+            let op = Operation::EventCreate(EventFields {
+                title: "Application".into(),
+                description: String::new(),
+                frame: f,
+                bundle: false,
+            });
+            let event = push(w, Payload { festival, op });
+            let op = Operation::RequestCreate { event, resource: ticket, frame: f, replaces: None, until: None };
+            applied.push((push(w, Payload { festival: None, op }), f));
+        };
+        for w in owner_logs.iter_mut().skip(1).chain(organiser_logs.iter_mut()) {
+            apply(w, None);
+        }
+        for i in 0..visitors {
+            apply(&mut LogWriter::new(Keypair::from_secret(seed(3, i)), 0), Some(fest));
+        }
+        for (request, f) in applied {
+            push(
+                &mut owner_logs[0],
+                Payload { festival: None, op: Operation::Confirm { request, resource: ticket, frame: Some(f) } },
+            );
+        }
     }
     for e in 0..events {
         let w = &mut organiser_logs[e % organisers];
@@ -136,6 +169,21 @@ fn festival(events: usize) -> Festival {
     Festival { entries, resources: rooms }
 }
 
+fn room_fields(name: String) -> ResourceFields {
+    ResourceFields {
+        name,
+        kind: ResourceKind::Location,
+        description: "Chairs, a projector, a window to the lake".into(),
+        geo: None,
+        address: String::new(),
+        url: String::new(),
+        availability: Availability::Always,
+        policy: "manual".into(),
+        capacity: model::Capacity::ONE,
+        needs: Vec::new(),
+    }
+}
+
 fn seed(kind: u8, i: usize) -> [u8; 32] {
     let mut s = [kind; 32];
     s[..8].copy_from_slice(&(i as u64).to_le_bytes());
@@ -161,8 +209,12 @@ fn main() {
     }
     let resources = fest.resources;
     drop(fest.entries);
+    let tickets = match std::env::var("PANDAFEST_PLAN_TICKETS") {
+        Ok(n) => format!("; a ticket held by its organisers, owners and {n} visitors"),
+        Err(_) => String::new(),
+    };
     println!(
-        "plan: {n} entries ({} resources, {events} events, {} requests, each decided) prepared in {:.1} s",
+        "plan: {n} entries ({} resources, {events} events, {} requests, each decided{tickets}) prepared in {:.1} s",
         resources.len(),
         2 * events,
         t.elapsed().as_secs_f64()
