@@ -402,15 +402,26 @@ pub struct State {
     pub(crate) holders: Holders,
 }
 
-/// Ticket → the authors of its confirmed requests: a query's memory, filled through `&self`
-/// ([`elsa::FrozenMap`]) and emptied by every fold ([`State::apply`], [`State::settle`],
-/// [`State::freeze_log`]), the only ways the plan changes. [`State::admitted`] is asked for
-/// each event of a programme and each of its resources' owners; each asking read every
-/// request for the ticket and its status again (and, from a store, the ticket's whole range
-/// of the request index).
+/// Ticket → who holds it, and which events ask for it: a query's memory, filled through
+/// `&self` ([`elsa::FrozenMap`]) and emptied by every fold ([`State::apply`],
+/// [`State::settle`], [`State::freeze_log`]), the only ways the plan changes.
+/// [`State::admitted`] is asked for each event of a programme and each of its resources'
+/// owners; each asking read every request for the ticket and its status again (and, from a
+/// store, the ticket's whole range of the request index).
 #[derive(Default)]
-#[allow(clippy::box_collection)] // a frozen map's values must stay put: boxed (`StableDeref`)
-pub(crate) struct Holders(pub(crate) elsa::FrozenMap<Id, Box<std::collections::HashSet<Key>>>);
+pub(crate) struct Holders(pub(crate) elsa::FrozenMap<Id, Box<Ticket>>);
+
+/// What [`Holders`] keeps of one ticket.
+pub(crate) struct Ticket {
+    /// The authors of its confirmed requests.
+    pub(crate) holders: std::collections::HashSet<Key>,
+    /// The events its requests name.
+    pub(crate) events: std::collections::HashSet<Id>,
+    /// Those of them that are applications ([`State::is_application`]), found when a
+    /// programme first meets many of them: it reads each event it skips, and the
+    /// applications made before a festival all begin in its first hour.
+    pub(crate) applications: std::cell::OnceCell<std::collections::HashSet<Id>>,
+}
 
 /// A copy finds them again.
 impl Clone for Holders {

@@ -56,14 +56,7 @@ fn random_world(seed: u64) -> World {
     if rng.random_bool(0.4) {
         let (ticket, ..) = *resources.choose(&mut rng).unwrap();
         let who = if rng.random_bool(0.8) { "ana" } else { "bo" };
-        let fields = model::op::FestivalFields {
-            name: "Root".into(),
-            description: String::new(),
-            timezone: "UTC".into(),
-            frame: None,
-            ticket: Some(ticket),
-        };
-        w.write(who, root, Operation::FestivalUpdate { festival: root, fields }, "ticket");
+        w.ask_for_ticket(who, root, "Root", ticket, "ticket");
     }
     let mut requests = Vec::new();
     let mut events = Vec::new();
@@ -430,6 +423,60 @@ fn a_programme_read_back_reads_no_decisions() {
     // The worlds showed events, events booked through a confirm, and events of festivals that
     // ask for a ticket.
     assert!(shown > 100 && booked > 50 && ticketed > 20, "{shown} shown, {booked} booked, {ticketed} ticketed");
+}
+
+// Scenario: a festival asks for a ticket. 300 people apply in the same hour (events asking
+// for the ticket only: more than a page reads before it skips applications), Ana among them,
+// and Ana organises a talk that asks for the ticket and a room; all are confirmed. Then her
+// application asks for the room too, and that is confirmed.
+// Assert: the programme skips the application, not the talk (it asks for more than the
+// ticket); once the application asks for the room, it is no application and shows, in the
+// same plan, asked again after the fold.
+#[test]
+fn a_programme_skips_applications_only() {
+    let mut w = World::new();
+    let fest = w.festival("org", "Fest", None);
+    let unlimited = |name: &str| {
+        let mut fields = support::resource_fields(name, Availability::Always, "manual");
+        fields.capacity = Capacity::Unlimited;
+        Operation::ResourceCreate(fields)
+    };
+    let ticket = w.write("org", fest, unlimited("ticket"), "ticket");
+    let room = w.write("org", fest, unlimited("room"), "room");
+    w.ask_for_ticket("org", fest, "Fest", ticket, "asks for a ticket");
+    let hour = frame(t(1, 10, 0), t(1, 11, 0));
+    let confirm = |w: &mut World, request, resource| {
+        w.write("org", fest, Operation::Confirm { request, resource, frame: Some(hour) }, "confirm");
+    };
+    let apply = |w: &mut World, who: &str| {
+        let application = w.event(who, fest, "application", hour);
+        let q = w.request(who, fest, "for the ticket", application, ticket, hour);
+        confirm(w, q, ticket);
+        application
+    };
+    for i in 0..299 {
+        apply(&mut w, &format!("visitor {i}"));
+    }
+    let application = apply(&mut w, "ana");
+    let talk = w.event("ana", fest, "talk", hour);
+    for resource in [ticket, room] {
+        let q = w.request("ana", fest, "for the talk", talk, resource, hour);
+        confirm(&mut w, q, resource);
+    }
+    let mut s = State::new();
+    s.apply_all(w.entries.clone());
+    let day = frame(t(1, 0, 0), t(2, 0, 0));
+    let shown = |s: &State| -> Vec<Id> {
+        s.programme_page(&fest, false, Some(&day), None, 100).0.into_iter().map(|(e, _)| e.id).collect()
+    };
+    assert_eq!(shown(&s), vec![talk]);
+    let before = w.entries.len();
+    let q = w.request("ana", fest, "the room too", application, room, hour);
+    confirm(&mut w, q, room);
+    s.apply_all(w.entries[before..].to_vec());
+    let mut both = vec![application, talk];
+    both.sort();
+    assert_eq!(shown(&s), both);
 }
 
 proptest! {

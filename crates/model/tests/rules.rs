@@ -535,14 +535,7 @@ fn a_ticket_admits_only_when_its_owner_confirms_and_only_while_it_holds() {
     let mut w = World::new();
     let fest = w.festival("ana", "Fest", None);
     let ticket = w.resource("tix", fest, "Ticket", Availability::Always, "manual");
-    let fields = model::op::FestivalFields {
-        name: "Fest".into(),
-        description: String::new(),
-        timezone: "UTC".into(),
-        frame: None,
-        ticket: Some(ticket),
-    };
-    w.write("ana", fest, Operation::FestivalUpdate { festival: fest, fields }, "needs-ticket");
+    w.ask_for_ticket("ana", fest, "Fest", ticket, "needs-ticket");
     let apply = w.event("bo", fest, "Application", frame(t(1, 10, 0), t(1, 11, 0)));
     let q = w.request("bo", fest, "q-ticket", apply, ticket, frame(t(1, 10, 0), t(1, 11, 0)));
     let bo = w.key("bo");

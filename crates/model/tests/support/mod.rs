@@ -136,6 +136,18 @@ impl World {
         id
     }
 
+    /// `who` makes `festival` (named `name`, in UTC, of no frame) ask for `ticket`.
+    pub fn ask_for_ticket(&mut self, who: &str, festival: Id, name: &str, ticket: Id, label: &str) -> Id {
+        let fields = FestivalFields {
+            name: name.into(),
+            description: String::new(),
+            timezone: "UTC".into(),
+            frame: None,
+            ticket: Some(ticket),
+        };
+        self.write(who, festival, Operation::FestivalUpdate { festival, fields }, label)
+    }
+
     pub fn resource(&mut self, who: &str, festival: Id, label: &str, availability: Availability, policy: &str) -> Id {
         self.write(who, festival, Operation::ResourceCreate(resource_fields(label, availability, policy)), label)
     }
