@@ -591,7 +591,7 @@ impl State {
     /// Folds again the resources [`State::defer_refolds`] set aside, and folds at once again
     /// from then on. Queries and checks must not run between the two.
     pub fn settle(&mut self) {
-        self.holders = Holders::default();
+        self.holders.0.as_mut().clear();
         for resource in self.refold_later.take().unwrap_or_default() {
             self.refold(resource);
         }
@@ -599,7 +599,7 @@ impl State {
 
     /// Applies one verified entry. Entries may come in any order and more than once.
     pub fn apply(&mut self, entry: impl Into<ReadEntry>) {
-        self.holders = Holders::default();
+        self.holders.0.as_mut().clear();
         let read: ReadEntry = entry.into();
         let entry = &read.entry;
         let key = (entry.author, entry.log_id);
@@ -633,7 +633,7 @@ impl State {
     /// Notes that the author forked a log at `seq`: entries from `seq` on are not applied.
     /// If some were applied already, the state must be rebuilt from the stored entries.
     pub fn freeze_log(&mut self, author: Key, log_id: u64, seq: u64) {
-        self.holders = Holders::default();
+        self.holders.0.as_mut().clear();
         let key = (author, log_id);
         let mut progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         let frozen = progress.frozen_at.map_or(seq, |f| f.min(seq));
