@@ -146,7 +146,7 @@ fn decode_slot(key: &[u8], value: &[u8]) -> Option<(Id, Slot, Timestamp)> {
 type Prefix = [u8; 16];
 
 fn prefix(request: &Id) -> Prefix {
-    request.0.0[..16].try_into().expect("ids are 64 bytes")
+    request.first_bytes()
 }
 
 /// The active slots, (start, request) to end, and where each request's slot starts, found

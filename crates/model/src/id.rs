@@ -19,7 +19,12 @@ impl Id {
     /// (an allocation's slots, the ids a fold waits for). Anyone can make two ids sharing
     /// them, so a prefix only narrows a search; the whole id decides.
     pub(crate) fn prefix(&self) -> u64 {
-        u64::from_le_bytes(self.0.0[..8].try_into().expect("ids are 64 bytes"))
+        u64::from_le_bytes(self.first_bytes())
+    }
+
+    /// The first `N` bytes (at most 64).
+    pub(crate) fn first_bytes<const N: usize>(&self) -> [u8; N] {
+        self.0.0[..N].try_into().expect("ids are 64 bytes")
     }
 
     pub fn to_hex(&self) -> String {

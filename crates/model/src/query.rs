@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use crate::alloc::Decision;
 use crate::id::{Id, Key};
+use crate::rules::Rule;
 use crate::state::{
     Collective, Event, Festival, LogKey, LogProgress, MAX_NESTING, OpRecord, Profile, Request, RequestStatus, Resource,
     State,
@@ -18,6 +19,14 @@ const PREFETCH: usize = 128;
 /// before it finds which of them are applications and skips those
 /// ([`State::applications`]): for fewer, reading them costs less than finding them all.
 const APPLICATIONS_SKIPPED_FROM: usize = PREFETCH;
+
+/// Why a request's status does not come from its owner's decision ([`State::undecided`]).
+enum Undecided {
+    Invalid(Rule),
+    Withdrawn,
+    /// Its resource's ancestry waits for an object not known yet.
+    Waiting(Rule),
+}
 
 /// How a collective's members voted on a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -250,18 +259,12 @@ impl State {
     /// of its resource.
     pub fn request_status(&self, id: &Id) -> Option<RequestStatus> {
         let q = self.requests.get(id)?;
-        if let Some(rule) = &q.invalid {
-            return Some(RequestStatus::Invalid { reason: rule.clone() });
-        }
         let holds_slot = || self.resources.get(&q.resource).is_some_and(|r| r.alloc.is_active(id));
-        if self.is_withdrawn(q) {
-            return Some(RequestStatus::Withdrawn { holds_slot: holds_slot() });
-        }
-        if let Err((missing, rule)) = self.check_ancestry(q.festival, q.resource) {
-            return Some(match missing {
-                Some(_) => RequestStatus::Pending { waiting_for: Some(rule) },
-                None => RequestStatus::Invalid { reason: rule },
-            });
+        match self.undecided(q) {
+            Some(Undecided::Invalid(rule)) => return Some(RequestStatus::Invalid { reason: rule }),
+            Some(Undecided::Withdrawn) => return Some(RequestStatus::Withdrawn { holds_slot: holds_slot() }),
+            Some(Undecided::Waiting(rule)) => return Some(RequestStatus::Pending { waiting_for: Some(rule) }),
+            None => {}
         }
         // Only a confirm gives a slot, and every later decision takes it away: a request
         // holding a slot has a confirm as its owner's latest decision, and the status is read
@@ -277,9 +280,21 @@ impl State {
         })
     }
 
-    /// Withdrawn by its organiser, or its event cancelled.
-    fn is_withdrawn(&self, q: &Request) -> bool {
-        q.withdrawn || self.events.get(&q.event).is_some_and(|e| e.cancelled)
+    /// What [`State::request_status`] says of `q` before its owner's decision counts, in
+    /// that order: invalid, withdrawn (by its organiser, or its event cancelled), or its
+    /// resource's ancestry invalid or waited for; `None` if the decision decides.
+    fn undecided(&self, q: &Request) -> Option<Undecided> {
+        if let Some(rule) = &q.invalid {
+            return Some(Undecided::Invalid(rule.clone()));
+        }
+        if q.withdrawn || self.events.get(&q.event).is_some_and(|e| e.cancelled) {
+            return Some(Undecided::Withdrawn);
+        }
+        match self.check_ancestry(q.festival, q.resource) {
+            Ok(()) => None,
+            Err((Some(_), rule)) => Some(Undecided::Waiting(rule)),
+            Err((None, rule)) => Some(Undecided::Invalid(rule)),
+        }
     }
 
     /// Whether [`State::request_status`] is [`RequestStatus::Confirmed`], for what is shown,
@@ -291,10 +306,14 @@ impl State {
     ///
     /// [`Allocation::holds`]: crate::alloc::Allocation::holds
     pub fn is_confirmed(&self, q: &Request) -> bool {
-        q.invalid.is_none()
-            && !self.is_withdrawn(q)
-            && self.check_ancestry(q.festival, q.resource).is_ok()
-            && self.resources.get(&q.resource).is_some_and(|r| r.alloc.holds(&q.id))
+        self.undecided(q).is_none() && self.holds_slot(q)
+    }
+
+    /// [`Allocation::holds`] of `q`'s resource.
+    ///
+    /// [`Allocation::holds`]: crate::alloc::Allocation::holds
+    fn holds_slot(&self, q: &Request) -> bool {
+        self.resources.get(&q.resource).is_some_and(|r| r.alloc.holds(&q.id))
     }
 
     /// The public programme of `festival` and of its sub-festivals held here, by start: every
@@ -432,17 +451,21 @@ impl State {
     /// An event's requests that are not withdrawn, and how many of them are confirmed.
     /// A confirm counts only while the resource's owner is admitted to its festival.
     pub fn booking(&self, e: &Event) -> (usize, usize) {
-        // What `request_status` says is not withdrawn: an invalid request counts too.
-        let live: Vec<&Request> = e
-            .requests
-            .iter()
-            .filter_map(|q| self.requests.get(q))
-            .filter(|q| q.invalid.is_some() || !self.is_withdrawn(q))
-            .collect();
         let provided =
             |q: &Request| self.resources.get(&q.resource).is_some_and(|r| self.admitted(&r.festival, &r.owner));
-        let confirmed = live.iter().filter(|q| self.is_confirmed(q) && provided(q)).count();
-        (confirmed, live.len())
+        let (mut confirmed, mut live) = (0, 0);
+        for q in e.requests.iter().filter_map(|q| self.requests.get(q)) {
+            // `is_confirmed`, with `undecided` asked once.
+            match self.undecided(q) {
+                Some(Undecided::Withdrawn) => {}
+                Some(_) => live += 1,
+                None => {
+                    live += 1;
+                    confirmed += usize::from(self.holds_slot(q) && provided(q));
+                }
+            }
+        }
+        (confirmed, live)
     }
 
     /// Whether an event takes place as planned (and so is in the programme): its organiser is
@@ -505,9 +528,9 @@ impl State {
     }
 
     /// Who holds `ticket` and which events ask for it, found once between folds
-    /// ([`crate::state::Holders`]).
+    /// ([`crate::state::Tickets`]).
     fn ticket(&self, ticket: &Id) -> &crate::state::Ticket {
-        if let Some(found) = self.holders.0.get(ticket) {
+        if let Some(found) = self.tickets.0.get(ticket) {
             return found;
         }
         let (mut holders, mut events) = (std::collections::HashSet::new(), std::collections::HashSet::new());
@@ -518,7 +541,7 @@ impl State {
             events.insert(q.event);
         }
         let found = crate::state::Ticket { holders, events, applications: std::cell::OnceCell::new() };
-        self.holders.0.insert(*ticket, Box::new(found))
+        self.tickets.0.insert(*ticket, Box::new(found))
     }
 
     /// The applications for `festival`'s ticket ([`State::is_application`]) if it asks for

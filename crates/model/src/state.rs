@@ -398,8 +398,8 @@ pub struct State {
     /// What the entries applied since [`State::take_changed`] touched; `None`: anything may
     /// have (a state made, loaded from rows or rebuilt since).
     pub(crate) changed: Option<Changed>,
-    /// Each ticket's holders, as [`State::admitted`] found them since the last fold.
-    pub(crate) holders: Holders,
+    /// Each ticket's holders and applications, as queries found them since the last fold.
+    pub(crate) tickets: Tickets,
 }
 
 /// Ticket → who holds it, and which events ask for it: a query's memory, filled through
@@ -409,9 +409,9 @@ pub struct State {
 /// owners; each asking read every request for the ticket and its status again (and, from a
 /// store, the ticket's whole range of the request index).
 #[derive(Default)]
-pub(crate) struct Holders(pub(crate) elsa::FrozenMap<Id, Box<Ticket>>);
+pub(crate) struct Tickets(pub(crate) elsa::FrozenMap<Id, Box<Ticket>>);
 
-/// What [`Holders`] keeps of one ticket.
+/// What [`Tickets`] keeps of one ticket.
 pub(crate) struct Ticket {
     /// The authors of its confirmed requests.
     pub(crate) holders: std::collections::HashSet<Key>,
@@ -424,15 +424,25 @@ pub(crate) struct Ticket {
 }
 
 /// A copy finds them again.
-impl Clone for Holders {
-    fn clone(&self) -> Holders {
-        Holders::default()
+impl Clone for Tickets {
+    fn clone(&self) -> Tickets {
+        Tickets::default()
     }
 }
 
-impl std::fmt::Debug for Holders {
+impl std::fmt::Debug for Tickets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Holders({} tickets)", self.0.len())
+        write!(f, "Tickets({})", self.0.len())
+    }
+}
+
+impl Tickets {
+    /// Forgets every ticket: the plan changed. Each entry folded calls it, so it does
+    /// nothing when there is nothing to forget.
+    fn forget(&mut self) {
+        if !self.0.is_empty() {
+            self.0.as_mut().clear();
+        }
     }
 }
 
@@ -479,7 +489,7 @@ impl Default for State {
             refold_later: None,
             slot_source: None,
             changed: None,
-            holders: Holders::default(),
+            tickets: Tickets::default(),
         }
     }
 }
@@ -591,7 +601,7 @@ impl State {
     /// Folds again the resources [`State::defer_refolds`] set aside, and folds at once again
     /// from then on. Queries and checks must not run between the two.
     pub fn settle(&mut self) {
-        self.holders.0.as_mut().clear();
+        self.tickets.forget();
         for resource in self.refold_later.take().unwrap_or_default() {
             self.refold(resource);
         }
@@ -599,7 +609,7 @@ impl State {
 
     /// Applies one verified entry. Entries may come in any order and more than once.
     pub fn apply(&mut self, entry: impl Into<ReadEntry>) {
-        self.holders.0.as_mut().clear();
+        self.tickets.forget();
         let read: ReadEntry = entry.into();
         let entry = &read.entry;
         let key = (entry.author, entry.log_id);
@@ -633,7 +643,7 @@ impl State {
     /// Notes that the author forked a log at `seq`: entries from `seq` on are not applied.
     /// If some were applied already, the state must be rebuilt from the stored entries.
     pub fn freeze_log(&mut self, author: Key, log_id: u64, seq: u64) {
-        self.holders.0.as_mut().clear();
+        self.tickets.forget();
         let key = (author, log_id);
         let mut progress = self.logs.get(&key).cloned().unwrap_or(LogProgress { next_seq: 1, ..Default::default() });
         let frozen = progress.frozen_at.map_or(seq, |f| f.min(seq));
