@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bamboo::{Keypair, LogWriter};
-use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
-use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+use model::op::{EventFields, FestivalFields, Payload};
+use model::{Id, Operation, TimeFrame, Timestamp};
 use sync::SyncStore;
 use tokio::sync::mpsc;
 
@@ -84,18 +84,7 @@ fn entries() -> (Vec<Signed>, Vec<Id>) {
         festivals.push(festival);
         let mut resources = Vec::new();
         for r in 0..RESOURCES {
-            let op = Operation::ResourceCreate(ResourceFields {
-                name: format!("Stage {r}"),
-                kind: ResourceKind::Location,
-                description: "A stage with chairs".into(),
-                geo: None,
-                address: String::new(),
-                url: String::new(),
-                availability: Availability::Always,
-                policy: "manual".into(),
-                capacity: model::Capacity::ONE,
-                needs: Vec::new(),
-            });
+            let op = Operation::ResourceCreate(common::location(format!("Stage {r}"), "A stage with chairs"));
             resources.push(push(&mut organiser, Payload { festival: None, op }));
         }
         for g in 0..GUESTS {

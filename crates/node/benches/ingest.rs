@@ -12,8 +12,8 @@ use std::io::Write;
 use std::time::Instant;
 
 use bamboo::{Keypair, LogWriter};
-use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
-use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+use model::op::{EventFields, FestivalFields, Payload};
+use model::{Id, Operation, TimeFrame, Timestamp};
 
 use common::{Serving, festival_id, status_kb};
 
@@ -47,18 +47,7 @@ fn entries() -> Vec<(Vec<u8>, Vec<u8>)> {
     let festival = push(0, create.encode(), &mut logs);
     let mut resources = Vec::new();
     for i in 0..100 {
-        let op = Operation::ResourceCreate(ResourceFields {
-            name: format!("Room {i}"),
-            kind: ResourceKind::Location,
-            description: "A room with chairs".into(),
-            geo: None,
-            address: String::new(),
-            url: String::new(),
-            availability: Availability::Always,
-            policy: "manual".into(),
-            capacity: model::Capacity::ONE,
-            needs: Vec::new(),
-        });
+        let op = Operation::ResourceCreate(common::location(format!("Room {i}"), "A room with chairs"));
         resources.push(push(0, Payload { festival: None, op }.encode(), &mut logs));
     }
     let mut n = 101;

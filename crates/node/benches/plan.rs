@@ -21,8 +21,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bamboo::{Keypair, LogWriter};
-use model::op::{EventFields, FestivalFields, Payload, ResourceFields, ResourceKind};
-use model::{Availability, Id, Operation, TimeFrame, Timestamp};
+use model::op::{EventFields, FestivalFields, Payload};
+use model::{Id, Operation, TimeFrame, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -37,6 +37,7 @@ const PAGE: usize = 100;
 const RSS_LIMIT_MB: f64 = 150.0;
 const START_LIMIT_S: f64 = 1.0;
 const QUERY_LIMIT_MS: f64 = 10.0;
+const ROOM: &str = "Chairs, a projector, a window to the lake";
 
 struct Festival {
     /// Every entry as signed with its payload, each log in order.
@@ -80,7 +81,7 @@ fn festival(events: usize) -> Festival {
     }
     let mut rooms = Vec::with_capacity(resources);
     for r in 0..resources {
-        let op = Operation::ResourceCreate(room_fields(format!("Room {r}")));
+        let op = Operation::ResourceCreate(common::location(format!("Room {r}"), ROOM));
         rooms.push(push(&mut owner_logs[r % owners], Payload { festival: None, op }));
     }
     // Requests per owner in the order the organisers wrote them: (request, room, frame).
@@ -92,7 +93,7 @@ fn festival(events: usize) -> Festival {
     }
     let visitors: usize = std::env::var("PANDAFEST_PLAN_TICKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if visitors > 0 {
-        let mut fields = room_fields("Ticket".into());
+        let mut fields = common::location("Ticket".into(), ROOM);
         fields.capacity = model::Capacity::Unlimited;
         let ticket = push(&mut owner_logs[0], Payload { festival: None, op: Operation::ResourceCreate(fields) });
         let fields = FestivalFields {
@@ -167,21 +168,6 @@ fn festival(events: usize) -> Festival {
     // The owners' logs came first in `entries` only partly: fine, the import takes any order
     // of logs as long as each log is in order.
     Festival { entries, resources: rooms }
-}
-
-fn room_fields(name: String) -> ResourceFields {
-    ResourceFields {
-        name,
-        kind: ResourceKind::Location,
-        description: "Chairs, a projector, a window to the lake".into(),
-        geo: None,
-        address: String::new(),
-        url: String::new(),
-        availability: Availability::Always,
-        policy: "manual".into(),
-        capacity: model::Capacity::ONE,
-        needs: Vec::new(),
-    }
 }
 
 fn seed(kind: u8, i: usize) -> [u8; 32] {

@@ -25,17 +25,36 @@ pub fn ms(secs: &mut [f64]) -> String {
 
 /// A field of `/proc/PID/status` in KiB (`VmRSS:`, `VmHWM:`) or as a count (`Threads:`).
 pub fn status_kb(pid: u32, field: &str) -> i64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    proc_field(pid, "status", field)
+}
+
+/// The number after `field` in `/proc/PID/file`.
+fn proc_field<T: std::str::FromStr<Err: std::fmt::Debug>>(pid: u32, file: &str, field: &str) -> T {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap();
     let line = s.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A location that is always available to one booking at a time, decided by hand.
+pub fn location(name: String, description: &str) -> model::op::ResourceFields {
+    model::op::ResourceFields {
+        name,
+        kind: model::op::ResourceKind::Location,
+        description: description.into(),
+        geo: None,
+        address: String::new(),
+        url: String::new(),
+        availability: model::Availability::Always,
+        policy: "manual".into(),
+        capacity: model::Capacity::ONE,
+        needs: Vec::new(),
+    }
 }
 
 /// A counter of `/proc/PID/io`: `rchar` (bytes read, most from the OS's page cache),
 /// `read_bytes` (those the block device had to fetch), `syscr` (read calls).
 pub fn io_count(pid: u32, field: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
-    let line = s.lines().find(|l| l.starts_with(field)).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    proc_field(pid, "io", field)
 }
 
 /// The release binary run with `args` to its end, its output dropped: whether it succeeded,
