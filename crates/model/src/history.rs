@@ -20,7 +20,7 @@ use bamboo::Hash;
 
 use crate::alloc::AllocOp;
 use crate::id::Id;
-use crate::table::{RowSource, Table};
+use crate::table::{Marked, RowSource, Table};
 
 type Position = (Id, u32);
 
@@ -56,10 +56,13 @@ pub struct History {
     lens_name: &'static str,
     /// How many operations each resource's history holds; held whole.
     lens: Table<Id, u32>,
-    /// Without a source, every operation. With one, those not yet written.
-    held: BTreeMap<Position, AllocOp>,
+    /// Without a source, every operation. With one, those not yet written, each marked if
+    /// appended since they were last handed out ([`Marked`]).
+    held: BTreeMap<Position, Marked<AllocOp>>,
+    /// Without a source: the operations not yet handed out.
     unstored: BTreeSet<Position>,
-    /// Operations handed out by [`History::take_dirty`] whose write is not confirmed yet.
+    /// Without a source: operations handed out by [`History::take_dirty`] whose write is not
+    /// confirmed yet.
     writing: BTreeSet<Position>,
     source: Option<std::sync::Arc<dyn RowSource>>,
     unreadable: Cell<bool>,
@@ -90,6 +93,12 @@ impl History {
 
     /// Reads the operations it does not hold from `source` from now on.
     pub fn set_source(&mut self, source: std::sync::Arc<dyn RowSource>) {
+        let marked = std::mem::take(&mut self.unstored).into_iter().chain(std::mem::take(&mut self.writing));
+        for at in marked.collect::<Vec<_>>() {
+            if let Some(op) = self.held.get_mut(&at) {
+                op.changed = true;
+            }
+        }
         self.source = Some(source);
     }
 
@@ -106,13 +115,15 @@ impl History {
     pub fn push(&mut self, resource: Id, op: AllocOp) {
         let at = self.lens.get(&resource).copied().unwrap_or(0);
         self.lens.insert(resource, at + 1);
-        self.held.insert((resource, at), op);
-        self.unstored.insert((resource, at));
+        self.held.insert((resource, at), Marked::changed(op));
+        if self.source.is_none() {
+            self.unstored.insert((resource, at));
+        }
     }
 
     /// The history of `resource`, in log order.
     pub fn all(&self, resource: Id) -> Vec<AllocOp> {
-        let held = self.held.range((resource, 0)..=(resource, u32::MAX)).map(|((_, at), op)| (*at, op.clone()));
+        let held = self.held.range((resource, 0)..=(resource, u32::MAX)).map(|((_, at), op)| (*at, op.value.clone()));
         let Some(source) = &self.source else { return held.map(|(_, op)| op).collect() };
         let rows = source.rows(self.ops, &op_key((resource, 0)), &op_key((resource, u32::MAX)), usize::MAX);
         let mut ops = self.decode(rows, 64 + 4);
@@ -126,8 +137,8 @@ impl History {
         let held = self
             .held
             .range((resource, 0)..=(resource, u32::MAX))
-            .filter(|(_, op)| names(op))
-            .map(|((_, at), op)| (*at, op.clone()));
+            .filter(|(_, op)| names(&op.value))
+            .map(|((_, at), op)| (*at, op.value.clone()));
         let Some(source) = &self.source else { return held.map(|(_, op)| op).collect() };
         let rows = source.rows(
             self.naming,
@@ -164,17 +175,31 @@ impl History {
     /// million-entry festival appends tens of thousands. They are handed out again until
     /// [`History::written`]; a `write` that fails stops the rest.
     pub fn take_dirty<E>(&mut self, mut write: impl FnMut(Vec<crate::Row>) -> Result<(), E>) -> Result<(), E> {
-        crate::table::hand_out(&mut self.unstored, &mut self.writing);
+        let (naming, ops) = (self.naming, self.ops);
         let mut rows = Vec::new();
-        for &(resource, at) in &self.writing {
-            let op = &self.held[&(resource, at)];
+        let row = |(resource, at): Position, op: &AllocOp, rows: &mut Vec<crate::Row>| {
             let value = postcard::to_allocvec(op).expect("rows serialise");
             if let Some(request) = op.request() {
-                rows.push((self.naming, naming_key(resource, request, at), Some(value.clone())));
+                rows.push((naming, naming_key(resource, request, at), Some(value.clone())));
             }
-            rows.push((self.ops, op_key((resource, at)), Some(value)));
-            if rows.len() >= crate::rows::WRITE_CHUNK {
-                write(std::mem::take(&mut rows))?;
+            rows.push((ops, op_key((resource, at)), Some(value)));
+        };
+        if self.source.is_some() {
+            // Every operation held is unwritten, whether handed out before or not.
+            for (&at, op) in self.held.iter_mut() {
+                op.changed = false;
+                row(at, &op.value, &mut rows);
+                if rows.len() >= crate::rows::WRITE_CHUNK {
+                    write(std::mem::take(&mut rows))?;
+                }
+            }
+        } else {
+            crate::table::hand_out(&mut self.unstored, &mut self.writing);
+            for at in &self.writing {
+                row(*at, &self.held[at].value, &mut rows);
+                if rows.len() >= crate::rows::WRITE_CHUNK {
+                    write(std::mem::take(&mut rows))?;
+                }
             }
         }
         for (resource, len) in self.lens.take_dirty() {
@@ -189,8 +214,7 @@ impl History {
         self.writing.clear();
         self.lens.written();
         if self.source.is_some() {
-            let unstored = &self.unstored;
-            self.held.retain(|at, _| unstored.contains(at));
+            self.held.retain(|_, op| op.changed);
         }
     }
 
@@ -199,7 +223,7 @@ impl History {
         let at = position_of(key, 64 + 4).ok_or_else(|| format!("a {} key of {} bytes", self.ops, key.len()))?;
         let resource = Id(Hash(key[..64].try_into().expect("checked the length")));
         let op = postcard::from_bytes(value).map_err(|e| e.to_string())?;
-        self.held.insert((resource, at), op);
+        self.held.insert((resource, at), Marked::unchanged(op));
         Ok(())
     }
 

@@ -103,9 +103,9 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
 
     /// The changed rows: `Some(value)` for present rows, `None` for removed. Until
     /// [`Table::written`] confirms the write, the next call hands them out again.
-    pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
+    pub fn take_dirty(&mut self) -> Vec<(&K, Option<&V>)> {
         hand_out(&mut self.dirty, &mut self.writing);
-        self.writing.iter().map(|k| (k.clone(), self.rows.get(k))).collect()
+        self.writing.iter().map(|k| (k, self.rows.get(k))).collect()
     }
 
     /// The rows last taken are stored.
@@ -152,9 +152,14 @@ pub struct LazyTable<K, V> {
     /// Every row without a source; with one, the rows changed since last written. Boxed: the
     /// map keeps its capacity after the rows are forgotten, and a batch of tens of thousands
     /// of rows left tens of megabytes of empty slots the size of a row (issue 15).
-    rows: HashMap<K, Box<V>>,
+    rows: HashMap<K, Marked<Box<V>>>,
+    /// Without a source, the keys changed since last handed out. With one, every row held is
+    /// changed, and each says itself whether it changed since it was handed out: a set of
+    /// their keys beside them was a second copy of every key, 6 MB of a million-entry
+    /// import's peak.
     dirty: HashSet<K>,
-    /// Rows handed out by [`LazyTable::take_dirty`] whose write is not confirmed yet.
+    /// Without a source: the rows handed out by [`LazyTable::take_dirty`] whose write is not
+    /// confirmed yet.
     writing: HashSet<K>,
     cache: elsa::FrozenMap<K, Box<V>>,
     source: Option<std::sync::Arc<dyn RowSource>>,
@@ -162,6 +167,25 @@ pub struct LazyTable<K, V> {
     unreadable: std::cell::Cell<bool>,
     /// How many rows read back it keeps ([`CACHED_ROWS`]).
     bound: usize,
+}
+
+/// A row held in memory, and whether it changed since its table last handed out its rows to
+/// be written: what a table with a source, which holds only unwritten rows, keeps instead of
+/// a set of their keys.
+#[derive(Clone, Debug)]
+pub(crate) struct Marked<V> {
+    pub(crate) value: V,
+    pub(crate) changed: bool,
+}
+
+impl<V> Marked<V> {
+    pub(crate) fn changed(value: V) -> Marked<V> {
+        Marked { value, changed: true }
+    }
+
+    pub(crate) fn unchanged(value: V) -> Marked<V> {
+        Marked { value, changed: false }
+    }
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Clone for LazyTable<K, V> {
@@ -210,6 +234,13 @@ impl<K: Hash + Eq, V> LazyTable<K, V> {
 
     /// Reads rows it does not hold from `source` from now on.
     pub fn set_source(&mut self, source: std::sync::Arc<dyn RowSource>) {
+        // The rows it holds are then those changed since written, each marked.
+        let marked = std::mem::take(&mut self.dirty).into_iter().chain(std::mem::take(&mut self.writing));
+        for key in marked.collect::<Vec<_>>() {
+            if let Some(held) = self.rows.get_mut(&key) {
+                held.changed = true;
+            }
+        }
         self.source = Some(source);
     }
 
@@ -307,8 +338,8 @@ where
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
-        if let Some(v) = self.rows.get(key) {
-            return Some(v);
+        if let Some(held) = self.rows.get(key) {
+            return Some(&held.value);
         }
         if let Some(v) = self.cache.get(key) {
             return Some(v);
@@ -323,22 +354,31 @@ where
                 Some(v) => v,
                 None => Box::new(self.read(key)?),
             };
-            self.rows.insert(key.clone(), v);
+            self.rows.insert(key.clone(), Marked::changed(v));
         }
-        self.dirty.insert(key.clone());
-        self.rows.get_mut(key).map(|v| &mut **v)
+        self.mark(key);
+        let held = self.rows.get_mut(key)?;
+        held.changed = true;
+        Some(&mut held.value)
     }
 
     pub fn insert(&mut self, key: K, value: V) {
         self.cache.as_mut().remove(&key);
-        self.dirty.insert(key.clone());
-        self.rows.insert(key, Box::new(value));
+        self.mark(&key);
+        self.rows.insert(key, Marked::changed(Box::new(value)));
+    }
+
+    /// Without a source, notes `key` as changed; with one, the row says so itself.
+    fn mark(&mut self, key: &K) {
+        if self.source.is_none() {
+            self.dirty.insert(key.clone());
+        }
     }
 
     /// Inserts without marking the row changed: for loading from a store that keeps no
     /// source, so that the table holds every row.
     pub fn load(&mut self, key: K, value: V) {
-        self.rows.insert(key, Box::new(value));
+        self.rows.insert(key, Marked::unchanged(Box::new(value)));
     }
 
     /// Every key: those held and, with a source, those stored.
@@ -387,17 +427,24 @@ where
 
     /// The changed rows, for a store to write. They stay held until [`LazyTable::written`]
     /// says the write is committed; if it never comes, the next call hands them out again.
-    pub fn take_dirty(&mut self) -> Vec<(K, Option<&V>)> {
+    pub fn take_dirty(&mut self) -> Vec<(&K, Option<&V>)> {
+        if self.source.is_some() {
+            // Every row held is unwritten, whether handed out before or not.
+            let rows = self.rows.iter_mut().map(|(k, held)| {
+                held.changed = false;
+                (k, Some(&*held.value))
+            });
+            return rows.collect();
+        }
         hand_out(&mut self.dirty, &mut self.writing);
-        self.writing.iter().map(|k| (k.clone(), self.rows.get(k).map(|v| &**v))).collect()
+        self.writing.iter().map(|k| (k, self.rows.get(k).map(|held| &*held.value))).collect()
     }
 
     /// The rows last taken are stored: with a source, forget them unless changed since.
     pub fn written(&mut self) {
         self.writing.clear();
         if self.source.is_some() {
-            let dirty = &self.dirty;
-            self.rows.retain(|k, _| dirty.contains(k));
+            self.rows.retain(|_, held| held.changed);
         }
         self.trim();
     }
