@@ -162,6 +162,10 @@ pub struct LazyTable<K, V> {
     /// confirmed yet.
     writing: HashSet<K>,
     cache: elsa::FrozenMap<K, Box<V>>,
+    /// Keys read ahead ([`LazyTable::prefetch`]) and stored nowhere: a get answers `None`
+    /// without reading again, as for an undecided request's decision. Forgotten with the cache
+    /// and on a write of the key.
+    absent: std::cell::RefCell<HashSet<K>>,
     source: Option<std::sync::Arc<dyn RowSource>>,
     /// A row from the source did not decode: the store's rows are damaged.
     unreadable: std::cell::Cell<bool>,
@@ -196,6 +200,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Clone for LazyTable<K, V> {
             dirty: self.dirty.clone(),
             writing: self.writing.clone(),
             cache: elsa::FrozenMap::new(),
+            absent: Default::default(),
             source: self.source.clone(),
             unreadable: self.unreadable.clone(),
             bound: self.bound,
@@ -222,6 +227,7 @@ impl<K: Hash + Eq, V> LazyTable<K, V> {
             dirty: HashSet::new(),
             writing: HashSet::new(),
             cache: elsa::FrozenMap::new(),
+            absent: Default::default(),
             source: None,
             unreadable: std::cell::Cell::new(false),
             bound: CACHED_ROWS,
@@ -313,7 +319,9 @@ where
         let Some(source) = &self.source else { return };
         let mut wanted: Vec<(Vec<u8>, &K)> = keys
             .into_iter()
-            .filter(|k| !self.rows.contains_key(*k) && self.cache.get(*k).is_none())
+            .filter(|k| {
+                !self.rows.contains_key(*k) && self.cache.get(*k).is_none() && !self.absent.borrow().contains(*k)
+            })
             .map(|k| (postcard::to_allocvec(k).expect("keys serialise"), k))
             .collect();
         if wanted.is_empty() {
@@ -331,7 +339,11 @@ where
             }
         };
         for (key, bytes) in keys.into_iter().zip(values) {
-            if let Some(v) = bytes.and_then(|bytes| self.decode(key, &bytes)) {
+            let Some(bytes) = bytes else {
+                self.absent.borrow_mut().insert(key.clone());
+                continue;
+            };
+            if let Some(v) = self.decode(key, &bytes) {
                 self.cache.insert(key.clone(), Box::new(v));
             }
         }
@@ -344,6 +356,9 @@ where
         if let Some(v) = self.cache.get(key) {
             return Some(v);
         }
+        if self.absent.borrow().contains(key) {
+            return None;
+        }
         let v = self.read(key)?;
         Some(self.cache.insert(key.clone(), Box::new(v)))
     }
@@ -352,6 +367,7 @@ where
         if !self.rows.contains_key(key) {
             let v = match self.cache.as_mut().remove(key) {
                 Some(v) => v,
+                None if self.absent.get_mut().contains(key) => return None,
                 None => Box::new(self.read(key)?),
             };
             self.rows.insert(key.clone(), Marked::changed(v));
@@ -364,6 +380,7 @@ where
 
     pub fn insert(&mut self, key: K, value: V) {
         self.cache.as_mut().remove(&key);
+        self.absent.get_mut().remove(&key);
         self.mark(&key);
         self.rows.insert(key, Marked::changed(Box::new(value)));
     }
@@ -451,8 +468,9 @@ where
 
     /// Forgets the rows read back once there are more than its bound.
     pub fn trim(&mut self) {
-        if self.cache.len() > self.bound {
+        if self.cache.len() > self.bound || self.absent.get_mut().len() > self.bound {
             self.cache = elsa::FrozenMap::new();
+            self.absent.get_mut().clear();
         }
     }
 }
@@ -546,7 +564,8 @@ mod tests {
     #[test]
     fn rows_prefetched_are_read_in_one_batch_and_then_found_in_memory() {
         // Scenario: a table whose rows are in its source only prefetches keys 1 to 5, 2 of them
-        // twice, 4 held changed in memory and 5 stored nowhere; then it is asked for each.
+        // twice, 4 held changed in memory and 5 stored nowhere; then it is asked for each; then
+        // 5 is written, and 6, stored nowhere, is read ahead and the cache forgotten.
         let source = Arc::new(Counted::default());
         let rows = (1..=3).map(|k| ("events", key(k), Some(postcard::to_allocvec(&format!("t{k}")).unwrap())));
         source.rows.write(rows.collect());
@@ -555,16 +574,27 @@ mod tests {
         table.insert(4, Title("held".into()));
         table.prefetch(&[3, 2, 1, 2, 4, 5]);
         // Assert: one batch read them; the stored rows are then found without another read, the
-        // row held in memory is the one held, and the key stored nowhere is asked for again.
+        // row held in memory is the one held, and the key stored nowhere is known to be absent.
         assert_eq!(source.batches.load(Ordering::Relaxed), 1);
         let titles: Vec<Option<Title>> = (1..=5).map(|k| table.get(&k).cloned()).collect();
         let expected = ["t1", "t2", "t3", "held"].map(|t| Some(Title(t.into())));
         assert_eq!(titles, [&expected[..], &[None]].concat());
-        assert_eq!(source.one_by_one.load(Ordering::Relaxed), 1, "only the missing key read again");
-        // Assert: what is in memory already is not read again, and nothing is read for nothing.
-        table.prefetch(&[1, 2, 3, 4]);
+        assert_eq!(source.one_by_one.load(Ordering::Relaxed), 0, "nothing read again");
+        // Assert: what is in memory or known absent is not read again, and nothing is read for
+        // nothing.
+        table.prefetch(&[1, 2, 3, 4, 5]);
         table.prefetch(&[]);
         assert_eq!(source.batches.load(Ordering::Relaxed), 1);
+        // Then the absent key is written: it is found. Once the cache is forgotten, a stored
+        // nowhere key is read again.
+        assert_eq!(table.get_mut(&5), None);
+        table.insert(5, Title("new".into()));
+        assert_eq!(table.get(&5), Some(&Title("new".into())));
+        table.prefetch(&[6]);
+        table.set_bound(0);
+        table.trim();
+        assert_eq!(table.get(&6), None);
+        assert_eq!(source.one_by_one.load(Ordering::Relaxed), 1, "only the forgotten absent key read again");
     }
 
     #[test]
