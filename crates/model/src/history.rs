@@ -93,12 +93,13 @@ impl History {
 
     /// Reads the operations it does not hold from `source` from now on.
     pub fn set_source(&mut self, source: std::sync::Arc<dyn RowSource>) {
-        let marked = std::mem::take(&mut self.unstored).into_iter().chain(std::mem::take(&mut self.writing));
-        for at in marked.collect::<Vec<_>>() {
-            if let Some(op) = self.held.get_mut(&at) {
-                op.changed = true;
-            }
-        }
+        // It then holds only the operations not yet written, each marked if appended since
+        // handed out; the others are stored.
+        let (unstored, writing) = (std::mem::take(&mut self.unstored), std::mem::take(&mut self.writing));
+        self.held.retain(|at, op| {
+            op.changed = unstored.contains(at);
+            op.changed || writing.contains(at)
+        });
         self.source = Some(source);
     }
 

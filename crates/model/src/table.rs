@@ -240,13 +240,13 @@ impl<K: Hash + Eq, V> LazyTable<K, V> {
 
     /// Reads rows it does not hold from `source` from now on.
     pub fn set_source(&mut self, source: std::sync::Arc<dyn RowSource>) {
-        // The rows it holds are then those changed since written, each marked.
-        let marked = std::mem::take(&mut self.dirty).into_iter().chain(std::mem::take(&mut self.writing));
-        for key in marked.collect::<Vec<_>>() {
-            if let Some(held) = self.rows.get_mut(&key) {
-                held.changed = true;
-            }
-        }
+        // It then holds only the rows not yet written, each marked if changed since handed out;
+        // the others are stored (written, or loaded from the store).
+        let (dirty, writing) = (std::mem::take(&mut self.dirty), std::mem::take(&mut self.writing));
+        self.rows.retain(|key, held| {
+            held.changed = dirty.contains(key);
+            held.changed || writing.contains(key)
+        });
         self.source = Some(source);
     }
 
