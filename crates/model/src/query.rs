@@ -585,8 +585,9 @@ impl State {
             }
         }
         Some(found.applications.get_or_init(|| {
-            #[cfg(not(target_arch = "wasm32"))]
-            self.events.prefetch(found.events.iter());
+            // Their events and requests, as a page reads them: the holders' read-ahead may be
+            // forgotten since, by a query before this one.
+            self.prefetch_programme(&found.events.iter().collect::<Vec<_>>());
             let application = |id: &&Id| self.events.get(id).is_some_and(|e| self.is_application(e));
             found.events.iter().filter(application).copied().collect()
         }))
