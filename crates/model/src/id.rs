@@ -16,7 +16,7 @@ pub struct Key(pub Author);
 
 impl Id {
     /// The first 8 bytes: what the plan keeps in memory to find an id it stores elsewhere
-    /// (an allocation's slots, the ids a fold waits for). Anyone can make two ids sharing
+    /// (the ids a fold waits for; an allocation's slots keep 16, `alloc::Prefix`). Anyone can make two ids sharing
     /// them, so a prefix only narrows a search; the whole id decides.
     pub(crate) fn prefix(&self) -> u64 {
         u64::from_le_bytes(self.first_bytes())

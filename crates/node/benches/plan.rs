@@ -50,7 +50,7 @@ fn frame(start_hour: usize, hours: usize) -> TimeFrame {
     TimeFrame::new(Timestamp(start), Timestamp(start + hours as i64 * HOUR)).unwrap()
 }
 
-fn festival(events: usize) -> Festival {
+fn festival(events: usize, visitors: usize) -> Festival {
     let resources = (events / 100).max(20);
     let owners = (resources / 50).max(2);
     let organisers = (events / 500).max(4);
@@ -91,7 +91,6 @@ fn festival(events: usize) -> Festival {
     for (i, w) in organiser_logs.iter_mut().enumerate() {
         push(w, Payload { festival: Some(fest), op: profile(&format!("Organiser {i}")) });
     }
-    let visitors: usize = std::env::var("PANDAFEST_PLAN_TICKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if visitors > 0 {
         let mut fields = common::location("Ticket".into(), ROOM);
         fields.capacity = model::Capacity::Unlimited;
@@ -182,9 +181,10 @@ fn profile(name: &str) -> Operation {
 
 fn main() {
     let events: usize = std::env::var("PANDAFEST_PLAN_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let visitors: usize = std::env::var("PANDAFEST_PLAN_TICKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let fest = festival(events);
+    let fest = festival(events, visitors);
     let n = fest.entries.len();
     let file = dir.path().join("entries.txt");
     {
@@ -195,9 +195,9 @@ fn main() {
     }
     let resources = fest.resources;
     drop(fest.entries);
-    let tickets = match std::env::var("PANDAFEST_PLAN_TICKETS") {
-        Ok(n) => format!("; a ticket held by its organisers, owners and {n} visitors"),
-        Err(_) => String::new(),
+    let tickets = match visitors {
+        0 => String::new(),
+        n => format!("; a ticket held by its organisers, owners and {n} visitors"),
     };
     println!(
         "plan: {n} entries ({} resources, {events} events, {} requests, each decided{tickets}) prepared in {:.1} s",

@@ -81,7 +81,7 @@ pub use verified::{
 /// 13: index members with their frames' ends; 14: events with the sequence number that
 /// created them, and no operation records of the creations their events and requests hold;
 /// 15: rows of events, requests and operation records without their ids and authors;
-/// 16: an allocation's slots found by the first 24 bytes of their requests' ids, not 8.
+/// 16: an allocation's slots found by the first 16 bytes of their requests' ids, not 8.
 const MODEL_ROWS_VERSION: i64 = 16;
 
 #[derive(Debug, thiserror::Error)]
